@@ -1,0 +1,3 @@
+module github.com/drover/drover
+
+go 1.26
