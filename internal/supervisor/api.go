@@ -8,6 +8,7 @@ import (
 	"errors"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/process"
 )
 
@@ -89,3 +90,26 @@ func (s *Supervisor) RemoveGroup(ctx context.Context, name string) error { panic
 // Shutdown asks for an orderly shutdown; Restart for a reload. Both return at once.
 func (s *Supervisor) Shutdown() { panic("unimplemented") }
 func (s *Supervisor) Restart()  { panic("unimplemented") }
+
+// Options are the Supervisor's collaborators.
+type Options struct {
+	Log     process.Logger  // main log
+	Events  *events.Bus     // may be nil
+	Spawner process.Spawner // nil: the real spawner
+	// Load re-reads the configuration file (used by Reread); same file, same CLI overrides.
+	Load      func() (*config.Config, error)
+	ServerURL string   // default SUPERVISOR_SERVER_URL for children
+	BaseEnv   []string // supervisord's environment at start
+}
+
+// New returns a Supervisor for cfg. It starts nothing.
+func New(cfg *config.Config, opts Options) *Supervisor { panic("unimplemented") }
+
+// Run starts the autostart processes (priority order) and supervises until
+// Shutdown or Restart is called or ctx is done; then it stops every group,
+// one at a time in reverse priority order, waits until no child is left, and
+// returns restart=true when Restart was asked for.
+func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) { panic("unimplemented") }
+
+// ReopenLogs reopens every child log (SIGUSR2).
+func (s *Supervisor) ReopenLogs() { panic("unimplemented") }
