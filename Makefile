@@ -1,0 +1,33 @@
+# Drover — the two commands of the README are `make run` and `make test`.
+GO        ?= go
+BIN       := bin/drover
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/drover/drover/internal/version.Build=$(VERSION)
+export CGO_ENABLED = 0
+
+.PHONY: build run test test-go lint bench deb clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/drover
+	ln -sf drover bin/supervisord
+	ln -sf drover bin/supervisorctl
+
+# Runs the daemon in the foreground on the example config (Ctrl-C stops it).
+run: build
+	$(BIN) daemon -n -c examples/supervisord.conf
+
+# Installs what the tests need (idempotent), then runs every test.
+test: build
+	sh scripts/install-test-deps.sh
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l cmd internal tools)" || { echo "gofmt needed:"; gofmt -l cmd internal tools; exit 1; }
+	$(GO) test -count=1 -timeout 25m ./...
+
+bench: build
+	$(GO) run ./tools/bench --drover $(BIN)
+
+deb: build
+	sh packaging/build-deb.sh $(BIN) $(VERSION) dist
+
+clean:
+	rm -rf bin dist
