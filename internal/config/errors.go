@@ -1,0 +1,73 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Error is a configuration error. Msg carries Supervisor's wording; the
+// location fields say where the offending value was written (zero when the
+// error concerns the file as a whole).
+type Error struct {
+	File    string
+	Line    int
+	Section string
+	Option  string
+	Msg     string
+}
+
+// Error renders Msg followed by the location, Supervisor-style:
+// `<msg> in section 'program:x' (file: '/etc/x.conf', line 3, option 'command')`.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Msg)
+	if e.Section != "" {
+		fmt.Fprintf(&b, " in section %s", pyRepr(e.Section))
+	}
+	var loc []string
+	if e.File != "" {
+		loc = append(loc, "file: "+pyRepr(e.File))
+	}
+	if e.Line > 0 {
+		loc = append(loc, fmt.Sprintf("line %d", e.Line))
+	}
+	if e.Option != "" {
+		loc = append(loc, "option "+pyRepr(e.Option))
+	}
+	if len(loc) > 0 {
+		b.WriteString(" (" + strings.Join(loc, ", ") + ")")
+	}
+	return b.String()
+}
+
+// pyRepr quotes s the way Python's repr() quotes a str, because Supervisor
+// embeds repr() output in many of its messages.
+func pyRepr(s string) string {
+	q := byte('\'')
+	if strings.Contains(s, "'") && !strings.Contains(s, "\"") {
+		q = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == rune(q):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
+}
