@@ -1,0 +1,208 @@
+package xmlrpc
+
+import (
+	"encoding/base64"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const xmlHeader = "<?xml version='1.0'?>\n"
+
+// EncodeResponse writes a methodResponse carrying the single value v.
+func EncodeResponse(w io.Writer, v any) error {
+	var b strings.Builder
+	b.WriteString(xmlHeader + "<methodResponse>\n<params>\n<param>\n")
+	if err := writeValue(&b, v); err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	b.WriteString("</param>\n</params>\n</methodResponse>\n")
+	return flush(w, &b)
+}
+
+// EncodeFault writes a methodResponse carrying the fault f.
+func EncodeFault(w io.Writer, f *Fault) error {
+	var b strings.Builder
+	b.WriteString(xmlHeader + "<methodResponse>\n<fault>\n")
+	writeStruct(&b, [][2]any{{"faultCode", f.Code}, {"faultString", f.String}})
+	b.WriteString("</fault>\n</methodResponse>\n")
+	return flush(w, &b)
+}
+
+// EncodeCall writes a methodCall of method with params.
+func EncodeCall(w io.Writer, method string, params ...any) error {
+	var b strings.Builder
+	b.WriteString(xmlHeader + "<methodCall>\n<methodName>")
+	writeEscaped(&b, method)
+	b.WriteString("</methodName>\n<params>\n")
+	for i, p := range params {
+		b.WriteString("<param>\n")
+		if err := writeValue(&b, p); err != nil {
+			return fmt.Errorf("encode param %d of %s: %w", i+1, method, err)
+		}
+		b.WriteString("</param>\n")
+	}
+	b.WriteString("</params>\n</methodCall>\n")
+	return flush(w, &b)
+}
+
+func flush(w io.Writer, b *strings.Builder) error {
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeValue appends one <value> element (with its trailing newline).
+func writeValue(b *strings.Builder, v any) error {
+	switch x := v.(type) {
+	case string:
+		b.WriteString("<value><string>")
+		writeEscaped(b, x)
+		b.WriteString("</string></value>\n")
+	case bool:
+		s := "0"
+		if x {
+			s = "1"
+		}
+		b.WriteString("<value><boolean>" + s + "</boolean></value>\n")
+	case int:
+		b.WriteString("<value><int>" + strconv.Itoa(x) + "</int></value>\n")
+	case int64:
+		b.WriteString("<value><int>" + strconv.FormatInt(x, 10) + "</int></value>\n")
+	case float64:
+		b.WriteString("<value><double>" + formatDouble(x) + "</double></value>\n")
+	case []byte:
+		b.WriteString("<value><base64>\n")
+		writeBase64Lines(b, x)
+		b.WriteString("</base64></value>\n")
+	case time.Time:
+		b.WriteString("<value><dateTime.iso8601>" + x.Format(isoLayout) + "</dateTime.iso8601></value>\n")
+	case []any:
+		b.WriteString("<value><array><data>\n")
+		for _, e := range x {
+			if err := writeValue(b, e); err != nil {
+				return err
+			}
+		}
+		b.WriteString("</data></array></value>\n")
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		members := make([][2]any, len(keys))
+		for i, k := range keys {
+			members[i] = [2]any{k, x[k]}
+		}
+		return writeStruct(b, members)
+	default:
+		return writeReflected(b, v)
+	}
+	return nil
+}
+
+// writeReflected handles the remaining integer and float kinds, typed slices
+// and string-keyed maps by converting them to the canonical Go values.
+func writeReflected(b *strings.Builder, v any) error {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return writeValue(b, rv.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return writeValue(b, int64(rv.Uint()))
+	case reflect.Float32, reflect.Float64:
+		return writeValue(b, rv.Float())
+	case reflect.String:
+		return writeValue(b, rv.String())
+	case reflect.Bool:
+		return writeValue(b, rv.Bool())
+	case reflect.Slice, reflect.Array:
+		elems := make([]any, rv.Len())
+		for i := range elems {
+			elems[i] = rv.Index(i).Interface()
+		}
+		return writeValue(b, elems)
+	case reflect.Map:
+		if rv.Type().Key().Kind() == reflect.String {
+			m := make(map[string]any, rv.Len())
+			for it := rv.MapRange(); it.Next(); {
+				m[it.Key().String()] = it.Value().Interface()
+			}
+			return writeValue(b, m)
+		}
+	}
+	return fmt.Errorf("cannot marshal %T", v)
+}
+
+func writeStruct(b *strings.Builder, members [][2]any) error {
+	b.WriteString("<value><struct>\n")
+	for _, m := range members {
+		b.WriteString("<member>\n<name>")
+		writeEscaped(b, m[0].(string))
+		b.WriteString("</name>\n")
+		if err := writeValue(b, m[1]); err != nil {
+			return err
+		}
+		b.WriteString("</member>\n")
+	}
+	b.WriteString("</struct></value>\n")
+	return nil
+}
+
+// writeEscaped escapes exactly what Python escapes (&, <, >). Invalid UTF-8
+// (e.g. a log chunk cut mid-character) becomes U+FFFD so that the document
+// stays well-formed.
+func writeEscaped(b *strings.Builder, s string) {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		default:
+			b.WriteByte(c)
+		}
+	}
+}
+
+// writeBase64Lines mimics base64.encodebytes: 76-character lines, each
+// terminated by a newline.
+func writeBase64Lines(b *strings.Builder, data []byte) {
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\n")
+		enc = enc[76:]
+	}
+	if enc != "" {
+		b.WriteString(enc + "\n")
+	}
+}
+
+// formatDouble formats like Python's repr(float).
+func formatDouble(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	sci := strconv.FormatFloat(f, 'e', -1, 64)
+	if exp, _ := strconv.Atoi(sci[strings.IndexByte(sci, 'e')+1:]); f != 0 && (exp < -4 || exp >= 16) {
+		return sci
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".") {
+		s += ".0"
+	}
+	return s
+}
