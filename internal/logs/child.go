@@ -1,0 +1,171 @@
+package logs
+
+import (
+	"strings"
+	"sync"
+)
+
+// ChildConfig describes one output channel's log file.
+type ChildConfig struct {
+	Path      string
+	MaxBytes  int64 // rotate when the file reaches this size; 0 = never
+	Backups   int   // rotated copies kept (path.1 … path.N); 0 = truncate
+	StripANSI bool  // remove ESC[ … terminator sequences (strip_ansi)
+	// OnError, if set, is called (under the log's lock, so it must not
+	// call back into this ChildLog) when a write or rotation fails after
+	// the previous one succeeded, so a failing disk is reported once per
+	// episode instead of once per write.
+	OnError func(err error)
+}
+
+// ChildLog is one output channel's log file. It is an io.Writer safe for
+// concurrent writers: processes that share a path must share one ChildLog so
+// that rotation happens once. Special targets (/dev/stdout, FIFOs, ttys,
+// /dev/null) are written to but never rotated, truncated or deleted.
+type ChildLog struct {
+	mu    sync.Mutex
+	cfg   ChildConfig
+	file  *rotatingFile
+	strip ansiStripper
+	err   error // last write or rotation error; nil after a success
+}
+
+// OpenChild opens (creating if needed) the log file in append mode.
+func OpenChild(c ChildConfig) (*ChildLog, error) {
+	file, err := openRotating(c.Path, c.MaxBytes, c.Backups)
+	if err != nil {
+		return nil, err
+	}
+	return &ChildLog{cfg: c, file: file}, nil
+}
+
+// Write writes p (ANSI-stripped if configured) and rotates afterwards when
+// the file reached MaxBytes. On success it returns len(p). Errors (disk full,
+// failed rotation) are returned and remembered in Err; the bytes of a failed
+// write are dropped, never retried or buffered.
+func (l *ChildLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	data := p
+	if l.cfg.StripANSI {
+		data = l.strip.strip(p)
+	}
+	var err error
+	if len(data) > 0 {
+		_, err = l.file.write(data)
+	}
+	l.setErr(err)
+	if err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (l *ChildLog) setErr(err error) {
+	if err != nil && l.err == nil && l.cfg.OnError != nil {
+		l.cfg.OnError(err)
+	}
+	l.err = err
+}
+
+// Err returns the error of the last write, or nil if it succeeded.
+func (l *ChildLog) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Path returns the configured file name.
+func (l *ChildLog) Path() string { return l.cfg.Path }
+
+// Reopen closes the file and opens it again by name (SIGUSR2). If opening
+// fails the old handle stays in use.
+func (l *ChildLog) Reopen() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.file.f == nil {
+		return errClosed
+	}
+	return l.file.reopen()
+}
+
+// Clear deletes the file and reopens it empty (clearProcessLogs). Special
+// targets are left untouched.
+func (l *ChildLog) Clear() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.file.f == nil {
+		return errClosed
+	}
+	return l.file.clear()
+}
+
+// Close writes any held-back partial escape byte and closes the file.
+// Writes after Close fail.
+func (l *ChildLog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.file.f == nil {
+		return nil
+	}
+	if rest := l.strip.flush(); len(rest) > 0 {
+		l.file.write(rest) // best effort: the file is going away
+	}
+	return l.file.close()
+}
+
+// ansiTerminators end an escape sequence (Supervisor's ANSI_TERMINATORS).
+const ansiTerminators = "HfABCDRsuJKhlpm"
+
+// maxEscapeLen bounds an unterminated escape: binary output containing
+// ESC[ must not swallow the rest of the stream.
+const maxEscapeLen = 64
+
+// ansiStripper removes ESC[ … terminator sequences, also when a sequence is
+// split across writes.
+type ansiStripper struct {
+	state  int // stripText, stripEsc (ESC held back), stripSeq (inside ESC[)
+	seqLen int
+}
+
+const (
+	stripText = iota
+	stripEsc
+	stripSeq
+)
+
+func (s *ansiStripper) strip(p []byte) []byte {
+	out := make([]byte, 0, len(p)+1)
+	for _, b := range p {
+		switch s.state {
+		case stripEsc:
+			if b == '[' {
+				s.state, s.seqLen = stripSeq, 0
+				continue
+			}
+			out = append(out, 0x1b)
+			s.state = stripText
+		case stripSeq:
+			s.seqLen++
+			if strings.IndexByte(ansiTerminators, b) >= 0 || s.seqLen >= maxEscapeLen {
+				s.state = stripText
+			}
+			continue
+		}
+		if b == 0x1b {
+			s.state = stripEsc
+			continue
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// flush returns a held-back ESC that no '[' followed.
+func (s *ansiStripper) flush() []byte {
+	if s.state == stripEsc {
+		s.state = stripText
+		return []byte{0x1b}
+	}
+	return nil
+}

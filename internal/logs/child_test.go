@@ -1,0 +1,272 @@
+package logs
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+func openChild(t *testing.T, c ChildConfig) *ChildLog {
+	t.Helper()
+	l, err := OpenChild(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+func writeString(t *testing.T, w io.Writer, s string) {
+	t.Helper()
+	if _, err := io.WriteString(w, s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readString(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestChildRotation(t *testing.T) {
+	line := strings.Repeat("x", 99) + "\n"
+	tests := []struct {
+		name    string
+		backups int
+		want    []string // files that must exist besides the base
+		absent  string
+	}{
+		{"three backups", 3, []string{".1", ".2", ".3"}, ".4"},
+		{"no backups truncates", 0, nil, ".1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "spew.log")
+			l := openChild(t, ChildConfig{Path: path, MaxBytes: 1024, Backups: tt.backups})
+			for range 100 {
+				writeString(t, l, line)
+			}
+			for _, suffix := range tt.want {
+				st, err := os.Stat(path + suffix)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Size() < 1024 || st.Size() >= 1024+int64(len(line)) {
+					t.Errorf("%s: size %d, want in [1024, %d)", suffix, st.Size(), 1024+len(line))
+				}
+			}
+			if _, err := os.Stat(path + tt.absent); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s exists (err %v)", tt.absent, err)
+			}
+			// 100 lines of 100 bytes: 9 full files of 1100 bytes were
+			// rotated away, 100 bytes remain.
+			if st, err := os.Stat(path); err != nil || st.Size() != 100 {
+				t.Errorf("base file: %v, %v; want 100 bytes", st, err)
+			}
+		})
+	}
+}
+
+// TestChildConcurrentRotationLosesNothing writes numbered lines from many
+// goroutines through one ChildLog and checks that, across all rotated files,
+// every line appears exactly once, whole, and in per-writer order.
+func TestChildConcurrentRotationLosesNothing(t *testing.T) {
+	const writers, lines = 8, 500
+	path := filepath.Join(t.TempDir(), "worker.log")
+	l := openChild(t, ChildConfig{Path: path, MaxBytes: 4096, Backups: 200})
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range lines {
+				if _, err := fmt.Fprintf(l, "writer %d line %d %s\n", w, i, strings.Repeat("p", i%17)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if _, err := os.Stat(fmt.Sprintf("%s.%d", path, 200)); err == nil {
+		t.Fatal("backups exhausted; the test cannot see every byte")
+	}
+	// Oldest file first: path.N … path.1, path.
+	var files []string
+	for i := 200; i >= 1; i-- {
+		if _, err := os.Stat(fmt.Sprintf("%s.%d", path, i)); err == nil {
+			files = append(files, fmt.Sprintf("%s.%d", path, i))
+		}
+	}
+	if len(files) < 10 {
+		t.Fatalf("only %d rotations", len(files))
+	}
+	files = append(files, path)
+	next := make([]int, writers)
+	for _, f := range files {
+		sc := bufio.NewScanner(strings.NewReader(readString(t, f)))
+		for sc.Scan() {
+			var w, i int
+			var pad string
+			n, _ := fmt.Sscanf(sc.Text(), "writer %d line %d %s", &w, &i, &pad)
+			if n < 2 || w < 0 || w >= writers || i != next[w] || len(pad) != i%17 {
+				t.Fatalf("%s: unexpected line %q (want writer %d line %d)", f, sc.Text(), w, next[w])
+			}
+			next[w]++
+		}
+	}
+	for w, n := range next {
+		if n != lines {
+			t.Errorf("writer %d: %d lines found, want %d", w, n, lines)
+		}
+	}
+}
+
+func TestChildSpecialTargets(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(f)
+		f.Close()
+		got <- string(b)
+	}()
+	l, err := OpenChild(ChildConfig{Path: fifo, MaxBytes: 4, Backups: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		writeString(t, l, "hello\n")
+	}
+	if err := l.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; s != "hello\nhello\nhello\n" {
+		t.Errorf("fifo reader got %q", s)
+	}
+	if _, err := os.Stat(fifo + ".1"); err == nil {
+		t.Error("fifo was rotated")
+	}
+
+	null := openChild(t, ChildConfig{Path: "/dev/null", MaxBytes: 1, Backups: 1})
+	writeString(t, null, "discarded\n")
+	if err := null.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat("/dev/null"); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("/dev/null damaged: %v %v", st, err)
+	}
+	if _, err := os.Stat("/dev/null.1"); err == nil {
+		t.Error("/dev/null was rotated")
+	}
+}
+
+func TestChildReopenAfterExternalRename(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	l := openChild(t, ChildConfig{Path: path})
+	writeString(t, l, "a")
+	if err := os.Rename(path, path+".old"); err != nil {
+		t.Fatal(err)
+	}
+	writeString(t, l, "b")
+	if err := l.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	writeString(t, l, "c")
+	if got := readString(t, path+".old"); got != "ab" {
+		t.Errorf("renamed file = %q, want %q", got, "ab")
+	}
+	if got := readString(t, path); got != "c" {
+		t.Errorf("reopened file = %q, want %q", got, "c")
+	}
+}
+
+func TestChildClear(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	l := openChild(t, ChildConfig{Path: path})
+	writeString(t, l, "old output\n")
+	if err := l.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readString(t, path); got != "" {
+		t.Errorf("after Clear = %q", got)
+	}
+	writeString(t, l, "new\n")
+	if got := readString(t, path); got != "new\n" {
+		t.Errorf("after write = %q", got)
+	}
+}
+
+func TestChildWriteErrorReportedOnce(t *testing.T) {
+	var reported []error
+	l := openChild(t, ChildConfig{Path: "/dev/full", OnError: func(err error) { reported = append(reported, err) }})
+	for range 2 {
+		n, err := l.Write([]byte("data"))
+		if !errors.Is(err, syscall.ENOSPC) || n != 0 {
+			t.Fatalf("Write = %d, %v; want 0, ENOSPC", n, err)
+		}
+	}
+	if !errors.Is(l.Err(), syscall.ENOSPC) {
+		t.Errorf("Err() = %v", l.Err())
+	}
+	if len(reported) != 1 {
+		t.Errorf("OnError called %d times, want 1", len(reported))
+	}
+}
+
+func TestStripANSI(t *testing.T) {
+	tests := []struct {
+		name   string
+		writes []string
+		want   string
+	}{
+		{"plain", []string{"hello\n"}, "hello\n"},
+		{"colour", []string{"\x1b[31mred\x1b[0m\n"}, "red\n"},
+		{"cursor and erase", []string{"a\x1b[2Kb\x1b[10;20Hc"}, "abc"},
+		{"split inside sequence", []string{"x\x1b[3", "1my"}, "xy"},
+		{"split after ESC", []string{"x\x1b", "[1my"}, "xy"},
+		{"lone ESC kept", []string{"x\x1b", "y"}, "x\x1by"},
+		{"lone ESC at close", []string{"x\x1b"}, "x\x1b"},
+		{"unterminated bounded", []string{"\x1b[" + strings.Repeat("9", 100) + "z"}, strings.Repeat("9", 100-maxEscapeLen) + "z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out.log")
+			l, err := OpenChild(ChildConfig{Path: path, StripANSI: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.writes {
+				n, err := l.Write([]byte(w))
+				if err != nil || n != len(w) {
+					t.Fatalf("Write = %d, %v", n, err)
+				}
+			}
+			l.Close()
+			if got := readString(t, path); !bytes.Equal([]byte(got), []byte(tt.want)) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

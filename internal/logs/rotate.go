@@ -1,0 +1,152 @@
+package logs
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+var errClosed = errors.New("log file is closed")
+
+// rotatingFile is a log file opened by name in append mode that rotates the
+// way Supervisor's RotatingFileHandler does. It is not safe for concurrent
+// use; its owners serialise access.
+type rotatingFile struct {
+	path     string
+	maxBytes int64 // 0 or less: never rotate
+	backups  int
+	f        *os.File
+	// regular is false for special targets (/dev/stdout, FIFOs, ttys,
+	// /dev/null): those are never rotated, truncated or deleted.
+	regular bool
+}
+
+func openRotating(path string, maxBytes int64, backups int) (*rotatingFile, error) {
+	r := &rotatingFile{path: path, maxBytes: maxBytes, backups: backups}
+	if err := r.open(0); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// open opens r.path for appending (plus extra flags) and replaces the current
+// handle only on success, so a failed reopen keeps the old file working.
+func (r *rotatingFile) open(extra int) error {
+	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|extra, 0o666)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if r.f != nil {
+		r.f.Close()
+	}
+	r.f = f
+	r.regular = st.Mode().IsRegular() && !isSpecialPath(r.path)
+	return nil
+}
+
+// isSpecialPath reports names that must never be renamed or removed even
+// when they resolve to a regular file (e.g. /dev/stdout redirected to a file).
+func isSpecialPath(path string) bool {
+	p := filepath.Clean(path)
+	return strings.HasPrefix(p, "/dev/") || strings.HasPrefix(p, "/proc/")
+}
+
+// write writes p and then rotates if the file has reached maxBytes.
+func (r *rotatingFile) write(p []byte) (int, error) {
+	if r.f == nil {
+		return 0, errClosed
+	}
+	n, err := r.f.Write(p)
+	if err != nil {
+		return n, fmt.Errorf("write log %s: %w", r.path, err)
+	}
+	return n, r.rotateIfFull()
+}
+
+func (r *rotatingFile) rotateIfFull() error {
+	if !r.regular || r.maxBytes <= 0 {
+		return nil
+	}
+	st, err := r.f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat log %s: %w", r.path, err)
+	}
+	if st.Size() < r.maxBytes {
+		return nil
+	}
+	return r.rotate()
+}
+
+// rotate shifts path.N-1 → path.N … path → path.1 and starts a new empty
+// file; with no backups it truncates instead. Every write happens under the
+// owner's lock, and the renamed file already holds everything written, so no
+// byte is lost or written twice.
+func (r *rotatingFile) rotate() error {
+	if r.backups <= 0 {
+		if err := r.open(os.O_TRUNC); err != nil {
+			return fmt.Errorf("rotate log %s: %w", r.path, err)
+		}
+		return nil
+	}
+	for i := r.backups - 1; i >= 1; i-- {
+		src := fmt.Sprintf("%s.%d", r.path, i)
+		if err := os.Rename(src, fmt.Sprintf("%s.%d", r.path, i+1)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("rotate log %s: %w", r.path, err)
+		}
+	}
+	// If this rename fails the current file keeps growing: better an
+	// oversized log than a truncated one.
+	if err := os.Rename(r.path, r.path+".1"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("rotate log %s: %w", r.path, err)
+	}
+	// No O_TRUNC: the name is fresh, and if someone else created it in
+	// the meantime their bytes survive.
+	if err := r.open(0); err != nil {
+		return fmt.Errorf("rotate log %s: %w", r.path, err)
+	}
+	return nil
+}
+
+// reopen closes the handle and opens the file by name again (SIGUSR2,
+// after an external logrotate rename).
+func (r *rotatingFile) reopen() error {
+	if err := r.open(0); err != nil {
+		return fmt.Errorf("reopen log %s: %w", r.path, err)
+	}
+	return nil
+}
+
+// clear deletes the file and reopens it empty. Special targets are left
+// alone.
+func (r *rotatingFile) clear() error {
+	if !r.regular {
+		return nil
+	}
+	if err := os.Remove(r.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("clear log %s: %w", r.path, err)
+	}
+	if err := r.open(0); err != nil {
+		return fmt.Errorf("clear log %s: %w", r.path, err)
+	}
+	return nil
+}
+
+func (r *rotatingFile) close() error {
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f = nil
+	if err != nil {
+		return fmt.Errorf("close log %s: %w", r.path, err)
+	}
+	return nil
+}
