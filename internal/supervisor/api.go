@@ -1,14 +1,16 @@
 package supervisor
 
-// CONTRACT STUB: the supervisor work replaces these bodies (keep the signatures;
-// add what is needed). rpc, web and the daemon call only this API.
-
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
+	"strings"
+	"sync"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 )
 
@@ -29,67 +31,89 @@ const (
 	MoodShutdown   Mood = -1
 )
 
+// String returns Supervisor's state name, e.g. "RUNNING".
+func (m Mood) String() string {
+	switch m {
+	case MoodRestarting:
+		return "RESTARTING"
+	case MoodRunning:
+		return "RUNNING"
+	case MoodShutdown:
+		return "SHUTDOWN"
+	}
+	return "UNKNOWN"
+}
+
 // Process is one supervised process: its runner plus its log channels.
 type Process struct {
 	*process.Runner
 	// Namespec is "name" when group == name, else "group:name".
 	Namespec string
+
+	stdout, stderr *logs.ChildLog // nil for NONE; may be shared with other processes
 }
 
 // StdoutLogPath / StderrLogPath return the log file path ("" for NONE).
-func (p *Process) StdoutLogPath() string { panic("unimplemented") }
-func (p *Process) StderrLogPath() string { panic("unimplemented") }
+func (p *Process) StdoutLogPath() string { return logPath(p.stdout) }
+func (p *Process) StderrLogPath() string { return logPath(p.stderr) }
 
-// ClearLogs truncates both logs (clearProcessLogs).
-func (p *Process) ClearLogs() error { panic("unimplemented") }
+func logPath(l *logs.ChildLog) string {
+	if l == nil {
+		return ""
+	}
+	return l.Path()
+}
+
+// ClearLogs truncates both logs (clearProcessLogs). A log shared with other
+// processes is cleared for all of them, as Supervisor does.
+func (p *Process) ClearLogs() error {
+	var errs []error
+	for _, l := range []*logs.ChildLog{p.stdout, p.stderr} {
+		if l != nil {
+			errs = append(errs, l.Clear())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Namespec returns Supervisor's display name of process name in group.
+func Namespec(group, name string) string {
+	if group == name {
+		return name
+	}
+	return group + ":" + name
+}
 
 // Group is an active process group.
 type Group struct {
 	Config    *config.Group
 	Processes []*Process // sorted by (priority, name)
+
+	seq    int                // order of activation, ties of the priority sort
+	cancel context.CancelFunc // ends the runners; nil until started
+	done   chan struct{}      // closed when every runner has returned and the logs are released
 }
 
 // Supervisor owns the active groups and the pending config.
-type Supervisor struct{}
+type Supervisor struct {
+	opts   Options
+	bus    *events.Bus          // opts.Events, or a private bus so stops can be awaited
+	daemon config.Supervisord   // the [supervisord] section the daemon runs with
+	stop   chan struct{}        // signalled by Shutdown and Restart
+	ready  chan struct{}        // closed when Run has created the groups
+	opMu   sync.Mutex           // serialises changes to the set of groups (held across I/O and waits)
+	logsMu sync.Mutex           // guards logs
+	logs   map[string]*childLog // open child logs by path; guarded by logsMu
 
-// Mood returns the daemon state.
-func (s *Supervisor) Mood() Mood { panic("unimplemented") }
+	mu      sync.Mutex
+	mood    Mood              // guarded by mu
+	pending *config.Config    // guarded by mu
+	groups  map[string]*Group // guarded by mu
+	nextSeq int               // guarded by mu
+	runCtx  context.Context   // parent of the runners; nil until Run; guarded by mu
 
-// Groups returns the active groups sorted by (priority, name).
-func (s *Supervisor) Groups() []*Group { panic("unimplemented") }
-
-// Lookup resolves a namespec: "name" (group and process name equal), "group:name",
-// "group:*" / "group:" (wildcard=true, every process of the group).
-// ErrBadName when nothing matches.
-func (s *Supervisor) Lookup(namespec string) (procs []*Process, wildcard bool, err error) {
-	panic("unimplemented")
+	runners sync.WaitGroup // one per activated group, done once its runners returned
 }
-
-// Group returns the active group called name, or nil.
-func (s *Supervisor) Group(name string) *Group { panic("unimplemented") }
-
-// AllProcesses returns every process sorted by group name then process name
-// (getAllProcessInfo order).
-func (s *Supervisor) AllProcesses() []*Process { panic("unimplemented") }
-
-// PendingConfig returns the pending (last read) config.
-func (s *Supervisor) PendingConfig() *config.Config { panic("unimplemented") }
-
-// Reread re-reads the config file (reloadConfig): names of added, changed, removed groups.
-// A parse error is returned as is and changes nothing.
-func (s *Supervisor) Reread() (added, changed, removed []string, err error) {
-	panic("unimplemented")
-}
-
-// AddGroup activates a pending group (ErrBadName, ErrAlreadyAdded, ErrShuttingDown).
-func (s *Supervisor) AddGroup(ctx context.Context, name string) error { panic("unimplemented") }
-
-// RemoveGroup drops a stopped active group (ErrBadName, ErrStillRunning).
-func (s *Supervisor) RemoveGroup(ctx context.Context, name string) error { panic("unimplemented") }
-
-// Shutdown asks for an orderly shutdown; Restart for a reload. Both return at once.
-func (s *Supervisor) Shutdown() { panic("unimplemented") }
-func (s *Supervisor) Restart()  { panic("unimplemented") }
 
 // Options are the Supervisor's collaborators.
 type Options struct {
@@ -102,14 +126,117 @@ type Options struct {
 	BaseEnv   []string // supervisord's environment at start
 }
 
-// New returns a Supervisor for cfg. It starts nothing.
-func New(cfg *config.Config, opts Options) *Supervisor { panic("unimplemented") }
+// New returns a Supervisor for cfg. It starts nothing and creates nothing:
+// the groups of cfg are created (AUTO log files made, PROCESS_GROUP_ADDED
+// published) when Run begins; Ready says when that is done.
+func New(cfg *config.Config, opts Options) *Supervisor {
+	bus := opts.Events
+	if bus == nil {
+		bus = &events.Bus{}
+	}
+	return &Supervisor{
+		opts:    opts,
+		bus:     bus,
+		daemon:  cfg.Supervisord,
+		stop:    make(chan struct{}, 1),
+		ready:   make(chan struct{}),
+		logs:    make(map[string]*childLog),
+		mood:    MoodRunning,
+		pending: cfg,
+		groups:  make(map[string]*Group),
+	}
+}
 
-// Run starts the autostart processes (priority order) and supervises until
-// Shutdown or Restart is called or ctx is done; then it stops every group,
-// one at a time in reverse priority order, waits until no child is left, and
-// returns restart=true when Restart was asked for.
-func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) { panic("unimplemented") }
+// Ready is closed once Run has created the groups of the initial config and
+// asked the autostart processes to start.
+func (s *Supervisor) Ready() <-chan struct{} { return s.ready }
 
-// ReopenLogs reopens every child log (SIGUSR2).
-func (s *Supervisor) ReopenLogs() { panic("unimplemented") }
+// Mood returns the daemon state.
+func (s *Supervisor) Mood() Mood {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mood
+}
+
+// Groups returns the active groups sorted by priority, ties in activation
+// order: Supervisor's order for "all" operations. At startup that is
+// (priority, name); a group added later comes after its priority peers.
+func (s *Supervisor) Groups() []*Group {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.groupsLocked()
+}
+
+func (s *Supervisor) groupsLocked() []*Group {
+	gs := make([]*Group, 0, len(s.groups))
+	for _, g := range s.groups {
+		gs = append(gs, g)
+	}
+	slices.SortFunc(gs, func(a, b *Group) int {
+		return cmp.Or(cmp.Compare(a.Config.Priority, b.Config.Priority), cmp.Compare(a.seq, b.seq))
+	})
+	return gs
+}
+
+// Group returns the active group called name, or nil.
+func (s *Supervisor) Group(name string) *Group {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.groups[name]
+}
+
+// Lookup resolves a namespec: "name" (group and process name equal), "group:name",
+// "group:*" / "group:" (wildcard=true, every process of the group).
+// ErrBadName when nothing matches; so a bare group name only names a
+// process whose name is the group's.
+func (s *Supervisor) Lookup(namespec string) (procs []*Process, wildcard bool, err error) {
+	group, name, found := strings.Cut(namespec, ":")
+	if !found {
+		name = namespec
+	}
+	g := s.Group(group)
+	if g == nil {
+		return nil, false, ErrBadName
+	}
+	if found && (name == "" || name == "*") {
+		return slices.Clone(g.Processes), true, nil
+	}
+	for _, p := range g.Processes {
+		if p.Config().Name == name {
+			return []*Process{p}, false, nil
+		}
+	}
+	return nil, false, ErrBadName
+}
+
+// AllProcesses returns every process sorted by group name then process name
+// (getAllProcessInfo order).
+func (s *Supervisor) AllProcesses() []*Process {
+	var ps []*Process
+	for _, g := range s.Groups() {
+		ps = append(ps, g.Processes...)
+	}
+	slices.SortFunc(ps, func(a, b *Process) int {
+		ac, bc := a.Config(), b.Config()
+		return cmp.Or(strings.Compare(ac.Group, bc.Group), strings.Compare(ac.Name, bc.Name))
+	})
+	return ps
+}
+
+// ProcessesByPriority returns every process in Supervisor's order for "all"
+// operations (startAllProcesses, stopAllProcesses, ...): groups as Groups,
+// each group's processes by (priority, name).
+func (s *Supervisor) ProcessesByPriority() []*Process {
+	var ps []*Process
+	for _, g := range s.Groups() {
+		ps = append(ps, g.Processes...)
+	}
+	return ps
+}
+
+// PendingConfig returns the pending (last read) config.
+func (s *Supervisor) PendingConfig() *config.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending
+}

@@ -1,0 +1,174 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/process"
+)
+
+// newGroup builds the processes of gc with their logs (AUTO files are
+// created now, even for processes never started). Callers hold opMu.
+func (s *Supervisor) newGroup(gc *config.Group) (*Group, error) {
+	g := &Group{Config: gc, done: make(chan struct{})}
+	for _, pc := range gc.Processes {
+		p, err := s.newProcess(pc)
+		if err != nil {
+			g.releaseLogs(s)
+			return nil, err
+		}
+		g.Processes = append(g.Processes, p)
+	}
+	return g, nil
+}
+
+func (s *Supervisor) newProcess(pc *config.Process) (*Process, error) {
+	stdout, err := s.acquireLog(pc, "stdout", pc.Stdout)
+	if err != nil {
+		return nil, err
+	}
+	var stderr *logs.ChildLog
+	if !pc.RedirectStderr {
+		stderr, err = s.acquireLog(pc, "stderr", pc.Stderr)
+		if err != nil {
+			s.releaseLog(stdout)
+			return nil, err
+		}
+	}
+	// The runner reports its config's paths in Info: give it the AUTO names.
+	// The group keeps the config as read so reread compares like with like.
+	rc := *pc
+	rc.Stdout.Path = logPath(stdout)
+	rc.Stderr.Path = logPath(stderr)
+	if pc.RedirectStderr {
+		rc.Stderr.Kind = config.LogNone
+	}
+	serverURL := pc.ServerURL
+	if serverURL == "" || serverURL == "AUTO" {
+		serverURL = s.opts.ServerURL
+	}
+	opts := process.Options{
+		Spawner:   s.opts.Spawner,
+		Log:       s.opts.Log,
+		Events:    s.bus,
+		Stdout:    writer(stdout),
+		Stderr:    writer(stderr),
+		ServerURL: serverURL,
+		BaseEnv:   s.opts.BaseEnv,
+	}
+	if pc.RedirectStderr {
+		// Whether the runner merges the pipes or not, stderr belongs in the stdout log.
+		opts.Stderr = opts.Stdout
+	}
+	return &Process{
+		Runner:   process.NewRunner(&rc, opts),
+		Namespec: Namespec(pc.Group, pc.Name),
+		stdout:   stdout,
+		stderr:   stderr,
+	}, nil
+}
+
+// writer returns l as an io.Writer, nil (discard) for no log.
+func writer(l *logs.ChildLog) io.Writer {
+	if l == nil {
+		return nil
+	}
+	return l
+}
+
+func (g *Group) releaseLogs(s *Supervisor) {
+	for _, p := range g.Processes {
+		s.releaseLog(p.stdout)
+		s.releaseLog(p.stderr)
+	}
+}
+
+// activateLocked makes g active and starts one goroutine per runner under
+// parent; when they have all returned the logs are released and g.done closed.
+func (s *Supervisor) activateLocked(g *Group) {
+	g.seq = s.nextSeq
+	s.nextSeq++
+	s.groups[g.Config.Name] = g
+	ctx, cancel := context.WithCancel(s.runCtx)
+	g.cancel = cancel
+	var wg sync.WaitGroup
+	for _, p := range g.Processes {
+		wg.Go(func() {
+			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				s.logf(config.LevelError, "run %s: %v", p.Namespec, err)
+			}
+		})
+	}
+	s.runners.Add(1)
+	go func() {
+		defer s.runners.Done()
+		wg.Wait()
+		g.releaseLogs(s)
+		close(g.done)
+	}()
+}
+
+// addGroup creates, activates and announces gc, then asks its autostart
+// processes to start. Callers hold opMu; s.runCtx is set.
+func (s *Supervisor) addGroup(ctx context.Context, gc *config.Group) error {
+	g, err := s.newGroup(gc)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.activateLocked(g)
+	s.mu.Unlock()
+	s.bus.Publish(events.ProcessGroupAdded{Group: gc.Name})
+	g.autostart(ctx)
+	return nil
+}
+
+// autostart spawns the autostart processes in order, without waiting for
+// RUNNING: priority orders the spawns, it does not wait for readiness.
+func (g *Group) autostart(ctx context.Context) {
+	for _, p := range g.Processes {
+		if p.Config().Autostart {
+			// A failed spawn is the runner's to log and retry.
+			_ = p.Start(ctx, false)
+		}
+	}
+}
+
+// stopped reports whether every process of g is in a stopped state.
+func (g *Group) stopped() bool {
+	for _, p := range g.Processes {
+		if !p.Info().State.IsStopped() {
+			return false
+		}
+	}
+	return true
+}
+
+// stopForShutdown stops every process of g at once (BACKOFF → FATAL) and
+// returns when all of them are in a stopped state.
+func (s *Supervisor) stopForShutdown(ctx context.Context, g *Group) {
+	sub := s.bus.Subscribe()
+	defer sub.Close()
+	var wg sync.WaitGroup
+	// Descending priority, as stop_all signals them; the calls run in parallel.
+	for i := len(g.Processes) - 1; i >= 0; i-- {
+		p := g.Processes[i]
+		wg.Go(func() { _ = p.StopForShutdown(ctx, true) })
+	}
+	wg.Wait()
+	// A process already STOPPING (stopped by hand) is not waited for by
+	// StopForShutdown: wait for its state change.
+	for !g.stopped() {
+		select {
+		case <-sub.Ready():
+			sub.Next()
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package supervisor
+
+import (
+	"errors"
+	"slices"
+	"testing"
+)
+
+// inactive returns a Supervisor whose groups exist but whose runners never run.
+func inactive(t *testing.T, s *Supervisor) *Supervisor {
+	t.Helper()
+	for _, gc := range s.pending.Groups {
+		g, err := s.newGroup(gc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.seq = s.nextSeq
+		s.nextSeq++
+		s.groups[gc.Name] = g
+	}
+	return s
+}
+
+func TestLookup(t *testing.T) {
+	cfg := configOf(t.TempDir(),
+		program("web", 10, 1),
+		program("worker", 20, 3),
+		heterogeneous("grp", 5, proc("", "a", 1), proc("", "b", 2)),
+	)
+	s := inactive(t, New(cfg, Options{}))
+	tests := []struct {
+		namespec string
+		want     []string
+		wildcard bool
+		err      error
+	}{
+		{"web", []string{"web"}, false, nil},
+		{"web:web", []string{"web"}, false, nil},
+		{"web:*", []string{"web"}, true, nil},
+		{"worker:worker_01", []string{"worker:worker_01"}, false, nil},
+		{"worker:*", []string{"worker:worker_00", "worker:worker_01", "worker:worker_02"}, true, nil},
+		{"worker:", []string{"worker:worker_00", "worker:worker_01", "worker:worker_02"}, true, nil},
+		{"worker", nil, false, ErrBadName},
+		{"worker_01", nil, false, ErrBadName},
+		{"worker:nope", nil, false, ErrBadName},
+		{"grp:a", []string{"grp:a"}, false, nil},
+		{"grp:*", []string{"grp:a", "grp:b"}, true, nil},
+		{"grp", nil, false, ErrBadName},
+		{"nope:*", nil, false, ErrBadName},
+		{"all", nil, false, ErrBadName},
+		{"", nil, false, ErrBadName},
+		{":", nil, false, ErrBadName},
+		{"web:web:web", nil, false, ErrBadName},
+	}
+	for _, tt := range tests {
+		ps, wildcard, err := s.Lookup(tt.namespec)
+		if got := names(ps); !slices.Equal(got, tt.want) || wildcard != tt.wildcard || !errors.Is(err, tt.err) {
+			t.Errorf("Lookup(%q) = %v, %v, %v; want %v, %v, %v", tt.namespec, got, wildcard, err, tt.want, tt.wildcard, tt.err)
+		}
+	}
+}
+
+func TestOrders(t *testing.T) {
+	cfg := configOf(t.TempDir(),
+		heterogeneous("z", 1, proc("", "y", 5), proc("", "x", 7)),
+		program("b", 10, 1),
+		program("a", 10, 2),
+	)
+	s := inactive(t, New(cfg, Options{}))
+	// A group activated later goes after its priority peers.
+	late, err := s.newGroup(program("0late", 10, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	late.seq = s.nextSeq
+	s.groups["0late"] = late
+
+	var groups []string
+	for _, g := range s.Groups() {
+		groups = append(groups, g.Config.Name)
+	}
+	if want := []string{"z", "b", "a", "0late"}; !slices.Equal(groups, want) {
+		t.Errorf("Groups() = %v, want %v", groups, want)
+	}
+	if got, want := names(s.ProcessesByPriority()), []string{"z:y", "z:x", "b", "a:a_00", "a:a_01", "0late"}; !slices.Equal(got, want) {
+		t.Errorf("ProcessesByPriority() = %v, want %v", got, want)
+	}
+	if got, want := names(s.AllProcesses()), []string{"0late", "a:a_00", "a:a_01", "b", "z:x", "z:y"}; !slices.Equal(got, want) {
+		t.Errorf("AllProcesses() = %v, want %v", got, want)
+	}
+}

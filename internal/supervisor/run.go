@@ -1,0 +1,151 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/events"
+)
+
+// shutdownReportEvery is how often a shutdown names the processes it waits for.
+const shutdownReportEvery = 3 * time.Second
+
+// Run creates the groups of the config given to New (AUTO logs, one runner
+// goroutine per process, PROCESS_GROUP_ADDED), publishes
+// SUPERVISOR_STATE_CHANGE_RUNNING and spawns the autostart processes at once
+// in (group priority, name) then (process priority, name) order. It then
+// supervises until Shutdown or Restart is called or ctx is done (a shutdown);
+// then it stops every group, one at a time in reverse priority order, waits
+// until no child is left, closes the child logs and returns restart=true
+// when Restart was asked for. Run may be called once.
+func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
+	s.opMu.Lock()
+	s.mu.Lock()
+	if s.runCtx != nil {
+		s.mu.Unlock()
+		s.opMu.Unlock()
+		return false, errors.New("run supervisor: already run")
+	}
+	// The runners outlive ctx: a cancelled ctx means an orderly shutdown.
+	runCtx, cancelRunners := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRunners()
+	s.runCtx = runCtx
+	cfg := s.pending
+	s.mu.Unlock()
+	err = s.start(ctx, cfg)
+	close(s.ready)
+	s.opMu.Unlock()
+	if err != nil {
+		s.setMood(MoodShutdown)
+	} else {
+		select {
+		case <-ctx.Done():
+			s.Shutdown()
+		case <-s.stop:
+		}
+	}
+	s.stopAll(context.WithoutCancel(ctx))
+	cancelRunners()
+	s.runners.Wait()
+	return s.Mood() == MoodRestarting && err == nil, err
+}
+
+// start activates the groups of cfg and spawns their autostart processes.
+// Callers hold opMu.
+func (s *Supervisor) start(ctx context.Context, cfg *config.Config) error {
+	var gs []*Group
+	for _, gc := range cfg.Groups {
+		g, err := s.newGroup(gc)
+		if err != nil {
+			return fmt.Errorf("create group %s: %w", gc.Name, err)
+		}
+		s.mu.Lock()
+		s.activateLocked(g)
+		s.mu.Unlock()
+		s.bus.Publish(events.ProcessGroupAdded{Group: gc.Name})
+		gs = append(gs, g)
+	}
+	if s.Mood() != MoodRunning {
+		return nil // Shutdown or Restart came before Run
+	}
+	s.bus.Publish(events.SupervisorRunning{})
+	for _, g := range gs {
+		g.autostart(ctx)
+	}
+	return nil
+}
+
+// Shutdown asks for an orderly shutdown; Restart for a reload. Both return at
+// once. Shutdown during a reload's stop phase turns it into a shutdown;
+// Restart during a shutdown or reload is ignored.
+func (s *Supervisor) Shutdown() { s.requestStop(MoodShutdown) }
+func (s *Supervisor) Restart()  { s.requestStop(MoodRestarting) }
+
+func (s *Supervisor) requestStop(m Mood) {
+	s.mu.Lock()
+	from := s.mood
+	if m == MoodRestarting && from != MoodRunning {
+		s.mu.Unlock()
+		return
+	}
+	s.mood = m
+	s.mu.Unlock()
+	if from == MoodRunning {
+		s.bus.Publish(events.SupervisorStopping{})
+	}
+	select {
+	case s.stop <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Supervisor) setMood(m Mood) {
+	s.mu.Lock()
+	s.mood = m
+	s.mu.Unlock()
+}
+
+// stopAll stops the groups one at a time, highest priority number first
+// (ties: latest activated first), each only once the previous one is fully
+// stopped. The mood already refuses new group changes; opMu waits out the
+// one in flight.
+func (s *Supervisor) stopAll(ctx context.Context) {
+	s.opMu.Lock()
+	gs := s.Groups()
+	s.opMu.Unlock()
+	reported := make(chan struct{})
+	defer close(reported)
+	go s.reportShutdown(gs, reported)
+	for i := len(gs) - 1; i >= 0; i-- {
+		s.stopForShutdown(ctx, gs[i])
+	}
+}
+
+// reportShutdown logs the processes not yet stopped, at once and then every
+// few seconds, until done is closed.
+func (s *Supervisor) reportShutdown(gs []*Group, done <-chan struct{}) {
+	t := time.NewTicker(shutdownReportEvery)
+	defer t.Stop()
+	for {
+		var names []string
+		for _, g := range gs {
+			for _, p := range g.Processes {
+				if !p.Info().State.IsStopped() {
+					names = append(names, p.Config().Name)
+				}
+			}
+		}
+		if len(names) > 0 {
+			s.logf(config.LevelInfo, "waiting for %s to die", strings.Join(names, ", "))
+		}
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+	}
+}
