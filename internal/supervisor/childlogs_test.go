@@ -1,0 +1,75 @@
+package supervisor
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/drover/drover/internal/config"
+)
+
+func TestChildLogs(t *testing.T) {
+	dir := t.TempDir()
+	shared := filepath.Join(dir, "worker.log")
+	workers := program("worker", 1, 3)
+	for _, p := range workers.Processes {
+		p.Stdout = config.ChildLog{Kind: config.LogFile, Path: shared}
+		p.Stderr = config.ChildLog{Kind: config.LogFile, Path: shared}
+	}
+	redirected := program("redirected", 2, 1)
+	redirected.Processes[0].RedirectStderr = true
+	redirected.Processes[0].Stdout = config.ChildLog{Kind: config.LogAuto}
+	redirected.Processes[0].Stderr = config.ChildLog{Kind: config.LogAuto}
+	s := New(configOf(dir, workers, redirected, program("silent", 3, 1)), Options{})
+	s.daemon.Identifier = "myident"
+
+	var gs []*Group
+	for _, gc := range s.pending.Groups {
+		g, err := s.newGroup(gc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs = append(gs, g)
+	}
+
+	first := gs[0].Processes[0].stdout
+	for _, p := range gs[0].Processes {
+		if p.stdout != first || p.stderr != first {
+			t.Errorf("%s does not share the log instance of %s", p.Namespec, shared)
+		}
+		if p.StdoutLogPath() != shared || p.Info().StdoutLog != shared {
+			t.Errorf("%s: stdout log %q, info %q, want %q", p.Namespec, p.StdoutLogPath(), p.Info().StdoutLog, shared)
+		}
+	}
+	if n := s.logs[shared].users; n != 6 {
+		t.Errorf("users of %s = %d, want 6", shared, n)
+	}
+
+	r := gs[1].Processes[0]
+	autoName := regexp.MustCompile(`^redirected-stdout---myident-.+\.log$`)
+	if got := filepath.Base(r.StdoutLogPath()); filepath.Dir(r.StdoutLogPath()) != dir || !autoName.MatchString(got) {
+		t.Errorf("AUTO stdout log = %q, want %s/%s", r.StdoutLogPath(), dir, autoName)
+	}
+	if _, err := os.Stat(r.StdoutLogPath()); err != nil {
+		t.Errorf("AUTO log not created with the group: %v", err)
+	}
+	if r.stderr != nil || r.StderrLogPath() != "" || r.Config().Stderr.Kind != config.LogNone {
+		t.Errorf("redirect_stderr: stderr log %q, kind %v; want none", r.StderrLogPath(), r.Config().Stderr.Kind)
+	}
+	if p := gs[2].Processes[0]; p.stdout != nil || p.stderr != nil {
+		t.Errorf("NONE logs opened: %q, %q", p.StdoutLogPath(), p.StderrLogPath())
+	}
+
+	gs[0].releaseLogs(s)
+	if _, open := s.logs[shared]; open {
+		t.Errorf("%s still open after its last user left", shared)
+	}
+	if _, err := first.Write([]byte("x")); err == nil {
+		t.Errorf("write to the released shared log succeeded; want it closed")
+	}
+	gs[1].releaseLogs(s)
+	if len(s.logs) != 0 {
+		t.Errorf("open logs after release: %v", s.logs)
+	}
+}
