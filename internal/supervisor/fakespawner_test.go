@@ -1,0 +1,90 @@
+package supervisor
+
+import (
+	"io"
+	"sync"
+	"syscall"
+
+	"github.com/drover/drover/internal/process"
+)
+
+// fakeSpawner records spawns and signals; its children live until signalled
+// (or, for held ones, until the test lets them go). Channels only, so it
+// works inside a synctest bubble.
+type fakeSpawner struct {
+	mu       sync.Mutex
+	held     map[string]bool       // namespecs that ignore stop signals
+	spawned  []string              // namespecs in spawn order; guarded by mu
+	signaled []string              // namespecs in signal order; guarded by mu
+	children map[string]*fakeChild // latest child by namespec; guarded by mu
+	nextPID  int                   // guarded by mu
+}
+
+func newFakeSpawner(held ...string) *fakeSpawner {
+	sp := &fakeSpawner{held: map[string]bool{}, children: map[string]*fakeChild{}, nextPID: 100}
+	for _, n := range held {
+		sp.held[n] = true
+	}
+	return sp
+}
+
+func (sp *fakeSpawner) Check(*process.Command) error { return nil }
+
+func (sp *fakeSpawner) Spawn(c *process.Command) (process.Child, error) {
+	name := Namespec(c.Group, c.Name)
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	sp.nextPID++
+	ch := &fakeChild{sp: sp, name: name, pid: sp.nextPID, exit: make(chan process.ExitStatus, 1)}
+	sp.spawned = append(sp.spawned, name)
+	sp.children[name] = ch
+	return ch, nil
+}
+
+// Spawned / Signaled return the namespecs in the order they happened.
+func (sp *fakeSpawner) Spawned() []string {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return append([]string(nil), sp.spawned...)
+}
+
+func (sp *fakeSpawner) Signaled() []string {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return append([]string(nil), sp.signaled...)
+}
+
+// Release makes the held child of name exit as if killed by SIGTERM.
+func (sp *fakeSpawner) Release(name string) {
+	sp.mu.Lock()
+	ch := sp.children[name]
+	sp.mu.Unlock()
+	ch.exitOnce(syscall.SIGTERM)
+}
+
+type fakeChild struct {
+	sp   *fakeSpawner
+	name string
+	pid  int
+	once sync.Once
+	exit chan process.ExitStatus
+}
+
+func (c *fakeChild) PID() int                 { return c.pid }
+func (c *fakeChild) Wait() process.ExitStatus { return <-c.exit }
+func (c *fakeChild) Stdin() io.Writer         { return io.Discard }
+
+func (c *fakeChild) Signal(sig syscall.Signal, group bool) error {
+	c.sp.mu.Lock()
+	c.sp.signaled = append(c.sp.signaled, c.name)
+	held := c.sp.held[c.name] && sig != syscall.SIGKILL
+	c.sp.mu.Unlock()
+	if !held {
+		c.exitOnce(sig)
+	}
+	return nil
+}
+
+func (c *fakeChild) exitOnce(sig syscall.Signal) {
+	c.once.Do(func() { c.exit <- process.ExitStatus{Code: -1, Signal: sig} })
+}

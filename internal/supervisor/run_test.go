@@ -1,0 +1,230 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"testing/synctest"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/events"
+)
+
+// started runs s in the background and waits until its groups exist;
+// the returned channel yields Run's restart result.
+func started(t *testing.T, s *Supervisor) <-chan bool {
+	t.Helper()
+	result := make(chan bool, 1)
+	go func() {
+		restart, err := s.Run(t.Context())
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		result <- restart
+	}()
+	<-s.Ready()
+	synctest.Wait()
+	return result
+}
+
+// eventNames drains sub.
+func eventNames(sub *events.Subscription, keep func(events.Event) bool) []string {
+	var ns []string
+	for _, e := range sub.Next() {
+		if keep(e) {
+			ns = append(ns, e.Name())
+		}
+	}
+	return ns
+}
+
+func notProcessState(e events.Event) bool {
+	_, ok := e.(events.ProcessState)
+	return !ok
+}
+
+func TestStartAndShutdownOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		manual := program("manual", 0, 1)
+		manual.Processes[0].Autostart = false
+		cfg := configOf(t.TempDir(),
+			manual,
+			program("first", 1, 1),
+			program("a", 10, 2),
+			heterogeneous("b", 10, proc("", "y", 1), proc("", "x", 2)),
+			program("last", 20, 1),
+		)
+		sp := newFakeSpawner("a:a_01", "first")
+		bus := &events.Bus{}
+		sub := bus.Subscribe()
+		defer sub.Close()
+		s := New(cfg, Options{Spawner: sp, Events: bus})
+		result := started(t, s)
+
+		if got, want := sp.Spawned(), []string{"first", "a:a_00", "a:a_01", "b:y", "b:x", "last"}; !slices.Equal(got, want) {
+			t.Errorf("spawn order = %v, want %v", got, want)
+		}
+		wantEvents := []string{"PROCESS_GROUP_ADDED", "PROCESS_GROUP_ADDED", "PROCESS_GROUP_ADDED",
+			"PROCESS_GROUP_ADDED", "PROCESS_GROUP_ADDED", "SUPERVISOR_STATE_CHANGE_RUNNING"}
+		if got := eventNames(sub, notProcessState); !slices.Equal(got, wantEvents) {
+			t.Errorf("events = %v, want %v", got, wantEvents)
+		}
+
+		s.Restart()
+		synctest.Wait()
+		if m := s.Mood(); m != MoodRestarting {
+			t.Errorf("Mood() = %v, want RESTARTING", m)
+		}
+		if err := s.AddGroup(t.Context(), "x"); !errors.Is(err, ErrShuttingDown) {
+			t.Errorf("AddGroup during restart = %v, want ErrShuttingDown", err)
+		}
+		// last, then b (both at once), then a (both at once), whose a_01 holds the line.
+		got := sp.Signaled()
+		if len(got) != 5 || got[0] != "last" || !sameSet(got[1:3], []string{"b:x", "b:y"}) || !sameSet(got[3:], []string{"a:a_00", "a:a_01"}) {
+			t.Fatalf("signalled %v, want last, {b:x b:y}, {a:a_00 a:a_01} and nothing more while a:a_01 is stopping", got)
+		}
+		sp.Release("a:a_01")
+		synctest.Wait()
+		// first holds too; manual was never started.
+		if got := sp.Signaled(); len(got) != 6 || got[5] != "first" {
+			t.Fatalf("signalled %v, want first last", got)
+		}
+		s.Shutdown() // turns the reload into a shutdown
+		sp.Release("first")
+		if restart := <-result; restart {
+			t.Errorf("Run() restart = true after Shutdown during a reload, want false")
+		}
+		if got := eventNames(sub, notProcessState); !slices.Equal(got, []string{"SUPERVISOR_STATE_CHANGE_STOPPING"}) {
+			t.Errorf("events while stopping = %v, want one SUPERVISOR_STATE_CHANGE_STOPPING", got)
+		}
+		for _, p := range s.AllProcesses() {
+			if st := p.Info().State; !st.IsStopped() {
+				t.Errorf("%s is %v after Run", p.Namespec, st)
+			}
+		}
+	})
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+func TestRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := New(configOf(t.TempDir(), program("a", 1, 1)), Options{Spawner: newFakeSpawner()})
+		result := started(t, s)
+		s.Restart()
+		s.Restart()
+		if restart := <-result; !restart {
+			t.Errorf("Run() restart = false after Restart, want true")
+		}
+	})
+}
+
+func TestRunContextDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sp := newFakeSpawner()
+		s := New(configOf(t.TempDir(), program("a", 1, 1)), Options{Spawner: sp})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan bool)
+		go func() {
+			restart, _ := s.Run(ctx)
+			done <- restart
+		}()
+		<-s.Ready()
+		cancel()
+		if restart := <-done; restart || s.Mood() != MoodShutdown {
+			t.Errorf("after ctx done: restart %v, mood %v; want false, SHUTDOWN", restart, s.Mood())
+		}
+		if got := sp.Signaled(); !slices.Equal(got, []string{"a"}) {
+			t.Errorf("signalled %v, want [a]", got)
+		}
+	})
+}
+
+func TestAddRemoveGroup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		sp := newFakeSpawner()
+		bus := &events.Bus{}
+		sub := bus.Subscribe()
+		defer sub.Close()
+		idle := program("idle", 2, 1)
+		idle.Processes[0].Autostart = false
+		next := configOf(dir, program("web", 1, 1), idle, program("added", 3, 2))
+		s := New(configOf(dir, program("web", 1, 1), idle), Options{
+			Spawner: sp, Events: bus,
+			Load: func() (*config.Config, error) { return next, nil },
+		})
+		ctx := t.Context()
+		if err := s.AddGroup(ctx, "web"); !errors.Is(err, ErrShuttingDown) {
+			t.Errorf("AddGroup before Run = %v, want ErrShuttingDown", err)
+		}
+		result := started(t, s)
+		sub.Next()
+
+		if err := s.AddGroup(ctx, "added"); !errors.Is(err, ErrBadName) {
+			t.Errorf("AddGroup(not yet reread) = %v, want ErrBadName", err)
+		}
+		if _, _, _, err := s.Reread(); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			op, name string
+			err      error
+		}{
+			{"add", "web", ErrAlreadyAdded},
+			{"add", "nope", ErrBadName},
+			{"add", "added", nil},
+			{"remove", "nope", ErrBadName},
+			{"remove", "web", ErrStillRunning},
+			{"remove", "added", ErrStillRunning},
+			{"remove", "idle", nil},
+			{"remove", "idle", ErrBadName},
+		}
+		for _, tt := range tests {
+			var err error
+			if tt.op == "add" {
+				err = s.AddGroup(ctx, tt.name)
+			} else {
+				err = s.RemoveGroup(ctx, tt.name)
+			}
+			if !errors.Is(err, tt.err) {
+				t.Errorf("%s %s = %v, want %v", tt.op, tt.name, err, tt.err)
+			}
+		}
+		synctest.Wait()
+		if got, want := sp.Spawned(), []string{"web", "added:added_00", "added:added_01"}; !slices.Equal(got, want) {
+			t.Errorf("spawned %v, want %v", got, want)
+		}
+		if got, want := eventNames(sub, notProcessState), []string{"PROCESS_GROUP_ADDED", "PROCESS_GROUP_REMOVED"}; !slices.Equal(got, want) {
+			t.Errorf("events = %v, want %v", got, want)
+		}
+		if s.Group("idle") != nil || s.Group("added") == nil {
+			t.Errorf("groups after add/remove: %v", s.Groups())
+		}
+
+		procs, _, _ := s.Lookup("added:*")
+		for _, p := range procs {
+			if err := p.Stop(ctx, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.RemoveGroup(ctx, "added"); err != nil {
+			t.Errorf("RemoveGroup(stopped group) = %v", err)
+		}
+		// A removed group's runners are gone: it can be added again, fresh.
+		if err := s.AddGroup(ctx, "added"); err != nil {
+			t.Errorf("AddGroup(again) = %v", err)
+		}
+		s.Shutdown()
+		<-result
+		if err := s.RemoveGroup(ctx, "web"); !errors.Is(err, ErrShuttingDown) {
+			t.Errorf("RemoveGroup after shutdown = %v, want ErrShuttingDown", err)
+		}
+	})
+}
