@@ -1,0 +1,338 @@
+package ctl
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// noArgs prints "Error: <cmd> accepts no arguments" and the help when arg
+// is not empty.
+func (c *controller) noArgs(cmd, arg string) bool {
+	if arg == "" {
+		return true
+	}
+	c.output("Error: %s accepts no arguments", cmd)
+	c.exitStatus = exitGeneric
+	c.printHelp(cmd)
+	return false
+}
+
+func (c *controller) doAvail(arg string) error {
+	words, jsonOut := cutFlag(strings.Fields(arg), "--json")
+	if !c.noArgs("avail", strings.Join(words, " ")) {
+		return nil
+	}
+	v, err := c.rpc("supervisor.getAllConfigInfo")
+	if faultCode(err) == faultShutdownState {
+		c.exitStatus = exitGeneric
+		c.output("ERROR: supervisor shutting down")
+		return nil
+	}
+	if err != nil {
+		c.exitStatus = exitGeneric
+		return err
+	}
+	infos := asStructs(v)
+	if jsonOut {
+		return writeJSON(c.out, availJSON(infos))
+	}
+	for _, info := range infos {
+		inUse, auto := "avail", "manual"
+		if asBool(info["inuse"]) {
+			inUse = "in use"
+		}
+		if asBool(info["autostart"]) {
+			auto = "auto"
+		}
+		c.output("%-32s %-9s %-9s %d:%d", infoNamespec(info), inUse, auto,
+			asInt(info["group_prio"]), asInt(info["process_prio"]))
+	}
+	return nil
+}
+
+// reloadConfig calls supervisor.reloadConfig and returns its three lists.
+func (c *controller) reloadConfig() (added, changed, removed []string, err error) {
+	v, err := c.rpc("supervisor.reloadConfig")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	outer, _ := v.([]any)
+	if len(outer) == 0 {
+		return nil, nil, nil, nil
+	}
+	lists, _ := outer[0].([]any)
+	for len(lists) < 3 {
+		lists = append(lists, nil)
+	}
+	return asStrings(lists[0]), asStrings(lists[1]), asStrings(lists[2]), nil
+}
+
+func (c *controller) doReread(arg string) error {
+	if !c.noArgs("reread", arg) {
+		return nil
+	}
+	added, changed, removed, err := c.reloadConfig()
+	if err != nil {
+		c.exitStatus = exitGeneric
+		switch faultCode(err) {
+		case faultShutdownState:
+			c.output("ERROR: supervisor shutting down")
+		case faultCantReread:
+			c.output("ERROR: %s", faultString(err))
+		default:
+			return err
+		}
+		return nil
+	}
+	changes := map[string]string{}
+	for _, set := range []struct {
+		names []string
+		what  string
+	}{{added, "available"}, {changed, "changed"}, {removed, "disappeared"}} {
+		for _, n := range set.names {
+			changes[n] = set.what
+		}
+	}
+	if len(changes) == 0 {
+		c.output("No config updates to processes")
+		return nil
+	}
+	names := make([]string, 0, len(changes))
+	for n := range changes {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		c.output("%s: %s", n, changes[n])
+	}
+	return nil
+}
+
+func (c *controller) doAdd(arg string) error {
+	for _, name := range strings.Fields(arg) {
+		_, err := c.rpc("supervisor.addProcessGroup", name)
+		switch faultCode(err) {
+		case 0:
+			if err != nil {
+				c.exitStatus = exitGeneric
+				return err
+			}
+			c.output("%s: added process group", name)
+		case faultShutdownState:
+			c.output("ERROR: shutting down")
+			c.exitStatus = exitGeneric
+		case faultAlreadyAdded:
+			c.output("ERROR: process group already active")
+		case faultBadName:
+			c.output("ERROR: no such process/group: %s", name)
+			c.exitStatus = exitGeneric
+		default:
+			c.exitStatus = exitGeneric
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *controller) doRemove(arg string) error {
+	for _, name := range strings.Fields(arg) {
+		_, err := c.rpc("supervisor.removeProcessGroup", name)
+		if err == nil {
+			c.output("%s: removed process group", name)
+			continue
+		}
+		c.exitStatus = exitGeneric
+		switch faultCode(err) {
+		case faultStillRunning:
+			c.output("ERROR: process/group still running: %s", name)
+		case faultBadName:
+			c.output("ERROR: no such process/group: %s", name)
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+// doUpdate is Supervisor's client-side update: reread, then handle removed
+// groups, then changed ones (stopped, removed and re-added as a whole),
+// then added ones, limited to the named groups unless none or "all" given.
+func (c *controller) doUpdate(arg string) error {
+	added, changed, removed, err := c.reloadConfig()
+	if err != nil {
+		c.exitStatus = exitGeneric
+		if faultCode(err) == faultShutdownState {
+			c.output("ERROR: already shutting down")
+			return nil
+		}
+		return err
+	}
+	selected := map[string]bool{}
+	for _, g := range strings.Fields(arg) {
+		selected[g] = true
+	}
+	if selected["all"] {
+		clear(selected)
+	}
+	if len(selected) > 0 {
+		v, err := c.rpc("supervisor.getAllProcessInfo")
+		if err != nil {
+			return err
+		}
+		known := map[string]bool{}
+		for _, info := range asStructs(v) {
+			known[asString(info["group"])] = true
+		}
+		for _, g := range added {
+			known[g] = true
+		}
+		// Python iterates a set here; sorted order keeps output stable.
+		for _, g := range sortedKeys(selected) {
+			if !known[g] {
+				c.output("ERROR: no such group: %s", g)
+				c.exitStatus = exitGeneric
+			}
+		}
+	}
+	skip := func(g string) bool { return len(selected) > 0 && !selected[g] }
+	for _, g := range removed {
+		if skip(g) {
+			continue
+		}
+		v, err := c.rpc("supervisor.stopProcessGroup", g)
+		if err != nil {
+			return err
+		}
+		c.output("%s: stopped", g)
+		failed := false
+		for _, r := range asStructs(v) {
+			failed = failed || asInt(r["status"]) == faultFailed
+		}
+		if failed {
+			c.output("%s: has problems; not removing", g)
+			c.exitStatus = exitGeneric
+			continue
+		}
+		if _, err := c.rpc("supervisor.removeProcessGroup", g); err != nil {
+			return err
+		}
+		c.output("%s: removed process group", g)
+	}
+	for _, g := range changed {
+		if skip(g) {
+			continue
+		}
+		if _, err := c.rpc("supervisor.stopProcessGroup", g); err != nil {
+			return err
+		}
+		c.output("%s: stopped", g)
+		if _, err := c.rpc("supervisor.removeProcessGroup", g); err != nil {
+			return err
+		}
+		if _, err := c.rpc("supervisor.addProcessGroup", g); err != nil {
+			return err
+		}
+		c.output("%s: updated process group", g)
+	}
+	for _, g := range added {
+		if skip(g) {
+			continue
+		}
+		if _, err := c.rpc("supervisor.addProcessGroup", g); err != nil {
+			return err
+		}
+		c.output("%s: added process group", g)
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// confirm asks a y/N question in interactive mode; non-interactive runs
+// proceed without asking.
+func (c *controller) confirm(question string) bool {
+	if !c.interactive {
+		return true
+	}
+	answer, err := c.term.ReadLine(c.ctx, question)
+	return err == nil && strings.HasPrefix(strings.ToLower(answer), "y")
+}
+
+func (c *controller) doReload(arg string) error {
+	if !c.noArgs("reload", arg) || !c.confirm("Really restart the remote supervisord process y/N? ") {
+		return nil
+	}
+	_, err := c.rpc("supervisor.restart")
+	if err != nil {
+		c.exitStatus = exitGeneric
+		if faultCode(err) == faultShutdownState {
+			c.output("ERROR: already shutting down")
+			return nil
+		}
+		return err
+	}
+	c.output("Restarted supervisord")
+	return nil
+}
+
+func (c *controller) doShutdown(arg string) error {
+	if !c.noArgs("shutdown", arg) || !c.confirm("Really shut the remote supervisord process down y/N? ") {
+		return nil
+	}
+	_, err := c.rpc("supervisor.shutdown")
+	switch {
+	case err == nil:
+		c.output("Shut down")
+	case faultCode(err) == faultShutdownState:
+		c.output("ERROR: already shutting down")
+	case isRefused(err):
+		c.exitStatus = exitGeneric
+		c.output("ERROR: %s refused connection (already shut down?)", c.cl.serverURL)
+	case isNoSocket(err):
+		c.exitStatus = exitGeneric
+		c.output("ERROR: %s no such file (already shut down?)", c.cl.serverURL)
+	default:
+		c.exitStatus = exitGeneric
+		return err
+	}
+	return nil
+}
+
+func (c *controller) doVersion(arg string) error {
+	if !c.noArgs("version", arg) {
+		return nil
+	}
+	if ok, err := c.upcheck(); !ok {
+		return err
+	}
+	v, err := c.rpc("supervisor.getSupervisorVersion")
+	if err != nil {
+		return err
+	}
+	c.output("%s", asString(v))
+	return nil
+}
+
+func (c *controller) doOpen(arg string) error {
+	target := strings.TrimSpace(arg)
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "unix" && u.Scheme != "http") {
+		c.output("ERROR: url must be http:// or unix://")
+		c.exitStatus = exitGeneric
+		return nil
+	}
+	c.s.serverURL = target
+	c.cl = newClient(target, c.s.username, c.s.password)
+	saved := c.exitStatus
+	defer func() { c.exitStatus = saved }()
+	return c.doStatus("")
+}
+

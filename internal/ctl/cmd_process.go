@@ -1,0 +1,327 @@
+package ctl
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Process states in STOPPED_STATES (status exits 3 for these).
+func isStoppedState(state int) bool {
+	switch state {
+	case processStateStopped, processStateExited, processStateFatal, processStateUnknownRaw:
+		return true
+	}
+	return false
+}
+
+func infoNamespec(info map[string]any) string {
+	return makeNamespec(asString(info["group"]), asString(info["name"]))
+}
+
+func (c *controller) doStatus(arg string) error {
+	names, jsonOut := cutFlag(strings.Fields(arg), "--json")
+	ok, err := c.upcheck()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		c.exitStatus = exitStatusUnknown
+		return nil
+	}
+	v, err := c.rpc("supervisor.getAllProcessInfo")
+	if err != nil {
+		return err
+	}
+	all := asStructs(v)
+	matching := all
+	if len(names) > 0 && !hasAll(names) {
+		matching = nil
+		for _, name := range names {
+			group, process, whole := splitNamespec(name)
+			found := false
+			for _, info := range all {
+				if asString(info["group"]) == group && (whole || asString(info["name"]) == process) {
+					found = true
+					matching = append(matching, info)
+				}
+			}
+			if !found {
+				msg := name + ": ERROR (no such process)"
+				if whole {
+					msg = group + ": ERROR (no such group)"
+				}
+				if jsonOut {
+					fmt.Fprintln(c.errOut, msg)
+				} else {
+					c.output("%s", msg)
+				}
+				c.exitStatus = exitStatusUnknown
+			}
+		}
+	}
+	if jsonOut {
+		if err := writeJSON(c.out, statusJSON(matching)); err != nil {
+			return err
+		}
+	} else {
+		c.showStatuses(matching)
+	}
+	for _, info := range matching {
+		if isStoppedState(asInt(info["state"])) {
+			c.exitStatus = exitStatusNotRunning
+		}
+	}
+	return nil
+}
+
+// showStatuses prints the status table: the name column is as wide as the
+// longest namespec (at least 30) plus 3.
+func (c *controller) showStatuses(infos []map[string]any) {
+	width := 30
+	for _, info := range infos {
+		width = max(width, len(infoNamespec(info)))
+	}
+	for _, info := range infos {
+		c.output("%-*s%-10s%s", width+3, infoNamespec(info), asString(info["statename"]), asString(info["description"]))
+	}
+}
+
+// cutFlag removes every occurrence of flag from words.
+func cutFlag(words []string, flag string) ([]string, bool) {
+	kept := words[:0:0]
+	found := false
+	for _, w := range words {
+		if w == flag {
+			found = true
+			continue
+		}
+		kept = append(kept, w)
+	}
+	return kept, found
+}
+
+// resultLine formats one result struct (or a fault turned into one) for
+// start, stop, signal and clear; ok is the success verb.
+func resultLine(group, name string, code int, description, ok string) (string, error) {
+	ns := makeNamespec(group, name)
+	reasons := map[string]map[int]string{
+		"started": {faultBadName: "no such process", faultNoFile: "no such file",
+			faultNotExecutable: "file is not executable", faultAlreadyStarted: "already started",
+			faultSpawnError: "spawn error", faultAbnormalTerm: "abnormal termination"},
+		"cleared": {faultBadName: "no such process", faultFailed: "failed"},
+	}
+	signalled := map[int]string{faultBadName: "no such process", faultBadSignal: "bad signal name", faultNotRunning: "not running"}
+	table, isStartOrClear := reasons[ok]
+	if !isStartOrClear {
+		table = signalled
+	}
+	switch reason, known := table[code]; {
+	case code == faultSuccess:
+		return ns + ": " + ok, nil
+	case known:
+		return ns + ": ERROR (" + reason + ")", nil
+	case !isStartOrClear && code == faultFailed:
+		return description, nil
+	}
+	return "", &pyError{class: "ValueError", value: fmt.Sprintf("Unknown result code %d for %s", code, ns), line: 735}
+}
+
+// groupAction runs the shared shape of start/stop/signal/clear: "all" uses
+// allMethod; "g:*" uses groupMethod; a single name uses procMethod.
+type groupAction struct {
+	verb         string // success word: started, stopped, signalled, cleared
+	ignored      int    // fault code that does not change the exit status
+	allMethod    string
+	groupMethod  string // "" when the action has no group form (clear)
+	procMethod   string
+	extra        []any // parameters after the name (signal's signal)
+	badGroupExit int   // exit status for "g:*" with an unknown group
+}
+
+func (c *controller) runAction(a groupAction, names []string) error {
+	if hasAll(names) {
+		v, err := c.rpc(a.allMethod, a.extra...)
+		if err != nil {
+			return err
+		}
+		return c.printResults(a, v)
+	}
+	for _, name := range names {
+		group, process, whole := splitNamespec(name)
+		if whole && a.groupMethod != "" {
+			v, err := c.rpc(a.groupMethod, append([]any{group}, a.extra...)...)
+			if faultCode(err) == faultBadName {
+				c.output("%s: ERROR (no such group)", group)
+				c.exitStatus = a.badGroupExit
+				continue
+			}
+			if err != nil {
+				c.exitStatus = exitGeneric
+				return err
+			}
+			if err := c.printResults(a, v); err != nil {
+				return err
+			}
+			continue
+		}
+		if whole {
+			process = "None" // Python formats the missing process name as None
+		}
+		_, err := c.rpc(a.procMethod, append([]any{name}, a.extra...)...)
+		code := faultCode(err)
+		if err != nil && code == 0 {
+			return err
+		}
+		if err == nil {
+			code = faultSuccess
+		}
+		line, lerr := resultLine(group, process, code, faultString(err), a.verb)
+		if lerr != nil {
+			return lerr
+		}
+		c.output("%s", line)
+		c.setExitFromFault(code, a.ignored)
+	}
+	return nil
+}
+
+func (c *controller) printResults(a groupAction, v any) error {
+	for _, r := range asStructs(v) {
+		code := asInt(r["status"])
+		line, err := resultLine(asString(r["group"]), asString(r["name"]), code, asString(r["description"]), a.verb)
+		if err != nil {
+			return err
+		}
+		c.output("%s", line)
+		c.setExitFromFault(code, a.ignored)
+	}
+	return nil
+}
+
+var (
+	startAction = groupAction{verb: "started", ignored: faultAlreadyStarted,
+		allMethod: "supervisor.startAllProcesses", groupMethod: "supervisor.startProcessGroup",
+		procMethod: "supervisor.startProcess", badGroupExit: exitInvalidArgs}
+	stopAction = groupAction{verb: "stopped", ignored: faultNotRunning,
+		allMethod: "supervisor.stopAllProcesses", groupMethod: "supervisor.stopProcessGroup",
+		procMethod: "supervisor.stopProcess", badGroupExit: exitGeneric}
+	clearAction = groupAction{verb: "cleared", ignored: -1,
+		allMethod: "supervisor.clearAllProcessLogs", procMethod: "supervisor.clearProcessLogs"}
+)
+
+// requireNames prints "Error: <cmd> requires a process name" and the help
+// when names is empty.
+func (c *controller) requireNames(cmd string, names []string, exit int) bool {
+	if len(names) > 0 {
+		return true
+	}
+	c.output("Error: %s requires a process name", cmd)
+	c.exitStatus = exit
+	c.printHelp(cmd)
+	return false
+}
+
+func (c *controller) doStart(arg string) error {
+	if ok, err := c.upcheck(); !ok {
+		return err
+	}
+	names := strings.Fields(arg)
+	if !c.requireNames("start", names, exitInvalidArgs) {
+		return nil
+	}
+	return c.runAction(startAction, names)
+}
+
+func (c *controller) doStop(arg string) error {
+	if ok, err := c.upcheck(); !ok {
+		return err
+	}
+	names := strings.Fields(arg)
+	if !c.requireNames("stop", names, exitGeneric) {
+		return nil
+	}
+	return c.runAction(stopAction, names)
+}
+
+func (c *controller) doRestart(arg string) error {
+	if ok, err := c.upcheck(); !ok {
+		return err
+	}
+	if !c.requireNames("restart", strings.Fields(arg), exitGeneric) {
+		return nil
+	}
+	if err := c.doStop(arg); err != nil {
+		return err
+	}
+	return c.doStart(arg)
+}
+
+func (c *controller) doSignal(arg string) error {
+	if ok, err := c.upcheck(); !ok {
+		return err
+	}
+	args := strings.Fields(arg)
+	if len(args) < 2 {
+		c.output("Error: signal requires a signal name and a process name")
+		c.printHelp("signal")
+		c.exitStatus = exitGeneric
+		return nil
+	}
+	a := groupAction{verb: "signalled", ignored: -1,
+		allMethod: "supervisor.signalAllProcesses", groupMethod: "supervisor.signalProcessGroup",
+		procMethod: "supervisor.signalProcess", extra: []any{args[0]}, badGroupExit: exitGeneric}
+	return c.runAction(a, args[1:])
+}
+
+func (c *controller) doClear(arg string) error {
+	if ok, err := c.upcheck(); !ok {
+		return err
+	}
+	names := strings.Fields(arg)
+	if !c.requireNames("clear", names, exitGeneric) {
+		return nil
+	}
+	return c.runAction(clearAction, names)
+}
+
+func (c *controller) doPid(arg string) error {
+	if ok, err := c.upcheck(); !ok {
+		return err
+	}
+	names := strings.Fields(arg)
+	switch {
+	case len(names) == 0:
+		v, err := c.rpc("supervisor.getPID")
+		if err != nil {
+			return err
+		}
+		c.output("%d", asInt(v))
+	case hasAll(names):
+		v, err := c.rpc("supervisor.getAllProcessInfo")
+		if err != nil {
+			return err
+		}
+		for _, info := range asStructs(v) {
+			c.output("%d", asInt(info["pid"]))
+		}
+	default:
+		for _, name := range names {
+			v, err := c.rpc("supervisor.getProcessInfo", name)
+			if err != nil {
+				c.exitStatus = exitGeneric
+				if faultCode(err) != faultBadName {
+					return err
+				}
+				c.output("No such process %s", name)
+				continue
+			}
+			info, _ := v.(map[string]any)
+			pid := asInt(info["pid"])
+			c.output("%d", pid)
+			if pid == 0 {
+				c.exitStatus = exitNotRunning
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,248 @@
+package ctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/drover/drover/internal/xmlrpc"
+)
+
+// Exit statuses (LSB init script codes, as supervisorctl uses them).
+const (
+	exitSuccess            = 0
+	exitGeneric            = 1
+	exitInvalidArgs        = 2
+	exitUnimplemented      = 3
+	exitInsufficientPrivs  = 4
+	exitNotInstalled       = 5
+	exitNotRunning         = 7
+	exitStatusNotRunning   = 3 // status only
+	exitStatusUnknown      = 4 // status only
+	apiVersion             = "3.0"
+	faultUnknownMethod     = 1
+	faultShutdownState     = 6
+	faultBadName           = 10
+	faultBadSignal         = 11
+	faultNoFile            = 20
+	faultNotExecutable     = 21
+	faultFailed            = 30
+	faultAbnormalTerm      = 40
+	faultSpawnError        = 50
+	faultAlreadyStarted    = 60
+	faultNotRunning        = 70
+	faultSuccess           = 80
+	faultAlreadyAdded      = 90
+	faultStillRunning      = 91
+	faultCantReread        = 92
+	processStateRunning    = 20
+	processStateStopped    = 0
+	processStateExited     = 100
+	processStateFatal      = 200
+	processStateUnknownRaw = 1000
+)
+
+// controller runs supervisorctl command lines against one server.
+type controller struct {
+	ctx         context.Context
+	s           *settings
+	cl          *client
+	out         io.Writer
+	errOut      io.Writer
+	term        terminal // line input for prompts, confirmations and fg
+	interrupt   func(context.Context) (context.Context, context.CancelFunc)
+	exitStatus  int
+	interactive bool
+}
+
+// terminal reads lines from the user.
+type terminal interface {
+	// ReadLine shows prompt and returns one line without its newline;
+	// io.EOF at end of input, an error on Ctrl-C or when ctx ends.
+	ReadLine(ctx context.Context, prompt string) (string, error)
+	// ReadPassword is ReadLine without echo where possible.
+	ReadPassword(prompt string) (string, error)
+}
+
+func (c *controller) output(format string, a ...any) {
+	if len(a) == 0 {
+		io.WriteString(c.out, format+"\n")
+		return
+	}
+	fmt.Fprintf(c.out, format+"\n", a...)
+}
+
+// setExitFromFault applies Supervisor's fault→exit-status rule.
+func (c *controller) setExitFromFault(code, ignored int) {
+	switch code {
+	case ignored, faultSuccess:
+	case faultSpawnError, faultAbnormalTerm, faultNotRunning:
+		c.exitStatus = exitNotRunning
+	default:
+		c.exitStatus = exitGeneric
+	}
+}
+
+// command is one do_<name> handler; an error it returns is an unexpected
+// failure, printed as Supervisor prints a Python traceback.
+type command func(c *controller, arg string) error
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"status": (*controller).doStatus, "start": (*controller).doStart,
+		"stop": (*controller).doStop, "restart": (*controller).doRestart,
+		"signal": (*controller).doSignal, "pid": (*controller).doPid,
+		"clear": (*controller).doClear, "tail": (*controller).doTail,
+		"maintail": (*controller).doMaintail, "fg": (*controller).doFg,
+		"avail": (*controller).doAvail, "reread": (*controller).doReread,
+		"update": (*controller).doUpdate, "add": (*controller).doAdd,
+		"remove": (*controller).doRemove, "reload": (*controller).doReload,
+		"shutdown": (*controller).doShutdown, "version": (*controller).doVersion,
+		"open": (*controller).doOpen, "help": (*controller).doHelp,
+		"quit": (*controller).doQuit, "exit": (*controller).doQuit,
+		"EOF": (*controller).doQuit,
+	}
+}
+
+// errQuit ends the interactive loop.
+var errQuit = errors.New("quit")
+
+// parseLine splits a line like Python's cmd.Cmd.parseline: a leading '?'
+// means help, the command is the leading run of identifier characters.
+func parseLine(line string) (cmd, arg string) {
+	line = strings.TrimSpace(line)
+	if strings.HasPrefix(line, "?") {
+		line = "help " + line[1:]
+	}
+	i := 0
+	for i < len(line) && isIdentChar(line[i]) {
+		i++
+	}
+	return line[:i], strings.TrimSpace(line[i:])
+}
+
+func isIdentChar(c byte) bool {
+	return isAlpha(c) || c >= '0' && c <= '9' || c == '_'
+}
+
+// onecmd runs one command line; it returns errQuit for quit/exit/EOF.
+func (c *controller) onecmd(line string) error {
+	cmd, arg := parseLine(line)
+	trimmed := strings.TrimSpace(line)
+	if trimmed == "" {
+		return nil
+	}
+	do, ok := commands[cmd]
+	if cmd == "" || !ok {
+		c.output("*** Unknown syntax: %s", trimmed)
+		c.exitStatus = exitGeneric
+		return nil
+	}
+	err := do(c, arg)
+	if isUnauthorized(err) {
+		c.output("Server requires authentication")
+		if c.interactive {
+			if c.askCredentials() {
+				return c.onecmd(line)
+			}
+			return nil
+		}
+		c.exitStatus = exitGeneric
+		// Supervisor runs the command a second time here and prints the
+		// second failure as a traceback.
+		err = do(c, arg)
+	}
+	if err == errQuit {
+		return err
+	}
+	if err != nil {
+		c.output("%s", tracebackLine(err, c.cl.serverURL))
+		c.exitStatus = exitGeneric
+	}
+	return nil
+}
+
+// askCredentials prompts for a username and password after a 401.
+func (c *controller) askCredentials() bool {
+	user, err := c.term.ReadLine(c.ctx, "Username:")
+	if err != nil {
+		return false
+	}
+	pass, err := c.term.ReadPassword("Password:")
+	if err != nil {
+		return false
+	}
+	c.output("")
+	c.s.username, c.s.password = user, pass
+	c.cl = newClient(c.s.serverURL, user, pass)
+	return true
+}
+
+// tracebackLine renders an unexpected error the way supervisorctl prints a
+// Python exception (its class, value, and the file/line CPython reports).
+func tracebackLine(err error, serverURL string) string {
+	var f *xmlrpc.Fault
+	var pe *protocolError
+	var pe2 *pyError
+	switch {
+	case errors.As(err, &f):
+		return fmt.Sprintf("error: <class 'xmlrpc.client.Fault'>, <Fault %d: %s>: file: /usr/lib/python3.11/xmlrpc/client.py line: 668", f.Code, pyRepr(f.String))
+	case errors.As(err, &pe):
+		return fmt.Sprintf("error: <class 'xmlrpc.client.ProtocolError'>, %s: file: /usr/lib/python3/dist-packages/supervisor/xmlrpc.py line: 539", pe)
+	case isRefused(err):
+		return "error: <class 'ConnectionRefusedError'>, [Errno 111] Connection refused: file: /usr/lib/python3.11/socket.py line: 836"
+	case isNoSocket(err):
+		return "error: <class 'FileNotFoundError'>, [Errno 2] No such file or directory: file: /usr/lib/python3/dist-packages/supervisor/xmlrpc.py line: 557"
+	case errors.As(err, &pe2):
+		return fmt.Sprintf("error: <class '%s'>, %s: file: /usr/lib/python3/dist-packages/supervisor/supervisorctl.py line: %d", pe2.class, pe2.value, pe2.line)
+	}
+	return fmt.Sprintf("error: <class 'OSError'>, %v: file: %s line: 0", err, serverURL)
+}
+
+// rpc calls a supervisor.* (or system.*) method.
+func (c *controller) rpc(method string, params ...any) (any, error) {
+	return c.cl.call(c.ctx, method, params...)
+}
+
+// upcheck verifies the server speaks API 3.0, printing Supervisor's
+// messages and setting the exit status when it does not.
+func (c *controller) upcheck() (bool, error) {
+	v, err := c.rpc("supervisor.getVersion")
+	switch {
+	case err == nil:
+		if api := asString(v); api != apiVersion {
+			c.output("Sorry, this version of supervisorctl expects to talk to a server with API version %s, but the remote version is %s.", apiVersion, api)
+			c.exitStatus = exitNotInstalled
+			return false, nil
+		}
+		return true, nil
+	case faultCode(err) == faultUnknownMethod:
+		c.output("Sorry, supervisord responded but did not recognize the supervisor namespace commands that supervisorctl uses to control it.  Please check that the [rpcinterface:supervisor] section is enabled in the configuration file (see sample.conf).")
+		c.exitStatus = exitUnimplemented
+		return false, nil
+	case isRefused(err):
+		c.output("%s refused connection", c.cl.serverURL)
+		c.exitStatus = exitInsufficientPrivs
+		return false, nil
+	case isNoSocket(err):
+		c.output("%s no such file", c.cl.serverURL)
+		c.exitStatus = exitNotRunning
+		return false, nil
+	}
+	c.exitStatus = exitGeneric
+	return false, err
+}
+
+// pyError is a failure Supervisor reports as a Python exception raised in
+// supervisorctl.py itself (e.g. an unexpected result code).
+type pyError struct {
+	class string
+	value string
+	line  int
+}
+
+func (e *pyError) Error() string { return e.value }
