@@ -4,8 +4,8 @@ package process
 // (supervisor, rpc). The bodies are filled in by the process engine work.
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"io"
 	"syscall"
 	"time"
@@ -21,6 +21,8 @@ var (
 	ErrAbnormalTermination = errors.New("abnormal termination") // ABNORMAL_TERMINATION
 	ErrUnknownState        = errors.New("in an unknown process state")
 	ErrStdinClosed         = errors.New("stdin closed") // NO_FILE on sendProcessStdin
+	// ErrRunnerDone is returned by commands sent to a Runner whose Run is not running.
+	ErrRunnerDone = errors.New("process runner not running")
 )
 
 // SpawnError says why a process could not be started.
@@ -66,4 +68,61 @@ type Options struct {
 	Stderr    io.Writer   // child stderr sink; nil discards
 	ServerURL string      // SUPERVISOR_SERVER_URL, "" for none
 	BaseEnv   []string    // supervisord's environment, KEY=VALUE
+}
+
+// Spawner starts children. The real one (used when Options.Spawner is nil)
+// forks and execs; tests substitute channel-based fakes.
+type Spawner interface {
+	// Check runs the pre-spawn checks of startProcess (command parsable,
+	// found, executable) without spawning; it returns a *SpawnError.
+	Check(c *Command) error
+	// Spawn starts the child. Its error is a *SpawnError whose Msg becomes spawnerr.
+	Spawn(c *Command) (Child, error)
+}
+
+// Child is a started child process.
+type Child interface {
+	PID() int
+	// Signal sends sig to the child, or to its process group (-pgid) when group is set.
+	// It returns syscall.ESRCH when there is nothing left to signal.
+	Signal(sig syscall.Signal, group bool) error
+	// Wait blocks until the child has exited and been reaped. It never waits
+	// for output pipes to close: a grandchild holding stdout does not delay it.
+	Wait() ExitStatus
+	// Stdin is the write end of the child's stdin pipe (nil if none).
+	Stdin() io.Writer
+}
+
+// Command is everything a Spawner needs for one spawn, built by the Runner
+// from the process config and Options.
+type Command struct {
+	Name, Group    string
+	Argv           []string // as split from the command line; nil when ArgvErr is set
+	ArgvErr        string
+	Env            []string // complete child environment, KEY=VALUE
+	Dir            string   // "" inherits
+	Umask          int      // -1 inherits
+	UID, GID       int      // -1: keep supervisord's identity
+	Groups         []int
+	RedirectStderr bool
+	Stdout, Stderr io.Writer // nil discards; written from pump goroutines
+}
+
+// ExitStatus is how a child ended.
+type ExitStatus struct {
+	Code   int            // exit code, -1 when killed by a signal
+	Signal syscall.Signal // the killing signal, 0 for a normal exit
+	Core   bool           // a core was dumped
+}
+
+// String returns Supervisor's description, e.g. "exit status 1" or "terminated by SIGTERM".
+func (e ExitStatus) String() string {
+	if e.Signal == 0 {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	s := "terminated by " + SignalName(e.Signal)
+	if e.Core {
+		s += " (core dumped)"
+	}
+	return s
 }

@@ -1,49 +1,387 @@
 package process
 
-// CONTRACT STUB: the process engine work replaces these bodies (keep the signatures).
-
 import (
 	"context"
+	"errors"
+	"io"
+	"os"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/drover/drover/internal/config"
 )
 
 // Runner supervises one process: one goroutine (Run) owns its state.
 type Runner struct {
-	cfg  *config.Process
-	opts Options
+	cfg     *config.Process
+	opts    Options
+	spawner Spawner
+	cmds    chan command
+	exits   chan ExitStatus // from the waiter goroutine of the live child
+	done    chan struct{}   // closed when Run returns
+	info    atomic.Pointer[Info]
+	stdin   atomic.Pointer[stdinPipe] // live child's stdin; nil when none or stopping
+
+	// Owned by Run.
+	st       status
+	child    Child
+	timer    *time.Timer
+	timerGen int
+	waiters  []*waiter
+	closing  bool // ctx done: stopping for good
 }
 
+type stdinPipe struct{ w io.Writer }
+
+// command is a request to Run; reply gets the outcome.
+type command struct {
+	ev    event
+	wait  bool
+	reply chan result
+}
+
+// result answers a command; pending says a waiter was registered and the
+// final result follows on the same channel.
+type result struct {
+	err     error
+	pending bool
+}
+
+// waiter is a Start(wait) or Stop(wait) caller waiting for a target state.
+type waiter struct {
+	start bool
+	reply chan result
+}
+
+const reportEvery = 2 * time.Second // "waiting for x to stop" throttle
+
 // NewRunner returns a Runner in state STOPPED. It starts no goroutine.
-func NewRunner(cfg *config.Process, opts Options) *Runner { return &Runner{cfg: cfg, opts: opts} }
+func NewRunner(cfg *config.Process, opts Options) *Runner {
+	r := &Runner{
+		cfg: cfg, opts: opts, spawner: opts.Spawner,
+		cmds:  make(chan command),
+		exits: make(chan ExitStatus),
+		done:  make(chan struct{}),
+		st:    status{state: Stopped},
+	}
+	if r.spawner == nil {
+		r.spawner = forkExec{}
+	}
+	r.storeInfo()
+	return r
+}
 
 // Run owns the process until ctx is done; on return no child of this Runner is left alive
 // (it stops the child as Stop would, then SIGKILL after stopwaitsecs).
-func (r *Runner) Run(ctx context.Context) error { panic("unimplemented") }
+// Run must be called once.
+func (r *Runner) Run(ctx context.Context) error {
+	defer close(r.done)
+	defer func() {
+		if r.timer != nil {
+			r.timer.Stop()
+		}
+		for _, w := range r.waiters {
+			w.reply <- result{err: ErrRunnerDone}
+		}
+	}()
+	ctxDone := ctx.Done()
+	for {
+		var timerC <-chan time.Time
+		if r.timer != nil {
+			timerC = r.timer.C
+		}
+		select {
+		case <-ctxDone:
+			ctxDone = nil
+			r.closing = true
+			r.shutdown()
+		case c := <-r.cmds:
+			r.command(c)
+		case es := <-r.exits:
+			r.child = nil
+			r.handle(exited{es})
+		case <-timerC:
+			r.handle(timerFired{r.timerGen})
+		}
+		if r.closing && r.child == nil {
+			return nil
+		}
+	}
+}
+
+// shutdown starts stopping the child for good.
+func (r *Runner) shutdown() {
+	switch {
+	case r.st.state == Starting || r.st.state == Running || r.st.state == Backoff:
+		r.handle(stopCmd{shutdown: true})
+	case r.child != nil && r.st.state == Unknown:
+		// Nothing graceful is left to try for a child in an unknown state.
+		_ = r.child.Signal(syscall.SIGKILL, r.cfg.KillAsGroup || r.cfg.StopAsGroup)
+	}
+}
+
+func (r *Runner) command(c command) {
+	if _, ok := c.ev.(startCmd); ok {
+		if r.closing {
+			c.reply <- result{err: ErrRunnerDone}
+			return
+		}
+		// startProcess checks the command before looking at the state.
+		if err := r.spawner.Check(newCommand(r.cfg, &r.opts)); err != nil {
+			c.reply <- result{err: err}
+			return
+		}
+	}
+	res, replied := r.handle(c.ev)
+	if replied {
+		c.reply <- result{err: res}
+		return
+	}
+	w := &waiter{reply: c.reply}
+	switch c.ev.(type) {
+	case startCmd:
+		w.start = true
+		if r.st.spawnErr != "" || !c.wait {
+			c.reply <- result{err: startResult(r.st, true)}
+			return
+		}
+	case stopCmd:
+		if !c.wait {
+			c.reply <- result{}
+			return
+		}
+	default:
+		c.reply <- result{}
+		return
+	}
+	if err, done := w.check(r.st); done {
+		c.reply <- result{err: err}
+		return
+	}
+	c.reply <- result{pending: true}
+	r.waiters = append(r.waiters, w)
+}
+
+// startResult is startProcess's outcome in state st (spawnerr first).
+func startResult(st status, final bool) error {
+	switch {
+	case st.spawnErr != "":
+		return &SpawnError{Kind: SpawnFailed, Msg: st.spawnErr}
+	case st.state == Running, final:
+		return nil
+	}
+	return ErrAbnormalTermination
+}
+
+// check reports whether the waiter is answered in state st, and with what.
+func (w *waiter) check(st status) (error, bool) {
+	if !w.start {
+		return nil, st.state.IsStopped()
+	}
+	if st.spawnErr != "" || st.state != Starting {
+		return startResult(st, false), true
+	}
+	return nil, false
+}
+
+// handle runs ev and the events its actions produce through step, carries
+// out the actions, and answers waiters. It reports the reply action, if any.
+func (r *Runner) handle(ev event) (err error, replied bool) {
+	queue := []event{ev}
+	for len(queue) > 0 {
+		ev, queue = queue[0], queue[1:]
+		var acts []action
+		r.st, acts = step(r.st, r.cfg, ev, time.Now())
+		for _, a := range acts {
+			switch a := a.(type) {
+			case spawnAct:
+				queue = append(queue, r.spawn())
+			case signalAct:
+				if e := r.signal(a); e != nil {
+					queue = append(queue, signalFailed{a, e.Error()})
+				}
+			case armTimer:
+				r.arm(a)
+			case publish:
+				r.opts.Events.Publish(a.ev)
+			case logAct:
+				r.logf(a.level, "%s", a.msg)
+			case reply:
+				err, replied = a.err, true
+			}
+		}
+	}
+	if r.st.state != Starting && r.st.state != Running {
+		r.stdin.Store(nil)
+	}
+	r.storeInfo()
+	r.answerWaiters()
+	return err, replied
+}
+
+func (r *Runner) spawn() event {
+	c, err := r.spawner.Spawn(newCommand(r.cfg, &r.opts))
+	if err != nil {
+		return spawnFailed{err.Error()}
+	}
+	r.child = c
+	if w := c.Stdin(); w != nil {
+		r.stdin.Store(&stdinPipe{w})
+	}
+	go func() { r.exits <- c.Wait() }()
+	return spawned{c.PID()}
+}
+
+// signal sends a signal; ESRCH means the child is already gone, which its
+// exit will show.
+func (r *Runner) signal(a signalAct) error {
+	if r.child == nil {
+		return nil
+	}
+	err := r.child.Signal(a.sig, a.group)
+	if errors.Is(err, syscall.ESRCH) || errors.Is(err, os.ErrProcessDone) {
+		r.logf(config.LevelDebug, "unable to signal %s (pid %d), it probably just died: %v", r.cfg.Name, r.st.pid, err)
+		return nil
+	}
+	return err
+}
+
+func (r *Runner) arm(a armTimer) {
+	r.timerGen = a.gen
+	if r.timer == nil {
+		r.timer = time.NewTimer(a.d)
+		return
+	}
+	r.timer.Reset(a.d)
+}
+
+func (r *Runner) answerWaiters() {
+	kept := r.waiters[:0]
+	for _, w := range r.waiters {
+		if err, done := w.check(r.st); done {
+			w.reply <- result{err: err}
+			continue
+		}
+		kept = append(kept, w)
+	}
+	clear(r.waiters[len(kept):])
+	r.waiters = kept
+}
+
+func (r *Runner) logf(level config.LogLevel, format string, args ...any) {
+	if r.opts.Log != nil {
+		r.opts.Log.Logf(level, format, args...)
+	}
+}
+
+func (r *Runner) storeInfo() {
+	info := &Info{
+		Name: r.cfg.Name, Group: r.cfg.Group,
+		State: r.st.state, Start: r.st.start, Stop: r.st.stop,
+		PID: r.st.pid, ExitStatus: r.st.exitStatus, SpawnErr: r.st.spawnErr,
+		StdoutLog: r.cfg.Stdout.Path,
+	}
+	if !r.cfg.RedirectStderr {
+		info.StderrLog = r.cfg.Stderr.Path
+	}
+	r.info.Store(info)
+}
 
 // Config returns the process configuration.
 func (r *Runner) Config() *config.Process { return r.cfg }
 
 // Info returns a snapshot without waiting on Run.
-func (r *Runner) Info() Info { panic("unimplemented") }
+func (r *Runner) Info() Info { return *r.info.Load() }
+
+// call sends a command to Run and waits for its final result, calling
+// onPending once if Run registered a waiter.
+func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()) error {
+	c := command{ev: ev, wait: wait, reply: make(chan result, 2)}
+	select {
+	case r.cmds <- c:
+	case <-r.done:
+		return ErrRunnerDone
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	for {
+		select {
+		case res := <-c.reply:
+			if !res.pending {
+				return res.err
+			}
+			if onPending != nil {
+				onPending()
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
 
 // Start starts the process. With wait it returns once RUNNING (nil), or with
 // *SpawnError (SPAWN_ERROR/NO_FILE/NOT_EXECUTABLE) or ErrAbnormalTermination;
 // ErrAlreadyStarted in STARTING/RUNNING/BACKOFF; ErrUnknownState in UNKNOWN.
 // Without wait it returns right after the spawn attempt.
-func (r *Runner) Start(ctx context.Context, wait bool) error { panic("unimplemented") }
+func (r *Runner) Start(ctx context.Context, wait bool) error {
+	return r.call(ctx, startCmd{wait: wait}, wait, nil)
+}
 
 // Stop stops the process (stopsignal, then SIGKILL after stopwaitsecs; BACKOFF → STOPPED at once).
-// ErrNotRunning unless STARTING/RUNNING/BACKOFF. With wait it returns once in a stopped state.
-func (r *Runner) Stop(ctx context.Context, wait bool) error { panic("unimplemented") }
+// ErrNotRunning unless STARTING/RUNNING/BACKOFF. With wait it returns once in a stopped state,
+// logging "waiting for x to stop" every 2 s meanwhile, as Supervisor's stopProcess does.
+func (r *Runner) Stop(ctx context.Context, wait bool) error {
+	return r.stop(ctx, stopCmd{}, wait)
+}
 
 // StopForShutdown is Stop as supervisord's stop_all does it: BACKOFF → FATAL.
-func (r *Runner) StopForShutdown(ctx context.Context, wait bool) error { panic("unimplemented") }
+func (r *Runner) StopForShutdown(ctx context.Context, wait bool) error {
+	return r.stop(ctx, stopCmd{shutdown: true}, wait)
+}
+
+func (r *Runner) stop(ctx context.Context, ev stopCmd, wait bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	return r.call(ctx, ev, wait, func() { go r.reportStopping(ctx) })
+}
+
+// reportStopping logs "waiting for x to stop" now and every 2 s while STOPPING.
+func (r *Runner) reportStopping(ctx context.Context) {
+	t := time.NewTicker(reportEvery)
+	defer t.Stop()
+	for {
+		if r.Info().State == Stopping {
+			r.logf(config.LevelInfo, "waiting for %s to stop", r.cfg.Name)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
 
 // Signal sends sig to the process (not its group). ErrNotRunning unless STARTING/RUNNING/STOPPING.
-func (r *Runner) Signal(sig syscall.Signal) error { panic("unimplemented") }
+func (r *Runner) Signal(sig syscall.Signal) error {
+	return r.call(context.Background(), signalCmd{sig}, false, nil)
+}
 
 // WriteStdin writes p to the child's stdin. ErrNotRunning without a live child
-// (or while stopping); ErrStdinClosed on EPIPE.
-func (r *Runner) WriteStdin(p []byte) error { panic("unimplemented") }
+// (or while stopping); ErrStdinClosed on EPIPE. It blocks while the pipe is full.
+func (r *Runner) WriteStdin(p []byte) error {
+	in := r.stdin.Load()
+	if in == nil {
+		return ErrNotRunning
+	}
+	_, err := in.w.Write(p)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, os.ErrClosed):
+		return ErrNotRunning
+	case errors.Is(err, syscall.EPIPE):
+		return ErrStdinClosed
+	}
+	return err
+}

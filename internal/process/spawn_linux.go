@@ -1,0 +1,249 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// forkExec is the real Spawner.
+//
+// Each child gets its own process group (pgid = pid), a stdin pipe, and
+// stdout/stderr pipes read by one pump goroutine each; every other fd is
+// close-on-exec. Exit is detected by waiting on the pid, never on the pipes.
+//
+// Go cannot run code between fork and exec, so when the program sets umask or
+// directory the child first execs this binary as a trampoline (see
+// trampoline.go) which applies them exactly as Supervisor's child does:
+// a failed chdir prints `supervisor: couldn't chdir to /x: ENOENT` on the
+// child's stderr and exits 127 ("exited too quickly").
+type forkExec struct{}
+
+const defaultPath = "/bin:/usr/bin:/usr/local/bin"
+
+const pumpBufSize = 128 << 10
+
+// Check resolves the command as Supervisor's get_execv_args does.
+func (forkExec) Check(c *Command) error {
+	_, err := resolve(c)
+	return err
+}
+
+// resolve returns the path to exec, or a *SpawnError with Supervisor's text.
+func resolve(c *Command) (string, error) {
+	if c.ArgvErr != "" {
+		return "", &SpawnError{SpawnNotExecutable, c.ArgvErr}
+	}
+	if len(c.Argv) == 0 {
+		return "", &SpawnError{SpawnNotExecutable, "command is empty"}
+	}
+	program := c.Argv[0]
+	filename := program
+	var st os.FileInfo
+	if strings.Contains(program, "/") {
+		st, _ = os.Stat(program)
+	} else {
+		path, ok := lookupEnv(c.Env, "PATH")
+		if !ok {
+			path = defaultPath
+		}
+		for _, dir := range filepath.SplitList(path) {
+			found := filepath.Join(dir, program)
+			if fi, err := os.Stat(found); err == nil {
+				st, filename = fi, found
+				break
+			}
+		}
+	}
+	switch {
+	case st == nil:
+		return "", &SpawnError{SpawnNoFile, "can't find command " + pyRepr(filename)}
+	case st.IsDir():
+		return "", &SpawnError{SpawnNotExecutable, "command at " + pyRepr(filename) + " is a directory"}
+	case st.Mode().Perm()&0o111 == 0:
+		return "", &SpawnError{SpawnNotExecutable, "command at " + pyRepr(filename) + " is not executable"}
+	case syscall.Access(filename, 1) != nil: // X_OK
+		return "", &SpawnError{SpawnNotExecutable, "no permission to run command " + pyRepr(filename)}
+	}
+	return filename, nil
+}
+
+// pyRepr quotes s as Python's repr of a str does in the common cases.
+func pyRepr(s string) string {
+	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
+		return `"` + s + `"`
+	}
+	return "'" + strings.ReplaceAll(s, "'", `\'`) + "'"
+}
+
+func (forkExec) Spawn(c *Command) (Child, error) {
+	path, err := resolve(c)
+	if err != nil {
+		return nil, err
+	}
+	spawnErr := func(format string, args ...any) error {
+		return &SpawnError{SpawnFailed, fmt.Sprintf(format, args...)}
+	}
+	attr := &syscall.SysProcAttr{Setpgid: true}
+	if c.UID >= 0 && c.UID != os.Getuid() {
+		// Checked here rather than in the child: the same text, seen at once.
+		if os.Geteuid() != 0 {
+			return nil, spawnErr("couldn't setuid to %d: Can't drop privilege as nonroot user", c.UID)
+		}
+		groups := make([]uint32, len(c.Groups))
+		for i, g := range c.Groups {
+			groups[i] = uint32(g)
+		}
+		attr.Credential = &syscall.Credential{Uid: uint32(c.UID), Gid: uint32(c.GID), Groups: groups}
+	}
+	p, err := newPipes(c.RedirectStderr)
+	if err != nil {
+		if errors.Is(err, syscall.EMFILE) {
+			return nil, spawnErr("too many open files to spawn %s", pyRepr(c.Name))
+		}
+		return nil, spawnErr("unknown error making dispatchers for %s: %s", pyRepr(c.Name), errnoName(err))
+	}
+	exe, argv := path, c.Argv
+	if c.Umask >= 0 || c.Dir != "" {
+		exe, argv = trampolineArgv(path, c)
+	}
+	proc, err := os.StartProcess(exe, argv, &os.ProcAttr{
+		Env:   c.Env,
+		Files: []*os.File{p.childIn, p.childOut, p.childErr},
+		Sys:   attr,
+	})
+	p.closeChildEnds()
+	if err != nil {
+		p.closeParentEnds()
+		if errors.Is(err, syscall.EAGAIN) {
+			return nil, spawnErr("Too many processes in process table to spawn %s", pyRepr(c.Name))
+		}
+		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
+	}
+	ch := &child{proc: proc, stdin: p.in}
+	ch.pumps.Add(1)
+	go pump(p.out, c.Stdout, &ch.pumps)
+	if p.err != nil {
+		ch.pumps.Add(1)
+		go pump(p.err, c.Stderr, &ch.pumps)
+	}
+	return ch, nil
+}
+
+// pipes are a child's stdio pipes; err is nil with redirect_stderr.
+type pipes struct {
+	in, out, err                *os.File // parent ends
+	childIn, childOut, childErr *os.File
+}
+
+func newPipes(redirectStderr bool) (_ *pipes, err error) {
+	p := &pipes{}
+	defer func() {
+		if err != nil {
+			p.closeChildEnds()
+			p.closeParentEnds()
+		}
+	}()
+	if p.childIn, p.in, err = os.Pipe(); err != nil {
+		return p, err
+	}
+	if p.out, p.childOut, err = os.Pipe(); err != nil {
+		return p, err
+	}
+	if redirectStderr {
+		p.childErr = p.childOut
+		return p, nil
+	}
+	p.err, p.childErr, err = os.Pipe()
+	return p, err
+}
+
+func (p *pipes) closeChildEnds() {
+	for _, f := range []*os.File{p.childIn, p.childOut, p.childErr} {
+		if f != nil {
+			f.Close() // childErr may equal childOut: the second Close just fails
+		}
+	}
+}
+
+func (p *pipes) closeParentEnds() {
+	for _, f := range []*os.File{p.in, p.out, p.err} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// pump copies one output pipe to w until EOF (every writer of the pipe,
+// grandchildren included, has closed it). A failing w does not stop the
+// draining, so the child never blocks on a full pipe.
+func pump(r *os.File, w io.Writer, wg *sync.WaitGroup) {
+	defer wg.Done()
+	defer r.Close()
+	if w == nil {
+		w = io.Discard
+	}
+	buf := make([]byte, pumpBufSize)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				w = io.Discard
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// child is a process started by forkExec.
+type child struct {
+	proc  *os.Process
+	stdin *os.File
+	pumps sync.WaitGroup // done when every output pipe reached EOF
+}
+
+func (c *child) PID() int         { return c.proc.Pid }
+func (c *child) Stdin() io.Writer { return c.stdin }
+
+func (c *child) Signal(sig syscall.Signal, group bool) error {
+	if group {
+		return syscall.Kill(-c.proc.Pid, sig)
+	}
+	if err := c.proc.Signal(sig); errors.Is(err, os.ErrProcessDone) {
+		return syscall.ESRCH
+	} else {
+		return err
+	}
+}
+
+// Wait reaps the child (wait4 on its pid, or its pidfd) and closes its stdin.
+func (c *child) Wait() ExitStatus {
+	ps, err := c.proc.Wait()
+	c.stdin.Close()
+	if err != nil {
+		return ExitStatus{Code: -1}
+	}
+	ws := ps.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return ExitStatus{Code: -1, Signal: ws.Signal(), Core: ws.CoreDump()}
+	}
+	return ExitStatus{Code: ws.ExitStatus()}
+}
+
+// trampolineArgv makes the child exec this binary, which sets umask and
+// directory and then execs path.
+func trampolineArgv(path string, c *Command) (string, []string) {
+	umask := "-"
+	if c.Umask >= 0 {
+		umask = strconv.FormatInt(int64(c.Umask), 8)
+	}
+	return "/proc/self/exe", append([]string{trampolineArg0, umask, c.Dir, path}, c.Argv...)
+}
