@@ -270,3 +270,31 @@ func TestStripANSI(t *testing.T) {
 		})
 	}
 }
+
+// TestChildInheritedSocket covers /dev/fd/N naming a socket, which cannot be
+// opened by name (ENXIO) and must be duplicated instead.
+func TestChildInheritedSocket(t *testing.T) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, peer := os.NewFile(uintptr(fds[0]), "ours"), os.NewFile(uintptr(fds[1]), "peer")
+	defer peer.Close()
+	path := fmt.Sprintf("/dev/fd/%d", fds[0])
+	if _, err := os.OpenFile(path, os.O_WRONLY, 0); !errors.Is(err, syscall.ENXIO) {
+		t.Skipf("opening a socket by name did not fail with ENXIO (%v)", err)
+	}
+	l, err := OpenChild(ChildConfig{Path: path, MaxBytes: 1, Backups: 1})
+	ours.Close() // the log holds its own duplicate
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeString(t, l, "via socket\n")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(peer)
+	if err != nil || string(got) != "via socket\n" {
+		t.Errorf("peer read %q, %v", got, err)
+	}
+}

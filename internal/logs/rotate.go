@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 )
 
 var errClosed = errors.New("log file is closed")
@@ -36,6 +38,9 @@ func openRotating(path string, maxBytes int64, backups int) (*rotatingFile, erro
 // handle only on success, so a failed reopen keeps the old file working.
 func (r *rotatingFile) open(extra int) error {
 	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|extra, 0o666)
+	if errors.Is(err, syscall.ENXIO) {
+		f, err = dupInherited(r.path, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -50,6 +55,40 @@ func (r *rotatingFile) open(extra int) error {
 	r.f = f
 	r.regular = st.Mode().IsRegular() && !isSpecialPath(r.path)
 	return nil
+}
+
+// inheritedFDs maps names of supervisord's own descriptors to their numbers.
+var inheritedFDs = map[string]int{"/dev/stdout": 1, "/dev/stderr": 2}
+
+// dupInherited duplicates the descriptor behind /dev/stdout, /dev/stderr,
+// /dev/fd/N or /proc/self/fd/N when opening it by name failed with ENXIO, as
+// it does when the descriptor is a socket (systemd's journal stream, some
+// container runtimes). Other names return openErr.
+func dupInherited(path string, openErr error) (*os.File, error) {
+	p := filepath.Clean(path)
+	fd, ok := inheritedFDs[p]
+	if !ok {
+		n, found := strings.CutPrefix(p, "/dev/fd/")
+		if !found {
+			n, found = strings.CutPrefix(p, "/proc/self/fd/")
+		}
+		var err error
+		if fd, err = strconv.Atoi(n); !found || err != nil {
+			return nil, openErr
+		}
+	}
+	// ForkLock keeps the duplicate from leaking into a child spawned
+	// before close-on-exec is set.
+	syscall.ForkLock.RLock()
+	dup, err := syscall.Dup(fd)
+	if err == nil {
+		syscall.CloseOnExec(dup)
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return nil, openErr
+	}
+	return os.NewFile(uintptr(dup), path), nil
 }
 
 // isSpecialPath reports names that must never be renamed or removed even
