@@ -40,9 +40,10 @@ func OpenChild(c ChildConfig) (*ChildLog, error) {
 }
 
 // Write writes p (ANSI-stripped if configured) and rotates afterwards when
-// the file reached MaxBytes. On success it returns len(p). Errors (disk full,
-// failed rotation) are returned and remembered in Err; the bytes of a failed
-// write are dropped, never retried or buffered.
+// the file reached MaxBytes. Errors (disk full, failed rotation) are returned
+// and remembered in Err; a failed rotation still returns len(p) since the
+// bytes were written. The bytes of a failed write are dropped, never retried
+// or buffered.
 func (l *ChildLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -50,15 +51,20 @@ func (l *ChildLog) Write(p []byte) (int, error) {
 	if l.cfg.StripANSI {
 		data = l.strip.strip(p)
 	}
+	var n int
 	var err error
 	if len(data) > 0 {
-		_, err = l.file.write(data)
+		n, err = l.file.write(data)
 	}
 	l.setErr(err)
-	if err != nil {
-		return 0, err
+	switch {
+	case n == len(data):
+		// Everything was written; err, if any, is a failed rotation.
+		return len(p), err
+	case l.cfg.StripANSI:
+		return 0, err // a partial count of stripped bytes means nothing for p
 	}
-	return len(p), nil
+	return n, err
 }
 
 func (l *ChildLog) setErr(err error) {

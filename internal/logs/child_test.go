@@ -298,3 +298,27 @@ func TestChildInheritedSocket(t *testing.T) {
 		t.Errorf("peer read %q, %v", got, err)
 	}
 }
+
+// TestChildFailedRotationKeepsData blocks the rename to path.1 with a
+// directory: the data must stay in the growing base file and the failure be
+// reported once.
+func TestChildFailedRotationKeepsData(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	if err := os.MkdirAll(filepath.Join(path+".1", "blocker"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var reported int
+	l := openChild(t, ChildConfig{Path: path, MaxBytes: 4, Backups: 1, OnError: func(error) { reported++ }})
+	for _, s := range []string{"12345", "678"} {
+		n, err := l.Write([]byte(s))
+		if n != len(s) || err == nil {
+			t.Errorf("Write(%q) = %d, %v; want %d and a rotation error", s, n, err, len(s))
+		}
+	}
+	if got := readString(t, path); got != "12345678" {
+		t.Errorf("base file = %q", got)
+	}
+	if reported != 1 {
+		t.Errorf("OnError called %d times, want 1", reported)
+	}
+}
