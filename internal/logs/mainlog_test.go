@@ -115,3 +115,23 @@ func TestMainLogWriteErrorDoesNotPanic(t *testing.T) {
 		t.Errorf("stdout copy = %q", stdout.String())
 	}
 }
+
+// TestMainLogSyslogUnavailableIsNotFatal: logfile=syslog must not stop
+// supervisord when there is no syslog daemon; the stdout copy still works.
+func TestMainLogSyslogUnavailableIsNotFatal(t *testing.T) {
+	var stdout bytes.Buffer
+	l := openMain(t, MainConfig{Path: "syslog", Syslog: true, Level: config.LevelInfo, Stdout: &stdout})
+	if l.Path() != "" {
+		t.Errorf("Path() = %q, want empty for syslog", l.Path())
+	}
+	l.Logf(config.LevelInfo, "two\nlines")
+	if stdout.String() != "2026-11-25 09:08:07,006 INFO two\nlines\n" {
+		t.Errorf("stdout copy = %q", stdout.String())
+	}
+	if err := l.Clear(); !errors.Is(err, ErrNoFile) {
+		t.Errorf("Clear with syslog: %v, want ErrNoFile", err)
+	}
+	if _, err := os.Stat("/dev/log"); err != nil && l.Err() == nil {
+		t.Error("no /dev/log but Err() is nil")
+	}
+}
