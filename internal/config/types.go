@@ -43,7 +43,7 @@ type Message struct {
 
 // Supervisord is the [supervisord] section merged with command-line overrides.
 type Supervisord struct {
-	Logfile         string // absolute path, "syslog", or "" for none? (Supervisor: always a path; default $CWD/supervisord.log)
+	Logfile         string // absolute path (default $CWD/supervisord.log) or "syslog"
 	LogfileMaxBytes int64
 	LogfileBackups  int
 	LogLevel        LogLevel
@@ -56,6 +56,8 @@ type Supervisord struct {
 	Nocleanup       bool
 	ChildLogDir     string
 	User            string // "" when unset
+	UID             int    // uid of User, -1 when unset
+	GID             int    // primary gid of User, -1 when unset
 	Directory       string // "" when unset
 	StripANSI       bool
 	Environment     []EnvVar
@@ -111,15 +113,19 @@ type Group struct {
 	Processes []*Process
 
 	// Event listener pools only.
-	Events        []string // upper-cased event type names as written
+	Events        []string // upper-cased event type names, deduplicated, in written order
 	BufferSize    int
 	ResultHandler string
 
 	// FastCGI programs only.
-	Socket        string // "tcp://host:port" or "unix:///path"
-	SocketBacklog int
-	SocketOwner   string
-	SocketMode    uint32
+	Socket        string // "tcp://host:port" or "unix:///path" (normalized)
+	SocketBacklog int    // 0 when unset (listen with SOMAXCONN)
+	SocketOwner   string // as written; "" when unset
+	// SocketUID/SocketGID own a unix socket: socket_owner if set, else the
+	// process user when it differs from supervisord's uid; -1 = leave as is.
+	SocketUID  int
+	SocketGID  int
+	SocketMode uint32 // unix sockets only; default 0700
 }
 
 // Equal reports whether two group configs are the same for reread's diff

@@ -303,12 +303,7 @@ func parsePort(s string) (string, int, error) {
 			return "", 0, fmt.Errorf("no port number specified in %s", pyRepr(port))
 		}
 	}
-	n, err := pyInt(port)
-	if err == nil && n < 1 {
-		err = fmt.Errorf("%d is below lower bound (1)", n)
-	} else if err == nil && n > 0xffff {
-		err = fmt.Errorf("%d is above upper bound (65535)", n)
-	}
+	n, err := portNumber(port)
 	if err != nil {
 		if !hasHost {
 			return "", 0, fmt.Errorf("not a valid port number: %s ", pyRepr(s))
@@ -319,4 +314,18 @@ func parsePort(s string) (string, int, error) {
 		host = ""
 	}
 	return host, n, nil
+}
+
+// portNumber is an int in 1..65535 with Supervisor's range-check texts.
+func portNumber(s string) (int, error) {
+	n, err := pyInt(s)
+	switch {
+	case err != nil:
+		return 0, err
+	case n < 1:
+		return 0, fmt.Errorf("%d is below lower bound (1)", n)
+	case n > 0xffff:
+		return 0, fmt.Errorf("%d is above upper bound (65535)", n)
+	}
+	return n, nil
 }

@@ -1,0 +1,256 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Overrides are supervisord's command-line values; they win over the file.
+// Flags are true when given; valued options are nil when not given and hold
+// the argument as typed otherwise (Load validates them like Supervisor).
+type Overrides struct {
+	Nodaemon  bool // -n
+	Silent    bool // -s
+	Nocleanup bool // -k
+	StripANSI bool // -t
+
+	User            *string // -u
+	Umask           *string // -m
+	Directory       *string // -d
+	Logfile         *string // -l
+	LogfileMaxBytes *string // -y
+	LogfileBackups  *string // -z
+	LogLevel        *string // -e
+	Pidfile         *string // -j
+	Identifier      *string // -i
+	ChildLogDir     *string // -q
+	Minfds          *string // -a
+	Minprocs        *string // --minprocs
+}
+
+// loader holds the state of one Load.
+type loader struct {
+	ini      *iniFile
+	here     string // directory of the main file
+	hostname string
+	env      vars // ENV_* expansions, grown by [supervisord] environment
+	cfg      *Config
+	warnings []string
+	infos    []string
+}
+
+// Load reads the supervisord configuration at path (with its includes),
+// applies ov and validates everything. Errors are *Error.
+func Load(path string, ov Overrides) (*Config, error) {
+	if err := checkOverrides(ov); err != nil {
+		return nil, err
+	}
+	abs := normalizePath(path)
+	l := &loader{ini: newINI(), here: filepath.Dir(abs), env: environExpansions(),
+		cfg: &Config{File: abs}}
+	l.hostname, _ = os.Hostname()
+	if err := l.readFile(path); err != nil {
+		return nil, err
+	}
+	if err := l.readIncludes(path); err != nil {
+		return nil, err
+	}
+	if !l.ini.has("supervisord") {
+		return nil, &Error{File: path, Msg: ".ini file does not include supervisord section"}
+	}
+	if err := l.supervisord(ov); err != nil {
+		return nil, err
+	}
+	if err := l.rpcInterfaces(); err != nil {
+		return nil, err
+	}
+	groups, err := l.groups()
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		for _, p := range g.Processes {
+			p.Environment = mergeEnv(l.cfg.Supervisord.Environment, p.Environment)
+		}
+	}
+	l.cfg.Groups = groups
+	if err := l.servers(); err != nil {
+		return nil, err
+	}
+	if err := l.supervisordUser(); err != nil {
+		return nil, err
+	}
+	if l.ini.has("supervisorctl") {
+		l.cfg.HasSupervisorctl = true
+		l.cfg.Supervisorctl = ctlFromINI(l.ini, l.here, l.env)
+	} else {
+		l.cfg.Supervisorctl = ctlDefaults()
+	}
+	for _, w := range l.warnings {
+		l.cfg.Messages = append(l.cfg.Messages, Message{Level: "WARN", Text: w})
+	}
+	for _, i := range l.infos {
+		l.cfg.Messages = append(l.cfg.Messages, Message{Level: "INFO", Text: i})
+	}
+	return l.cfg, nil
+}
+
+// environExpansions is ENV_<name> for supervisord's own environment.
+func environExpansions() vars {
+	v := vars{}
+	for _, kv := range os.Environ() {
+		if k, val, ok := strings.Cut(kv, "="); ok {
+			v["ENV_"+k] = val
+		}
+	}
+	return v
+}
+
+func (l *loader) readFile(path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return &Error{Msg: "could not find config file " + path}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return &Error{Msg: "could not read config file " + path}
+	}
+	return l.ini.parse(string(data), path)
+}
+
+// readIncludes reads the files named by [include] of the main file; an
+// [include] section in an included file is not followed.
+func (l *loader) readIncludes(path string) error {
+	if !l.ini.has("include") {
+		return nil
+	}
+	substituteHere(l.ini)
+	v, ok := l.ini.get("include", "files")
+	if !ok {
+		return &Error{File: path, Section: "include", Msg: ".ini file has [include] section, but no files setting"}
+	}
+	m := l.env.clone().merge(vars{"here": l.here, "host_node_name": l.hostname})
+	files, err := expand(v.Value, m, "include.files")
+	if err != nil {
+		return l.errAt(v, "include", "files", err)
+	}
+	for _, pattern := range strings.Fields(files) {
+		if !filepath.IsAbs(pattern) {
+			pattern = l.here + "/" + pattern
+		}
+		matches := pyGlob(pattern)
+		if len(matches) == 0 {
+			l.warnings = append(l.warnings, `No file matches via include "`+pattern+`"`)
+			continue
+		}
+		for _, name := range matches {
+			l.infos = append(l.infos, `Included extra file "`+name+`" during parsing`)
+			data, err := os.ReadFile(name)
+			if err != nil {
+				continue // RawConfigParser.read skips unreadable files
+			}
+			if err := l.ini.parse(string(data), name); err != nil {
+				return err
+			}
+			l.cfg.Included = append(l.cfg.Included, name)
+			substituteHere(l.ini)
+		}
+	}
+	return nil
+}
+
+// substituteHere replaces a literal %(here)s in every value by the directory
+// of the file the value came from, as Supervisor does after reading each
+// file when [include] is present.
+func substituteHere(f *iniFile) {
+	for _, s := range append([]*iniSection{f.Defaults}, sectionsOf(f)...) {
+		for _, v := range s.Keys {
+			v.Value = strings.ReplaceAll(v.Value, "%(here)s", v.here())
+		}
+	}
+}
+
+func sectionsOf(f *iniFile) []*iniSection {
+	out := make([]*iniSection, 0, len(f.Order))
+	for _, n := range f.Order {
+		out = append(out, f.Sections[n])
+	}
+	return out
+}
+
+// pyGlob is Python's glob.glob sorted: like filepath.Glob, but a wildcard
+// does not match a leading dot, and a malformed pattern matches nothing.
+func pyGlob(pattern string) []string {
+	matches, _ := filepath.Glob(pattern)
+	dotOK := strings.HasPrefix(filepath.Base(pattern), ".")
+	out := matches[:0]
+	for _, m := range matches {
+		if dotOK || !strings.HasPrefix(filepath.Base(m), ".") {
+			out = append(out, m)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// errAt wraps err with the position of v (or of the section when the value
+// is a default).
+func (l *loader) errAt(v *iniValue, section, option string, err error) error {
+	e := &Error{Section: section, Option: option, Msg: err.Error()}
+	if v != nil {
+		e.File, e.Line = v.Pos.File, v.Pos.Line
+	} else if s, ok := l.ini.Sections[section]; ok {
+		e.File, e.Line = s.File, s.Line
+	}
+	return e
+}
+
+// value is Supervisor's saneget: the option (or def when absent) expanded
+// against the ENV_ expansions plus extra. found reports presence in the file.
+func (l *loader) value(section, option, def string, extra vars) (string, *iniValue, error) {
+	v, ok := l.ini.get(section, option)
+	raw := def
+	if ok {
+		raw = v.Value
+	}
+	out, err := expand(raw, l.env.clone().merge(extra), section+"."+option)
+	if err != nil {
+		return "", v, l.errAt(v, section, option, err)
+	}
+	return out, v, nil
+}
+
+// rawValue is saneget with do_expand=False.
+func (l *loader) rawValue(section, option, def string) (string, *iniValue) {
+	if v, ok := l.ini.get(section, option); ok {
+		return v.Value, v
+	}
+	return def, nil
+}
+
+// convert runs a value through a converter, locating its error.
+func convert[T any](l *loader, section, option, def string, extra vars, conv func(string) (T, error)) (T, error) {
+	s, v, err := l.value(section, option, def, extra)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	out, err := conv(s)
+	if err != nil {
+		return out, l.errAt(v, section, option, err)
+	}
+	return out, nil
+}
+
+func mergeEnv(base, over []EnvVar) []EnvVar {
+	out := slices.Clone(base)
+	for _, e := range over {
+		if i := slices.IndexFunc(out, func(x EnvVar) bool { return x.Key == e.Key }); i >= 0 {
+			out[i].Value = e.Value
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}

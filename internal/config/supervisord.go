@@ -1,0 +1,221 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// checkOverrides validates command-line values with the converters
+// Supervisor attaches to each option, before the file is read.
+func checkOverrides(ov Overrides) error {
+	checks := []struct {
+		flag string
+		val  *string
+		conv func(string) error
+	}{
+		{"-m", ov.Umask, func(s string) error { _, err := parseOctal(s); return err }},
+		{"-d", ov.Directory, func(s string) error { _, err := existingDirectory(s); return err }},
+		{"-l", ov.Logfile, func(s string) error { _, err := existingDirpath(s); return err }},
+		{"-y", ov.LogfileMaxBytes, func(s string) error { _, err := parseByteSize(s); return err }},
+		{"-z", ov.LogfileBackups, func(s string) error { _, err := pyInt(s); return err }},
+		{"-e", ov.LogLevel, func(s string) error { _, err := parseLogLevel(s); return err }},
+		{"-j", ov.Pidfile, func(s string) error { _, err := existingDirpath(s); return err }},
+		{"-q", ov.ChildLogDir, func(s string) error { _, err := existingDirectory(s); return err }},
+		{"-a", ov.Minfds, func(s string) error { _, err := pyInt(s); return err }},
+		{"--minprocs", ov.Minprocs, func(s string) error { _, err := pyInt(s); return err }},
+	}
+	for _, c := range checks {
+		if c.val == nil {
+			continue
+		}
+		if err := c.conv(*c.val); err != nil {
+			return &Error{Msg: fmt.Sprintf("invalid value for %s %s: %s", c.flag, pyRepr(*c.val), err)}
+		}
+	}
+	return nil
+}
+
+// supervisord parses [supervisord] in Supervisor's order (which decides
+// which error is reported first), then lets the command line override.
+func (l *loader) supervisord(ov Overrides) error {
+	const sec = "supervisord"
+	here := vars{"here": l.here}
+	s := &l.cfg.Supervisord
+	var err error
+	get := func(opt, def string) (string, error) {
+		v, _, err := l.value(sec, opt, def, here)
+		return v, err
+	}
+	if s.Minfds, err = convert(l, sec, "minfds", "1024", here, pyInt); err != nil {
+		return err
+	}
+	if s.Minprocs, err = convert(l, sec, "minprocs", "200", here, pyInt); err != nil {
+		return err
+	}
+	if _, ok := l.ini.get(sec, "directory"); ok {
+		if s.Directory, err = convert(l, sec, "directory", "", here, existingDirectory); err != nil {
+			return err
+		}
+	}
+	if _, ok := l.ini.get(sec, "user"); ok {
+		if s.User, err = get("user", ""); err != nil {
+			return err
+		}
+	}
+	if s.Umask, err = convert(l, sec, "umask", "022", here, parseOctal); err != nil {
+		return err
+	}
+	if s.Logfile, err = convert(l, sec, "logfile", "supervisord.log", here, existingDirpath); err != nil {
+		return err
+	}
+	if s.LogfileMaxBytes, err = convert(l, sec, "logfile_maxbytes", "50MB", here, parseByteSize); err != nil {
+		return err
+	}
+	if s.LogfileBackups, err = convert(l, sec, "logfile_backups", "10", here, pyInt); err != nil {
+		return err
+	}
+	if s.LogLevel, err = convert(l, sec, "loglevel", "info", here, parseLogLevel); err != nil {
+		return err
+	}
+	if s.Pidfile, err = convert(l, sec, "pidfile", "supervisord.pid", here, existingDirpath); err != nil {
+		return err
+	}
+	if s.Identifier, err = get("identifier", "supervisor"); err != nil {
+		return err
+	}
+	for _, b := range []struct {
+		opt string
+		dst *bool
+	}{{"nodaemon", &s.Nodaemon}, {"silent", &s.Silent}} {
+		if *b.dst, err = convert(l, sec, b.opt, "false", here, parseBool); err != nil {
+			return err
+		}
+	}
+	if s.ChildLogDir, err = convert(l, sec, "childlogdir", tempDir(), here, existingDirectory); err != nil {
+		return err
+	}
+	for _, b := range []struct {
+		opt string
+		dst *bool
+	}{{"nocleanup", &s.Nocleanup}, {"strip_ansi", &s.StripANSI}} {
+		if *b.dst, err = convert(l, sec, b.opt, "false", here, parseBool); err != nil {
+			return err
+		}
+	}
+	// environment is expanded twice: once on read, once more with host_node_name.
+	envStr, v, err := l.value(sec, "environment", "", here)
+	if err != nil {
+		return err
+	}
+	envStr, err = expand(envStr, l.env.clone().merge(vars{"here": l.here, "host_node_name": l.hostname}), "environment")
+	if err != nil {
+		return l.errAt(v, sec, "environment", err)
+	}
+	if s.Environment, err = parseEnvironment(envStr); err != nil {
+		return l.errAt(v, sec, "environment", err)
+	}
+	for _, e := range s.Environment {
+		l.env["ENV_"+e.Key] = e.Value
+	}
+	l.applyOverrides(ov)
+	return nil
+}
+
+// applyOverrides sets command-line values (already validated) and makes
+// logfile and pidfile absolute, as Supervisor does before daemonizing.
+func (l *loader) applyOverrides(ov Overrides) {
+	s := &l.cfg.Supervisord
+	s.Nodaemon = s.Nodaemon || ov.Nodaemon
+	s.Silent = s.Silent || ov.Silent
+	s.Nocleanup = s.Nocleanup || ov.Nocleanup
+	s.StripANSI = s.StripANSI || ov.StripANSI
+	if ov.User != nil {
+		s.User = *ov.User
+	}
+	if ov.Umask != nil {
+		s.Umask, _ = parseOctal(*ov.Umask)
+	}
+	if ov.Directory != nil {
+		s.Directory, _ = existingDirectory(*ov.Directory)
+	}
+	if ov.Logfile != nil {
+		s.Logfile, _ = existingDirpath(*ov.Logfile)
+	}
+	if ov.LogfileMaxBytes != nil {
+		s.LogfileMaxBytes, _ = parseByteSize(*ov.LogfileMaxBytes)
+	}
+	if ov.LogfileBackups != nil {
+		s.LogfileBackups, _ = pyInt(*ov.LogfileBackups)
+	}
+	if ov.LogLevel != nil {
+		s.LogLevel, _ = parseLogLevel(*ov.LogLevel)
+	}
+	if ov.Pidfile != nil {
+		s.Pidfile, _ = existingDirpath(*ov.Pidfile)
+	}
+	if ov.Identifier != nil {
+		s.Identifier = *ov.Identifier
+	}
+	if ov.ChildLogDir != nil {
+		s.ChildLogDir, _ = existingDirectory(*ov.ChildLogDir)
+	}
+	if ov.Minfds != nil {
+		s.Minfds, _ = pyInt(*ov.Minfds)
+	}
+	if ov.Minprocs != nil {
+		s.Minprocs, _ = pyInt(*ov.Minprocs)
+	}
+	if s.Logfile != "syslog" {
+		s.Logfile = normalizePath(s.Logfile)
+	}
+	s.Pidfile = normalizePath(s.Pidfile)
+}
+
+// supervisordUser resolves user= (file or -u) to ids; Supervisor checks it
+// after the whole file has been parsed.
+func (l *loader) supervisordUser() error {
+	s := &l.cfg.Supervisord
+	s.UID, s.GID = -1, -1
+	if s.User == "" {
+		return nil
+	}
+	u, err := lookupUID(s.User)
+	if err != nil {
+		v, _ := l.ini.get("supervisord", "user")
+		return l.errAt(v, "supervisord", "user", err)
+	}
+	s.UID, _ = strconv.Atoi(u.Uid)
+	s.GID, _ = strconv.Atoi(u.Gid)
+	return nil
+}
+
+// tempDir is Python's tempfile.gettempdir() default: $TMPDIR or /tmp.
+func tempDir() string {
+	if d := os.Getenv("TMPDIR"); d != "" {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			return d
+		}
+	}
+	return "/tmp"
+}
+
+// rpcInterfaces records [rpcinterface:x] sections; Drover serves its own
+// interfaces, so only the presence of the factory key is checked.
+func (l *loader) rpcInterfaces() error {
+	const key = "supervisor.rpcinterface_factory"
+	for _, name := range l.ini.Order {
+		rest, ok := strings.CutPrefix(name, "rpcinterface:")
+		if !ok {
+			continue
+		}
+		if _, ok := l.ini.get(name, key); !ok {
+			s := l.ini.Sections[name]
+			return &Error{File: s.File, Line: s.Line, Section: name,
+				Msg: fmt.Sprintf("section [%s] does not specify a %s", name, key)}
+		}
+		l.cfg.RPCInterfaces = append(l.cfg.RPCInterfaces, rest)
+	}
+	return nil
+}
