@@ -322,3 +322,41 @@ func TestChildFailedRotationKeepsData(t *testing.T) {
 		t.Errorf("OnError called %d times, want 1", reported)
 	}
 }
+
+// TestChildReopenClearDuringWrites runs Reopen and Clear while writers
+// rotate the file; under -race it checks the locking, and every call must
+// succeed.
+func TestChildReopenClearDuringWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "busy.log")
+	l := openChild(t, ChildConfig{Path: path, MaxBytes: 512, Backups: 2, StripANSI: true})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				if _, err := io.WriteString(l, "\x1b[32mgreen\x1b[0m line\n"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := range 50 {
+			op := l.Reopen
+			if i%2 == 1 {
+				op = l.Clear
+			}
+			if err := op(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	wg.Wait()
+	if l.Err() != nil {
+		t.Errorf("Err() = %v", l.Err())
+	}
+	if got := readString(t, path); strings.Contains(got, "\x1b") || len(got) >= 512+len("green line\n") {
+		t.Errorf("base file has escapes or was not rotated: %d bytes", len(got))
+	}
+}
