@@ -1,0 +1,77 @@
+package rpc
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/drover/drover/internal/logs"
+)
+
+// tailBacklog is how much of the existing log a tail stream starts with.
+const tailBacklog = 1024
+
+// serveLogtail streams /logtail/<namespec>[/stdout|/stderr].
+func (h *handler) serveLogtail(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusBadRequest)
+		return
+	}
+	path := r.URL.Path
+	if unescaped, err := url.PathUnescape(r.URL.EscapedPath()); err == nil {
+		path = unescaped
+	}
+	_, rest, _ := strings.Cut(strings.TrimLeft(path, "/"), "/")
+	namespec, channel, found := strings.Cut(rest, "/")
+	if !found {
+		channel = "stdout"
+	}
+	ps, wildcard, err := h.b.Lookup(namespec)
+	if err != nil || wildcard || len(ps) != 1 {
+		writeError(w, http.StatusNotFound)
+		return
+	}
+	var logfile string
+	switch channel {
+	case "stdout":
+		logfile = ps[0].StdoutLogPath()
+	case "stderr":
+		logfile = ps[0].StderrLogPath()
+	}
+	h.follow(w, r, logfile)
+}
+
+// serveMainLogtail streams the main log.
+func (h *handler) serveMainLogtail(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusBadRequest)
+		return
+	}
+	h.follow(w, r, h.mainLogPath())
+}
+
+// follow streams logfile until the client goes away; a NONE or missing log
+// is 404, as Supervisor answers.
+func (h *handler) follow(w http.ResponseWriter, r *http.Request, logfile string) {
+	if logfile == "" {
+		writeError(w, http.StatusNotFound)
+		return
+	}
+	st, err := os.Stat(logfile)
+	if err != nil {
+		writeError(w, http.StatusNotFound)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Last-Modified", st.ModTime().UTC().Format(http.TimeFormat))
+	hdr.Set("Content-Type", "text/plain;charset=utf-8")
+	hdr.Set("X-Accel-Buffering", "no")
+	rc := http.NewResponseController(w)
+	flush := func() { rc.Flush() }
+	err = logs.Follow(r.Context(), logfile, w, tailBacklog, flush)
+	if errors.Is(err, logs.ErrNoFile) {
+		writeError(w, http.StatusNotFound) // removed since the Stat
+	}
+}

@@ -1,0 +1,181 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+)
+
+// method is one published XML-RPC method.
+type method struct {
+	result   string   // XML-RPC type of the result, for methodSignature
+	params   []string // XML-RPC types of the parameters
+	defaults []any    // values of trailing optional parameters
+	help     string
+	// anyMood: callable while the daemon is stopping (system.*,
+	// sendRemoteCommEvent); everything else faults SHUTDOWN_STATE then.
+	anyMood bool
+	call    func(ctx context.Context, args []any) (any, error)
+}
+
+// methods returns the method table, aliases included.
+func (h *handler) methods() map[string]*method {
+	m := map[string]*method{}
+	h.addSystemMethods(m)
+	h.addStateMethods(m)
+	h.addProcessMethods(m)
+	h.addLogMethods(m)
+	return m
+}
+
+// dispatch calls a method by name, as Supervisor's traverse does: the name
+// must be exactly "namespace.method".
+func (h *handler) dispatch(ctx context.Context, name string, params []any) (any, error) {
+	m, ok := h.table[name]
+	if !ok || strings.Count(name, ".") != 1 {
+		return nil, newFault(faultUnknownMethod)
+	}
+	if !m.anyMood && h.stopping() {
+		return nil, newFault(faultShutdownState)
+	}
+	args, err := m.bind(params)
+	if err != nil {
+		return nil, err
+	}
+	return m.call(ctx, args)
+}
+
+// bind checks params against the signature, converting the lax forms Python
+// would accept (base64 where a string is expected, int for a boolean), and
+// fills in defaults.
+func (m *method) bind(params []any) ([]any, error) {
+	required := len(m.params) - len(m.defaults)
+	if len(params) < required || len(params) > len(m.params) {
+		return nil, newFault(faultIncorrectParameters)
+	}
+	args := make([]any, len(m.params))
+	for i, typ := range m.params {
+		if i >= len(params) {
+			args[i] = m.defaults[i-required]
+			continue
+		}
+		v, ok := convertParam(typ, params[i])
+		if !ok {
+			return nil, newFault(faultIncorrectParameters)
+		}
+		args[i] = v
+	}
+	return args, nil
+}
+
+func convertParam(typ string, v any) (any, bool) {
+	switch typ {
+	case "string":
+		switch x := v.(type) {
+		case string:
+			return x, true
+		case []byte:
+			return string(x), true
+		}
+	case "int":
+		switch x := v.(type) {
+		case int:
+			return x, true
+		case bool:
+			return boolInt(x), true
+		}
+	case "boolean":
+		switch x := v.(type) {
+		case bool:
+			return x, true
+		case int:
+			return x != 0, true
+		case string:
+			return x != "", true
+		}
+	default: // array, struct: taken as they come
+		return v, true
+	}
+	return nil, false
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (h *handler) addSystemMethods(m map[string]*method) {
+	m["system.listMethods"] = &method{result: "array", anyMood: true,
+		help: "Return an array listing the available method names\n\n@return array result  An array of method names available (strings).",
+		call: func(context.Context, []any) (any, error) {
+			names := make([]string, 0, len(h.table))
+			for name := range h.table {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			return names, nil
+		}}
+	m["system.methodHelp"] = &method{result: "string", params: []string{"string"}, anyMood: true,
+		help: "Return a string showing the method's documentation\n\n@param string name   The name of the method.\n@return string result The documentation for the method name.",
+		call: func(_ context.Context, args []any) (any, error) {
+			target, ok := h.table[args[0].(string)]
+			if !ok {
+				return nil, newFault(faultSignatureUnsupported)
+			}
+			return target.help, nil
+		}}
+	m["system.methodSignature"] = &method{result: "array", params: []string{"string"}, anyMood: true,
+		help: "Return an array describing the method signature in the form [rtype, ptype, ptype...]\n\n@param string name  The name of the method.\n@return array result  The result.",
+		call: func(_ context.Context, args []any) (any, error) {
+			target, ok := h.table[args[0].(string)]
+			if !ok {
+				return nil, newFault(faultSignatureUnsupported)
+			}
+			return append([]string{target.result}, target.params...), nil
+		}}
+	m["system.multicall"] = &method{result: "array", params: []string{"array"}, anyMood: true,
+		help: "Process an array of calls, and return an array of results. Calls are structs {'methodName': string, 'params': array}; each result is the bare value of a call or a {'faultCode': int, 'faultString': string} struct.\n\n@param array calls  An array of call requests\n@return array result  An array of results",
+		call: h.multicall}
+}
+
+// multicall runs the calls strictly in order. Unlike the XML-RPC multicall
+// convention, Supervisor returns each successful value bare.
+func (h *handler) multicall(ctx context.Context, args []any) (any, error) {
+	calls, ok := args[0].([]any)
+	if !ok {
+		return nil, newFault(faultIncorrectParameters)
+	}
+	results := make([]any, 0, len(calls))
+	for _, c := range calls {
+		v, err := h.multicallOne(ctx, c)
+		if err != nil {
+			f := toFault(err, "")
+			v = map[string]any{"faultCode": f.Code, "faultString": f.String}
+		}
+		results = append(results, v)
+	}
+	return results, nil
+}
+
+func (h *handler) multicallOne(ctx context.Context, c any) (any, error) {
+	call, ok := c.(map[string]any)
+	if !ok {
+		return nil, newFault(faultFailed, fmt.Sprintf("call is %T, not a struct", c))
+	}
+	name, ok := call["methodName"].(string)
+	if !ok {
+		return nil, newFault(faultIncorrectParameters, "No methodName")
+	}
+	if name == "system.multicall" {
+		return nil, newFault(faultIncorrectParameters, "Recursive system.multicall forbidden")
+	}
+	params, ok := call["params"].([]any)
+	if _, present := call["params"]; present && !ok {
+		return nil, newFault(faultIncorrectParameters)
+	}
+	return h.dispatch(ctx, name, params)
+}

@@ -1,0 +1,229 @@
+package rpc
+
+import (
+	"context"
+	"slices"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/supervisor"
+)
+
+// addProcessMethods adds the methods that start, stop, signal and inspect
+// processes.
+func (h *handler) addProcessMethods(m map[string]*method) {
+	m["supervisor.getProcessInfo"] = &method{result: "struct", params: []string{"string"},
+		help: "Get info about a process named name\n\n@param string name The name of the process (or 'group:name')\n@return struct result     A structure containing data about the process",
+		call: func(_ context.Context, args []any) (any, error) {
+			p, err := h.lookupOne(args[0].(string))
+			if err != nil {
+				return nil, err
+			}
+			return processInfo(p.Info(), timeNow()), nil
+		}}
+	m["supervisor.getAllProcessInfo"] = &method{result: "array",
+		help: "Get info about all processes\n\n@return array result  An array of process status results",
+		call: func(context.Context, []any) (any, error) {
+			t := timeNow()
+			infos := []any{}
+			for _, p := range h.b.AllProcesses() {
+				infos = append(infos, processInfo(p.Info(), t))
+			}
+			return infos, nil
+		}}
+
+	m["supervisor.startProcess"] = &method{result: "boolean", params: []string{"string", "boolean"}, defaults: []any{true},
+		help: "Start a process\n\n@param string name Process name (or ``group:name``, or ``group:*``)\n@param boolean wait Wait for process to be fully started\n@return boolean result     Always true unless error",
+		call: func(ctx context.Context, args []any) (any, error) {
+			return h.single(ctx, args[0].(string), args[1].(bool), startOp)
+		}}
+	m["supervisor.startProcessGroup"] = &method{result: "array", params: []string{"string", "boolean"}, defaults: []any{true},
+		help: "Start all processes in the group named 'name'\n\n@param string name     The group name\n@param boolean wait    Wait for each process to be fully started\n@return array result   An array of process status info structs",
+		call: func(ctx context.Context, args []any) (any, error) {
+			return h.group(ctx, args[0].(string), args[1].(bool), startOp)
+		}}
+	m["supervisor.startAllProcesses"] = &method{result: "array", params: []string{"boolean"}, defaults: []any{true},
+		help: "Start all processes listed in the configuration file\n\n@param boolean wait    Wait for each process to be fully started\n@return array result   An array of process status info structs",
+		call: func(ctx context.Context, args []any) (any, error) {
+			return runAll(ctx, h.b.ProcessesByPriority(), args[0].(bool), startOp)
+		}}
+	m["supervisor.stopProcess"] = &method{result: "boolean", params: []string{"string", "boolean"}, defaults: []any{true},
+		help: "Stop a process named by name\n\n@param string name  The name of the process to stop (or 'group:name')\n@param boolean wait        Wait for the process to be fully stopped\n@return boolean result     Always return True unless error",
+		call: func(ctx context.Context, args []any) (any, error) {
+			return h.single(ctx, args[0].(string), args[1].(bool), stopOp)
+		}}
+	m["supervisor.stopProcessGroup"] = &method{result: "array", params: []string{"string", "boolean"}, defaults: []any{true},
+		help: "Stop all processes in the process group named 'name'\n\n@param string name     The group name\n@param boolean wait    Wait for each process to be fully stopped\n@return array result   An array of process status info structs",
+		call: func(ctx context.Context, args []any) (any, error) {
+			return h.group(ctx, args[0].(string), args[1].(bool), stopOp)
+		}}
+	m["supervisor.stopAllProcesses"] = &method{result: "array", params: []string{"boolean"}, defaults: []any{true},
+		help: "Stop all processes in the process list\n\n@param  boolean wait   Wait for each process to be fully stopped\n@return array result   An array of process status info structs",
+		call: func(ctx context.Context, args []any) (any, error) {
+			return runAll(ctx, h.b.ProcessesByPriority(), args[0].(bool), stopOp)
+		}}
+	m["supervisor.signalProcess"] = &method{result: "boolean", params: []string{"string", "string"},
+		help: "Send an arbitrary UNIX signal to the process named by name\n\n@param string name    Name of the process to signal (or 'group:name')\n@param string signal  Signal to send, as name ('HUP') or number ('1')\n@return boolean",
+		call: func(ctx context.Context, args []any) (any, error) {
+			return h.single(ctx, args[0].(string), false, signalOp(args[1].(string)))
+		}}
+	m["supervisor.signalProcessGroup"] = &method{result: "array", params: []string{"string", "string"},
+		help: "Send a signal to all processes in the group named 'name'\n\n@param string name    The group name\n@param string signal  Signal to send, as name ('HUP') or number ('1')\n@return array",
+		call: func(ctx context.Context, args []any) (any, error) {
+			return h.group(ctx, args[0].(string), false, signalOp(args[1].(string)))
+		}}
+	// Supervisor signals first and only then notices a shutdown.
+	m["supervisor.signalAllProcesses"] = &method{result: "array", params: []string{"string"}, anyMood: true,
+		help: "Send a signal to all processes in the process list\n\n@param string signal  Signal to send, as name ('HUP') or number ('1')\n@return array         An array of process status info structs",
+		call: func(ctx context.Context, args []any) (any, error) {
+			results, err := runAll(ctx, h.b.ProcessesByPriority(), false, signalOp(args[0].(string)))
+			if err == nil && h.stopping() {
+				return nil, newFault(faultShutdownState)
+			}
+			return results, err
+		}}
+
+	m["supervisor.sendProcessStdin"] = &method{result: "boolean", params: []string{"string", "string"},
+		help: "Send a string of chars to the stdin of the process name. If non-7-bit data is sent (unicode), it is encoded to utf-8 before being sent to the process' stdin.\n\n@param string name        The process name to send to (or 'group:name')\n@param string chars       The character data to send to the process\n@return boolean result    Always return True unless error",
+		call: func(_ context.Context, args []any) (any, error) {
+			name := args[0].(string)
+			p, err := h.lookupOne(name)
+			if err != nil {
+				return nil, err
+			}
+			if err := p.WriteStdin([]byte(args[1].(string))); err != nil {
+				return nil, toFault(err, name)
+			}
+			return true, nil
+		}}
+}
+
+func (h *handler) stopping() bool { return h.b.Mood() != supervisor.MoodRunning }
+
+// lookupOne resolves a namespec that must name exactly one process.
+func (h *handler) lookupOne(name string) (proc, error) {
+	ps, wildcard, err := h.b.Lookup(name)
+	if err != nil || wildcard || len(ps) != 1 {
+		return nil, newFault(faultBadName, name)
+	}
+	return ps[0], nil
+}
+
+// processOp is one of the per-process operations of the group and "all"
+// methods: applies says whether it concerns a process in that state.
+type processOp struct {
+	applies func(process.State) bool
+	run     func(ctx context.Context, p proc, wait bool) error
+}
+
+var (
+	startOp = processOp{
+		applies: func(s process.State) bool { return !s.IsRunning() },
+		run:     func(ctx context.Context, p proc, wait bool) error { return p.Start(ctx, wait) },
+	}
+	stopOp = processOp{
+		applies: process.State.IsRunning,
+		run:     func(ctx context.Context, p proc, wait bool) error { return p.Stop(ctx, wait) },
+	}
+)
+
+func signalOp(signal string) processOp {
+	return processOp{
+		applies: process.State.IsSignallable,
+		run: func(_ context.Context, p proc, _ bool) error {
+			sig, err := config.ParseSignal(signal)
+			if err != nil {
+				return newFault(faultBadSignal, signal)
+			}
+			return p.Signal(sig)
+		},
+	}
+}
+
+// single runs op on the process called name; "group:*" runs it on the group
+// (and so returns result structs, as Supervisor does).
+func (h *handler) single(ctx context.Context, name string, wait bool, op processOp) (any, error) {
+	ps, wildcard, err := h.b.Lookup(name)
+	if err != nil {
+		return nil, newFault(faultBadName, name)
+	}
+	if wildcard {
+		return runAll(ctx, ps, wait, op)
+	}
+	if err := op.run(ctx, ps[0], wait); err != nil {
+		return nil, toFault(err, name)
+	}
+	return true, nil
+}
+
+func (h *handler) group(ctx context.Context, name string, wait bool, op processOp) (any, error) {
+	if !h.b.HasGroup(name) {
+		return nil, newFault(faultBadName, name)
+	}
+	ps, _, err := h.b.Lookup(name + ":*")
+	if err != nil {
+		return nil, newFault(faultBadName, name)
+	}
+	return runAll(ctx, ps, wait, op)
+}
+
+// runAll runs op in parallel on every process of ps it applies to and
+// returns one result struct per such process. Like Supervisor's deferred
+// callbacks, results come in completion order; results that are ready
+// together (and all of them, without wait) keep the order of ps.
+func runAll(ctx context.Context, ps []proc, wait bool, op processOp) ([]any, error) {
+	type outcome struct {
+		index int
+		err   error
+	}
+	done := make(chan outcome, len(ps))
+	started := 0
+	for i, p := range ps {
+		if !op.applies(p.Info().State) {
+			continue
+		}
+		started++
+		go func() { done <- outcome{i, op.run(ctx, p, wait)} }()
+	}
+	results := make([]any, 0, started)
+	for len(results) < started {
+		// Without wait every result is immediate: gather them all.
+		want := 1
+		if !wait {
+			want = started
+		}
+		var batch []outcome
+		for len(batch) < want {
+			select {
+			case o := <-done:
+				batch = append(batch, o)
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		for drained := false; !drained; {
+			select {
+			case o := <-done:
+				batch = append(batch, o)
+			default:
+				drained = true
+			}
+		}
+		slices.SortFunc(batch, func(a, b outcome) int { return a.index - b.index })
+		for _, o := range batch {
+			results = append(results, resultStruct(ps[o.index], o.err))
+		}
+	}
+	return results, nil
+}
+
+// resultStruct is Supervisor's per-process result of a group operation.
+func resultStruct(p proc, err error) map[string]any {
+	cfg := p.Config()
+	r := map[string]any{"name": cfg.Name, "group": cfg.Group, "status": faultSuccess, "description": "OK"}
+	if err != nil {
+		f := toFault(err, p.Namespec())
+		r["status"], r["description"] = f.Code, f.String
+	}
+	return r
+}

@@ -1,0 +1,153 @@
+package rpc
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/version"
+)
+
+// addStateMethods adds the methods about supervisord itself and its
+// configuration.
+func (h *handler) addStateMethods(m map[string]*method) {
+	constant := func(v any) func(context.Context, []any) (any, error) {
+		return func(context.Context, []any) (any, error) { return v, nil }
+	}
+	m["supervisor.getAPIVersion"] = &method{result: "string", call: constant(version.API),
+		help: "Return the version of the RPC API used by supervisord\n\n@return string version id"}
+	m["supervisor.getVersion"] = m["supervisor.getAPIVersion"]
+	m["supervisor.getSupervisorVersion"] = &method{result: "string", call: constant(version.Supervisor),
+		help: "Return the version of Supervisor that this daemon is compatible with\n\n@return string version id"}
+	m["supervisor.getIdentification"] = &method{result: "string", call: constant(h.identification),
+		help: "Return the identifying string of supervisord\n\n@return string identifier identifying string"}
+	m["supervisor.getPID"] = &method{result: "int", call: constant(h.pid),
+		help: "Return the PID of supervisord\n\n@return int PID"}
+	m["supervisor.getState"] = &method{result: "struct",
+		help: "Return the current state of supervisord as a struct\n\n@return struct A struct with keys int statecode, string statename",
+		call: func(context.Context, []any) (any, error) {
+			mood := h.b.Mood()
+			return map[string]any{"statecode": int(mood), "statename": mood.String()}, nil
+		}}
+	m["supervisor.shutdown"] = &method{result: "boolean",
+		help: "Shut down the supervisor process\n\n@return boolean result always returns True unless error",
+		call: func(context.Context, []any) (any, error) { h.b.Shutdown(); return true, nil }}
+	m["supervisor.restart"] = &method{result: "boolean",
+		help: "Restart the supervisor process\n\n@return boolean result  always return True unless error",
+		call: func(context.Context, []any) (any, error) { h.b.Restart(); return true, nil }}
+	m["supervisor.reloadConfig"] = &method{result: "array",
+		help: "Reload the configuration.\n\nThe result contains three arrays containing names of process groups:\n\n* `added` gives the process groups that have been added\n* `changed` gives the process groups whose contents have changed\n* `removed` gives the process groups that are no longer in the configuration\n\n@return array result  [[added, changed, removed]]",
+		call: func(context.Context, []any) (any, error) {
+			added, changed, removed, err := h.b.Reread()
+			if err != nil {
+				return nil, &rereadError{err}
+			}
+			return []any{[]any{nonNil(added), nonNil(changed), nonNil(removed)}}, nil
+		}}
+	m["supervisor.addProcessGroup"] = &method{result: "boolean", params: []string{"string"},
+		help: "Update the config for a running process from config file.\n\n@param string name         name of process group to add\n@return boolean result     true if successful",
+		call: func(ctx context.Context, args []any) (any, error) {
+			name := args[0].(string)
+			if err := h.b.AddGroup(ctx, name); err != nil {
+				return nil, toFault(err, name)
+			}
+			return true, nil
+		}}
+	m["supervisor.removeProcessGroup"] = &method{result: "boolean", params: []string{"string"},
+		help: "Remove a stopped process from the active configuration.\n\n@param string name         name of process group to remove\n@return boolean result     Indicates whether the removal was successful",
+		call: func(ctx context.Context, args []any) (any, error) {
+			name := args[0].(string)
+			if err := h.b.RemoveGroup(ctx, name); err != nil {
+				return nil, toFault(err, name)
+			}
+			return true, nil
+		}}
+	m["supervisor.getAllConfigInfo"] = &method{result: "array",
+		help: "Get info about all available process configurations. Each struct represents a single process (i.e. groups get flattened).\n\n@return array result  An array of process config info structs",
+		call: func(context.Context, []any) (any, error) { return h.allConfigInfo(), nil }}
+	m["supervisor.sendRemoteCommEvent"] = &method{result: "boolean", params: []string{"string", "string"}, anyMood: true,
+		help: "Send an event that will be received by event listener subprocesses subscribing to the RemoteCommunicationEvent.\n\n@param  string  type  String for the \"type\" key in the event header\n@param  string  data  Data for the event body\n@return boolean       Always return True unless error",
+		call: func(_ context.Context, args []any) (any, error) {
+			if h.events != nil {
+				h.events.Publish(events.RemoteCommunication{Type: args[0].(string), Data: args[1].(string)})
+			}
+			return true, nil
+		}}
+}
+
+func nonNil(names []string) []string {
+	if names == nil {
+		return []string{}
+	}
+	return names
+}
+
+// allConfigInfo lists the processes of every pending group, sorted by
+// process name only, with Supervisor 4.2.5's keys.
+func (h *handler) allConfigInfo() []map[string]any {
+	var infos []map[string]any
+	for _, g := range h.b.PendingConfig().Groups {
+		inuse := h.b.HasGroup(g.Name)
+		for _, p := range g.Processes {
+			info := map[string]any{
+				"name":            p.Name,
+				"group":           g.Name,
+				"inuse":           inuse,
+				"autostart":       p.Autostart,
+				"command":         p.Command,
+				"directory":       orNone(p.Directory),
+				"uid":             "none",
+				"exitcodes":       p.ExitCodes,
+				"group_prio":      g.Priority,
+				"process_prio":    p.Priority,
+				"killasgroup":     p.KillAsGroup,
+				"redirect_stderr": p.RedirectStderr,
+				"startretries":    p.StartRetries,
+				"startsecs":       int(p.StartSecs.Seconds()),
+				"stopsignal":      int(p.StopSignal),
+				"stopwaitsecs":    int(p.StopWait.Seconds()),
+				"serverurl":       "none",
+			}
+			if p.UID >= 0 {
+				info["uid"] = p.UID
+			}
+			if p.ServerURL != "" && !strings.EqualFold(p.ServerURL, "AUTO") {
+				info["serverurl"] = p.ServerURL
+			}
+			addChildLogInfo(info, "stdout_", p.Stdout)
+			addChildLogInfo(info, "stderr_", p.Stderr)
+			infos = append(infos, info)
+		}
+	}
+	slices.SortStableFunc(infos, func(a, b map[string]any) int {
+		return strings.Compare(a["name"].(string), b["name"].(string))
+	})
+	return infos
+}
+
+func addChildLogInfo(info map[string]any, prefix string, l config.ChildLog) {
+	// An AUTO path is known once the daemon has created the file; a group
+	// re-read since then shows "auto", as Supervisor's does.
+	logfile := l.Path
+	switch {
+	case l.Kind == config.LogNone:
+		logfile = "none"
+	case l.Kind == config.LogAuto && l.Path == "":
+		logfile = "auto"
+	}
+	info[prefix+"logfile"] = logfile
+	info[prefix+"logfile_backups"] = l.Backups
+	info[prefix+"logfile_maxbytes"] = l.MaxBytes
+	info[prefix+"capture_maxbytes"] = l.CaptureMaxBytes
+	info[prefix+"events_enabled"] = l.EventsEnabled
+	info[prefix+"syslog"] = l.Syslog
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

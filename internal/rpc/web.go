@@ -1,0 +1,259 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/xmlrpc"
+)
+
+// serveStatus is the status page at / and /index.html. With an action
+// parameter it performs the action and redirects to the page with a message,
+// as Supervisor's web UI does.
+func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		writeError(w, http.StatusNotFound)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeError(w, http.StatusBadRequest)
+		return
+	}
+	if action := r.Form.Get("action"); action != "" {
+		message, ok := h.performAction(r.Context(), r.Form.Get("processname"), action)
+		if !ok {
+			writeError(w, http.StatusInternalServerError)
+			return
+		}
+		if r.Context().Err() != nil {
+			return
+		}
+		w.Header().Set("Location", serverURL(r)+"/?message="+pyQuote(message))
+		writeError(w, http.StatusMovedPermanently)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html")
+	hdr.Set("Pragma", "no-cache")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("Expires", "Thu, 01 Jan 1970 00:00:00 GMT")
+	page := statusPage{Message: r.Form.Get("message")}
+	t := timeNow()
+	for _, p := range h.b.AllProcesses() {
+		info := p.Info()
+		page.Rows = append(page.Rows, statusRow{
+			Namespec:    p.Namespec(),
+			State:       strings.ToLower(info.State.String()),
+			Class:       stateClass(info.State),
+			Description: description(info, t),
+			Running:     info.State.IsRunning(),
+		})
+	}
+	if err := statusTemplate.Execute(w, page); err != nil {
+		h.logf(config.LevelError, "render status page: %v", err)
+	}
+}
+
+type statusPage struct {
+	Message string
+	Rows    []statusRow
+}
+
+type statusRow struct {
+	Namespec, State, Class, Description string
+	Running                             bool
+}
+
+func stateClass(s process.State) string {
+	switch s {
+	case process.Running:
+		return "statusrunning"
+	case process.Backoff, process.Fatal:
+		return "statuserror"
+	}
+	return "statusnominal"
+}
+
+var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
+<html>
+<head><title>Supervisor Status</title></head>
+<body>
+<h1>Supervisor Status</h1>
+{{with .Message}}<div class="status_msg">{{.}}</div>{{end}}
+<ul>
+<li><a href="index.html?action=refresh">Refresh</a></li>
+<li><a href="index.html?action=restartall">Restart All</a></li>
+<li><a href="index.html?action=stopall">Stop All</a></li>
+</ul>
+{{if .Rows}}<table>
+<thead><tr><th>State</th><th>Description</th><th>Name</th><th>Action</th></tr></thead>
+<tbody>
+{{range .Rows}}<tr>
+<td class="status"><span class="{{.Class}}">{{.State}}</span></td>
+<td>{{.Description}}</td>
+<td><a href="tail.html?processname={{.Namespec}}" target="_blank">{{.Namespec}}</a></td>
+<td>{{if .Running}}<a href="index.html?processname={{.Namespec}}&amp;action=restart">Restart</a> <a href="index.html?processname={{.Namespec}}&amp;action=stop">Stop</a>{{else}}<a href="index.html?processname={{.Namespec}}&amp;action=start">Start</a>{{end}} <a href="index.html?processname={{.Namespec}}&amp;action=clearlog">Clear Log</a> <a href="logtail/{{.Namespec}}" target="_blank">Tail -f Stdout</a> <a href="logtail/{{.Namespec}}/stderr" target="_blank">Tail -f Stderr</a></td>
+</tr>
+{{end}}</tbody>
+</table>{{else}}<p>No programs to manage</p>{{end}}
+</body>
+</html>
+`))
+
+// performAction runs a status page action and returns Supervisor's message;
+// ok is false for an unknown action.
+func (h *handler) performAction(ctx context.Context, namespec, action string) (message string, ok bool) {
+	ctime := func() string { return timeNow().Format(time.ANSIC) }
+	switch action {
+	case "refresh":
+		return "Page refreshed at " + ctime(), true
+	case "stopall":
+		h.dispatch(ctx, "supervisor.stopAllProcesses", nil)
+		return "All stopped at " + ctime(), true
+	case "restartall":
+		h.dispatch(ctx, "system.multicall", []any{[]any{
+			map[string]any{"methodName": "supervisor.stopAllProcesses"},
+			map[string]any{"methodName": "supervisor.startAllProcesses"},
+		}})
+		return "All restarted at " + ctime(), true
+	}
+	if namespec == "" {
+		return "", false
+	}
+	if _, err := h.lookupOne(namespec); err != nil {
+		return "No such process named " + namespec, true
+	}
+	switch action {
+	case "start":
+		if _, err := h.dispatch(ctx, "supervisor.startProcess", []any{namespec}); err != nil {
+			return fmt.Sprintf("ERROR: Process %s: %s", namespec, startErrorText(toFault(err, namespec))), true
+		}
+		return "Process " + namespec + " started", true
+	case "stop":
+		if _, err := h.dispatch(ctx, "supervisor.stopProcess", []any{namespec}); err != nil {
+			return unexpectedFault(toFault(err, namespec)), true
+		}
+		return "Process " + namespec + " stopped", true
+	case "restart":
+		h.dispatch(ctx, "system.multicall", []any{[]any{
+			map[string]any{"methodName": "supervisor.stopProcess", "params": []any{namespec}},
+			map[string]any{"methodName": "supervisor.startProcess", "params": []any{namespec}},
+		}})
+		return "Process " + namespec + " restarted", true
+	case "clearlog":
+		if _, err := h.dispatch(ctx, "supervisor.clearProcessLogs", []any{namespec}); err != nil {
+			return unexpectedFault(toFault(err, namespec)), true
+		}
+		return "Log for " + namespec + " cleared", true
+	}
+	return "", false
+}
+
+func startErrorText(f *xmlrpc.Fault) string {
+	switch f.Code {
+	case faultNoFile:
+		return "no such file"
+	case faultNotExecutable:
+		return "file not executable"
+	case faultAlreadyStarted:
+		return "already started"
+	case faultSpawnError:
+		return "spawn error"
+	case faultAbnormalTermination:
+		return "abnormal termination"
+	}
+	return unexpectedFault(f)
+}
+
+func unexpectedFault(f *xmlrpc.Fault) string {
+	return fmt.Sprintf("unexpected rpc fault [%d] %s", f.Code, f.String)
+}
+
+// serveTailPage is /tail.html: the end of a process's stdout log.
+func (h *handler) serveTailPage(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		writeError(w, http.StatusNotFound)
+		return
+	}
+	r.ParseForm()
+	name := r.Form.Get("processname")
+	limit := 1024
+	if s := r.Form.Get("limit"); isDigits(s) {
+		n, _ := strconv.Atoi(s)
+		limit = max(limit, n)
+	}
+	page := tailPage{Name: name, Limit: limit, Tail: "No process name found"}
+	if name != "" {
+		v, err := h.dispatch(r.Context(), "supervisor.readProcessStdoutLog", []any{name, -limit, 0})
+		switch f := toFaultOrNil(err, name); {
+		case f == nil:
+			page.Tail = v.(string)
+		case f.Code == faultNoFile:
+			page.Tail = "No file for " + name
+		default:
+			page.Tail = "ERROR: " + unexpectedFault(f)
+		}
+	}
+	w.Header().Set("Content-Type", "text/html")
+	tailTemplate.Execute(w, page)
+}
+
+func toFaultOrNil(err error, name string) *xmlrpc.Fault {
+	if err == nil {
+		return nil
+	}
+	return toFault(err, name)
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+type tailPage struct {
+	Name, Tail string
+	Limit      int
+}
+
+var tailTemplate = template.Must(template.New("tail").Parse(`<!DOCTYPE html>
+<html>
+<head><title>Supervisor tail of process {{.Name}}</title></head>
+<body>
+<h1>Supervisor tail of process {{.Name}}</h1>
+<p><a href="tail.html?processname={{.Name}}&amp;limit={{.Limit}}">Refresh</a></p>
+<pre id="tailbody">{{.Tail}}</pre>
+</body>
+</html>
+`))
+
+// serverURL is the scheme and host the client used, as Supervisor derives
+// it from the Host header (default ports omitted).
+func serverURL(r *http.Request) string {
+	host := r.Host
+	if host == "" {
+		host = "localhost"
+	}
+	host = strings.TrimSuffix(host, ":80")
+	return "http://" + strings.TrimSuffix(host, "/")
+}
+
+// pyQuote is Python's urllib.parse.quote with its default safe "/".
+func pyQuote(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_.-~/", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
