@@ -1,0 +1,574 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// sizes are the scenario parameters; --quick shrinks them.
+type sizes struct {
+	StartupNs   []int `json:"startup_ns"`
+	IdleN       int   `json:"idle_n"`
+	IdleSecs    int   `json:"idle_secs"`
+	CrashKills  int   `json:"crash_kills"`
+	LogMiB      int   `json:"log_mib"`
+	ChattyProgs int   `json:"chatty_programs"`
+	ChattyRate  int   `json:"chatty_lines_per_sec"`
+	ChattySecs  int   `json:"chatty_secs"`
+	ControlN    int   `json:"control_n"`
+	ShutdownN   int   `json:"shutdown_n"`
+}
+
+var fullSizes = sizes{StartupNs: []int{1, 100, 500}, IdleN: 500, IdleSecs: 20, CrashKills: 20, LogMiB: 2048,
+	ChattyProgs: 100, ChattyRate: 1000, ChattySecs: 10, ControlN: 500, ShutdownN: 100}
+
+var quickSizes = sizes{StartupNs: []int{1, 50}, IdleN: 50, IdleSecs: 3, CrashKills: 5, LogMiB: 128,
+	ChattyProgs: 10, ChattyRate: 1000, ChattySecs: 2, ControlN: 50, ShutdownN: 20}
+
+// goal is the issue's target for Drover on one measure.
+type goal struct {
+	Op    string  `json:"op"` // "<=", ">=" or "=="
+	Value float64 `json:"value"`
+}
+
+func (g goal) String() string {
+	if g.Op == "" {
+		return ""
+	}
+	op := map[string]string{"<=": "≤", ">=": "≥", "==": "="}[g.Op]
+	return op + " " + strconv.FormatFloat(g.Value, 'f', -1, 64)
+}
+
+func (g goal) met(v float64) bool {
+	switch g.Op {
+	case "<=":
+		return v <= g.Value
+	case ">=":
+		return v >= g.Value
+	default:
+		return v == g.Value
+	}
+}
+
+// measureDef is one row of the results table.
+type measureDef struct {
+	Key  string
+	Name string
+	Unit string
+	Goal goal
+}
+
+// scenario is one benchmark; run returns one value per measure key.
+type scenario struct {
+	Name     string // shown in the table, e.g. "start-up N=500"
+	Group    string // selected by --scenarios
+	Measures []measureDef
+	run      func(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error)
+}
+
+// benchEnv is what every scenario needs.
+type benchEnv struct {
+	sizes     sizes
+	self      string // this executable, run as the child programs
+	sleepBin  string
+	pyCtl     string // Python supervisorctl: the same client for both daemons
+	droverCtl string // Drover's ctl (symlink named supervisorctl), empty if none
+}
+
+// scenarioGroups lists the names --scenarios accepts, in run order.
+var scenarioGroups = []string{"startup", "idle", "crash", "log", "chatty", "control", "shutdown"}
+
+// scenarios builds the scenario list for sizes; the issue's goals are
+// attached only at the issue's sizes.
+func scenarios(sz sizes, withGoals bool) []scenario {
+	g := func(op string, v float64) goal {
+		if !withGoals {
+			return goal{}
+		}
+		return goal{op, v}
+	}
+	var out []scenario
+	for _, n := range sz.StartupNs {
+		var exist, run, rss goal
+		if n == 500 {
+			exist, run, rss = g("<=", 0.2), g("<=", 1.15), g("<=", 15)
+		}
+		out = append(out, scenario{
+			Name: fmt.Sprintf("start-up N=%d", n), Group: "startup",
+			Measures: []measureDef{
+				{"exist", "launch → all children exist", "s", exist},
+				{"running", "launch → all RUNNING", "s", run},
+				{"peak_rss", "daemon peak RSS", "MB", rss},
+			},
+			run: func(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
+				return runStartup(ctx, e, k, dir, n)
+			},
+		})
+	}
+	out = append(out,
+		scenario{Name: fmt.Sprintf("idle N=%d, %d s", sz.IdleN, sz.IdleSecs), Group: "idle",
+			Measures: []measureDef{
+				{"cpu", fmt.Sprintf("daemon CPU over %d s", sz.IdleSecs), "s", g("<=", 0.02)},
+				{"rss", "daemon RSS", "MB", goal{}},
+			}, run: runIdle},
+		scenario{Name: fmt.Sprintf("crash → restart ×%d", sz.CrashKills), Group: "crash",
+			Measures: []measureDef{
+				{"median", "SIGKILL → new child, median", "ms", g("<=", 3)},
+				{"p95", "SIGKILL → new child, p95", "ms", g("<=", 10)},
+			}, run: runCrash},
+		scenario{Name: fmt.Sprintf("log %d MiB", sz.LogMiB), Group: "log",
+			Measures: []measureDef{
+				{"mbps", "start → every byte on disk", "MB/s", goal{}},
+				{"pct_ref", "of `writer > file`", "%", g(">=", 80)},
+				{"ref_mbps", "reference `writer > file`", "MB/s", goal{}},
+				{"cpu", "daemon CPU", "s", goal{}},
+				{"lost", "bytes lost", "B", g("==", 0)},
+				{"bad", "records out of place", "", g("==", 0)},
+			}, run: runLog},
+		scenario{Name: fmt.Sprintf("chatty %d × %d lines/s × %d s", sz.ChattyProgs, sz.ChattyRate, sz.ChattySecs), Group: "chatty",
+			Measures: []measureDef{
+				{"cpu_pct", "daemon CPU", "% core", g("<=", 8)},
+				{"lost", "lines lost", "lines", g("==", 0)},
+			}, run: runChatty},
+		scenario{Name: fmt.Sprintf("control N=%d", sz.ControlN), Group: "control",
+			Measures: []measureDef{
+				{"status", "`supervisorctl status` (Python)", "s", g("<=", 0.03)},
+				{"status_drover", "`supervisorctl status` (Drover's)", "s", goal{}},
+				{"getall", "one getAllProcessInfo", "s", g("<=", 0.008)},
+				{"start", "startAllProcesses → all RUNNING", "s", g("<=", 1.15)},
+				{"stop", "stopAllProcesses → no child left", "s", g("<=", 0.1)},
+			}, run: runControl},
+		scenario{Name: fmt.Sprintf("shutdown N=%d", sz.ShutdownN), Group: "shutdown",
+			Measures: []measureDef{
+				{"shutdown", "SIGTERM → daemon and children gone", "s", g("<=", 0.3)},
+			}, run: runShutdown},
+	)
+	return out
+}
+
+// startWithPrograms writes cfg and starts k on it, ready for XML-RPC.
+func startWithPrograms(ctx context.Context, k daemonKind, cfg benchConfig) (*daemon, error) {
+	if err := cfg.write(); err != nil {
+		return nil, err
+	}
+	d, err := startDaemon(k, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.waitReady(ctx, 30*time.Second); err != nil {
+		d.kill()
+		return nil, err
+	}
+	return d, nil
+}
+
+// startRunning starts k on n sleepers and waits until all are RUNNING.
+func startRunning(ctx context.Context, e *benchEnv, k daemonKind, dir string, n int) (*daemon, error) {
+	d, err := startWithPrograms(ctx, k, benchConfig{Dir: dir, Programs: sleepers(n, e.sleepBin, 1, "")})
+	if err != nil {
+		return nil, err
+	}
+	if err := d.waitAllRunning(ctx, programName(n-1), 120*time.Second); err != nil {
+		d.kill()
+		return nil, err
+	}
+	return d, nil
+}
+
+func runStartup(ctx context.Context, e *benchEnv, k daemonKind, dir string, n int) (map[string]float64, error) {
+	cfg := benchConfig{Dir: dir, Programs: sleepers(n, e.sleepBin, 1, "")}
+	if err := cfg.write(); err != nil {
+		return nil, err
+	}
+	before, err := lastPID()
+	if err != nil {
+		return nil, err
+	}
+	d, err := startDaemon(k, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer d.kill()
+	w := newChildWatcher(d.pid, before)
+	seen := 0
+	for seen < n {
+		kids, err := w.poll()
+		if err != nil {
+			return nil, err
+		}
+		seen += len(kids)
+		if seen >= n {
+			break
+		}
+		if err := stillGoing(ctx, d, 60*time.Second); err != nil {
+			return nil, fmt.Errorf("%d of %d children exist: %w", seen, n, err)
+		}
+		time.Sleep(500 * time.Microsecond)
+	}
+	exist := time.Since(d.launched)
+	if err := d.waitReady(ctx, 60*time.Second); err != nil {
+		return nil, err
+	}
+	if err := d.waitAllRunning(ctx, programName(n-1), 120*time.Second); err != nil {
+		return nil, err
+	}
+	running := time.Since(d.launched)
+	_, peak, err := memMB(d.pid)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]float64{"exist": exist.Seconds(), "running": running.Seconds(), "peak_rss": peak}, nil
+}
+
+// stillGoing fails when the run should stop waiting: interrupted, the
+// daemon died, or more than limit has passed since its launch.
+func stillGoing(ctx context.Context, d *daemon, limit time.Duration) error {
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case d.exited():
+		return fmt.Errorf("%s exited", d.kind.Name)
+	case time.Since(d.launched) > limit:
+		return fmt.Errorf("timed out after %v", limit)
+	}
+	return nil
+}
+
+// sleepCtx sleeps for d unless ctx ends first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func runIdle(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
+	d, err := startRunning(ctx, e, k, dir, e.sizes.IdleN)
+	if err != nil {
+		return nil, err
+	}
+	defer d.kill()
+	// Let start-up work (log flushes, timers) finish before measuring.
+	if err := sleepCtx(ctx, 2*time.Second); err != nil {
+		return nil, err
+	}
+	c0, err := cpuSeconds(d.pid)
+	if err != nil {
+		return nil, err
+	}
+	if err := sleepCtx(ctx, time.Duration(e.sizes.IdleSecs)*time.Second); err != nil {
+		return nil, err
+	}
+	c1, err := cpuSeconds(d.pid)
+	if err != nil {
+		return nil, err
+	}
+	rss, _, err := memMB(d.pid)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]float64{"cpu": c1 - c0, "rss": rss}, nil
+}
+
+func runCrash(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
+	d, err := startWithPrograms(ctx, k, benchConfig{Dir: dir, Programs: sleepers(1, e.sleepBin, 0, "true")})
+	if err != nil {
+		return nil, err
+	}
+	defer d.kill()
+	name := programName(0)
+	var lat []float64
+	prev := 0
+	for range e.sizes.CrashKills {
+		// Wait for the restarted child to be RUNNING, then let the daemon go idle.
+		var p processInfo
+		for p.StateName != "RUNNING" || p.PID == prev {
+			if err := stillGoing(ctx, d, time.Hour); err != nil {
+				return nil, err
+			}
+			if p, err = d.rpc.processInfo(ctx, name); err != nil {
+				return nil, err
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+			return nil, err
+		}
+		before, err := lastPID()
+		if err != nil {
+			return nil, err
+		}
+		w := newChildWatcher(d.pid, before)
+		if err := syscall.Kill(p.PID, syscall.SIGKILL); err != nil {
+			return nil, fmt.Errorf("kill child %d: %w", p.PID, err)
+		}
+		t0 := time.Now()
+		for {
+			kids, err := w.poll()
+			if err != nil {
+				return nil, err
+			}
+			if len(kids) > 0 {
+				lat = append(lat, float64(time.Since(t0).Microseconds())/1000)
+				break
+			}
+			if time.Since(t0) > 30*time.Second || ctx.Err() != nil {
+				return nil, errors.Join(fmt.Errorf("no new child within 30 s of SIGKILL"), ctx.Err())
+			}
+			time.Sleep(250 * time.Microsecond)
+		}
+		prev = p.PID
+	}
+	return map[string]float64{"median": median(lat), "p95": percentile(lat, 95)}, nil
+}
+
+const mib = 1 << 20
+
+func runLog(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
+	size := int64(e.sizes.LogMiB) * mib
+	const rotateAt = 50 * mib
+	cfg := benchConfig{Dir: dir}
+	base := filepath.Join(cfg.logDir(), "writer.log")
+	cfg.Programs = []program{{
+		Name: "writer", Command: fmt.Sprintf("%s %s -bytes %d", e.self, cmdWritePattern, size),
+		Startsecs: 0, Autorestart: "false", StdoutLogfile: base, StdoutMaxbytes: "50MB",
+		// Keep every byte so it can be checked: at least the issue's 10 backups.
+		StdoutBackups: max(10, int(size/rotateAt)+2),
+	}}
+	d, err := startWithPrograms(ctx, k, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer d.kill()
+	c0, err := cpuSeconds(d.pid)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	if _, err := d.rpc.call(ctx, "supervisor.startProcess", "writer", false); err != nil {
+		return nil, err
+	}
+	limit := time.Duration(size/(5*mib))*time.Second + 30*time.Second
+	var elapsed time.Duration
+	for {
+		// A file renamed during the look can be missed: confirm a full count.
+		if sizeOnDisk(base) == size {
+			elapsed = time.Since(t0)
+			if sizeOnDisk(base) == size {
+				break
+			}
+		}
+		if err := stillGoing(ctx, d, limit); err != nil {
+			elapsed = time.Since(t0) // the bytes missing are counted as lost
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c1, err := cpuSeconds(d.pid)
+	if err != nil {
+		return nil, err
+	}
+	// Let a late writer finish so the check sees what the daemon wrote.
+	time.Sleep(200 * time.Millisecond)
+	total, bad, err := verifyRotated(base)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := referenceWrite(e, dir, size)
+	if err != nil {
+		return nil, err
+	}
+	mbps := float64(size) / mib / elapsed.Seconds()
+	refMBps := float64(size) / mib / ref.Seconds()
+	return map[string]float64{"mbps": mbps, "ref_mbps": refMBps, "pct_ref": 100 * mbps / refMBps,
+		"cpu": c1 - c0, "lost": float64(size - total), "bad": float64(bad)}, nil
+}
+
+// referenceWrite times the same writer with its stdout a file: `writer > file`.
+func referenceWrite(e *benchEnv, dir string, size int64) (time.Duration, error) {
+	path := filepath.Join(dir, "reference.out")
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, fmt.Errorf("reference write: %w", err)
+	}
+	defer os.Remove(path)
+	defer f.Close()
+	cmd := exec.Command(e.self, cmdWritePattern, "-bytes", strconv.FormatInt(size, 10))
+	cmd.Stdout = f
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("reference write: %w", err)
+	}
+	return time.Since(t0), nil
+}
+
+func runChatty(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
+	sz := e.sizes
+	cfg := benchConfig{Dir: dir}
+	var bases []string
+	for i := range sz.ChattyProgs {
+		name := programName(i)
+		base := filepath.Join(cfg.logDir(), name+".log")
+		bases = append(bases, base)
+		cfg.Programs = append(cfg.Programs, program{Name: name,
+			Command:   fmt.Sprintf("%s %s -name %s -rate %d -secs %d", e.self, cmdChatty, name, sz.ChattyRate, sz.ChattySecs),
+			Startsecs: 1, Autorestart: "false", StdoutLogfile: base, StdoutMaxbytes: "50MB"})
+	}
+	d, err := startWithPrograms(ctx, k, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer d.kill()
+	perProgram := int64(sz.ChattyRate * sz.ChattySecs)
+	want := perProgram * int64(sz.ChattyProgs) * chattyLineLen
+	c0, err := cpuSeconds(d.pid)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	if _, err := d.rpc.call(ctx, "supervisor.startAllProcesses", false); err != nil {
+		return nil, err
+	}
+	limit := time.Since(d.launched) + time.Duration(sz.ChattySecs+30)*time.Second
+	for {
+		var got int64
+		for _, b := range bases {
+			got += sizeOnDisk(b)
+		}
+		if got >= want || stillGoing(ctx, d, limit) != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	wall := time.Since(t0)
+	c1, err := cpuSeconds(d.pid)
+	if err != nil {
+		return nil, err
+	}
+	var lines int64
+	for _, b := range bases {
+		n, err := countLines(b)
+		if err != nil {
+			return nil, err
+		}
+		lines += n
+	}
+	return map[string]float64{"cpu_pct": 100 * (c1 - c0) / wall.Seconds(),
+		"lost": float64(perProgram*int64(sz.ChattyProgs) - lines)}, nil
+}
+
+func runControl(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
+	n := e.sizes.ControlN
+	d, err := startRunning(ctx, e, k, dir, n)
+	if err != nil {
+		return nil, err
+	}
+	defer d.kill()
+	cfgFile := d.cfg.file()
+	out := map[string]float64{}
+	const repeats = 5
+	timeCtl := func(ctl string) (float64, error) {
+		var ts []float64
+		for range repeats {
+			cmd := exec.CommandContext(ctx, ctl, "-c", cfgFile, "status")
+			t0 := time.Now()
+			err := cmd.Run()
+			dt := time.Since(t0)
+			var ee *exec.ExitError
+			if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 3) { // 3: some not RUNNING
+				return 0, fmt.Errorf("%s status: %w", ctl, err)
+			}
+			ts = append(ts, dt.Seconds())
+		}
+		return median(ts), nil
+	}
+	if out["status"], err = timeCtl(e.pyCtl); err != nil {
+		return nil, err
+	}
+	if e.droverCtl != "" {
+		if v, err := timeCtl(e.droverCtl); err == nil {
+			out["status_drover"] = v
+		}
+	}
+	var ts []float64
+	var all []processInfo
+	for range repeats {
+		t0 := time.Now()
+		if all, err = d.rpc.allProcessInfo(ctx); err != nil {
+			return nil, err
+		}
+		ts = append(ts, time.Since(t0).Seconds())
+	}
+	out["getall"] = median(ts)
+
+	t0 := time.Now()
+	if _, err := d.rpc.call(ctx, "supervisor.stopAllProcesses", true); err != nil {
+		return nil, err
+	}
+	if err := waitGone(ctx, all, 60*time.Second); err != nil {
+		return nil, err
+	}
+	out["stop"] = time.Since(t0).Seconds()
+
+	t0 = time.Now()
+	if _, err := d.rpc.call(ctx, "supervisor.startAllProcesses", true); err != nil {
+		return nil, err
+	}
+	if err := d.waitAllRunning(ctx, "", 120*time.Second); err != nil {
+		return nil, err
+	}
+	out["start"] = time.Since(t0).Seconds()
+	return out, nil
+}
+
+// waitGone polls until none of the processes' pids exists any more.
+func waitGone(ctx context.Context, ps []processInfo, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for _, p := range ps {
+		for p.PID > 0 && alive(p.PID) {
+			if ctx.Err() != nil || time.Now().After(deadline) {
+				return errors.Join(fmt.Errorf("child %d still there after %v", p.PID, limit), ctx.Err())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return nil
+}
+
+func runShutdown(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
+	d, err := startRunning(ctx, e, k, dir, e.sizes.ShutdownN)
+	if err != nil {
+		return nil, err
+	}
+	defer d.kill()
+	all, err := d.rpc.allProcessInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	if err := syscall.Kill(d.pid, syscall.SIGTERM); err != nil {
+		return nil, fmt.Errorf("signal daemon: %w", err)
+	}
+	select {
+	case <-d.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(180 * time.Second):
+		return nil, fmt.Errorf("%s still running 180 s after SIGTERM", k.Name)
+	}
+	if err := waitGone(ctx, all, 10*time.Second); err != nil {
+		return nil, err
+	}
+	return map[string]float64{"shutdown": time.Since(t0).Seconds()}, nil
+}
