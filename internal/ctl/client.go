@@ -38,7 +38,7 @@ func newClient(serverURL, username, password string) *client {
 		transport.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return dialer.DialContext(ctx, "unix", path)
 		}
-	} else {
+	} else if strings.HasPrefix(serverURL, "http://") {
 		c.base = strings.TrimRight(serverURL, "/")
 		transport.DialContext = dialer.DialContext
 	}
@@ -76,6 +76,9 @@ func faultCode(err error) int {
 }
 
 func (c *client) newRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	if c.base == "" {
+		return nil, &pyError{class: "ValueError", value: "Unknown protocol for serverurl " + c.serverURL, where: "xmlrpc.py line: 505"}
+	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, err

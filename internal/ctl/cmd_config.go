@@ -335,4 +335,3 @@ func (c *controller) doOpen(arg string) error {
 	defer func() { c.exitStatus = saved }()
 	return c.doStatus("")
 }
-

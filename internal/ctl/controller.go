@@ -198,7 +198,7 @@ func tracebackLine(err error, serverURL string) string {
 	case isNoSocket(err):
 		return "error: <class 'FileNotFoundError'>, [Errno 2] No such file or directory: file: /usr/lib/python3/dist-packages/supervisor/xmlrpc.py line: 557"
 	case errors.As(err, &pe2):
-		return fmt.Sprintf("error: <class '%s'>, %s: file: /usr/lib/python3/dist-packages/supervisor/supervisorctl.py line: %d", pe2.class, pe2.value, pe2.line)
+		return fmt.Sprintf("error: <class '%s'>, %s: file: /usr/lib/python3/dist-packages/supervisor/%s", pe2.class, pe2.value, pe2.where)
 	}
 	return fmt.Sprintf("error: <class 'OSError'>, %v: file: %s line: 0", err, serverURL)
 }
@@ -242,7 +242,7 @@ func (c *controller) upcheck() (bool, error) {
 type pyError struct {
 	class string
 	value string
-	line  int
+	where string // "<file> line: <n>" under the supervisor package
 }
 
 func (e *pyError) Error() string { return e.value }

@@ -4,11 +4,11 @@ import "strings"
 
 // helpTexts are supervisorctl's per-command help texts (help <cmd>).
 var helpTexts = map[string]string{
-	"add":    "add <name> [...]\tActivates any updates in config for process/group",
-	"avail":  "avail\t\t\tDisplay all configured processes",
-	"clear":  "clear <name>\t\tClear a process' log files.\nclear <name> <name>\tClear multiple process' log files\nclear all\t\tClear all process' log files",
-	"exit":   "exit\tExit the supervisor shell.",
-	"fg":     "fg <process>\tConnect to a process in foreground mode\n\t\tCtrl-C to exit",
+	"add":   "add <name> [...]\tActivates any updates in config for process/group",
+	"avail": "avail\t\t\tDisplay all configured processes",
+	"clear": "clear <name>\t\tClear a process' log files.\nclear <name> <name>\tClear multiple process' log files\nclear all\t\tClear all process' log files",
+	"exit":  "exit\tExit the supervisor shell.",
+	"fg":    "fg <process>\tConnect to a process in foreground mode\n\t\tCtrl-C to exit",
 	"maintail": "maintail -f \tContinuous tail of supervisor main log file (Ctrl-C to exit)\n" +
 		"maintail -100\tlast 100 *bytes* of supervisord main log file\n" +
 		"maintail\tlast 1600 *bytes* of supervisor main log file\n",

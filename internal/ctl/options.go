@@ -45,6 +45,8 @@ type settings struct {
 	args        []string // the action words
 }
 
+const noCtlSection = ".ini file does not include supervisorctl section"
+
 // usageError is an option problem: printed as "Error: <msg>" plus the
 // "For help" hint on stderr, exit 2.
 type usageError struct{ msg string }
@@ -205,18 +207,19 @@ func parseSettings(argv0 string, args []string) (*settings, error) {
 	s := &settings{serverURL: "http://localhost:9001", prompt: "supervisor", args: rest}
 	path, explicit := given["configfile"]
 	if !explicit {
-		path = config.FindConfigFile(argv0)
+		path, _ = config.FindConfigFile(argv0) // no file is fine for supervisorctl
 	}
 	if path != "" {
 		if _, err := os.Stat(path); explicit && err != nil {
 			return nil, &usageError{"could not find config file " + path}
 		}
-		sec, found, err := config.LoadCtl(path)
+		sec, _, err := config.LoadCtl(path)
+		var ce *config.Error
+		if errors.As(err, &ce) && ce.Msg == noCtlSection {
+			return nil, &usageError{noCtlSection} // Supervisor prints it without location
+		}
 		if err != nil {
 			return nil, &usageError{err.Error()}
-		}
-		if !found {
-			return nil, &usageError{".ini file does not include supervisorctl section"}
 		}
 		s.serverURL, s.username, s.password = sec.ServerURL, sec.Username, sec.Password
 		s.prompt, s.historyFile = sec.Prompt, sec.HistoryFile
