@@ -149,26 +149,11 @@ func (g *Group) stopped() bool {
 	return true
 }
 
-// stopForShutdown stops every process of g at once (BACKOFF → FATAL) and
-// returns when all of them are in a stopped state.
-func (s *Supervisor) stopForShutdown(ctx context.Context, g *Group) {
-	sub := s.bus.Subscribe()
-	defer sub.Close()
-	var wg sync.WaitGroup
-	// Descending priority, as stop_all signals them; the calls run in parallel.
+// stopForShutdown asks every process of g to stop as stop_all does
+// (descending priority, BACKOFF → FATAL), without waiting for any of them.
+func (g *Group) stopForShutdown(ctx context.Context) {
 	for i := len(g.Processes) - 1; i >= 0; i-- {
-		p := g.Processes[i]
-		wg.Go(func() { _ = p.StopForShutdown(ctx, true) })
-	}
-	wg.Wait()
-	// A process already STOPPING (stopped by hand) is not waited for by
-	// StopForShutdown: wait for its state change.
-	for !g.stopped() {
-		select {
-		case <-sub.Ready():
-			sub.Next()
-		case <-ctx.Done():
-			return
-		}
+		// ErrNotRunning: already stopped, or stopping by an earlier request.
+		_ = g.Processes[i].StopForShutdown(ctx, false)
 	}
 }

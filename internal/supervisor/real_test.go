@@ -73,7 +73,15 @@ func TestRealProcesses(t *testing.T) {
 		t.Fatal("Run did not return after Shutdown")
 	}
 	for _, pid := range pids {
-		// Each child leads its own process group.
+		// The runners have reaped their children by the time Run returns.
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("child %d still exists after Run (kill: %v)", pid, err)
+		}
+		// Grandchildren (killed with the group) are reaped by init, a bit later.
+		deadline := time.Now().Add(10 * time.Second)
+		for syscall.Kill(-pid, 0) == nil && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if err := syscall.Kill(-pid, 0); !errors.Is(err, syscall.ESRCH) {
 			t.Errorf("process group %d still exists after Run (kill: %v)", pid, err)
 		}

@@ -112,40 +112,50 @@ func (s *Supervisor) setMood(m Mood) {
 // stopAll stops the groups one at a time, highest priority number first
 // (ties: latest activated first), each only once the previous one is fully
 // stopped. The mood already refuses new group changes; opMu waits out the
-// one in flight.
+// one in flight. State changes arrive as events; the recheck tick is a
+// backstop for a change whose event came before its Info was updated.
 func (s *Supervisor) stopAll(ctx context.Context) {
+	sub := s.bus.Subscribe()
+	defer sub.Close()
 	s.opMu.Lock()
 	gs := s.Groups()
 	s.opMu.Unlock()
-	reported := make(chan struct{})
-	defer close(reported)
-	go s.reportShutdown(gs, reported)
+	recheck := time.NewTicker(time.Second)
+	defer recheck.Stop()
+	var reported time.Time
 	for i := len(gs) - 1; i >= 0; i-- {
-		s.stopForShutdown(ctx, gs[i])
+		gs[i].stopForShutdown(ctx)
+		for {
+			reported = s.reportShutdown(gs, reported)
+			if gs[i].stopped() {
+				break
+			}
+			select {
+			case <-sub.Ready():
+				sub.Next()
+			case <-recheck.C:
+			}
+		}
 	}
 }
 
-// reportShutdown logs the processes not yet stopped, at once and then every
-// few seconds, until done is closed.
-func (s *Supervisor) reportShutdown(gs []*Group, done <-chan struct{}) {
-	t := time.NewTicker(shutdownReportEvery)
-	defer t.Stop()
-	for {
-		var names []string
-		for _, g := range gs {
-			for _, p := range g.Processes {
-				if !p.Info().State.IsStopped() {
-					names = append(names, p.Config().Name)
-				}
+// reportShutdown logs the processes not yet stopped, at most every few
+// seconds, and returns when it last logged.
+func (s *Supervisor) reportShutdown(gs []*Group, last time.Time) time.Time {
+	if time.Since(last) < shutdownReportEvery {
+		return last
+	}
+	var names []string
+	for _, g := range gs {
+		for _, p := range g.Processes {
+			if !p.Info().State.IsStopped() {
+				names = append(names, p.Config().Name)
 			}
 		}
-		if len(names) > 0 {
-			s.logf(config.LevelInfo, "waiting for %s to die", strings.Join(names, ", "))
-		}
-		select {
-		case <-done:
-			return
-		case <-t.C:
-		}
 	}
+	if len(names) == 0 {
+		return last
+	}
+	s.logf(config.LevelInfo, "waiting for %s to die", strings.Join(names, ", "))
+	return time.Now()
 }
