@@ -48,7 +48,7 @@ func (b supervisorBackend) Lookup(namespec string) ([]proc, bool, error) {
 }
 
 func (b supervisorBackend) HasGroup(name string) bool { return b.Group(name) != nil }
-func (b supervisorBackend) AllProcesses() []proc     { return procs(b.Supervisor.AllProcesses()) }
+func (b supervisorBackend) AllProcesses() []proc      { return procs(b.Supervisor.AllProcesses()) }
 func (b supervisorBackend) ProcessesByPriority() []proc {
 	return procs(b.Supervisor.ProcessesByPriority())
 }

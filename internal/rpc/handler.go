@@ -21,12 +21,12 @@ import (
 // Options are what the HTTP interface serves.
 type Options struct {
 	Supervisor     *supervisor.Supervisor
-	MainLog        *logs.MainLog   // readLog, clearLog, /mainlogtail
-	Events         *events.Bus     // sendRemoteCommEvent publishes here; nil drops
-	Log            process.Logger  // main log, for rejected requests; nil: silent
-	Identification string          // getIdentification ([supervisord] identifier)
-	PID            int             // getPID
-	Auth           *Auth           // nil: no authentication
+	MainLog        *logs.MainLog  // readLog, clearLog, /mainlogtail
+	Events         *events.Bus    // sendRemoteCommEvent publishes here; nil drops
+	Log            process.Logger // main log, for rejected requests; nil: silent
+	Identification string         // getIdentification ([supervisord] identifier)
+	PID            int            // getPID
+	Auth           *Auth          // nil: no authentication
 }
 
 // Auth is HTTP Basic authentication as [unix_http_server] /

@@ -256,4 +256,3 @@ func pyQuote(s string) string {
 	}
 	return b.String()
 }
-
