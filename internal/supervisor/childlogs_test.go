@@ -73,3 +73,34 @@ func TestChildLogs(t *testing.T) {
 		t.Errorf("open logs after release: %v", s.logs)
 	}
 }
+
+func TestReopenAndClearLogs(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "web.log")
+	web := program("web", 1, 1)
+	web.Processes[0].Stdout = config.ChildLog{Kind: config.LogFile, Path: path}
+	s := inactive(t, New(configOf(dir, web), Options{}))
+	p := s.Group("web").Processes[0]
+
+	write := func(text string) {
+		t.Helper()
+		if _, err := p.stdout.Write([]byte(text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("before\n")
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	s.ReopenLogs()
+	write("after\n")
+	if b, err := os.ReadFile(path); string(b) != "after\n" {
+		t.Errorf("after ReopenLogs %s = %q, %v; want %q", path, b, err, "after\n")
+	}
+	if err := p.ClearLogs(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); len(b) != 0 {
+		t.Errorf("after ClearLogs %s = %q, %v; want empty", path, b, err)
+	}
+}

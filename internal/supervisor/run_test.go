@@ -3,9 +3,13 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
@@ -225,6 +229,59 @@ func TestAddRemoveGroup(t *testing.T) {
 		<-result
 		if err := s.RemoveGroup(ctx, "web"); !errors.Is(err, ErrShuttingDown) {
 			t.Errorf("RemoveGroup after shutdown = %v, want ErrShuttingDown", err)
+		}
+	})
+}
+
+// lines is a process.Logger that keeps the messages starting with prefix.
+type lines struct {
+	mu     sync.Mutex
+	prefix string
+	msgs   []string
+}
+
+func (l *lines) Logf(_ config.LogLevel, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if strings.HasPrefix(msg, l.prefix) {
+		l.msgs = append(l.msgs, msg)
+	}
+}
+
+func (l *lines) Msgs() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.msgs)
+}
+
+func TestShutdownReport(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := configOf(t.TempDir(), program("a", 1, 1), program("w", 2, 2))
+		for _, p := range cfg.Groups[1].Processes {
+			p.StopWait = time.Minute
+		}
+		sp := newFakeSpawner("w:w_00", "w:w_01")
+		log := &lines{prefix: "waiting for"}
+		s := New(cfg, Options{Spawner: sp, Log: log})
+		result := started(t, s)
+		s.Shutdown()
+		synctest.Wait()
+		want := []string{"waiting for a, w_00, w_01 to die"}
+		if got := log.Msgs(); !slices.Equal(got, want) {
+			t.Errorf("log = %q, want %q", got, want)
+		}
+		time.Sleep(shutdownReportEvery)
+		synctest.Wait()
+		want = append(want, want[0])
+		if got := log.Msgs(); !slices.Equal(got, want) {
+			t.Errorf("log after %v = %q, want %q", shutdownReportEvery, got, want)
+		}
+		sp.Release("w:w_00")
+		sp.Release("w:w_01")
+		<-result
+		if got := log.Msgs(); len(got) != 2 {
+			t.Errorf("log after the stop = %q, want no more reports", got)
 		}
 	})
 }
