@@ -1,0 +1,206 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"syscall"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/rpc"
+	"github.com/drover/drover/internal/supervisor"
+)
+
+// rootCritical is logged when root runs supervisord without user=.
+const rootCritical = "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message."
+
+// startupNotes are the main-log lines gathered before the log is open, by
+// level, written in Supervisor's order: criticals, warnings, infos.
+type startupNotes struct {
+	crits, warns, infos []string
+}
+
+func (n *startupNotes) addConfigMessages(ms []config.Message) {
+	for _, m := range ms {
+		switch m.Level {
+		case "CRIT":
+			n.crits = append(n.crits, m.Text)
+		case "WARN":
+			n.warns = append(n.warns, m.Text)
+		default:
+			n.infos = append(n.infos, m.Text)
+		}
+	}
+}
+
+func (n *startupNotes) flush(ml *logs.MainLog) {
+	for _, m := range n.crits {
+		ml.Logf(config.LevelCritical, "%s", m)
+	}
+	for _, m := range n.warns {
+		ml.Logf(config.LevelWarn, "%s", m)
+	}
+	for _, m := range n.infos {
+		ml.Logf(config.LevelInfo, "%s", m)
+	}
+}
+
+// runInstance is one life of supervisord between (re)loads, Supervisor's
+// startup sequence (§8.2) then the supervision loop. It returns restart=true
+// when a reload was asked for; otherwise code is the exit status.
+func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Signal) (restart bool, code int) {
+	sd := &cfg.Supervisord
+	var notes startupNotes
+	notes.addConfigMessages(cfg.Messages)
+	if sd.User != "" {
+		if err := dropPrivileges(sd.UID, sd.GID); err != nil {
+			return false, usageError(d.stderr, d.argv0, err)
+		}
+		notes.infos = append(notes.infos, fmt.Sprintf("Set uid to user %d succeeded", sd.UID))
+	} else if os.Getuid() == 0 {
+		notes.crits = append(notes.crits, rootCritical)
+	}
+	if first {
+		infos, err := raiseRlimits(rlimitNeeds(sd.Minfds, sd.Minprocs))
+		if err != nil {
+			return false, usageError(d.stderr, d.argv0, err)
+		}
+		notes.infos = append(notes.infos, infos...)
+	}
+
+	mc := logs.MainConfig{Path: sd.Logfile, MaxBytes: sd.LogfileMaxBytes, Backups: sd.LogfileBackups,
+		Level: sd.LogLevel, Syslog: sd.Logfile == "syslog"}
+	if sd.Nodaemon && !sd.Silent {
+		mc.Stdout = d.stdout
+	}
+	ml, err := logs.OpenMain(mc)
+	if err != nil {
+		return false, usageError(d.stderr, d.argv0, fmt.Errorf("could not open the log file: %w", err))
+	}
+	defer ml.Close()
+	notes.flush(ml)
+
+	if !sd.Nocleanup {
+		if err := logs.CleanupAuto(sd.ChildLogDir, sd.Identifier); err != nil {
+			ml.Logf(config.LevelWarn, "Could not clear childlog dir")
+		}
+	}
+
+	listeners, err := openListeners(cfg, d.stderr)
+	if err != nil {
+		return false, usageError(d.stderr, d.argv0, err)
+	}
+	defer closeListeners(listeners)
+
+	bus := &events.Bus{}
+	sup := supervisor.New(cfg, supervisor.Options{
+		Log:       ml,
+		Events:    bus,
+		Load:      d.load(cfg.File),
+		ServerURL: serverURL(cfg),
+		BaseEnv:   d.baseEnv,
+	})
+	handlers := make(map[*listener]http.Handler)
+	for _, l := range listeners {
+		o := rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
+			Identification: sd.Identifier, PID: os.Getpid()}
+		for _, name := range cfg.RPCInterfaces {
+			ml.Logf(config.LevelInfo, "RPC interface %s initialized", pyRepr(name))
+		}
+		if l.Username != "" {
+			o.Auth = &rpc.Auth{Username: l.Username, Password: l.Password}
+		} else {
+			ml.Logf(config.LevelCritical, "Server %s running without any HTTP authentication checking", pyRepr(l.Section))
+		}
+		handlers[l] = rpc.NewHandler(o)
+	}
+
+	if first && d.child != nil {
+		ml.Logf(config.LevelInfo, "daemonizing the supervisord process")
+		infos, crits := d.child.detach(sd.Directory, sd.Umask)
+		for _, m := range crits {
+			ml.Logf(config.LevelCritical, "%s", m)
+		}
+		for _, m := range infos {
+			ml.Logf(config.LevelInfo, "%s", m)
+		}
+	}
+	pidfileWritten := writePidfile(sd.Pidfile, ml)
+	if pidfileWritten {
+		defer os.Remove(sd.Pidfile)
+	}
+
+	servers := serve(listeners, func(l *listener) http.Handler { return handlers[l] })
+	defer servers.shutdown()
+	if d.child != nil {
+		d.child.reportReady()
+		d.child = nil
+	}
+	d.notify.notify(notifyReady)
+
+	restart, err = d.supervise(sup, ml, sigs)
+	if restart {
+		d.notify.notify(notifyReloading)
+	} else {
+		d.notify.notify(notifyStopping)
+	}
+	if err != nil {
+		ml.Logf(config.LevelCritical, "%v", err)
+		return false, 1
+	}
+	return restart, 0
+}
+
+// supervise runs sup until it stops, turning signals into its requests.
+func (d *daemon) supervise(sup *supervisor.Supervisor, ml *logs.MainLog, sigs <-chan os.Signal) (restart bool, err error) {
+	type result struct {
+		restart bool
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		restart, err := sup.Run(context.Background())
+		done <- result{restart, err}
+	}()
+	for {
+		select {
+		case sig := <-sigs:
+			d.handleSignal(sig.(syscall.Signal), sup, ml)
+		case r := <-done:
+			return r.restart, r.err
+		}
+	}
+}
+
+// writePidfile writes "<pid>\n" and logs the start; a failure is logged and
+// not fatal (Supervisor's behaviour). It reports whether the file was written.
+func writePidfile(path string, ml *logs.MainLog) bool {
+	pid := os.Getpid()
+	if err := os.WriteFile(path, []byte(strconv.Itoa(pid)+"\n"), 0o666); err != nil {
+		ml.Logf(config.LevelCritical, "could not write pidfile %s", path)
+		return false
+	}
+	ml.Logf(config.LevelInfo, "supervisord started with pid %d", pid)
+	return true
+}
+
+// serverURL is the default SUPERVISOR_SERVER_URL for the programs: the
+// first unix server, else an inet server (Supervisor keeps the last one).
+func serverURL(cfg *config.Config) string {
+	if len(cfg.UnixHTTPServers) > 0 {
+		return "unix://" + cfg.UnixHTTPServers[0].File
+	}
+	url := ""
+	for _, s := range cfg.InetHTTPServers {
+		host := s.Host
+		if host == "" {
+			host = "localhost"
+		}
+		url = "http://" + host + ":" + strconv.Itoa(s.Port)
+	}
+	return url
+}

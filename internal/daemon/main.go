@@ -1,0 +1,108 @@
+package daemon
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/version"
+)
+
+// rootSearchWarning is what Supervisor warns (through Python's warnings
+// module, on stderr) when root makes it search for its config file.
+const rootSearchWarning = `UserWarning: Supervisord is running as root and it is searching for its configuration file in default locations (including its current working directory); you probably want to specify a "-c" argument specifying an absolute path to a configuration file for improved security.`
+
+// Main runs supervisord. args[0] is the program name used in messages
+// ("For help, use <args[0]> -h"); the rest are supervisord's options. It
+// returns the exit status: 0 after an orderly shutdown (or, when
+// daemonizing, once the daemon is up), 2 for usage and startup errors.
+func Main(args []string, stdout, stderr io.Writer) int {
+	argv0 := "supervisord"
+	if len(args) > 0 {
+		argv0, args = args[0], args[1:]
+	}
+	child := takeDaemonChild()
+	opts, action, err := parseFlags(args)
+	if err != nil {
+		return usageError(stderr, argv0, err)
+	}
+	switch action {
+	case actionHelp:
+		io.WriteString(stdout, usage(argv0))
+		return 0
+	case actionVersion:
+		fmt.Fprintln(stdout, version.Supervisor)
+		return 0
+	}
+	path := opts.ConfigFile
+	if path == "" {
+		if os.Getuid() == 0 {
+			fmt.Fprintln(stderr, rootSearchWarning)
+		}
+		if path, err = config.FindConfigFile(argv0); err != nil {
+			return usageError(stderr, argv0, err)
+		}
+	}
+	cfg, err := config.Load(path, opts.Overrides)
+	if err != nil {
+		return usageError(stderr, argv0, err)
+	}
+	if child == nil && !cfg.Supervisord.Nodaemon {
+		return spawnDaemon(stdout, stderr)
+	}
+	d := &daemon{
+		argv0:     argv0,
+		overrides: opts.Overrides,
+		stdout:    stdout,
+		stderr:    stderr,
+		child:     child,
+		notify:    newNotifier(),
+		baseEnv:   os.Environ(),
+	}
+	return d.run(cfg)
+}
+
+// usageError reports err the way Supervisor's usage() does.
+func usageError(stderr io.Writer, argv0 string, err error) int {
+	fmt.Fprintf(stderr, "Error: %s\nFor help, use %s -h\n", err, argv0)
+	return 2
+}
+
+// daemon is one supervisord process across its reloads.
+type daemon struct {
+	argv0     string
+	overrides config.Overrides
+	stdout    io.Writer
+	stderr    io.Writer
+	child     *daemonChild // non-nil in a daemonized child until it reported
+	notify    notifier
+	baseEnv   []string // supervisord's environment at start, for the programs
+}
+
+// run supervises with cfg, then with the re-read config after each reload,
+// until a shutdown. A reload whose config is invalid exits with status 2
+// once every program is stopped, as Supervisor does.
+func (d *daemon) run(cfg *config.Config) int {
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, handledSignals...)
+	defer signal.Stop(sigs)
+	for first := true; ; first = false {
+		restart, code := d.runInstance(cfg, first, sigs)
+		if !restart {
+			return code
+		}
+		var err error
+		if cfg, err = d.load(cfg.File)(); err != nil {
+			return usageError(d.stderr, d.argv0, err)
+		}
+	}
+}
+
+// load returns the loader for reloads and rereads: the same file (by its
+// absolute path, so a daemon's chdir does not matter) and the same
+// command-line overrides.
+func (d *daemon) load(path string) func() (*config.Config, error) {
+	return func() (*config.Config, error) { return config.Load(path, d.overrides) }
+}

@@ -1,0 +1,49 @@
+package daemon
+
+import (
+	"os"
+	"syscall"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/supervisor"
+)
+
+// handledSignals are the signals supervisord acts on (§8.1). SIGCHLD is the
+// process engine's business; every other signal keeps its default action.
+var handledSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2}
+
+// signalNames are the names Supervisor's log lines use.
+var signalNames = map[syscall.Signal]string{
+	syscall.SIGTERM: "SIGTERM",
+	syscall.SIGINT:  "SIGINT",
+	syscall.SIGQUIT: "SIGQUIT",
+	syscall.SIGHUP:  "SIGHUP",
+	syscall.SIGUSR2: "SIGUSR2",
+}
+
+// handleSignal turns a signal into a supervisor request, with Supervisor's
+// log lines: TERM/INT/QUIT shut down, HUP reloads (not during a shutdown),
+// USR2 reopens the main log and every child log.
+func (d *daemon) handleSignal(sig syscall.Signal, sup *supervisor.Supervisor, ml *logs.MainLog) {
+	name := signalNames[sig]
+	switch sig {
+	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
+		ml.Logf(config.LevelWarn, "received %s indicating exit request", name)
+		d.notify.notify(notifyStopping)
+		sup.Shutdown()
+	case syscall.SIGHUP:
+		if sup.Mood() == supervisor.MoodShutdown {
+			ml.Logf(config.LevelWarn, "ignored %s indicating restart request (shutdown in progress)", name)
+			return
+		}
+		ml.Logf(config.LevelWarn, "received %s indicating restart request", name)
+		d.notify.notify(notifyReloading)
+		sup.Restart()
+	case syscall.SIGUSR2:
+		ml.Logf(config.LevelInfo, "received %s indicating log reopen request", name)
+		ml.Logf(config.LevelInfo, "supervisord logreopen")
+		ml.Reopen()
+		sup.ReopenLogs()
+	}
+}
