@@ -3,6 +3,7 @@ package supervisor
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -18,6 +19,9 @@ import (
 func (s *Supervisor) Reread() (added, changed, removed []string, err error) {
 	if s.Mood() != MoodRunning {
 		return nil, nil, nil, ErrShuttingDown
+	}
+	if s.opts.Load == nil {
+		return nil, nil, nil, errors.New("reread config: no loader")
 	}
 	cfg, err := s.opts.Load()
 	if err != nil {
