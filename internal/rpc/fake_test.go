@@ -228,3 +228,7 @@ func wantFault(t *testing.T, err error, code int, text string) {
 		t.Errorf("got %v, want fault %d %q", err, code, text)
 	}
 }
+
+func contextWithCancel(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithCancel(r.Context())
+}

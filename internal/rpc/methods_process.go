@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
@@ -167,10 +168,16 @@ func (h *handler) group(ctx context.Context, name string, wait bool, op processO
 	return runAll(ctx, ps, wait, op)
 }
 
+// batchWindow is how long runAll keeps gathering results that complete
+// together; Supervisor polls its deferred callbacks every 50 ms, so results
+// within one poll are ties.
+const batchWindow = 50 * time.Millisecond
+
 // runAll runs op in parallel on every process of ps it applies to and
 // returns one result struct per such process. Like Supervisor's deferred
-// callbacks, results come in completion order; results that are ready
-// together (and all of them, without wait) keep the order of ps.
+// callbacks, results come in completion order; results that complete
+// together (and all of them, without wait) keep the order of ps, so
+// immediate failures come first.
 func runAll(ctx context.Context, ps []proc, wait bool, op processOp) ([]any, error) {
 	type outcome struct {
 		index int
@@ -187,26 +194,28 @@ func runAll(ctx context.Context, ps []proc, wait bool, op processOp) ([]any, err
 	}
 	results := make([]any, 0, started)
 	for len(results) < started {
-		// Without wait every result is immediate: gather them all.
-		want := 1
-		if !wait {
-			want = started
-		}
 		var batch []outcome
-		for len(batch) < want {
+		select {
+		case o := <-done:
+			batch = append(batch, o)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		var window <-chan time.Time // nil without wait: gather everything
+		if wait {
+			timer := time.NewTimer(batchWindow)
+			defer timer.Stop()
+			window = timer.C
+		}
+	gather:
+		for len(results)+len(batch) < started {
 			select {
 			case o := <-done:
 				batch = append(batch, o)
+			case <-window:
+				break gather
 			case <-ctx.Done():
 				return nil, ctx.Err()
-			}
-		}
-		for drained := false; !drained; {
-			select {
-			case o := <-done:
-				batch = append(batch, o)
-			default:
-				drained = true
 			}
 		}
 		slices.SortFunc(batch, func(a, b outcome) int { return a.index - b.index })
