@@ -1,0 +1,174 @@
+package rpc
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drover/drover/internal/process"
+)
+
+func TestHTTPErrors(t *testing.T) {
+	h := newTestHandler(newFakeBackend())
+	chunked := httptest.NewRequest("POST", "/RPC2", strings.NewReader("<x/>"))
+	chunked.ContentLength = -1
+	tests := []struct {
+		name string
+		req  *http.Request
+		code int
+	}{
+		{"GET RPC2", httptest.NewRequest("GET", "/RPC2", nil), 400},
+		{"no length", chunked, 411},
+		{"bad body", httptest.NewRequest("POST", "/RPC2", strings.NewReader("<nonsense")), 400},
+		{"no method name", httptest.NewRequest("POST", "/RPC2", strings.NewReader("<methodCall><methodName></methodName></methodCall>")), 400},
+		{"RPC2 prefix", httptest.NewRequest("POST", "/RPC2foo", strings.NewReader("<methodCall><methodName>supervisor.getPID</methodName></methodCall>")), 200},
+		{"ok", httptest.NewRequest("GET", "/ok.html", nil), 200},
+		{"unknown path", httptest.NewRequest("GET", "/nosuch", nil), 404},
+		{"logtail POST", httptest.NewRequest("POST", "/logtail/x", nil), 400},
+		{"logtail unknown", httptest.NewRequest("GET", "/logtail/nosuch", nil), 404},
+		{"mainlogtail without log", httptest.NewRequest("GET", "/mainlogtail", nil), 404},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, tt.req)
+		if rec.Code != tt.code {
+			t.Errorf("%s: %d, want %d", tt.name, rec.Code, tt.code)
+		}
+	}
+}
+
+func TestAuth(t *testing.T) {
+	sum := sha1.Sum([]byte("secret"))
+	for _, password := range []string{"secret", "{SHA}" + hex.EncodeToString(sum[:])} {
+		h := newHandler(newFakeBackend(), nil, Options{Auth: &Auth{Username: "user", Password: password}})
+		tests := []struct {
+			user, pass string
+			set        bool
+			code       int
+		}{
+			{"", "", false, 401},
+			{"user", "wrong", true, 401},
+			{"other", "secret", true, 401},
+			{"user", "secret", true, 200},
+		}
+		for _, tt := range tests {
+			for _, path := range []string{"/ok.html", "/"} {
+				req := httptest.NewRequest("GET", path, nil)
+				if tt.set {
+					req.SetBasicAuth(tt.user, tt.pass)
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != tt.code {
+					t.Errorf("password %q, %s with %q/%q: %d, want %d", password, path, tt.user, tt.pass, rec.Code, tt.code)
+				}
+				if tt.code == 401 && (rec.Header().Get("WWW-Authenticate") != `Basic realm="default"` || rec.Header().Get("Connection") != "close") {
+					t.Errorf("401 headers: %v", rec.Header())
+				}
+			}
+		}
+	}
+}
+
+func TestStatusActions(t *testing.T) {
+	p := newFakeProc("cat", "cat", process.Running)
+	q := newFakeProc("cat2", "cat2", process.Stopped)
+	q.startErr = &process.SpawnError{Kind: process.SpawnFailed, Msg: "Exited too quickly"}
+	h := newTestHandler(newFakeBackend(p, q))
+	tests := []struct {
+		query, location string
+	}{
+		{"processname=cat&action=stop", "http://127.0.0.1:19001/?message=Process%20cat%20stopped"},
+		{"processname=cat&action=clearlog", "http://127.0.0.1:19001/?message=Log%20for%20cat%20cleared"},
+		{"processname=cat2&action=start", "http://127.0.0.1:19001/?message=ERROR%3A%20Process%20cat2%3A%20spawn%20error"},
+		{"processname=nosuch&action=start", "http://127.0.0.1:19001/?message=No%20such%20process%20named%20nosuch"},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest("GET", "/index.html?"+tt.query, nil)
+		req.Host = "127.0.0.1:19001"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 301 || rec.Header().Get("Location") != tt.location {
+			t.Errorf("%s: %d %q, want 301 %q", tt.query, rec.Code, rec.Header().Get("Location"), tt.location)
+		}
+	}
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/?message=hello%3Cb%3E", nil))
+	body := rec.Body.String()
+	for _, want := range []string{"statusrunning", "tail.html?processname=cat", "hello&lt;b&gt;", "action=stop"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("status page lacks %q:\n%s", want, body)
+		}
+	}
+	if rec.Header().Get("Cache-Control") != "no-cache" {
+		t.Errorf("headers %v", rec.Header())
+	}
+	rec = httptest.NewRecorder()
+	newTestHandler(newFakeBackend()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if !strings.Contains(rec.Body.String(), "No programs to manage") {
+		t.Errorf("empty status page:\n%s", rec.Body.String())
+	}
+}
+
+func TestPyQuote(t *testing.T) {
+	if got := pyQuote("Process a:b stopped at Wed Nov 25 18:00:00 2026/x&y~"); got != "Process%20a%3Ab%20stopped%20at%20Wed%20Nov%2025%2018%3A00%3A00%202026/x%26y~" {
+		t.Errorf("pyQuote = %q", got)
+	}
+}
+
+func TestLogtail(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.log")
+	os.WriteFile(out, []byte(strings.Repeat("x", 2000)+"END\n"), 0o644)
+	p := newFakeProc("g", "p", process.Running)
+	p.stdoutLog = out
+	srv := httptest.NewServer(newTestHandler(newFakeBackend(p)))
+	defer srv.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/logtail/g:p", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/plain;charset=utf-8" ||
+		resp.Header.Get("X-Accel-Buffering") != "no" || resp.TransferEncoding[0] != "chunked" {
+		t.Fatalf("%d %v %v", resp.StatusCode, resp.Header, resp.TransferEncoding)
+	}
+	backlog := make([]byte, 1024)
+	if _, err := io.ReadFull(resp.Body, backlog); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(backlog), "xEND\n") {
+		t.Errorf("backlog ends %q", backlog[1000:])
+	}
+	f, _ := os.OpenFile(out, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("more\n")
+	f.Close()
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || line != "more\n" {
+		t.Errorf("followed %q %v", line, err)
+	}
+
+	for _, path := range []string{"/logtail/g:p/stderr", "/logtail/g:p/other", "/logtail/g:*"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+	}
+}
