@@ -20,6 +20,8 @@ type daemonKind struct {
 	Bin string
 	// Ctl is the daemon's own supervisorctl, empty for none.
 	Ctl string
+	// Version is the command that prints the daemon's version.
+	Version []string
 }
 
 // daemon is one running supervisor started by the benchmark.

@@ -183,7 +183,7 @@ func prepare(o options, tmp string) (*benchEnv, []daemonKind, []string, error) {
 	}
 	pyCtl := filepath.Join(filepath.Dir(o.Supervisord), "supervisorctl")
 	env := &benchEnv{sizes: o.sizes(), self: self, sleepBin: sleepBin, pyCtl: pyCtl}
-	kinds := []daemonKind{{Name: "supervisord", Bin: o.Supervisord, Ctl: pyCtl}}
+	kinds := []daemonKind{{Name: "supervisord", Bin: o.Supervisord, Ctl: pyCtl, Version: []string{o.Supervisord, "--version"}}}
 
 	drover := o.Drover
 	switch drover {
@@ -210,7 +210,8 @@ func prepare(o options, tmp string) (*benchEnv, []daemonKind, []string, error) {
 		}
 	}
 	env.droverCtl = filepath.Join(bin, "supervisorctl")
-	kinds = append(kinds, daemonKind{Name: "drover", Bin: filepath.Join(bin, "supervisord"), Ctl: env.droverCtl})
+	kinds = append(kinds, daemonKind{Name: "drover", Bin: filepath.Join(bin, "supervisord"), Ctl: env.droverCtl,
+		Version: []string{drover, "version"}})
 	return env, kinds, notes, nil
 }
 

@@ -69,13 +69,13 @@ func newReport(o options, kinds []daemonKind) *report {
 	r := &report{Started: time.Now().UTC(), Command: os.Args, Machine: describeMachine(),
 		Versions: map[string]string{}, Options: o, Sizes: o.sizes(), kinds: kinds, Notes: []string{}}
 	for _, k := range kinds {
-		r.Versions[k.Name] = version(k.Bin)
+		r.Versions[k.Name] = version(k.Version)
 	}
 	return r
 }
 
-func version(bin string) string {
-	out, err := exec.Command(bin, "--version").CombinedOutput()
+func version(cmd []string) string {
+	out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput()
 	if err != nil {
 		return "unknown"
 	}
