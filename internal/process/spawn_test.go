@@ -1,0 +1,413 @@
+package process
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/drover/drover/internal/config"
+)
+
+// syncBuffer is a Writer safe for the pump goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func testExe(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
+// helperCommand is a Command running helper cmd, output into fresh buffers.
+func helperCommand(t *testing.T, args ...string) (*Command, *syncBuffer, *syncBuffer) {
+	var out, errb syncBuffer
+	return &Command{
+		Name: "h", Group: "h",
+		Argv:  append([]string{testExe(t)}, args...),
+		Env:   []string{helperEnv, "PATH=/usr/bin:/bin"},
+		Umask: -1, UID: -1, GID: -1,
+		Stdout: &out, Stderr: &errb,
+	}, &out, &errb
+}
+
+// testChild is a spawned helper whose exit is collected in the background.
+type testChild struct {
+	*child
+	done chan struct{} // closed once reaped
+	es   ExitStatus
+}
+
+// spawnHelper spawns c and makes sure it is dead and reaped at the end of the test.
+func spawnHelper(t *testing.T, c *Command) *testChild {
+	t.Helper()
+	ch, err := forkExec{}.Spawn(c)
+	if err != nil {
+		t.Fatalf("Spawn = %v", err)
+	}
+	tc := &testChild{child: ch.(*child), done: make(chan struct{})}
+	go func() { tc.es = tc.Wait(); close(tc.done) }()
+	t.Cleanup(func() {
+		syscall.Kill(-tc.PID(), syscall.SIGKILL)
+		<-tc.done
+	})
+	return tc
+}
+
+// exit waits (bounded) for the child's exit, not for its output.
+func (tc *testChild) exit(t *testing.T) ExitStatus {
+	t.Helper()
+	select {
+	case <-tc.done:
+		return tc.es
+	case <-time.After(10 * time.Second):
+		t.Fatal("child did not exit")
+	}
+	return ExitStatus{}
+}
+
+// finish waits for the child's exit and for its output pumps.
+func (tc *testChild) finish(t *testing.T) ExitStatus {
+	t.Helper()
+	es := tc.exit(t)
+	tc.pumps.Wait()
+	return es
+}
+
+func TestSpawnExitStatus(t *testing.T) {
+	tests := []struct {
+		args []string
+		sig  syscall.Signal // sent after "ready"
+		want ExitStatus
+		str  string
+	}{
+		{[]string{"exit", "0"}, 0, ExitStatus{Code: 0}, "exit status 0"},
+		{[]string{"exit", "3"}, 0, ExitStatus{Code: 3}, "exit status 3"},
+		{[]string{"sleep"}, syscall.SIGTERM, ExitStatus{Code: -1, Signal: syscall.SIGTERM}, "terminated by SIGTERM"},
+		{[]string{"sleep"}, syscall.SIGHUP, ExitStatus{Code: -1, Signal: syscall.SIGHUP}, "terminated by SIGHUP"},
+		{[]string{"ignoreterm"}, syscall.SIGKILL, ExitStatus{Code: -1, Signal: syscall.SIGKILL}, "terminated by SIGKILL"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " ")+" "+SignalName(tt.sig), func(t *testing.T) {
+			c, out, _ := helperCommand(t, tt.args...)
+			ch := spawnHelper(t, c)
+			if tt.sig != 0 {
+				waitFor(t, "ready", func() bool { return out.String() == "ready\n" })
+				if err := ch.Signal(tt.sig, false); err != nil {
+					t.Fatalf("Signal = %v", err)
+				}
+			}
+			es := ch.exit(t)
+			if es != tt.want || es.String() != tt.str {
+				t.Errorf("exit = %+v %q, want %+v %q", es, es, tt.want, tt.str)
+			}
+			if err := ch.Signal(syscall.SIGTERM, false); err != syscall.ESRCH {
+				t.Errorf("Signal after exit = %v, want ESRCH", err)
+			}
+		})
+	}
+}
+
+func gpidOf(t *testing.T, out *syncBuffer) int {
+	t.Helper()
+	var gpid int
+	waitFor(t, "grandchild pid", func() bool {
+		for _, l := range strings.Split(out.String(), "\n") {
+			if n, _ := fmt.Sscanf(l, "gpid %d", &gpid); n == 1 {
+				return true
+			}
+		}
+		return false
+	})
+	t.Cleanup(func() { syscall.Kill(gpid, syscall.SIGKILL) })
+	return gpid
+}
+
+// A grandchild holding stdout open must not delay the exit of its parent.
+func TestSpawnExitNotDelayedByGrandchild(t *testing.T) {
+	c, out, _ := helperCommand(t, "grandchild")
+	ch := spawnHelper(t, c)
+	if es := ch.exit(t); es != (ExitStatus{}) {
+		t.Fatalf("exit = %v", es)
+	}
+	gpid := gpidOf(t, out)
+	if !alive(gpid) {
+		t.Fatalf("grandchild %d is not alive: the test shows nothing", gpid)
+	}
+	pumped := make(chan struct{})
+	go func() { ch.pumps.Wait(); close(pumped) }()
+	select {
+	case <-pumped:
+		t.Fatal("stdout reached EOF while the grandchild holds it")
+	default:
+	}
+	syscall.Kill(gpid, syscall.SIGKILL)
+	<-pumped // EOF once the last writer is gone
+}
+
+func TestSpawnGroupSignal(t *testing.T) {
+	for _, group := range []bool{false, true} {
+		t.Run(fmt.Sprint("group=", group), func(t *testing.T) {
+			c, out, _ := helperCommand(t, "groupchild")
+			ch := spawnHelper(t, c)
+			gpid := gpidOf(t, out)
+			waitFor(t, "grandchild ready", func() bool { return strings.Contains(out.String(), "ready") })
+			if pgid, _ := syscall.Getpgid(ch.PID()); pgid != ch.PID() {
+				t.Errorf("pgid = %d, want the child's pid %d", pgid, ch.PID())
+			}
+			if err := ch.Signal(syscall.SIGTERM, group); err != nil {
+				t.Fatal(err)
+			}
+			ch.exit(t)
+			if group {
+				waitFor(t, "grandchild death", func() bool { return !alive(gpid) })
+			} else if !alive(gpid) {
+				t.Errorf("grandchild died, want it orphaned (signal to the pid only)")
+			}
+		})
+	}
+}
+
+func TestSpawnEnvironment(t *testing.T) {
+	cfg := &config.Process{
+		Name: "web_1", Group: "web", Argv: []string{testExe(t), "env"}, Umask: -1, UID: -1, GID: -1,
+		ServerURL:   "AUTO",
+		Environment: []config.EnvVar{{Key: "FOO", Value: "bar"}, {Key: "HOME", Value: "/nowhere"}},
+	}
+	var out syncBuffer
+	opts := &Options{
+		ServerURL: "unix:///tmp/drv.sock", Stdout: &out,
+		BaseEnv: []string{helperEnv, "HOME=/root", "PATH=/bin", "SUPERVISOR_ENABLED=0"},
+	}
+	ch := spawnHelper(t, newCommand(cfg, opts))
+	ch.finish(t)
+	got := strings.Split(strings.TrimSpace(out.String()), "\n")
+	want := []string{helperEnv, "HOME=/nowhere", "PATH=/bin", "SUPERVISOR_ENABLED=1",
+		"SUPERVISOR_SERVER_URL=unix:///tmp/drv.sock", "SUPERVISOR_PROCESS_NAME=web_1",
+		"SUPERVISOR_GROUP_NAME=web", "FOO=bar"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("child environment:\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestSpawnStdinIsAPipe(t *testing.T) {
+	c, out, _ := helperCommand(t, "stdin")
+	ch := spawnHelper(t, c)
+	if _, err := ch.Stdin().Write([]byte("hello\n")); err != nil {
+		t.Fatal(err)
+	}
+	ch.finish(t)
+	if got := out.String(); got != "got hello\n" {
+		t.Errorf("output = %q, want %q", got, "got hello\n")
+	}
+}
+
+func TestSpawnRedirectStderr(t *testing.T) {
+	for _, redirect := range []bool{false, true} {
+		t.Run(fmt.Sprint(redirect), func(t *testing.T) {
+			c, out, errb := helperCommand(t, "outerr")
+			c.RedirectStderr = redirect
+			spawnHelper(t, c).finish(t)
+			wantOut, wantErr := "out\n", "err\n"
+			if redirect {
+				wantOut, wantErr = "out\nerr\n", ""
+			}
+			if out.String() != wantOut || errb.String() != wantErr {
+				t.Errorf("stdout %q stderr %q, want %q %q", out, errb, wantOut, wantErr)
+			}
+		})
+	}
+}
+
+func TestSpawnBurstNotLost(t *testing.T) {
+	const n = 8<<20 + 123
+	c, out, _ := helperCommand(t, "burst", fmt.Sprint(n))
+	spawnHelper(t, c).finish(t)
+	if got := out.String(); got != string(burst(n)) {
+		t.Errorf("got %d bytes, want %d identical bytes", len(got), n)
+	}
+}
+
+func TestSpawnDirectoryAndUmask(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		args     []string
+		dir      string
+		umask    int
+		wantOut  string
+		wantErr  string
+		wantExit int
+	}{
+		{"directory", []string{"pwd"}, dir, -1, dir + "\n", "", 0},
+		{"umask", []string{"umask"}, "", 0o027, "27\n", "", 0},
+		{"both", []string{"umask"}, dir, 0o7, "7\n", "", 0},
+		{"missing directory", []string{"pwd"}, "/nonexistent", -1, "",
+			"supervisor: couldn't chdir to /nonexistent: ENOENT\nsupervisor: child process was not spawned\n", 127},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, out, errb := helperCommand(t, tt.args...)
+			c.Dir, c.Umask = tt.dir, tt.umask
+			es := spawnHelper(t, c).finish(t)
+			if es.Code != tt.wantExit || out.String() != tt.wantOut || errb.String() != tt.wantErr {
+				t.Errorf("exit %v stdout %q stderr %q, want %d %q %q", es, out, errb, tt.wantExit, tt.wantOut, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestSpawnUser(t *testing.T) {
+	c, out, errb := helperCommand(t, "ids")
+	c.UID, c.GID, c.Groups = 65534, 65534, []int{65534, 4242}
+	if os.Geteuid() != 0 {
+		_, err := forkExec{}.Spawn(c)
+		want := &SpawnError{SpawnFailed, "couldn't setuid to 65534: Can't drop privilege as nonroot user"}
+		if !reflect.DeepEqual(err, want) {
+			t.Errorf("Spawn as non-root = %v, want %v", err, want)
+		}
+		return
+	}
+	// The binary must be reachable by nobody: copy it to a world-readable directory.
+	dir, err := os.MkdirTemp("", "drv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	exe := filepath.Join(dir, "helper")
+	copyFile(t, testExe(t), exe)
+	c.Argv[0] = exe
+	c.Dir = dir // through the trampoline: its credentials are the child's
+	es := spawnHelper(t, c).finish(t)
+	if want := "65534 65534 [4242 65534]\n"; es.Code != 0 || out.String() != want {
+		t.Errorf("exit %v ids %q (stderr %q), want %q", es, out, errb, want)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	src, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain")
+	os.WriteFile(plain, nil, 0o644)
+	tool := filepath.Join(dir, "tool")
+	os.WriteFile(tool, nil, 0o755)
+	tests := []struct {
+		argv    []string
+		argvErr string
+		path    string
+		want    string
+		err     *SpawnError
+	}{
+		{nil, "can't parse command 'a \"b': No closing quotation", "", "",
+			&SpawnError{SpawnNotExecutable, "can't parse command 'a \"b': No closing quotation"}},
+		{[]string{}, "", "", "", &SpawnError{SpawnNotExecutable, "command is empty"}},
+		{[]string{"/no/such"}, "", "", "", &SpawnError{SpawnNoFile, "can't find command '/no/such'"}},
+		{[]string{"nosuchcmd"}, "", dir, "", &SpawnError{SpawnNoFile, "can't find command 'nosuchcmd'"}},
+		{[]string{dir}, "", "", "", &SpawnError{SpawnNotExecutable, "command at '" + dir + "' is a directory"}},
+		{[]string{plain}, "", "", "", &SpawnError{SpawnNotExecutable, "command at '" + plain + "' is not executable"}},
+		{[]string{"plain"}, "", dir, "", &SpawnError{SpawnNotExecutable, "command at '" + plain + "' is not executable"}},
+		{[]string{"tool", "x"}, "", "/nonexistent:" + dir, tool, nil},
+		{[]string{tool}, "", "", tool, nil},
+	}
+	for _, tt := range tests {
+		c := &Command{Argv: tt.argv, ArgvErr: tt.argvErr}
+		if tt.path != "" {
+			c.Env = []string{"PATH=" + tt.path}
+		}
+		got, err := resolve(c)
+		var wantErr error
+		if tt.err != nil {
+			wantErr = tt.err
+		}
+		if got != tt.want || !reflect.DeepEqual(err, wantErr) {
+			t.Errorf("resolve(%q, PATH=%q) = %q, %v; want %q, %v", tt.argv, tt.path, got, err, tt.want, wantErr)
+		}
+	}
+}
+
+// The Runner with real children: start, stop, and SIGKILL of a child ignoring SIGTERM.
+func TestRunnerRealProcess(t *testing.T) {
+	for _, stubborn := range []bool{false, true} {
+		t.Run(fmt.Sprint("stubborn=", stubborn), func(t *testing.T) {
+			cmd := "sleep"
+			if stubborn {
+				cmd = "ignoreterm"
+			}
+			cfg := &config.Process{
+				Name: "r", Group: "r", Argv: []string{testExe(t), cmd},
+				ExitCodes: []int{0}, StopSignal: syscall.SIGTERM, StopWait: 200 * time.Millisecond,
+				StartRetries: 3, Umask: -1, UID: -1, GID: -1,
+			}
+			var out syncBuffer
+			log := &logRecorder{}
+			r := NewRunner(cfg, Options{Stdout: &out, Log: log, BaseEnv: []string{helperEnv}})
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error)
+			go func() { done <- r.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			if err := r.Start(ctx, true); err != nil {
+				t.Fatalf("Start = %v", err)
+			}
+			pid := r.Info().PID
+			waitFor(t, "ready", func() bool { return out.String() == "ready\n" })
+			if err := r.Stop(ctx, true); err != nil {
+				t.Fatalf("Stop = %v", err)
+			}
+			info := r.Info()
+			want := "stopped: r (terminated by SIGTERM)"
+			if stubborn {
+				want = "stopped: r (terminated by SIGKILL)"
+			}
+			if info.State != Stopped || info.ExitStatus != -1 || log.count(want) != 1 {
+				t.Errorf("after stop: %+v, log %q; want STOPPED, -1, %q", info, log.lines, want)
+			}
+			if alive(pid) {
+				t.Errorf("child %d still alive", pid)
+			}
+		})
+	}
+}
