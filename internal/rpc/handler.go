@@ -121,10 +121,9 @@ func (h *handler) authorized(r *http.Request) bool {
 
 // writeError writes Medusa's HTML error page.
 func writeError(w http.ResponseWriter, code int) {
-	text := http.StatusText(code)
 	w.Header().Set("Content-Type", "text/html")
 	w.WriteHeader(code)
-	fmt.Fprintf(w, "<html><head><title>Error response</title></head><body><h1>Error response</h1><p>Error code %d.<p>Message: %s.</body></html>", code, text)
+	fmt.Fprintf(w, "<head>\r\n<title>Error response</title>\r\n</head>\r\n<body>\r\n<h1>Error response</h1>\r\n<p>Error code %d.\r\n<p>Message: %s.\r\n</body>\r\n", code, http.StatusText(code))
 }
 
 func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {

@@ -26,6 +26,7 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest)
 		return
 	}
+	noCache(w.Header())
 	if action := r.Form.Get("action"); action != "" {
 		message, ok := h.performAction(r.Context(), r.Form.Get("processname"), action)
 		if !ok {
@@ -39,11 +40,7 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMovedPermanently)
 		return
 	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/html")
-	hdr.Set("Pragma", "no-cache")
-	hdr.Set("Cache-Control", "no-cache")
-	hdr.Set("Expires", "Thu, 01 Jan 1970 00:00:00 GMT")
+	w.Header().Set("Content-Type", "text/html;charset=utf-8")
 	page := statusPage{Message: r.Form.Get("message")}
 	t := timeNow()
 	for _, p := range h.b.AllProcesses() {
@@ -59,6 +56,12 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request) {
 	if err := statusTemplate.Execute(w, page); err != nil {
 		h.logf(config.LevelError, "render status page: %v", err)
 	}
+}
+
+func noCache(hdr http.Header) {
+	hdr.Set("Pragma", "no-cache")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("Expires", "Thu, 01 Jan 1970 00:00:00 GMT")
 }
 
 type statusPage struct {
@@ -201,7 +204,8 @@ func (h *handler) serveTailPage(w http.ResponseWriter, r *http.Request) {
 			page.Tail = "ERROR: " + unexpectedFault(f)
 		}
 	}
-	w.Header().Set("Content-Type", "text/html")
+	noCache(w.Header())
+	w.Header().Set("Content-Type", "text/html;charset=utf-8")
 	tailTemplate.Execute(w, page)
 }
 
