@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -90,7 +91,7 @@ type Group struct {
 	Processes []*Process // sorted by (priority, name)
 
 	seq    int                // order of activation, ties of the priority sort
-	cancel context.CancelFunc // ends the runners; nil until started
+	cancel context.CancelFunc // ends the runners; nil until started; guarded by Supervisor.mu
 	done   chan struct{}      // closed when every runner has returned and the logs are released
 }
 
@@ -111,6 +112,7 @@ type Supervisor struct {
 	groups  map[string]*Group // guarded by mu
 	nextSeq int               // guarded by mu
 	runCtx  context.Context   // parent of the runners; nil until Run; guarded by mu
+	initErr error             // why New could not create the groups; read by Run
 
 	runners sync.WaitGroup // one per activated group, done once its runners returned
 }
@@ -126,15 +128,17 @@ type Options struct {
 	BaseEnv   []string // supervisord's environment at start
 }
 
-// New returns a Supervisor for cfg. It starts nothing and creates nothing:
-// the groups of cfg are created (AUTO log files made, PROCESS_GROUP_ADDED
-// published) when Run begins; Ready says when that is done.
+// New returns a Supervisor for cfg with the groups of cfg created, as
+// supervisord creates them before opening its servers: processes STOPPED,
+// AUTO log files made, log files open. It starts nothing: Run starts the
+// runners, publishes PROCESS_GROUP_ADDED and autostarts. If a log cannot be
+// created, New opens nothing and Run returns the error.
 func New(cfg *config.Config, opts Options) *Supervisor {
 	bus := opts.Events
 	if bus == nil {
 		bus = &events.Bus{}
 	}
-	return &Supervisor{
+	s := &Supervisor{
 		opts:    opts,
 		bus:     bus,
 		daemon:  cfg.Supervisord,
@@ -145,10 +149,23 @@ func New(cfg *config.Config, opts Options) *Supervisor {
 		pending: cfg,
 		groups:  make(map[string]*Group),
 	}
+	for _, gc := range cfg.Groups {
+		g, err := s.newGroup(gc)
+		if err != nil {
+			for _, g := range s.groups {
+				g.releaseLogs(s)
+			}
+			clear(s.groups)
+			s.initErr = fmt.Errorf("create group %s: %w", gc.Name, err)
+			break
+		}
+		s.insertLocked(g)
+	}
+	return s
 }
 
-// Ready is closed once Run has created the groups of the initial config and
-// asked the autostart processes to start.
+// Ready is closed once Run has started the runners and asked the autostart
+// processes to start.
 func (s *Supervisor) Ready() <-chan struct{} { return s.ready }
 
 // Mood returns the daemon state.

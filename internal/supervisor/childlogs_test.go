@@ -21,17 +21,10 @@ func TestChildLogs(t *testing.T) {
 	redirected.Processes[0].RedirectStderr = true
 	redirected.Processes[0].Stdout = config.ChildLog{Kind: config.LogAuto}
 	redirected.Processes[0].Stderr = config.ChildLog{Kind: config.LogAuto}
-	s := New(configOf(dir, workers, redirected, program("silent", 3, 1)), Options{})
-	s.daemon.Identifier = "myident"
-
-	var gs []*Group
-	for _, gc := range s.pending.Groups {
-		g, err := s.newGroup(gc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gs = append(gs, g)
-	}
+	cfg := configOf(dir, workers, redirected, program("silent", 3, 1))
+	cfg.Supervisord.Identifier = "myident"
+	s := newSupervisor(t, cfg, Options{})
+	gs := s.Groups()
 
 	first := gs[0].Processes[0].stdout
 	for _, p := range gs[0].Processes {
@@ -79,7 +72,7 @@ func TestReopenAndClearLogs(t *testing.T) {
 	path := filepath.Join(dir, "web.log")
 	web := program("web", 1, 1)
 	web.Processes[0].Stdout = config.ChildLog{Kind: config.LogFile, Path: path}
-	s := inactive(t, New(configOf(dir, web), Options{}))
+	s := newSupervisor(t, configOf(dir, web), Options{})
 	p := s.Group("web").Processes[0]
 
 	write := func(text string) {
@@ -102,5 +95,21 @@ func TestReopenAndClearLogs(t *testing.T) {
 	}
 	if b, err := os.ReadFile(path); len(b) != 0 {
 		t.Errorf("after ClearLogs %s = %q, %v; want empty", path, b, err)
+	}
+}
+
+func TestNewLogError(t *testing.T) {
+	dir := t.TempDir()
+	bad := program("bad", 2, 1)
+	bad.Processes[0].Stdout = config.ChildLog{Kind: config.LogAuto}
+	good := program("good", 1, 1)
+	good.Processes[0].Stdout = config.ChildLog{Kind: config.LogFile, Path: filepath.Join(dir, "good.log")}
+	cfg := configOf(filepath.Join(dir, "missing"), good, bad)
+	s := New(cfg, Options{})
+	if restart, err := s.Run(t.Context()); restart || err == nil {
+		t.Fatalf("Run() = %v, %v; want the AUTO log error", restart, err)
+	}
+	if len(s.Groups()) != 0 || len(s.logs) != 0 {
+		t.Errorf("after a failed New: groups %v, open logs %v; want none", s.Groups(), s.logs)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/drover/drover/internal/config"
-	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 )
@@ -88,12 +87,16 @@ func (g *Group) releaseLogs(s *Supervisor) {
 	}
 }
 
-// activateLocked makes g active and starts one goroutine per runner under
-// parent; when they have all returned the logs are released and g.done closed.
-func (s *Supervisor) activateLocked(g *Group) {
+// insertLocked makes g active. Its runners start with Run (startLocked).
+func (s *Supervisor) insertLocked(g *Group) {
 	g.seq = s.nextSeq
 	s.nextSeq++
 	s.groups[g.Config.Name] = g
+}
+
+// startLocked starts one goroutine per runner of g under s.runCtx; when they
+// have all returned the logs are released and g.done closed.
+func (s *Supervisor) startLocked(g *Group) {
 	ctx, cancel := context.WithCancel(s.runCtx)
 	g.cancel = cancel
 	var wg sync.WaitGroup
@@ -108,24 +111,14 @@ func (s *Supervisor) activateLocked(g *Group) {
 	go func() {
 		defer s.runners.Done()
 		wg.Wait()
-		g.releaseLogs(s)
-		close(g.done)
+		g.end(s)
 	}()
 }
 
-// addGroup creates, activates and announces gc, then asks its autostart
-// processes to start. Callers hold opMu; s.runCtx is set.
-func (s *Supervisor) addGroup(ctx context.Context, gc *config.Group) error {
-	g, err := s.newGroup(gc)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.activateLocked(g)
-	s.mu.Unlock()
-	s.bus.Publish(events.ProcessGroupAdded{Group: gc.Name})
-	g.autostart(ctx)
-	return nil
+// end releases the logs of g once its runners are gone (or were never started).
+func (g *Group) end(s *Supervisor) {
+	g.releaseLogs(s)
+	close(g.done)
 }
 
 // autostart spawns the autostart processes in order, without waiting for

@@ -4,19 +4,16 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/drover/drover/internal/config"
 )
 
-// inactive returns a Supervisor whose groups exist but whose runners never run.
-func inactive(t *testing.T, s *Supervisor) *Supervisor {
+// newSupervisor returns New(cfg, opts), failing t if New could not create the groups.
+func newSupervisor(t *testing.T, cfg *config.Config, opts Options) *Supervisor {
 	t.Helper()
-	for _, gc := range s.pending.Groups {
-		g, err := s.newGroup(gc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g.seq = s.nextSeq
-		s.nextSeq++
-		s.groups[gc.Name] = g
+	s := New(cfg, opts)
+	if s.initErr != nil {
+		t.Fatal(s.initErr)
 	}
 	return s
 }
@@ -27,7 +24,7 @@ func TestLookup(t *testing.T) {
 		program("worker", 20, 3),
 		heterogeneous("grp", 5, proc("", "a", 1), proc("", "b", 2)),
 	)
-	s := inactive(t, New(cfg, Options{}))
+	s := newSupervisor(t, cfg, Options{})
 	tests := []struct {
 		namespec string
 		want     []string
@@ -66,14 +63,13 @@ func TestOrders(t *testing.T) {
 		program("b", 10, 1),
 		program("a", 10, 2),
 	)
-	s := inactive(t, New(cfg, Options{}))
+	s := newSupervisor(t, cfg, Options{})
 	// A group activated later goes after its priority peers.
 	late, err := s.newGroup(program("0late", 10, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	late.seq = s.nextSeq
-	s.groups["0late"] = late
+	s.insertLocked(late)
 
 	var groups []string
 	for _, g := range s.Groups() {

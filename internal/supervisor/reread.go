@@ -71,8 +71,8 @@ func (s *Supervisor) activeByActivationLocked() []*Group {
 
 // AddGroup activates a pending group: creates its processes and AUTO logs,
 // publishes PROCESS_GROUP_ADDED and starts its autostart processes
-// (ErrBadName, ErrAlreadyAdded; ErrShuttingDown during a shutdown or reload,
-// and before Run).
+// (ErrBadName, ErrAlreadyAdded, ErrShuttingDown). Before Run it only makes
+// the group active; Run starts it with the others.
 func (s *Supervisor) AddGroup(ctx context.Context, name string) error {
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
@@ -87,15 +87,26 @@ func (s *Supervisor) AddGroup(ctx context.Context, name string) error {
 	_, active := s.groups[name]
 	s.mu.Unlock()
 	switch {
-	case mood != MoodRunning || !running:
+	case mood != MoodRunning:
 		return ErrShuttingDown
 	case gc == nil:
 		return ErrBadName
 	case active:
 		return ErrAlreadyAdded
 	}
-	if err := s.addGroup(ctx, gc); err != nil {
+	g, err := s.newGroup(gc)
+	if err != nil {
 		return fmt.Errorf("add group %s: %w", name, err)
+	}
+	s.mu.Lock()
+	s.insertLocked(g)
+	if running {
+		s.startLocked(g)
+	}
+	s.mu.Unlock()
+	if running { // else Run announces and autostarts it
+		s.bus.Publish(events.ProcessGroupAdded{Group: name})
+		g.autostart(ctx)
 	}
 	return nil
 }
@@ -121,8 +132,13 @@ func (s *Supervisor) RemoveGroup(ctx context.Context, name string) error {
 	}
 	s.mu.Lock()
 	delete(s.groups, name)
+	started := g.cancel != nil
 	s.mu.Unlock()
-	g.cancel()
+	if started {
+		g.cancel()
+	} else {
+		g.end(s)
+	}
 	s.bus.Publish(events.ProcessGroupRemoved{Group: name})
 	select {
 	case <-g.done:

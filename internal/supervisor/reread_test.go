@@ -26,7 +26,7 @@ func TestReread(t *testing.T) {
 		heterogeneous("grp", 6, proc("", "a", 1), proc("", "b", 2)),
 		program("old", 7, 1),
 	)
-	s := inactive(t, New(active, Options{}))
+	s := newSupervisor(t, active, Options{})
 
 	changedCmd := program("cmd", 5, 1, "/bin/echo")
 	changedMember := heterogeneous("grp", 6, proc("", "a", 1), proc("", "b", 2, "/bin/echo"))

@@ -3,7 +3,6 @@ package supervisor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -14,15 +13,20 @@ import (
 // shutdownReportEvery is how often a shutdown names the processes it waits for.
 const shutdownReportEvery = 3 * time.Second
 
-// Run creates the groups of the config given to New (AUTO logs, one runner
-// goroutine per process, PROCESS_GROUP_ADDED), publishes
-// SUPERVISOR_STATE_CHANGE_RUNNING and spawns the autostart processes at once
-// in (group priority, name) then (process priority, name) order. It then
-// supervises until Shutdown or Restart is called or ctx is done (a shutdown);
-// then it stops every group, one at a time in reverse priority order, waits
-// until no child is left, closes the child logs and returns restart=true
-// when Restart was asked for. Run may be called once.
+// Run starts one runner goroutine per process of the active groups,
+// publishes PROCESS_GROUP_ADDED for each and SUPERVISOR_STATE_CHANGE_RUNNING,
+// and spawns the autostart processes at once in (group priority, name) then
+// (process priority, name) order. It then supervises until Shutdown or
+// Restart is called or ctx is done (a shutdown); then it stops every group,
+// one at a time in reverse priority order, waits until no child is left,
+// closes the child logs and returns restart=true when Restart was asked for.
+// Run may be called once. It returns New's error, if any, at once.
 func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
+	if s.initErr != nil {
+		s.setMood(MoodShutdown)
+		close(s.ready)
+		return false, s.initErr
+	}
 	s.opMu.Lock()
 	s.mu.Lock()
 	if s.runCtx != nil {
@@ -34,49 +38,33 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	runCtx, cancelRunners := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRunners()
 	s.runCtx = runCtx
-	cfg := s.pending
+	gs := s.groupsLocked()
+	for _, g := range gs {
+		s.startLocked(g)
+	}
+	mood := s.mood
 	s.mu.Unlock()
-	err = s.start(ctx, cfg)
+	for _, g := range gs {
+		s.bus.Publish(events.ProcessGroupAdded{Group: g.Config.Name})
+	}
+	if mood == MoodRunning { // else Shutdown or Restart came before Run
+		s.bus.Publish(events.SupervisorRunning{})
+		for _, g := range gs {
+			g.autostart(ctx)
+		}
+	}
 	close(s.ready)
 	s.opMu.Unlock()
-	if err != nil {
-		s.setMood(MoodShutdown)
-	} else {
-		select {
-		case <-ctx.Done():
-			s.Shutdown()
-		case <-s.stop:
-		}
+
+	select {
+	case <-ctx.Done():
+		s.Shutdown()
+	case <-s.stop:
 	}
 	s.stopAll(context.WithoutCancel(ctx))
 	cancelRunners()
 	s.runners.Wait()
-	return s.Mood() == MoodRestarting && err == nil, err
-}
-
-// start activates the groups of cfg and spawns their autostart processes.
-// Callers hold opMu.
-func (s *Supervisor) start(ctx context.Context, cfg *config.Config) error {
-	var gs []*Group
-	for _, gc := range cfg.Groups {
-		g, err := s.newGroup(gc)
-		if err != nil {
-			return fmt.Errorf("create group %s: %w", gc.Name, err)
-		}
-		s.mu.Lock()
-		s.activateLocked(g)
-		s.mu.Unlock()
-		s.bus.Publish(events.ProcessGroupAdded{Group: gc.Name})
-		gs = append(gs, g)
-	}
-	if s.Mood() != MoodRunning {
-		return nil // Shutdown or Restart came before Run
-	}
-	s.bus.Publish(events.SupervisorRunning{})
-	for _, g := range gs {
-		g.autostart(ctx)
-	}
-	return nil
+	return s.Mood() == MoodRestarting, nil
 }
 
 // Shutdown asks for an orderly shutdown; Restart for a reload. Both return at

@@ -165,8 +165,8 @@ func TestAddRemoveGroup(t *testing.T) {
 			Load: func() (*config.Config, error) { return next, nil },
 		})
 		ctx := t.Context()
-		if err := s.AddGroup(ctx, "web"); !errors.Is(err, ErrShuttingDown) {
-			t.Errorf("AddGroup before Run = %v, want ErrShuttingDown", err)
+		if err := s.AddGroup(ctx, "web"); !errors.Is(err, ErrAlreadyAdded) {
+			t.Errorf("AddGroup(web) before Run = %v, want ErrAlreadyAdded", err)
 		}
 		result := started(t, s)
 		sub.Next()
@@ -283,5 +283,44 @@ func TestShutdownReport(t *testing.T) {
 		if got := log.Msgs(); len(got) != 2 {
 			t.Errorf("log after the stop = %q, want no more reports", got)
 		}
+	})
+}
+
+// Groups added or removed before Run (the servers are up before it) are
+// started, announced and autostarted by Run with the others.
+func TestAddRemoveBeforeRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		sp := newFakeSpawner()
+		bus := &events.Bus{}
+		sub := bus.Subscribe()
+		defer sub.Close()
+		next := configOf(dir, program("web", 1, 1), program("early", 0, 1))
+		s := newSupervisor(t, configOf(dir, program("web", 1, 1), program("gone", 2, 1)), Options{
+			Spawner: sp, Events: bus,
+			Load: func() (*config.Config, error) { return next, nil },
+		})
+		if _, _, _, err := s.Reread(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddGroup(t.Context(), "early"); err != nil {
+			t.Fatalf("AddGroup before Run = %v", err)
+		}
+		if err := s.RemoveGroup(t.Context(), "gone"); err != nil {
+			t.Fatalf("RemoveGroup before Run = %v", err)
+		}
+		if got := eventNames(sub, notProcessState); !slices.Equal(got, []string{"PROCESS_GROUP_REMOVED"}) {
+			t.Errorf("events before Run = %v, want [PROCESS_GROUP_REMOVED]", got)
+		}
+		result := started(t, s)
+		if got, want := sp.Spawned(), []string{"early", "web"}; !slices.Equal(got, want) {
+			t.Errorf("spawned %v, want %v", got, want)
+		}
+		want := []string{"PROCESS_GROUP_ADDED", "PROCESS_GROUP_ADDED", "SUPERVISOR_STATE_CHANGE_RUNNING"}
+		if got := eventNames(sub, notProcessState); !slices.Equal(got, want) {
+			t.Errorf("events = %v, want %v", got, want)
+		}
+		s.Shutdown()
+		<-result
 	})
 }
