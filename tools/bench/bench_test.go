@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestStats(t *testing.T) {
+	tests := []struct {
+		name        string
+		xs          []float64
+		median, p95 float64
+		min, max    float64
+	}{
+		{"one", []float64{7}, 7, 7, 7, 7},
+		{"odd unsorted", []float64{3, 1, 2}, 2, 3, 1, 3},
+		{"even takes the middle mean", []float64{4, 1, 3, 2}, 2.5, 4, 1, 4},
+		{"p95 of twenty is the 19th", []float64{20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1}, 10.5, 19, 1, 20},
+		{"p95 of 21 is the 20th", []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 100}, 11, 20, 1, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			orig := append([]float64(nil), tt.xs...)
+			s := summarize(tt.xs)
+			if s.Median != tt.median || s.Min != tt.min || s.Max != tt.max {
+				t.Errorf("summarize = %+v, want median %v min %v max %v", s, tt.median, tt.min, tt.max)
+			}
+			if got := percentile(tt.xs, 95); got != tt.p95 {
+				t.Errorf("percentile 95 = %v, want %v", got, tt.p95)
+			}
+			if !slicesEqual(tt.xs, orig) {
+				t.Errorf("input reordered: %v", tt.xs)
+			}
+		})
+	}
+	if !math.IsNaN(median(nil)) || !math.IsNaN(percentile(nil, 95)) {
+		t.Error("empty input should give NaN")
+	}
+}
+
+func slicesEqual(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestConfigRender(t *testing.T) {
+	dir := t.TempDir()
+	cfg := benchConfig{Dir: dir, Programs: append(sleepers(2, "/bin/sleep", 1, ""),
+		program{Name: "writer", Command: "/x write-pattern -bytes 4096", Startsecs: 0, Autorestart: "false",
+			StdoutLogfile: filepath.Join(dir, "log", "w.log"), StdoutMaxbytes: "50MB", StdoutBackups: 12})}
+	if err := cfg.write(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(cfg.file())
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, want := range []string{
+		"[unix_http_server]\nfile=" + dir + "/s.sock\n",
+		"[supervisorctl]\nserverurl=unix://" + dir + "/s.sock\n",
+		"supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
+		"nodaemon=true\n",
+		"minfds=1024\n",
+		"childlogdir=" + dir + "/child\n",
+		"\n[program:p0000]\ncommand=/bin/sleep 1000000\nautostart=true\nstartsecs=1\n",
+		"\n[program:p0001]\n",
+		"\n[program:writer]\ncommand=/x write-pattern -bytes 4096\nautostart=false\nstartsecs=0\nautorestart=false\n" +
+			"stdout_logfile=" + dir + "/log/w.log\nstdout_logfile_maxbytes=50MB\nstdout_logfile_backups=12\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("config lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Count(text, "[program:") != 3 {
+		t.Errorf("want 3 programs:\n%s", text)
+	}
+	for _, d := range []string{cfg.logDir(), cfg.childDir()} {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			t.Errorf("directory %s not created: %v", d, err)
+		}
+	}
+	// Many programs need more descriptors than Supervisor's default.
+	big := benchConfig{Dir: dir, Programs: sleepers(500, "/bin/sleep", 1, "")}.render()
+	if !strings.Contains(big, "minfds=4256\n") || !strings.Contains(big, "[program:p0499]") {
+		t.Error("500-program config lacks minfds=4256 or p0499")
+	}
+}
+
+func TestPatternRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	const n = 3*patternChunk + 5*patternRecord
+	if err := writePattern(&buf, n); err != nil {
+		t.Fatal(err)
+	}
+	stream := buf.Bytes()
+	tests := []struct {
+		name  string
+		data  []byte
+		total int64
+		bad   int64
+	}{
+		{"intact", stream, n, 0},
+		{"truncated mid-record", stream[:n-100], n - 100, 1},
+		{"one record dropped shifts the rest", append(append([]byte{}, stream[:patternRecord]...), stream[2*patternRecord:]...), n - patternRecord, n/patternRecord - 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			total, bad, err := verifyPattern(bytes.NewReader(tt.data))
+			if err != nil || total != tt.total || bad != tt.bad {
+				t.Errorf("verifyPattern = %d, %d, %v; want %d, %d", total, bad, err, tt.total, tt.bad)
+			}
+		})
+	}
+	if err := writePattern(&buf, 100); err == nil {
+		t.Error("writePattern accepted a size that is not whole records")
+	}
+}
+
+func TestRotatedFilesOrder(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "w.log")
+	var buf bytes.Buffer
+	if err := writePattern(&buf, 12*patternRecord); err != nil {
+		t.Fatal(err)
+	}
+	// Oldest bytes in the highest-numbered backup, as Supervisor rotates.
+	parts := map[string][]byte{base + ".10": buf.Next(3 * patternRecord), base + ".2": buf.Next(4 * patternRecord),
+		base + ".1": buf.Next(4 * patternRecord), base: buf.Next(patternRecord)}
+	for p, b := range parts {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(base+".bak", []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	total, bad, err := verifyRotated(base)
+	if err != nil || total != 12*patternRecord || bad != 0 {
+		t.Errorf("verifyRotated = %d, %d, %v", total, bad, err)
+	}
+	if got := sizeOnDisk(base); got != 12*patternRecord {
+		t.Errorf("sizeOnDisk = %d", got)
+	}
+}
+
+func TestChattyLine(t *testing.T) {
+	for _, i := range []int{0, 9999, 1234567890} {
+		l := chattyLine("p0042", i)
+		if len(l) != chattyLineLen || l[len(l)-1] != '\n' || bytes.Count(l, []byte{'\n'}) != 1 {
+			t.Errorf("chattyLine(%d) = %q", i, l)
+		}
+	}
+}
+
+func TestDecodeResponse(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       processInfo
+		fault      int
+	}{
+		{"struct", `<?xml version="1.0"?><methodResponse><params><param><value><struct>
+<member><name>name</name><value><string>p0001</string></value></member>
+<member><name>statename</name><value>RUNNING</value></member>
+<member><name>pid</name><value><int>42</int></value></member>
+<member><name>spawnerr</name><value><string></string></value></member>
+</struct></value></param></params></methodResponse>`, processInfo{"p0001", "RUNNING", 42}, 0},
+		{"fault", `<?xml version="1.0"?><methodResponse><fault><value><struct>
+<member><name>faultCode</name><value><int>10</int></value></member>
+<member><name>faultString</name><value><string>BAD_NAME: x</string></value></member>
+</struct></value></fault></methodResponse>`, processInfo{}, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := decodeResponse(strings.NewReader(tt.body))
+			if tt.fault != 0 {
+				f, ok := err.(*rpcFault)
+				if !ok || f.Code != tt.fault {
+					t.Fatalf("want fault %d, got %v, %v", tt.fault, v, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := toProcessInfo(v); got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	arr, err := decodeResponse(strings.NewReader(`<methodResponse><params><param><value><array><data>
+<value><boolean>1</boolean></value><value><i4>-3</i4></value></data></array></value></param></params></methodResponse>`))
+	if a, ok := arr.([]any); err != nil || !ok || len(a) != 2 || a[0] != true || a[1] != -3 {
+		t.Errorf("array = %#v, %v", arr, err)
+	}
+	call, err := encodeCall("supervisor.startProcess", "a<b", false, 7)
+	if err != nil || !strings.Contains(string(call), "<string>a&lt;b</string>") || !strings.Contains(string(call), "<boolean>0</boolean>") ||
+		!strings.Contains(string(call), "<int>7</int>") {
+		t.Errorf("encodeCall = %s, %v", call, err)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	o, err := parseFlags([]string{"--quick", "--scenarios=crash,log"})
+	if err != nil || o.Runs != 1 || len(o.Scenarios) != 2 || o.sizes().LogMiB != quickSizes.LogMiB {
+		t.Errorf("quick: %+v, %v", o, err)
+	}
+	o, err = parseFlags(nil)
+	if err != nil || o.Runs != 3 || len(o.Scenarios) != len(scenarioGroups) || o.sizes().IdleSecs != 20 {
+		t.Errorf("defaults: %+v, %v", o, err)
+	}
+	if _, err := parseFlags([]string{"--scenarios=nope"}); err == nil {
+		t.Error("unknown scenario accepted")
+	}
+}
