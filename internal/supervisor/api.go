@@ -101,7 +101,7 @@ type Supervisor struct {
 	bus    *events.Bus          // opts.Events, or a private bus so stops can be awaited
 	daemon config.Supervisord   // the [supervisord] section the daemon runs with
 	stop   chan struct{}        // signalled by Shutdown and Restart
-	ready  chan struct{}        // closed when Run has created the groups
+	ready  chan struct{}        // closed when Run has started the groups
 	opMu   sync.Mutex           // serialises changes to the set of groups (held across I/O and waits)
 	logsMu sync.Mutex           // guards logs
 	logs   map[string]*childLog // open child logs by path; guarded by logsMu
