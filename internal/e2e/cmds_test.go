@@ -1,0 +1,193 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/drover/drover/internal/xmlrpc"
+)
+
+// defaultWait bounds every polling command; real processes may be slow on a
+// loaded CI machine, so it is generous.
+const defaultWait = 15 * time.Second
+
+// rpcCall calls method on the daemon listening on $SOCK.
+func rpcCall(ts *testscript.TestScript, method string, params ...any) (any, error) {
+	sock := ts.Getenv("SOCK")
+	var body bytes.Buffer
+	if err := xmlrpc.EncodeCall(&body, method, params...); err != nil {
+		return nil, err
+	}
+	client := http.Client{
+		Timeout: 5 * time.Second,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}},
+	}
+	resp, err := client.Post("http://localhost/RPC2", "text/xml", &body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: HTTP %s", method, resp.Status)
+	}
+	return xmlrpc.DecodeResponse(resp.Body)
+}
+
+// waitArg parses an optional timeout argument ("10s").
+func waitArg(ts *testscript.TestScript, args []string, i int) time.Duration {
+	if len(args) <= i {
+		return defaultWait
+	}
+	d, err := time.ParseDuration(args[i])
+	ts.Check(err)
+	return d
+}
+
+// poll calls try until it reports done or the deadline passes.
+func poll(ts *testscript.TestScript, wait time.Duration, what string, try func() (bool, string)) {
+	deadline := time.Now().Add(wait)
+	last := ""
+	for {
+		done, state := try()
+		if done {
+			return
+		}
+		last = state
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s: still not there after %v (last: %s)", what, wait, last)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// processInfo returns getProcessInfo(namespec) as a map.
+func processInfo(ts *testscript.TestScript, namespec string) (map[string]any, error) {
+	v, err := rpcCall(ts, "supervisor.getProcessInfo", namespec)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("getProcessInfo returned %T", v)
+	}
+	return m, nil
+}
+
+// waitstate <namespec> <STATE> [timeout]: poll getProcessInfo until the
+// process is in STATE.
+func cmdWaitState(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: waitstate namespec STATE [timeout]")
+	}
+	poll(ts, waitArg(ts, args, 2), "waitstate "+args[0]+" "+args[1], func() (bool, string) {
+		info, err := processInfo(ts, args[0])
+		if err != nil {
+			return false, err.Error()
+		}
+		state := fmt.Sprint(info["statename"])
+		return state == args[1], state
+	})
+}
+
+// savepid <namespec|supervisord> VAR: set $VAR to the pid of a process, or
+// of the daemon itself.
+func cmdSavePID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: savepid namespec|supervisord VAR")
+	}
+	var pid any
+	if args[0] == "supervisord" {
+		v, err := rpcCall(ts, "supervisor.getPID")
+		ts.Check(err)
+		pid = v
+	} else {
+		info, err := processInfo(ts, args[0])
+		ts.Check(err)
+		pid = info["pid"]
+	}
+	s := fmt.Sprint(pid)
+	if s == "0" {
+		ts.Fatalf("%s has no pid", args[0])
+	}
+	ts.Setenv(args[1], s)
+}
+
+var signalsByName = map[string]syscall.Signal{
+	"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT, "HUP": syscall.SIGHUP,
+	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "KILL": syscall.SIGKILL,
+}
+
+// sigpid SIGNAL PID: send a signal (TERM, HUP, USR2, KILL, ...) to a pid.
+func cmdSigPID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: sigpid SIGNAL PID")
+	}
+	sig, ok := signalsByName[strings.TrimPrefix(args[0], "SIG")]
+	if !ok {
+		ts.Fatalf("unknown signal %s", args[0])
+	}
+	pid, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	ts.Check(syscall.Kill(pid, sig))
+}
+
+// waitgone PID [timeout]: wait until the process is gone (or a zombie
+// nobody reaped yet: it runs no code any more).
+func cmdWaitGone(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: waitgone PID [timeout]")
+	}
+	pid, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	poll(ts, waitArg(ts, args, 1), "waitgone "+args[0], func() (bool, string) {
+		return !alive(pid), "alive"
+	})
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name.
+	i := bytes.LastIndexByte(stat, ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
+}
+
+// waitfile PATH [timeout]: wait until PATH exists (with !, until it does not).
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: [!] waitfile PATH [timeout]")
+	}
+	path := ts.MkAbs(args[0])
+	poll(ts, waitArg(ts, args, 1), "waitfile "+args[0], func() (bool, string) {
+		_, err := os.Stat(path)
+		return (err == nil) != neg, fmt.Sprint(err)
+	})
+}
+
+// stalesocket PATH: leave a unix socket file nobody listens on, as a killed
+// daemon does.
+func cmdStaleSocket(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: stalesocket PATH")
+	}
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	ts.Check(err)
+	defer syscall.Close(fd)
+	ts.Check(syscall.Bind(fd, &syscall.SockaddrUnix{Name: ts.MkAbs(args[0])}))
+}
