@@ -17,6 +17,9 @@ import (
 // helperCommands pattern): with helperEnv set it runs helperMain instead.
 const helperEnv = "DROVER_PROCESS_HELPER=1"
 
+// noRaceExitDelay keeps -race helper children from sleeping 1 s at exit.
+const noRaceExitDelay = "GORACE=atexit_sleep_ms=0"
+
 func TestMain(m *testing.M) {
 	if os.Getenv("DROVER_PROCESS_HELPER") == "1" {
 		helperMain(os.Args[1], os.Args[2:])

@@ -202,12 +202,12 @@ func TestSpawnEnvironment(t *testing.T) {
 	var out syncBuffer
 	opts := &Options{
 		ServerURL: "unix:///tmp/drv.sock", Stdout: &out,
-		BaseEnv: []string{helperEnv, "HOME=/root", "PATH=/bin", "SUPERVISOR_ENABLED=0"},
+		BaseEnv: []string{helperEnv, noRaceExitDelay, "HOME=/root", "PATH=/bin", "SUPERVISOR_ENABLED=0"},
 	}
 	ch := spawnHelper(t, newCommand(cfg, opts))
 	ch.finish(t)
 	got := strings.Split(strings.TrimSpace(out.String()), "\n")
-	want := []string{helperEnv, "HOME=/nowhere", "PATH=/bin", "SUPERVISOR_ENABLED=1",
+	want := []string{helperEnv, noRaceExitDelay, "HOME=/nowhere", "PATH=/bin", "SUPERVISOR_ENABLED=1",
 		"SUPERVISOR_SERVER_URL=unix:///tmp/drv.sock", "SUPERVISOR_PROCESS_NAME=web_1",
 		"SUPERVISOR_GROUP_NAME=web", "FOO=bar"}
 	if !reflect.DeepEqual(got, want) {
@@ -245,7 +245,7 @@ func TestSpawnRedirectStderr(t *testing.T) {
 }
 
 func TestSpawnBurstNotLost(t *testing.T) {
-	const n = 8<<20 + 123
+	const n = 4<<20 + 123
 	c, out, _ := helperCommand(t, "burst", fmt.Sprint(n))
 	spawnHelper(t, c).finish(t)
 	if got := out.String(); got != string(burst(n)) {
@@ -384,7 +384,7 @@ func TestRunnerRealProcess(t *testing.T) {
 			}
 			var out syncBuffer
 			log := &logRecorder{}
-			r := NewRunner(cfg, Options{Stdout: &out, Log: log, BaseEnv: []string{helperEnv}})
+			r := NewRunner(cfg, Options{Stdout: &out, Log: log, BaseEnv: []string{helperEnv, noRaceExitDelay}})
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan error)
 			go func() { done <- r.Run(ctx) }()
