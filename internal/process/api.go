@@ -70,6 +70,23 @@ type Options struct {
 	BaseEnv   []string    // supervisord's environment, KEY=VALUE
 }
 
+// SpawnWriter is an Options.Stdout or Options.Stderr that keeps state for
+// each child (the event listener protocol, capture mode, pids in output
+// events), as Supervisor makes new dispatchers for every spawn. Before each
+// spawn the Runner calls ForSpawn and gives the new child's output to the
+// ChildWriter it returns; after a successful spawn it calls Spawned.
+type SpawnWriter interface {
+	io.Writer
+	ForSpawn() ChildWriter
+}
+
+// ChildWriter receives the output of one child.
+type ChildWriter interface {
+	io.Writer
+	// Spawned gives the child's pid. Output may be written before it is called.
+	Spawned(pid int)
+}
+
 // Spawner starts children. The real one (used when Options.Spawner is nil)
 // forks and execs; tests substitute channel-based fakes.
 type Spawner interface {

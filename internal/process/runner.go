@@ -221,9 +221,28 @@ func (r *Runner) handle(ev event) (err error, replied bool) {
 }
 
 func (r *Runner) spawn() event {
-	c, err := r.spawner.Spawn(newCommand(r.cfg, &r.opts))
+	cmd := newCommand(r.cfg, &r.opts)
+	var outs []ChildWriter
+	perChild := func(w io.Writer) io.Writer {
+		if sw, ok := w.(SpawnWriter); ok {
+			cw := sw.ForSpawn()
+			outs = append(outs, cw)
+			return cw
+		}
+		return w
+	}
+	cmd.Stdout = perChild(cmd.Stdout)
+	if cmd.RedirectStderr {
+		cmd.Stderr = cmd.Stdout
+	} else {
+		cmd.Stderr = perChild(cmd.Stderr)
+	}
+	c, err := r.spawner.Spawn(cmd)
 	if err != nil {
 		return spawnFailed{err.Error()}
+	}
+	for _, cw := range outs {
+		cw.Spawned(c.PID())
 	}
 	r.child = c
 	if w := c.Stdin(); w != nil {
