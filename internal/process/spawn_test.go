@@ -50,7 +50,7 @@ func helperCommand(t *testing.T, args ...string) (*Command, *syncBuffer, *syncBu
 	return &Command{
 		Name: "h", Group: "h",
 		Argv:  append([]string{testExe(t)}, args...),
-		Env:   []string{helperEnv, "PATH=/usr/bin:/bin"},
+		Env:   []string{helperEnv, noRaceExitDelay, "PATH=/usr/bin:/bin"},
 		Umask: -1, UID: -1, GID: -1,
 		Stdout: &out, Stderr: &errb,
 	}, &out, &errb
