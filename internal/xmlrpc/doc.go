@@ -7,7 +7,8 @@
 // Go values map to XML-RPC types as follows: int (and the other integer
 // kinds) ↔ int/i4, bool ↔ boolean, string ↔ string, float64 ↔ double,
 // []byte ↔ base64, time.Time ↔ dateTime.iso8601, []any (or any slice) ↔
-// array, map[string]any (or any map with string keys) ↔ struct. Decoding
+// array, map[string]any (or any map with string keys, or Struct to fix the
+// member order) ↔ struct. Decoding
 // always yields int, bool, string, float64, []byte, time.Time, []any and
 // map[string]any.
 package xmlrpc

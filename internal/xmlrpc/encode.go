@@ -89,6 +89,12 @@ func writeValue(b *strings.Builder, v any) error {
 			}
 		}
 		b.WriteString("</data></array></value>\n")
+	case Struct:
+		members := make([][2]any, len(x))
+		for i, m := range x {
+			members[i] = [2]any{m.Name, m.Value}
+		}
+		return writeStruct(b, members)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
