@@ -66,6 +66,9 @@ type Options struct {
 	Events    *events.Bus // may be nil
 	Stdout    io.Writer   // child stdout sink (log file); nil discards
 	Stderr    io.Writer   // child stderr sink; nil discards
+	// Stdout and Stderr are written from pump goroutines, and a pump of a
+	// previous child may still run (a grandchild holding the pipe) when the
+	// next child starts: they must be safe for concurrent use.
 	ServerURL string      // SUPERVISOR_SERVER_URL, "" for none
 	BaseEnv   []string    // supervisord's environment, KEY=VALUE
 }

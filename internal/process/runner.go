@@ -112,6 +112,7 @@ func (r *Runner) Run(ctx context.Context) error {
 
 // shutdown starts stopping the child for good.
 func (r *Runner) shutdown() {
+	r.handle(holdCmd{})
 	switch {
 	case r.st.state == Starting || r.st.state == Running || r.st.state == Backoff:
 		r.handle(stopCmd{shutdown: true})
@@ -379,6 +380,13 @@ func (r *Runner) reportStopping(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// HoldRestarts ends automatic restarts (autorestart after an exit, retries
+// from BACKOFF), as supervisord does once its mood leaves RUNNING (shutdown,
+// reload). Explicit Start still works. It cannot be undone: a reload makes new Runners.
+func (r *Runner) HoldRestarts(ctx context.Context) error {
+	return r.call(ctx, holdCmd{}, false, nil)
 }
 
 // Signal sends sig to the process (not its group). ErrNotRunning unless STARTING/RUNNING/STOPPING.

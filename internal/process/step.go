@@ -20,7 +20,8 @@ type status struct {
 	stop       time.Time
 	exitStatus int // as getProcessInfo reports it: 0 when none, -1 for a signal
 	spawnErr   string
-	timerGen   int // generation of the one armed timer; bumping it cancels
+	timerGen   int  // generation of the one armed timer; bumping it cancels
+	noRestart  bool // supervisord is shutting down: no autorestart, no backoff retry
 }
 
 // event is an input of step.
@@ -30,6 +31,7 @@ type (
 	startCmd     struct{ wait bool }
 	stopCmd      struct{ shutdown bool } // shutdown: supervisord's stop_all (BACKOFF → FATAL)
 	signalCmd    struct{ sig syscall.Signal }
+	holdCmd      struct{} // stop automatic restarts for good
 	spawned      struct{ pid int }
 	spawnFailed  struct{ msg string }
 	exited       struct{ status ExitStatus }
@@ -43,6 +45,7 @@ type (
 func (e startCmd) String() string     { return fmt.Sprintf("start(wait=%v)", e.wait) }
 func (e stopCmd) String() string      { return fmt.Sprintf("stop(shutdown=%v)", e.shutdown) }
 func (e signalCmd) String() string    { return "signal(" + SignalName(e.sig) + ")" }
+func (e holdCmd) String() string      { return "hold" }
 func (e spawned) String() string      { return fmt.Sprintf("spawned(%d)", e.pid) }
 func (e spawnFailed) String() string  { return "spawnFailed(" + e.msg + ")" }
 func (e exited) String() string       { return "exited(" + e.status.String() + ")" }
@@ -85,6 +88,9 @@ func step(st status, cfg *config.Process, ev event, now time.Time) (status, []ac
 		s.stopCmd(ev)
 	case signalCmd:
 		s.signalCmd(ev)
+	case holdCmd:
+		s.st.noRestart = true
+		s.do(reply{nil})
 	case spawned:
 		s.spawned(ev)
 	case spawnFailed:
@@ -206,7 +212,9 @@ func (s *stepper) timerFired(ev timerFired) {
 	case Starting:
 		s.running()
 	case Backoff:
-		s.spawn()
+		if !s.st.noRestart { // else it waits in BACKOFF for stop_all, as in Supervisor
+			s.spawn()
+		}
 	case Stopping:
 		s.log(config.LevelWarn, "killing '%s' (%d) with SIGKILL", s.cfg.Name, s.st.pid)
 		s.kill(syscall.SIGKILL, s.cfg.KillAsGroup || s.cfg.StopAsGroup)
@@ -301,7 +309,8 @@ func (s *stepper) exited(ev exited) {
 			s.change(Exited, false)
 			s.log(config.LevelWarn, "exited: %s (%s; not expected)", s.cfg.Name, ev.status)
 		}
-		if s.cfg.AutoRestart == config.RestartAlways || s.cfg.AutoRestart == config.RestartUnexpected && !expected {
+		restart := s.cfg.AutoRestart == config.RestartAlways || s.cfg.AutoRestart == config.RestartUnexpected && !expected
+		if restart && !s.st.noRestart {
 			s.st.pid = 0
 			s.spawn()
 		}
