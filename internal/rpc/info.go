@@ -6,30 +6,30 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/xmlrpc"
 )
 
 // timeNow is the clock of the "now" field and of uptimes; tests replace it.
 var timeNow = time.Now
 
-// processInfo is Supervisor's 14-key ProcessInfo struct.
-func processInfo(info process.Info, now time.Time) map[string]any {
-	m := map[string]any{
-		"name":           info.Name,
-		"group":          info.Group,
-		"start":          epoch(info.Start),
-		"stop":           epoch(info.Stop),
-		"now":            epoch(now),
-		"state":          int(info.State),
-		"statename":      info.State.String(),
-		"spawnerr":       info.SpawnErr,
-		"exitstatus":     info.ExitStatus,
-		"logfile":        info.StdoutLog,
-		"stdout_logfile": info.StdoutLog,
-		"stderr_logfile": info.StderrLog,
-		"pid":            info.PID,
+// processInfo is Supervisor's 14-key ProcessInfo struct, in its member order.
+func processInfo(info process.Info, now time.Time) xmlrpc.Struct {
+	return xmlrpc.Struct{
+		member("name", info.Name),
+		member("group", info.Group),
+		member("start", epoch(info.Start)),
+		member("stop", epoch(info.Stop)),
+		member("now", epoch(now)),
+		member("state", int(info.State)),
+		member("statename", info.State.String()),
+		member("spawnerr", info.SpawnErr),
+		member("exitstatus", info.ExitStatus),
+		member("logfile", info.StdoutLog),
+		member("stdout_logfile", info.StdoutLog),
+		member("stderr_logfile", info.StderrLog),
+		member("pid", info.PID),
+		member("description", description(info, now)),
 	}
-	m["description"] = description(info, now)
-	return m
 }
 
 // epoch returns t in whole seconds clamped to XML-RPC's int range; the
@@ -73,4 +73,8 @@ func formatUptime(seconds int64) string {
 		return "1 day, " + hms
 	}
 	return fmt.Sprintf("%d days, %s", days, hms)
+}
+
+func member(name string, value any) xmlrpc.Member {
+	return xmlrpc.Member{Name: name, Value: value}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/drover/drover/internal/xmlrpc"
 )
 
 // method is one published XML-RPC method.
@@ -153,7 +155,7 @@ func (h *handler) multicall(ctx context.Context, args []any) (any, error) {
 		v, err := h.multicallOne(ctx, c)
 		if err != nil {
 			f := toFault(err, "")
-			v = map[string]any{"faultCode": f.Code, "faultString": f.String}
+			v = xmlrpc.Struct{member("faultCode", f.Code), member("faultString", f.String)}
 		}
 		results = append(results, v)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/xmlrpc"
 )
 
 // addProcessMethods adds the methods that start, stop, signal and inspect
@@ -227,12 +228,12 @@ func runAll(ctx context.Context, ps []proc, wait bool, op processOp) ([]any, err
 }
 
 // resultStruct is Supervisor's per-process result of a group operation.
-func resultStruct(p proc, err error) map[string]any {
+func resultStruct(p proc, err error) xmlrpc.Struct {
 	cfg := p.Config()
-	r := map[string]any{"name": cfg.Name, "group": cfg.Group, "status": faultSuccess, "description": "OK"}
+	status, desc := faultSuccess, "OK"
 	if err != nil {
 		f := toFault(err, p.Namespec())
-		r["status"], r["description"] = f.Code, f.String
+		status, desc = f.Code, f.String
 	}
-	return r
+	return xmlrpc.Struct{member("name", cfg.Name), member("group", cfg.Group), member("status", status), member("description", desc)}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/version"
+	"github.com/drover/drover/internal/xmlrpc"
 )
 
 // addStateMethods adds the methods about supervisord itself and its
@@ -29,7 +30,7 @@ func (h *handler) addStateMethods(m map[string]*method) {
 		help: "Return the current state of supervisord as a struct\n\n@return struct A struct with keys int statecode, string statename",
 		call: func(context.Context, []any) (any, error) {
 			mood := h.b.Mood()
-			return map[string]any{"statecode": int(mood), "statename": mood.String()}, nil
+			return xmlrpc.Struct{member("statecode", int(mood)), member("statename", mood.String())}, nil
 		}}
 	m["supervisor.shutdown"] = &method{result: "boolean",
 		help: "Shut down the supervisor process\n\n@return boolean result always returns True unless error",
@@ -85,49 +86,53 @@ func nonNil(names []string) []string {
 }
 
 // allConfigInfo lists the processes of every pending group, sorted by
-// process name only, with Supervisor 4.2.5's keys.
-func (h *handler) allConfigInfo() []map[string]any {
-	var infos []map[string]any
+// process name only, with Supervisor 4.2.5's keys in its member order.
+func (h *handler) allConfigInfo() []xmlrpc.Struct {
+	var infos []xmlrpc.Struct
 	for _, g := range h.b.PendingConfig().Groups {
 		inuse := h.b.HasGroup(g.Name)
 		for _, p := range g.Processes {
-			info := map[string]any{
-				"name":            p.Name,
-				"group":           g.Name,
-				"inuse":           inuse,
-				"autostart":       p.Autostart,
-				"command":         p.Command,
-				"directory":       orNone(p.Directory),
-				"uid":             "none",
-				"exitcodes":       p.ExitCodes,
-				"group_prio":      g.Priority,
-				"process_prio":    p.Priority,
-				"killasgroup":     p.KillAsGroup,
-				"redirect_stderr": p.RedirectStderr,
-				"startretries":    p.StartRetries,
-				"startsecs":       int(p.StartSecs.Seconds()),
-				"stopsignal":      int(p.StopSignal),
-				"stopwaitsecs":    int(p.StopWait.Seconds()),
-				"serverurl":       "none",
-			}
+			var uid any = "none"
 			if p.UID >= 0 {
-				info["uid"] = p.UID
+				uid = p.UID
 			}
+			serverURL := "none"
 			if p.ServerURL != "" && !strings.EqualFold(p.ServerURL, "AUTO") {
-				info["serverurl"] = p.ServerURL
+				serverURL = p.ServerURL
 			}
-			addChildLogInfo(info, "stdout_", p.Stdout)
-			addChildLogInfo(info, "stderr_", p.Stderr)
+			info := xmlrpc.Struct{
+				member("autostart", p.Autostart),
+				member("directory", orNone(p.Directory)),
+				member("uid", uid),
+				member("command", p.Command),
+				member("exitcodes", p.ExitCodes),
+				member("group", g.Name),
+				member("group_prio", g.Priority),
+				member("inuse", inuse),
+				member("killasgroup", p.KillAsGroup),
+				member("name", p.Name),
+				member("process_prio", p.Priority),
+				member("redirect_stderr", p.RedirectStderr),
+				member("startretries", p.StartRetries),
+				member("startsecs", int(p.StartSecs.Seconds())),
+			}
+			info = appendChildLogInfo(info, "stdout_", p.Stdout)
+			info = append(info,
+				member("stopsignal", int(p.StopSignal)),
+				member("stopwaitsecs", int(p.StopWait.Seconds())))
+			info = appendChildLogInfo(info, "stderr_", p.Stderr)
+			info = append(info, member("serverurl", serverURL))
 			infos = append(infos, info)
 		}
 	}
-	slices.SortStableFunc(infos, func(a, b map[string]any) int {
-		return strings.Compare(a["name"].(string), b["name"].(string))
+	// Member 9 is the process name.
+	slices.SortStableFunc(infos, func(a, b xmlrpc.Struct) int {
+		return strings.Compare(a[9].Value.(string), b[9].Value.(string))
 	})
 	return infos
 }
 
-func addChildLogInfo(info map[string]any, prefix string, l config.ChildLog) {
+func appendChildLogInfo(info xmlrpc.Struct, prefix string, l config.ChildLog) xmlrpc.Struct {
 	// An AUTO path is known once the daemon has created the file; a group
 	// re-read since then shows "auto", as Supervisor's does.
 	logfile := l.Path
@@ -137,12 +142,13 @@ func addChildLogInfo(info map[string]any, prefix string, l config.ChildLog) {
 	case l.Kind == config.LogAuto && l.Path == "":
 		logfile = "auto"
 	}
-	info[prefix+"logfile"] = logfile
-	info[prefix+"logfile_backups"] = l.Backups
-	info[prefix+"logfile_maxbytes"] = l.MaxBytes
-	info[prefix+"capture_maxbytes"] = l.CaptureMaxBytes
-	info[prefix+"events_enabled"] = l.EventsEnabled
-	info[prefix+"syslog"] = l.Syslog
+	return append(info,
+		member(prefix+"capture_maxbytes", l.CaptureMaxBytes),
+		member(prefix+"events_enabled", l.EventsEnabled),
+		member(prefix+"logfile", logfile),
+		member(prefix+"logfile_backups", l.Backups),
+		member(prefix+"logfile_maxbytes", l.MaxBytes),
+		member(prefix+"syslog", l.Syslog))
 }
 
 func orNone(s string) string {
