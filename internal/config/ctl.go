@@ -24,7 +24,10 @@ func SearchPaths(argv0 string) []string {
 // exists the error reads like Supervisor's (the caller prints "Error: "
 // before it); supervisorctl may ignore that error and use defaults.
 func FindConfigFile(argv0 string) (string, error) {
-	paths := SearchPaths(argv0)
+	return firstExisting(SearchPaths(argv0))
+}
+
+func firstExisting(paths []string) (string, error) {
 	for _, p := range paths {
 		if _, err := os.Stat(p); err == nil {
 			return p, nil

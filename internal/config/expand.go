@@ -55,6 +55,7 @@ func (k missingKey) Error() string { return pyRepr(string(k)) }
 func pyFormat(s string, m vars) (string, error) {
 	var b strings.Builder
 	i := 0
+	usedMapping := false
 	for i < len(s) {
 		c := s[i]
 		if c != '%' {
@@ -124,7 +125,11 @@ func pyFormat(s string, m vars) (string, error) {
 			return "", fmt.Errorf("* wants int")
 		}
 		if !keyed {
-			return "", fmt.Errorf("not enough arguments for format string")
+			// The first unkeyed spec formats the mapping itself.
+			if usedMapping {
+				return "", fmt.Errorf("not enough arguments for format string")
+			}
+			usedMapping, val = true, m
 		}
 		out, err := formatOne(val, conv, flags, width, prec, i-1)
 		if err != nil {
@@ -139,6 +144,10 @@ func formatOne(val any, conv byte, flags, width, prec string, at int) (string, e
 	spec := "%" + flags + width + prec
 	n, isInt := val.(int)
 	str, _ := val.(string)
+	typ := "str"
+	if m, ok := val.(vars); ok {
+		str, typ = m.pyRepr(), "dict"
+	}
 	switch conv {
 	case 's':
 		spec = "%" + strings.ReplaceAll(flags, "0", "") + width + prec
@@ -152,31 +161,53 @@ func formatOne(val any, conv byte, flags, width, prec string, at int) (string, e
 			str = strconv.Itoa(n)
 		} else {
 			str = pyRepr(str)
+			if typ == "dict" {
+				str = val.(vars).pyRepr()
+			}
 		}
 		return fmt.Sprintf(spec+"s", str), nil
 	case 'd', 'i', 'u':
 		if !isInt {
-			return "", fmt.Errorf("%%%c format: a real number is required, not str", conv)
+			return "", fmt.Errorf("%%%c format: a real number is required, not %s", conv, typ)
 		}
 		return fmt.Sprintf(spec+"d", n), nil
 	case 'x', 'X', 'o':
 		if !isInt {
-			return "", fmt.Errorf("%%%c format: an integer is required, not str", conv)
+			return "", fmt.Errorf("%%%c format: an integer is required, not %s", conv, typ)
 		}
 		return fmt.Sprintf(spec+string(conv), n), nil
 	case 'e', 'E', 'f', 'F', 'g', 'G':
 		if !isInt {
-			return "", fmt.Errorf("must be real number, not str")
+			return "", fmt.Errorf("must be real number, not %s", typ)
 		}
 		return fmt.Sprintf(spec+string(conv), float64(n)), nil
 	case 'c':
 		if isInt {
 			return fmt.Sprintf(spec+"c", rune(n)), nil
 		}
-		if len([]rune(str)) != 1 {
+		if typ == "dict" || len([]rune(str)) != 1 {
 			return "", fmt.Errorf("%%c requires int or char")
 		}
 		return fmt.Sprintf(spec+"s", str), nil
 	}
 	return "", fmt.Errorf("unsupported format character '%c' (0x%x) at index %d", conv, conv, at)
+}
+
+// pyRepr approximates Python's repr of the mapping (keys sorted, since Go
+// maps have no insertion order); only reached by a bare %s in a value.
+func (v vars) pyRepr() string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		val := fmt.Sprint(v[k])
+		if s, ok := v[k].(string); ok {
+			val = pyRepr(s)
+		}
+		parts[i] = pyRepr(k) + ": " + val
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }

@@ -40,3 +40,21 @@ func TestPyRepr(t *testing.T) {
 		}
 	}
 }
+
+func TestExpandUnkeyed(t *testing.T) {
+	m := vars{"a": "x", "n": 1}
+	for _, tc := range []struct{ in, want string }{
+		{"%s", "{'a': 'x', 'n': 1}"},
+		{"%s %s", "error: Format string '%s %s' for 'n' is badly formatted: not enough arguments for format string"},
+		{"%d", "error: Format string '%d' for 'n' is badly formatted: %d format: a real number is required, not dict"},
+		{"x%y", "error: Format string 'x%y' for 'n' is badly formatted: unsupported format character 'y' (0x79) at index 2"},
+	} {
+		got, err := expand(tc.in, m, "n")
+		if err != nil {
+			got = "error: " + err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("expand(%q)\n got: %s\nwant: %s", tc.in, got, tc.want)
+		}
+	}
+}
