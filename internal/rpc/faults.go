@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
@@ -116,11 +115,6 @@ func toFault(err error, name string) *xmlrpc.Fault {
 		return newFault(faultFailed)
 	}
 	return newFault(faultFailed, err.Error())
-}
-
-// paramError is an INCORRECT_PARAMETERS fault (Python's TypeError on a call).
-func paramError(format string, args ...any) *xmlrpc.Fault {
-	return newFault(faultIncorrectParameters, fmt.Sprintf(format, args...))
 }
 
 // rereadError marks a failure to re-read the configuration (CANT_REREAD).

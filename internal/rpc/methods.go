@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/drover/drover/internal/xmlrpc"
 )
@@ -31,11 +30,10 @@ func (h *handler) methods() map[string]*method {
 	return m
 }
 
-// dispatch calls a method by name, as Supervisor's traverse does: the name
-// must be exactly "namespace.method".
+// dispatch calls a method by its full name ("namespace.method").
 func (h *handler) dispatch(ctx context.Context, name string, params []any) (any, error) {
 	m, ok := h.table[name]
-	if !ok || strings.Count(name, ".") != 1 {
+	if !ok {
 		return nil, newFault(faultUnknownMethod)
 	}
 	if !m.anyMood && h.stopping() {
