@@ -61,16 +61,16 @@ type Info struct {
 
 // Options are a Runner's collaborators.
 type Options struct {
-	Spawner   Spawner     // nil: the real fork/exec spawner
-	Log       Logger      // main log
-	Events    *events.Bus // may be nil
-	Stdout    io.Writer   // child stdout sink (log file); nil discards
-	Stderr    io.Writer   // child stderr sink; nil discards
+	Spawner Spawner     // nil: the real fork/exec spawner
+	Log     Logger      // main log
+	Events  *events.Bus // may be nil
+	Stdout  io.Writer   // child stdout sink (log file); nil discards
+	Stderr  io.Writer   // child stderr sink; nil discards
 	// Stdout and Stderr are written from pump goroutines, and a pump of a
 	// previous child may still run (a grandchild holding the pipe) when the
 	// next child starts: they must be safe for concurrent use.
-	ServerURL string      // SUPERVISOR_SERVER_URL, "" for none
-	BaseEnv   []string    // supervisord's environment, KEY=VALUE
+	ServerURL string   // SUPERVISOR_SERVER_URL, "" for none
+	BaseEnv   []string // supervisord's environment, KEY=VALUE
 }
 
 // SpawnWriter is an Options.Stdout or Options.Stderr that keeps state for

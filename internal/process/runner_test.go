@@ -482,3 +482,46 @@ func TestRunnerShutdownStopsChild(t *testing.T) {
 		}
 	})
 }
+
+// perChildSink records the SpawnWriter calls.
+type perChildSink struct {
+	io.Writer
+	mu   sync.Mutex
+	pids []int
+}
+
+func (s *perChildSink) ForSpawn() ChildWriter { return &childSink{s} }
+
+type childSink struct{ s *perChildSink }
+
+func (c *childSink) Write(p []byte) (int, error) { return len(p), nil }
+func (c *childSink) Spawned(pid int) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	c.s.pids = append(c.s.pids, pid)
+}
+
+func TestRunnerSpawnWriter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig()
+		cfg.AutoRestart = config.RestartAlways
+		sp := newFakeSpawner()
+		sink := &perChildSink{Writer: io.Discard}
+		r := NewRunner(cfg, Options{Spawner: sp, Stdout: sink})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- r.Run(ctx) }()
+		if err := r.Start(t.Context(), true); err != nil {
+			t.Fatal(err)
+		}
+		sp.spawned()[0].die(ExitStatus{Code: 0}) // restarted at once
+		synctest.Wait()
+		cancel()
+		<-done
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		if want := []int{100, 101}; !reflect.DeepEqual(sink.pids, want) {
+			t.Errorf("Spawned pids = %v, want %v", sink.pids, want)
+		}
+	})
+}
