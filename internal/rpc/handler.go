@@ -142,13 +142,19 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	}
 	name, params, err := xmlrpc.DecodeCall(bytes.NewReader(body))
 	if err != nil || name == "" {
-		h.logf(config.LevelError, "XML-RPC request data %q is invalid: %v", body, err)
+		why := "no method name"
+		if err != nil {
+			why = "unmarshallable"
+		}
+		h.logf(config.LevelError, "XML-RPC request data %q is invalid: %s", body, why)
 		writeError(w, http.StatusBadRequest)
 		return
 	}
 	var out bytes.Buffer
+	h.logf(config.LevelTrace, "XML-RPC method called: %s()", name)
 	v, err := h.dispatch(r.Context(), name, params)
 	if err == nil {
+		h.logf(config.LevelTrace, "XML-RPC method %s() returned successfully", name)
 		err = xmlrpc.EncodeResponse(&out, v)
 		if err != nil {
 			h.logf(config.LevelCritical, "Handling XML-RPC request with data %q raised an unexpected exception: %v", body, err)
@@ -159,8 +165,9 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			return // the client is gone
 		}
-		out.Reset()
-		xmlrpc.EncodeFault(&out, toFault(err, ""))
+		f := toFault(err, "")
+		h.logf(config.LevelTrace, "XML-RPC method %s() returned fault: [%d] %s", name, f.Code, f.String)
+		xmlrpc.EncodeFault(&out, f)
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("Content-Length", fmt.Sprint(out.Len()))
