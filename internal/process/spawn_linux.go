@@ -111,7 +111,10 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	}
 	exe, argv := path, c.Argv
 	if c.Umask >= 0 || c.Dir != "" {
-		exe, argv = trampolineArgv(path, c)
+		// The trampoline drops privileges itself: this binary need not be
+		// executable by the target user.
+		exe, argv = trampolineArgv(path, c, attr.Credential)
+		attr.Credential = nil
 	}
 	proc, err := os.StartProcess(exe, argv, &os.ProcAttr{
 		Env:   c.Env,
@@ -238,12 +241,19 @@ func (c *child) Wait() ExitStatus {
 	return ExitStatus{Code: ws.ExitStatus()}
 }
 
-// trampolineArgv makes the child exec this binary, which sets umask and
-// directory and then execs path.
-func trampolineArgv(path string, c *Command) (string, []string) {
+// trampolineArgv makes the child exec this binary, which sets credentials,
+// directory and umask, then execs path.
+func trampolineArgv(path string, c *Command, cred *syscall.Credential) (string, []string) {
+	ids := "-"
+	if cred != nil {
+		ids = fmt.Sprint(cred.Uid, ":", cred.Gid)
+		for _, g := range cred.Groups {
+			ids += fmt.Sprint(":", g)
+		}
+	}
 	umask := "-"
 	if c.Umask >= 0 {
 		umask = strconv.FormatInt(int64(c.Umask), 8)
 	}
-	return "/proc/self/exe", append([]string{trampolineArg0, umask, c.Dir, path}, c.Argv...)
+	return "/proc/self/exe", append([]string{trampolineArg0, ids, c.Dir, umask, path}, c.Argv...)
 }

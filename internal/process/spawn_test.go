@@ -283,9 +283,9 @@ func TestSpawnDirectoryAndUmask(t *testing.T) {
 }
 
 func TestSpawnUser(t *testing.T) {
-	c, out, errb := helperCommand(t, "ids")
-	c.UID, c.GID, c.Groups = 65534, 65534, []int{65534, 4242}
 	if os.Geteuid() != 0 {
+		c, _, _ := helperCommand(t, "ids")
+		c.UID, c.GID = 65534, 65534
 		_, err := forkExec{}.Spawn(c)
 		want := &SpawnError{SpawnFailed, "couldn't setuid to 65534: Can't drop privilege as nonroot user"}
 		if !reflect.DeepEqual(err, want) {
@@ -293,7 +293,7 @@ func TestSpawnUser(t *testing.T) {
 		}
 		return
 	}
-	// The binary must be reachable by nobody: copy it to a world-readable directory.
+	// The program must be reachable by nobody: copy it to a world-readable directory.
 	dir, err := os.MkdirTemp("", "drv")
 	if err != nil {
 		t.Fatal(err)
@@ -302,11 +302,19 @@ func TestSpawnUser(t *testing.T) {
 	os.Chmod(dir, 0o755)
 	exe := filepath.Join(dir, "helper")
 	copyFile(t, testExe(t), exe)
-	c.Argv[0] = exe
-	c.Dir = dir // through the trampoline: its credentials are the child's
-	es := spawnHelper(t, c).finish(t)
-	if want := "65534 65534 [4242 65534]\n"; es.Code != 0 || out.String() != want {
-		t.Errorf("exit %v ids %q (stderr %q), want %q", es, out, errb, want)
+	for _, viaTrampoline := range []bool{false, true} {
+		t.Run(fmt.Sprint("trampoline=", viaTrampoline), func(t *testing.T) {
+			c, out, errb := helperCommand(t, "ids")
+			c.UID, c.GID, c.Groups = 65534, 65534, []int{65534, 4242}
+			c.Argv[0] = exe
+			if viaTrampoline {
+				c.Dir = dir
+			}
+			es := spawnHelper(t, c).finish(t)
+			if want := "65534 65534 [4242 65534]\n"; es.Code != 0 || out.String() != want {
+				t.Errorf("exit %v ids %q (stderr %q), want %q", es, out, errb, want)
+			}
+		})
 	}
 }
 

@@ -3,22 +3,27 @@ package process
 import (
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
 // trampolineArg0 marks a re-exec of this binary as a spawn trampoline:
-// argv = [trampolineArg0, umask (octal or "-"), directory, path, argv...].
+// argv = [trampolineArg0, ids ("uid:gid:group..." or "-"), directory,
+// umask (octal or "-"), path, argv...].
 const trampolineArg0 = "drover: spawn trampoline"
 
 // init turns this process into the trampoline when exec'ed as one. It runs in
-// the child, already in its process group, with its pipes and credentials,
-// and does steps 5 and 6 of Supervisor's child setup (chdir, umask) before
-// exec'ing the program; failures are reported as Supervisor's child does.
+// the child, already in its process group and with its pipes, and does steps
+// 3, 5 and 6 of Supervisor's child setup (user, chdir, umask) before exec'ing
+// the program; failures are reported as Supervisor's child does.
 func init() {
-	if len(os.Args) < 5 || os.Args[0] != trampolineArg0 {
+	if len(os.Args) < 6 || os.Args[0] != trampolineArg0 {
 		return
 	}
-	umask, dir, path, argv := os.Args[1], os.Args[2], os.Args[3], os.Args[4:]
+	ids, dir, umask, path, argv := os.Args[1], os.Args[2], os.Args[3], os.Args[4], os.Args[5:]
+	if ids != "-" {
+		setIDs(ids)
+	}
 	if dir != "" {
 		if err := syscall.Chdir(dir); err != nil {
 			childFail("couldn't chdir to " + dir + ": " + errnoName(err))
@@ -31,6 +36,30 @@ func init() {
 	}
 	err := syscall.Exec(path, argv, os.Environ())
 	childFail("couldn't exec " + path + ": " + errnoName(err))
+}
+
+// setIDs does setgroups, setgid, setuid (for every thread: Go's syscall
+// package applies them process-wide).
+func setIDs(ids string) {
+	var nums []int
+	for _, f := range strings.Split(ids, ":") {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			childFail("bad trampoline ids " + ids)
+		}
+		nums = append(nums, n)
+	}
+	uid, gid, groups := nums[0], nums[1], nums[2:]
+	fail := func(err error) { childFail("couldn't setuid to " + strconv.Itoa(uid) + ": " + err.Error()) }
+	if err := syscall.Setgroups(groups); err != nil {
+		fail(err)
+	}
+	if err := syscall.Setgid(gid); err != nil {
+		fail(err)
+	}
+	if err := syscall.Setuid(uid); err != nil {
+		fail(err)
+	}
 }
 
 // childFail writes Supervisor's child-side failure lines to stderr and exits 127.
