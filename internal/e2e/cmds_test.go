@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -190,4 +192,51 @@ func cmdStaleSocket(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	defer syscall.Close(fd)
 	ts.Check(syscall.Bind(fd, &syscall.SockaddrUnix{Name: ts.MkAbs(args[0])}))
+}
+
+// notifysocket FILE: listen for sd_notify datagrams on a fresh socket, set
+// $NOTIFY_SOCKET to it for later commands, and append each datagram as a
+// line to FILE.
+func cmdNotifySocket(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: notifysocket FILE")
+	}
+	addr := filepath.Join(filepath.Dir(ts.Getenv("SOCK")), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
+	ts.Check(err)
+	out, err := os.Create(ts.MkAbs(args[0]))
+	ts.Check(err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return // closed by the Defer below
+			}
+			out.Write(append(buf[:n:n], '\n'))
+		}
+	}()
+	ts.Defer(func() {
+		conn.Close()
+		<-done
+		out.Close()
+	})
+	ts.Setenv("NOTIFY_SOCKET", addr)
+}
+
+// waitmatch PATTERN FILE [timeout]: wait until FILE has a line matching the
+// regular expression PATTERN (a log line written by a running daemon).
+func cmdWaitMatch(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: waitmatch PATTERN FILE [timeout]")
+	}
+	re, err := regexp.Compile("(?m)" + args[0])
+	ts.Check(err)
+	path := ts.MkAbs(args[1])
+	poll(ts, waitArg(ts, args, 2), "waitmatch "+args[0], func() (bool, string) {
+		data, err := os.ReadFile(path)
+		return err == nil && re.Match(data), "no match"
+	})
 }

@@ -32,12 +32,14 @@ func TestScripts(t *testing.T) {
 		Dir:   "testdata",
 		Setup: setup,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitstate":   cmdWaitState,
-			"savepid":     cmdSavePID,
-			"sigpid":      cmdSigPID,
-			"waitgone":    cmdWaitGone,
-			"waitfile":    cmdWaitFile,
-			"stalesocket": cmdStaleSocket,
+			"waitstate":    cmdWaitState,
+			"savepid":      cmdSavePID,
+			"sigpid":       cmdSigPID,
+			"waitgone":     cmdWaitGone,
+			"waitfile":     cmdWaitFile,
+			"stalesocket":  cmdStaleSocket,
+			"notifysocket": cmdNotifySocket,
+			"waitmatch":    cmdWaitMatch,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
