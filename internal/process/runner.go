@@ -134,7 +134,7 @@ func (r *Runner) command(c command) {
 			return
 		}
 	}
-	res, replied := r.handle(c.ev)
+	replied, res := r.handle(c.ev)
 	if replied {
 		c.reply <- result{err: res}
 		return
@@ -156,7 +156,7 @@ func (r *Runner) command(c command) {
 		c.reply <- result{}
 		return
 	}
-	if err, done := w.check(r.st); done {
+	if done, err := w.check(r.st); done {
 		c.reply <- result{err: err}
 		return
 	}
@@ -176,19 +176,19 @@ func startResult(st status, final bool) error {
 }
 
 // check reports whether the waiter is answered in state st, and with what.
-func (w *waiter) check(st status) (error, bool) {
+func (w *waiter) check(st status) (bool, error) {
 	if !w.start {
-		return nil, st.state.IsStopped()
+		return st.state.IsStopped(), nil
 	}
 	if st.spawnErr != "" || st.state != Starting {
-		return startResult(st, false), true
+		return true, startResult(st, false)
 	}
-	return nil, false
+	return false, nil
 }
 
 // handle runs ev and the events its actions produce through step, carries
 // out the actions, and answers waiters. It reports the reply action, if any.
-func (r *Runner) handle(ev event) (err error, replied bool) {
+func (r *Runner) handle(ev event) (replied bool, err error) {
 	queue := []event{ev}
 	for len(queue) > 0 {
 		ev, queue = queue[0], queue[1:]
@@ -218,7 +218,7 @@ func (r *Runner) handle(ev event) (err error, replied bool) {
 	}
 	r.storeInfo()
 	r.answerWaiters()
-	return err, replied
+	return replied, err
 }
 
 func (r *Runner) spawn() event {
@@ -279,7 +279,7 @@ func (r *Runner) arm(a armTimer) {
 func (r *Runner) answerWaiters() {
 	kept := r.waiters[:0]
 	for _, w := range r.waiters {
-		if err, done := w.check(r.st); done {
+		if done, err := w.check(r.st); done {
 			w.reply <- result{err: err}
 			continue
 		}
