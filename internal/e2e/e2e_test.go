@@ -54,13 +54,15 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// setup gives each script a short unix socket path ($SOCK: $WORK can be too
-// long for sun_path) and makes sure no daemon a script started outlives it.
+// setup gives each script a short unix socket path ($SOCK, in the private
+// directory $SOCKDIR: $WORK can be too long for sun_path) and makes sure no
+// daemon a script started outlives it.
 func setup(env *testscript.Env) error {
 	dir, err := os.MkdirTemp("", "drv")
 	if err != nil {
 		return err
 	}
+	env.Setenv("SOCKDIR", dir)
 	env.Setenv("SOCK", filepath.Join(dir, "s.sock"))
 	pidfile := filepath.Join(env.WorkDir, "supervisord.pid")
 	env.Defer(func() {
