@@ -28,7 +28,7 @@ func parseTxtar(data string) map[string]string {
 
 // TestGolden loads every testdata/*.txtar: the archive's files are written
 // to a temporary directory (%DIR% in them is replaced by its path), then
-//   - "-- error --" is the expected Error.Msg, or
+//   - "-- error --" is the expected Error.Msg ("-- error-prefix --" its start), or
 //   - "-- want --" lines "Group/Process: field=value" or "supervisord: field=value"
 //     hold expected values (see wantValue);
 //
@@ -47,7 +47,7 @@ func TestGolden(t *testing.T) {
 			dir := t.TempDir()
 			files := parseTxtar(string(data))
 			for name, content := range files {
-				if name == "want" || name == "error" {
+				if name == "want" || name == "error" || name == "error-prefix" {
 					continue
 				}
 				full := filepath.Join(dir, name)
@@ -60,7 +60,12 @@ func TestGolden(t *testing.T) {
 			}
 			t.Chdir(dir)
 			cfg, err := Load(filepath.Join(dir, "supervisord.conf"), Overrides{})
-			if want, ok := files["error"]; ok {
+			if prefix, ok := files["error-prefix"]; ok {
+				prefix = strings.TrimRight(prefix, "\n")
+				if err == nil || !strings.HasPrefix(err.(*Error).Msg, prefix) {
+					t.Fatalf("error\n got: %v\nwant prefix: %s", err, prefix)
+				}
+			} else if want, ok := files["error"]; ok {
 				want = strings.TrimRight(strings.ReplaceAll(want, "%DIR%", dir), "\n")
 				if err == nil {
 					t.Fatalf("loaded fine, want error %q", want)

@@ -39,6 +39,8 @@ type loader struct {
 	cfg      *Config
 	warnings []string
 	infos    []string
+	// userFromCLI says [supervisord] user came from -u (errors then have no file position).
+	userFromCLI bool
 }
 
 // Load reads the supervisord configuration at path (with its includes),

@@ -95,11 +95,11 @@ func (l *loader) fcgiGroup(section, rest string) (*Group, error) {
 	if user, uv, err := l.value(section, "user", "", here); err != nil {
 		return nil, err
 	} else if uv != nil {
-		uid, _, err := userGroup(user)
+		u, err := lookupUID(user)
 		if err != nil {
 			return nil, l.errAt(uv, section, "user", err)
 		}
-		procUID = uid
+		fmt.Sscan(u.Uid, &procUID)
 	}
 	if _, ok := l.ini.get(section, "socket_backlog"); ok {
 		if g.SocketBacklog, err = convert(l, section, "socket_backlog", "", here, pyInt); err != nil {

@@ -132,7 +132,7 @@ func (l *loader) applyOverrides(ov Overrides) {
 	s.Nocleanup = s.Nocleanup || ov.Nocleanup
 	s.StripANSI = s.StripANSI || ov.StripANSI
 	if ov.User != nil {
-		s.User = *ov.User
+		s.User, l.userFromCLI = *ov.User, true
 	}
 	if ov.Umask != nil {
 		s.Umask, _ = parseOctal(*ov.Umask)
@@ -183,6 +183,9 @@ func (l *loader) supervisordUser() error {
 	}
 	u, err := lookupUID(s.User)
 	if err != nil {
+		if l.userFromCLI {
+			return &Error{Msg: err.Error()}
+		}
 		v, _ := l.ini.get("supervisord", "user")
 		return l.errAt(v, "supervisord", "user", err)
 	}
