@@ -419,3 +419,30 @@ func TestRunnerRealProcess(t *testing.T) {
 		})
 	}
 }
+
+func TestRunnerWriteStdin(t *testing.T) {
+	cfg := &config.Process{
+		Name: "s", Group: "s", Argv: []string{testExe(t), "stdin"}, AutoRestart: config.RestartNever,
+		ExitCodes: []int{0}, StopSignal: syscall.SIGTERM, StopWait: time.Second, Umask: -1, UID: -1, GID: -1,
+	}
+	var out syncBuffer
+	r := NewRunner(cfg, Options{Stdout: &out, BaseEnv: []string{helperEnv, noRaceExitDelay}})
+	if err := r.WriteStdin([]byte("x")); err != ErrNotRunning {
+		t.Errorf("WriteStdin before start = %v, want ErrNotRunning", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := r.Start(ctx, true); err != nil {
+		t.Fatalf("Start = %v", err)
+	}
+	if err := r.WriteStdin([]byte("hi\n")); err != nil {
+		t.Fatalf("WriteStdin = %v", err)
+	}
+	waitFor(t, "EXITED", func() bool { return r.Info().State == Exited })
+	waitFor(t, "echo", func() bool { return out.String() == "got hi\n" })
+	if err := r.WriteStdin([]byte("x")); err != ErrNotRunning {
+		t.Errorf("WriteStdin after exit = %v, want ErrNotRunning", err)
+	}
+}
