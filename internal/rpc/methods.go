@@ -61,6 +61,9 @@ func (m *method) bind(params []any) ([]any, error) {
 			continue
 		}
 		v, ok := convertParam(typ, params[i])
+		if !ok && typ == charsParam {
+			return nil, newFault(faultIncorrectParameters, fmt.Sprint(params[i]))
+		}
 		if !ok {
 			return nil, newFault(faultIncorrectParameters)
 		}
@@ -69,9 +72,21 @@ func (m *method) bind(params []any) ([]any, error) {
 	return args, nil
 }
 
+// charsParam is a string parameter whose type Supervisor checks itself
+// (sendProcessStdin), naming the bad value in the fault.
+const charsParam = "chars"
+
+// signatureType is the XML-RPC type of a parameter kind.
+func signatureType(typ string) string {
+	if typ == charsParam {
+		return "string"
+	}
+	return typ
+}
+
 func convertParam(typ string, v any) (any, bool) {
 	switch typ {
-	case "string":
+	case "string", charsParam:
 		switch x := v.(type) {
 		case string:
 			return x, true
@@ -134,7 +149,11 @@ func (h *handler) addSystemMethods(m map[string]*method) {
 			if !ok {
 				return nil, newFault(faultSignatureUnsupported)
 			}
-			return append([]string{target.result}, target.params...), nil
+			sig := []string{target.result}
+			for _, p := range target.params {
+				sig = append(sig, signatureType(p))
+			}
+			return sig, nil
 		}}
 	m["system.multicall"] = &method{result: "array", params: []string{"array"}, anyMood: true,
 		help: "Process an array of calls, and return an array of results. Calls are structs {'methodName': string, 'params': array}; each result is the bare value of a call or a {'faultCode': int, 'faultString': string} struct.\n\n@param array calls  An array of call requests\n@return array result  An array of results",

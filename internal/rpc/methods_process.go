@@ -85,7 +85,7 @@ func (h *handler) addProcessMethods(m map[string]*method) {
 			return results, err
 		}}
 
-	m["supervisor.sendProcessStdin"] = &method{result: "boolean", params: []string{"string", "string"},
+	m["supervisor.sendProcessStdin"] = &method{result: "boolean", params: []string{"string", charsParam},
 		help: "Send a string of chars to the stdin of the process name. If non-7-bit data is sent (unicode), it is encoded to utf-8 before being sent to the process' stdin.\n\n@param string name        The process name to send to (or 'group:name')\n@param string chars       The character data to send to the process\n@return boolean result    Always return True unless error",
 		call: func(_ context.Context, args []any) (any, error) {
 			name := args[0].(string)

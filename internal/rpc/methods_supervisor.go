@@ -7,6 +7,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/version"
 	"github.com/drover/drover/internal/xmlrpc"
 )
@@ -116,11 +117,12 @@ func (h *handler) allConfigInfo() []xmlrpc.Struct {
 				member("startretries", p.StartRetries),
 				member("startsecs", int(p.StartSecs.Seconds())),
 			}
-			info = appendChildLogInfo(info, "stdout_", p.Stdout)
+			active := h.activeProc(p)
+			info = appendChildLogInfo(info, "stdout_", p.Stdout, active, proc.StdoutLogPath)
 			info = append(info,
 				member("stopsignal", int(p.StopSignal)),
 				member("stopwaitsecs", int(p.StopWait.Seconds())))
-			info = appendChildLogInfo(info, "stderr_", p.Stderr)
+			info = appendChildLogInfo(info, "stderr_", p.Stderr, active, proc.StderrLogPath)
 			info = append(info, member("serverurl", serverURL))
 			infos = append(infos, info)
 		}
@@ -132,14 +134,29 @@ func (h *handler) allConfigInfo() []xmlrpc.Struct {
 	return infos
 }
 
-func appendChildLogInfo(info xmlrpc.Struct, prefix string, l config.ChildLog) xmlrpc.Struct {
-	// An AUTO path is known once the daemon has created the file; a group
-	// re-read since then shows "auto", as Supervisor's does.
-	logfile := l.Path
+// activeProc returns the running instance of the pending process config p,
+// or nil when p has been re-read since (or its group is not active).
+func (h *handler) activeProc(p *config.Process) proc {
+	ps, wildcard, err := h.b.Lookup(supervisor.Namespec(p.Group, p.Name))
+	if err != nil || wildcard || len(ps) != 1 || ps[0].Config() != p {
+		return nil
+	}
+	return ps[0]
+}
+
+// appendChildLogInfo adds the six keys of one channel. An AUTO log shows its
+// real path while the config is the one the process runs with, and "auto"
+// once re-read, as in Supervisor.
+func appendChildLogInfo(info xmlrpc.Struct, prefix string, l config.ChildLog, active proc, path func(proc) string) xmlrpc.Struct {
+	var logfile string
 	switch {
 	case l.Kind == config.LogNone:
 		logfile = "none"
-	case l.Kind == config.LogAuto && l.Path == "":
+	case l.Kind == config.LogFile || l.Path != "":
+		logfile = l.Path
+	case active != nil && path(active) != "":
+		logfile = path(active)
+	default:
 		logfile = "auto"
 	}
 	return append(info,

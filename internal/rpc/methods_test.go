@@ -318,7 +318,7 @@ func TestSignalAndStdin(t *testing.T) {
 		t.Errorf("sendProcessStdin = %v %v, stdin %q", v, err, a.stdin)
 	}
 	_, err = call(t, h, "supervisor.sendProcessStdin", "g:a", 5)
-	wantFault(t, err, 2, "INCORRECT_PARAMETERS")
+	wantFault(t, err, 2, "INCORRECT_PARAMETERS: 5")
 }
 
 func TestMulticall(t *testing.T) {
@@ -347,10 +347,13 @@ func TestMulticall(t *testing.T) {
 }
 
 func TestGetAllConfigInfo(t *testing.T) {
-	b := newFakeBackend(newFakeProc("cat", "cat", process.Running))
+	running := newFakeProc("cat", "cat", process.Running)
+	running.stderrLog = "/tmp/cat-stderr---supervisor-x.log"
+	b := newFakeBackend(running)
+	*running.cfg = config.Process{Name: "cat", Group: "cat", Command: "/bin/cat", UID: 0, Directory: "/tmp", Stdout: config.ChildLog{Kind: config.LogFile, Path: "/tmp/c.log", MaxBytes: 1024}}
 	b.pending = &config.Config{Groups: []*config.Group{
 		{Name: "zgroup", Priority: 5, Processes: []*config.Process{{Name: "b", UID: -1, StopSignal: 15, StopWait: 10 * time.Second, StartSecs: time.Second, ServerURL: "AUTO", ExitCodes: []int{0}, Stdout: config.ChildLog{Kind: config.LogAuto}, Stderr: config.ChildLog{Kind: config.LogNone}}}},
-		{Name: "cat", Priority: 999, Processes: []*config.Process{{Name: "cat", Command: "/bin/cat", UID: 0, Directory: "/tmp", Stdout: config.ChildLog{Kind: config.LogFile, Path: "/tmp/c.log", MaxBytes: 1024}}}},
+		{Name: "cat", Priority: 999, Processes: []*config.Process{running.cfg}},
 	}}
 	got, err := call(t, newTestHandler(b), "supervisor.getAllConfigInfo")
 	if err != nil {
@@ -374,7 +377,7 @@ func TestGetAllConfigInfo(t *testing.T) {
 	}{
 		{b0, "inuse", false}, {c, "inuse", true}, {b0, "uid", "none"}, {c, "uid", 0},
 		{b0, "directory", "none"}, {c, "directory", "/tmp"}, {b0, "serverurl", "none"},
-		{b0, "stdout_logfile", "auto"}, {b0, "stderr_logfile", "none"}, {c, "stdout_logfile", "/tmp/c.log"},
+		{b0, "stdout_logfile", "auto"}, {c, "stderr_logfile", "/tmp/cat-stderr---supervisor-x.log"}, {b0, "stderr_logfile", "none"}, {c, "stdout_logfile", "/tmp/c.log"},
 		{c, "stdout_logfile_maxbytes", 1024}, {b0, "stopsignal", 15}, {b0, "stopwaitsecs", 10},
 		{b0, "startsecs", 1}, {b0, "exitcodes", []any{0}}, {b0, "group_prio", 5}, {c, "command", "/bin/cat"},
 	}
