@@ -67,6 +67,11 @@ func pyFormat(s string, m vars) (string, error) {
 		if i >= len(s) {
 			return "", fmt.Errorf("incomplete format")
 		}
+		if s[i] == '%' {
+			b.WriteByte('%')
+			i++
+			continue
+		}
 		var val any
 		keyed := false
 		if s[i] == '(' {
@@ -117,10 +122,6 @@ func pyFormat(s string, m vars) (string, error) {
 		}
 		conv := s[i]
 		i++
-		if conv == '%' {
-			b.WriteByte('%')
-			continue
-		}
 		if strings.Contains(width, "*") {
 			return "", fmt.Errorf("* wants int")
 		}

@@ -63,8 +63,14 @@ func shlexSplit(s string) ([]string, error) {
 				if src[i] == '"' {
 					break
 				}
-				if src[i] == '\\' && i+1 < len(src) && (src[i+1] == '"' || src[i+1] == '\\') {
+				if src[i] == '\\' {
 					i++
+					if i >= len(src) {
+						return nil, errors.New("No escaped character")
+					}
+					if src[i] != '"' && src[i] != '\\' {
+						cur.WriteRune('\\')
+					}
 				}
 				cur.WriteRune(src[i])
 			}
