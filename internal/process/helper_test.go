@@ -63,6 +63,10 @@ func helperMain(cmd string, args []string) {
 		}
 		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 		fmt.Print("got " + line)
+	case "closestdin":
+		os.Stdin.Close()
+		fmt.Println("ready")
+		sleepForever()
 	case "outerr":
 		os.Stdout.WriteString("out\n")
 		os.Stderr.WriteString("err\n")

@@ -129,7 +129,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		}
 		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
 	}
-	ch := &child{proc: proc, stdin: p.in}
+	ch := &child{proc: proc, stdin: &stdinWriter{f: p.in}}
 	ch.pumps.Add(1)
 	go pump(p.out, c.Stdout, &ch.pumps)
 	if p.err != nil {
@@ -209,7 +209,7 @@ func pump(r *os.File, w io.Writer, wg *sync.WaitGroup) {
 // child is a process started by forkExec.
 type child struct {
 	proc  *os.Process
-	stdin *os.File
+	stdin *stdinWriter
 	pumps sync.WaitGroup // done when every output pipe reached EOF
 }
 

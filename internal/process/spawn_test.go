@@ -3,6 +3,7 @@ package process
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -445,4 +446,36 @@ func TestRunnerWriteStdin(t *testing.T) {
 	if err := r.WriteStdin([]byte("x")); err != ErrNotRunning {
 		t.Errorf("WriteStdin after exit = %v, want ErrNotRunning", err)
 	}
+}
+
+func TestSpawnStdinNeverBlocks(t *testing.T) {
+	c, out, _ := helperCommand(t, "sleep") // never reads stdin
+	ch := spawnHelper(t, c)
+	waitFor(t, "ready", func() bool { return out.String() == "ready\n" })
+	wrote := make(chan error, 1)
+	go func() { _, err := ch.Stdin().Write(make([]byte, 4<<20)); wrote <- err }()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Errorf("Write = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Write blocked on a full pipe")
+	}
+	ch.Signal(syscall.SIGKILL, false)
+	ch.exit(t)
+	// The pending data meets EPIPE, or the pipe is closed at reaping.
+	if _, err := ch.Stdin().Write([]byte("x")); !errors.Is(err, os.ErrClosed) && !errors.Is(err, syscall.EPIPE) {
+		t.Errorf("Write after exit = %v, want os.ErrClosed or EPIPE", err)
+	}
+}
+
+func TestSpawnStdinClosedByChild(t *testing.T) {
+	c, out, _ := helperCommand(t, "closestdin")
+	ch := spawnHelper(t, c)
+	waitFor(t, "ready", func() bool { return out.String() == "ready\n" })
+	waitFor(t, "EPIPE", func() bool {
+		_, err := ch.Stdin().Write([]byte("x"))
+		return errors.Is(err, syscall.EPIPE)
+	})
 }

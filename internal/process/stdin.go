@@ -1,0 +1,62 @@
+package process
+
+import (
+	"os"
+	"sync"
+)
+
+// stdinWriter queues writes to a child's stdin pipe and flushes them from a
+// goroutine (running only while data is pending), so a child that does not
+// read never blocks the caller: Supervisor buffers sendProcessStdin data too.
+// After a failed write every later Write returns that error (EPIPE once the
+// child closed its stdin, os.ErrClosed once it was reaped).
+type stdinWriter struct {
+	f        *os.File
+	mu       sync.Mutex
+	queue    [][]byte // guarded by mu
+	flushing bool     // guarded by mu: a flush goroutine is running
+	err      error    // guarded by mu: first write error
+}
+
+func (w *stdinWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return 0, w.err
+	}
+	w.queue = append(w.queue, append([]byte(nil), p...))
+	if !w.flushing {
+		w.flushing = true
+		go w.flush()
+	}
+	return len(p), nil
+}
+
+func (w *stdinWriter) flush() {
+	for {
+		w.mu.Lock()
+		if len(w.queue) == 0 || w.err != nil {
+			w.queue, w.flushing = nil, false
+			w.mu.Unlock()
+			return
+		}
+		p := w.queue[0]
+		w.queue = w.queue[1:]
+		w.mu.Unlock()
+		if _, err := w.f.Write(p); err != nil {
+			w.mu.Lock()
+			w.err = err
+			w.mu.Unlock()
+		}
+	}
+}
+
+// Close closes the pipe; a blocked flush returns os.ErrClosed.
+func (w *stdinWriter) Close() error {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = os.ErrClosed
+	}
+	w.mu.Unlock()
+	return w.f.Close()
+}
