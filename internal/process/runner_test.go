@@ -25,6 +25,7 @@ type fakeSpawner struct {
 	spawnErr error
 	children []*fakeChild
 	dieOn    []syscall.Signal // signals that kill new children
+	sigErr   error            // returned by Signal of new children
 }
 
 type fakeChild struct {
@@ -34,6 +35,7 @@ type fakeChild struct {
 	mu      sync.Mutex
 	signals []sigSent
 	dieOn   []syscall.Signal
+	sigErr  error
 }
 
 type sigSent struct {
@@ -53,7 +55,7 @@ func (f *fakeSpawner) Spawn(*Command) (Child, error) {
 	if f.spawnErr != nil {
 		return nil, f.spawnErr
 	}
-	c := &fakeChild{pid: 100 + len(f.children), at: time.Now(), exit: make(chan ExitStatus, 1), dieOn: f.dieOn}
+	c := &fakeChild{pid: 100 + len(f.children), at: time.Now(), exit: make(chan ExitStatus, 1), dieOn: f.dieOn, sigErr: f.sigErr}
 	f.children = append(f.children, c)
 	return c, nil
 }
@@ -82,6 +84,9 @@ func (c *fakeChild) Signal(sig syscall.Signal, group bool) error {
 	c.mu.Lock()
 	c.signals = append(c.signals, sigSent{sig, group})
 	c.mu.Unlock()
+	if c.sigErr != nil {
+		return c.sigErr
+	}
 	if slices.Contains(c.dieOn, sig) {
 		c.die(ExitStatus{Code: -1, Signal: sig})
 	}
@@ -523,5 +528,35 @@ func TestRunnerSpawnWriter(t *testing.T) {
 		if want := []int{100, 101}; !reflect.DeepEqual(sink.pids, want) {
 			t.Errorf("Spawned pids = %v, want %v", sink.pids, want)
 		}
+	})
+}
+
+func TestRunnerSignalErrorIsUnknown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sp := newFakeSpawner()
+		sp.sigErr = syscall.EPERM
+		h := run(t, testConfig(), sp)
+		if err := h.r.Start(t.Context(), true); err != nil {
+			t.Fatal(err)
+		}
+		h.transitions()
+		err := h.r.Stop(t.Context(), true)
+		if want := "unknown problem killing w (100):operation not permitted"; err == nil || err.Error() != want {
+			t.Errorf("Stop = %v, want %q", err, want)
+		}
+		if got := h.state(); got != Unknown {
+			t.Errorf("state = %v, want UNKNOWN", got)
+		}
+		if err := h.r.Start(t.Context(), true); err != ErrUnknownState {
+			t.Errorf("Start in UNKNOWN = %v, want ErrUnknownState", err)
+		}
+		want := []string{
+			"RUNNING>STOPPING tries=0 pid=100 expected=false",
+			"STOPPING>UNKNOWN tries=0 pid=0 expected=false",
+		}
+		if got := h.transitions(); !reflect.DeepEqual(got, want) {
+			t.Errorf("events:\n%v\nwant\n%v", got, want)
+		}
+		h.sp.last(t).die(ExitStatus{Code: 0}) // let Run end
 	})
 }
