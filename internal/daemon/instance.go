@@ -104,20 +104,8 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		ServerURL: serverURL(cfg),
 		BaseEnv:   d.baseEnv,
 	})
-	handlers := make(map[*listener]http.Handler)
-	for _, l := range listeners {
-		o := rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
-			Identification: sd.Identifier, PID: os.Getpid()}
-		for _, name := range cfg.RPCInterfaces {
-			ml.Logf(config.LevelInfo, "RPC interface %s initialized", pyRepr(name))
-		}
-		if l.Username != "" {
-			o.Auth = &rpc.Auth{Username: l.Username, Password: l.Password}
-		} else {
-			ml.Logf(config.LevelCritical, "Server %s running without any HTTP authentication checking", pyRepr(l.Section))
-		}
-		handlers[l] = rpc.NewHandler(o)
-	}
+	handlers := rpcHandlers(cfg, listeners, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
+		Identification: sd.Identifier, PID: os.Getpid()}, ml)
 
 	if first && d.child != nil {
 		ml.Logf(config.LevelInfo, "daemonizing the supervisord process")
@@ -134,7 +122,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		defer os.Remove(sd.Pidfile)
 	}
 
-	servers := serve(listeners, func(l *listener) http.Handler { return handlers[l] })
+	servers := serve(listeners, handlers)
 	defer servers.shutdown()
 	if d.child != nil {
 		d.child.reportReady()
@@ -153,6 +141,25 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		return false, 1
 	}
 	return restart, 0
+}
+
+// rpcHandlers builds each listener's handler (authentication is per
+// section), logging what Supervisor logs as it makes each server.
+func rpcHandlers(cfg *config.Config, ls []*listener, o rpc.Options, ml *logs.MainLog) []http.Handler {
+	hs := make([]http.Handler, len(ls))
+	for i, l := range ls {
+		for _, name := range cfg.RPCInterfaces {
+			ml.Logf(config.LevelInfo, "RPC interface %s initialized", pyRepr(name))
+		}
+		o.Auth = nil
+		if l.Username != "" {
+			o.Auth = &rpc.Auth{Username: l.Username, Password: l.Password}
+		} else {
+			ml.Logf(config.LevelCritical, "Server %s running without any HTTP authentication checking", pyRepr(l.Section))
+		}
+		hs[i] = rpc.NewHandler(o)
+	}
+	return hs
 }
 
 // supervise runs sup until it stops, turning signals into its requests.

@@ -195,13 +195,12 @@ type httpServers struct {
 	done    chan struct{} // closed when every Serve returned
 }
 
-// serve starts one http.Server per listener; handler builds each one's
-// handler (authentication differs per section).
-func serve(ls []*listener, handler func(*listener) http.Handler) *httpServers {
+// serve starts one http.Server per listener, ls[i] serving handlers[i].
+func serve(ls []*listener, handlers []http.Handler) *httpServers {
 	h := &httpServers{done: make(chan struct{})}
 	finished := make(chan struct{}, len(ls))
-	for _, l := range ls {
-		srv := &http.Server{Handler: handler(l), ReadHeaderTimeout: 30 * time.Second}
+	for i, l := range ls {
+		srv := &http.Server{Handler: handlers[i], ReadHeaderTimeout: 30 * time.Second}
 		h.servers = append(h.servers, srv)
 		go func() {
 			srv.Serve(l) // returns http.ErrServerClosed once shut down

@@ -85,7 +85,7 @@ func TestListenUnixInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeListeners(first)
-	srv := serve(first, func(*listener) http.Handler { return http.NotFoundHandler() })
+	srv := serve(first, []http.Handler{http.NotFoundHandler()})
 	defer srv.shutdown()
 
 	var stderr bytes.Buffer
@@ -155,9 +155,9 @@ func TestServeAnswersOverUnixSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeListeners(ls)
-	srv := serve(ls, func(l *listener) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, l.Section) })
-	})
+	srv := serve(ls, []http.Handler{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "unix_http_server")
+	})})
 	c := http.Client{Transport: &http.Transport{Dial: func(string, string) (net.Conn, error) { return net.Dial("unix", sock) }}}
 	resp, err := c.Get("http://localhost/")
 	if err != nil {
