@@ -23,7 +23,8 @@ import (
 // loaded CI machine, so it is generous.
 const defaultWait = 15 * time.Second
 
-// rpcCall calls method on the daemon listening on $SOCK.
+// rpcCall calls method on the daemon listening on $SOCK, as $RPCAUTH
+// ("user:password") when set.
 func rpcCall(ts *testscript.TestScript, method string, params ...any) (any, error) {
 	sock := ts.Getenv("SOCK")
 	var body bytes.Buffer
@@ -37,7 +38,15 @@ func rpcCall(ts *testscript.TestScript, method string, params ...any) (any, erro
 			return d.DialContext(ctx, "unix", sock)
 		}},
 	}
-	resp, err := client.Post("http://localhost/RPC2", "text/xml", &body)
+	req, err := http.NewRequest("POST", "http://localhost/RPC2", &body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "text/xml")
+	if user, pass, ok := strings.Cut(ts.Getenv("RPCAUTH"), ":"); ok {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}
