@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -30,23 +29,31 @@ var pythonPath = sync.OnceValue(func() string {
 // pythonIfAvailable returns a python3 that can import supervisor.options, or "".
 func pythonIfAvailable() string { return pythonPath() }
 
-// pythonDump runs testdata/dump.py on path and returns its JSON, or the
-// text after "Error: " when supervisord rejects the file.
-func pythonDump(t *testing.T, py, path string) (string, string) {
+// pythonDump runs testdata/dump.py on paths; each result is the parsed
+// config as JSON, or the text after "Error: " when supervisord rejects it.
+func pythonDump(t *testing.T, py string, paths []string) (configs, errs []string) {
 	t.Helper()
-	cmd := exec.Command(py, dumpScript, path)
-	cmd.Dir = filepath.Dir(path) // relative defaults resolve against the config dir
+	req, _ := json.Marshal(paths)
+	cmd := exec.Command(py, dumpScript)
+	cmd.Dir = "/"
+	cmd.Stdin = bytes.NewReader(req)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		first, _, _ := strings.Cut(stderr.String(), "\nFor help")
-		msg, ok := strings.CutPrefix(first, "Error: ")
-		if !ok {
-			t.Fatalf("dump.py failed: %v\n%s", err, stderr.String())
-		}
-		return "", msg
+		t.Fatalf("dump.py failed: %v\n%s", err, stderr.String())
 	}
-	return stdout.String(), ""
+	var res []struct {
+		Config json.RawMessage
+		Error  string
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		configs = append(configs, string(r.Config))
+		errs = append(errs, r.Error)
+	}
+	return configs, errs
 }
 
 func autoName(l ChildLog) any {
@@ -156,29 +163,46 @@ func canonicalJSON(t *testing.T, s string) string {
 
 var pySectionSuffix = regexp.MustCompile(` in section '[^']*' \(file: '[^']*'\)$`)
 
-// comparePython loads dir/supervisord.conf with both parsers and fails on
-// any difference in values, messages or error text.
-func comparePython(t *testing.T, py, dir string) {
+// comparePython loads each dir/supervisord.conf with both parsers (working
+// directory = dir) and fails on any difference in values, messages or error text.
+func comparePython(t *testing.T, py string, dirs ...string) {
 	t.Helper()
-	path := filepath.Join(dir, "supervisord.conf")
-	pyOut, pyErr := pythonDump(t, py, path)
-	t.Chdir(dir)
-	cfg, err := Load(path, Overrides{})
-	if pyErr != "" {
-		if err == nil {
-			t.Fatalf("python error %q, Go loaded fine", pyErr)
-		}
-		want := pySectionSuffix.ReplaceAllString(pyErr, "")
-		if got := err.(*Error).Msg; got != want {
-			t.Fatalf("error text\n got: %s\nwant: %s", got, want)
-		}
-		return
+	var paths []string
+	for _, d := range dirs {
+		paths = append(paths, filepath.Join(d, "supervisord.conf"))
 	}
-	if err != nil {
-		t.Fatalf("Go error %v, python loaded fine", err)
+	configs, errs := pythonDump(t, py, paths)
+	rejected := 0
+	for _, e := range errs {
+		if e != "" {
+			rejected++
+		}
 	}
-	got, want := canonicalJSON(t, goDump(cfg)), canonicalJSON(t, pyOut)
-	if got != want {
-		t.Fatalf("parsed config differs\n--- go\n%s\n--- python\n%s", got, want)
+	t.Logf("compared %d configs with Python (%d rejected by supervisord)", len(paths), rejected)
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	for i, path := range paths {
+		os.Chdir(dirs[i])
+		cfg, err := Load(path, Overrides{})
+		conf, _ := os.ReadFile(path)
+		if errs[i] != "" {
+			if err == nil {
+				t.Errorf("%s\npython error %q, Go loaded fine", conf, errs[i])
+				continue
+			}
+			want := pySectionSuffix.ReplaceAllString(errs[i], "")
+			if got := err.(*Error).Msg; got != want {
+				t.Errorf("%s\nerror text\n got: %s\nwant: %s", conf, got, want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s\nGo error %v, python loaded fine", conf, err)
+			continue
+		}
+		got, want := canonicalJSON(t, goDump(cfg)), canonicalJSON(t, configs[i])
+		if got != want {
+			t.Errorf("%s\nparsed config differs\n--- go\n%s\n--- python\n%s", conf, got, want)
+		}
 	}
 }

@@ -1,0 +1,89 @@
+package config
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// programMenu lists option values that random configs are assembled from;
+// a leading "!" marks a value supervisord rejects (picked rarely).
+var programMenu = map[string][]string{
+	"command":                 {"/bin/cat", "/bin/echo %(process_num)02d %(group_name)s", "!/bin/sh -c 'x", "%(ENV_A)s run", "/bin/echo %%s", "!a %(nope)s"},
+	"process_name":            {"%(program_name)s", "%(program_name)s_%(process_num)d", "w%(process_num)02d", "!bad name", "%(ENV_A)s-%(process_num)s"},
+	"numprocs":                {"1", "2", "0", "!x"},
+	"numprocs_start":          {"0", "3", "-1"},
+	"priority":                {"1", "999", "-5", " 7 ", "!high"},
+	"autostart":               {"true", "FALSE", "!maybe"},
+	"autorestart":             {"true", "unexpected", "never"},
+	"startsecs":               {"0", "-3", "!1.5"},
+	"exitcodes":               {"0", "", "0,2", "!256"},
+	"stopsignal":              {"TERM", "sigkill", "9", "!NOPE"},
+	"stopasgroup":             {"true", "false"},
+	"killasgroup":             {"true", "false"},
+	"redirect_stderr":         {"true", "false"},
+	"stdout_logfile":          {"AUTO", "NONE", "syslog", "%(here)s/o_%(process_num)d.log", "!/nonexistent/x.log", "%(here)s/p%%%%.log"},
+	"stderr_logfile":          {"AUTO", "off", "%(here)s/e.log"},
+	"stdout_logfile_maxbytes": {"0", "1KB", "!10M", "%(process_num)d"},
+	"stdout_capture_maxbytes": {"1MB", "%(process_num)d"},
+	"environment":             {"A=1", "A=\"x y\",B=%(process_num)d", "!A=1 B=2", "K=%(ENV_A)s", "!P=%%x"},
+	"directory":               {"/tmp", "%(here)s/%(process_num)d"},
+	"umask":                   {"022", "!8"},
+	"user":                    {"root", "0", "!nosuchuserxyz"},
+	"serverurl":               {"AUTO", "http://127.0.0.1:9001"},
+	"stdout_events_enabled":   {"true", "!nah"},
+}
+
+// TestProgramsAgainstPython assembles random [program:x] and
+// [eventlistener:x] sections and compares Load with supervisord's parser.
+func TestProgramsAgainstPython(t *testing.T) {
+	py := pythonIfAvailable()
+	if py == "" {
+		t.Skip("python3 with the supervisor module not available")
+	}
+	keys := make([]string, 0, len(programMenu))
+	for k := range programMenu {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	r := rand.New(rand.NewPCG(7, 7))
+	var dirs []string
+	for i := range 200 {
+		var b strings.Builder
+		b.WriteString("[supervisord]\nlogfile=%(here)s/main.log\npidfile=%(here)s/sd.pid\nenvironment=A=\"global\"\n")
+		for j := range 1 + r.IntN(3) {
+			kind := "program"
+			if r.IntN(5) == 0 {
+				kind = "eventlistener"
+			}
+			fmt.Fprintf(&b, "[%s:p%d]\ncommand=/bin/cat\n", kind, j)
+			if kind == "eventlistener" {
+				b.WriteString("events=TICK_5\n")
+			}
+			for range 1 + r.IntN(6) {
+				k := keys[r.IntN(len(keys))]
+				v := programMenu[k][r.IntN(len(programMenu[k]))]
+				for strings.HasPrefix(v, "!") && r.IntN(15) != 0 {
+					v = programMenu[k][r.IntN(len(programMenu[k]))]
+				}
+				fmt.Fprintf(&b, "%s=%s\n", k, strings.TrimPrefix(v, "!"))
+			}
+		}
+		if r.IntN(4) == 0 {
+			b.WriteString("[group:g]\nprograms=p0\n")
+		}
+		dir := filepath.Join(t.TempDir(), fmt.Sprint(i))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "supervisord.conf"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	comparePython(t, py, dirs...)
+}
