@@ -1,0 +1,365 @@
+package eventlistener
+
+import (
+	"context"
+	"io"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/process"
+)
+
+// Hub takes the events off the bus, numbers them and hands each to every
+// pool subscribed to its type. Pools receive the events published after
+// they were added, as Supervisor's pools subscribe when created.
+type Hub struct {
+	bus        *events.Bus
+	sub        *events.Subscription
+	log        process.Logger
+	identifier string
+
+	mu     sync.Mutex
+	serial int64   // the last global serial given; guarded by mu
+	pools  []*Pool // in order of creation; guarded by mu
+}
+
+// NewHub subscribes to bus at once: events published from now on are
+// numbered and buffered in the pools. identifier is supervisord's, for the
+// header's server token.
+func NewHub(bus *events.Bus, log process.Logger, identifier string) *Hub {
+	return &Hub{bus: bus, sub: bus.Subscribe(), log: log, identifier: identifier, serial: -1}
+}
+
+// Run delivers the events to the pools and publishes the TICK events until
+// ctx is done.
+func (h *Hub) Run(ctx context.Context) {
+	defer h.sub.Close()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { RunTicks(ctx, h.bus) })
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.sub.Ready():
+			h.mu.Lock()
+			h.deliverLocked()
+			h.mu.Unlock()
+		}
+	}
+}
+
+// AddPool creates the pool of an [eventlistener:x] group. Call it before
+// publishing the group's PROCESS_GROUP_ADDED, which the pool then receives.
+func (h *Hub) AddPool(g *config.Group) *Pool {
+	p := &Pool{hub: h, cfg: g, serial: -1}
+	for _, pc := range g.Processes {
+		p.listeners = append(p.listeners, &Listener{pool: p, name: pc.Name, state: "STOPPED"})
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.deliverLocked() // what was published before belongs to the pools before
+	h.pools = append(h.pools, p)
+	return p
+}
+
+// RemovePool drops p and its buffered events. Call it before publishing the
+// group's PROCESS_GROUP_REMOVED, which p then does not receive.
+func (h *Hub) RemovePool(p *Pool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.deliverLocked()
+	h.pools = slices.DeleteFunc(h.pools, func(q *Pool) bool { return q == p })
+	p.mu.Lock()
+	p.removed, p.buffer = true, nil
+	p.mu.Unlock()
+}
+
+func (h *Hub) deliverLocked() {
+	for _, e := range h.sub.Next() {
+		h.deliver(e)
+	}
+}
+
+// deliver buffers e in the pools subscribed to it. The global serial is
+// taken by the first pool that accepts the event: events nobody listens to
+// use none.
+func (h *Hub) deliver(e events.Event) {
+	if payload, ok := Payload(e); ok {
+		name := e.Name()
+		serial := int64(-1)
+		for _, p := range h.pools {
+			if !p.subscribes(name) {
+				continue
+			}
+			if serial < 0 {
+				serial = nextSerial(&h.serial)
+			}
+			p.accept(name, payload, serial)
+		}
+	}
+	if ps, ok := e.(events.ProcessState); ok {
+		for _, p := range h.pools {
+			if p.cfg.Name == ps.Group {
+				p.processState(ps)
+			}
+		}
+	}
+}
+
+// nextSerial advances a serial counter, wrapping at Python's maxint as Supervisor does.
+func nextSerial(s *int64) int64 {
+	if *s == math.MaxInt64 {
+		*s = -1
+	}
+	*s++
+	return *s
+}
+
+func (h *Hub) logf(level config.LogLevel, format string, args ...any) {
+	if h.log != nil {
+		h.log.Logf(level, format, args...)
+	}
+}
+
+// Pool is one [eventlistener:x] group: a FIFO buffer of events and the
+// listener processes they are dispatched to, oldest event first, each to the
+// first listener that is RUNNING and READY.
+type Pool struct {
+	hub *Hub
+	cfg *config.Group
+
+	mu        sync.Mutex
+	serial    int64       // the last pool serial given; guarded by mu
+	buffer    []*queued   // guarded by mu
+	listeners []*Listener // in the group's process order; their fields are guarded by mu
+	removed   bool        // guarded by mu
+}
+
+// queued is an event in a pool's buffer; it keeps its serials when re-queued.
+type queued struct {
+	name, payload      string
+	serial, poolSerial int64
+}
+
+// Listener is one process of a pool, as the pool sees it.
+type Listener struct {
+	pool  *Pool
+	name  string
+	sink  io.Writer // the stdout log: the protocol traffic is logged verbatim
+	proc  Process   // nil until Attach
+	state string    // process state, from the PROCESS_STATE events
+	cur   *session  // the current child's protocol state; nil before the first spawn
+}
+
+// Process is what a pool needs of a listener's runner.
+type Process interface {
+	WriteStdin(p []byte) error
+}
+
+func (p *Pool) subscribes(name string) bool {
+	return slices.ContainsFunc(p.cfg.Events, func(typ string) bool { return events.IsA(name, typ) })
+}
+
+func (p *Pool) listener(name string) *Listener {
+	for _, l := range p.listeners {
+		if l.name == name {
+			return l
+		}
+	}
+	return nil
+}
+
+// Stdout returns the writer to give the runner of listener process name as
+// its Stdout; the listener's output goes on to sink (its stdout log). It
+// returns nil for a process not in the pool.
+func (p *Pool) Stdout(name string, sink io.Writer) process.SpawnWriter {
+	l := p.listener(name)
+	if l == nil {
+		return nil
+	}
+	p.mu.Lock()
+	l.sink = sink
+	p.mu.Unlock()
+	return l
+}
+
+// Attach gives the pool the runner of listener process name, to write events to.
+func (p *Pool) Attach(name string, proc Process) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l := p.listener(name); l != nil {
+		l.proc = proc
+	}
+}
+
+// accept buffers a new event.
+func (p *Pool) accept(name, payload string, serial int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.removed {
+		return
+	}
+	p.bufferLocked(&queued{name: name, payload: payload, serial: serial, poolSerial: nextSerial(&p.serial)}, false)
+	p.dispatchLocked()
+}
+
+// requeueLocked puts back an event a listener did not process.
+func (p *Pool) requeueLocked(q *queued) {
+	if p.removed {
+		return
+	}
+	p.hub.logf(config.LevelDebug, "rebuffering event %d for pool %s (buf size=%d, max=%d)",
+		q.serial, p.cfg.Name, len(p.buffer), p.cfg.BufferSize)
+	p.bufferLocked(q, true)
+}
+
+// bufferLocked adds q at the tail (or head), first dropping the oldest
+// event if the buffer is full.
+func (p *Pool) bufferLocked(q *queued, head bool) {
+	if len(p.buffer) >= p.cfg.BufferSize && len(p.buffer) > 0 {
+		p.hub.logf(config.LevelError, "pool %s event buffer overflowed, discarding event %d", p.cfg.Name, p.buffer[0].serial)
+		p.buffer = slices.Delete(p.buffer, 0, 1)
+	}
+	if head {
+		p.buffer = slices.Insert(p.buffer, 0, q)
+	} else {
+		p.buffer = append(p.buffer, q)
+	}
+}
+
+// dispatchLocked sends buffered events, oldest first, to ready listeners.
+func (p *Pool) dispatchLocked() {
+	for len(p.buffer) > 0 && !p.removed {
+		i := slices.IndexFunc(p.listeners, func(l *Listener) bool {
+			return l.state == "RUNNING" && l.proc != nil && l.cur != nil && !l.cur.dead && l.cur.proto.state == Ready
+		})
+		if i < 0 {
+			return
+		}
+		l, q := p.listeners[i], p.buffer[0]
+		p.buffer = p.buffer[1:]
+		l.cur.send(q, Envelope(p.hub.identifier, q.serial, p.cfg.Name, q.poolSerial, q.name, q.payload))
+		p.hub.logf(config.LevelDebug, "event %d sent to listener %s", q.serial, l.name)
+	}
+}
+
+// processState follows a listener's process state: a child that is gone
+// gives back the event it was busy with.
+func (p *Pool) processState(e events.ProcessState) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.listener(e.Process)
+	if l == nil {
+		return
+	}
+	l.state = e.To
+	// A new child may already have replaced the one that exited: the pid tells.
+	if s := l.cur; s != nil && (e.To == "BACKOFF" || (e.To == "EXITED" || e.To == "STOPPED") && e.PID == s.pid) {
+		s.retireLocked()
+	}
+	p.dispatchLocked()
+}
+
+// Write logs output not tied to a child (the runner gives each child its
+// own writer, see ForSpawn).
+func (l *Listener) Write(b []byte) (int, error) {
+	l.pool.mu.Lock()
+	sink := l.sink
+	l.pool.mu.Unlock()
+	if sink == nil {
+		return len(b), nil
+	}
+	return sink.Write(b)
+}
+
+// ForSpawn starts the protocol afresh for a new child (ACKNOWLEDGED, awaiting
+// READY); an event the previous child was busy with goes back to the pool.
+func (l *Listener) ForSpawn() process.ChildWriter {
+	p := l.pool
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l.cur != nil {
+		l.cur.retireLocked()
+	}
+	l.cur = &session{l: l, proto: newProtocol(l.name)}
+	return l.cur
+}
+
+// session is the protocol state of one listener child.
+type session struct {
+	l         *Listener
+	proto     protocol
+	pid       int
+	event     *queued       // the event sent and not yet answered (BUSY)
+	dead      bool          // the child is gone
+	lastWrite chan struct{} // closed when the last event write has ended
+}
+
+func (s *session) Spawned(pid int) {
+	s.l.pool.mu.Lock()
+	s.pid = pid
+	s.l.pool.mu.Unlock()
+}
+
+// Write logs the listener's output and runs the protocol on it.
+func (s *session) Write(b []byte) (int, error) {
+	l, p := s.l, s.l.pool
+	p.hub.logf(config.LevelDebug, "%s stdout output:\n%s", pyStrRepr(l.name), pyBytesRepr(b))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l.sink != nil {
+		_, _ = l.sink.Write(b)
+	}
+	if s.dead || p.removed {
+		return len(b), nil
+	}
+	logs, ans := s.proto.feed(b)
+	for _, ln := range logs {
+		p.hub.logf(ln.level, "%s", ln.text)
+	}
+	if ans == rejected {
+		p.requeueLocked(s.event)
+	}
+	if s.proto.state != Busy {
+		s.event = nil
+	}
+	p.dispatchLocked()
+	return len(b), nil
+}
+
+// send writes an event to the child: READY → BUSY. The write happens in the
+// background, after the previous one: a listener that does not read its
+// stdin blocks only itself.
+func (s *session) send(q *queued, envelope []byte) {
+	s.proto.send()
+	s.event = q
+	proc, prev, done := s.l.proc, s.lastWrite, make(chan struct{})
+	s.lastWrite = done
+	p, serial, name := s.l.pool, q.serial, s.l.name
+	go func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		if err := proc.WriteStdin(envelope); err != nil {
+			// The event stays with the listener until its child is gone.
+			p.hub.logf(config.LevelDebug, "error sending event %d to listener %s: %v", serial, name, err)
+		}
+	}()
+}
+
+// retireLocked ends the session of a child that is gone.
+func (s *session) retireLocked() {
+	if s.dead {
+		return
+	}
+	s.dead = true
+	if s.event != nil {
+		s.l.pool.requeueLocked(s.event)
+		s.event = nil
+	}
+}
