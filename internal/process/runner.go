@@ -205,6 +205,8 @@ func (r *Runner) handle(ev event) (replied bool, err error) {
 			case armTimer:
 				r.arm(a)
 			case publish:
+				// Subscribers woken by the event must read the new state.
+				r.storeInfo()
 				r.opts.Events.Publish(a.ev)
 			case logAct:
 				r.logf(a.level, "%s", a.msg)

@@ -100,16 +100,23 @@ func (s *Supervisor) setMood(m Mood) {
 // stopAll stops the groups one at a time, highest priority number first
 // (ties: latest activated first), each only once the previous one is fully
 // stopped. The mood already refuses new group changes; opMu waits out the
-// one in flight. State changes arrive as events; the recheck tick is a
-// backstop for a change whose event came before its Info was updated.
+// one in flight. State changes arrive as events. Like supervisord once its
+// mood leaves RUNNING, nothing is restarted any more, in any group.
 func (s *Supervisor) stopAll(ctx context.Context) {
 	sub := s.bus.Subscribe()
 	defer sub.Close()
 	s.opMu.Lock()
 	gs := s.Groups()
 	s.opMu.Unlock()
-	recheck := time.NewTicker(time.Second)
-	defer recheck.Stop()
+	for _, g := range gs {
+		for _, p := range g.Processes {
+			_ = p.HoldRestarts(ctx)
+		}
+	}
+	// A timer, not a poll: the "waiting for ... to die" line is due every
+	// few seconds even when no state changes.
+	report := time.NewTicker(shutdownReportEvery)
+	defer report.Stop()
 	var reported time.Time
 	for i := len(gs) - 1; i >= 0; i-- {
 		gs[i].stopForShutdown(ctx)
@@ -121,7 +128,7 @@ func (s *Supervisor) stopAll(ctx context.Context) {
 			select {
 			case <-sub.Ready():
 				sub.Next()
-			case <-recheck.C:
+			case <-report.C:
 			}
 		}
 	}
