@@ -87,3 +87,72 @@ func TestProgramsAgainstPython(t *testing.T) {
 	}
 	comparePython(t, py, dirs...)
 }
+
+// daemonMenu is programMenu for [supervisord] and the HTTP server sections.
+var daemonMenu = map[string][]string{
+	"supervisord.logfile":          {"%(here)s/main.log", "syslog", "rel.log", "!/nonexistent/x.log", "%(ENV_HOME)s/x.log"},
+	"supervisord.logfile_maxbytes": {"1GB", "0", "!5X"},
+	"supervisord.logfile_backups":  {"0", "3", "!x"},
+	"supervisord.loglevel":         {"TRACE", "warn", "!warning"},
+	"supervisord.umask":            {"0o22", "77", "!9"},
+	"supervisord.minfds":           {"100", "!x"},
+	"supervisord.childlogdir":      {"%(here)s", "!/nonexistent"},
+	"supervisord.directory":        {"/tmp", "!/nonexistent"},
+	"supervisord.identifier":       {"abc %(here)s", "!%(nope)s"},
+	"supervisord.environment":      {"A=\"1\",B=%(here)s", "X=\"a%%%%b\"", "!X=\"a%%b\"", "H=%(host_node_name)s"},
+	"supervisord.nodaemon":         {"true", "!sometimes"},
+	"supervisord.user":             {"root", "!nosuchuserxyz"},
+	"unix_http_server.file":        {"%(here)s/s.sock", "rel.sock"},
+	"unix_http_server.chmod":       {"0777", "!abc"},
+	"unix_http_server.chown":       {"root", "0:0", "!nosuchuserxyz"},
+	"unix_http_server.username":    {"u\npassword=p", "!u"},
+	"inet_http_server.port":        {"9001", "*:9001", "LOCALHOST:9002", "!abc", "!host:0", "!x:"},
+	"inet_http_server.password":    {"{SHA}ab\nusername=u", "!p"},
+}
+
+func TestDaemonSectionsAgainstPython(t *testing.T) {
+	py := pythonIfAvailable()
+	if py == "" {
+		t.Skip("python3 with the supervisor module not available")
+	}
+	keys := make([]string, 0, len(daemonMenu))
+	for k := range daemonMenu {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	r := rand.New(rand.NewPCG(9, 9))
+	var dirs []string
+	for i := range 150 {
+		sections := map[string][]string{"supervisord": {"pidfile=%(here)s/sd.pid"}}
+		for range 1 + r.IntN(6) {
+			k := keys[r.IntN(len(keys))]
+			v := daemonMenu[k][r.IntN(len(daemonMenu[k]))]
+			for strings.HasPrefix(v, "!") && r.IntN(10) != 0 {
+				v = daemonMenu[k][r.IntN(len(daemonMenu[k]))]
+			}
+			sec, opt, _ := strings.Cut(k, ".")
+			sections[sec] = append(sections[sec], opt+"="+strings.TrimPrefix(v, "!"))
+		}
+		required := map[string]string{"unix_http_server": "file=%(here)s/d.sock", "inet_http_server": "port=127.0.0.1:9001"}
+		for sec, line := range required {
+			if lines, ok := sections[sec]; ok && r.IntN(10) != 0 {
+				sections[sec] = append([]string{line}, lines...) // a later key wins
+			}
+		}
+		var b strings.Builder
+		for _, sec := range []string{"supervisord", "unix_http_server", "inet_http_server"} {
+			if lines, ok := sections[sec]; ok {
+				b.WriteString("[" + sec + "]\n" + strings.Join(lines, "\n") + "\n")
+			}
+		}
+		dir := filepath.Join(t.TempDir(), fmt.Sprint(i))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "supervisord.conf"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	comparePython(t, py, dirs...)
+}
