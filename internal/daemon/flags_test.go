@@ -22,6 +22,10 @@ func TestParseFlagsErrors(t *testing.T) {
 		{[]string{"--version=3"}, "option --version must not have an argument"},
 		{[]string{"-i"}, "option -i requires argument"},
 		{[]string{"-c", "a", "-c", "b"}, "conflicting command line option '-c'"},
+		{[]string{"-n", "--", "-k"}, "positional arguments are not supported: ['-k']"},
+		{[]string{"-"}, "positional arguments are not supported: ['-']"},
+		{[]string{"-nx"}, "option -x not recognized"},
+		{[]string{"it's"}, `positional arguments are not supported: ["it's"]`},
 		{[]string{"-n", "--nodaemon"}, "conflicting command line option '--nodaemon'"},
 	}
 	for _, tt := range tests {
