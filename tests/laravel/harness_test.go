@@ -1,0 +1,780 @@
+package laravel_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	// group is the how-to's program name; its processes are group:group_NN.
+	group = "laravel-worker"
+	// pythonSupervisord and pythonSupervisorctl are Debian's Supervisor 4.2.5.
+	pythonSupervisord   = "/usr/bin/supervisord"
+	pythonSupervisorctl = "/usr/bin/supervisorctl"
+	// Redis keys of the default queue (fixture README, "Redis keys").
+	queueKey    = "laravel_database_queues:default"
+	reservedKey = "laravel_database_queues:default:reserved"
+	delayedKey  = "laravel_database_queues:default:delayed"
+	// pollEvery paces every wait; deadlines are generous because a slow CI
+	// machine only makes the tests slower, never wrong.
+	pollEvery = 100 * time.Millisecond
+)
+
+// Set by TestMain.
+var (
+	skipReason string // non-empty: the suite cannot run here
+	appDir     string // the Laravel fixture
+	droverBin  string // drover built from this repo
+	reference  bool   // DROVER_LARAVEL_REFERENCE=python: the daemon is Python supervisord
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	reference = os.Getenv("DROVER_LARAVEL_REFERENCE") == "python"
+	skipReason = missingPrerequisite()
+	if skipReason != "" {
+		return m.Run()
+	}
+	bin, err := os.MkdirTemp("", "drover-laravel-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(bin)
+	droverBin = filepath.Join(bin, "drover")
+	build := exec.Command("go", "build", "-o", droverBin, "github.com/drover/drover/cmd/drover")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build drover: %v\n%s", err, out)
+		return 1
+	}
+	for _, name := range []string{"supervisord", "supervisorctl"} {
+		if err := os.Symlink("drover", filepath.Join(bin, name)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+// missingPrerequisite says why the suite cannot run, or "" when it can.
+func missingPrerequisite() string {
+	for _, tool := range []string{"php", "redis-server", "redis-cli"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return tool + " not found (scripts/install-test-deps.sh installs it)"
+		}
+	}
+	appDir = os.Getenv("DROVER_LARAVEL_APP")
+	if appDir == "" {
+		appDir = "../../../shared/fixtures/laravel-app"
+	}
+	abs, err := filepath.Abs(appDir)
+	if err != nil {
+		return err.Error()
+	}
+	appDir = abs
+	if _, err := os.Stat(filepath.Join(appDir, "artisan")); err != nil {
+		return "no Laravel fixture (set DROVER_LARAVEL_APP): " + err.Error()
+	}
+	if _, err := os.Stat(pythonSupervisorctl); err != nil {
+		return "Debian's supervisorctl is needed as a client: " + err.Error()
+	}
+	if reference {
+		if _, err := os.Stat(pythonSupervisord); err != nil {
+			return "DROVER_LARAVEL_REFERENCE=python needs Debian's supervisord: " + err.Error()
+		}
+	}
+	if os.Getuid() != 0 {
+		return "needs root: the workers run as user=www-data"
+	}
+	if _, err := user.Lookup("www-data"); err != nil {
+		return "needs the www-data user: " + err.Error()
+	}
+	return ""
+}
+
+// program is what varies in the how-to's [program:laravel-worker] section.
+type program struct {
+	numprocs     int
+	stopwaitsecs int
+	timeout      int // queue:work --timeout
+	retryAfter   int // REDIS_QUEUE_RETRY_AFTER; 0 keeps the app's 90 s
+}
+
+// lab is one test's world: a redis-server, a Laravel storage folder, a
+// supervisord.conf with the how-to's program, and the daemon running it.
+type lab struct {
+	t         *testing.T
+	dir       string // conf, logs; traversable by www-data
+	sock      string
+	conf      string
+	mainLog   string
+	workerLog string
+	storage   string
+	jobLog    string
+	www       *syscall.Credential
+	prog      program
+
+	redisPort    int
+	redis        *exec.Cmd
+	redisExited  chan struct{}
+	daemon       *exec.Cmd
+	daemonExited chan struct{}
+	daemonOut    string
+}
+
+// client is one supervisorctl implementation.
+type client struct {
+	name string
+	argv []string
+}
+
+// newLab starts redis, migrates a fresh storage, writes the config and starts
+// the daemon; everything is stopped in t.Cleanup.
+func newLab(t *testing.T, prog program) *lab {
+	t.Helper()
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+	dir, err := os.MkdirTemp("", "drover-laravel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sockDir, err := os.MkdirTemp("", "drv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	u, err := user.Lookup("www-data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	l := &lab{
+		t:         t,
+		dir:       dir,
+		sock:      filepath.Join(sockDir, "s.sock"),
+		conf:      filepath.Join(dir, "supervisord.conf"),
+		mainLog:   filepath.Join(dir, "supervisord.log"),
+		workerLog: filepath.Join(dir, "laravel-worker.log"),
+		storage:   filepath.Join(dir, "storage"),
+		jobLog:    filepath.Join(dir, "storage", "jobs.log"),
+		www:       &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)},
+		prog:      prog,
+		daemonOut: filepath.Join(dir, "daemon.out"),
+	}
+	if err := os.Mkdir(l.storage, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(l.jobLog, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{l.storage, l.jobLog} {
+		if err := os.Chown(p, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.redisPort = freePort(t)
+	l.startRedis()
+	t.Cleanup(l.stopRedis)
+	l.artisan("migrate", "--force")
+	l.writeConf()
+	l.startDaemon()
+	t.Cleanup(l.cleanup)
+	return l
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startRedis starts redis-server on l.redisPort and waits until it answers.
+func (l *lab) startRedis() {
+	l.t.Helper()
+	l.redis = exec.Command("redis-server", "--port", strconv.Itoa(l.redisPort),
+		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", l.dir)
+	l.redis.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := l.redis.Start(); err != nil {
+		l.t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	cmd := l.redis
+	go func() { cmd.Wait(); close(exited) }()
+	l.waitFor("redis answers PING", 30*time.Second, func() bool {
+		select {
+		case <-exited:
+			l.t.Fatalf("redis-server on port %d exited at start", l.redisPort)
+		default:
+		}
+		out, err := exec.Command("redis-cli", "-p", strconv.Itoa(l.redisPort), "ping").Output()
+		return err == nil && strings.TrimSpace(string(out)) == "PONG"
+	})
+	l.redisExited = exited
+}
+
+// stopRedis stops redis-server (nothing is saved) and waits for it to exit.
+func (l *lab) stopRedis() {
+	if l.redis == nil {
+		return
+	}
+	l.redis.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-l.redisExited:
+	case <-time.After(30 * time.Second):
+		l.redis.Process.Kill()
+		<-l.redisExited
+	}
+	l.redis = nil
+}
+
+// redisCLI runs a redis-cli command against this lab's redis.
+func (l *lab) redisCLI(args ...string) string {
+	l.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "redis-cli", append([]string{"-p", strconv.Itoa(l.redisPort)}, args...)...).Output()
+	if err != nil {
+		l.t.Fatalf("redis-cli %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (l *lab) redisInt(args ...string) int {
+	l.t.Helper()
+	s := l.redisCLI(args...)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		l.t.Fatalf("redis-cli %s: %q is not a number", strings.Join(args, " "), s)
+	}
+	return n
+}
+
+// appEnv is the environment the workers get through environment=.
+func (l *lab) appEnv() []string {
+	env := []string{
+		"REDIS_PORT=" + strconv.Itoa(l.redisPort),
+		"JOB_LOG=" + l.jobLog,
+		"LARAVEL_STORAGE_PATH=" + l.storage,
+	}
+	if l.prog.retryAfter > 0 {
+		env = append(env, "REDIS_QUEUE_RETRY_AFTER="+strconv.Itoa(l.prog.retryAfter))
+	}
+	return env
+}
+
+// artisan runs an artisan command as www-data with the workers' environment.
+func (l *lab) artisan(args ...string) string {
+	l.t.Helper()
+	out, err := l.runArtisan(args...)
+	if err != nil {
+		l.t.Fatalf("artisan %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func (l *lab) runArtisan(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "php", append([]string{filepath.Join(appDir, "artisan")}, args...)...)
+	cmd.Env = append(os.Environ(), l.appEnv()...)
+	cmd.Dir = l.dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: l.www}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// dispatch queues n jobs with ids <prefix>1..<prefix>n, each sleeping ms, and
+// returns their ids.
+func (l *lab) dispatch(prefix string, n, ms int) []string {
+	l.t.Helper()
+	l.artisan(dispatchArgs(prefix, n, ms)...)
+	return jobIDs(prefix, n)
+}
+
+// dispatchAsync is dispatch running alongside the caller; wait reports its
+// outcome on the test's goroutine.
+func (l *lab) dispatchAsync(prefix string, n, ms int) (ids []string, wait func()) {
+	done := make(chan error, 1)
+	go func() {
+		out, err := l.runArtisan(dispatchArgs(prefix, n, ms)...)
+		if err != nil {
+			err = fmt.Errorf("%w\n%s", err, out)
+		}
+		done <- err
+	}()
+	return jobIDs(prefix, n), func() {
+		l.t.Helper()
+		if err := <-done; err != nil {
+			l.t.Fatalf("jobs:dispatch %s: %v", prefix, err)
+		}
+	}
+}
+
+func dispatchArgs(prefix string, n, ms int) []string {
+	return []string{"jobs:dispatch", strconv.Itoa(n), "--sleep-ms=" + strconv.Itoa(ms), "--id-prefix=" + prefix}
+}
+
+func jobIDs(prefix string, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = prefix + strconv.Itoa(i+1)
+	}
+	return ids
+}
+
+// writeConf writes supervisord.conf with the how-to's program, verbatim but
+// for the paths, the numbers in l.prog and the environment.
+func (l *lab) writeConf() {
+	l.t.Helper()
+	var env []string
+	for _, kv := range l.appEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		env = append(env, k+`="`+v+`"`) // quoted: 4.2's environment= tokenizer (spec §1.3)
+	}
+	conf := fmt.Sprintf(`[unix_http_server]
+file=%[1]s
+
+[supervisord]
+logfile=%[2]s
+pidfile=%[3]s/supervisord.pid
+childlogdir=%[3]s
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://%[1]s
+
+[program:laravel-worker]
+process_name=%%(program_name)s_%%(process_num)02d
+command=php %[4]s/artisan queue:work redis --tries=3 --timeout=%[5]d
+autostart=true
+autorestart=true
+user=www-data
+numprocs=%[6]d
+redirect_stderr=true
+stdout_logfile=%[7]s
+stopwaitsecs=%[8]d
+environment=%[9]s
+`, l.sock, l.mainLog, l.dir, appDir, l.prog.timeout, l.prog.numprocs, l.workerLog, l.prog.stopwaitsecs, strings.Join(env, ","))
+	if err := os.WriteFile(l.conf, []byte(conf), 0o644); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// startDaemon starts supervisord (drover, or Python's as the reference) in
+// the foreground and waits until it answers.
+func (l *lab) startDaemon() {
+	l.t.Helper()
+	argv := []string{droverBin, "daemon", "-n", "-c", l.conf}
+	if reference {
+		argv = []string{pythonSupervisord, "-n", "-c", l.conf}
+	}
+	out, err := os.Create(l.daemonOut)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer out.Close()
+	l.daemon = exec.Command(argv[0], argv[1:]...)
+	l.daemon.Stdout, l.daemon.Stderr = out, out
+	l.daemon.Dir = l.dir
+	if err := l.daemon.Start(); err != nil {
+		l.t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { l.daemon.Wait(); close(exited) }()
+	l.daemonExited = exited
+	l.waitFor("the daemon answers", 30*time.Second, func() bool {
+		select {
+		case <-exited:
+			data, _ := os.ReadFile(l.daemonOut)
+			l.t.Fatalf("%s exited at start:\n%s", argv[0], data)
+		default:
+		}
+		_, code := l.ctl(l.py(), "pid")
+		return code == 0
+	})
+}
+
+// cleanup stops the daemon (SIGTERM: it stops the workers gracefully), kills
+// whatever of ours is left, and shows the logs when the test failed.
+func (l *lab) cleanup() {
+	if l.daemon != nil {
+		l.daemon.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-l.daemonExited:
+		case <-time.After(60 * time.Second):
+			l.t.Errorf("the daemon did not exit within 60 s of SIGTERM; killing it")
+			l.daemon.Process.Kill()
+			<-l.daemonExited
+		}
+	}
+	if n := killProcessesWithEnv("JOB_LOG=" + l.jobLog); n > 0 {
+		l.t.Errorf("%d process(es) of this test outlived the daemon; killed", n)
+	}
+	if l.t.Failed() {
+		for _, f := range []string{l.daemonOut, l.mainLog, l.workerLog, l.jobLog} {
+			data, _ := os.ReadFile(f)
+			l.t.Logf("--- %s (last 6000 bytes)\n%s", f, tail(data, 6000))
+		}
+	}
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+// killProcessesWithEnv SIGKILLs every process whose environment holds kv,
+// and says how many there were.
+func killProcessesWithEnv(kv string) int {
+	entries, _ := os.ReadDir("/proc")
+	n := 0
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		for _, v := range bytes.Split(env, []byte{0}) {
+			if string(v) == kv {
+				if syscall.Kill(pid, syscall.SIGKILL) == nil {
+					n++
+				}
+				break
+			}
+		}
+	}
+	return n
+}
+
+// drv is drover's supervisorctl; py is Debian's. Both drive every daemon.
+func (l *lab) drv() client {
+	return client{"drover ctl", []string{droverBin, "ctl", "-c", l.conf}}
+}
+
+func (l *lab) py() client {
+	return client{"python supervisorctl", []string{pythonSupervisorctl, "-c", l.conf}}
+}
+
+// ctl runs one supervisorctl command and returns its output and exit status.
+func (l *lab) ctl(c client, args ...string) (string, int) {
+	l.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	argv := append(append([]string{}, c.argv...), args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return string(out), 0
+	case errors.As(err, &exit) && ctx.Err() == nil:
+		return string(out), exit.ExitCode()
+	default:
+		l.t.Fatalf("%s %s: %v\n%s", c.name, strings.Join(args, " "), err, out)
+		return "", 0
+	}
+}
+
+// mustCtl is ctl that fails the test unless the exit status is want.
+func (l *lab) mustCtl(c client, want int, args ...string) string {
+	l.t.Helper()
+	out, code := l.ctl(c, args...)
+	if code != want {
+		l.t.Fatalf("%s %s: exit status %d, want %d; output:\n%s", c.name, strings.Join(args, " "), code, want, out)
+	}
+	return out
+}
+
+// procStatus is one line of `supervisorctl status`.
+type procStatus struct {
+	state string
+	pid   int    // when RUNNING/STOPPING/STARTING with a pid
+	desc  string // the rest of the line
+}
+
+var pidRe = regexp.MustCompile(`^pid (\d+),`)
+
+// status parses `supervisorctl status` into name → status.
+func (l *lab) status(c client) map[string]procStatus {
+	l.t.Helper()
+	out, code := l.ctl(c, "status")
+	if code != 0 && code != 3 {
+		l.t.Fatalf("%s status: exit status %d:\n%s", c.name, code, out)
+	}
+	st := map[string]procStatus{}
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		ps := procStatus{state: f[1]}
+		if len(line) > 45 {
+			ps.desc = strings.TrimSpace(line[45:])
+		}
+		if m := pidRe.FindStringSubmatch(ps.desc); m != nil {
+			ps.pid, _ = strconv.Atoi(m[1])
+		}
+		st[f[0]] = ps
+	}
+	return st
+}
+
+// procName is the full name of worker i.
+func procName(i int) string { return fmt.Sprintf("%s:%s_%02d", group, group, i) }
+
+func procNames(n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = procName(i)
+	}
+	return names
+}
+
+// waitRunning waits until the group has exactly n processes, all RUNNING,
+// and returns their pids by name.
+func (l *lab) waitRunning(c client, n int) map[string]int {
+	l.t.Helper()
+	var pids map[string]int
+	l.waitFor(fmt.Sprintf("%d workers RUNNING", n), 60*time.Second, func() bool {
+		st := l.status(c)
+		if len(st) != n {
+			return false
+		}
+		pids = map[string]int{}
+		for _, name := range procNames(n) {
+			if st[name].state != "RUNNING" {
+				return false
+			}
+			pids[name] = st[name].pid
+		}
+		return true
+	})
+	return pids
+}
+
+// waitFor polls cond until it holds, failing the test after deadline.
+func (l *lab) waitFor(what string, deadline time.Duration, cond func() bool) {
+	l.t.Helper()
+	end := time.Now().Add(deadline)
+	for !cond() {
+		if time.Now().After(end) {
+			l.t.Fatalf("timed out after %v waiting for %s", deadline, what)
+		}
+		time.Sleep(pollEvery)
+	}
+}
+
+// jobRecord is the job log: `done <id> pid=<pid>` and `fail <id> ...` lines.
+type jobRecord struct {
+	done  map[string][]int // id → pid of each done line
+	fails []string
+}
+
+func (l *lab) jobs() jobRecord {
+	l.t.Helper()
+	data, err := os.ReadFile(l.jobLog)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	r := jobRecord{done: map[string][]int{}}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0:
+		case f[0] == "done" && len(f) == 3 && strings.HasPrefix(f[2], "pid="):
+			pid, _ := strconv.Atoi(strings.TrimPrefix(f[2], "pid="))
+			r.done[f[1]] = append(r.done[f[1]], pid)
+		case f[0] == "fail":
+			r.fails = append(r.fails, line)
+		default:
+			l.t.Fatalf("job log: unexpected line %q", line)
+		}
+	}
+	return r
+}
+
+// doneCount is the number of done lines.
+func (r jobRecord) doneCount() int {
+	n := 0
+	for _, pids := range r.done {
+		n += len(pids)
+	}
+	return n
+}
+
+// waitAllDone waits until every id has a done line.
+func (l *lab) waitAllDone(ids []string, deadline time.Duration) jobRecord {
+	l.t.Helper()
+	var r jobRecord
+	l.waitFor(fmt.Sprintf("%d jobs done", len(ids)), deadline, func() bool {
+		r = l.jobs()
+		for _, id := range ids {
+			if len(r.done[id]) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	return r
+}
+
+// checkExactlyOnce checks that the job log has exactly one done line for each
+// id and nothing else, that no job failed, and that Redis holds no job any
+// more (a job still reserved would be run again after retry_after).
+func (l *lab) checkExactlyOnce(r jobRecord, ids []string) {
+	l.t.Helper()
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+		if n := len(r.done[id]); n != 1 {
+			l.t.Errorf("job %s: %d done lines, want exactly 1 (pids %v)", id, n, r.done[id])
+		}
+	}
+	for id := range r.done {
+		if !want[id] {
+			l.t.Errorf("job log: done line for a job never dispatched: %s", id)
+		}
+	}
+	for _, f := range r.fails {
+		l.t.Errorf("job log: %s", f)
+	}
+	for _, key := range []string{reservedKey, delayedKey} {
+		if n := l.redisInt("ZCARD", key); n != 0 {
+			l.t.Errorf("redis %s holds %d jobs after all were done", key, n)
+		}
+	}
+	if n := l.redisInt("LLEN", queueKey); n != 0 {
+		l.t.Errorf("redis %s holds %d jobs after all were done", queueKey, n)
+	}
+}
+
+// readFrom returns the file's content from offset on.
+func readFrom(t *testing.T, path string, offset int64) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(data)) < offset {
+		t.Fatalf("%s shrank below %d bytes", path, offset)
+	}
+	return string(data[offset:])
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+// sortedLines splits output into its lines, sorted: group commands report in
+// completion order.
+func sortedLines(out string) []string {
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	sort.Strings(lines)
+	return lines
+}
+
+// expectLines checks that out, sorted by line, is want (in any order).
+func expectLines(t *testing.T, what, out string, want ...string) {
+	t.Helper()
+	sort.Strings(want)
+	if got := sortedLines(out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s: got\n%s\nwant (any order)\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// eachLine formats one line per process: "<name>: <suffix>".
+func eachLine(n int, suffix string) []string {
+	var lines []string
+	for _, name := range procNames(n) {
+		lines = append(lines, name+": "+suffix)
+	}
+	return lines
+}
+
+// follower is a running `supervisorctl tail -f` whose output is collected.
+type follower struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	out    bytes.Buffer
+	exited chan struct{}
+}
+
+func (l *lab) follow(argv []string) *follower {
+	l.t.Helper()
+	f := &follower{cmd: exec.Command(argv[0], argv[1:]...), exited: make(chan struct{})}
+	stdout, err := f.cmd.StdoutPipe()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	f.cmd.Stderr = f.cmd.Stdout
+	if err := f.cmd.Start(); err != nil {
+		l.t.Fatal(err)
+	}
+	go func() {
+		r := bufio.NewReader(stdout)
+		buf := make([]byte, 4096)
+		for {
+			n, err := r.Read(buf)
+			f.mu.Lock()
+			f.out.Write(buf[:n])
+			f.mu.Unlock()
+			if err != nil {
+				break
+			}
+		}
+		f.cmd.Wait()
+		close(f.exited)
+	}()
+	l.t.Cleanup(func() {
+		f.cmd.Process.Kill()
+		<-f.exited
+	})
+	return f
+}
+
+func (f *follower) output() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.out.String()
+}
