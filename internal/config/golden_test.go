@@ -32,19 +32,23 @@ func parseTxtar(data string) map[string]string {
 //   - "-- want --" lines "Group/Process: field=value" or "supervisord: field=value"
 //     hold expected values (see wantValue);
 //
-// and when Python's supervisor is installed the whole parse is compared with it.
+// and when Python's supervisor is installed every parse is compared with it.
 func TestGolden(t *testing.T) {
 	paths, _ := filepath.Glob("testdata/*.txtar")
 	if len(paths) == 0 {
 		t.Fatal("no golden files")
 	}
+	root := t.TempDir()
+	var dirs []string
 	for _, p := range paths {
-		t.Run(strings.TrimSuffix(filepath.Base(p), ".txtar"), func(t *testing.T) {
+		name := strings.TrimSuffix(filepath.Base(p), ".txtar")
+		dir := filepath.Join(root, name)
+		dirs = append(dirs, dir)
+		t.Run(name, func(t *testing.T) {
 			data, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
 			files := parseTxtar(string(data))
 			for name, content := range files {
 				if name == "want" || name == "error" || name == "error-prefix" {
@@ -87,10 +91,10 @@ func TestGolden(t *testing.T) {
 					t.Errorf("%s %s = %q, want %q", where, field, got, want)
 				}
 			}
-			if py := pythonIfAvailable(); py != "" {
-				comparePython(t, py, dir)
-			}
 		})
+	}
+	if py := pythonIfAvailable(); py != "" {
+		comparePython(t, py, dirs...)
 	}
 }
 

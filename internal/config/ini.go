@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The INI dialect is Python 3's RawConfigParser with
@@ -99,25 +100,43 @@ func splitLines(text string) []string {
 	return lines
 }
 
-// commentStart returns the index where a comment begins, or -1.
+// commentStart returns the index where a comment begins, or -1. Python
+// scans both prefixes in rounds (the k-th ';' and the k-th '#' together)
+// and stops at the first round with a match preceded by whitespace; that
+// round's smallest match wins, even if a later ';' qualifies earlier than
+// a '#'. "a=x;y ;c #d" therefore keeps "x;y ;c".
 func commentStart(line string) int {
 	trimmed := strings.TrimSpace(line)
 	if strings.HasPrefix(trimmed, ";") || strings.HasPrefix(trimmed, "#") {
 		return 0
 	}
-	for i, r := range line {
-		if r != ';' && r != '#' {
-			continue
+	next := map[byte]int{';': -1, '#': -1}
+	for len(next) > 0 {
+		best := -1
+		for prefix, from := range next {
+			idx := strings.IndexByte(line[from+1:], prefix)
+			if idx < 0 {
+				delete(next, prefix)
+				continue
+			}
+			idx += from + 1
+			next[prefix] = idx
+			if idx == 0 || precededBySpace(line, idx) {
+				if best < 0 || idx < best {
+					best = idx
+				}
+			}
 		}
-		if i == 0 {
-			return 0
-		}
-		prev := []rune(line[:i])
-		if unicode.IsSpace(prev[len(prev)-1]) {
-			return i
+		if best >= 0 {
+			return best
 		}
 	}
 	return -1
+}
+
+func precededBySpace(line string, i int) bool {
+	r, _ := utf8.DecodeLastRuneInString(line[:i])
+	return unicode.IsSpace(r)
 }
 
 // parse reads one file's text into f, merging with what is already there.

@@ -22,6 +22,7 @@ func TestINI(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"delimiters", "[s]\na=1\nB : 2\nc:d=e\n", "s.a=1@2\ns.b=2@3\ns.c=d=e@4\n"},
 		{"comments", "[s]\n; full\n# full\n  ;indented\na=x;y ; c\nb=x#y # c\nc=x\t;tab\n", "s.a=x;y@5\ns.b=x#y@6\ns.c=x@7\n"},
+		{"comment rounds", "[s]\na=x;y ;c #d\n", "s.a=x;y ;c@2\n"},
 		{"quotes do not protect", "[s]\nc=bash -c 'foo ; bar'\n", "s.c=bash -c 'foo@2\n"},
 		{"continuation", "[s]\nenv=A=1,\n  B=2\n\n  C=3\nnext=x\n", "s.env=A=1,\nB=2\n\nC=3@2\ns.next=x@6\n"},
 		{"comment line inside value", "[s]\nenv=A\n; c\n  B\n", "s.env=A\nB@2\n"},

@@ -116,7 +116,7 @@ func TestFormatAgainstPython(t *testing.T) {
 
 func TestINIAgainstPython(t *testing.T) {
 	pieces := []string{"[s]\n", "[t]\n", "[DEFAULT]\n", "a=1\n", "B : 2\n", "  cont\n", "\n", "; c\n", "x = y ; z\n",
-		"k=v#w\n", "a=\n", "  \n", "\tq=r\n", "a=3\n"}
+		"k=v#w\n", "a=x;y ;c #d\n", "b=1 #x ;y\n", "c=a#b;c #d ;e\n", "a=\n", "  \n", "\tq=r\n", "a=3\n"}
 	var inputs []string
 	for _, s := range randomInputs(5, 400, pieces) {
 		inputs = append(inputs, "[s]\n"+s)
