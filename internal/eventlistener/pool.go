@@ -52,22 +52,28 @@ func (h *Hub) Run(ctx context.Context) {
 	}
 }
 
-// AddPool creates the pool of an [eventlistener:x] group. Call it before
-// publishing the group's PROCESS_GROUP_ADDED, which the pool then receives.
-func (h *Hub) AddPool(g *config.Group) *Pool {
+// NewPool creates the pool of an [eventlistener:x] group. It receives
+// events once added (AddPool).
+func (h *Hub) NewPool(g *config.Group) *Pool {
 	p := &Pool{hub: h, cfg: g, serial: -1}
 	for _, pc := range g.Processes {
 		p.listeners = append(p.listeners, &Listener{pool: p, name: pc.Name, state: "STOPPED"})
 	}
+	return p
+}
+
+// AddPool makes p receive the events published from now on, as a Supervisor
+// pool subscribes when its group is added: call it just before publishing
+// the group's PROCESS_GROUP_ADDED.
+func (h *Hub) AddPool(p *Pool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.deliverLocked() // what was published before belongs to the pools before
 	h.pools = append(h.pools, p)
-	return p
 }
 
-// RemovePool drops p and its buffered events. Call it before publishing the
-// group's PROCESS_GROUP_REMOVED, which p then does not receive.
+// RemovePool drops p and its buffered events: call it just before
+// publishing the group's PROCESS_GROUP_REMOVED, which p does not receive.
 func (h *Hub) RemovePool(p *Pool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

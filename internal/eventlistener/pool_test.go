@@ -103,7 +103,8 @@ func (h *harness) pool(name string, bufferSize int, evs []string, procs ...strin
 	for _, p := range procs {
 		g.Processes = append(g.Processes, &config.Process{Name: p, Group: name})
 	}
-	p := h.hub.AddPool(g)
+	p := h.hub.NewPool(g)
+	h.hub.AddPool(p)
 	var ls []*listener
 	for _, pn := range procs {
 		l := &listener{h: h, name: pn, pool: name, proc: &fakeProc{writes: make(chan string, 100)}}

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/eventlistener"
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
@@ -90,15 +91,17 @@ type Group struct {
 	Config    *config.Group
 	Processes []*Process // sorted by (priority, name)
 
-	seq    int                // order of activation, ties of the priority sort
-	cancel context.CancelFunc // ends the runners; nil until started; guarded by Supervisor.mu
-	done   chan struct{}      // closed when every runner has returned and the logs are released
+	seq    int                 // order of activation, ties of the priority sort
+	cancel context.CancelFunc  // ends the runners; nil until started; guarded by Supervisor.mu
+	done   chan struct{}       // closed when every runner has returned and the logs are released
+	pool   *eventlistener.Pool // event listener groups only
 }
 
 // Supervisor owns the active groups and the pending config.
 type Supervisor struct {
 	opts   Options
 	bus    *events.Bus          // opts.Events, or a private bus so stops can be awaited
+	hub    *eventlistener.Hub   // delivers events to the event listener pools
 	daemon config.Supervisord   // the [supervisord] section the daemon runs with
 	stop   chan struct{}        // signalled by Shutdown and Restart
 	ready  chan struct{}        // closed when Run has started the groups
@@ -148,6 +151,7 @@ func New(cfg *config.Config, opts Options) *Supervisor {
 		mood:    MoodRunning,
 		pending: cfg,
 		groups:  make(map[string]*Group),
+		hub:     eventlistener.NewHub(bus, opts.Log, cfg.Supervisord.Identifier),
 	}
 	for _, gc := range cfg.Groups {
 		g, err := s.newGroup(gc)

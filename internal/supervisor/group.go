@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/eventlistener"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 )
@@ -14,9 +15,9 @@ import (
 // newGroup builds the processes of gc with their logs (AUTO files are
 // created now, even for processes never started). Callers hold opMu.
 func (s *Supervisor) newGroup(gc *config.Group) (*Group, error) {
-	g := &Group{Config: gc, done: make(chan struct{})}
+	g := &Group{Config: gc, done: make(chan struct{}), pool: s.newPool(gc)}
 	for _, pc := range gc.Processes {
-		p, err := s.newProcess(pc)
+		p, err := s.newProcess(pc, g.pool)
 		if err != nil {
 			g.releaseLogs(s)
 			return nil, err
@@ -26,7 +27,7 @@ func (s *Supervisor) newGroup(gc *config.Group) (*Group, error) {
 	return g, nil
 }
 
-func (s *Supervisor) newProcess(pc *config.Process) (*Process, error) {
+func (s *Supervisor) newProcess(pc *config.Process, pool *eventlistener.Pool) (*Process, error) {
 	stdout, err := s.acquireLog(pc, "stdout", pc.Stdout)
 	if err != nil {
 		return nil, err
@@ -60,12 +61,17 @@ func (s *Supervisor) newProcess(pc *config.Process) (*Process, error) {
 		ServerURL: serverURL,
 		BaseEnv:   s.opts.BaseEnv,
 	}
+	s.eventWriters(pc, pool, &opts)
 	if pc.RedirectStderr {
 		// Whether the runner merges the pipes or not, stderr belongs in the stdout log.
 		opts.Stderr = opts.Stdout
 	}
+	r := process.NewRunner(&rc, opts)
+	if pool != nil {
+		pool.Attach(pc.Name, r)
+	}
 	return &Process{
-		Runner:   process.NewRunner(&rc, opts),
+		Runner:   r,
 		Namespec: Namespec(pc.Group, pc.Name),
 		stdout:   stdout,
 		stderr:   stderr,

@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/drover/drover/internal/config"
-	"github.com/drover/drover/internal/events"
 )
 
 // Reread re-reads the config file (reloadConfig) and makes it the pending
@@ -105,7 +104,7 @@ func (s *Supervisor) AddGroup(ctx context.Context, name string) error {
 	}
 	s.mu.Unlock()
 	if running { // else Run announces and autostarts it
-		s.bus.Publish(events.ProcessGroupAdded{Group: name})
+		s.publishGroupAdded(g)
 		g.autostart(ctx)
 	}
 	return nil
@@ -139,7 +138,7 @@ func (s *Supervisor) RemoveGroup(ctx context.Context, name string) error {
 	} else {
 		g.end(s)
 	}
-	s.bus.Publish(events.ProcessGroupRemoved{Group: name})
+	s.publishGroupRemoved(g)
 	select {
 	case <-g.done:
 		return nil

@@ -44,8 +44,13 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	}
 	mood := s.mood
 	s.mu.Unlock()
+	s.runners.Add(1)
+	go func() {
+		defer s.runners.Done()
+		s.hub.Run(runCtx)
+	}()
 	for _, g := range gs {
-		s.bus.Publish(events.ProcessGroupAdded{Group: g.Config.Name})
+		s.publishGroupAdded(g)
 	}
 	if mood == MoodRunning { // else Shutdown or Restart came before Run
 		s.bus.Publish(events.SupervisorRunning{})
