@@ -113,6 +113,22 @@ func cmdWaitState(ts *testscript.TestScript, neg bool, args []string) {
 	})
 }
 
+// waitnewpid <namespec> OLDPID [timeout]: wait until the process is RUNNING
+// again with a pid other than OLDPID (it was restarted).
+func cmdWaitNewPID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: waitnewpid namespec OLDPID [timeout]")
+	}
+	poll(ts, waitArg(ts, args, 2), "waitnewpid "+args[0], func() (bool, string) {
+		info, err := processInfo(ts, args[0])
+		if err != nil {
+			return false, err.Error()
+		}
+		state, pid := fmt.Sprint(info["statename"]), fmt.Sprint(info["pid"])
+		return state == "RUNNING" && pid != args[1], state + " pid " + pid
+	})
+}
+
 // savepid <namespec|supervisord> VAR: set $VAR to the pid of a process, or
 // of the daemon itself.
 func cmdSavePID(ts *testscript.TestScript, neg bool, args []string) {

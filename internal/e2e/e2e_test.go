@@ -40,6 +40,7 @@ func TestScripts(t *testing.T) {
 			"stalesocket":  cmdStaleSocket,
 			"notifysocket": cmdNotifySocket,
 			"waitmatch":    cmdWaitMatch,
+			"waitnewpid":   cmdWaitNewPID,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
