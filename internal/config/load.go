@@ -231,18 +231,57 @@ func (l *loader) rawValue(section, option, def string) (string, *iniValue) {
 	return def, nil
 }
 
-// convert runs a value through a converter, locating its error.
-func convert[T any](l *loader, section, option, def string, extra vars, conv func(string) (T, error)) (T, error) {
-	s, v, err := l.value(section, option, def, extra)
-	if err != nil {
-		var zero T
-		return zero, err
+// reader reads the options of one section in Supervisor's order. It keeps
+// the first error and turns every later read into a no-op, so that the
+// error reported is the one Supervisor would report.
+type reader struct {
+	l       *loader
+	section string
+	extra   vars // expansions besides ENV_*; may be mutated between reads
+	err     error
+}
+
+func (l *loader) reader(section string, extra vars) *reader {
+	return &reader{l: l, section: section, extra: extra}
+}
+
+// has reports whether the option is set (in the section or [DEFAULT]).
+func (r *reader) has(opt string) bool {
+	_, ok := r.l.ini.get(r.section, opt)
+	return ok
+}
+
+// str is the expanded option, or def (expanded too) when absent.
+func (r *reader) str(opt, def string) string {
+	if r.err != nil {
+		return ""
+	}
+	s, _, err := r.l.value(r.section, opt, def, r.extra)
+	r.err = err
+	return s
+}
+
+// fail records err located at opt unless an error is already recorded.
+func (r *reader) fail(opt string, err error) {
+	if r.err == nil {
+		v, _ := r.l.ini.get(r.section, opt)
+		r.err = r.l.errAt(v, r.section, opt, err)
+	}
+}
+
+// read is str followed by a conversion whose error is located at opt.
+func read[T any](r *reader, opt, def string, conv func(string) (T, error)) T {
+	var zero T
+	s := r.str(opt, def)
+	if r.err != nil {
+		return zero
 	}
 	out, err := conv(s)
 	if err != nil {
-		return out, l.errAt(v, section, option, err)
+		r.fail(opt, err)
+		return zero
 	}
-	return out, nil
+	return out
 }
 
 func mergeEnv(base, over []EnvVar) []EnvVar {

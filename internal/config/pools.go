@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -25,54 +26,38 @@ var EventTypeNames = []string{
 const DefaultResultHandler = "supervisor.dispatchers:default_handler"
 
 func (l *loader) listenerPool(section, name string) (*Group, error) {
-	here := vars{"here": l.here}
+	r := l.reader(section, vars{"here": l.here})
 	g := &Group{Name: name, Kind: KindEventListener}
-	var err error
-	if g.Priority, err = convert(l, section, "priority", "-1", here, pyInt); err != nil {
-		return nil, err
+	g.Priority = read(r, "priority", "-1", pyInt)
+	g.BufferSize = read(r, "buffer_size", "10", pyInt)
+	if r.err == nil && g.BufferSize < 1 {
+		r.fail("buffer_size", fmt.Errorf("[%s] section sets invalid buffer_size (%d)", section, g.BufferSize))
 	}
-	if g.BufferSize, err = convert(l, section, "buffer_size", "10", here, pyInt); err != nil {
-		return nil, err
+	g.ResultHandler = r.str("result_handler", DefaultResultHandler)
+	if r.err == nil && g.ResultHandler != DefaultResultHandler {
+		r.fail("result_handler", fmt.Errorf("%s cannot be resolved within [%s]", g.ResultHandler, section))
 	}
-	if g.BufferSize < 1 {
-		v, _ := l.ini.get(section, "buffer_size")
-		return nil, l.errAt(v, section, "buffer_size", fmt.Errorf("[%s] section sets invalid buffer_size (%d)", section, g.BufferSize))
-	}
-	handler, hv, err := l.value(section, "result_handler", DefaultResultHandler, here)
-	if err != nil {
-		return nil, err
-	}
-	if handler != DefaultResultHandler {
-		return nil, l.errAt(hv, section, "result_handler", fmt.Errorf("%s cannot be resolved within [%s]", handler, section))
-	}
-	g.ResultHandler = handler
-	events, ev, err := l.value(section, "events", "", here)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range parseStringList(events) {
-		e = strings.ToUpper(e)
-		if !slices.Contains(g.Events, e) {
+	for _, e := range parseStringList(r.str("events", "")) {
+		if e = strings.ToUpper(e); !slices.Contains(g.Events, e) {
 			g.Events = append(g.Events, e)
 		}
 	}
-	if len(g.Events) == 0 {
-		return nil, l.errAt(ev, section, "events", fmt.Errorf("[%s] section requires an \"events\" line", section))
+	if r.err == nil && len(g.Events) == 0 {
+		r.fail("events", fmt.Errorf("[%s] section requires an \"events\" line", section))
 	}
 	for _, e := range g.Events {
 		if !slices.Contains(EventTypeNames, e) {
-			return nil, l.errAt(ev, section, "events", fmt.Errorf("Unknown event type %s in [%s] events", e, section))
+			r.fail("events", fmt.Errorf("Unknown event type %s in [%s] events", e, section))
 		}
 	}
-	redirect, err := convert(l, section, "redirect_stderr", "false", here, parseBool)
-	if err != nil {
-		return nil, err
-	}
-	if redirect {
-		v, _ := l.ini.get(section, "redirect_stderr")
-		return nil, l.errAt(v, section, "redirect_stderr", fmt.Errorf("[%s] section sets redirect_stderr=true "+
+	if read(r, "redirect_stderr", "false", parseBool) {
+		r.fail("redirect_stderr", fmt.Errorf("[%s] section sets redirect_stderr=true "+
 			"but this is not allowed because it will interfere with the eventlistener protocol", section))
 	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	var err error
 	if g.Processes, err = l.programSection(section, name, KindEventListener); err != nil {
 		return nil, err
 	}
@@ -86,60 +71,50 @@ func (l *loader) fcgiGroup(section, rest string) (*Group, error) {
 	if err != nil {
 		return nil, l.sectionErr(section, err.Error())
 	}
-	here := vars{"here": l.here}
+	r := l.reader(section, vars{"here": l.here})
 	g := &Group{Name: name, Kind: KindFCGI, SocketUID: -1, SocketGID: -1}
-	if g.Priority, err = convert(l, section, "priority", "999", here, pyInt); err != nil {
-		return nil, err
-	}
+	g.Priority = read(r, "priority", "999", pyInt)
 	procUID := -1
-	if user, uv, err := l.value(section, "user", "", here); err != nil {
-		return nil, err
-	} else if uv != nil {
-		u, err := lookupUID(user)
-		if err != nil {
-			return nil, l.errAt(uv, section, "user", err)
-		}
-		fmt.Sscan(u.Uid, &procUID)
-	}
-	if _, ok := l.ini.get(section, "socket_backlog"); ok {
-		if g.SocketBacklog, err = convert(l, section, "socket_backlog", "", here, pyInt); err != nil {
-			return nil, err
-		}
-		if g.SocketBacklog < 1 || g.SocketBacklog > 65535 {
-			v, _ := l.ini.get(section, "socket_backlog")
-			return nil, l.errAt(v, section, "socket_backlog", fmt.Errorf("Invalid socket_backlog value %d", g.SocketBacklog))
+	if r.has("user") {
+		if u := read(r, "user", "", lookupUID); u != nil {
+			procUID, _ = strconv.Atoi(u.Uid)
 		}
 	}
-	owner, ov, err := l.value(section, "socket_owner", "", here)
-	if err != nil {
-		return nil, err
-	}
-	if ov != nil {
-		if g.SocketUID, g.SocketGID, err = userGroup(owner); err != nil {
-			return nil, l.errAt(ov, section, "socket_owner", fmt.Errorf("Invalid socket_owner value %s", owner))
+	if r.has("socket_backlog") {
+		g.SocketBacklog = read(r, "socket_backlog", "", pyInt)
+		if r.err == nil && (g.SocketBacklog < 1 || g.SocketBacklog > 65535) {
+			r.fail("socket_backlog", fmt.Errorf("Invalid socket_backlog value %d", g.SocketBacklog))
 		}
-		g.SocketOwner = owner
 	}
-	mode, mv, err := l.value(section, "socket_mode", "", here)
-	if err != nil {
-		return nil, err
-	}
-	if mv != nil {
-		m, err := parseOctal(mode)
-		if err != nil {
-			return nil, l.errAt(mv, section, "socket_mode", fmt.Errorf("Invalid socket_mode value %s", mode))
+	ownerSet, modeSet := r.has("socket_owner"), r.has("socket_mode")
+	if ownerSet {
+		g.SocketOwner = r.str("socket_owner", "")
+		if r.err == nil {
+			if g.SocketUID, g.SocketGID, err = userGroup(g.SocketOwner); err != nil {
+				r.fail("socket_owner", fmt.Errorf("Invalid socket_owner value %s", g.SocketOwner))
+			}
 		}
-		g.SocketMode = uint32(m)
 	}
-	sock, sv, err := l.value(section, "socket", "", vars{"program_name": name, "here": l.here})
-	if err != nil {
-		return nil, err
+	if modeSet {
+		mode := r.str("socket_mode", "")
+		if m, err := parseOctal(mode); err != nil {
+			r.fail("socket_mode", fmt.Errorf("Invalid socket_mode value %s", mode))
+		} else {
+			g.SocketMode = uint32(m)
+		}
 	}
-	if sock == "" {
-		return nil, l.errAt(sv, section, "socket", fmt.Errorf("[%s] section requires a \"socket\" line", section))
+	r.extra["program_name"] = name
+	sock := r.str("socket", "")
+	if r.err == nil && sock == "" {
+		r.fail("socket", fmt.Errorf("[%s] section requires a \"socket\" line", section))
 	}
-	if err := g.parseSocket(sock, procUID, ov != nil, mv != nil); err != nil {
-		return nil, l.errAt(sv, section, "socket", fmt.Errorf("%s in [%s] socket", err, section))
+	if r.err == nil {
+		if err := g.parseSocket(sock, procUID, ownerSet, modeSet); err != nil {
+			r.fail("socket", fmt.Errorf("%s in [%s] socket", err, section))
+		}
+	}
+	if r.err != nil {
+		return nil, r.err
 	}
 	if g.Processes, err = l.programSection(section, name, KindFCGI); err != nil {
 		return nil, err

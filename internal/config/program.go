@@ -37,86 +37,44 @@ func (l *loader) programSection(section, group string, kind GroupKind) ([]*Proce
 	if err != nil {
 		return nil, l.sectionErr(section, err.Error())
 	}
-	common := vars{"here": l.here, "program_name": program, "host_node_name": l.hostname, "group_name": group}
-	// get mirrors Supervisor's closure: the shared (and later mutated)
-	// expansions always apply.
-	get := func(opt, def string) (string, *iniValue, error) {
-		return l.value(section, opt, def, common)
-	}
-	getInt := func(opt, def string) (int, error) { return convert(l, section, opt, def, common, pyInt) }
-	getBool := func(opt, def string) (bool, error) { return convert(l, section, opt, def, common, parseBool) }
-	getBytes := func(opt, def string) (int64, error) { return convert(l, section, opt, def, common, parseByteSize) }
-
+	// Supervisor shares (and, per process, extends) one expansions dict
+	// between the reads of a section, so per-process names stay visible to
+	// later reads; r.extra is that dict.
+	r := l.reader(section, vars{"here": l.here, "program_name": program, "host_node_name": l.hostname, "group_name": group})
 	p := Process{Group: group, ProgramName: program, Umask: -1, UID: -1, GID: -1}
-	var startSecs, stopWait int
-	steps := []func() error{
-		func() (err error) { p.Priority, err = getInt("priority", "999"); return },
-		func() (err error) { p.Autostart, err = getBool("autostart", "true"); return },
-		func() (err error) {
-			p.AutoRestart, err = convert(l, section, "autorestart", "unexpected", common, parseAutoRestart)
-			return
-		},
-		func() (err error) { startSecs, err = getInt("startsecs", "1"); return },
-		func() (err error) { p.StartRetries, err = getInt("startretries", "3"); return },
-		func() (err error) {
-			p.StopSignal, err = convert(l, section, "stopsignal", "TERM", common, parseSignal)
-			return
-		},
-		func() (err error) { stopWait, err = getInt("stopwaitsecs", "10"); return },
-		func() (err error) { p.StopAsGroup, err = getBool("stopasgroup", "false"); return },
-		func() (err error) {
-			p.KillAsGroup, err = getBool("killasgroup", strconv.FormatBool(p.StopAsGroup))
-			return
-		},
-		func() (err error) {
-			p.ExitCodes, err = convert(l, section, "exitcodes", "0", common, parseExitCodes)
-			return
-		},
-		func() (err error) { p.RedirectStderr, err = getBool("redirect_stderr", "false"); return },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return nil, err
-		}
-	}
-	p.StartSecs = time.Duration(startSecs) * time.Second
-	p.StopWait = time.Duration(stopWait) * time.Second
-	numprocs, err := getInt("numprocs", "1")
-	if err != nil {
-		return nil, err
-	}
-	numprocsStart, err := getInt("numprocs_start", "0")
-	if err != nil {
-		return nil, err
-	}
+	p.Priority = read(r, "priority", "999", pyInt)
+	p.Autostart = read(r, "autostart", "true", parseBool)
+	p.AutoRestart = read(r, "autorestart", "unexpected", parseAutoRestart)
+	p.StartSecs = time.Duration(read(r, "startsecs", "1", pyInt)) * time.Second
+	p.StartRetries = read(r, "startretries", "3", pyInt)
+	p.StopSignal = read(r, "stopsignal", "TERM", parseSignal)
+	p.StopWait = time.Duration(read(r, "stopwaitsecs", "10", pyInt)) * time.Second
+	p.StopAsGroup = read(r, "stopasgroup", "false", parseBool)
+	p.KillAsGroup = read(r, "killasgroup", strconv.FormatBool(p.StopAsGroup), parseBool)
+	p.ExitCodes = read(r, "exitcodes", "0", parseExitCodes)
+	p.RedirectStderr = read(r, "redirect_stderr", "false", parseBool)
+	numprocs := read(r, "numprocs", "1", pyInt)
+	numprocsStart := read(r, "numprocs_start", "0", pyInt)
 	envRaw, envVal := l.rawValue(section, "environment", "")
-	if p.Stdout.CaptureMaxBytes, err = getBytes("stdout_capture_maxbytes", "0"); err != nil {
-		return nil, err
-	}
-	if p.Stdout.EventsEnabled, err = getBool("stdout_events_enabled", "false"); err != nil {
-		return nil, err
-	}
-	if p.Stderr.CaptureMaxBytes, err = getBytes("stderr_capture_maxbytes", "0"); err != nil {
-		return nil, err
-	}
-	if p.Stderr.EventsEnabled, err = getBool("stderr_events_enabled", "false"); err != nil {
-		return nil, err
-	}
-	if p.ServerURL, _, err = get("serverurl", "AUTO"); err != nil {
-		return nil, err
-	}
+	p.Stdout.CaptureMaxBytes = read(r, "stdout_capture_maxbytes", "0", parseByteSize)
+	p.Stdout.EventsEnabled = read(r, "stdout_events_enabled", "false", parseBool)
+	p.Stderr.CaptureMaxBytes = read(r, "stderr_capture_maxbytes", "0", parseByteSize)
+	p.Stderr.EventsEnabled = read(r, "stderr_events_enabled", "false", parseBool)
+	p.ServerURL = r.str("serverurl", "AUTO")
 	if strings.EqualFold(strings.TrimSpace(p.ServerURL), "AUTO") {
 		p.ServerURL = "AUTO"
 	}
-	if err := l.processUser(section, common, &p); err != nil {
-		return nil, err
+	if r.has("user") {
+		p.User = r.str("user", "")
+		l.processUser(r, &p)
 	}
-	if _, ok := l.ini.get(section, "umask"); ok {
-		if p.Umask, err = convert(l, section, "umask", "", common, parseOctal); err != nil {
-			return nil, err
-		}
+	if r.has("umask") {
+		p.Umask = read(r, "umask", "", parseOctal)
 	}
 	nameRaw, nameVal := l.rawValue(section, "process_name", "%(program_name)s")
+	if r.err != nil {
+		return nil, r.err
+	}
 	if nameRaw, err = checkName(nameRaw); err != nil {
 		return nil, l.errAt(nameVal, section, "process_name", err)
 	}
@@ -125,8 +83,8 @@ func (l *loader) programSection(section, group string, kind GroupKind) ([]*Proce
 			fmt.Errorf("%%(process_num) must be present within process_name when numprocs > 1"))
 	}
 	if p.StopAsGroup && !p.KillAsGroup {
-		v, _ := l.ini.get(section, "killasgroup")
-		return nil, l.errAt(v, section, "killasgroup", fmt.Errorf("Cannot set stopasgroup=true and killasgroup=false"))
+		r.fail("killasgroup", fmt.Errorf("Cannot set stopasgroup=true and killasgroup=false"))
+		return nil, r.err
 	}
 
 	var procs []*Process
@@ -135,27 +93,22 @@ func (l *loader) programSection(section, group string, kind GroupKind) ([]*Proce
 		proc.ProcessNum = num
 		proc.ExitCodes = slices.Clone(p.ExitCodes)
 		proc.Groups = slices.Clone(p.Groups)
-		common.merge(vars{"process_num": num, "numprocs": numprocs}).merge(l.env)
-		envStr, err := expand(envRaw, common, "environment")
+		r.extra.merge(vars{"process_num": num, "numprocs": numprocs}).merge(l.env)
+		envStr, err := expand(envRaw, r.extra, "environment")
+		if err == nil {
+			proc.Environment, err = parseEnvironment(envStr)
+		}
 		if err != nil {
 			return nil, l.errAt(envVal, section, "environment", err)
 		}
-		if proc.Environment, err = parseEnvironment(envStr); err != nil {
-			return nil, l.errAt(envVal, section, "environment", err)
-		}
 		for _, e := range proc.Environment {
-			common["ENV_"+e.Key] = e.Value
+			r.extra["ENV_"+e.Key] = e.Value
 		}
-		if proc.Directory, _, err = get("directory", ""); err != nil {
-			return nil, err
-		}
-		for _, ch := range []struct {
-			name string
-			log  *ChildLog
-		}{{"stdout", &proc.Stdout}, {"stderr", &proc.Stderr}} {
-			if err := l.childLog(section, ch.name, common, ch.log); err != nil {
-				return nil, err
-			}
+		proc.Directory = r.str("directory", "")
+		l.childLog(r, "stdout", &proc.Stdout)
+		l.childLog(r, "stderr", &proc.Stderr)
+		if r.err != nil {
+			return nil, r.err
 		}
 		if proc.RedirectStderr {
 			if proc.Stderr.Kind == LogFile {
@@ -164,87 +117,82 @@ func (l *loader) programSection(section, group string, kind GroupKind) ([]*Proce
 			}
 			proc.Stderr.Kind, proc.Stderr.Path = LogNone, ""
 		}
-		cmd, cmdVal, err := get("command", "")
-		if err != nil {
-			return nil, err
-		}
-		if cmdVal == nil {
+		if !r.has("command") {
 			return nil, l.sectionErr(section, fmt.Sprintf("program section %s does not specify a command", section))
 		}
-		proc.Command = cmd
-		proc.Argv, proc.ArgvErr = commandArgv(cmd)
-		if proc.Name, err = expand(nameRaw, common, "process_name"); err != nil {
+		proc.Command = r.str("command", "")
+		if r.err != nil {
+			return nil, r.err
+		}
+		proc.Argv, proc.ArgvErr = commandArgv(proc.Command)
+		if proc.Name, err = expand(nameRaw, r.extra, "process_name"); err != nil {
 			return nil, l.errAt(nameVal, section, "process_name", err)
 		}
-		proc.Extra, proc.ExtraLines = l.extra(section, kind, common)
+		proc.Extra, proc.ExtraLines = l.extra(section, kind, r.extra)
 		procs = append(procs, &proc)
 	}
 	sortProcesses(procs)
 	return procs, nil
 }
 
-// childLog reads the *_logfile options of one channel. The logfile name is
+// childLog reads the options of one output channel. The logfile name is
 // expanded twice (Supervisor 4.2.5 quirk: a literal % needs %%%%).
-func (l *loader) childLog(section, ch string, common vars, log *ChildLog) error {
+func (l *loader) childLog(r *reader, ch string, log *ChildLog) {
 	key := ch + "_logfile"
-	v, ok := l.ini.get(section, key)
 	log.Kind = LogAuto
 	deprecatedSyslog := false
-	if ok {
-		s, _, err := l.value(section, key, "", common)
-		if err == nil {
-			s, err = expand(s, common, key)
+	if r.has(key) {
+		name := r.str(key, "")
+		if r.err != nil {
+			return
 		}
+		name, err := expand(name, r.extra, key)
 		if err != nil {
-			return l.errAt(v, section, key, err)
+			r.fail(key, err)
+			return
 		}
-		switch strings.ToLower(s) {
+		switch strings.ToLower(name) {
 		case "none", "off":
 			log.Kind = LogNone
 		case "auto":
 		case "syslog":
 			log.Kind, deprecatedSyslog = LogNone, true
 		default:
-			path, err := existingDirpath(s)
+			path, err := existingDirpath(name)
 			if err != nil {
-				return l.errAt(v, section, key, err)
+				r.fail(key, err)
+				return
 			}
 			log.Kind, log.Path = LogFile, path
 		}
 	}
-	var err error
-	if log.Backups, err = convert(l, section, ch+"_logfile_backups", "10", common, pyInt); err != nil {
-		return err
-	}
-	if log.MaxBytes, err = convert(l, section, ch+"_logfile_maxbytes", "50MB", common, parseByteSize); err != nil {
-		return err
-	}
-	if log.Syslog, err = convert(l, section, ch+"_syslog", "false", common, parseBool); err != nil {
-		return err
+	log.Backups = read(r, ch+"_logfile_backups", "10", pyInt)
+	log.MaxBytes = read(r, ch+"_logfile_maxbytes", "50MB", parseByteSize)
+	log.Syslog = read(r, ch+"_syslog", "false", parseBool)
+	if r.err != nil {
+		return
 	}
 	if deprecatedSyslog {
 		l.warnings = append(l.warnings, fmt.Sprintf("For [%s], %s=syslog but this is deprecated and will be removed.  "+
-			"Use %s_syslog=true to enable syslog instead.", section, key, ch))
+			"Use %s_syslog=true to enable syslog instead.", r.section, key, ch))
 		log.Syslog = true
 	}
 	if log.Kind == LogAuto && log.MaxBytes == 0 {
 		l.warnings = append(l.warnings, fmt.Sprintf("For [%s], AUTO logging used for %s without rollover, "+
-			"set maxbytes > 0 to avoid filling up filesystem unintentionally", section, key))
+			"set maxbytes > 0 to avoid filling up filesystem unintentionally", r.section, key))
 	}
-	return nil
 }
 
-// processUser resolves user= to uid, primary gid and supplementary groups.
-func (l *loader) processUser(section string, common vars, p *Process) error {
-	name, v, err := l.value(section, "user", "", common)
-	if err != nil || v == nil {
-		return err
+// processUser resolves p.User to uid, primary gid and supplementary groups.
+func (l *loader) processUser(r *reader, p *Process) {
+	if r.err != nil {
+		return
 	}
-	u, err := lookupUID(name)
+	u, err := lookupUID(p.User)
 	if err != nil {
-		return l.errAt(v, section, "user", err)
+		r.fail("user", err)
+		return
 	}
-	p.User = name
 	p.UID, _ = strconv.Atoi(u.Uid)
 	p.GID, _ = strconv.Atoi(u.Gid)
 	p.Groups = []int{p.GID}
@@ -255,7 +203,6 @@ func (l *loader) processUser(section string, common vars, p *Process) error {
 			}
 		}
 	}
-	return nil
 }
 
 // extra collects the section's keys Supervisor does not know. Values are
@@ -305,7 +252,6 @@ func sortProcesses(procs []*Process) {
 func (l *loader) groups() ([]*Group, error) {
 	var groups []*Group
 	excluded := map[string]bool{}
-	here := vars{"here": l.here}
 	for _, section := range l.ini.Order {
 		rest, ok := strings.CutPrefix(section, "group:")
 		if !ok {
@@ -315,13 +261,11 @@ func (l *loader) groups() ([]*Group, error) {
 		if err != nil {
 			return nil, l.sectionErr(section, err.Error())
 		}
-		programs, _, err := l.value(section, "programs", "", here)
-		if err != nil {
-			return nil, err
-		}
-		g := &Group{Name: name, Kind: KindProgram}
-		if g.Priority, err = convert(l, section, "priority", "999", here, pyInt); err != nil {
-			return nil, err
+		r := l.reader(section, vars{"here": l.here})
+		programs := r.str("programs", "")
+		g := &Group{Name: name, Kind: KindProgram, Priority: read(r, "priority", "999", pyInt)}
+		if r.err != nil {
+			return nil, r.err
 		}
 		// Supervisor reuses its loop variable here, so after the first
 		// program the messages name that program's section.
@@ -358,9 +302,10 @@ func (l *loader) groups() ([]*Group, error) {
 		if err != nil {
 			return nil, l.sectionErr(section, err.Error())
 		}
-		g := &Group{Name: name, Kind: KindProgram}
-		if g.Priority, err = convert(l, section, "priority", "999", here, pyInt); err != nil {
-			return nil, err
+		r := l.reader(section, vars{"here": l.here})
+		g := &Group{Name: name, Kind: KindProgram, Priority: read(r, "priority", "999", pyInt)}
+		if r.err != nil {
+			return nil, r.err
 		}
 		if g.Processes, err = l.programSection(section, name, KindProgram); err != nil {
 			return nil, err

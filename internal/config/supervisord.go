@@ -40,81 +40,41 @@ func checkOverrides(ov Overrides) error {
 // supervisord parses [supervisord] in Supervisor's order (which decides
 // which error is reported first), then lets the command line override.
 func (l *loader) supervisord(ov Overrides) error {
-	const sec = "supervisord"
-	here := vars{"here": l.here}
 	s := &l.cfg.Supervisord
-	var err error
-	get := func(opt, def string) (string, error) {
-		v, _, err := l.value(sec, opt, def, here)
-		return v, err
+	r := l.reader("supervisord", vars{"here": l.here})
+	s.Minfds = read(r, "minfds", "1024", pyInt)
+	s.Minprocs = read(r, "minprocs", "200", pyInt)
+	if r.has("directory") {
+		s.Directory = read(r, "directory", "", existingDirectory)
 	}
-	if s.Minfds, err = convert(l, sec, "minfds", "1024", here, pyInt); err != nil {
-		return err
+	if r.has("user") {
+		s.User = r.str("user", "")
 	}
-	if s.Minprocs, err = convert(l, sec, "minprocs", "200", here, pyInt); err != nil {
-		return err
-	}
-	if _, ok := l.ini.get(sec, "directory"); ok {
-		if s.Directory, err = convert(l, sec, "directory", "", here, existingDirectory); err != nil {
-			return err
-		}
-	}
-	if _, ok := l.ini.get(sec, "user"); ok {
-		if s.User, err = get("user", ""); err != nil {
-			return err
-		}
-	}
-	if s.Umask, err = convert(l, sec, "umask", "022", here, parseOctal); err != nil {
-		return err
-	}
-	if s.Logfile, err = convert(l, sec, "logfile", "supervisord.log", here, existingDirpath); err != nil {
-		return err
-	}
-	if s.LogfileMaxBytes, err = convert(l, sec, "logfile_maxbytes", "50MB", here, parseByteSize); err != nil {
-		return err
-	}
-	if s.LogfileBackups, err = convert(l, sec, "logfile_backups", "10", here, pyInt); err != nil {
-		return err
-	}
-	if s.LogLevel, err = convert(l, sec, "loglevel", "info", here, parseLogLevel); err != nil {
-		return err
-	}
-	if s.Pidfile, err = convert(l, sec, "pidfile", "supervisord.pid", here, existingDirpath); err != nil {
-		return err
-	}
-	if s.Identifier, err = get("identifier", "supervisor"); err != nil {
-		return err
-	}
-	for _, b := range []struct {
-		opt string
-		dst *bool
-	}{{"nodaemon", &s.Nodaemon}, {"silent", &s.Silent}} {
-		if *b.dst, err = convert(l, sec, b.opt, "false", here, parseBool); err != nil {
-			return err
-		}
-	}
-	if s.ChildLogDir, err = convert(l, sec, "childlogdir", tempDir(), here, existingDirectory); err != nil {
-		return err
-	}
-	for _, b := range []struct {
-		opt string
-		dst *bool
-	}{{"nocleanup", &s.Nocleanup}, {"strip_ansi", &s.StripANSI}} {
-		if *b.dst, err = convert(l, sec, b.opt, "false", here, parseBool); err != nil {
-			return err
-		}
-	}
+	s.Umask = read(r, "umask", "022", parseOctal)
+	s.Logfile = read(r, "logfile", "supervisord.log", existingDirpath)
+	s.LogfileMaxBytes = read(r, "logfile_maxbytes", "50MB", parseByteSize)
+	s.LogfileBackups = read(r, "logfile_backups", "10", pyInt)
+	s.LogLevel = read(r, "loglevel", "info", parseLogLevel)
+	s.Pidfile = read(r, "pidfile", "supervisord.pid", existingDirpath)
+	s.Identifier = r.str("identifier", "supervisor")
+	s.Nodaemon = read(r, "nodaemon", "false", parseBool)
+	s.Silent = read(r, "silent", "false", parseBool)
+	s.ChildLogDir = read(r, "childlogdir", tempDir(), existingDirectory)
+	s.Nocleanup = read(r, "nocleanup", "false", parseBool)
+	s.StripANSI = read(r, "strip_ansi", "false", parseBool)
 	// environment is expanded twice: once on read, once more with host_node_name.
-	envStr, v, err := l.value(sec, "environment", "", here)
-	if err != nil {
-		return err
+	env := r.str("environment", "")
+	if r.err != nil {
+		return r.err
 	}
-	envStr, err = expand(envStr, l.env.clone().merge(vars{"here": l.here, "host_node_name": l.hostname}), "environment")
+	env, err := expand(env, l.env.clone().merge(vars{"here": l.here, "host_node_name": l.hostname}), "environment")
 	if err != nil {
-		return l.errAt(v, sec, "environment", err)
+		r.fail("environment", err)
+		return r.err
 	}
-	if s.Environment, err = parseEnvironment(envStr); err != nil {
-		return l.errAt(v, sec, "environment", err)
+	if s.Environment, err = parseEnvironment(env); err != nil {
+		r.fail("environment", err)
+		return r.err
 	}
 	for _, e := range s.Environment {
 		l.env["ENV_"+e.Key] = e.Value
