@@ -209,7 +209,8 @@ func (l *loader) errAt(v *iniValue, section, option string, err error) error {
 }
 
 // value is Supervisor's saneget: the option (or def when absent) expanded
-// against the ENV_ expansions plus extra. found reports presence in the file.
+// against the ENV_ expansions plus extra (extra wins). The *iniValue is nil
+// when the option is absent.
 func (l *loader) value(section, option, def string, extra vars) (string, *iniValue, error) {
 	v, ok := l.ini.get(section, option)
 	raw := def

@@ -171,7 +171,7 @@ const (
 // ChildLog is the configuration of one output channel (stdout or stderr).
 type ChildLog struct {
 	Kind            LogKind
-	Path            string // for LogFile; for LogAuto filled in by the daemon
+	Path            string // for LogFile: as written, ~ expanded (may be relative, like Supervisor); for LogAuto filled in by the daemon
 	MaxBytes        int64  // 0 = never rotate
 	Backups         int
 	CaptureMaxBytes int64
