@@ -23,22 +23,24 @@ import (
 // loaded CI machine, so it is generous.
 const defaultWait = 15 * time.Second
 
-// rpcCall calls method on the daemon listening on $SOCK, as $RPCAUTH
-// ("user:password") when set.
+// rpcCall calls method on the daemon at $RPCURL (an http:// URL) or else
+// on the unix socket $SOCK, as $RPCAUTH ("user:password") when set.
 func rpcCall(ts *testscript.TestScript, method string, params ...any) (any, error) {
-	sock := ts.Getenv("SOCK")
 	var body bytes.Buffer
 	if err := xmlrpc.EncodeCall(&body, method, params...); err != nil {
 		return nil, err
 	}
-	client := http.Client{
-		Timeout: 5 * time.Second,
-		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+	client := http.Client{Timeout: 5 * time.Second}
+	url := ts.Getenv("RPCURL")
+	if url == "" {
+		sock := ts.Getenv("SOCK")
+		url = "http://localhost"
+		client.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", sock)
-		}},
+		}}
 	}
-	req, err := http.NewRequest("POST", "http://localhost/RPC2", &body)
+	req, err := http.NewRequest("POST", url+"/RPC2", &body)
 	if err != nil {
 		return nil, err
 	}
@@ -264,4 +266,16 @@ func cmdWaitMatch(ts *testscript.TestScript, neg bool, args []string) {
 		data, err := os.ReadFile(path)
 		return err == nil && re.Match(data), "no match"
 	})
+}
+
+// freeport VAR: set $VAR to a TCP port on 127.0.0.1 that is free now.
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	ts.Check(err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ts.Check(ln.Close())
+	ts.Setenv(args[0], strconv.Itoa(port))
 }

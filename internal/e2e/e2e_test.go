@@ -41,6 +41,7 @@ func TestScripts(t *testing.T) {
 			"notifysocket": cmdNotifySocket,
 			"waitmatch":    cmdWaitMatch,
 			"waitnewpid":   cmdWaitNewPID,
+			"freeport":     cmdFreePort,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
