@@ -14,6 +14,17 @@ type Error struct {
 	Section string
 	Option  string
 	Msg     string
+
+	// supervisorSuffix is what Supervisor itself appends to Msg for
+	// errors inside a program-type section.
+	supervisorSuffix string
+}
+
+// SupervisorText is the message exactly as Supervisor 4.2.5 prints it after
+// "Error: " (and returns in a CANT_REREAD fault): Msg, plus
+// " in section 'program:x' (file: '...')" for program-section errors.
+func (e *Error) SupervisorText() string {
+	return e.Msg + e.supervisorSuffix
 }
 
 // Error renders Msg followed by the location, Supervisor-style:

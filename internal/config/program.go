@@ -29,9 +29,19 @@ func optionSet(names string) map[string]bool {
 }
 
 // programSection reads the options of one [program:x]-like section into
-// numprocs processes belonging to group, following Supervisor's order of
-// reads (it decides which error wins) and its expansion scopes.
+// numprocs processes belonging to group. Supervisor appends the section and
+// the file that declared it to these errors (and only these).
 func (l *loader) programSection(section, group string, kind GroupKind) ([]*Process, error) {
+	procs, err := l.programProcesses(section, group, kind)
+	if e, ok := err.(*Error); ok {
+		e.supervisorSuffix = fmt.Sprintf(" in section %s (file: %s)", pyRepr(section), pyRepr(l.ini.Sections[section].File))
+	}
+	return procs, err
+}
+
+// programProcesses follows Supervisor's order of reads (it decides which
+// error wins) and its expansion scopes.
+func (l *loader) programProcesses(section, group string, kind GroupKind) ([]*Process, error) {
 	_, rest, _ := strings.Cut(section, ":")
 	program, err := checkName(rest)
 	if err != nil {

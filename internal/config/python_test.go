@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sync"
 	"testing"
@@ -161,8 +160,6 @@ func canonicalJSON(t *testing.T, s string) string {
 	return string(b)
 }
 
-var pySectionSuffix = regexp.MustCompile(` in section '[^']*' \(file: '[^']*'\)$`)
-
 // comparePython loads each dir/supervisord.conf with both parsers (working
 // directory = dir) and fails on any difference in values, messages or error text.
 func comparePython(t *testing.T, py string, dirs ...string) {
@@ -190,8 +187,8 @@ func comparePython(t *testing.T, py string, dirs ...string) {
 				t.Errorf("%s\npython error %q, Go loaded fine", conf, errs[i])
 				continue
 			}
-			want := pySectionSuffix.ReplaceAllString(errs[i], "")
-			if got := err.(*Error).Msg; got != want {
+			want := errs[i]
+			if got := err.(*Error).SupervisorText(); got != want {
 				t.Errorf("%s\nerror text\n got: %s\nwant: %s", conf, got, want)
 			}
 			continue
