@@ -9,9 +9,12 @@ import (
 	"github.com/drover/drover/internal/supervisor"
 )
 
-// handledSignals are the signals supervisord acts on (§8.1). SIGCHLD is the
-// process engine's business; every other signal keeps its default action.
-var handledSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2}
+// handledSignals are the signals supervisord acts on (§8.1), plus SIGPIPE,
+// which Python ignores: a closed stdout (supervisord -n | head) must not
+// kill the daemon and orphan its programs. Catching it, unlike ignoring it,
+// leaves the programs' own SIGPIPE at its default. SIGCHLD is the process
+// engine's business; every other signal keeps its default action.
+var handledSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2, syscall.SIGPIPE}
 
 // signalNames are the names Supervisor's log lines use.
 var signalNames = map[syscall.Signal]string{
@@ -24,7 +27,7 @@ var signalNames = map[syscall.Signal]string{
 
 // handleSignal turns a signal into a supervisor request, with Supervisor's
 // log lines: TERM/INT/QUIT shut down, HUP reloads (not during a shutdown),
-// USR2 reopens the main log and every child log.
+// USR2 reopens the main log and every child log; PIPE does nothing.
 func (d *daemon) handleSignal(sig syscall.Signal, sup *supervisor.Supervisor, ml *logs.MainLog) {
 	name := signalNames[sig]
 	switch sig {
