@@ -20,12 +20,6 @@ func SearchPaths(argv0 string) []string {
 	}
 }
 
-// RootSearchWarning is the UserWarning text supervisord writes to stderr
-// when it runs as root and has to search for its config file.
-const RootSearchWarning = "Supervisord is running as root and it is searching for its configuration file " +
-	"in default locations (including its current working directory); you probably want to specify a " +
-	"\"-c\" argument specifying an absolute path to a configuration file for improved security."
-
 // FindConfigFile returns the first existing default config path. When none
 // exists the error reads like Supervisor's (the caller prints "Error: "
 // before it); supervisorctl may ignore that error and use defaults.
