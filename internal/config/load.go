@@ -77,6 +77,9 @@ func Load(path string, ov Overrides) (*Config, error) {
 			p.Environment = mergeEnv(l.cfg.Supervisord.Environment, p.Environment)
 		}
 	}
+	if err := l.pools(groups); err != nil {
+		return nil, err
+	}
 	l.cfg.Groups = groups
 	if err := l.servers(); err != nil {
 		return nil, err

@@ -251,3 +251,48 @@ func TestFindConfigFile(t *testing.T) {
 		t.Errorf("not found: %v", err)
 	}
 }
+
+// TestOverridesAgainstPython runs supervisord's option parser with the
+// same command-line values and compares the outcome.
+func TestOverridesAgainstPython(t *testing.T) {
+	py := pythonIfAvailable()
+	if py == "" {
+		t.Skip("python3 with the supervisor module not available")
+	}
+	str := func(s string) *string { return &s }
+	path := writeConf(t, map[string]string{"supervisord.conf": "[supervisord]\nlogfile=%(here)s/f.log\nloglevel=debug\n" +
+		"umask=077\nidentifier=file\nminfds=10\nnodaemon=false\n[program:x]\ncommand=/bin/cat\n"})
+	dir := filepath.Dir(path)
+	for _, tc := range []struct {
+		args []string
+		ov   Overrides
+	}{
+		{[]string{"-n", "-s", "-k", "-t"}, Overrides{Nodaemon: true, Silent: true, Nocleanup: true, StripANSI: true}},
+		{[]string{"-e", "WARN", "-m", "002", "-i", "cli", "-a", "2048", "--minprocs", "7"},
+			Overrides{LogLevel: str("WARN"), Umask: str("002"), Identifier: str("cli"), Minfds: str("2048"), Minprocs: str("7")}},
+		{[]string{"-l", "rel.log", "-j", "p.pid", "-q", dir, "-d", dir, "-y", "1KB", "-z", "3", "-u", "root"},
+			Overrides{Logfile: str("rel.log"), Pidfile: str("p.pid"), ChildLogDir: str(dir), Directory: str(dir),
+				LogfileMaxBytes: str("1KB"), LogfileBackups: str("3"), User: str("root")}},
+		{[]string{"-m", "9"}, Overrides{Umask: str("9")}},
+		{[]string{"-y", "5X"}, Overrides{LogfileMaxBytes: str("5X")}},
+		{[]string{"-q", "/nonexistent"}, Overrides{ChildLogDir: str("/nonexistent")}},
+		{[]string{"-l", "/nonexistent/x.log"}, Overrides{Logfile: str("/nonexistent/x.log")}},
+		{[]string{"-u", "nosuchuserxyz"}, Overrides{User: str("nosuchuserxyz")}},
+	} {
+		configs, errs := pythonDump(t, py, []any{append([]string{path}, tc.args...)})
+		cfg, err := Load(path, tc.ov)
+		if errs[0] != "" {
+			if err == nil || err.(*Error).SupervisorText() != errs[0] {
+				t.Errorf("%v: error %v, want %q", tc.args, err, errs[0])
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%v: %v", tc.args, err)
+			continue
+		}
+		if got, want := canonicalJSON(t, goDump(cfg)), canonicalJSON(t, configs[0]); got != want {
+			t.Errorf("%v:\n--- go\n%s\n--- python\n%s", tc.args, got, want)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func pythonIfAvailable() string { return pythonPath() }
 
 // pythonDump runs testdata/dump.py on paths; each result is the parsed
 // config as JSON, or the text after "Error: " when supervisord rejects it.
-func pythonDump(t *testing.T, py string, paths []string) (configs, errs []string) {
+func pythonDump(t *testing.T, py string, paths []any) (configs, errs []string) {
 	t.Helper()
 	req, _ := json.Marshal(paths)
 	cmd := exec.Command(py, dumpScript)
@@ -165,10 +165,12 @@ func canonicalJSON(t *testing.T, s string) string {
 func comparePython(t *testing.T, py string, dirs ...string) {
 	t.Helper()
 	var paths []string
+	var entries []any
 	for _, d := range dirs {
 		paths = append(paths, filepath.Join(d, "supervisord.conf"))
+		entries = append(entries, paths[len(paths)-1])
 	}
-	configs, errs := pythonDump(t, py, paths)
+	configs, errs := pythonDump(t, py, entries)
 	rejected := 0
 	for _, e := range errs {
 		if e != "" {

@@ -126,6 +126,17 @@ type Group struct {
 	SocketUID  int
 	SocketGID  int
 	SocketMode uint32 // unix sockets only; default 0700
+
+	// Drover pools (homogeneous [program:x] groups only; see scaling.go).
+	// Scaling is set when the program has numprocs_max.
+	Scaling *Scaling
+	// Spares are further processes of the program, expanded like Processes
+	// for the process_num values that follow them, in process_num order:
+	// the slots autoscaling grows into, then the surge workers of rolling
+	// restarts. Empty when process_name has no %(process_num).
+	Spares []*Process
+	// RestartWatch is the rolling_restart_watch key, nil when unset.
+	RestartWatch *QueueSource
 }
 
 // Equal reports whether two group configs are the same for reread's diff

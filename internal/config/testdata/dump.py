@@ -1,5 +1,5 @@
 # Prints supervisord's view of configs as JSON, for python_test.go.
-# Reads a JSON list of config paths on stdin; prints a list of
+# Reads a JSON list of config paths (or [path, args...]) on stdin; prints a list of
 # {"config": {...}} or {"error": "<text after Error: >"}, one per path,
 # each parsed with the config's directory as working directory.
 import json, os, sys
@@ -25,12 +25,14 @@ class UsageError(Exception):
 def usage(msg):
     raise UsageError(str(msg))
 
-def dump(path):
+def dump(entry):
+  # entry is a path, or [path, supervisord args...]
+  path, args = (entry, []) if isinstance(entry, str) else (entry[0], entry[1:])
   os.chdir(os.path.dirname(path))
   o = ServerOptions()
   o.usage = usage
   try:
-    o.realize(args=['-c', path])
+    o.realize(args=['-c', path] + args)
   except UsageError as e:
     return {"error": str(e)}
   s = o.configroot.supervisord
