@@ -156,3 +156,65 @@ func TestDaemonSectionsAgainstPython(t *testing.T) {
 	}
 	comparePython(t, py, dirs...)
 }
+
+// TestIncludesAgainstPython builds random main + included files mixing
+// [DEFAULT], %(here)s, merged sections and glob patterns.
+func TestIncludesAgainstPython(t *testing.T) {
+	py := pythonIfAvailable()
+	if py == "" {
+		t.Skip("python3 with the supervisor module not available")
+	}
+	snippets := []string{
+		"[DEFAULT]\nstdout_logfile=%(here)s/%(program_name)s.log\n",
+		"[DEFAULT]\nstartsecs=%(ENV_N)s\n",
+		"[program:a]\ncommand=/bin/echo %(here)s\n",
+		"[program:a]\npriority=%(ENV_N)s\n",
+		"[program:b]\ncommand=/bin/cat\ndirectory=%(here)s\n",
+		"[program:b]\nenvironment=D=\"%(here)s\"\n",
+		"[group:g]\nprograms=a\n",
+		"[supervisord]\nidentifier=%(here)s\n",
+		"[eventlistener:l]\ncommand=/bin/cat\nevents=TICK_5\n",
+		"[include]\nfiles=../*.conf\n",
+		"garbage line\n",
+	}
+	patterns := []string{"conf.d/*.conf", "conf.d/?.conf", "*.ini", "conf.d/[ab].conf", "none/*.conf", "%(here)s/x.ini", "conf.d/*.conf conf.d/a.conf"}
+	r := rand.New(rand.NewPCG(11, 11))
+	pick := func() string {
+		s := snippets[r.IntN(len(snippets))]
+		for s == "garbage line\n" && r.IntN(10) != 0 {
+			s = snippets[r.IntN(len(snippets))]
+		}
+		return s
+	}
+	var dirs []string
+	for i := range 120 {
+		dir := filepath.Join(t.TempDir(), fmt.Sprint(i))
+		files := map[string]string{}
+		main := "[supervisord]\nlogfile=%(here)s/main.log\npidfile=%(here)s/p.pid\nenvironment=N=\"5\"\n"
+		for range r.IntN(3) {
+			main += pick()
+		}
+		if r.IntN(6) != 0 {
+			main += "[include]\nfiles=" + patterns[r.IntN(len(patterns))] + "\n"
+		}
+		files["supervisord.conf"] = main
+		for _, name := range []string{"conf.d/a.conf", "conf.d/b.conf", "conf.d/cc.conf", "x.ini", "conf.d/.hidden.conf"} {
+			if r.IntN(2) == 0 {
+				var b strings.Builder
+				for range 1 + r.IntN(3) {
+					b.WriteString(pick())
+				}
+				files[name] = b.String()
+			}
+		}
+		for name, content := range files {
+			full := filepath.Join(dir, name)
+			os.MkdirAll(filepath.Dir(full), 0o755)
+			if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dirs = append(dirs, dir)
+	}
+	comparePython(t, py, dirs...)
+}
