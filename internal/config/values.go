@@ -208,13 +208,35 @@ func checkName(name string) (string, error) {
 	return s, nil
 }
 
+// expandUser is Python's os.path.expanduser: "~" and "~/x" use $HOME,
+// "~name/x" the home directory of user name; anything else is unchanged.
 func expandUser(p string) string {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			return home + p[1:]
-		}
+	if !strings.HasPrefix(p, "~") {
+		return p
 	}
-	return p
+	i := strings.IndexByte(p, '/')
+	if i < 0 {
+		i = len(p)
+	}
+	name := p[1:i]
+	var home string
+	if name == "" {
+		home = os.Getenv("HOME")
+		if home == "" {
+			if u, err := user.Current(); err == nil {
+				home = u.HomeDir
+			}
+		}
+	} else if u, err := user.Lookup(name); err == nil {
+		home = u.HomeDir
+	}
+	if home == "" {
+		return p
+	}
+	if out := strings.TrimRight(home, "/") + p[i:]; out != "" {
+		return out
+	}
+	return "/"
 }
 
 func existingDirectory(v string) (string, error) {

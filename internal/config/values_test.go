@@ -200,6 +200,19 @@ func TestPaths(t *testing.T) {
 	}
 }
 
+func TestExpandUser(t *testing.T) {
+	t.Setenv("HOME", "/home/me/")
+	root, _ := lookupUID("root")
+	for _, tc := range []struct{ in, want string }{
+		{"~", "/home/me"}, {"~/x", "/home/me/x"}, {"~root/x", root.HomeDir + "/x"}, {"~root", root.HomeDir},
+		{"~nosuchuserxyz/x", "~nosuchuserxyz/x"}, {"a/~", "a/~"}, {"/abs", "/abs"},
+	} {
+		if got := expandUser(tc.in); got != tc.want {
+			t.Errorf("expandUser(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestUsers(t *testing.T) {
 	u, err := lookupUID("root")
 	if err != nil || u.Uid != "0" {
