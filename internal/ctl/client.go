@@ -77,7 +77,7 @@ func faultCode(err error) int {
 
 func (c *client) newRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
 	if c.base == "" {
-		return nil, &pyError{class: "ValueError", value: "Unknown protocol for serverurl " + c.serverURL, where: "xmlrpc.py line: 505"}
+		return nil, &pyError{class: "ValueError", value: "Unknown protocol for serverurl " + c.serverURL, where: pySupervisor + "xmlrpc.py line: 505"}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {

@@ -1,6 +1,9 @@
 package ctl
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"strings"
@@ -257,18 +260,32 @@ func sortedKeys(m map[string]bool) []string {
 }
 
 // confirm asks a y/N question in interactive mode; non-interactive runs
-// proceed without asking.
-func (c *controller) confirm(question string) bool {
+// proceed without asking. pyLine is where Python would raise EOFError.
+func (c *controller) confirm(question string, pyLine int) (bool, error) {
 	if !c.interactive {
-		return true
+		return true, nil
 	}
 	answer, err := c.term.ReadLine(c.ctx, question)
-	return err == nil && strings.HasPrefix(strings.ToLower(answer), "y")
+	if err != nil {
+		return false, eofError(err, pyLine)
+	}
+	return strings.HasPrefix(strings.ToLower(answer), "y"), nil
+}
+
+// eofError turns end of input while prompting into Python's EOFError.
+func eofError(err error, pyLine int) error {
+	if errors.Is(err, io.EOF) {
+		return &pyError{class: "EOFError", value: "EOF when reading a line", where: fmt.Sprintf("%ssupervisorctl.py line: %d", pySupervisor, pyLine)}
+	}
+	return err
 }
 
 func (c *controller) doReload(arg string) error {
-	if !c.noArgs("reload", arg) || !c.confirm("Really restart the remote supervisord process y/N? ") {
+	if !c.noArgs("reload", arg) {
 		return nil
+	}
+	if ok, err := c.confirm("Really restart the remote supervisord process y/N? ", 1027); !ok {
+		return err
 	}
 	_, err := c.rpc("supervisor.restart")
 	if err != nil {
@@ -284,8 +301,11 @@ func (c *controller) doReload(arg string) error {
 }
 
 func (c *controller) doShutdown(arg string) error {
-	if !c.noArgs("shutdown", arg) || !c.confirm("Really shut the remote supervisord process down y/N? ") {
+	if !c.noArgs("shutdown", arg) {
 		return nil
+	}
+	if ok, err := c.confirm("Really shut the remote supervisord process down y/N? ", 987); !ok {
+		return err
 	}
 	_, err := c.rpc("supervisor.shutdown")
 	switch {

@@ -123,7 +123,7 @@ func resultLine(group, name string, code int, description, ok string) (string, e
 	case !isStartOrClear && code == faultFailed:
 		return description, nil
 	}
-	return "", &pyError{class: "ValueError", value: fmt.Sprintf("Unknown result code %d for %s", code, ns), where: "supervisorctl.py line: 735"}
+	return "", &pyError{class: "ValueError", value: fmt.Sprintf("Unknown result code %d for %s", code, ns), where: pySupervisor + "supervisorctl.py line: 735"}
 }
 
 // groupAction runs the shared shape of start/stop/signal/clear: "all" uses

@@ -145,16 +145,14 @@ func (c *controller) onecmd(line string) error {
 	err := do(c, arg)
 	if isUnauthorized(err) {
 		c.output("Server requires authentication")
-		if c.interactive {
-			if c.askCredentials() {
-				return c.onecmd(line)
-			}
-			return nil
+		if !c.interactive {
+			c.exitStatus = exitGeneric
+			// Supervisor runs the command a second time here and prints the
+			// second failure as a traceback.
+			err = do(c, arg)
+		} else if err = c.askCredentials(); err == nil {
+			return c.onecmd(line)
 		}
-		c.exitStatus = exitGeneric
-		// Supervisor runs the command a second time here and prints the
-		// second failure as a traceback.
-		err = do(c, arg)
 	}
 	if err == errQuit {
 		return err
@@ -167,19 +165,22 @@ func (c *controller) onecmd(line string) error {
 }
 
 // askCredentials prompts for a username and password after a 401.
-func (c *controller) askCredentials() bool {
+func (c *controller) askCredentials() error {
 	user, err := c.term.ReadLine(c.ctx, "Username:")
 	if err != nil {
-		return false
+		return eofError(err, 212)
 	}
 	pass, err := c.term.ReadPassword("Password:")
+	if errors.Is(err, io.EOF) {
+		return &pyError{class: "EOFError", where: "/usr/lib/python3.11/getpass.py line: 148"}
+	}
 	if err != nil {
-		return false
+		return err
 	}
 	c.output("")
 	c.s.username, c.s.password = user, pass
 	c.cl = newClient(c.s.serverURL, user, pass)
-	return true
+	return nil
 }
 
 // tracebackLine renders an unexpected error the way supervisorctl prints a
@@ -198,7 +199,7 @@ func tracebackLine(err error, serverURL string) string {
 	case isNoSocket(err):
 		return "error: <class 'FileNotFoundError'>, [Errno 2] No such file or directory: file: /usr/lib/python3/dist-packages/supervisor/xmlrpc.py line: 557"
 	case errors.As(err, &pe2):
-		return fmt.Sprintf("error: <class '%s'>, %s: file: /usr/lib/python3/dist-packages/supervisor/%s", pe2.class, pe2.value, pe2.where)
+		return fmt.Sprintf("error: <class '%s'>, %s: file: %s", pe2.class, pe2.value, pe2.where)
 	}
 	return fmt.Sprintf("error: <class 'OSError'>, %v: file: %s line: 0", err, serverURL)
 }
@@ -237,12 +238,15 @@ func (c *controller) upcheck() (bool, error) {
 	return false, err
 }
 
+// pySupervisor is where Debian installs Supervisor's Python modules.
+const pySupervisor = "/usr/lib/python3/dist-packages/supervisor/"
+
 // pyError is a failure Supervisor reports as a Python exception raised in
 // supervisorctl.py itself (e.g. an unexpected result code).
 type pyError struct {
 	class string
 	value string
-	where string // "<file> line: <n>" under the supervisor package
+	where string // "<file> line: <n>" of the Python frame that raised
 }
 
 func (e *pyError) Error() string { return e.value }

@@ -189,6 +189,7 @@ var normalisers = []struct {
 	{regexp.MustCompile(`(?m)^[1-9]\d*$`), "PID"},
 	{regexp.MustCompile(`[A-Z][a-z]{2} \d\d \d\d:\d\d [AP]M`), "DATE"},
 	{regexp.MustCompile(`/tmp/drv\d+`), "DIR"},
+	{regexp.MustCompile(`127\.0\.0\.1:\d+`), "127.0.0.1:PORT"},
 }
 
 func normalise(s string) string {

@@ -1,8 +1,8 @@
 package ctl
 
 import (
-	"slices"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )

@@ -55,7 +55,7 @@ func Run(ctx context.Context, inv Invocation) int {
 		interactive: s.interactive,
 	}
 	if len(s.args) > 0 {
-		c.term = newLineTerm(inv.Stdin, inv.Stdout)
+		c.term = newLineTerm(inv.Stdin, inv.Stdout, inv.Stderr)
 		c.onecmd(strings.Join(s.args, " "))
 		return c.exitStatus
 	}
@@ -79,7 +79,7 @@ func (c *controller) shell(stdin io.Reader, stderr io.Writer) {
 		}
 	}
 	if c.term == nil {
-		c.term = newLineTerm(stdin, c.out)
+		c.term = newLineTerm(stdin, c.out, stderr)
 	}
 	line := "status"
 	for {

@@ -19,10 +19,11 @@ var errInterrupted = errors.New("interrupted")
 // and a read can be abandoned when its context ends, so Ctrl-C is honoured
 // even while blocked on a pipe.
 type lineTerm struct {
-	out   io.Writer
-	in    *bufio.Reader
-	once  sync.Once
-	lines chan lineResult
+	out    io.Writer
+	errOut io.Writer // where Python's getpass prompts without a terminal
+	in     *bufio.Reader
+	once   sync.Once
+	lines  chan lineResult
 }
 
 type lineResult struct {
@@ -30,12 +31,14 @@ type lineResult struct {
 	err  error
 }
 
-func newLineTerm(in io.Reader, out io.Writer) *lineTerm {
-	return &lineTerm{out: out, in: bufio.NewReader(in), lines: make(chan lineResult)}
+func newLineTerm(in io.Reader, out, errOut io.Writer) *lineTerm {
+	return &lineTerm{out: out, errOut: errOut, in: bufio.NewReader(in), lines: make(chan lineResult)}
 }
 
-// pump delivers input lines one at a time, as they are asked for.
+// pump delivers input lines one at a time, as they are asked for, and
+// closes the channel at the end of input.
 func (t *lineTerm) pump() {
+	defer close(t.lines)
 	for {
 		line, err := t.in.ReadString('\n')
 		if line != "" {
@@ -49,18 +52,28 @@ func (t *lineTerm) pump() {
 }
 
 func (t *lineTerm) ReadLine(ctx context.Context, prompt string) (string, error) {
-	io.WriteString(t.out, prompt)
+	return t.read(ctx, t.out, prompt)
+}
+
+func (t *lineTerm) read(ctx context.Context, promptOut io.Writer, prompt string) (string, error) {
+	io.WriteString(promptOut, prompt)
 	t.once.Do(func() { go t.pump() })
 	select {
-	case r := <-t.lines:
+	case r, ok := <-t.lines:
+		if !ok {
+			return "", io.EOF
+		}
 		return r.line, r.err
 	case <-ctx.Done():
 		return "", errInterrupted
 	}
 }
 
+// ReadPassword cannot hide input on a pipe; like getpass it says so and
+// prompts on stderr.
 func (t *lineTerm) ReadPassword(prompt string) (string, error) {
-	return t.ReadLine(context.Background(), prompt)
+	io.WriteString(t.errOut, "Warning: Password input may be echoed.\n")
+	return t.read(context.Background(), t.errOut, prompt)
 }
 
 // readlineTerm is an interactive terminal with line editing and history.
