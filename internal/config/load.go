@@ -28,6 +28,11 @@ type Overrides struct {
 	ChildLogDir     *string // -q
 	Minfds          *string // -a
 	Minprocs        *string // --minprocs
+
+	// Spelled optionally maps a flag above (as in its comment, e.g. "-m")
+	// to how it was typed (e.g. "--umask"), so that an invalid value is
+	// reported under that name, as Supervisor does.
+	Spelled map[string]string
 }
 
 // loader holds the state of one Load.

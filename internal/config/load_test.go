@@ -278,6 +278,7 @@ func TestOverridesAgainstPython(t *testing.T) {
 		{[]string{"-q", "/nonexistent"}, Overrides{ChildLogDir: str("/nonexistent")}},
 		{[]string{"-l", "/nonexistent/x.log"}, Overrides{Logfile: str("/nonexistent/x.log")}},
 		{[]string{"-u", "nosuchuserxyz"}, Overrides{User: str("nosuchuserxyz")}},
+		{[]string{"--umask=9"}, Overrides{Umask: str("9"), Spelled: map[string]string{"-m": "--umask"}}},
 	} {
 		configs, errs := pythonDump(t, py, []any{append([]string{path}, tc.args...)})
 		cfg, err := Load(path, tc.ov)

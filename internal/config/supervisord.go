@@ -31,7 +31,11 @@ func checkOverrides(ov Overrides) error {
 			continue
 		}
 		if err := c.conv(*c.val); err != nil {
-			return &Error{Msg: fmt.Sprintf("invalid value for %s %s: %s", c.flag, pyRepr(*c.val), err)}
+			flag := c.flag
+			if typed, ok := ov.Spelled[flag]; ok {
+				flag = typed
+			}
+			return &Error{Msg: fmt.Sprintf("invalid value for %s %s: %s", flag, pyRepr(*c.val), err)}
 		}
 	}
 	return nil
