@@ -1,0 +1,100 @@
+package ctl
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// TestMain lets the test binary act as supervisorctl for the pseudo-terminal
+// tests: with DROVER_CTL_HELPER=1 it runs Main on its arguments.
+func TestMain(m *testing.M) {
+	if os.Getenv("DROVER_CTL_HELPER") == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// startOnPTY runs the client as a child process on a pseudo-terminal and
+// collects what it prints.
+func startOnPTY(t *testing.T, args ...string) (*os.File, *watchedBuffer, func() int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "DROVER_CTL_HELPER=1", "TERM=xterm")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := newWatchedBuffer()
+	copied := make(chan struct{})
+	go func() { io.Copy(out, tty); close(copied) }()
+	exited := make(chan int, 1)
+	go func() {
+		cmd.Wait()
+		exited <- cmd.ProcessState.ExitCode()
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		tty.Close()
+	})
+	return tty, out, func() int {
+		select {
+		case code := <-exited:
+			return code
+		case <-time.After(20 * time.Second):
+			t.Fatalf("interactive client did not exit; output:\n%s", out.String())
+			return -1
+		}
+	}
+}
+
+func TestShellOnTerminal(t *testing.T) {
+	d := startDaemon(t, "", 0)
+	history := filepath.Join(d.dir, "history")
+	tty, out, wait := startOnPTY(t, "-s", d.url, "-r", history)
+	out.waitFor(t, "worker:worker_01")
+	out.waitFor(t, "supervisor> ")
+	io.WriteString(tty, "status cat\r")
+	out.waitFor(t, "cat                              RUNNING   pid ")
+	io.WriteString(tty, "bogus line\r")
+	out.waitFor(t, "*** Unknown syntax: bogus line")
+	io.WriteString(tty, "help help\r")
+	out.waitFor(t, "help <action>\tPrint help for <action>")
+	io.WriteString(tty, "\x04") // Ctrl-D
+	if code := wait(); code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	data, err := os.ReadFile(history)
+	if err != nil || !strings.Contains(string(data), "status cat\n") || !strings.Contains(string(data), "bogus line\n") {
+		t.Errorf("history file %s = %q, %v; want the typed commands", history, data, err)
+	}
+}
+
+func TestShellOnTerminalCtrlC(t *testing.T) {
+	d := startDaemon(t, "", 0)
+	tty, out, wait := startOnPTY(t, "-s", d.url)
+	out.waitFor(t, "supervisor> ")
+	io.WriteString(tty, "tail -f ticker\r")
+	out.waitFor(t, "tick")
+	io.WriteString(tty, "\x03") // Ctrl-C ends tail -f, not the shell
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(out.String(), "supervisor> ") < 2 && time.Now().Before(deadline) {
+		select {
+		case <-out.changed:
+		case <-time.After(time.Second):
+		}
+	}
+	if strings.Count(out.String(), "supervisor> ") < 2 {
+		t.Fatalf("no prompt after Ctrl-C in tail -f:\n%s", out.String())
+	}
+	io.WriteString(tty, "\x03") // Ctrl-C at the prompt leaves the shell
+	if code := wait(); code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+}
