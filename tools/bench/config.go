@@ -22,13 +22,20 @@ type program struct {
 
 // benchConfig is a generated supervisord configuration rooted in Dir.
 type benchConfig struct {
-	Dir      string
+	Dir string
+	// LogDir holds the programs' log files; empty means Dir/log.
+	LogDir   string
 	Programs []program
 }
 
-func (c benchConfig) socket() string   { return filepath.Join(c.Dir, "s.sock") }
-func (c benchConfig) file() string     { return filepath.Join(c.Dir, "supervisord.conf") }
-func (c benchConfig) logDir() string   { return filepath.Join(c.Dir, "log") }
+func (c benchConfig) socket() string { return filepath.Join(c.Dir, "s.sock") }
+func (c benchConfig) file() string   { return filepath.Join(c.Dir, "supervisord.conf") }
+func (c benchConfig) logDir() string {
+	if c.LogDir != "" {
+		return c.LogDir
+	}
+	return filepath.Join(c.Dir, "log")
+}
 func (c benchConfig) childDir() string { return filepath.Join(c.Dir, "child") }
 
 // render returns the configuration text. Both daemons read the same file.

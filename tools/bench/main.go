@@ -17,15 +17,17 @@ import (
 
 // options are the command-line flags.
 type options struct {
-	Scenarios   []string `json:"scenarios"`
-	Runs        int      `json:"runs"`
-	Quick       bool     `json:"quick"`
-	Drover      string   `json:"drover"`
-	Supervisord string   `json:"supervisord"`
-	JSON        string   `json:"-"`
-	IdleSecs    int      `json:"idle_secs"`
-	LogMiB      int      `json:"log_mib"`
-	Keep        bool     `json:"-"`
+	Scenarios   []string      `json:"scenarios"`
+	Runs        int           `json:"runs"`
+	Quick       bool          `json:"quick"`
+	Drover      string        `json:"drover"`
+	Supervisord string        `json:"supervisord"`
+	JSON        string        `json:"-"`
+	IdleSecs    int           `json:"idle_secs"`
+	LogMiB      int           `json:"log_mib"`
+	LogDir      string        `json:"log_dir"`
+	ChattyTick  time.Duration `json:"chatty_tick_ns"`
+	Keep        bool          `json:"-"`
 }
 
 func main() {
@@ -53,6 +55,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.JSON, "json", "", "results file; empty writes bench/results/<UTC time>.json, \"none\" writes none")
 	fs.IntVar(&o.IdleSecs, "idle-secs", 0, "idle measuring window in seconds (default 20, or 3 with --quick)")
 	fs.IntVar(&o.LogMiB, "log-mib", 0, "log-throughput burst in MiB (default 2048, or 128 with --quick)")
+	fs.StringVar(&o.LogDir, "log-dir", "/dev/shm", "where the log-throughput scenario writes (a RAM file system keeps disk noise out); empty: the temp dir")
+	fs.DurationVar(&o.ChattyTick, "chatty-tick", 0, "how often each chatty writer wakes to write its due lines (default 10ms)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (configs, logs) for inspection")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -89,6 +93,9 @@ func (o options) sizes() sizes {
 	}
 	if o.LogMiB > 0 {
 		sz.LogMiB = min(o.LogMiB, 16384)
+	}
+	if o.ChattyTick > 0 {
+		sz.ChattyTick = o.ChattyTick
 	}
 	return sz
 }
@@ -182,7 +189,11 @@ func prepare(o options, tmp string) (*benchEnv, []daemonKind, []string, error) {
 		return nil, nil, nil, fmt.Errorf("find sleep: %w", err)
 	}
 	pyCtl := filepath.Join(filepath.Dir(o.Supervisord), "supervisorctl")
-	env := &benchEnv{sizes: o.sizes(), self: self, sleepBin: sleepBin, pyCtl: pyCtl}
+	env := &benchEnv{sizes: o.sizes(), self: self, sleepBin: sleepBin, pyCtl: pyCtl, logRoot: o.LogDir}
+	if fi, err := os.Stat(o.LogDir); o.LogDir != "" && (err != nil || !fi.IsDir()) {
+		notes = append(notes, fmt.Sprintf("log scenario writes under the temp dir: %s is not a directory", o.LogDir))
+		env.logRoot = ""
+	}
 	kinds := []daemonKind{{Name: "supervisord", Bin: o.Supervisord, Ctl: pyCtl, Version: []string{o.Supervisord, "--version"}}}
 
 	drover := o.Drover

@@ -14,23 +14,24 @@ import (
 
 // sizes are the scenario parameters; --quick shrinks them.
 type sizes struct {
-	StartupNs   []int `json:"startup_ns"`
-	IdleN       int   `json:"idle_n"`
-	IdleSecs    int   `json:"idle_secs"`
-	CrashKills  int   `json:"crash_kills"`
-	LogMiB      int   `json:"log_mib"`
-	ChattyProgs int   `json:"chatty_programs"`
-	ChattyRate  int   `json:"chatty_lines_per_sec"`
-	ChattySecs  int   `json:"chatty_secs"`
-	ControlN    int   `json:"control_n"`
-	ShutdownN   int   `json:"shutdown_n"`
+	StartupNs   []int         `json:"startup_ns"`
+	IdleN       int           `json:"idle_n"`
+	IdleSecs    int           `json:"idle_secs"`
+	CrashKills  int           `json:"crash_kills"`
+	LogMiB      int           `json:"log_mib"`
+	ChattyProgs int           `json:"chatty_programs"`
+	ChattyRate  int           `json:"chatty_lines_per_sec"`
+	ChattySecs  int           `json:"chatty_secs"`
+	ChattyTick  time.Duration `json:"chatty_tick_ns"`
+	ControlN    int           `json:"control_n"`
+	ShutdownN   int           `json:"shutdown_n"`
 }
 
 var fullSizes = sizes{StartupNs: []int{1, 100, 500}, IdleN: 500, IdleSecs: 20, CrashKills: 20, LogMiB: 2048,
-	ChattyProgs: 100, ChattyRate: 1000, ChattySecs: 10, ControlN: 500, ShutdownN: 100}
+	ChattyProgs: 100, ChattyRate: 1000, ChattySecs: 10, ChattyTick: 10 * time.Millisecond, ControlN: 500, ShutdownN: 100}
 
 var quickSizes = sizes{StartupNs: []int{1, 50}, IdleN: 50, IdleSecs: 3, CrashKills: 5, LogMiB: 128,
-	ChattyProgs: 10, ChattyRate: 1000, ChattySecs: 2, ControlN: 50, ShutdownN: 20}
+	ChattyProgs: 10, ChattyRate: 1000, ChattySecs: 2, ChattyTick: 10 * time.Millisecond, ControlN: 50, ShutdownN: 20}
 
 // goal is the issue's target for Drover on one measure.
 type goal struct {
@@ -80,6 +81,7 @@ type benchEnv struct {
 	sleepBin  string
 	pyCtl     string // Python supervisorctl: the same client for both daemons
 	droverCtl string // Drover's ctl (symlink named supervisorctl), empty if none
+	logRoot   string // where the log scenario writes; empty for its run dir
 }
 
 // scenarioGroups lists the names --scenarios accepts, in run order.
@@ -339,6 +341,14 @@ func runLog(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[str
 	size := int64(e.sizes.LogMiB) * mib
 	const rotateAt = 50 * mib
 	cfg := benchConfig{Dir: dir}
+	if e.logRoot != "" {
+		logs, err := os.MkdirTemp(e.logRoot, "drvbench")
+		if err != nil {
+			return nil, fmt.Errorf("create log dir: %w", err)
+		}
+		defer os.RemoveAll(logs)
+		cfg.LogDir = logs
+	}
 	base := filepath.Join(cfg.logDir(), "writer.log")
 	cfg.Programs = []program{{
 		Name: "writer", Command: fmt.Sprintf("%s %s -bytes %d", e.self, cmdWritePattern, size),
@@ -386,14 +396,20 @@ func runLog(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[str
 	if err != nil {
 		return nil, err
 	}
-	if err := os.RemoveAll(cfg.logDir()); err != nil {
-		return nil, fmt.Errorf("remove logs: %w", err)
+	files, err := rotatedFiles(base)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if err := os.Remove(f); err != nil {
+			return nil, fmt.Errorf("remove logs: %w", err)
+		}
 	}
 	syscall.Sync()
 	// The reference is noisy (page-cache state): take the median of three.
 	var ref []float64
 	for range 3 {
-		dt, err := referenceWrite(e, dir, size)
+		dt, err := referenceWrite(e, cfg.logDir(), size)
 		if err != nil {
 			return nil, err
 		}
@@ -433,7 +449,8 @@ func runChatty(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[
 		base := filepath.Join(cfg.logDir(), name+".log")
 		bases = append(bases, base)
 		cfg.Programs = append(cfg.Programs, program{Name: name,
-			Command:   fmt.Sprintf("%s %s -name %s -rate %d -secs %d", e.self, cmdChatty, name, sz.ChattyRate, sz.ChattySecs),
+			Command: fmt.Sprintf("%s %s -name %s -rate %d -secs %d -tick %v", e.self, cmdChatty, name,
+				sz.ChattyRate, sz.ChattySecs, sz.ChattyTick),
 			Startsecs: 1, Autorestart: "false", StdoutLogfile: base, StdoutMaxbytes: "50MB"})
 	}
 	d, err := startWithPrograms(ctx, k, cfg)
