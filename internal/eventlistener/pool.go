@@ -323,12 +323,15 @@ func (s *session) Write(b []byte) (int, error) {
 	if s.dead || p.removed {
 		return len(b), nil
 	}
-	logs, ans := s.proto.feed(b)
-	for _, ln := range logs {
-		p.hub.logf(ln.level, "%s", ln.text)
-	}
-	if ans == rejected {
-		p.requeueLocked(s.event)
+	for _, e := range s.proto.feed(b) {
+		if e.requeue {
+			if s.event != nil {
+				p.requeueLocked(s.event)
+				s.event = nil
+			}
+			continue
+		}
+		p.hub.logf(e.level, "%s", e.text)
 	}
 	if s.proto.state != Busy {
 		s.event = nil

@@ -35,10 +35,13 @@ const (
 	resultToken = "RESULT " // only its length matters: Supervisor skips it unchecked
 )
 
-// logLine is a main-log line to write.
-type logLine struct {
-	level config.LogLevel
-	text  string
+// effect is what reading a listener's output causes, in order: a main-log
+// line, or (requeue) giving the event the listener was busy with back to
+// its pool.
+type effect struct {
+	level   config.LogLevel
+	text    string
+	requeue bool
 }
 
 // protocol is Supervisor's reading of one listener's stdout: a state machine
@@ -55,37 +58,33 @@ func newProtocol(name string) protocol {
 	return protocol{name: name, state: Acknowledged, resultLen: -1}
 }
 
-// answer says how the listener's output ended the event it was busy with.
-type answer int
-
-const (
-	noAnswer  answer = iota
-	processed        // the result handler accepted the result
-	rejected         // the event goes back to the head of the pool's buffer
-)
-
 // send records that an event was written to the listener: READY → BUSY.
 func (p *protocol) send() { p.state = Busy }
 
-// feed consumes data and returns the log lines it causes, in order, and how
-// the outstanding event (if any) was answered.
-func (p *protocol) feed(data []byte) (logs []logLine, ans answer) {
+// feed consumes data and returns what it causes, in order. The event a
+// listener was busy with is done with once it leaves BUSY: processed, or
+// given back (an effect with requeue).
+func (p *protocol) feed(data []byte) (effects []effect) {
 	p.buf = append(p.buf, data...)
+	log := func(level config.LogLevel, text string) {
+		effects = append(effects, effect{level: level, text: text})
+	}
 	change := func(to State) {
-		logs = append(logs, logLine{config.LevelDebug, fmt.Sprintf("%s: %s -> %s", p.name, p.state, to)})
+		log(config.LevelDebug, fmt.Sprintf("%s: %s -> %s", p.name, p.state, to))
 		p.state = to
 		if to == Unknown {
-			logs = append(logs, logLine{config.LevelWarn, p.name + ": has entered the UNKNOWN state and will no " +
-				"longer receive events, this usually indicates the process violated the eventlistener protocol"})
+			log(config.LevelWarn, p.name+": has entered the UNKNOWN state and will no "+
+				"longer receive events, this usually indicates the process violated the eventlistener protocol")
 		}
 	}
+	requeue := func() { effects = append(effects, effect{requeue: true}) }
 	for len(p.buf) > 0 {
 		switch p.state {
 		case Unknown:
 			p.buf = nil
 		case Acknowledged:
 			if len(p.buf) < len(readyToken) {
-				return logs, ans
+				return effects
 			}
 			if bytes.HasPrefix(p.buf, []byte(readyToken)) {
 				change(Ready)
@@ -102,16 +101,17 @@ func (p *protocol) feed(data []byte) (logs []logLine, ans answer) {
 			if p.resultLen < 0 {
 				nl := bytes.IndexByte(p.buf, '\n')
 				if nl < 0 {
-					return logs, ans
+					return effects
 				}
 				line := p.buf[:nl]
 				p.buf = p.buf[nl+1:]
 				n, ok := parseResultLength(line[min(len(resultToken), len(line)):])
 				if !ok {
-					logs = append(logs, logLine{config.LevelWarn, fmt.Sprintf("%s: bad result line: '%s'", p.name, asString(line))})
+					log(config.LevelWarn, fmt.Sprintf("%s: bad result line: '%s'", p.name, asString(line)))
 					change(Unknown)
+					requeue()
 					p.buf = nil
-					return logs, rejected
+					return effects
 				}
 				p.resultLen = n
 				continue
@@ -121,19 +121,19 @@ func (p *protocol) feed(data []byte) (logs []logLine, ans answer) {
 			p.result = append(p.result, p.buf[:take]...)
 			p.buf = p.buf[take:]
 			if len(p.result) < p.resultLen {
-				return logs, ans
+				return effects
 			}
 			// Supervisor's default_handler: exactly "OK" accepts.
 			if string(p.result) == "OK" {
-				logs = append(logs, logLine{config.LevelDebug, p.name + ": event was processed"})
-				ans = processed
+				log(config.LevelDebug, p.name+": event was processed")
+				change(Acknowledged)
 			} else {
-				logs = append(logs, logLine{config.LevelWarn, p.name + ": event was rejected"})
-				ans = rejected
+				log(config.LevelWarn, p.name+": event was rejected")
+				change(Acknowledged)
+				requeue()
 			}
-			change(Acknowledged)
 			p.result, p.resultLen = nil, -1
 		}
 	}
-	return logs, ans
+	return effects
 }

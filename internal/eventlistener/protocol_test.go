@@ -14,39 +14,38 @@ func TestProtocol(t *testing.T) {
 		start  State // the state when the chunks arrive (Busy: an event was sent)
 		chunks []string
 		want   State
-		ans    answer
-		logs   []string
+		logs   []string // REQUEUE: the event goes back to the pool
 	}{
-		{"ready", Acknowledged, []string{"READY\n"}, Ready, noAnswer, []string{"DEBG l: ACKNOWLEDGED -> READY"}},
-		{"ready in pieces", Acknowledged, []string{"RE", "AD", "Y\n"}, Ready, noAnswer, []string{"DEBG l: ACKNOWLEDGED -> READY"}},
-		{"short output waits", Acknowledged, []string{"READY"}, Acknowledged, noAnswer, nil},
-		{"garbage while acknowledged", Acknowledged, []string{"hello world\n"}, Unknown, noAnswer,
+		{"ready", Acknowledged, []string{"READY\n"}, Ready, []string{"DEBG l: ACKNOWLEDGED -> READY"}},
+		{"ready in pieces", Acknowledged, []string{"RE", "AD", "Y\n"}, Ready, []string{"DEBG l: ACKNOWLEDGED -> READY"}},
+		{"short output waits", Acknowledged, []string{"READY"}, Acknowledged, nil},
+		{"garbage while acknowledged", Acknowledged, []string{"hello world\n"}, Unknown,
 			[]string{"DEBG l: ACKNOWLEDGED -> UNKNOWN", unknownWarn}},
-		{"output while ready", Ready, []string{"x"}, Unknown, noAnswer,
+		{"output while ready", Ready, []string{"x"}, Unknown,
 			[]string{"DEBG l: READY -> UNKNOWN", unknownWarn}},
-		{"ready twice", Acknowledged, []string{"READY\nREADY\n"}, Unknown, noAnswer,
+		{"ready twice", Acknowledged, []string{"READY\nREADY\n"}, Unknown,
 			[]string{"DEBG l: ACKNOWLEDGED -> READY", "DEBG l: READY -> UNKNOWN", unknownWarn}},
-		{"unknown swallows everything", Unknown, []string{"READY\n"}, Unknown, noAnswer, nil},
-		{"ok", Busy, []string{"RESULT 2\nOK"}, Acknowledged, processed,
+		{"unknown swallows everything", Unknown, []string{"READY\n"}, Unknown, nil},
+		{"ok", Busy, []string{"RESULT 2\nOK"}, Acknowledged,
 			[]string{"DEBG l: event was processed", "DEBG l: BUSY -> ACKNOWLEDGED"}},
-		{"ok and ready in one write", Busy, []string{"RESULT 2\nOKREADY\n"}, Ready, processed,
+		{"ok and ready in one write", Busy, []string{"RESULT 2\nOKREADY\n"}, Ready,
 			[]string{"DEBG l: event was processed", "DEBG l: BUSY -> ACKNOWLEDGED", "DEBG l: ACKNOWLEDGED -> READY"}},
-		{"result split everywhere", Busy, []string{"RES", "ULT 2", "\n", "O", "K"}, Acknowledged, processed,
+		{"result split everywhere", Busy, []string{"RES", "ULT 2", "\n", "O", "K"}, Acknowledged,
 			[]string{"DEBG l: event was processed", "DEBG l: BUSY -> ACKNOWLEDGED"}},
-		{"fail", Busy, []string{"RESULT 4\nFAIL"}, Acknowledged, rejected,
-			[]string{"WARN l: event was rejected", "DEBG l: BUSY -> ACKNOWLEDGED"}},
-		{"anything but OK rejects", Busy, []string{"RESULT 3\nOK\n"}, Acknowledged, rejected,
-			[]string{"WARN l: event was rejected", "DEBG l: BUSY -> ACKNOWLEDGED"}},
-		{"prefix is not checked", Busy, []string{"XXXXXXX2\nOK"}, Acknowledged, processed,
+		{"fail", Busy, []string{"RESULT 4\nFAIL"}, Acknowledged,
+			[]string{"WARN l: event was rejected", "DEBG l: BUSY -> ACKNOWLEDGED", "REQUEUE"}},
+		{"anything but OK rejects", Busy, []string{"RESULT 3\nOK\n"}, Acknowledged,
+			[]string{"WARN l: event was rejected", "DEBG l: BUSY -> ACKNOWLEDGED", "REQUEUE"}},
+		{"prefix is not checked", Busy, []string{"XXXXXXX2\nOK"}, Acknowledged,
 			[]string{"DEBG l: event was processed", "DEBG l: BUSY -> ACKNOWLEDGED"}},
-		{"empty result waits for more output", Busy, []string{"RESULT 0\n"}, Busy, noAnswer, nil},
-		{"empty result rejects once more output comes", Busy, []string{"RESULT 0\n", "READY\n"}, Ready, rejected,
-			[]string{"WARN l: event was rejected", "DEBG l: BUSY -> ACKNOWLEDGED", "DEBG l: ACKNOWLEDGED -> READY"}},
-		{"bad result line", Busy, []string{"garbage\nmore"}, Unknown, rejected,
-			[]string{"WARN l: bad result line: 'garbage'", "DEBG l: BUSY -> UNKNOWN", unknownWarn}},
-		{"undecodable result line", Busy, []string{"RESULT \xff\n"}, Unknown, rejected,
-			[]string{`WARN l: bad result line: 'Undecodable: b'RESULT \xff''`, "DEBG l: BUSY -> UNKNOWN", unknownWarn}},
-		{"incomplete result line waits", Busy, []string{"RESULT 2"}, Busy, noAnswer, nil},
+		{"empty result waits for more output", Busy, []string{"RESULT 0\n"}, Busy, nil},
+		{"empty result rejects once more output comes", Busy, []string{"RESULT 0\n", "READY\n"}, Ready,
+			[]string{"WARN l: event was rejected", "DEBG l: BUSY -> ACKNOWLEDGED", "REQUEUE", "DEBG l: ACKNOWLEDGED -> READY"}},
+		{"bad result line", Busy, []string{"garbage\nmore"}, Unknown,
+			[]string{"WARN l: bad result line: 'garbage'", "DEBG l: BUSY -> UNKNOWN", unknownWarn, "REQUEUE"}},
+		{"undecodable result line", Busy, []string{"RESULT \xff\n"}, Unknown,
+			[]string{`WARN l: bad result line: 'Undecodable: b'RESULT \xff''`, "DEBG l: BUSY -> UNKNOWN", unknownWarn, "REQUEUE"}},
+		{"incomplete result line waits", Busy, []string{"RESULT 2"}, Busy, nil},
 	}
 	levels := map[int]string{10: "DEBG", 30: "WARN"}
 	for _, tt := range tests {
@@ -54,22 +53,18 @@ func TestProtocol(t *testing.T) {
 			p := newProtocol("l")
 			p.state = tt.start
 			var logs []string
-			ans := noAnswer
 			for _, c := range tt.chunks {
-				ls, a := p.feed([]byte(c))
-				for _, l := range ls {
-					logs = append(logs, levels[int(l.level)]+" "+l.text)
-				}
-				if a != noAnswer {
-					if ans != noAnswer {
-						t.Fatalf("answered twice")
+				for _, e := range p.feed([]byte(c)) {
+					if e.requeue {
+						logs = append(logs, "REQUEUE")
+						continue
 					}
-					ans = a
+					logs = append(logs, levels[int(e.level)]+" "+e.text)
 				}
 			}
-			if p.state != tt.want || ans != tt.ans || !slices.Equal(logs, tt.logs) {
-				t.Errorf("state %v, answer %v, logs:\n%s\nwant state %v, answer %v, logs:\n%s",
-					p.state, ans, strings.Join(logs, "\n"), tt.want, tt.ans, strings.Join(tt.logs, "\n"))
+			if p.state != tt.want || !slices.Equal(logs, tt.logs) {
+				t.Errorf("state %v, logs:\n%s\nwant state %v, logs:\n%s",
+					p.state, strings.Join(logs, "\n"), tt.want, strings.Join(tt.logs, "\n"))
 			}
 		})
 	}
