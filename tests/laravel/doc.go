@@ -9,5 +9,6 @@
 // packages and redis-server; without php or redis-server they skip.
 // DROVER_LARAVEL_REFERENCE=python runs the same tests against Debian's
 // Python supervisord instead of drover, to compare (not used in CI).
-// DROVER_LARAVEL_APP overrides the fixture's folder.
+// DROVER_LARAVEL_APP overrides the fixture's folder; DROVER_BIN names a
+// drover binary to use instead of building one.
 package laravel

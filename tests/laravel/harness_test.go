@@ -61,11 +61,21 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(bin)
 	droverBin = filepath.Join(bin, "drover")
-	build := exec.Command("go", "build", "-o", droverBin, "github.com/drover/drover/cmd/drover")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build drover: %v\n%s", err, out)
-		return 1
+	if prebuilt := os.Getenv("DROVER_BIN"); prebuilt != "" {
+		if prebuilt, err = filepath.Abs(prebuilt); err == nil {
+			err = os.Symlink(prebuilt, droverBin)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	} else {
+		build := exec.Command("go", "build", "-o", droverBin, "github.com/drover/drover/cmd/drover")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build drover: %v\n%s", err, out)
+			return 1
+		}
 	}
 	for _, name := range []string{"supervisord", "supervisorctl"} {
 		if err := os.Symlink("drover", filepath.Join(bin, name)); err != nil {
@@ -118,6 +128,7 @@ type program struct {
 	stopwaitsecs int
 	timeout      int // queue:work --timeout
 	retryAfter   int // REDIS_QUEUE_RETRY_AFTER; 0 keeps the app's 90 s
+	startsecs    int // 0: not set (Supervisor's default, 1)
 }
 
 // lab is one test's world: a redis-server, a Laravel storage folder, a
@@ -360,6 +371,10 @@ func (l *lab) writeConf() {
 		k, v, _ := strings.Cut(kv, "=")
 		env = append(env, k+`="`+v+`"`) // quoted: 4.2's environment= tokenizer (spec §1.3)
 	}
+	extra := ""
+	if l.prog.startsecs > 0 {
+		extra = fmt.Sprintf("startsecs=%d\n", l.prog.startsecs)
+	}
 	conf := fmt.Sprintf(`[unix_http_server]
 file=%[1]s
 
@@ -385,7 +400,7 @@ redirect_stderr=true
 stdout_logfile=%[7]s
 stopwaitsecs=%[8]d
 environment=%[9]s
-`, l.sock, l.mainLog, l.dir, appDir, l.prog.timeout, l.prog.numprocs, l.workerLog, l.prog.stopwaitsecs, strings.Join(env, ","))
+%[10]s`, l.sock, l.mainLog, l.dir, appDir, l.prog.timeout, l.prog.numprocs, l.workerLog, l.prog.stopwaitsecs, strings.Join(env, ","), extra)
 	if err := os.WriteFile(l.conf, []byte(conf), 0o644); err != nil {
 		l.t.Fatal(err)
 	}
