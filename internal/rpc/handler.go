@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -153,6 +154,12 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	var out bytes.Buffer
 	h.logf(config.LevelTrace, "XML-RPC method called: %s()", name)
 	v, err := h.dispatch(r.Context(), name, params)
+	var panicked *panicError
+	if errors.As(err, &panicked) {
+		h.logf(config.LevelCritical, "Handling XML-RPC request with data %q raised an unexpected exception: %s\n%s", body, panicked.value, panicked.stack)
+		writeError(w, http.StatusInternalServerError)
+		return
+	}
 	if err == nil {
 		h.logf(config.LevelTrace, "XML-RPC method %s() returned successfully", name)
 		err = xmlrpc.EncodeResponse(&out, v)

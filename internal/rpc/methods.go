@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"slices"
 
 	"github.com/drover/drover/internal/xmlrpc"
@@ -30,8 +31,15 @@ func (h *handler) methods() map[string]*method {
 	return m
 }
 
-// dispatch calls a method by its full name ("namespace.method").
-func (h *handler) dispatch(ctx context.Context, name string, params []any) (any, error) {
+// dispatch calls a method by its full name ("namespace.method"). A panic in
+// a method becomes a *panicError: HTTP 500 for a call, a FAILED fault within
+// a multicall, as Supervisor treats unexpected exceptions.
+func (h *handler) dispatch(ctx context.Context, name string, params []any) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, &panicError{fmt.Sprint(r), debug.Stack()}
+		}
+	}()
 	m, ok := h.table[name]
 	if !ok {
 		return nil, newFault(faultUnknownMethod)
@@ -197,3 +205,11 @@ func (h *handler) multicallOne(ctx context.Context, c any) (any, error) {
 	}
 	return h.dispatch(ctx, name, params)
 }
+
+// panicError is a method's panic turned into an error.
+type panicError struct {
+	value string
+	stack []byte
+}
+
+func (e *panicError) Error() string { return "panic: " + e.value }

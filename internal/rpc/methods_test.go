@@ -1,7 +1,10 @@
 package rpc
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +17,7 @@ import (
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/xmlrpc"
 )
 
 func newTestHandler(b *fakeBackend) *handler {
@@ -385,5 +389,22 @@ func TestGetAllConfigInfo(t *testing.T) {
 		if !reflect.DeepEqual(ck.info[ck.key], ck.want) {
 			t.Errorf("%s[%s] = %#v, want %#v", ck.info["name"], ck.key, ck.info[ck.key], ck.want)
 		}
+	}
+}
+
+func TestPanics(t *testing.T) {
+	h := newTestHandler(newFakeBackend())
+	h.table["supervisor.boom"] = &method{result: "boolean", call: func(context.Context, []any) (any, error) { panic("boom") }}
+	rec := httptest.NewRecorder()
+	var body bytes.Buffer
+	xmlrpc.EncodeCall(&body, "supervisor.boom")
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/RPC2", &body))
+	if rec.Code != 500 {
+		t.Errorf("panic: HTTP %d", rec.Code)
+	}
+	got, err := call(t, h, "system.multicall", []any{map[string]any{"methodName": "supervisor.boom"}})
+	want := []any{map[string]any{"faultCode": 30, "faultString": "FAILED: panic: boom"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("multicall = %#v %v", got, err)
 	}
 }
