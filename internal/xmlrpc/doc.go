@@ -8,7 +8,10 @@
 // kinds) ↔ int/i4, bool ↔ boolean, string ↔ string, float64 ↔ double,
 // []byte ↔ base64, time.Time ↔ dateTime.iso8601, []any (or any slice) ↔
 // array, map[string]any (or any map with string keys, or Struct to fix the
-// member order) ↔ struct. Decoding
-// always yields int, bool, string, float64, []byte, time.Time, []any and
-// map[string]any.
+// member order) ↔ struct. Decoding always yields int, bool, string, float64,
+// []byte, time.Time, []any and map[string]any (and nil for <nil/>).
+//
+// Like Python, the encoder writes control characters such as ESC raw, which
+// strict XML parsers reject; the decoder accepts them so that log output
+// with colour codes survives a round trip.
 package xmlrpc
