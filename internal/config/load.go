@@ -85,6 +85,9 @@ func Load(path string, ov Overrides) (*Config, error) {
 	if err := l.pools(groups); err != nil {
 		return nil, err
 	}
+	if err := l.workers(groups); err != nil {
+		return nil, err
+	}
 	l.cfg.Groups = groups
 	if err := l.servers(); err != nil {
 		return nil, err

@@ -235,6 +235,9 @@ type Process struct {
 	// ExtraLines maps the keys of Extra to the line they were written on,
 	// so a feature's validation error can name file and line.
 	ExtraLines map[string]Pos
+	// Worker holds Drover's memory limit and start-gate options (see
+	// workers.go); nil when the process sets none.
+	Worker *Worker
 }
 
 // Pos is a place in a config file.
