@@ -3,7 +3,6 @@ package rpc
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 
@@ -19,11 +18,7 @@ func (h *handler) serveLogtail(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest)
 		return
 	}
-	path := r.URL.Path
-	if unescaped, err := url.PathUnescape(r.URL.EscapedPath()); err == nil {
-		path = unescaped
-	}
-	_, rest, _ := strings.Cut(strings.TrimLeft(path, "/"), "/")
+	_, rest, _ := strings.Cut(strings.TrimLeft(r.URL.Path, "/"), "/")
 	namespec, channel, found := strings.Cut(rest, "/")
 	if !found {
 		channel = "stdout"
