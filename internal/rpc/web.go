@@ -50,7 +50,8 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request) {
 			State:       strings.ToLower(info.State.String()),
 			Class:       stateClass(info.State),
 			Description: description(info, t),
-			Running:     info.State.IsRunning(),
+			Running:     info.State == process.Running,
+			Startable:   info.State == process.Stopped || info.State == process.Exited || info.State == process.Fatal,
 		})
 	}
 	if err := statusTemplate.Execute(w, page); err != nil {
@@ -71,7 +72,7 @@ type statusPage struct {
 
 type statusRow struct {
 	Namespec, State, Class, Description string
-	Running                             bool
+	Running, Startable                  bool // which of Start / Restart+Stop to offer
 }
 
 func stateClass(s process.State) string {
@@ -102,7 +103,7 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <td class="status"><span class="{{.Class}}">{{.State}}</span></td>
 <td>{{.Description}}</td>
 <td><a href="tail.html?processname={{.Namespec}}" target="_blank">{{.Namespec}}</a></td>
-<td>{{if .Running}}<a href="index.html?processname={{.Namespec}}&amp;action=restart">Restart</a> <a href="index.html?processname={{.Namespec}}&amp;action=stop">Stop</a>{{else}}<a href="index.html?processname={{.Namespec}}&amp;action=start">Start</a>{{end}} <a href="index.html?processname={{.Namespec}}&amp;action=clearlog">Clear Log</a> <a href="logtail/{{.Namespec}}" target="_blank">Tail -f Stdout</a> <a href="logtail/{{.Namespec}}/stderr" target="_blank">Tail -f Stderr</a></td>
+<td>{{if .Running}}<a href="index.html?processname={{.Namespec}}&amp;action=restart">Restart</a> <a href="index.html?processname={{.Namespec}}&amp;action=stop">Stop</a>{{end}}{{if .Startable}}<a href="index.html?processname={{.Namespec}}&amp;action=start">Start</a>{{end}} <a href="index.html?processname={{.Namespec}}&amp;action=clearlog">Clear Log</a> <a href="logtail/{{.Namespec}}" target="_blank">Tail -f Stdout</a> <a href="logtail/{{.Namespec}}/stderr" target="_blank">Tail -f Stderr</a></td>
 </tr>
 {{end}}</tbody>
 </table>{{else}}<p>No programs to manage</p>{{end}}
