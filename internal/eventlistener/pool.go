@@ -21,16 +21,32 @@ type Hub struct {
 	log        process.Logger
 	identifier string
 
-	mu     sync.Mutex
-	serial int64   // the last global serial given; guarded by mu
-	pools  []*Pool // in order of creation; guarded by mu
+	serials *serialCounter // the global serial
+
+	mu    sync.Mutex
+	pools []*Pool // in order of creation; guarded by mu
+}
+
+// serialCounter numbers events. Supervisor's global serial lives as long as
+// the supervisord process, across reloads, so Drover's is process-wide too.
+type serialCounter struct {
+	mu   sync.Mutex
+	last int64 // -1 before the first
+}
+
+var globalSerial = serialCounter{last: -1}
+
+func (c *serialCounter) next() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return nextSerial(&c.last)
 }
 
 // NewHub subscribes to bus at once: events published from now on are
 // numbered and buffered in the pools. identifier is supervisord's, for the
 // header's server token.
 func NewHub(bus *events.Bus, log process.Logger, identifier string) *Hub {
-	return &Hub{bus: bus, sub: bus.Subscribe(), log: log, identifier: identifier, serial: -1}
+	return &Hub{bus: bus, sub: bus.Subscribe(), log: log, identifier: identifier, serials: &globalSerial}
 }
 
 // Run delivers the events to the pools and publishes the TICK events until
@@ -102,7 +118,7 @@ func (h *Hub) deliver(e events.Event) {
 				continue
 			}
 			if serial < 0 {
-				serial = nextSerial(&h.serial)
+				serial = h.serials.next()
 			}
 			p.accept(name, payload, serial)
 		}

@@ -79,6 +79,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, bus: &events.Bus{}, log: &syncLog{}, done: make(chan struct{})}
 	h.hub = NewHub(h.bus, h.log, "supervisor")
+	h.hub.serials = &serialCounter{last: -1} // serials from 0 in every test
 	var ctx context.Context
 	ctx, h.cancel = context.WithCancel(context.Background())
 	go func() { h.hub.Run(ctx); close(h.done) }()
