@@ -358,3 +358,7 @@ func (l *loader) optErr(section, opt string, err error) error {
 	v, _ := l.ini.get(section, opt)
 	return l.errAt(v, section, opt, err)
 }
+
+// ProcessEqual reports whether two process configs are the same for reread
+// (a rolling update replaces only the processes whose config changed).
+func ProcessEqual(a, b *Process) bool { return processEqual(a, b) }

@@ -14,6 +14,7 @@ import (
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/queue"
 )
 
 // Errors of group-level operations; rpc maps them to faults.
@@ -118,6 +119,8 @@ type Supervisor struct {
 	initErr error             // why New could not create the groups; read by Run
 
 	runners sync.WaitGroup // one per activated group, done once its runners returned
+
+	pools workerPools // worker pools of the program groups (workerpool.go)
 }
 
 // Options are the Supervisor's collaborators.
@@ -129,6 +132,8 @@ type Options struct {
 	Load      func() (*config.Config, error)
 	ServerURL string   // default SUPERVISOR_SERVER_URL for children
 	BaseEnv   []string // supervisord's environment at start
+	// Queues opens the queue source of a scaling pool; nil: Redis (queue.Open).
+	Queues func(config.QueueSource) queue.Source
 }
 
 // New returns a Supervisor for cfg with the groups of cfg created, as

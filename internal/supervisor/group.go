@@ -105,6 +105,7 @@ func (s *Supervisor) insertLocked(g *Group) {
 func (s *Supervisor) startLocked(g *Group) {
 	ctx, cancel := context.WithCancel(s.runCtx)
 	g.cancel = cancel
+	s.startPool(ctx, g)
 	var wg sync.WaitGroup
 	for _, p := range g.Processes {
 		wg.Go(func() {

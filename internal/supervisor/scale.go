@@ -1,0 +1,166 @@
+package supervisor
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/drover/drover/internal/autoscale"
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/queue"
+)
+
+// openQueue returns the queue source of a scaling pool.
+func (s *Supervisor) openQueue(src config.QueueSource) queue.Source {
+	if s.opts.Queues != nil {
+		return s.opts.Queues(src)
+	}
+	return queue.Open(src)
+}
+
+// runScaler samples pl's queue every scale_interval and resizes the pool
+// toward the policy's target until ctx ends (the group is removed or the
+// daemon stops). A configuration replaced by a rolling update takes effect
+// at the next tick.
+func (s *Supervisor) runScaler(ctx context.Context, pl *workerPool) {
+	var sc *config.Scaling
+	var src queue.Source
+	var tick *time.Ticker
+	defer func() {
+		if src != nil {
+			src.Close()
+			tick.Stop()
+		}
+	}()
+	for {
+		g := s.current(pl)
+		if g == nil || g.Config.Scaling == nil {
+			return
+		}
+		if g.Config.Scaling != sc {
+			if src != nil {
+				src.Close()
+				tick.Stop()
+			}
+			sc = g.Config.Scaling
+			src = s.openQueue(sc.Queue)
+			tick = time.NewTicker(sc.Interval)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if s.Mood() == MoodRunning {
+			s.scaleOnce(ctx, pl, sc, src)
+		}
+	}
+}
+
+// scaleOnce makes one scaling decision and starts carrying it out: growth
+// starts processes (not waiting for RUNNING), shrinking stops the newest
+// workers in the background and removes each once it is stopped.
+func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.Scaling, src queue.Source) {
+	if !pl.roll.TryLock() {
+		pl.setStatus(func(st *WorkerPool) { st.Decision = "rolling restart in progress" })
+		return
+	}
+	defer pl.roll.Unlock()
+	now := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, max(sc.Interval, 2*time.Second))
+	sample, err := src.Sample(sctx, now)
+	cancel()
+	pl.mu.Lock()
+	wasOK, hadSample := pl.status.QueueOK, !pl.status.SampledAt.IsZero() || pl.status.QueueError != ""
+	pl.status.SampledAt = now
+	if err != nil {
+		pl.status.QueueOK, pl.status.QueueError = false, err.Error()
+		pl.status.Decision, pl.status.DecidedAt = "queue unreachable: holding the current size", now
+	} else {
+		pl.status.QueueOK, pl.status.QueueError, pl.status.Sample = true, "", sample
+	}
+	pl.mu.Unlock()
+	switch {
+	case err != nil && (wasOK || !hadSample):
+		s.logf(config.LevelWarn, "pool %s: queue %s unreachable, holding its size: %v", pl.name, sc.Queue.Display, err)
+	case err == nil && !wasOK && hadSample:
+		s.logf(config.LevelInfo, "pool %s: queue %s reachable again", pl.name, sc.Queue.Display)
+	}
+	if err != nil {
+		return
+	}
+	g := s.current(pl)
+	if g == nil {
+		return
+	}
+	var live []*Process
+	anyRunning := false
+	pl.mu.Lock()
+	for _, p := range g.Processes {
+		st := p.Info().State
+		anyRunning = anyRunning || st.IsRunning() || st.IsSignallable()
+		if st.IsRunning() && !pl.draining[p] {
+			live = append(live, p)
+		}
+	}
+	draining, lastResize := len(pl.draining), pl.status.LastResize
+	pl.mu.Unlock()
+	if !anyRunning {
+		// Stopped by hand (stop group:*, or autostart=false): leave it stopped.
+		pl.setStatus(func(st *WorkerPool) {
+			st.Target, st.Decision, st.DecidedAt = 0, "no live worker: pool stopped, not scaling", now
+		})
+		return
+	}
+	d := autoscale.Decide(autoscale.Inputs{
+		Workers: len(live), Draining: draining,
+		Ready: sample.Ready, Due: sample.Due, Reserved: sample.Reserved, OldestWait: sample.OldestWait,
+		Min: sc.Min, Max: sc.Max, Step: sc.Step, JobsPerWorker: sc.JobsPerWorker, MaxWait: sc.MaxWait,
+		Cooldown: sc.Cooldown, LastChange: lastResize, Now: now,
+	})
+	reason := d.Reason
+	switch {
+	case d.Target > len(live):
+		// Draining workers keep their slots until they exit, so growth
+		// may use as many slots beyond numprocs_max as are draining.
+		free := freeSlots(g, sc.Max+draining)
+		n := min(d.Target-len(live), len(free))
+		if n < d.Target-len(live) {
+			reason += " (no free slot: draining workers still hold theirs)"
+		}
+		for _, pc := range free[:n] {
+			p, err := s.addProcess(pl, pc)
+			if err != nil {
+				s.logf(config.LevelWarn, "pool %s: grow: %v", pl.name, err)
+				break
+			}
+			// A failed spawn is the runner's to log and retry.
+			_ = p.Start(ctx, false)
+		}
+		if n > 0 {
+			s.logf(config.LevelInfo, "pool %s: %s", pl.name, d.Reason)
+			lastResize = now
+		}
+	case d.Target < len(live):
+		// Newest first: the highest process_num, the last one added.
+		slices.SortFunc(live, func(a, b *Process) int { return b.Config().ProcessNum - a.Config().ProcessNum })
+		pl.mu.Lock()
+		for _, p := range live[:len(live)-d.Target] {
+			pl.draining[p] = true
+			go func() {
+				if err := s.stopAndRemove(ctx, pl, p); err != nil {
+					s.logf(config.LevelWarn, "pool %s: shrink: %v", pl.name, err)
+					pl.mu.Lock()
+					delete(pl.draining, p)
+					pl.mu.Unlock()
+				}
+			}()
+		}
+		pl.mu.Unlock()
+		s.logf(config.LevelInfo, "pool %s: %s", pl.name, d.Reason)
+		lastResize = now
+	}
+	pl.setStatus(func(st *WorkerPool) {
+		st.Target, st.Decision, st.DecidedAt, st.LastResize = d.Target, reason, now, lastResize
+	})
+}
