@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/drover/drover/internal/xmlrpc"
 )
@@ -101,12 +103,15 @@ func convertParam(typ string, v any) (any, bool) {
 		case []byte:
 			return string(x), true
 		}
-	case "int":
+	case "int": // the methods apply Python's int(): numeric strings pass
 		switch x := v.(type) {
 		case int:
 			return x, true
 		case bool:
 			return boolInt(x), true
+		case string:
+			n, err := strconv.Atoi(strings.TrimSpace(x))
+			return n, err == nil
 		}
 	case "boolean":
 		switch x := v.(type) {

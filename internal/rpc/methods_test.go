@@ -277,6 +277,7 @@ func TestLogMethods(t *testing.T) {
 	}{
 		{"supervisor.readLog", []any{0, 0}, "main log line\n"},
 		{"supervisor.readMainLog", []any{-5, 0}, "line\n"},
+		{"supervisor.readMainLog", []any{" -5", "0"}, "line\n"},
 		{"supervisor.readProcessStdoutLog", []any{"quick", 2, 3}, "234"},
 		{"supervisor.readProcessLog", []any{"quick", 2, 3}, "234"},
 		{"supervisor.tailProcessStdoutLog", []any{"quick", 0, 3}, []any{"stu", 31, true}},
