@@ -109,6 +109,8 @@ func convertParam(typ string, v any) (any, bool) {
 			return x, true
 		case bool:
 			return boolInt(x), true
+		case float64:
+			return int(x), true
 		case string:
 			n, err := strconv.Atoi(strings.TrimSpace(x))
 			return n, err == nil

@@ -1,0 +1,100 @@
+package rpc
+
+import (
+	"context"
+
+	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/xmlrpc"
+)
+
+// droverBackend is what the drover.* methods need beyond backend; the
+// real Supervisor has it, test fakes need not.
+type droverBackend interface {
+	WorkerPools() []supervisor.WorkerPool
+	RollingRestart(ctx context.Context, name string, batch int) error
+	RollingUpdate(ctx context.Context, name string, batch int) error
+}
+
+// addDroverMethods adds Drover's extensions (namespace drover.) when the
+// backend supports them.
+func (h *handler) addDroverMethods(m map[string]*method) {
+	b, ok := h.b.(droverBackend)
+	if !ok {
+		return
+	}
+	m["drover.getPools"] = &method{result: "array",
+		help: "Get the worker pool of every program group: size bounds, live and draining workers, " +
+			"the last queue sample, the scaling target and the reason of the last decision\n\n" +
+			"@return array result  An array of pool info structs",
+		call: func(context.Context, []any) (any, error) {
+			var out []xmlrpc.Struct
+			for _, p := range b.WorkerPools() {
+				out = append(out, poolInfo(p))
+			}
+			if out == nil {
+				out = []xmlrpc.Struct{}
+			}
+			return out, nil
+		}}
+	roll := func(f func(context.Context, string, int) error) func(context.Context, []any) (any, error) {
+		return func(ctx context.Context, args []any) (any, error) {
+			name, batch := args[0].(string), args[1].(int)
+			// A roll outlives a client that goes away: stopping halfway
+			// would leave the group half old, half new.
+			if err := f(context.WithoutCancel(ctx), name, batch); err != nil {
+				return nil, toFault(err, name)
+			}
+			return true, nil
+		}
+	}
+	m["drover.rollingRestart"] = &method{result: "boolean", params: []string{"string", "int"}, defaults: []any{1},
+		help: "Restart every process of a program group batch at a time without dropping capacity: " +
+			"start surge workers, then stop and restart each batch, waiting for RUNNING\n\n" +
+			"@param string name  The group name\n@param int batch  Processes replaced at a time (default 1)\n" +
+			"@return boolean result  Always true unless error",
+		call: roll(b.RollingRestart)}
+	m["drover.rollingUpdate"] = &method{result: "boolean", params: []string{"string", "int"}, defaults: []any{1},
+		help: "Replace a changed program group by its reread configuration batch at a time without dropping capacity\n\n" +
+			"@param string name  The group name\n@param int batch  Processes replaced at a time (default 1)\n" +
+			"@return boolean result  Always true unless error",
+		call: roll(b.RollingUpdate)}
+}
+
+// poolInfo is one drover.getPools entry; times are unix seconds, 0 for never.
+func poolInfo(p supervisor.WorkerPool) xmlrpc.Struct {
+	unix := func(t interface{ Unix() int64 }) int { return int(t.Unix()) }
+	at := func(t supervisor.WorkerPool, f func(supervisor.WorkerPool) interface {
+		IsZero() bool
+		Unix() int64
+	}) int {
+		if v := f(t); !v.IsZero() {
+			return unix(v)
+		}
+		return 0
+	}
+	_ = at
+	return xmlrpc.Struct{
+		member("group", p.Group),
+		member("scaling", p.Scaling),
+		member("min", p.Min),
+		member("max", p.Max),
+		member("workers", p.Workers),
+		member("draining", p.Draining),
+		member("processes", p.Processes),
+		member("target", p.Target),
+		member("queue", p.Queue),
+		member("queue_ok", p.QueueOK),
+		member("queue_error", p.QueueError),
+		member("ready", p.Sample.Ready),
+		member("due", p.Sample.Due),
+		member("delayed", p.Sample.Delayed),
+		member("reserved", p.Sample.Reserved),
+		member("expired", p.Sample.Expired),
+		member("oldest_wait", int(p.Sample.OldestWait.Seconds())),
+		member("sampled_at", unixOrZero(p.SampledAt)),
+		member("decision", p.Decision),
+		member("decided_at", unixOrZero(p.DecidedAt)),
+		member("last_resize", unixOrZero(p.LastResize)),
+		member("rolling", p.Rolling),
+	}
+}
