@@ -74,6 +74,7 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 		auth:           opts.Auth,
 	}
 	h.table = h.methods()
+	h.addDroverMethods(h.table)
 	return h
 }
 

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"time"
 
 	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/xmlrpc"
@@ -62,17 +63,6 @@ func (h *handler) addDroverMethods(m map[string]*method) {
 
 // poolInfo is one drover.getPools entry; times are unix seconds, 0 for never.
 func poolInfo(p supervisor.WorkerPool) xmlrpc.Struct {
-	unix := func(t interface{ Unix() int64 }) int { return int(t.Unix()) }
-	at := func(t supervisor.WorkerPool, f func(supervisor.WorkerPool) interface {
-		IsZero() bool
-		Unix() int64
-	}) int {
-		if v := f(t); !v.IsZero() {
-			return unix(v)
-		}
-		return 0
-	}
-	_ = at
 	return xmlrpc.Struct{
 		member("group", p.Group),
 		member("scaling", p.Scaling),
@@ -97,4 +87,11 @@ func poolInfo(p supervisor.WorkerPool) xmlrpc.Struct {
 		member("last_resize", unixOrZero(p.LastResize)),
 		member("rolling", p.Rolling),
 	}
+}
+
+func unixOrZero(t time.Time) int {
+	if t.IsZero() {
+		return 0
+	}
+	return int(t.Unix())
 }
