@@ -8,7 +8,7 @@ import (
 // Process states in STOPPED_STATES (status exits 3 for these).
 func isStoppedState(state int) bool {
 	switch state {
-	case processStateStopped, processStateExited, processStateFatal, processStateUnknownRaw:
+	case processStateStopped, processStateExited, processStateFatal, processStateUnknown:
 		return true
 	}
 	return false

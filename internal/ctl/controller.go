@@ -12,36 +12,45 @@ import (
 
 // Exit statuses (LSB init script codes, as supervisorctl uses them).
 const (
-	exitSuccess            = 0
-	exitGeneric            = 1
-	exitInvalidArgs        = 2
-	exitUnimplemented      = 3
-	exitInsufficientPrivs  = 4
-	exitNotInstalled       = 5
-	exitNotRunning         = 7
-	exitStatusNotRunning   = 3 // status only
-	exitStatusUnknown      = 4 // status only
-	apiVersion             = "3.0"
-	faultUnknownMethod     = 1
-	faultShutdownState     = 6
-	faultBadName           = 10
-	faultBadSignal         = 11
-	faultNoFile            = 20
-	faultNotExecutable     = 21
-	faultFailed            = 30
-	faultAbnormalTerm      = 40
-	faultSpawnError        = 50
-	faultAlreadyStarted    = 60
-	faultNotRunning        = 70
-	faultSuccess           = 80
-	faultAlreadyAdded      = 90
-	faultStillRunning      = 91
-	faultCantReread        = 92
-	processStateRunning    = 20
-	processStateStopped    = 0
-	processStateExited     = 100
-	processStateFatal      = 200
-	processStateUnknownRaw = 1000
+	exitGeneric           = 1
+	exitInvalidArgs       = 2
+	exitUnimplemented     = 3
+	exitInsufficientPrivs = 4
+	exitNotInstalled      = 5
+	exitNotRunning        = 7
+	exitStatusNotRunning  = 3 // status only
+	exitStatusUnknown     = 4 // status only
+)
+
+// apiVersion is the supervisor XML-RPC API version this client speaks.
+const apiVersion = "3.0"
+
+// XML-RPC fault codes (supervisor.xmlrpc.Faults).
+const (
+	faultUnknownMethod  = 1
+	faultShutdownState  = 6
+	faultBadName        = 10
+	faultBadSignal      = 11
+	faultNoFile         = 20
+	faultNotExecutable  = 21
+	faultFailed         = 30
+	faultAbnormalTerm   = 40
+	faultSpawnError     = 50
+	faultAlreadyStarted = 60
+	faultNotRunning     = 70
+	faultSuccess        = 80
+	faultAlreadyAdded   = 90
+	faultStillRunning   = 91
+	faultCantReread     = 92
+)
+
+// Process state codes this client looks at.
+const (
+	processStateStopped = 0
+	processStateRunning = 20
+	processStateExited  = 100
+	processStateFatal   = 200
+	processStateUnknown = 1000
 )
 
 // controller runs supervisorctl command lines against one server.
@@ -156,6 +165,9 @@ func (c *controller) onecmd(line string) error {
 	}
 	if err == errQuit {
 		return err
+	}
+	if err != nil && c.ctx.Err() != nil {
+		return nil // interrupted: the shell reports it
 	}
 	if err != nil {
 		c.output("%s", tracebackLine(err, c.cl.serverURL))

@@ -94,6 +94,8 @@ func TestGoldenConfigFile(t *testing.T) {
 	compareRuns(t, noSection, noSection, "", []string{"-c", "{URL}", "status"}, true)
 	compareRuns(t, a.url, b.url, "", []string{"-c", "/nonexistent/x.conf", "-s", "{URL}", "status"}, true)
 	compareRuns(t, a.url, b.url, "", []string{"-s", "{URL}", "tail", "-f", "nosuch"}, true)
+	compareRuns(t, a.url, b.url, "", []string{"-s", "http://127.0.0.1:1", "open", "{URL}"}, true)
+	compareRuns(t, a.url, b.url, "open {URL}\nstatus cat\n", []string{"-s", "http://127.0.0.1:1"}, true)
 }
 
 // watchedBuffer is an io.Writer whose content can be awaited.

@@ -49,6 +49,7 @@ func Run(ctx context.Context, inv Invocation) int {
 		return exitInvalidArgs
 	}
 	router := newInterruptRouter(inv.Interrupts)
+	defer router.close()
 	c := &controller{
 		ctx: ctx, s: s, cl: newClient(s.serverURL, s.username, s.password),
 		out: inv.Stdout, errOut: inv.Stderr, interrupt: router.push,
@@ -105,13 +106,14 @@ func (c *controller) shell(stdin io.Reader, stderr io.Writer) {
 // registered SIGINT keeps its default effect.
 type interruptRouter struct {
 	mu      sync.Mutex
+	done    chan struct{}
 	source  <-chan os.Signal
 	own     chan os.Signal // non-nil when listening to real SIGINT
 	cancels []context.CancelFunc
 }
 
 func newInterruptRouter(source <-chan os.Signal) *interruptRouter {
-	r := &interruptRouter{source: source}
+	r := &interruptRouter{source: source, done: make(chan struct{})}
 	if source == nil {
 		r.own = make(chan os.Signal, 1)
 		r.source = r.own
@@ -121,7 +123,12 @@ func newInterruptRouter(source <-chan os.Signal) *interruptRouter {
 }
 
 func (r *interruptRouter) run() {
-	for range r.source {
+	for {
+		select {
+		case <-r.source:
+		case <-r.done:
+			return
+		}
 		r.mu.Lock()
 		if n := len(r.cancels); n > 0 {
 			r.cancels[n-1]()
@@ -129,6 +136,8 @@ func (r *interruptRouter) run() {
 		r.mu.Unlock()
 	}
 }
+
+func (r *interruptRouter) close() { close(r.done) }
 
 // push returns a context cancelled by the next Ctrl-C while it is the
 // innermost one; stop unregisters it.

@@ -133,6 +133,9 @@ func findShort(c byte) *optionSpec {
 
 func longOpt(word string, rest []string) (parsedOpt, []string, error) {
 	name, arg, hasValue := strings.Cut(word, "=")
+	if rest, ok := strings.CutPrefix(name, "history-"); ok {
+		name = "history_" + rest // --history-file, as the usage text spells it
+	}
 	var matches []*optionSpec
 	for i := range optionSpecs {
 		s := &optionSpecs[i]

@@ -1,0 +1,185 @@
+package ctl
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Drover's own commands and the --rolling forms of restart and update.
+// They are registered here, after controller.go's init has built the
+// command table (Go runs the init functions of a package's files in file
+// name order, and "drover_cmds.go" sorts after "controller.go").
+func init() {
+	restart, update := commands["restart"], commands["update"]
+	commands["restart"] = func(c *controller, arg string) error {
+		if batch, rest, rolling, ok := c.rollingArgs("restart", arg); rolling {
+			if !ok {
+				return nil
+			}
+			return c.doRollingRestart(batch, rest)
+		}
+		return restart(c, arg)
+	}
+	commands["update"] = func(c *controller, arg string) error {
+		if batch, rest, rolling, ok := c.rollingArgs("update", arg); rolling {
+			if !ok {
+				return nil
+			}
+			return c.doRollingUpdate(batch, rest, update)
+		}
+		return update(c, arg)
+	}
+	commands["pools"] = (*controller).doPools
+	helpTexts["restart"] += "\nrestart --rolling [--batch N] <gname>\tReplace a group's processes N at a time " +
+		"(default 1),\n\t\t\tstarting each new one before stopping an old one"
+	helpTexts["update"] += "\nupdate --rolling [--batch N] [<gname> ...]\tReplace changed groups N processes at a time"
+	helpTexts["pools"] = "pools\t\t\tShow each worker pool: workers, queue depth, target and last decision"
+}
+
+// rollingArgs reads `--rolling [--batch N]` from arg. rolling says whether
+// --rolling was given; ok is false after a usage error (already printed).
+func (c *controller) rollingArgs(cmd, arg string) (batch int, rest []string, rolling, ok bool) {
+	batch = 1
+	fields := strings.Fields(arg)
+	for i := 0; i < len(fields); i++ {
+		f := fields[i]
+		switch {
+		case f == "--rolling":
+			rolling = true
+		case f == "--batch" && i+1 < len(fields):
+			i++
+			f = "--batch=" + fields[i]
+			fallthrough
+		case strings.HasPrefix(f, "--batch="):
+			n, err := strconv.Atoi(strings.TrimPrefix(f, "--batch="))
+			if err != nil || n < 1 {
+				c.output("Error: --batch needs a positive number")
+				c.exitStatus = exitGeneric
+				return 0, nil, true, false
+			}
+			batch = n
+		default:
+			rest = append(rest, f)
+		}
+	}
+	if !rolling && batch != 1 {
+		c.output("Error: --batch only goes with --rolling")
+		c.exitStatus = exitGeneric
+		return 0, nil, true, false
+	}
+	return batch, rest, rolling, true
+}
+
+// doRollingRestart rolls each named group ("g", "g:" or "g:*").
+func (c *controller) doRollingRestart(batch int, names []string) error {
+	if ok, err := c.upcheck(); !ok {
+		return err
+	}
+	if !c.requireNames("restart", names, exitGeneric) {
+		return nil
+	}
+	for _, name := range names {
+		group := strings.TrimSuffix(strings.TrimSuffix(name, "*"), ":")
+		if _, err := c.rpc("drover.rollingRestart", group, batch); err != nil {
+			if faultCode(err) == 0 {
+				return err
+			}
+			c.rollingError(group, err)
+			continue
+		}
+		c.output("%s: restarted (rolling, %d at a time)", group, batch)
+	}
+	return nil
+}
+
+func (c *controller) rollingError(group string, err error) {
+	if faultCode(err) == faultBadName {
+		c.output("%s: ERROR (no such group)", group)
+	} else {
+		c.output("%s: ERROR (%s)", group, faultString(err))
+	}
+	c.exitStatus = exitGeneric
+}
+
+// doRollingUpdate rereads the config and rolls each changed group (all, or
+// those named); then the plain update adds, removes and replaces what is
+// left, including a changed group that could not roll.
+func (c *controller) doRollingUpdate(batch int, names []string, update command) error {
+	_, changed, _, err := c.reloadConfig()
+	if err != nil {
+		return update(c, strings.Join(names, " ")) // prints the error as update does
+	}
+	selected := map[string]bool{}
+	for _, n := range names {
+		selected[n] = n != "all"
+	}
+	for _, g := range changed {
+		if len(selected) > 0 && !selected[g] && !selected["all"] {
+			continue
+		}
+		if _, err := c.rpc("drover.rollingUpdate", g, batch); err != nil {
+			if faultCode(err) == 0 {
+				return err
+			}
+			c.output("%s: cannot roll (%s); replacing it at once", g, faultString(err))
+			continue
+		}
+		c.output("%s: updated process group (rolling, %d at a time)", g, batch)
+	}
+	return update(c, strings.Join(names, " "))
+}
+
+// doPools prints drover.getPools.
+func (c *controller) doPools(arg string) error {
+	v, err := c.rpc("drover.getPools")
+	if err != nil {
+		if faultCode(err) == faultUnknownMethod {
+			c.output("Error: the server is not Drover (no drover.getPools)")
+			c.exitStatus = exitUnimplemented
+			return nil
+		}
+		return err
+	}
+	only := map[string]bool{}
+	for _, n := range strings.Fields(arg) {
+		only[n] = true
+	}
+	for _, p := range asStructs(v) {
+		name := asString(p["group"])
+		if len(only) > 0 && !only[name] {
+			continue
+		}
+		size := fmt.Sprintf("%d workers", asInt(p["workers"]))
+		if d := asInt(p["draining"]); d > 0 {
+			size += fmt.Sprintf(" (+%d draining)", d)
+		}
+		if !asBool(p["scaling"]) {
+			c.output("%-24s %-28s fixed (numprocs %d)%s", name, size, asInt(p["max"]), rollingNote(p))
+			continue
+		}
+		queue := "queue ok"
+		if asInt(p["sampled_at"]) == 0 {
+			queue = "queue not sampled yet"
+		} else if !asBool(p["queue_ok"]) {
+			queue = "queue UNREACHABLE: " + asString(p["queue_error"])
+		}
+		c.output("%-24s %-28s target %d [%d-%d]  %s%s", name, size, asInt(p["target"]),
+			asInt(p["min"]), asInt(p["max"]), queue, rollingNote(p))
+		c.output("%-24s ready %d  due %d  delayed %d  in flight %d  expired %d  oldest wait %s  (%s)", "",
+			asInt(p["ready"]), asInt(p["due"]), asInt(p["delayed"]), asInt(p["reserved"]), asInt(p["expired"]),
+			time.Duration(asInt(p["oldest_wait"]))*time.Second, asString(p["queue"]))
+		if d := asString(p["decision"]); d != "" {
+			c.output("%-24s last decision: %s", "", d)
+		}
+	}
+	return nil
+}
+
+func rollingNote(p map[string]any) string {
+	if r := asString(p["rolling"]); r != "" {
+		return "  ROLLING: " + r
+	}
+	return ""
+}
