@@ -7,6 +7,7 @@ import (
 
 	"github.com/drover/drover/internal/ctl"
 	"github.com/drover/drover/internal/daemon"
+	"github.com/drover/drover/internal/lint"
 	"github.com/drover/drover/internal/version"
 )
 
@@ -15,6 +16,7 @@ const usage = `drover -- a Supervisor-compatible process supervisor
 Usage:
   drover daemon [supervisord options]   run the daemon (same as supervisord)
   drover ctl [supervisorctl options]    control it (same as supervisorctl)
+  drover check [-c file]                lint the config for settings that lose jobs
   drover version                        print the version
   drover help                           print this text
 
@@ -40,6 +42,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return daemon.Main(append([]string{args[0] + " daemon"}, args[2:]...), stdout, stderr)
 	case "ctl":
 		return ctl.Main(args[2:], stdin, stdout, stderr)
+	case "check":
+		return lint.Main(args[2:], stdout, stderr)
 	case "version", "-v", "--version":
 		fmt.Fprintf(stdout, "drover %s (supervisor %s)\n", version.Build, version.Supervisor)
 		return 0
