@@ -113,10 +113,13 @@ func (c *controller) doRollingUpdate(batch int, names []string, update command) 
 	}
 	selected := map[string]bool{}
 	for _, n := range names {
-		selected[n] = n != "all"
+		selected[n] = true
+	}
+	if selected["all"] {
+		clear(selected)
 	}
 	for _, g := range changed {
-		if len(selected) > 0 && !selected[g] && !selected["all"] {
+		if len(selected) > 0 && !selected[g] {
 			continue
 		}
 		if _, err := c.rpc("drover.rollingUpdate", g, batch); err != nil {
