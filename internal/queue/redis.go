@@ -91,7 +91,7 @@ func (r *Redis) Sample(ctx context.Context, now time.Time) (Sample, error) {
 		rs = append(rs, rd)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return Sample{}, fmt.Errorf("sample %s: %w", r.src.Display, err)
+		return Sample{}, fmt.Errorf("read queue: %w", err)
 	}
 	var s Sample
 	r.mu.Lock()
@@ -135,7 +135,7 @@ func (k *Key) Get(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", k.src.Display, err)
+		return "", fmt.Errorf("read key: %w", err)
 	}
 	return v, nil
 }

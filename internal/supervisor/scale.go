@@ -128,6 +128,10 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 		if n < d.Target-len(live) {
 			reason += " (no free slot: draining workers still hold theirs)"
 		}
+		if n > 0 {
+			s.logf(config.LevelInfo, "pool %s: %s", pl.name, d.Reason)
+			lastResize = now
+		}
 		for _, pc := range free[:n] {
 			p, err := s.addProcess(pl, pc)
 			if err != nil {
@@ -137,13 +141,10 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 			// A failed spawn is the runner's to log and retry.
 			_ = p.Start(ctx, false)
 		}
-		if n > 0 {
-			s.logf(config.LevelInfo, "pool %s: %s", pl.name, d.Reason)
-			lastResize = now
-		}
 	case d.Target < len(live):
 		// Newest first: the highest process_num, the last one added.
 		slices.SortFunc(live, func(a, b *Process) int { return b.Config().ProcessNum - a.Config().ProcessNum })
+		s.logf(config.LevelInfo, "pool %s: %s", pl.name, d.Reason)
 		pl.mu.Lock()
 		for _, p := range live[:len(live)-d.Target] {
 			pl.draining[p] = true
@@ -157,7 +158,6 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 			}()
 		}
 		pl.mu.Unlock()
-		s.logf(config.LevelInfo, "pool %s: %s", pl.name, d.Reason)
 		lastResize = now
 	}
 	pl.setStatus(func(st *WorkerPool) {
