@@ -57,6 +57,10 @@ type Info struct {
 	SpawnErr    string
 	StdoutLog   string
 	StderrLog   string
+	// Waiting says why a start is held back (Drover's depends_on/wait_for
+	// gates, set by the supervisor), e.g. "waiting for redis (STARTING)";
+	// "" when nothing waits. The state stays Supervisor's.
+	Waiting string
 }
 
 // Options are a Runner's collaborators.

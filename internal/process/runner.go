@@ -316,6 +316,9 @@ func (r *Runner) Config() *config.Process { return r.cfg }
 // Info returns a snapshot without waiting on Run.
 func (r *Runner) Info() Info { return *r.info.Load() }
 
+// Done is closed when Run has returned (the runner takes no more commands).
+func (r *Runner) Done() <-chan struct{} { return r.done }
+
 // call sends a command to Run and waits for its final result, calling
 // onPending once if Run registered a waiter.
 func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()) error {

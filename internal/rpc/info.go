@@ -43,6 +43,9 @@ func epoch(t time.Time) int64 {
 
 // description is the text supervisorctl status shows after the state.
 func description(info process.Info, now time.Time) string {
+	if info.Waiting != "" && info.State.IsStopped() {
+		return info.Waiting
+	}
 	switch info.State {
 	case process.Running:
 		uptime := max(epoch(now)-epoch(info.Start), 0)

@@ -1,0 +1,91 @@
+package proctree
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestTreeRSS(t *testing.T) {
+	table := Table{
+		1:  {PPID: 0, RSS: 1000},
+		10: {PPID: 1, RSS: 100}, // the supervised process
+		11: {PPID: 10, RSS: 20}, // its child
+		12: {PPID: 11, RSS: 3},  // grandchild
+		13: {PPID: 10, RSS: 4},  // second child
+		20: {PPID: 1, RSS: 500}, // unrelated
+		21: {PPID: 20, RSS: 50},
+	}
+	tests := []struct {
+		pid  int
+		want int64
+	}{
+		{10, 127},
+		{11, 23},
+		{12, 3},
+		{20, 550},
+		{99, 0}, // gone
+	}
+	for _, tt := range tests {
+		if got := table.TreeRSS(tt.pid); got != tt.want {
+			t.Errorf("TreeRSS(%d) = %d, want %d", tt.pid, got, tt.want)
+		}
+	}
+}
+
+func TestTreeRSSCycle(t *testing.T) {
+	// A pid reused while the table was read can make a loop; it must end.
+	table := Table{5: {PPID: 6, RSS: 1}, 6: {PPID: 5, RSS: 2}}
+	if got := table.TreeRSS(5); got != 3 {
+		t.Fatalf("TreeRSS = %d, want 3", got)
+	}
+}
+
+func TestRead(t *testing.T) {
+	procfs := t.TempDir()
+	page := int64(os.Getpagesize())
+	stat := func(pid, ppid int, comm string, rssPages int) string {
+		// Fields 1..24 of /proc/<pid>/stat; only 2, 4 and 24 matter here.
+		return fmt.Sprintf("%d (%s) S %d 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 100 12345678 %d 18446744073709551615\n",
+			pid, comm, ppid, rssPages)
+	}
+	files := map[string]string{
+		"10/stat":  stat(10, 1, "php", 100),
+		"11/stat":  stat(11, 10, "odd ) name (x", 7), // parentheses and spaces in comm
+		"12/stat":  "12 (truncated) S 11\n",          // unreadable: skipped
+		"self/x":   "",                               // not a pid
+		"uptime/x": "",
+	}
+	for name, content := range files {
+		full := filepath.Join(procfs, name)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	table, err := Read(procfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Table{10: {PPID: 1, RSS: 100 * page}, 11: {PPID: 10, RSS: 7 * page}}
+	if len(table) != len(want) || table[10] != want[10] || table[11] != want[11] {
+		t.Fatalf("table = %v, want %v", table, want)
+	}
+	if got := table.TreeRSS(10); got != 107*page {
+		t.Fatalf("TreeRSS = %d, want %d", got, 107*page)
+	}
+}
+
+func TestReadRealProc(t *testing.T) {
+	table, err := Read("/proc")
+	if err != nil {
+		t.Skip("no /proc:", err)
+	}
+	self := table[os.Getpid()]
+	if self.PPID != os.Getppid() || self.RSS <= 0 {
+		t.Fatalf("own entry = %+v, want ppid %d and some RSS", self, os.Getppid())
+	}
+}
