@@ -126,9 +126,10 @@ func missingPrerequisite() string {
 type program struct {
 	numprocs     int
 	stopwaitsecs int
-	timeout      int // queue:work --timeout
-	retryAfter   int // REDIS_QUEUE_RETRY_AFTER; 0 keeps the app's 90 s
-	startsecs    int // 0: not set (Supervisor's default, 1)
+	timeout      int  // queue:work --timeout
+	retryAfter   int  // REDIS_QUEUE_RETRY_AFTER; 0 keeps the app's 90 s
+	startsecs    int  // 0: not set (Supervisor's default, 1)
+	dropInLater  bool // the daemon starts without conf.d/laravel-worker.conf
 }
 
 // lab is one test's world: a redis-server, a Laravel storage folder, a
@@ -213,7 +214,10 @@ func newLab(t *testing.T, prog program) *lab {
 	l.startRedis()
 	t.Cleanup(l.stopRedis)
 	l.artisan("migrate", "--force")
-	l.writeConf()
+	l.writeMainConf()
+	if !prog.dropInLater {
+		l.writeProgram()
+	}
 	l.startDaemon()
 	t.Cleanup(l.cleanup)
 	return l
@@ -362,18 +366,12 @@ func jobIDs(prefix string, n int) []string {
 	return ids
 }
 
-// writeConf writes supervisord.conf with the how-to's program, verbatim but
-// for the paths, the numbers in l.prog and the environment.
-func (l *lab) writeConf() {
+// writeMainConf writes supervisord.conf, Debian's layout: programs come
+// from conf.d/*.conf.
+func (l *lab) writeMainConf() {
 	l.t.Helper()
-	var env []string
-	for _, kv := range l.appEnv() {
-		k, v, _ := strings.Cut(kv, "=")
-		env = append(env, k+`="`+v+`"`) // quoted: 4.2's environment= tokenizer (spec §1.3)
-	}
-	extra := ""
-	if l.prog.startsecs > 0 {
-		extra = fmt.Sprintf("startsecs=%d\n", l.prog.startsecs)
+	if err := os.Mkdir(filepath.Join(l.dir, "conf.d"), 0o755); err != nil {
+		l.t.Fatal(err)
 	}
 	conf := fmt.Sprintf(`[unix_http_server]
 file=%[1]s
@@ -389,19 +387,40 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 [supervisorctl]
 serverurl=unix://%[1]s
 
-[program:laravel-worker]
+[include]
+files = %[3]s/conf.d/*.conf
+`, l.sock, l.mainLog, l.dir)
+	if err := os.WriteFile(l.conf, []byte(conf), 0o644); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// writeProgram writes conf.d/laravel-worker.conf: the how-to's program,
+// verbatim but for the paths, the numbers in l.prog and the environment.
+func (l *lab) writeProgram() {
+	l.t.Helper()
+	var env []string
+	for _, kv := range l.appEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		env = append(env, k+`="`+v+`"`) // quoted: 4.2's environment= tokenizer (spec §1.3)
+	}
+	extra := ""
+	if l.prog.startsecs > 0 {
+		extra = fmt.Sprintf("startsecs=%d\n", l.prog.startsecs)
+	}
+	conf := fmt.Sprintf(`[program:laravel-worker]
 process_name=%%(program_name)s_%%(process_num)02d
-command=php %[4]s/artisan queue:work redis --tries=3 --timeout=%[5]d
+command=php %[1]s/artisan queue:work redis --tries=3 --timeout=%[2]d
 autostart=true
 autorestart=true
 user=www-data
-numprocs=%[6]d
+numprocs=%[3]d
 redirect_stderr=true
-stdout_logfile=%[7]s
-stopwaitsecs=%[8]d
-environment=%[9]s
-%[10]s`, l.sock, l.mainLog, l.dir, appDir, l.prog.timeout, l.prog.numprocs, l.workerLog, l.prog.stopwaitsecs, strings.Join(env, ","), extra)
-	if err := os.WriteFile(l.conf, []byte(conf), 0o644); err != nil {
+stdout_logfile=%[4]s
+stopwaitsecs=%[5]d
+environment=%[6]s
+%[7]s`, appDir, l.prog.timeout, l.prog.numprocs, l.workerLog, l.prog.stopwaitsecs, strings.Join(env, ","), extra)
+	if err := os.WriteFile(filepath.Join(l.dir, "conf.d", "laravel-worker.conf"), []byte(conf), 0o644); err != nil {
 		l.t.Fatal(err)
 	}
 }

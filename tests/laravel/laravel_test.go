@@ -157,7 +157,7 @@ func TestKilledWorkerIsRestartedAndItsJobRetried(t *testing.T) {
 	// stopwaitsecs shorter than a job: stop escalates to SIGKILL, the
 	// attempt is lost, and retry_after brings the job back.
 	l.prog.stopwaitsecs = 1
-	l.writeConf()
+	l.writeProgram()
 	if out := l.mustCtl(drv, 0, "update"); out != group+": stopped\n"+group+": updated process group\n" {
 		t.Errorf("update: got %q", out)
 	}
@@ -189,9 +189,23 @@ func TestKilledWorkerIsRestartedAndItsJobRetried(t *testing.T) {
 // because every stop is a SIGTERM after which the worker finishes its job,
 // within stopwaitsecs.
 func TestJobsDoneExactlyOnceThroughRestartStopStartUpdate(t *testing.T) {
-	l := newLab(t, program{numprocs: 2, stopwaitsecs: 10, timeout: 60})
+	l := newLab(t, program{numprocs: 2, stopwaitsecs: 10, timeout: 60, dropInLater: true})
 	drv, py := l.drv(), l.py()
-	l.waitRunning(drv, 2)
+
+	// The how-to: drop laravel-worker.conf into conf.d, reread, update, start.
+	l.writeProgram()
+	if out := l.mustCtl(drv, 0, "reread"); out != group+": available\n" {
+		t.Errorf("reread: got %q", out)
+	}
+	if out := l.mustCtl(py, 0, "update"); out != group+": added process group\n" {
+		t.Errorf("update: got %q", out)
+	}
+	// autostart spawns them on the daemon's next turn: start finds them
+	// starting (no output) or still stopped (started).
+	if out := l.mustCtl(drv, 0, "start", group+":*"); out != "" {
+		expectLines(t, "start after update", out, eachLine(2, "started")...)
+	}
+	l.waitRunning(py, 2)
 	var all []string
 
 	// ops runs one group operation while the next batch is being dispatched
@@ -234,7 +248,7 @@ func TestJobsDoneExactlyOnceThroughRestartStopStartUpdate(t *testing.T) {
 	})
 	during(func() {
 		l.prog.numprocs = 4
-		l.writeConf()
+		l.writeProgram()
 		if out := l.mustCtl(drv, 0, "reread"); out != group+": changed\n" {
 			t.Errorf("reread: got %q", out)
 		}
@@ -245,7 +259,7 @@ func TestJobsDoneExactlyOnceThroughRestartStopStartUpdate(t *testing.T) {
 	})
 	during(func() {
 		l.prog.numprocs = 3
-		l.writeConf()
+		l.writeProgram()
 		if out := l.mustCtl(py, 0, "update", group); out != group+": stopped\n"+group+": updated process group\n" {
 			t.Errorf("update %s: got %q", group, out)
 		}
