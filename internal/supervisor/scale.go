@@ -2,6 +2,8 @@ package supervisor
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"slices"
 	"time"
 
@@ -93,22 +95,31 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 	if g == nil {
 		return
 	}
+	// The scaler removes the workers it stops, so a process of the group
+	// in any other state than STARTING, RUNNING or BACKOFF was stopped by
+	// hand (stop, autostart=false) or gave up (FATAL, EXITED without
+	// autorestart): the pool pauses until every process runs again.
 	var live []*Process
-	anyRunning := false
+	var held *Process
 	pl.mu.Lock()
 	for _, p := range g.Processes {
-		st := p.Info().State
-		anyRunning = anyRunning || st.IsRunning() || st.IsSignallable()
-		if st.IsRunning() && !pl.draining[p] {
+		switch {
+		case pl.draining[p]:
+		case p.Info().State.IsRunning():
 			live = append(live, p)
+		case held == nil:
+			held = p
 		}
 	}
 	draining, lastResize := len(pl.draining), pl.status.LastResize
 	pl.mu.Unlock()
-	if !anyRunning {
-		// Stopped by hand (stop group:*, or autostart=false): leave it stopped.
+	if held != nil {
+		reason := fmt.Sprintf("paused: %s is %s (start it to resume scaling)", held.Config().Name, held.Info().State)
 		pl.setStatus(func(st *WorkerPool) {
-			st.Target, st.Decision, st.DecidedAt = 0, "no live worker: pool stopped, not scaling", now
+			if !strings.HasPrefix(st.Decision, "paused:") {
+				s.logf(config.LevelInfo, "pool %s: %s", pl.name, reason)
+			}
+			st.Target, st.Decision, st.DecidedAt = len(live), reason, now
 		})
 		return
 	}

@@ -165,6 +165,29 @@ func TestScaleLeavesStoppedPoolAlone(t *testing.T) {
 		if got := processStates(s); !slices.Equal(got, []string{"w_00=STOPPED"}) {
 			t.Fatalf("processes = %v", got)
 		}
+		if st := s.WorkerPools()[0]; st.Decision != "paused: w_00 is STOPPED (start it to resume scaling)" {
+			t.Errorf("decision = %q", st.Decision)
+		}
+		// Started by hand, the pool scales again.
+		procs, _, _ := s.Lookup("w:w_00")
+		if err := procs[0].Start(t.Context(), true); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if got := processStates(s); !slices.Equal(got, []string{"w_00=RUNNING", "w_01=RUNNING", "w_02=RUNNING"}) {
+			t.Fatalf("after start: processes = %v", got)
+		}
+		// One worker stopped by hand pauses the pool again.
+		procs, _, _ = s.Lookup("w:w_01")
+		if err := procs[0].Stop(t.Context(), true); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if got := processStates(s); !slices.Equal(got, []string{"w_00=RUNNING", "w_01=STOPPED", "w_02=RUNNING"}) {
+			t.Fatalf("after a stop by hand: processes = %v", got)
+		}
 		s.Shutdown()
 		<-result
 	})
