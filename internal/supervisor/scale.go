@@ -3,8 +3,8 @@ package supervisor
 import (
 	"context"
 	"fmt"
-	"strings"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/drover/drover/internal/autoscale"
