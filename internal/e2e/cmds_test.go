@@ -279,3 +279,17 @@ func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(ln.Close())
 	ts.Setenv(args[0], strconv.Itoa(port))
 }
+
+// installbin DIR NAME: copy the test binary (the drover entry point) to
+// DIR/NAME, world-executable, so that commands run as another user (whose
+// view of testscript's private $PATH directory is blocked) can use it.
+func cmdInstallBin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: installbin DIR NAME")
+	}
+	self, err := os.Executable()
+	ts.Check(err)
+	data, err := os.ReadFile(self)
+	ts.Check(err)
+	ts.Check(os.WriteFile(filepath.Join(ts.MkAbs(args[0]), args[1]), data, 0o755))
+}

@@ -42,6 +42,7 @@ func TestScripts(t *testing.T) {
 			"waitmatch":    cmdWaitMatch,
 			"waitnewpid":   cmdWaitNewPID,
 			"freeport":     cmdFreePort,
+			"installbin":   cmdInstallBin,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -66,9 +67,11 @@ func setup(env *testscript.Env) error {
 	}
 	env.Setenv("SOCKDIR", dir)
 	env.Setenv("SOCK", filepath.Join(dir, "s.sock"))
-	pidfile := filepath.Join(env.WorkDir, "supervisord.pid")
 	env.Defer(func() {
-		stopLeftoverDaemon(pidfile)
+		// Scripts keep the pidfile in $WORK, or in $SOCKDIR when the
+		// daemon runs as another user.
+		stopLeftoverDaemon(filepath.Join(env.WorkDir, "supervisord.pid"))
+		stopLeftoverDaemon(filepath.Join(dir, "supervisord.pid"))
 		os.RemoveAll(dir)
 	})
 	return nil
