@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/drover/drover/internal/config"
@@ -24,7 +25,7 @@ func (s *Supervisor) RollingRestart(ctx context.Context, name string, batch int)
 	if err != nil {
 		return err
 	}
-	return s.roll(ctx, pl, g.Config, batch, func(p *Process) *config.Process { return nil })
+	return s.roll(ctx, pl, g.Config, batch, func(*Process) (*config.Process, bool) { return nil, true })
 }
 
 // RollingUpdate replaces the active program group name by its pending
@@ -53,22 +54,23 @@ func (s *Supervisor) RollingUpdate(ctx context.Context, name string, batch int) 
 	for _, pc := range append(slices.Clone(next.Processes), next.Spares...) {
 		byName[pc.Name] = pc
 	}
-	replace := func(p *Process) *config.Process {
+	replace := func(p *Process) (*config.Process, bool) {
 		pc := byName[p.Config().Name]
 		if pc == nil || config.ProcessEqual(pc, p.Config()) {
-			return nil
+			return nil, false
 		}
-		return pc
+		return pc, true
 	}
 	return s.roll(ctx, pl, next, batch, replace)
 }
 
 // roll replaces the processes of pl's group batch at a time (see
-// RollingRestart). replace returns the config of a process's replacement,
-// nil to restart the same process. next is the group config the group ends
-// with; processes it does not name are stopped and removed at the end.
+// RollingRestart). For each process, replace says whether to act on it
+// and with which config: a new one for a replacement, nil to restart the
+// same process. next is the group config the group ends with; processes it
+// does not name are stopped and removed at the end.
 func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Group, batch int,
-	replace func(*Process) *config.Process) error {
+	replace func(*Process) (*config.Process, bool)) error {
 	batch = max(batch, 1)
 	pl.roll.Lock()
 	defer pl.roll.Unlock()
@@ -77,20 +79,27 @@ func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Grou
 	if g == nil {
 		return errPoolGone
 	}
-	pl.mu.Lock()
-	var old []*Process
-	for _, p := range g.Processes {
-		if !pl.draining[p] {
-			old = append(old, p)
-		}
-	}
-	pl.mu.Unlock()
 	keep, known := map[string]bool{}, map[string]bool{}
 	for _, pc := range next.Processes {
 		keep[pc.Name], known[pc.Name] = true, true
 	}
 	for _, pc := range next.Spares {
 		known[pc.Name] = true
+	}
+	var todo, dropped []*Process
+	pl.mu.Lock()
+	for _, p := range g.Processes {
+		switch _, act := replace(p); {
+		case pl.draining[p]:
+		case !known[p.Config().Name]:
+			dropped = append(dropped, p)
+		case act:
+			todo = append(todo, p)
+		}
+	}
+	pl.mu.Unlock()
+	if len(todo) == 0 {
+		return s.finishUpdate(ctx, pl, next, dropped)
 	}
 	used := map[string]bool{}
 	for _, p := range g.Processes {
@@ -132,18 +141,9 @@ func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Grou
 	if err := startAll(ctx, surge); err != nil {
 		return err
 	}
-	var dropped []*Process
-	for i := 0; i < len(old); i += batch {
-		chunk := old[i:min(i+batch, len(old))]
-		progress("replacing %s (%d of %d)", namesOf(chunk), min(i+batch, len(old)), len(old))
-		var restart []*Process
-		for _, p := range chunk {
-			if !known[p.Config().Name] {
-				dropped = append(dropped, p)
-				continue
-			}
-			restart = append(restart, p)
-		}
+	for i := 0; i < len(todo); i += batch {
+		restart := todo[i:min(i+batch, len(todo))]
+		progress("replacing %s (%d of %d)", namesOf(restart), min(i+batch, len(todo)), len(todo))
 		wasLive := map[*Process]bool{}
 		for _, p := range restart {
 			wasLive[p] = p.Info().State.IsRunning()
@@ -153,7 +153,7 @@ func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Grou
 		}
 		var start []*Process
 		for _, p := range restart {
-			pc := replace(p)
+			pc, _ := replace(p)
 			if pc == nil {
 				start = append(start, p)
 				continue
@@ -258,14 +258,11 @@ func eachConcurrently(ps []*Process, f func(*Process) error) error {
 }
 
 func namesOf(ps []*Process) string {
-	var out string
+	names := make([]string, len(ps))
 	for i, p := range ps {
-		if i > 0 {
-			out += ", "
-		}
-		out += p.Config().Name
+		names[i] = p.Config().Name
 	}
-	return out
+	return strings.Join(names, ", ")
 }
 
 // restartWatchEvery is how often a rolling_restart_watch key is read.
