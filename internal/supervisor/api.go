@@ -54,6 +54,7 @@ type Process struct {
 	Namespec string
 
 	stdout, stderr *logs.ChildLog // nil for NONE; may be shared with other processes
+	gate           *startGate     // nil unless depends_on or wait_for is set (gate.go)
 }
 
 // StdoutLogPath / StderrLogPath return the log file path ("" for NONE).

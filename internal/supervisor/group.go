@@ -70,12 +70,14 @@ func (s *Supervisor) newProcess(pc *config.Process, pool *eventlistener.Pool) (*
 	if pool != nil {
 		pool.Attach(pc.Name, r)
 	}
-	return &Process{
+	p := &Process{
 		Runner:   r,
 		Namespec: Namespec(pc.Group, pc.Name),
 		stdout:   stdout,
 		stderr:   stderr,
-	}, nil
+	}
+	p.gate = s.newGate(p)
+	return p, nil
 }
 
 // writer returns l as an io.Writer, nil (discard) for no log.

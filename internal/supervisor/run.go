@@ -49,6 +49,7 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 		defer s.runners.Done()
 		s.hub.Run(runCtx)
 	}()
+	s.runners.Go(func() { s.watchMemory(runCtx) })
 	for _, g := range gs {
 		s.publishGroupAdded(g)
 	}

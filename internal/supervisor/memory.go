@@ -1,0 +1,138 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/proctree"
+)
+
+// Memory limits: one sampler for the whole supervisor reads the process
+// table every memory_check_interval (the shortest any process sets) and
+// restarts gracefully each RUNNING process whose tree (the process and all
+// its descendants) holds more resident memory than its memory_limit. RSS has
+// no change notification, so this is the one place Drover polls. A round
+// with no limited process running reads nothing.
+
+// procfs is where the process table is read; tests may point it elsewhere.
+var procfs = "/proc"
+
+// memoryWatch is the sampler's state.
+type memoryWatch struct {
+	s *Supervisor
+
+	mu         sync.Mutex
+	restarting map[*Process]bool // guarded by mu
+}
+
+// watchMemory samples until ctx ends.
+func (s *Supervisor) watchMemory(ctx context.Context) {
+	m := &memoryWatch{s: s, restarting: map[*Process]bool{}}
+	var restarts sync.WaitGroup
+	defer restarts.Wait()
+	timer := time.NewTimer(s.memoryInterval())
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		m.sample(ctx, &restarts)
+		timer.Reset(s.memoryInterval())
+	}
+}
+
+// memoryInterval is the shortest memory_check_interval of the active
+// processes with a memory limit (the default when there are none, so that
+// a limit added by update is seen within that time).
+func (s *Supervisor) memoryInterval() time.Duration {
+	d := config.DefaultMemoryCheckInterval
+	for _, p := range s.AllProcesses() {
+		if w := p.Config().Worker; w != nil && w.MemoryLimit > 0 {
+			d = min(d, w.MemoryCheckInterval)
+		}
+	}
+	return d
+}
+
+// sample runs one round: it reads the process table only if a limited
+// process is running, and starts a restart for each one over its limit.
+func (m *memoryWatch) sample(ctx context.Context, restarts *sync.WaitGroup) {
+	var limited []*Process
+	for _, p := range m.s.AllProcesses() {
+		if w := p.Config().Worker; w != nil && w.MemoryLimit > 0 && p.Info().State == process.Running {
+			limited = append(limited, p)
+		}
+	}
+	if len(limited) == 0 || m.s.Mood() != MoodRunning {
+		return
+	}
+	table, err := proctree.Read(procfs)
+	if err != nil {
+		m.s.logf(config.LevelWarn, "memory limit: %v", err)
+		return
+	}
+	for _, p := range limited {
+		info := p.Info()
+		limit := p.Config().Worker.MemoryLimit
+		rss := table.TreeRSS(info.PID)
+		m.mu.Lock()
+		over := overLimit(info.State, rss, limit, m.restarting[p])
+		if over {
+			m.restarting[p] = true
+		}
+		m.mu.Unlock()
+		if !over {
+			continue
+		}
+		m.s.logf(config.LevelWarn, "memory limit: %s (pid %d) uses %s > %s, restarting",
+			p.Config().Name, info.PID, formatMB(rss, false), formatMB(limit, true))
+		restarts.Go(func() {
+			defer func() {
+				m.mu.Lock()
+				delete(m.restarting, p)
+				m.mu.Unlock()
+			}()
+			m.restart(ctx, p)
+		})
+	}
+}
+
+// overLimit is the decision: a RUNNING process whose tree uses more than
+// its limit is restarted, unless a restart of it is already under way.
+func overLimit(state process.State, rss, limit int64, restarting bool) bool {
+	return state == process.Running && !restarting && limit > 0 && rss > limit
+}
+
+// restart stops p as `stop` does (stopsignal, SIGKILL after stopwaitsecs)
+// and starts it again, unless a shutdown began meanwhile.
+func (m *memoryWatch) restart(ctx context.Context, p *Process) {
+	if err := p.Runner.Stop(ctx, true); err != nil && !errors.Is(err, process.ErrNotRunning) {
+		m.s.logf(config.LevelWarn, "memory limit: stop %s: %v", p.Config().Name, err)
+		return
+	}
+	// Under opMu a shutdown cannot begin between the mood check and the spawn.
+	m.s.opMu.Lock()
+	defer m.s.opMu.Unlock()
+	if m.s.Mood() != MoodRunning || ctx.Err() != nil {
+		return
+	}
+	// A failed spawn is the runner's to log and retry.
+	_ = p.Start(ctx, false)
+}
+
+// formatMB writes bytes in MiB ("MB" as memory_limit spells it): one
+// decimal, or none for a whole limit.
+func formatMB(n int64, whole bool) string {
+	mb := float64(n) / (1 << 20)
+	if whole && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%.1f MB", mb)
+}
