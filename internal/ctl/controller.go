@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/drover/drover/internal/xmlrpc"
@@ -201,19 +202,25 @@ func tracebackLine(err error, serverURL string) string {
 	var f *xmlrpc.Fault
 	var pe *protocolError
 	var pe2 *pyError
+	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &f):
 		return fmt.Sprintf("error: <class 'xmlrpc.client.Fault'>, <Fault %d: %s>: file: /usr/lib/python3.11/xmlrpc/client.py line: 668", f.Code, pyRepr(f.String))
 	case errors.As(err, &pe):
 		return fmt.Sprintf("error: <class 'xmlrpc.client.ProtocolError'>, %s: file: /usr/lib/python3/dist-packages/supervisor/xmlrpc.py line: 539", pe)
+	case isRefused(err) && strings.HasPrefix(serverURL, "unix://"):
+		return "error: <class 'ConnectionRefusedError'>, [Errno 111] Connection refused: file: " + pySupervisor + "xmlrpc.py line: 557"
 	case isRefused(err):
 		return "error: <class 'ConnectionRefusedError'>, [Errno 111] Connection refused: file: /usr/lib/python3.11/socket.py line: 836"
+	case errors.As(err, &dnsErr):
+		// This one is capitalised in Supervisor's output too.
+		return "Error: <class 'socket.gaierror'>, [Errno -2] Name or service not known: file: /usr/lib/python3.11/socket.py line: 962"
 	case isNoSocket(err):
 		return "error: <class 'FileNotFoundError'>, [Errno 2] No such file or directory: file: /usr/lib/python3/dist-packages/supervisor/xmlrpc.py line: 557"
 	case errors.As(err, &pe2):
 		return fmt.Sprintf("error: <class '%s'>, %s: file: %s", pe2.class, pe2.value, pe2.where)
 	}
-	return fmt.Sprintf("error: <class 'OSError'>, %v: file: %s line: 0", err, serverURL)
+	return fmt.Sprintf("error: <class 'OSError'>, %v: file: /usr/lib/python3.11/socket.py line: 836", err)
 }
 
 // rpc calls a supervisor.* (or system.*) method.

@@ -155,6 +155,15 @@ type result struct {
 	code           int
 }
 
+// needRealClient skips tests that compare with Debian's supervisorctl when
+// it is not installed (CI installs the supervisor package).
+func needRealClient(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("supervisorctl"); err != nil {
+		t.Skip("supervisorctl (Debian package supervisor) is not installed; skipping comparison")
+	}
+}
+
 // runReal runs Debian's supervisorctl.
 func runReal(t *testing.T, stdin string, args ...string) result {
 	t.Helper()

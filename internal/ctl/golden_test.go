@@ -1,7 +1,6 @@
 package ctl
 
 import (
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -36,21 +35,22 @@ func compareScript(t *testing.T, a, b *daemon, script []string) {
 }
 
 func TestGoldenCommands(t *testing.T) {
+	t.Parallel()
 	a := startDaemon(t, "", 0)
 	b := startDaemon(t, "", 0)
 	compareScript(t, a, b, []string{
 		"status", "status cat", "status nosuch", "status grp:*", "status grp:", "status nosuch:*",
 		"status cat manual nosuch", "status all", "status grp:a worker:*",
 		"start", "start nofile", "start failer", "start nosuch:*", "start nosuch", "start cat",
-		"start manual", "status manual", "start grp:*", "stop manual", "stop manual", "stop nosuch",
-		"stop nosuch:*", "stop", "stop grp:*", "start grp:*", "restart", "restart grp:a", "restart nosuch",
+		"start manual", "status manual", "~start grp:*", "stop manual", "stop manual", "stop nosuch",
+		"stop nosuch:*", "stop", "~stop grp:*", "~start grp:*", "restart", "~restart grp:a", "restart nosuch",
 		"signal", "signal HUP", "signal FOO cat", "signal HUP manual", "signal HUP nosuch",
-		"signal 0 grp:*", "signal USR1 nosuch:*", "signal 0 worker:worker_00 cat",
+		"~signal 0 grp:*", "signal USR1 nosuch:*", "signal 0 worker:worker_00 cat",
 		"pid", "pid cat", "pid manual", "pid nosuch", "pid all",
 		"tail quick", "tail quick stderr", "tail -3 quick", "tail nosuch", "tail -x quick",
 		"tail quick foo", "tail", "tail a b c d", "tail -f", "tail quick STDERR",
 		"maintail -x", "maintail a b", "maintail foo",
-		"clear", "clear quick", "clear nosuch", "clear grp:*", "clear quick cat",
+		"clear", "clear quick", "clear nosuch", "~clear grp:*", "clear quick cat",
 		"fg", "fg a b", "fg nosuch", "fg manual",
 		"version", "version x", "avail", "avail x", "reread", "reread x", "update", "update nosuch",
 		"add x", "add cat", "remove cat", "remove nosuch", "reload x", "shutdown x",
@@ -64,6 +64,7 @@ func TestGoldenCommands(t *testing.T) {
 }
 
 func TestGoldenUpdate(t *testing.T) {
+	t.Parallel()
 	a := startDaemon(t, "", 0)
 	b := startDaemon(t, "", 0)
 	const before = `
@@ -105,10 +106,12 @@ autostart=false
 }
 
 func TestGoldenUnreachable(t *testing.T) {
+	t.Parallel()
+	needRealClient(t)
 	script := []string{"status", "version", "reread", "avail", "add x", "remove x", "update", "reload",
 		"shutdown", "pid", "tail cat", "maintail", "start cat", "stop cat", "clear cat", "fg cat",
 		"signal HUP cat", "restart cat"}
-	for _, url := range []string{"unix:///tmp/drv-nonexistent.sock", "http://127.0.0.1:1"} {
+	for _, url := range []string{"unix:///tmp/drv-nonexistent.sock", "http://127.0.0.1:1", "unix:///etc/passwd"} {
 		for _, line := range script {
 			args := append([]string{"-s", url}, strings.Fields(line)...)
 			want, got := runReal(t, "", args...), runOurs(t, "", args...)
@@ -120,9 +123,8 @@ func TestGoldenUnreachable(t *testing.T) {
 }
 
 func TestGoldenOptions(t *testing.T) {
-	if _, err := exec.LookPath("supervisorctl"); err != nil {
-		t.Skip("supervisorctl is not installed")
-	}
+	t.Parallel()
+	needRealClient(t)
 	for _, args := range [][]string{
 		{"-x"}, {"--version"}, {"-s", "foo", "status"}, {"-s"}, {"--serverurl"}, {"--interactive=1"},
 		{"--h"}, {"--he"}, {"-h"}, {"-?"}, {"--help"}, {"-c", "/nonexistent.conf", "status"},

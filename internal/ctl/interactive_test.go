@@ -47,6 +47,7 @@ func compareRuns(t *testing.T, a, b string, stdin string, args []string, withStd
 }
 
 func TestGoldenShellOnPipe(t *testing.T) {
+	t.Parallel()
 	a := startDaemon(t, "", 0)
 	b := startDaemon(t, "", 0)
 	for _, stdin := range []string{
@@ -64,6 +65,7 @@ func TestGoldenShellOnPipe(t *testing.T) {
 }
 
 func TestGoldenAuth(t *testing.T) {
+	t.Parallel()
 	pa, pb := freePort(t), freePort(t)
 	a := startDaemon(t, "", pa)
 	b := startDaemon(t, "", pb)
@@ -86,6 +88,7 @@ func TestGoldenAuth(t *testing.T) {
 }
 
 func TestGoldenConfigFile(t *testing.T) {
+	t.Parallel()
 	a := startDaemon(t, "", 0)
 	b := startDaemon(t, "", 0)
 	compareRuns(t, a.conf, b.conf, "", []string{"-c", "{URL}", "status", "cat"}, true)
@@ -157,6 +160,7 @@ func startOurs(t *testing.T, stdin io.Reader, out, errOut io.Writer, interrupts 
 }
 
 func TestTailFollowStopsOnInterrupt(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, "", 0)
 	for _, args := range [][]string{{"tail", "-f", "ticker"}, {"maintail", "-f"}, {"tail", "-f", "ticker", "stdout"}} {
 		out := newWatchedBuffer()
@@ -177,6 +181,7 @@ func TestTailFollowStopsOnInterrupt(t *testing.T) {
 }
 
 func TestFgForwardsInput(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, "", 0)
 	for _, end := range []string{"eof", "interrupt"} {
 		out := newWatchedBuffer()
@@ -200,6 +205,7 @@ func TestFgForwardsInput(t *testing.T) {
 }
 
 func TestJSONOutput(t *testing.T) {
+	t.Parallel()
 	d := startDaemon(t, "", 0)
 	r := runOurs(t, "", "-s", d.url, "status", "--json", "cat", "manual", "nosuch")
 	var status []StatusJSON
