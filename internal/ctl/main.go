@@ -73,10 +73,15 @@ func (c *controller) shell(stdin io.Reader, stderr io.Writer) {
 	c.ctx = ctx
 	read := func(ctx context.Context, prompt string) (string, error) { return c.term.ReadLine(ctx, prompt) }
 	if f, ok := stdin.(*os.File); ok && readline.IsTerminal(int(f.Fd())) {
-		rt, err := newReadlineTerm(f, c.out, stderr, c.s.historyFile)
+		complete := &completer{c: c}
+		rt, err := newReadlineTerm(f, c.out, stderr, c.s.historyFile, complete)
 		if err == nil {
 			defer rt.Close()
-			c.term, read = rt, rt.ReadCommand
+			c.term = rt
+			read = func(ctx context.Context, prompt string) (string, error) {
+				complete.forget()
+				return rt.ReadCommand(ctx, prompt)
+			}
 		}
 	}
 	if c.term == nil {

@@ -81,11 +81,11 @@ type readlineTerm struct {
 	rl *readline.Instance
 }
 
-func newReadlineTerm(stdin *os.File, stdout, stderr io.Writer, historyFile string) (*readlineTerm, error) {
+func newReadlineTerm(stdin *os.File, stdout, stderr io.Writer, historyFile string, complete readline.AutoCompleter) (*readlineTerm, error) {
 	rl, err := readline.NewEx(&readline.Config{
 		HistoryFile:            historyFile,
 		DisableAutoSaveHistory: true,
-		AutoComplete:           commandCompleter(),
+		AutoComplete:           complete,
 		Stdin:                  stdin,
 		Stdout:                 stdout,
 		Stderr:                 stderr,
@@ -123,15 +123,6 @@ func (t *readlineTerm) ReadPassword(prompt string) (string, error) {
 }
 
 func (t *readlineTerm) Close() error { return t.rl.Close() }
-
-// commandCompleter completes command names (Tab).
-func commandCompleter() readline.AutoCompleter {
-	var items []readline.PrefixCompleterInterface
-	for _, name := range sortedKeys(helpTopicsSet()) {
-		items = append(items, readline.PcItem(name))
-	}
-	return readline.NewPrefixCompleter(items...)
-}
 
 func helpTopicsSet() map[string]bool {
 	set := map[string]bool{"help": true}
