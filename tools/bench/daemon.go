@@ -133,6 +133,7 @@ func countState(ps []processInfo, state string) int {
 // kill stops the daemon and every process below it at once with SIGKILL.
 // The benchmark is a child subreaper, so the orphans come back to it and are
 // reaped here.
+// It may be called again.
 func (d *daemon) kill() {
 	defer d.rpc.close()
 	below := descendants(d.pid)

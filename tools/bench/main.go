@@ -167,6 +167,7 @@ func run() error {
 		rep.add(sc, samples)
 	}
 	rep.Finished = time.Now().UTC()
+	rep.Machine.LoadEnd = loadAverage()
 	rep.printTable(os.Stdout)
 	if ctx.Err() != nil {
 		return errors.New("interrupted; results are partial and not written")

@@ -20,6 +20,10 @@ type machine struct {
 	CPU    string `json:"cpu"`
 	Kernel string `json:"kernel"`
 	Go     string `json:"go"`
+	// LoadStart and LoadEnd are /proc/loadavg when the run started and
+	// ended: other work on the machine shows up here and in the spread.
+	LoadStart string `json:"loadavg_start"`
+	LoadEnd   string `json:"loadavg_end,omitempty"`
 }
 
 func describeMachine() machine {
@@ -35,7 +39,17 @@ func describeMachine() machine {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(b))
 	}
+	m.LoadStart = loadAverage()
 	return m
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 // row is one measure's results for both daemons.
@@ -146,8 +160,9 @@ func formatVals(sc scenario, vals map[string]float64) string {
 
 // printTable writes the results as a Markdown table, ready for docs/benchmark.md.
 func (r *report) printTable(w io.Writer) {
-	fmt.Fprintf(w, "\nMachine: %d CPUs, %s, Linux %s, %s. Runs: %d interleaved pairs%s.\n",
-		r.Machine.NProc, r.Machine.CPU, r.Machine.Kernel, r.Machine.Go, r.Options.Runs, map[bool]string{true: " (--quick)"}[r.Options.Quick])
+	fmt.Fprintf(w, "\nMachine: %d CPUs, %s, Linux %s, %s; load average %s at the start, %s at the end. Runs: %d interleaved pairs%s.\n",
+		r.Machine.NProc, r.Machine.CPU, r.Machine.Kernel, r.Machine.Go, r.Machine.LoadStart, r.Machine.LoadEnd,
+		r.Options.Runs, map[bool]string{true: " (--quick)"}[r.Options.Quick])
 	for _, k := range r.kinds {
 		fmt.Fprintf(w, "%s: %s\n", k.Name, r.Versions[k.Name])
 	}
