@@ -126,10 +126,11 @@ func missingPrerequisite() string {
 type program struct {
 	numprocs     int
 	stopwaitsecs int
-	timeout      int  // queue:work --timeout
-	retryAfter   int  // REDIS_QUEUE_RETRY_AFTER; 0 keeps the app's 90 s
-	startsecs    int  // 0: not set (Supervisor's default, 1)
-	dropInLater  bool // the daemon starts without conf.d/laravel-worker.conf
+	timeout      int    // queue:work --timeout
+	retryAfter   int    // REDIS_QUEUE_RETRY_AFTER; 0 keeps the app's 90 s
+	startsecs    int    // 0: not set (Supervisor's default, 1)
+	dropInLater  bool   // the daemon starts without conf.d/laravel-worker.conf
+	drover       string // further lines of the section (Drover's own options)
 }
 
 // lab is one test's world: a redis-server, a Laravel storage folder, a
@@ -404,9 +405,9 @@ func (l *lab) writeProgram() {
 		k, v, _ := strings.Cut(kv, "=")
 		env = append(env, k+`="`+v+`"`) // quoted: 4.2's environment= tokenizer (spec §1.3)
 	}
-	extra := ""
+	extra := l.prog.drover
 	if l.prog.startsecs > 0 {
-		extra = fmt.Sprintf("startsecs=%d\n", l.prog.startsecs)
+		extra += fmt.Sprintf("startsecs=%d\n", l.prog.startsecs)
 	}
 	conf := fmt.Sprintf(`[program:laravel-worker]
 process_name=%%(program_name)s_%%(process_num)02d
