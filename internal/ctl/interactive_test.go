@@ -85,6 +85,19 @@ func TestGoldenAuth(t *testing.T) {
 	} {
 		compareRuns(t, a.http, b.http, c.stdin, c.args, c.withStderr)
 	}
+	// Credentials and prompt from a [supervisorctl] section.
+	ctlConf := func(d *daemon, password string) string {
+		path := filepath.Join(d.dir, "ctl-"+password+".conf")
+		text := "[supervisorctl]\nserverurl=" + d.http + "\nusername=user\npassword=" + password + "\nprompt=drv\n"
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, password := range []string{"123", "bad"} {
+		compareRuns(t, ctlConf(a, password), ctlConf(b, password), "", []string{"-c", "{URL}", "status", "cat"}, true)
+		compareRuns(t, ctlConf(a, password), ctlConf(b, password), "version\n", []string{"-c", "{URL}"}, false)
+	}
 }
 
 func TestGoldenConfigFile(t *testing.T) {
