@@ -25,7 +25,8 @@ or duplicates queue jobs, each finding with file:line, program and fix.
   -c, --configuration FILE   configuration file (default: supervisord's search path)
   -h, --help                 print this text
 
-Exit status: 0 no findings, 1 findings, 2 the configuration does not load.
+Exit status: 0 no problems (warnings allowed), 1 problems, 2 the configuration
+does not load.
 `
 
 // Main runs drover check with its arguments (after "check") and returns the
@@ -56,20 +57,39 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Error: read %s: %v\n", path, err)
 		return ExitConfigError
 	}
-	findings := Check(cfg, pos)
-	for _, f := range findings {
-		fmt.Fprintf(stdout, "%s:%d: %s: %s\n    fix: %s\n", f.Pos.File, f.Pos.Line, f.Program, f.Problem, f.Fix)
+	problems, warnings := 0, 0
+	for _, f := range Check(cfg, pos) {
+		kind := ""
+		if f.Warning {
+			kind = "warning: "
+			warnings++
+		} else {
+			problems++
+		}
+		fmt.Fprintf(stdout, "%s:%d: %s: %s%s\n    fix: %s\n", f.Pos.File, f.Pos.Line, f.Program, kind, f.Problem, f.Fix)
 	}
-	if len(findings) == 0 {
+	switch {
+	case problems == 0 && warnings == 0:
 		fmt.Fprintf(stdout, "%s: no problems found\n", path)
-		return ExitClean
+	case problems == 0:
+		fmt.Fprintf(stdout, "%s: no problems found, %s\n", path, count(warnings, "warning"))
+	case warnings == 0:
+		fmt.Fprintf(stdout, "%s found\n", count(problems, "problem"))
+	default:
+		fmt.Fprintf(stdout, "%s and %s found\n", count(problems, "problem"), count(warnings, "warning"))
 	}
-	noun := "problems"
-	if len(findings) == 1 {
-		noun = "problem"
+	if problems > 0 {
+		return ExitFindings
 	}
-	fmt.Fprintf(stdout, "%d %s found\n", len(findings), noun)
-	return ExitFindings
+	return ExitClean
+}
+
+// count is "1 problem", "2 problems".
+func count(n int, noun string) string {
+	if n != 1 {
+		noun += "s"
+	}
+	return fmt.Sprintf("%d %s", n, noun)
 }
 
 var errHelp = errors.New("help")

@@ -20,6 +20,10 @@ type Finding struct {
 	Rule    string // stable identifier, e.g. "stopwaitsecs-timeout"
 	Problem string
 	Fix     string
+	// Warning marks a finding that does not lose jobs under Drover (it
+	// matters when the same file also runs under Python Supervisor); it
+	// does not make drover check fail.
+	Warning bool
 }
 
 // Rule identifiers.
@@ -245,8 +249,10 @@ func sharedLogs(cfg *config.Config, pos *config.Positions) []Finding {
 			p = pos.Section(u.section)
 		}
 		out = append(out, Finding{Pos: p, Program: u.program, Rule: RuleSharedLogfile,
-			Problem: fmt.Sprintf("%d processes write %s and rotate it (%s_maxbytes > 0): each rotates the file "+
-				"under the others, which keep writing to the renamed file", len(us), path, u.option),
+			Problem: fmt.Sprintf("%d processes write %s and rotate it (%s_maxbytes > 0): under Python Supervisor "+
+				"each rotates the file under the others, which keep writing to the renamed file "+
+				"(Drover writes a shared file through one writer)", len(us), path, u.option),
+			Warning: true,
 			Fix: fmt.Sprintf("put %%(process_num)02d in %s so each process has its own file, "+
 				"or set %s_maxbytes=0 and rotate with logrotate", u.option, u.option)})
 	}

@@ -153,6 +153,14 @@ func TestMainExitStatus(t *testing.T) {
 		{name: "config error", conf: "[supervisord]\n[program:w]\ncommand=/bin/cat\nmemory_limit=huge\n",
 			args: func(p string) []string { return []string{"-c" + p} }, status: ExitConfigError,
 			stderr: "line 4, option 'memory_limit'"},
+		{name: "warning only", conf: "[supervisord]\n[program:w]\ncommand=/bin/cat\nnumprocs=2\n" +
+			"process_name=%(program_name)s_%(process_num)d\nstdout_logfile=/tmp/w.log\n",
+			args: func(p string) []string { return []string{"-c", p} }, status: ExitClean,
+			stdout: "supervisord.conf:6: w: warning: 2 processes write /tmp/w.log"},
+		{name: "problems and warnings", conf: "[supervisord]\n[program:w]\ncommand=php artisan queue:work\nautorestart=true\n" +
+			"numprocs=2\nprocess_name=%(program_name)s_%(process_num)d\nstdout_logfile=/tmp/w.log\n",
+			args: func(p string) []string { return []string{"-c", p} }, status: ExitFindings,
+			stdout: "1 problem and 1 warning found"},
 		{name: "bad argument", conf: "[supervisord]\n", args: func(string) []string { return []string{"-x"} },
 			status: ExitConfigError, stderr: "unexpected argument -x"},
 	}
