@@ -96,6 +96,9 @@ func (g *startGate) start(ctx context.Context, wait bool) error {
 	case err != nil:
 		return err
 	}
+	// This start wins over a background waiter, which could otherwise start
+	// the process again after it has stopped.
+	g.stopBackground()
 	return g.p.Runner.Start(ctx, true)
 }
 
