@@ -298,13 +298,13 @@ func TestJobsDoneExactlyOnceThroughRestartStopStartUpdate(t *testing.T) {
 // `start` then reports a spawn error while Redis is down, and brings the
 // group back once it is up again.
 //
-// startsecs=3 (the how-to leaves Supervisor's 1): a worker that cannot reach
+// startsecs=5 (the how-to leaves Supervisor's 1): a worker that cannot reach
 // Redis fails within 0.1 s on an idle machine, but took 0.9 s on a loaded CI
 // machine; an attempt lasting more than startsecs counts as having run
 // (EXITED, restarted at once, backoff reset) under Supervisor and Drover
 // alike, which would make the expected sequence depend on load.
 func TestRedisDownBackoffFatalAndRecovery(t *testing.T) {
-	l := newLab(t, program{numprocs: 2, stopwaitsecs: 10, timeout: 60, startsecs: 3})
+	l := newLab(t, program{numprocs: 2, stopwaitsecs: 10, timeout: 60, startsecs: 5})
 	drv, py := l.drv(), l.py()
 	l.waitRunning(drv, 2)
 	jobs := l.dispatch("r", 10, 10)
@@ -417,7 +417,11 @@ func checkCrashLoop(t *testing.T, log, name string, running bool) {
 		at = append(at, when)
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("main log for %s:\n%s\nwant\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		var timed []string
+		for i := range got {
+			timed = append(timed, at[i].Format("15:04:05.000 ")+got[i])
+		}
+		t.Errorf("main log for %s:\n%s\nwant\n%s", name, strings.Join(timed, "\n"), strings.Join(want, "\n"))
 		return
 	}
 	// Quick exit k (1-based) is followed by the next spawn at least k
