@@ -209,6 +209,8 @@ func (c *controller) doFg(arg string) error {
 	streams, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	out := &lockedWriter{w: c.out}
+	defer func(w, e io.Writer) { c.out, c.errOut = w, e }(c.out, c.errOut)
+	c.out, c.errOut = out, &lockedWriter{w: c.errOut} // the log streams and this loop print concurrently
 	for _, channel := range []string{"stdout", "stderr"} {
 		wg.Go(func() {
 			path := fmt.Sprintf("/logtail/%s/%s", name, channel)
