@@ -32,9 +32,8 @@ func init() {
 		return update(c, arg)
 	}
 	commands["pools"] = (*controller).doPools
-	helpTexts["restart"] += "\nrestart --rolling [--batch N] <gname>\tReplace a group's processes N at a time " +
-		"(default 1),\n\t\t\tstarting each new one before stopping an old one"
-	helpTexts["update"] += "\nupdate --rolling [--batch N] [<gname> ...]\tReplace changed groups N processes at a time"
+	// restart and update keep Supervisor's help texts (output is compared
+	// with supervisorctl's); docs/autoscaling.md documents --rolling.
 	helpTexts["pools"] = "pools\t\t\tShow each worker pool: workers, queue depth, target and last decision"
 }
 
