@@ -43,6 +43,20 @@ func (f *rpcFault) Error() string { return fmt.Sprintf("fault %d: %s", f.Code, f
 // call invokes method with params (string, bool or int) and returns the
 // decoded result: string, int, bool, float64, []any or map[string]any.
 func (c *rpcClient) call(ctx context.Context, method string, params ...any) (any, error) {
+	body, err := c.exchange(ctx, method, params...)
+	if err != nil {
+		return nil, err
+	}
+	v, err := decodeResponse(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("call %s: %w", method, err)
+	}
+	return v, nil
+}
+
+// exchange sends one call and returns the whole response body, undecoded:
+// timing it measures the server, not this client's XML decoder.
+func (c *rpcClient) exchange(ctx context.Context, method string, params ...any) ([]byte, error) {
 	body, err := encodeCall(method, params...)
 	if err != nil {
 		return nil, err
@@ -57,15 +71,14 @@ func (c *rpcClient) call(ctx context.Context, method string, params ...any) (any
 		return nil, fmt.Errorf("call %s: %w", method, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, resp.Body)
-		return nil, fmt.Errorf("call %s: http status %d", method, resp.StatusCode)
-	}
-	v, err := decodeResponse(resp.Body)
+	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("call %s: %w", method, err)
 	}
-	return v, nil
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("call %s: http status %d", method, resp.StatusCode)
+	}
+	return b, nil
 }
 
 func encodeCall(method string, params ...any) ([]byte, error) {
