@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -129,6 +131,9 @@ func run() error {
 		return err
 	}
 	rep := newReport(o, kinds)
+	if load := busyMachine(); load != "" {
+		notes = append(notes, load)
+	}
 	rep.Notes = append(rep.Notes, notes...)
 	for _, n := range notes {
 		fmt.Fprintln(os.Stderr, "note:", n)
@@ -173,6 +178,21 @@ func run() error {
 		return errors.New("interrupted; results are partial and not written")
 	}
 	return rep.writeJSON(o.JSON)
+}
+
+// busyMachine warns when other work is running: the spread of the results
+// will show it, but the reader should know why.
+func busyMachine() string {
+	load := loadAverage()
+	f := strings.Fields(load)
+	if len(f) == 0 {
+		return ""
+	}
+	one, err := strconv.ParseFloat(f[0], 64)
+	if err != nil || one < float64(runtime.NumCPU())/2 {
+		return ""
+	}
+	return fmt.Sprintf("machine busy before the start (load average %s on %d CPUs): expect noisy results", load, runtime.NumCPU())
 }
 
 // prepare finds or builds the binaries both daemons and the clients need.
