@@ -134,6 +134,9 @@ func (l *loader) programPool(section string, g *Group) error {
 		if err == nil && (src.Kind != QueueRedisKey || len(src.Keys) != 1) {
 			err = fmt.Errorf("rolling_restart_watch must be redis://host:port/db?key=<key>")
 		}
+		if err == nil && !numbered {
+			err = fmt.Errorf("rolling_restart_watch needs %%(process_num) within process_name (a rolling restart adds workers)")
+		}
 		if err != nil {
 			return l.optErr(section, optRestartWatch, err)
 		}

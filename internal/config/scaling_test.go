@@ -56,6 +56,8 @@ func TestScalingOptions(t *testing.T) {
 			errLine: 7, errOpt: "scale_step", errText: "invalid literal for int() with base 10: 'x'"},
 		{name: "interval zero", body: "numprocs_max=2\nscale_queue=redis-list://h?key=k\nscale_interval=0\n",
 			errLine: 7, errOpt: "scale_interval", errText: "scale_interval must be at least 1 seconds, not 0"},
+		{name: "watch", body: "rolling_restart_watch=redis://:pw@h/1?key=laravel_database_laravel_cache:illuminate:queue:restart\n",
+			spares: []string{"w_01"}},
 		{name: "bad watch", body: "rolling_restart_watch=redis://h/1\n",
 			errLine: 5, errOpt: "rolling_restart_watch", errText: "needs ?key="},
 	}
@@ -111,6 +113,16 @@ func TestScalingInGroupSection(t *testing.T) {
 	var ce *Error
 	if !errors.As(err, &ce) || ce.Option != "numprocs_max" || ce.Line != 6 ||
 		!strings.Contains(ce.Msg, "not supported for a program listed in [group:g]") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestWatchNeedsProcessNum(t *testing.T) {
+	path := writeConf(t, map[string]string{"supervisord.conf": "[supervisord]\n[program:w]\ncommand=/bin/cat\n" +
+		"rolling_restart_watch=redis://h/1?key=k\n"})
+	_, err := Load(path, Overrides{})
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Option != "rolling_restart_watch" || ce.Line != 4 || !strings.Contains(ce.Msg, "%(process_num)") {
 		t.Fatalf("err = %v", err)
 	}
 }
