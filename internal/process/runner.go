@@ -19,9 +19,11 @@ type Runner struct {
 	spawner Spawner
 	cmds    chan command
 	exits   chan ExitStatus // from the waiter goroutine of the live child
-	done    chan struct{}   // closed when Run returns
-	info    atomic.Pointer[Info]
-	stdin   atomic.Pointer[stdinPipe] // live child's stdin; nil when none or stopping
+	// lastOutput is closed when the latest child's output is all written (nil if unknown).
+	lastOutput <-chan struct{}
+	done       chan struct{} // closed when Run returns
+	info       atomic.Pointer[Info]
+	stdin      atomic.Pointer[stdinPipe] // live child's stdin; nil when none or stopping
 
 	// Owned by Run.
 	st       status
@@ -105,8 +107,35 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.handle(timerFired{r.timerGen})
 		}
 		if r.closing && r.child == nil {
+			r.awaitOutput()
 			return nil
 		}
+	}
+}
+
+// outputDrainGrace bounds how long Run, once its child is gone, waits for
+// the child's last output to reach its writers: long enough for a pipe's
+// worth of buffered bytes, short enough that a grandchild still holding the
+// pipe open cannot hold up a shutdown.
+const outputDrainGrace = 2 * time.Second
+
+// drainer is a Child that says when its output has all been copied out.
+type drainer interface {
+	Drained() <-chan struct{}
+}
+
+// awaitOutput waits, within outputDrainGrace, until the last child's output
+// has been written, so the owner may close the log files after Run returns
+// without losing the tail of that output.
+func (r *Runner) awaitOutput() {
+	if r.lastOutput == nil {
+		return
+	}
+	t := time.NewTimer(outputDrainGrace)
+	defer t.Stop()
+	select {
+	case <-r.lastOutput:
+	case <-t.C:
 	}
 }
 
@@ -248,6 +277,10 @@ func (r *Runner) spawn() event {
 		cw.Spawned(c.PID())
 	}
 	r.child = c
+	r.lastOutput = nil
+	if d, ok := c.(drainer); ok {
+		r.lastOutput = d.Drained()
+	}
 	if w := c.Stdin(); w != nil {
 		r.stdin.Store(&stdinPipe{w})
 	}

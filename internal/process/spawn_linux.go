@@ -129,13 +129,18 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		}
 		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
 	}
-	ch := &child{proc: proc, stdin: &stdinWriter{f: p.in}}
-	ch.pumps.Add(1)
-	go pump(p.out, c.Stdout, &ch.pumps)
+	ch := &child{proc: proc, stdin: &stdinWriter{f: p.in}, drained: make(chan struct{})}
+	var pumps sync.WaitGroup
+	pumps.Add(1)
+	go pump(p.out, c.Stdout, &pumps)
 	if p.err != nil {
-		ch.pumps.Add(1)
-		go pump(p.err, c.Stderr, &ch.pumps)
+		pumps.Add(1)
+		go pump(p.err, c.Stderr, &pumps)
 	}
+	go func() {
+		pumps.Wait()
+		close(ch.drained)
+	}()
 	return ch, nil
 }
 
@@ -210,8 +215,12 @@ func pump(r *os.File, w io.Writer, wg *sync.WaitGroup) {
 type child struct {
 	proc  *os.Process
 	stdin *stdinWriter
-	pumps sync.WaitGroup // done when every output pipe reached EOF
+	// drained is closed when every output pipe reached EOF.
+	drained chan struct{}
 }
+
+// Drained is closed once all of the child's output has been copied out.
+func (c *child) Drained() <-chan struct{} { return c.drained }
 
 func (c *child) PID() int         { return c.proc.Pid }
 func (c *child) Stdin() io.Writer { return c.stdin }

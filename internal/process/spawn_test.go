@@ -96,7 +96,7 @@ func (tc *testChild) exit(t *testing.T) ExitStatus {
 func (tc *testChild) finish(t *testing.T) ExitStatus {
 	t.Helper()
 	es := tc.exit(t)
-	tc.pumps.Wait()
+	<-tc.Drained()
 	return es
 }
 
@@ -160,15 +160,13 @@ func TestSpawnExitNotDelayedByGrandchild(t *testing.T) {
 	if !alive(gpid) {
 		t.Fatalf("grandchild %d is not alive: the test shows nothing", gpid)
 	}
-	pumped := make(chan struct{})
-	go func() { ch.pumps.Wait(); close(pumped) }()
 	select {
-	case <-pumped:
+	case <-ch.Drained():
 		t.Fatal("stdout reached EOF while the grandchild holds it")
 	default:
 	}
 	syscall.Kill(gpid, syscall.SIGKILL)
-	<-pumped // EOF once the last writer is gone
+	<-ch.Drained() // EOF once the last writer is gone
 }
 
 func TestSpawnGroupSignal(t *testing.T) {
@@ -418,6 +416,48 @@ func TestRunnerRealProcess(t *testing.T) {
 				t.Errorf("child %d still alive", pid)
 			}
 		})
+	}
+}
+
+// slowWriter takes its time over every write, as a log on a busy disk does.
+type slowWriter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (w *slowWriter) Write(p []byte) (int, error) {
+	time.Sleep(5 * time.Millisecond)
+	w.mu.Lock()
+	w.n += len(p)
+	w.mu.Unlock()
+	return len(p), nil
+}
+
+// Run returns only once the last child's output is written, so the owner can
+// close the log files without losing the output of a child that says a lot
+// on its way out.
+func TestRunnerRunWaitsForLastOutput(t *testing.T) {
+	const size = 2 << 20
+	cfg := &config.Process{
+		Name: "b", Group: "b", Argv: []string{testExe(t), "burstonterm", fmt.Sprint(size)},
+		ExitCodes: []int{0}, StopSignal: syscall.SIGTERM, StopWait: 10 * time.Second,
+		Umask: -1, UID: -1, GID: -1,
+	}
+	out := &slowWriter{}
+	r := NewRunner(cfg, Options{Stdout: out, BaseEnv: []string{helperEnv, noRaceExitDelay}})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	if err := r.Start(ctx, true); err != nil {
+		t.Fatalf("Start = %v", err)
+	}
+	waitFor(t, "ready", func() bool { out.mu.Lock(); defer out.mu.Unlock(); return out.n == len("ready\n") })
+	cancel()
+	<-done
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	if want := len("ready\n") + size; out.n != want {
+		t.Errorf("written when Run returned = %d bytes, want %d", out.n, want)
 	}
 }
 
