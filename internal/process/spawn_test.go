@@ -426,7 +426,7 @@ type slowWriter struct {
 }
 
 func (w *slowWriter) Write(p []byte) (int, error) {
-	time.Sleep(5 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
 	w.mu.Lock()
 	w.n += len(p)
 	w.mu.Unlock()
