@@ -202,6 +202,13 @@ var normalisers = []struct {
 	{regexp.MustCompile(`[A-Z][a-z]{2} \d\d \d\d:\d\d [AP]M`), "DATE"},
 	{regexp.MustCompile(`/tmp/drv\d+`), "DIR"},
 	{regexp.MustCompile(`127\.0\.0\.1:\d+`), "127.0.0.1:PORT"},
+	// Tracebacks from Python's standard library name the interpreter's
+	// version and line numbers, which vary between distributions.
+	{regexp.MustCompile(`/usr/lib/python3\.\d+/(\S+) line: \d+`), "/usr/lib/python3.X/$1 line: N"},
+}
+
+func (r result) normalised() result {
+	return result{normalise(r.stdout), normalise(r.stderr), r.code}
 }
 
 func normalise(s string) string {
