@@ -67,11 +67,28 @@ autostart=false
 command=/bin/sh -c "while true; do echo tick; sleep 0.1; done"
 `
 
-// startDaemon runs supervisord -n on a fresh short temp dir with extra
-// config text; httpPort > 0 adds an authenticated inet server.
+// startDaemon runs Python's supervisord -n on a fresh short temp dir with
+// extra config text; httpPort > 0 adds an authenticated inet server.
 func startDaemon(t *testing.T, extra string, httpPort int) *daemon {
 	t.Helper()
-	if _, err := exec.LookPath("supervisord"); err != nil {
+	return startDaemonBinary(t, "supervisord", extra, httpPort)
+}
+
+// startServerUnderTest starts the daemon this client is tested against:
+// Python's supervisord, or the supervisord-compatible binary named by
+// $DROVER_CTL_TEST_DAEMON (e.g. drover linked as supervisord), so that the
+// golden scripts also check Drover's daemon against Supervisor's.
+func startServerUnderTest(t *testing.T, extra string, httpPort int) *daemon {
+	t.Helper()
+	if bin := os.Getenv("DROVER_CTL_TEST_DAEMON"); bin != "" {
+		return startDaemonBinary(t, bin, extra, httpPort)
+	}
+	return startDaemon(t, extra, httpPort)
+}
+
+func startDaemonBinary(t *testing.T, bin, extra string, httpPort int) *daemon {
+	t.Helper()
+	if _, err := exec.LookPath(bin); err != nil {
 		t.Skip("supervisord (Debian package supervisor) is not installed; skipping tests against the real daemon")
 	}
 	dir, err := os.MkdirTemp("", "drv")
@@ -85,7 +102,7 @@ func startDaemon(t *testing.T, extra string, httpPort int) *daemon {
 		d.http = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	}
 	d.rewrite(t, httpPort, programs+extra)
-	cmd := exec.Command("supervisord", "-n", "-c", d.conf)
+	cmd := exec.Command(bin, "-n", "-c", d.conf)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var logs bytes.Buffer

@@ -37,7 +37,7 @@ func compareScript(t *testing.T, a, b *daemon, script []string) {
 func TestGoldenCommands(t *testing.T) {
 	t.Parallel()
 	a := startDaemon(t, "", 0)
-	b := startDaemon(t, "", 0)
+	b := startServerUnderTest(t, "", 0)
 	compareScript(t, a, b, []string{
 		"status", "status cat", "status nosuch", "status grp:*", "status grp:", "status nosuch:*",
 		"status cat manual nosuch", "status all", "status grp:a worker:*",
@@ -66,7 +66,7 @@ func TestGoldenCommands(t *testing.T) {
 func TestGoldenUpdate(t *testing.T) {
 	t.Parallel()
 	a := startDaemon(t, "", 0)
-	b := startDaemon(t, "", 0)
+	b := startServerUnderTest(t, "", 0)
 	const before = `
 [program:keep]
 command=/bin/sleep 1000

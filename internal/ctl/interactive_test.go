@@ -49,7 +49,7 @@ func compareRuns(t *testing.T, a, b string, stdin string, args []string, withStd
 func TestGoldenShellOnPipe(t *testing.T) {
 	t.Parallel()
 	a := startDaemon(t, "", 0)
-	b := startDaemon(t, "", 0)
+	b := startServerUnderTest(t, "", 0)
 	for _, stdin := range []string{
 		"status cat\nfoo\n\nhelp help\nstart\nversion\nquit\n",
 		"status cat\n",
@@ -68,7 +68,7 @@ func TestGoldenAuth(t *testing.T) {
 	t.Parallel()
 	pa, pb := freePort(t), freePort(t)
 	a := startDaemon(t, "", pa)
-	b := startDaemon(t, "", pb)
+	b := startServerUnderTest(t, "", pb)
 	for _, c := range []struct {
 		stdin      string
 		args       []string
@@ -103,7 +103,7 @@ func TestGoldenAuth(t *testing.T) {
 func TestGoldenConfigFile(t *testing.T) {
 	t.Parallel()
 	a := startDaemon(t, "", 0)
-	b := startDaemon(t, "", 0)
+	b := startServerUnderTest(t, "", 0)
 	compareRuns(t, a.conf, b.conf, "", []string{"-c", "{URL}", "status", "cat"}, true)
 	noSection := filepath.Join(b.dir, "nosection.conf")
 	os.WriteFile(noSection, []byte("[supervisord]\n"), 0o644)
@@ -174,7 +174,7 @@ func startOurs(t *testing.T, stdin io.Reader, out, errOut io.Writer, interrupts 
 
 func TestTailFollowStopsOnInterrupt(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, "", 0)
+	d := startServerUnderTest(t, "", 0)
 	for _, args := range [][]string{{"tail", "-f", "ticker"}, {"maintail", "-f"}, {"tail", "-f", "ticker", "stdout"}} {
 		out := newWatchedBuffer()
 		interrupts := make(chan os.Signal, 1)
@@ -195,7 +195,7 @@ func TestTailFollowStopsOnInterrupt(t *testing.T) {
 
 func TestFgForwardsInput(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, "", 0)
+	d := startServerUnderTest(t, "", 0)
 	for _, end := range []string{"eof", "interrupt"} {
 		out := newWatchedBuffer()
 		in, feed := io.Pipe()
@@ -219,7 +219,7 @@ func TestFgForwardsInput(t *testing.T) {
 
 func TestJSONOutput(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, "", 0)
+	d := startServerUnderTest(t, "", 0)
 	r := runOurs(t, "", "-s", d.url, "status", "--json", "cat", "manual", "nosuch")
 	var status []StatusJSON
 	if err := json.Unmarshal([]byte(r.stdout), &status); err != nil {

@@ -56,7 +56,7 @@ func startOnPTY(t *testing.T, args ...string) (*os.File, *watchedBuffer, func() 
 
 func TestShellOnTerminal(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, "", 0)
+	d := startServerUnderTest(t, "", 0)
 	history := filepath.Join(d.dir, "history")
 	tty, out, wait := startOnPTY(t, "-s", d.url, "-r", history)
 	out.waitFor(t, "worker:worker_01")
@@ -79,7 +79,7 @@ func TestShellOnTerminal(t *testing.T) {
 
 func TestShellOnTerminalCtrlC(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, "", 0)
+	d := startServerUnderTest(t, "", 0)
 	tty, out, wait := startOnPTY(t, "-s", d.url)
 	out.waitFor(t, "supervisor> ")
 	io.WriteString(tty, "tail -f ticker\r")
