@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"strings"
 )
 
@@ -33,52 +34,20 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Msg)
 	if e.Section != "" {
-		fmt.Fprintf(&b, " in section %s", pyRepr(e.Section))
+		fmt.Fprintf(&b, " in section %s", pyrepr.Str(e.Section))
 	}
 	var loc []string
 	if e.File != "" {
-		loc = append(loc, "file: "+pyRepr(e.File))
+		loc = append(loc, "file: "+pyrepr.Str(e.File))
 	}
 	if e.Line > 0 {
 		loc = append(loc, fmt.Sprintf("line %d", e.Line))
 	}
 	if e.Option != "" {
-		loc = append(loc, "option "+pyRepr(e.Option))
+		loc = append(loc, "option "+pyrepr.Str(e.Option))
 	}
 	if len(loc) > 0 {
 		b.WriteString(" (" + strings.Join(loc, ", ") + ")")
 	}
-	return b.String()
-}
-
-// pyRepr quotes s the way Python's repr() quotes a str, because Supervisor
-// embeds repr() output in many of its messages.
-func pyRepr(s string) string {
-	q := byte('\'')
-	if strings.Contains(s, "'") && !strings.Contains(s, "\"") {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(q):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
 	return b.String()
 }

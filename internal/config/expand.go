@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,15 +42,15 @@ func expand(s string, m vars, name string) (string, error) {
 		}
 		slices.Sort(names)
 		return "", fmt.Errorf("Format string %s for %s contains names (%s) which cannot be expanded. Available names: %s",
-			pyRepr(s), pyRepr(name), pyRepr(string(ke)), strings.Join(names, ", "))
+			pyrepr.Str(s), pyrepr.Str(name), pyrepr.Str(string(ke)), strings.Join(names, ", "))
 	}
-	return "", fmt.Errorf("Format string %s for %s is badly formatted: %s", pyRepr(s), pyRepr(name), err.Error())
+	return "", fmt.Errorf("Format string %s for %s is badly formatted: %s", pyrepr.Str(s), pyrepr.Str(name), err.Error())
 }
 
 // missingKey is Python's KeyError from a %(name)s lookup.
 type missingKey string
 
-func (k missingKey) Error() string { return pyRepr(string(k)) }
+func (k missingKey) Error() string { return pyrepr.Str(string(k)) }
 
 // pyFormat is Python's printf-style `%` operator with a mapping argument.
 func pyFormat(s string, m vars) (string, error) {
@@ -147,7 +148,7 @@ func formatOne(val any, conv byte, flags, width, prec string, at int) (string, e
 	str, _ := val.(string)
 	typ := "str"
 	if m, ok := val.(vars); ok {
-		str, typ = m.pyRepr(), "dict"
+		str, typ = m.repr(), "dict"
 	}
 	switch conv {
 	case 's':
@@ -161,9 +162,9 @@ func formatOne(val any, conv byte, flags, width, prec string, at int) (string, e
 		if isInt {
 			str = strconv.Itoa(n)
 		} else {
-			str = pyRepr(str)
+			str = pyrepr.Str(str)
 			if typ == "dict" {
-				str = val.(vars).pyRepr()
+				str = val.(vars).repr()
 			}
 		}
 		return fmt.Sprintf(spec+"s", str), nil
@@ -194,9 +195,9 @@ func formatOne(val any, conv byte, flags, width, prec string, at int) (string, e
 	return "", fmt.Errorf("unsupported format character '%c' (0x%x) at index %d", conv, conv, at)
 }
 
-// pyRepr approximates Python's repr of the mapping (keys sorted, since Go
+// repr approximates Python's repr of the mapping (keys sorted, since Go
 // maps have no insertion order); only reached by a bare %s in a value.
-func (v vars) pyRepr() string {
+func (v vars) repr() string {
 	keys := make([]string, 0, len(v))
 	for k := range v {
 		keys = append(keys, k)
@@ -206,9 +207,9 @@ func (v vars) pyRepr() string {
 	for i, k := range keys {
 		val := fmt.Sprint(v[k])
 		if s, ok := v[k].(string); ok {
-			val = pyRepr(s)
+			val = pyrepr.Str(s)
 		}
-		parts[i] = pyRepr(k) + ": " + val
+		parts[i] = pyrepr.Str(k) + ": " + val
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }

@@ -31,16 +31,6 @@ func TestExpand(t *testing.T) {
 	}
 }
 
-func TestPyRepr(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"abc", "'abc'"}, {"it's", `"it's"`}, {`a'b"c`, `'a\'b"c'`}, {"a\nb", `'a\nb'`}, {`a\b`, `'a\\b'`},
-	} {
-		if got := pyRepr(tc.in); got != tc.want {
-			t.Errorf("pyRepr(%q) = %s, want %s", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestExpandUnkeyed(t *testing.T) {
 	m := vars{"a": "x", "n": 1}
 	for _, tc := range []struct{ in, want string }{

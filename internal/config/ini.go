@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -159,7 +160,7 @@ func (f *iniFile) parse(text, fname string) error {
 		if firstErr == 0 {
 			firstErr = n
 		}
-		errLines = append(errLines, fmt.Sprintf("\n\t[line %2d]: %s", n, pyRepr(line)))
+		errLines = append(errLines, fmt.Sprintf("\n\t[line %2d]: %s", n, pyrepr.Str(line)))
 	}
 	for i, line := range splitLines(text) {
 		lineno := i + 1
@@ -201,7 +202,7 @@ func (f *iniFile) parse(text, fname string) error {
 		}
 		if cur == nil {
 			return &Error{File: fname, Line: lineno, Msg: fmt.Sprintf(
-				"File contains no section headers.\nfile: %s, line: %d\n%s", pyRepr(fname), lineno, pyRepr(line))}
+				"File contains no section headers.\nfile: %s, line: %d\n%s", pyrepr.Str(fname), lineno, pyrepr.Str(line))}
 		}
 		d := strings.IndexAny(value, "=:")
 		if d < 0 {
@@ -218,7 +219,7 @@ func (f *iniFile) parse(text, fname string) error {
 	}
 	flush()
 	if errLines != nil {
-		return &Error{File: fname, Line: firstErr, Msg: "Source contains parsing errors: " + pyRepr(fname) + strings.Join(errLines, "")}
+		return &Error{File: fname, Line: firstErr, Msg: "Source contains parsing errors: " + pyrepr.Str(fname) + strings.Join(errLines, "")}
 	}
 	return nil
 }

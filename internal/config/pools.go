@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"os"
 	"regexp"
 	"slices"
@@ -127,7 +128,7 @@ func (l *loader) fcgiGroup(section, rest string) (*Group, error) {
 func (g *Group) parseSocket(sock string, procUID int, ownerSet, modeSet bool) error {
 	if path, ok := strings.CutPrefix(sock, "unix://"); ok {
 		if !strings.HasPrefix(path, "/") {
-			return fmt.Errorf("(%s, %s)", pyRepr("Unix socket path %s is not an absolute path"), pyRepr(path))
+			return fmt.Errorf("(%s, %s)", pyrepr.Str("Unix socket path %s is not an absolute path"), pyrepr.Str(path))
 		}
 		g.Socket = "unix://" + normalizePath(path)
 		if !ownerSet && procUID >= 0 && procUID != os.Getuid() {
@@ -146,7 +147,7 @@ func (g *Group) parseSocket(sock string, procUID int, ownerSet, modeSet bool) er
 	}
 	m := tcpSocket.FindStringSubmatch(sock)
 	if m == nil {
-		return fmt.Errorf("(%s, %s)", pyRepr("Bad socket format %s"), pyRepr(sock))
+		return fmt.Errorf("(%s, %s)", pyrepr.Str("Bad socket format %s"), pyrepr.Str(sock))
 	}
 	port, err := portNumber(m[2])
 	if err != nil {

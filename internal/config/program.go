@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ func optionSet(names string) map[string]bool {
 func (l *loader) programSection(section, group string, kind GroupKind) ([]*Process, error) {
 	procs, err := l.programProcesses(section, group, kind)
 	if e, ok := err.(*Error); ok {
-		e.supervisorSuffix = fmt.Sprintf(" in section %s (file: %s)", pyRepr(section), pyRepr(l.ini.Sections[section].File))
+		e.supervisorSuffix = fmt.Sprintf(" in section %s (file: %s)", pyrepr.Str(section), pyrepr.Str(l.ini.Sections[section].File))
 	}
 	return procs, err
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"net/url"
 	"slices"
 	"strconv"
@@ -239,7 +240,7 @@ func (l *loader) scaling(section string, extra map[string]string, numprocs int) 
 func parseQueueURL(s string) (QueueSource, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil {
-		return QueueSource{}, fmt.Errorf("bad queue URL %s: %v", pyRepr(s), err)
+		return QueueSource{}, fmt.Errorf("bad queue URL %s: %v", pyrepr.Str(s), err)
 	}
 	src := QueueSource{Kind: u.Scheme}
 	q := u.Query()
@@ -256,10 +257,10 @@ func parseQueueURL(s string) (QueueSource, error) {
 	case QueueRedisList, QueueRedisKey:
 		src.Keys = splitList(q.Get("key"))
 		if len(src.Keys) == 0 {
-			return src, fmt.Errorf("queue URL %s needs ?key=", pyRepr(s))
+			return src, fmt.Errorf("queue URL %s needs ?key=", pyrepr.Str(s))
 		}
 	default:
-		return src, fmt.Errorf("queue URL %s: unknown scheme %s (laravel-redis, redis-list or redis)", pyRepr(s), pyRepr(u.Scheme))
+		return src, fmt.Errorf("queue URL %s: unknown scheme %s (laravel-redis, redis-list or redis)", pyrepr.Str(s), pyrepr.Str(u.Scheme))
 	}
 	host, port := u.Hostname(), u.Port()
 	if host == "" {
@@ -269,12 +270,12 @@ func parseQueueURL(s string) (QueueSource, error) {
 		port = "6379"
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return src, fmt.Errorf("queue URL %s: bad port %s", pyRepr(s), pyRepr(port))
+		return src, fmt.Errorf("queue URL %s: bad port %s", pyrepr.Str(s), pyrepr.Str(port))
 	}
 	src.Addr = host + ":" + port
 	if db := strings.Trim(u.Path, "/"); db != "" {
 		if src.DB, err = strconv.Atoi(db); err != nil || src.DB < 0 {
-			return src, fmt.Errorf("queue URL %s: bad database number %s", pyRepr(s), pyRepr(db))
+			return src, fmt.Errorf("queue URL %s: bad database number %s", pyrepr.Str(s), pyrepr.Str(db))
 		}
 	}
 	if u.User != nil {

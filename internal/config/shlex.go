@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"strings"
 )
 
@@ -12,7 +13,7 @@ import (
 func commandArgv(command string) ([]string, string) {
 	argv, err := shlexSplit(command)
 	if err != nil {
-		return nil, fmt.Sprintf("can't parse command %s: %s", pyRepr(command), err)
+		return nil, fmt.Sprintf("can't parse command %s: %s", pyrepr.Str(command), err)
 	}
 	if len(argv) == 0 {
 		return nil, "command is empty"

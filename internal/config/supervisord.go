@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"os"
 	"strconv"
 	"strings"
@@ -35,7 +36,7 @@ func checkOverrides(ov Overrides) error {
 			if typed, ok := ov.Spelled[flag]; ok {
 				flag = typed
 			}
-			return &Error{Msg: fmt.Sprintf("invalid value for %s %s: %s", flag, pyRepr(*c.val), err)}
+			return &Error{Msg: fmt.Sprintf("invalid value for %s %s: %s", flag, pyrepr.Str(*c.val), err)}
 		}
 	}
 	return nil

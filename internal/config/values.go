@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -48,7 +49,7 @@ func pyIntBase(s string, base int) (int, error) {
 }
 
 func invalidLiteral(s string, base int) error {
-	return fmt.Errorf("invalid literal for int() with base %d: %s", base, pyRepr(s))
+	return fmt.Errorf("invalid literal for int() with base %d: %s", base, pyrepr.Str(s))
 }
 
 var truthy = []string{"yes", "true", "on", "1"}
@@ -66,7 +67,7 @@ func parseBool(s string) (bool, error) {
 			return false, nil
 		}
 	}
-	return false, fmt.Errorf("not a valid boolean value: %s", pyRepr(s))
+	return false, fmt.Errorf("not a valid boolean value: %s", pyrepr.Str(s))
 }
 
 // parseByteSize accepts an int with an optional KB/MB/GB suffix (1024-based).
@@ -113,7 +114,7 @@ func parseExitCodes(s string) ([]int, error) {
 	for _, p := range strings.Split(s, ",") {
 		n, err := pyInt(p)
 		if err != nil || n < 0 || n > 255 {
-			return nil, fmt.Errorf("not a valid list of exit codes: %s", pyRepr(s))
+			return nil, fmt.Errorf("not a valid list of exit codes: %s", pyrepr.Str(s))
 		}
 		out = append(out, n)
 	}
@@ -131,7 +132,7 @@ func parseAutoRestart(s string) (AutoRestart, error) {
 		}
 		return RestartNever, nil
 	}
-	return 0, fmt.Errorf("invalid 'autorestart' value %s", pyRepr(l))
+	return 0, fmt.Errorf("invalid 'autorestart' value %s", pyrepr.Str(l))
 }
 
 var levelNames = map[string]LogLevel{
@@ -143,7 +144,7 @@ func parseLogLevel(s string) (LogLevel, error) {
 	if l, ok := levelNames[strings.ToLower(s)]; ok {
 		return l, nil
 	}
-	return 0, fmt.Errorf("bad logging level name %s", pyRepr(s))
+	return 0, fmt.Errorf("bad logging level name %s", pyrepr.Str(s))
 }
 
 // signalNames are the signals Python's signal module defines on Linux.
@@ -182,7 +183,7 @@ func parseSignal(s string) (syscall.Signal, error) {
 			case "SIG_SETMASK":
 				return 2, nil
 			}
-			return 0, fmt.Errorf("value %s is not a valid signal name", pyRepr(s))
+			return 0, fmt.Errorf("value %s is not a valid signal name", pyrepr.Str(s))
 		}
 		return sig, nil
 	}
@@ -194,7 +195,7 @@ func parseSignal(s string) (syscall.Signal, error) {
 			return sig, nil
 		}
 	}
-	return 0, fmt.Errorf("value %s is not a valid signal number", pyRepr(s))
+	return 0, fmt.Errorf("value %s is not a valid signal number", pyrepr.Str(s))
 }
 
 // checkName validates a process or group name.
@@ -202,7 +203,7 @@ func checkName(name string) (string, error) {
 	s := strings.TrimFunc(name, unicode.IsSpace)
 	for _, c := range []string{" ", ":", "/"} {
 		if strings.Contains(s, c) {
-			return "", fmt.Errorf("Invalid name: %s because of character: %s", pyRepr(name), pyRepr(c))
+			return "", fmt.Errorf("Invalid name: %s because of character: %s", pyrepr.Str(name), pyrepr.Str(c))
 		}
 	}
 	return s, nil
@@ -322,13 +323,13 @@ func parsePort(s string) (string, int, error) {
 	if i := strings.LastIndex(s, ":"); i >= 0 {
 		host, port, hasHost = strings.ToLower(s[:i]), s[i+1:], true
 		if port == "" {
-			return "", 0, fmt.Errorf("no port number specified in %s", pyRepr(port))
+			return "", 0, fmt.Errorf("no port number specified in %s", pyrepr.Str(port))
 		}
 	}
 	n, err := portNumber(port)
 	if err != nil {
 		if !hasHost {
-			return "", 0, fmt.Errorf("not a valid port number: %s ", pyRepr(s))
+			return "", 0, fmt.Errorf("not a valid port number: %s ", pyrepr.Str(s))
 		}
 		return "", 0, err
 	}

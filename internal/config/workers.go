@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"net"
 	"net/url"
 	"slices"
@@ -117,7 +118,7 @@ func (l *loader) workers(groups []*Group) error {
 		}
 		for _, d := range p.worker.DependsOn {
 			if _, ok := programs[d]; !ok {
-				return l.optErr(p.section, optDependsOn, fmt.Errorf("depends_on names unknown program %s", pyRepr(d)))
+				return l.optErr(p.section, optDependsOn, fmt.Errorf("depends_on names unknown program %s", pyrepr.Str(d)))
 			}
 		}
 		deps[name] = p.worker.DependsOn
@@ -191,7 +192,7 @@ func (l *loader) worker(section string, extra map[string]string) (*Worker, error
 	if v, ok := extra[optMemoryLimit]; ok {
 		n, err := parseByteSize(strings.TrimSpace(v))
 		if err == nil && n <= 0 {
-			err = fmt.Errorf("memory_limit must be positive, not %s", pyRepr(v))
+			err = fmt.Errorf("memory_limit must be positive, not %s", pyrepr.Str(v))
 		}
 		if err != nil {
 			return fail(optMemoryLimit, err)
@@ -214,7 +215,7 @@ func (l *loader) worker(section string, extra map[string]string) (*Worker, error
 		}
 		t, err := parseSeconds(v)
 		if err == nil && t < d.min {
-			err = fmt.Errorf("%s must be at least %s, not %s", d.opt, d.min, pyRepr(v))
+			err = fmt.Errorf("%s must be at least %s, not %s", d.opt, d.min, pyrepr.Str(v))
 		}
 		if err != nil {
 			return fail(d.opt, err)
@@ -269,7 +270,7 @@ func parseSeconds(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%s is not a duration (seconds, or e.g. 500ms, 2m)", pyRepr(s))
+		return 0, fmt.Errorf("%s is not a duration (seconds, or e.g. 500ms, 2m)", pyrepr.Str(s))
 	}
 	return d, nil
 }
@@ -302,13 +303,13 @@ func ParseCheck(s string) (Check, error) {
 			err = fmt.Errorf("empty command")
 		}
 		if err != nil {
-			return Check{}, fmt.Errorf("bad check %s: %v", pyRepr(s), err)
+			return Check{}, fmt.Errorf("bad check %s: %v", pyrepr.Str(s), err)
 		}
 		return Check{Kind: CheckCommand, Argv: argv, Display: s}, nil
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return Check{}, fmt.Errorf("bad check %s: want tcp://host:port, http://host:port/path, redis://host:port or command:/path", pyRepr(s))
+		return Check{}, fmt.Errorf("bad check %s: want tcp://host:port, http://host:port/path, redis://host:port or command:/path", pyrepr.Str(s))
 	}
 	c := Check{Display: s}
 	switch u.Scheme {
@@ -329,18 +330,18 @@ func ParseCheck(s string) (Check, error) {
 		}
 		if db := strings.Trim(u.Path, "/"); db != "" {
 			if c.DB, err = strconv.Atoi(db); err != nil || c.DB < 0 {
-				return Check{}, fmt.Errorf("bad check %s: bad database number %s", pyRepr(s), pyRepr(db))
+				return Check{}, fmt.Errorf("bad check %s: bad database number %s", pyrepr.Str(s), pyrepr.Str(db))
 			}
 		}
 	default:
-		return Check{}, fmt.Errorf("bad check %s: unknown scheme %s (tcp, http, https, redis or command:)", pyRepr(s), pyRepr(u.Scheme))
+		return Check{}, fmt.Errorf("bad check %s: unknown scheme %s (tcp, http, https, redis or command:)", pyrepr.Str(s), pyrepr.Str(u.Scheme))
 	}
 	host, port := u.Hostname(), u.Port()
 	if port == "" && c.Kind == CheckRedis {
 		port = "6379"
 	}
 	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		return Check{}, fmt.Errorf("bad check %s: needs a port", pyRepr(s))
+		return Check{}, fmt.Errorf("bad check %s: needs a port", pyrepr.Str(s))
 	}
 	c.Addr = net.JoinHostPort(host, port)
 	return c, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"io"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ func (c *controller) doTail(arg string) error {
 	default:
 		name, channel = args[0], strings.ToLower(args[len(args)-1])
 		if channel != "stdout" && channel != "stderr" {
-			c.output("Error: bad channel %s", pyRepr(channel))
+			c.output("Error: bad channel %s", pyrepr.Str(channel))
 			c.exitStatus = exitGeneric
 			return nil
 		}
@@ -262,7 +263,7 @@ func pyFaultStr(err error) string {
 	if faultCode(err) == 0 {
 		return err.Error()
 	}
-	return fmt.Sprintf("<Fault %d: %s>", faultCode(err), pyRepr(faultString(err)))
+	return fmt.Sprintf("<Fault %d: %s>", faultCode(err), pyrepr.Str(faultString(err)))
 }
 
 // lockedWriter serialises writes from the two fg log streams.

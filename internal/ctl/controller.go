@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"io"
 	"net"
 	"strings"
@@ -205,7 +206,7 @@ func tracebackLine(err error, serverURL string) string {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &f):
-		return fmt.Sprintf("error: <class 'xmlrpc.client.Fault'>, <Fault %d: %s>: file: /usr/lib/python3.11/xmlrpc/client.py line: 668", f.Code, pyRepr(f.String))
+		return fmt.Sprintf("error: <class 'xmlrpc.client.Fault'>, <Fault %d: %s>: file: /usr/lib/python3.11/xmlrpc/client.py line: 668", f.Code, pyrepr.Str(f.String))
 	case errors.As(err, &pe):
 		return fmt.Sprintf("error: <class 'xmlrpc.client.ProtocolError'>, %s: file: /usr/lib/python3/dist-packages/supervisor/xmlrpc.py line: 539", pe)
 	case isRefused(err) && strings.HasPrefix(serverURL, "unix://"):

@@ -3,6 +3,7 @@ package ctl
 import (
 	"errors"
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"os"
 	"strings"
 
@@ -200,10 +201,10 @@ func parseSettings(argv0 string, args []string) (*settings, error) {
 			return nil, errHelp
 		}
 		if o.spec.setting == "serverurl" && !validURL(o.arg) {
-			return nil, &usageError{fmt.Sprintf("invalid value for %s %s: value %s is not a URL", o.name, pyRepr(o.arg), pyRepr(o.arg))}
+			return nil, &usageError{fmt.Sprintf("invalid value for %s %s: value %s is not a URL", o.name, pyrepr.Str(o.arg), pyrepr.Str(o.arg))}
 		}
 		if _, dup := given[o.spec.setting]; dup {
-			return nil, &usageError{fmt.Sprintf("conflicting command line option %s", pyRepr(o.name))}
+			return nil, &usageError{fmt.Sprintf("conflicting command line option %s", pyrepr.Str(o.name))}
 		}
 		given[o.spec.setting] = o.arg
 	}
@@ -238,36 +239,4 @@ func parseSettings(argv0 string, args []string) (*settings, error) {
 		s.interactive = true
 	}
 	return s, nil
-}
-
-// pyRepr renders a string like Python's repr(): single quotes unless the
-// text contains a single quote and no double quote.
-func pyRepr(s string) string {
-	q := byte('\'')
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(q):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
 }

@@ -3,6 +3,7 @@ package ctl
 import (
 	"bytes"
 	"context"
+	"github.com/drover/drover/internal/pyrepr"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -107,8 +108,8 @@ func TestPyRepr(t *testing.T) {
 		`a'b"c`:     `'a\'b"c'`,
 		"tab\tnl\n": `'tab\tnl\n'`,
 	} {
-		if got := pyRepr(in); got != want {
-			t.Errorf("pyRepr(%q) = %s, want %s", in, got, want)
+		if got := pyrepr.Str(in); got != want {
+			t.Errorf("pyrepr.Str(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"io"
 	"os"
 	"os/exec"
@@ -91,9 +92,9 @@ func takeDaemonChild() *daemonChild {
 func (d *daemonChild) detach(directory string, umask int) (infos, crits []string) {
 	if directory != "" {
 		if err := os.Chdir(directory); err != nil {
-			crits = append(crits, fmt.Sprintf("can't chdir into %s: %v", pyRepr(directory), err))
+			crits = append(crits, fmt.Sprintf("can't chdir into %s: %v", pyrepr.Str(directory), err))
 		} else {
-			infos = append(infos, fmt.Sprintf("set current directory: %s", pyRepr(directory)))
+			infos = append(infos, fmt.Sprintf("set current directory: %s", pyrepr.Str(directory)))
 		}
 	}
 	if null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"strings"
 
 	"github.com/drover/drover/internal/config"
@@ -93,7 +94,7 @@ func parseFlags(args []string) (*cliOptions, cliAction, error) {
 		// An option given twice conflicts (profile_options sets nothing).
 		// Values are validated by config.Load.
 		if seen[p.spec] && opt.long != "profile_options" {
-			return nil, actionRun, fmt.Errorf("conflicting command line option %s", pyRepr(p.name))
+			return nil, actionRun, fmt.Errorf("conflicting command line option %s", pyrepr.Str(p.name))
 		}
 		seen[p.spec] = true
 	}
@@ -113,7 +114,7 @@ func indexOfSpec(specs []optionSpec, s *optionSpec) int {
 func pyList(words []string) string {
 	q := make([]string, len(words))
 	for i, w := range words {
-		q[i] = pyRepr(w)
+		q[i] = pyrepr.Str(w)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
 }

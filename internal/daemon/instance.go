@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"net/http"
 	"os"
 	"strconv"
@@ -149,13 +150,13 @@ func rpcHandlers(cfg *config.Config, ls []*listener, o rpc.Options, ml *logs.Mai
 	hs := make([]http.Handler, len(ls))
 	for i, l := range ls {
 		for _, name := range cfg.RPCInterfaces {
-			ml.Logf(config.LevelInfo, "RPC interface %s initialized", pyRepr(name))
+			ml.Logf(config.LevelInfo, "RPC interface %s initialized", pyrepr.Str(name))
 		}
 		o.Auth = nil
 		if l.Username != "" {
 			o.Auth = &rpc.Auth{Username: l.Username, Password: l.Password}
 		} else {
-			ml.Logf(config.LevelCritical, "Server %s running without any HTTP authentication checking", pyRepr(l.Section))
+			ml.Logf(config.LevelCritical, "Server %s running without any HTTP authentication checking", pyrepr.Str(l.Section))
 		}
 		hs[i] = rpc.NewHandler(o)
 	}

@@ -3,6 +3,7 @@ package process
 import (
 	"errors"
 	"fmt"
+	"github.com/drover/drover/internal/pyrepr"
 	"io"
 	"os"
 	"path/filepath"
@@ -63,23 +64,15 @@ func resolve(c *Command) (string, error) {
 	}
 	switch {
 	case st == nil:
-		return "", &SpawnError{SpawnNoFile, "can't find command " + pyRepr(filename)}
+		return "", &SpawnError{SpawnNoFile, "can't find command " + pyrepr.Str(filename)}
 	case st.IsDir():
-		return "", &SpawnError{SpawnNotExecutable, "command at " + pyRepr(filename) + " is a directory"}
+		return "", &SpawnError{SpawnNotExecutable, "command at " + pyrepr.Str(filename) + " is a directory"}
 	case st.Mode().Perm()&0o111 == 0:
-		return "", &SpawnError{SpawnNotExecutable, "command at " + pyRepr(filename) + " is not executable"}
+		return "", &SpawnError{SpawnNotExecutable, "command at " + pyrepr.Str(filename) + " is not executable"}
 	case syscall.Access(filename, 1) != nil: // X_OK
-		return "", &SpawnError{SpawnNotExecutable, "no permission to run command " + pyRepr(filename)}
+		return "", &SpawnError{SpawnNotExecutable, "no permission to run command " + pyrepr.Str(filename)}
 	}
 	return filename, nil
-}
-
-// pyRepr quotes s as Python's repr of a str does in the common cases.
-func pyRepr(s string) string {
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		return `"` + s + `"`
-	}
-	return "'" + strings.ReplaceAll(s, "'", `\'`) + "'"
 }
 
 func (forkExec) Spawn(c *Command) (Child, error) {
@@ -105,9 +98,9 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	p, err := newPipes(c.RedirectStderr)
 	if err != nil {
 		if errors.Is(err, syscall.EMFILE) {
-			return nil, spawnErr("too many open files to spawn %s", pyRepr(c.Name))
+			return nil, spawnErr("too many open files to spawn %s", pyrepr.Str(c.Name))
 		}
-		return nil, spawnErr("unknown error making dispatchers for %s: %s", pyRepr(c.Name), errnoName(err))
+		return nil, spawnErr("unknown error making dispatchers for %s: %s", pyrepr.Str(c.Name), errnoName(err))
 	}
 	exe, argv := path, c.Argv
 	if c.Umask >= 0 || c.Dir != "" {
@@ -125,7 +118,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	if err != nil {
 		p.closeParentEnds()
 		if errors.Is(err, syscall.EAGAIN) {
-			return nil, spawnErr("Too many processes in process table to spawn %s", pyRepr(c.Name))
+			return nil, spawnErr("Too many processes in process table to spawn %s", pyrepr.Str(c.Name))
 		}
 		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
 	}

@@ -1,13 +1,17 @@
-package daemon
+// Package pyrepr quotes strings the way Python's repr() quotes a str.
+// Supervisor embeds repr() output in many messages (config errors, spawn
+// errors, command-line errors), and tools match on those texts.
+package pyrepr
 
 import (
 	"fmt"
 	"strings"
 )
 
-// pyRepr quotes s the way Python's repr() quotes a str: supervisord embeds
-// repr() output in its command-line error messages.
-func pyRepr(s string) string {
+// Str returns repr(s): single quotes unless s contains a single quote and no
+// double quote; backslash, the quote, \n, \r, \t and other control
+// characters escaped.
+func Str(s string) string {
 	q := '\''
 	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
 		q = '"'
