@@ -181,7 +181,7 @@ func (g *startGate) wait(ctx context.Context) (string, error) {
 	}()
 	name := g.p.Namespec
 	last := ""
-	timer := time.NewTimer(0)
+	timer := time.NewTimer(g.w.ReadyInterval)
 	defer timer.Stop()
 	for {
 		if g.s.Mood() != MoodRunning {
