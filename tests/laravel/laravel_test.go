@@ -20,6 +20,21 @@ func TestWorkersRunAsWwwDataAndLogIsFollowed(t *testing.T) {
 	drv, py := l.drv(), l.py()
 	pids := l.waitRunning(drv, 2)
 
+	// The status lines of the how-to, and its classic slip: the group name
+	// alone names no process.
+	statusLine := regexp.MustCompile(`^laravel-worker:laravel-worker_0[01]   RUNNING   pid \d+, uptime \d+:\d\d:\d\d$`)
+	for _, c := range []client{drv, py} {
+		out := l.mustCtl(c, 0, "status")
+		for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			if !statusLine.MatchString(line) {
+				t.Errorf("%s status: line %q", c.name, line)
+			}
+		}
+		if out := l.mustCtl(c, 1, "stop", group); out != group+": ERROR (no such process)\n" {
+			t.Errorf("%s stop %s: got %q", c.name, group, out)
+		}
+	}
+
 	wantCmdline := "php\x00" + filepath.Join(appDir, "artisan") + "\x00queue:work\x00redis\x00--tries=3\x00--timeout=60\x00"
 	ids := fmt.Sprintf("%d\t%d\t%d\t%d", l.www.Uid, l.www.Uid, l.www.Uid, l.www.Uid)
 	gids := fmt.Sprintf("%d\t%d\t%d\t%d", l.www.Gid, l.www.Gid, l.www.Gid, l.www.Gid)
