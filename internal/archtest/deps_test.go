@@ -1,0 +1,123 @@
+// Package archtest checks the architecture: which internal package may import
+// which, so that imports keep flowing one way (config → process engine →
+// supervisor → rpc/daemon, and ctl only over XML-RPC), and that every
+// package says what it owns in a doc comment.
+package archtest
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/drover/drover/"
+
+// allowed lists, for each internal package, the internal packages its
+// non-test files may import. A package missing here fails the test, so a new
+// package has to take its place in the graph on purpose.
+var allowed = map[string][]string{
+	"pyrepr":        nil,
+	"version":       nil,
+	"xmlrpc":        nil,
+	"events":        nil,
+	"autoscale":     nil,
+	"proctree":      nil,
+	"config":        {"pyrepr"},
+	"logs":          {"config"},
+	"probe":         {"config"},
+	"queue":         {"config"},
+	"process":       {"config", "events", "pyrepr"},
+	"eventlistener": {"config", "events", "process"},
+	"lint":          {"config", "process"},
+	"supervisor":    {"autoscale", "config", "eventlistener", "events", "logs", "probe", "process", "proctree", "queue"},
+	"rpc":           {"config", "events", "logs", "process", "supervisor", "version", "xmlrpc"},
+	"daemon":        {"config", "events", "logs", "process", "pyrepr", "rpc", "supervisor", "version"},
+	"ctl":           {"config", "pyrepr", "version", "xmlrpc"},
+	"cli":           {"ctl", "daemon", "lint", "version"},
+	"e2e":           {"cli"},
+	"archtest":      nil,
+}
+
+func TestImportsFlowOneWay(t *testing.T) {
+	dirs, err := os.ReadDir("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		pkg := d.Name()
+		want, known := allowed[pkg]
+		if !known {
+			t.Errorf("internal/%s is not in the import graph of this test: add it with the imports it may use", pkg)
+			continue
+		}
+		for imp, file := range internalImports(t, filepath.Join("..", pkg)) {
+			if !slices.Contains(want, imp) {
+				t.Errorf("%s imports internal/%s, which internal/%s may not import", file, imp, pkg)
+			}
+		}
+	}
+}
+
+// internalImports returns the internal packages imported by the non-test Go
+// files of dir, each with one file that imports it.
+func internalImports(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imps := map[string]string{}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, is := range af.Imports {
+			p := strings.Trim(is.Path.Value, `"`)
+			if rest, ok := strings.CutPrefix(p, module+"internal/"); ok {
+				imps[strings.SplitN(rest, "/", 2)[0]] = f
+			}
+		}
+	}
+	return imps
+}
+
+func TestPackagesHaveDocComments(t *testing.T) {
+	dirs, err := filepath.Glob("../*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs = append(dirs, "../../cmd/drover")
+	for _, dir := range dirs {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		documented, hasCode := false, false
+		fset := token.NewFileSet()
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			hasCode = true
+			af, err := parser.ParseFile(fset, f, nil, parser.PackageClauseOnly|parser.ParseComments)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if af.Doc != nil && strings.TrimSpace(af.Doc.Text()) != "" {
+				documented = true
+			}
+		}
+		if hasCode && !documented {
+			t.Errorf("%s has no package doc comment saying what it owns", dir)
+		}
+	}
+}
