@@ -179,3 +179,35 @@ func TestRollingRestartAndUpdateKeepCapacity(t *testing.T) {
 	}
 	l.waitAllDone(all, 3*time.Minute)
 }
+
+// `php artisan queue:restart` (Laravel's deploy step) changes the watched
+// cache key; Drover rolls the workers, and no job is lost or run twice.
+func TestQueueRestartKeyRollsWorkers(t *testing.T) {
+	l := newLab(t)
+	l.writeConf("--sleep=1", fmt.Sprintf(`numprocs=2
+startsecs=1
+rolling_restart_watch=redis://127.0.0.1:%d/1?key=laravel_database_laravel_cache:illuminate:queue:restart`, l.redisPort))
+	l.startDaemon()
+	l.waitFor("two RUNNING workers", 30*time.Second, func() bool { return count(l.states(), "RUNNING") == 2 })
+	before := pidsOf(l)
+	ids := l.dispatch("q", 30, 200)
+	l.artisan("queue:restart")
+	l.waitFor("the rolling restart to finish", 60*time.Second, func() bool {
+		data, _ := os.ReadFile(l.mainLog)
+		return strings.Contains(string(data), "illuminate:queue:restart changed to") &&
+			strings.Contains(string(data), "rolling restart of worker: stopping the surge worker(s)")
+	})
+	l.waitFor("two RUNNING workers with new pids", 60*time.Second, func() bool {
+		after := pidsOf(l)
+		if len(after) != 2 || count(l.states(), "RUNNING") != 2 {
+			return false
+		}
+		for name, pid := range after {
+			if before[name] == pid {
+				return false
+			}
+		}
+		return true
+	})
+	l.waitAllDone(ids, 2*time.Minute)
+}
