@@ -211,3 +211,64 @@ rolling_restart_watch=redis://127.0.0.1:%d/1?key=laravel_database_laravel_cache:
 	})
 	l.waitAllDone(ids, 2*time.Minute)
 }
+
+// With Redis gone, a pool keeps its size, says so once in the main log and
+// in drover.getPools, and scales again once Redis is back.
+func TestUnreachableRedisHoldsThePool(t *testing.T) {
+	l := newLab(t)
+	l.extraSections = fmt.Sprintf(`[program:plain]
+process_name=plain_%%(process_num)d
+command=/bin/sleep 1000
+numprocs=2
+numprocs_min=1
+numprocs_max=3
+scale_queue=redis-list://127.0.0.1:%d/0?key=jobs
+scale_interval=1
+scale_cooldown=0
+startsecs=0
+stopwaitsecs=5
+`, l.redisPort)
+	l.writeConf("", "autostart=false") // the Laravel worker stays out of this one
+	l.startDaemon()
+	plain := func() map[string]any {
+		for _, p := range l.mustCall("drover.getPools").([]any) {
+			if m := p.(map[string]any); m["group"] == "plain" {
+				return m
+			}
+		}
+		t.Fatal("no pool plain")
+		return nil
+	}
+	l.waitFor("the idle pool to shrink to 1", 30*time.Second, func() bool {
+		p := plain()
+		return p["workers"] == 1 && p["processes"] == 1
+	})
+	l.stopRedis()
+	var firstFailure int
+	l.waitFor("the pool to see Redis gone", 30*time.Second, func() bool {
+		p := plain()
+		firstFailure = p["sampled_at"].(int)
+		return p["queue_ok"] == false
+	})
+	l.waitFor("two more failed samples", 30*time.Second, func() bool { return plain()["sampled_at"].(int) >= firstFailure+2 })
+	p := plain()
+	if p["workers"] != 1 || p["processes"] != 1 || p["queue_ok"] != false ||
+		!strings.Contains(p["queue_error"].(string), "connection refused") ||
+		p["decision"] != "queue unreachable: holding the current size" {
+		t.Errorf("pool while Redis is down: %v", p)
+	}
+	if out, _ := l.ctl("pools", "plain"); !strings.Contains(out, "queue UNREACHABLE") {
+		t.Errorf("ctl pools: %q", out)
+	}
+
+	l.startRedis()
+	l.waitFor("the pool to see Redis back", 30*time.Second, func() bool { return plain()["queue_ok"] == true })
+	data, _ := os.ReadFile(l.mainLog)
+	log := string(data)
+	if n := strings.Count(log, "pool plain: queue redis-list://"); n != 2 {
+		t.Errorf("main log has %d queue state lines, want 2 (down, back):\n%s", n, log)
+	}
+	if !strings.Contains(log, "unreachable, holding its size") || !strings.Contains(log, "reachable again") {
+		t.Errorf("main log:\n%s", log)
+	}
+}

@@ -76,18 +76,21 @@ func missingPrerequisite() string {
 // lab is one test's world: redis, a Laravel storage folder, the config
 // and the daemon.
 type lab struct {
-	t         *testing.T
-	dir       string
-	sock      string
-	conf      string
-	mainLog   string
-	storage   string
-	jobLog    string
-	redisPort int
-	redis     *exec.Cmd
-	daemon    *exec.Cmd
-	daemonEnd chan struct{}
-	rpc       *http.Client
+	t          *testing.T
+	dir        string
+	sock       string
+	conf       string
+	mainLog    string
+	storage    string
+	jobLog     string
+	redisPort  int
+	redis      *exec.Cmd
+	redisEnded chan struct{}
+	daemon     *exec.Cmd
+	daemonEnd  chan struct{}
+	rpc        *http.Client
+	// extraSections are appended to the config writeConf writes.
+	extraSections string
 }
 
 // newLab starts redis and migrates a fresh storage; start writes the
@@ -120,29 +123,25 @@ func newLab(t *testing.T) *lab {
 	return l
 }
 
+// startRedis starts redis-server on l.redisPort (a free port the first
+// time) and waits until it answers.
 func (l *lab) startRedis() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		l.t.Fatal(err)
+	if l.redisPort == 0 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		l.redisPort = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		l.t.Cleanup(l.stopRedis)
 	}
-	l.redisPort = ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
 	l.redis = exec.Command("redis-server", "--port", strconv.Itoa(l.redisPort), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", l.dir)
 	if err := l.redis.Start(); err != nil {
 		l.t.Fatal(err)
 	}
-	ended := make(chan struct{})
-	go func() { l.redis.Wait(); close(ended) }()
-	l.t.Cleanup(func() {
-		l.redis.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-ended:
-		case <-time.After(30 * time.Second):
-			l.redis.Process.Kill()
-			<-ended
-		}
-	})
+	l.redisEnded = make(chan struct{})
+	go func(cmd *exec.Cmd, ended chan struct{}) { cmd.Wait(); close(ended) }(l.redis, l.redisEnded)
 	l.waitFor("redis to answer", 30*time.Second, func() bool {
 		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(l.redisPort))
 		if err != nil {
@@ -153,6 +152,21 @@ func (l *lab) startRedis() {
 		line, _ := bufio.NewReader(c).ReadString('\n')
 		return strings.HasPrefix(line, "+PONG")
 	})
+}
+
+// stopRedis stops redis-server, if it runs, and waits for it to exit.
+func (l *lab) stopRedis() {
+	if l.redis == nil {
+		return
+	}
+	l.redis.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-l.redisEnded:
+	case <-time.After(30 * time.Second):
+		l.redis.Process.Kill()
+		<-l.redisEnded
+	}
+	l.redis = nil
 }
 
 func (l *lab) appEnv() []string {
@@ -214,7 +228,8 @@ redirect_stderr=true
 stdout_logfile=%[3]s/worker.log
 environment=%[6]s
 %[7]s
-`, l.sock, l.mainLog, l.dir, appDir, workerFlags, strings.Join(env, ","), programLines)
+
+%[8]s`, l.sock, l.mainLog, l.dir, appDir, workerFlags, strings.Join(env, ","), programLines, l.extraSections)
 	if err := os.WriteFile(l.conf, []byte(conf), 0o644); err != nil {
 		l.t.Fatal(err)
 	}
