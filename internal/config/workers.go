@@ -22,10 +22,11 @@ const (
 	optReadyTimeout        = "ready_timeout"
 	optReadyInterval       = "ready_interval"
 	optRetryAfter          = "retry_after"
+	optStopOnDaemonDeath   = "stop_on_daemon_death"
 )
 
 var workerOptions = []string{optMemoryLimit, optMemoryCheckInterval, optDependsOn, optWaitFor,
-	optReadyCheck, optReadyTimeout, optReadyInterval, optRetryAfter}
+	optReadyCheck, optReadyTimeout, optReadyInterval, optRetryAfter, optStopOnDaemonDeath}
 
 // Defaults of the worker options.
 const (
@@ -54,6 +55,9 @@ type Worker struct {
 	ReadyInterval time.Duration
 	// RetryAfter is retry_after in seconds (for `drover check`); 0 when unset.
 	RetryAfter int
+	// KeepOnDaemonDeath is stop_on_daemon_death=false: the process is not
+	// sent its stopsignal when the daemon dies (docs/robustness.md).
+	KeepOnDaemonDeath bool
 }
 
 // Gated reports whether starts of the process wait for something.
@@ -257,6 +261,13 @@ func (l *loader) worker(section string, extra map[string]string) (*Worker, error
 			return fail(optRetryAfter, err)
 		}
 		w.RetryAfter = n
+	}
+	if v, ok := extra[optStopOnDaemonDeath]; ok {
+		stop, err := parseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fail(optStopOnDaemonDeath, err)
+		}
+		w.KeepOnDaemonDeath = !stop
 	}
 	return w, nil
 }

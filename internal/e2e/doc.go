@@ -20,8 +20,14 @@
 //	notifysocket FILE                    set $NOTIFY_SOCKET; datagrams go to FILE
 //	freeport VAR                         set $VAR to a free 127.0.0.1 TCP port
 //	installbin DIR NAME                  copy the drover entry point to DIR/NAME
+//	countprocs SUBSTRING N [timeout]     until N live processes' argv contain SUBSTRING
+//	killprocs SUBSTRING                  SIGKILL those processes
+//	seqlines FILE PREFIX N               lines PREFIX0..PREFIX<N-1> once each, in
+//	                                     order, across FILE's backups and FILE
+//	mounttmpfs DIR SIZE                  mount a tmpfs on DIR until the script ends
 //
 // The RPC commands talk to $RPCURL (http://host:port) if set, else to $SOCK,
 // with Basic auth from $RPCAUTH ("user:password") if set. Conditions:
-// [pysupervisorctl] (Debian's /usr/bin/supervisorctl exists) and [root].
+// [pysupervisorctl] (Debian's /usr/bin/supervisorctl exists), [root] and
+// [tmpfs] (a tmpfs can be mounted).
 package e2e

@@ -43,6 +43,10 @@ func TestScripts(t *testing.T) {
 			"waitnewpid":   cmdWaitNewPID,
 			"freeport":     cmdFreePort,
 			"installbin":   cmdInstallBin,
+			"countprocs":   cmdCountProcs,
+			"killprocs":    cmdKillProcs,
+			"seqlines":     cmdSeqLines,
+			"mounttmpfs":   cmdMountTmpfs,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -51,6 +55,8 @@ func TestScripts(t *testing.T) {
 				return err == nil, nil
 			case "root":
 				return os.Getuid() == 0, nil
+			case "tmpfs":
+				return canMountTmpfs(), nil
 			}
 			return false, nil
 		},

@@ -130,6 +130,9 @@ type Command struct {
 	Groups         []int
 	RedirectStderr bool
 	Stdout, Stderr io.Writer // nil discards; written from pump goroutines
+	// DeathSignal is sent to the child by the kernel when the daemon dies
+	// (even by SIGKILL), so no worker outlives it; 0 for none.
+	DeathSignal syscall.Signal
 }
 
 // ExitStatus is how a child ended.

@@ -3,6 +3,7 @@ package process
 import (
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/drover/drover/internal/config"
 )
@@ -33,7 +34,16 @@ func newCommand(cfg *config.Process, opts *Options) *Command {
 		UID: cfg.UID, GID: cfg.GID, Groups: cfg.Groups,
 		RedirectStderr: cfg.RedirectStderr,
 		Stdout:         opts.Stdout, Stderr: opts.Stderr,
+		DeathSignal: deathSignal(cfg),
 	}
+}
+
+// deathSignal is the program's stopsignal unless stop_on_daemon_death=false.
+func deathSignal(cfg *config.Process) syscall.Signal {
+	if cfg.Worker != nil && cfg.Worker.KeepOnDaemonDeath {
+		return 0
+	}
+	return cfg.StopSignal
 }
 
 // serverURL is the program's serverurl unless AUTO, else the daemon's.

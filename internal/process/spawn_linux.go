@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,7 +84,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	spawnErr := func(format string, args ...any) error {
 		return &SpawnError{SpawnFailed, fmt.Sprintf(format, args...)}
 	}
-	attr := &syscall.SysProcAttr{Setpgid: true}
+	attr := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: c.DeathSignal}
 	if c.UID >= 0 && c.UID != os.Getuid() {
 		// Checked here rather than in the child: the same text, seen at once.
 		if os.Geteuid() != 0 {
@@ -109,7 +110,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		exe, argv = trampolineArgv(path, c, attr.Credential)
 		attr.Credential = nil
 	}
-	proc, err := os.StartProcess(exe, argv, &os.ProcAttr{
+	proc, err := startOnSpawnThread(exe, argv, &os.ProcAttr{
 		Env:   c.Env,
 		Files: []*os.File{p.childIn, p.childOut, p.childErr},
 		Sys:   attr,
@@ -135,6 +136,38 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		close(ch.drained)
 	}()
 	return ch, nil
+}
+
+// The kernel sends a child its parent-death signal when the *thread* that
+// forked it exits, not the process. The Go runtime ends a thread when a
+// goroutine exits while locked to it, so children are forked from one
+// goroutine that locks its thread and never returns: the signal then comes
+// only when the daemon itself dies.
+var (
+	spawnThreadOnce sync.Once
+	spawnRequests   chan func()
+)
+
+// startOnSpawnThread is os.StartProcess run on the spawn thread.
+func startOnSpawnThread(exe string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
+	spawnThreadOnce.Do(func() {
+		spawnRequests = make(chan func())
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread lives as long as the daemon
+			for f := range spawnRequests {
+				f()
+			}
+		}()
+	})
+	var proc *os.Process
+	var err error
+	done := make(chan struct{})
+	spawnRequests <- func() {
+		proc, err = os.StartProcess(exe, argv, attr)
+		close(done)
+	}
+	<-done
+	return proc, err
 }
 
 // pipes are a child's stdio pipes; err is nil with redirect_stderr.
@@ -257,5 +290,9 @@ func trampolineArgv(path string, c *Command, cred *syscall.Credential) (string, 
 	if c.Umask >= 0 {
 		umask = strconv.FormatInt(int64(c.Umask), 8)
 	}
-	return "/proc/self/exe", append([]string{trampolineArg0, ids, c.Dir, umask, path}, c.Argv...)
+	deathsig := "-"
+	if c.DeathSignal != 0 {
+		deathsig = fmt.Sprint(int(c.DeathSignal), ":", os.Getpid())
+	}
+	return "/proc/self/exe", append([]string{trampolineArg0, ids, c.Dir, umask, deathsig, path}, c.Argv...)
 }

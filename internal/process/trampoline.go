@@ -9,7 +9,7 @@ import (
 
 // trampolineArg0 marks a re-exec of this binary as a spawn trampoline:
 // argv = [trampolineArg0, ids ("uid:gid:group..." or "-"), directory,
-// umask (octal or "-"), path, argv...].
+// umask (octal or "-"), death signal ("signum:daemonpid" or "-"), path, argv...].
 const trampolineArg0 = "drover: spawn trampoline"
 
 // init turns this process into the trampoline when exec'ed as one. It runs in
@@ -17,12 +17,15 @@ const trampolineArg0 = "drover: spawn trampoline"
 // 3, 5 and 6 of Supervisor's child setup (user, chdir, umask) before exec'ing
 // the program; failures are reported as Supervisor's child does.
 func init() {
-	if len(os.Args) < 6 || os.Args[0] != trampolineArg0 {
+	if len(os.Args) < 7 || os.Args[0] != trampolineArg0 {
 		return
 	}
-	ids, dir, umask, path, argv := os.Args[1], os.Args[2], os.Args[3], os.Args[4], os.Args[5:]
+	ids, dir, umask, deathsig, path, argv := os.Args[1], os.Args[2], os.Args[3], os.Args[4], os.Args[5], os.Args[6:]
 	if ids != "-" {
 		setIDs(ids)
+	}
+	if deathsig != "-" {
+		armDeathSignal(deathsig)
 	}
 	if dir != "" {
 		if err := syscall.Chdir(dir); err != nil {
@@ -36,6 +39,25 @@ func init() {
 	}
 	err := syscall.Exec(path, argv, os.Environ())
 	childFail("couldn't exec " + path + ": " + errnoName(err))
+}
+
+// armDeathSignal sets the parent-death signal again ("signum:daemonpid"):
+// changing credentials cleared the one the fork set. If the daemon died
+// before that, nothing will send it, so the trampoline exits instead of
+// starting an orphan.
+func armDeathSignal(arg string) {
+	sig, pid, ok := strings.Cut(arg, ":")
+	signum, err1 := strconv.Atoi(sig)
+	daemon, err2 := strconv.Atoi(pid)
+	if !ok || err1 != nil || err2 != nil {
+		childFail("bad trampoline death signal " + arg)
+	}
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(signum), 0); errno != 0 {
+		childFail("couldn't set the parent-death signal: " + errnoName(errno))
+	}
+	if os.Getppid() != daemon {
+		os.Exit(1)
+	}
 }
 
 // setIDs does setgroups, setgid, setuid (for every thread: Go's syscall

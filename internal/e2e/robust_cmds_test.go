@@ -1,0 +1,133 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// Commands and the [tmpfs] condition for the robustness scripts
+// (testdata/robust_*.txtar).
+
+// countprocs SUBSTRING N [timeout]: wait until exactly N live processes have
+// a command line containing SUBSTRING.
+func cmdCountProcs(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: countprocs SUBSTRING N [timeout]")
+	}
+	want, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	poll(ts, waitArg(ts, args, 2), "countprocs "+args[0], func() (bool, string) {
+		pids := procsMatching([]byte(args[0]))
+		return len(pids) == want, fmt.Sprintf("%d: %v", len(pids), pids)
+	})
+}
+
+// procsMatching returns the live processes whose NUL-separated command line
+// contains sub.
+func procsMatching(sub []byte) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !bytes.Contains(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}), sub) || !alive(pid) {
+			continue
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// killprocs SUBSTRING: SIGKILL every process whose command line contains
+// SUBSTRING (the workers a script deliberately leaves behind).
+func cmdKillProcs(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: killprocs SUBSTRING")
+	}
+	for _, pid := range procsMatching([]byte(args[0])) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// seqlines FILE PREFIX N: the lines "PREFIX<i>" (i from 0 to N-1) appear
+// each exactly once, in order, across FILE's rotated backups (FILE.k, oldest
+// first) and FILE itself. Other lines are ignored.
+func cmdSeqLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: seqlines FILE PREFIX N")
+	}
+	base := ts.MkAbs(args[0])
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	re := regexp.MustCompile("^" + regexp.QuoteMeta(args[1]) + `(\d+)$`)
+	var files []string
+	for k := 1; ; k++ {
+		if _, err := os.Stat(fmt.Sprintf("%s.%d", base, k)); err != nil {
+			break
+		}
+		files = append([]string{fmt.Sprintf("%s.%d", base, k)}, files...)
+	}
+	files = append(files, base)
+	next := 0
+	for _, name := range files {
+		f, err := os.Open(name)
+		ts.Check(err)
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			m := re.FindStringSubmatch(sc.Text())
+			if m == nil {
+				continue
+			}
+			if got, _ := strconv.Atoi(m[1]); got != next {
+				f.Close()
+				ts.Fatalf("%s: %s%d where %s%d was due", filepath.Base(name), args[1], got, args[1], next)
+			}
+			next++
+		}
+		f.Close()
+		ts.Check(sc.Err())
+	}
+	if next != n {
+		ts.Fatalf("%d lines %s<i> in %d files, want %d", next, args[1], len(files), n)
+	}
+	ts.Logf("%d lines %s<i> in order across %d files", n, args[1], len(files))
+}
+
+// mounttmpfs DIR SIZE: mount a tmpfs of SIZE (e.g. 1m) on DIR, unmounted
+// (lazily: a daemon may still hold files there) when the script ends.
+func cmdMountTmpfs(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: mounttmpfs DIR SIZE")
+	}
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o755))
+	ts.Check(syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+args[1]))
+	ts.Defer(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+}
+
+// canMountTmpfs is the [tmpfs] condition: a tmpfs can be mounted here (root,
+// and not in a container that forbids it).
+var canMountTmpfs = sync.OnceValue(func() bool {
+	dir, err := os.MkdirTemp("", "drvmnt")
+	if err != nil {
+		return false
+	}
+	defer os.Remove(dir)
+	if syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k") != nil {
+		return false
+	}
+	syscall.Unmount(dir, 0)
+	return true
+})
