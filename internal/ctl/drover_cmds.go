@@ -154,6 +154,9 @@ func (c *controller) doPools(arg string) error {
 			continue
 		}
 		size := fmt.Sprintf("%d workers", asInt(p["workers"]))
+		if b := asInt(p["busy"]); b > 0 {
+			size += fmt.Sprintf(" (%d busy)", b)
+		}
 		if d := asInt(p["draining"]); d > 0 {
 			size += fmt.Sprintf(" (+%d draining)", d)
 		}

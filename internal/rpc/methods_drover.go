@@ -69,6 +69,7 @@ func poolInfo(p supervisor.WorkerPool) xmlrpc.Struct {
 		member("min", p.Min),
 		member("max", p.Max),
 		member("workers", p.Workers),
+		member("busy", p.Busy),
 		member("draining", p.Draining),
 		member("processes", p.Processes),
 		member("target", p.Target),

@@ -62,6 +62,7 @@ func (s *Supervisor) newProcess(pc *config.Process, pool *eventlistener.Pool) (*
 		BaseEnv:   s.opts.BaseEnv,
 	}
 	s.eventWriters(pc, pool, &opts)
+	opts.Stdout = s.trackJobs(pc, opts.Stdout)
 	if pc.RedirectStderr {
 		// Whether the runner merges the pipes or not, stderr belongs in the stdout log.
 		opts.Stderr = opts.Stdout

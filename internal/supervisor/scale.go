@@ -153,8 +153,14 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 			_ = p.Start(ctx, false)
 		}
 	case d.Target < len(live):
-		// Newest first: the highest process_num, the last one added.
-		slices.SortFunc(live, func(a, b *Process) int { return b.Config().ProcessNum - a.Config().ProcessNum })
+		// Idle workers first (per their job lines), newest first among
+		// equals: the highest process_num, the last one added.
+		slices.SortFunc(live, func(a, b *Process) int {
+			if ab, bb := s.busy(a), s.busy(b); ab != bb {
+				return boolInt(ab) - boolInt(bb)
+			}
+			return b.Config().ProcessNum - a.Config().ProcessNum
+		})
 		s.logf(config.LevelInfo, "pool %s: %s", pl.name, d.Reason)
 		pl.mu.Lock()
 		for _, p := range live[:len(live)-d.Target] {
@@ -174,4 +180,11 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 	pl.setStatus(func(st *WorkerPool) {
 		st.Target, st.Decision, st.DecidedAt, st.LastResize = d.Target, reason, now, lastResize
 	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -33,6 +33,7 @@ type WorkerPool struct {
 	Scaling    bool // numprocs_max is set
 	Min, Max   int  // numprocs_min, numprocs_max (both numprocs when not scaling)
 	Workers    int  // live processes (STARTING, RUNNING, BACKOFF) not being drained
+	Busy       int  // live workers whose output says they run a job (Laravel's job lines)
 	Draining   int  // processes being stopped by the scaler
 	Processes  int  // processes in the group, any state
 	Target     int  // size the last decision asked for
@@ -62,10 +63,12 @@ type workerPool struct {
 	status   WorkerPool
 }
 
-// workerPools holds the pool of every activated program group by name.
+// workerPools holds the pool of every activated program group by name,
+// and the job trackers of the scaling programs' processes by namespec.
 type workerPools struct {
-	mu sync.Mutex
-	m  map[string]*workerPool
+	mu   sync.Mutex
+	m    map[string]*workerPool
+	jobs map[string]*jobTracker
 }
 
 // startPool registers the pool of a group being started and starts its
@@ -131,14 +134,15 @@ func (s *Supervisor) WorkerPools() []WorkerPool {
 		pl.mu.Lock()
 		st := pl.status
 		st.Draining = len(pl.draining)
-		workers := 0
+		workers, busy := 0, 0
 		for _, p := range g.Processes {
 			if p.Info().State.IsRunning() && !pl.draining[p] {
 				workers++
+				busy += boolInt(s.busy(p))
 			}
 		}
 		pl.mu.Unlock()
-		st.Workers, st.Processes = workers, len(g.Processes)
+		st.Workers, st.Busy, st.Processes = workers, busy, len(g.Processes)
 		st.Min, st.Max = len(g.Config.Processes), len(g.Config.Processes)
 		if sc := g.Config.Scaling; sc != nil {
 			st.Scaling, st.Min, st.Max, st.Queue = true, sc.Min, sc.Max, sc.Queue.Display

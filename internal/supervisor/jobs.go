@@ -1,0 +1,121 @@
+package supervisor
+
+import (
+	"bytes"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/process"
+)
+
+// jobTracker follows a scaling worker's output for the lines Laravel's
+// queue:work prints around each job ("[time][id] Processing: Class", then
+// "Processed:" or "Failed:"), so the scaler can stop an idle worker rather
+// than a busy one. Output passes through unchanged.
+type jobTracker struct {
+	inner io.Writer // the log, possibly a SpawnWriter (capture mode, events)
+	busy  atomic.Bool
+}
+
+// trackJobs wraps the stdout writer of a scaling program's process and
+// registers its tracker by namespec; other processes keep w.
+func (s *Supervisor) trackJobs(pc *config.Process, w io.Writer) io.Writer {
+	if _, scaling := pc.Extra["numprocs_max"]; !scaling {
+		return w
+	}
+	t := &jobTracker{inner: w}
+	s.pools.mu.Lock()
+	if s.pools.jobs == nil {
+		s.pools.jobs = map[string]*jobTracker{}
+	}
+	s.pools.jobs[Namespec(pc.Group, pc.Name)] = t
+	s.pools.mu.Unlock()
+	return t
+}
+
+// busy reports whether p's last job line says it is running a job.
+func (s *Supervisor) busy(p *Process) bool {
+	s.pools.mu.Lock()
+	t := s.pools.jobs[p.Namespec]
+	s.pools.mu.Unlock()
+	return t != nil && t.busy.Load()
+}
+
+// Write passes output not tied to a child to the log.
+func (t *jobTracker) Write(p []byte) (int, error) {
+	if t.inner == nil {
+		return len(p), nil
+	}
+	return t.inner.Write(p)
+}
+
+// ForSpawn starts following a new child: it is idle until it says otherwise.
+func (t *jobTracker) ForSpawn() process.ChildWriter {
+	t.busy.Store(false)
+	c := &jobLines{t: t, out: t.inner}
+	if sw, ok := t.inner.(process.SpawnWriter); ok {
+		cw := sw.ForSpawn()
+		c.out, c.spawned = cw, cw.Spawned
+	}
+	return c
+}
+
+// jobLines is the output of one child.
+type jobLines struct {
+	t       *jobTracker
+	out     io.Writer
+	spawned func(pid int)
+	mu      sync.Mutex
+	line    []byte // start of the current line, at most lineHead bytes
+}
+
+// lineHead bounds what is kept of a line: the markers come right after
+// the timestamp and job id.
+const lineHead = 256
+
+var (
+	markStart = []byte("] Processing: ")
+	markDone  = [][]byte{[]byte("] Processed: "), []byte("] Failed: ")}
+)
+
+func (c *jobLines) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	for rest := p; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		chunk := rest
+		if i >= 0 {
+			chunk = rest[:i]
+		}
+		if room := lineHead - len(c.line); room > 0 {
+			c.line = append(c.line, chunk[:min(room, len(chunk))]...)
+		}
+		if i < 0 {
+			break
+		}
+		c.endLine()
+		rest = rest[i+1:]
+	}
+	c.mu.Unlock()
+	if c.out == nil {
+		return len(p), nil
+	}
+	return c.out.Write(p)
+}
+
+func (c *jobLines) endLine() {
+	switch {
+	case bytes.Contains(c.line, markStart):
+		c.t.busy.Store(true)
+	case bytes.Contains(c.line, markDone[0]) || bytes.Contains(c.line, markDone[1]):
+		c.t.busy.Store(false)
+	}
+	c.line = c.line[:0]
+}
+
+func (c *jobLines) Spawned(pid int) {
+	if c.spawned != nil {
+		c.spawned(pid)
+	}
+}
