@@ -34,6 +34,7 @@ startsecs=1`, l.redisPort))
 		most = max(most, count(st, "RUNNING"))
 		return most == 4
 	})
+	l.waitFor("drover.getPools to report busy workers", 30*time.Second, func() bool { return l.pool()["busy"].(int) > 0 })
 	p := l.pool()
 	if p["scaling"] != true || p["queue_ok"] != true || p["max"] != 4 || !strings.Contains(p["decision"].(string), "ready") {
 		t.Errorf("drover.getPools during the burst: %v", p)
