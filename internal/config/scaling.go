@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"github.com/drover/drover/internal/pyrepr"
 	"net/url"
 	"slices"
@@ -363,6 +364,17 @@ func (l *loader) optErr(section, opt string, err error) error {
 	return l.errAt(v, section, opt, err)
 }
 
-// ProcessEqual reports whether two process configs are the same for reread
-// (a rolling update replaces only the processes whose config changed).
-func ProcessEqual(a, b *Process) bool { return processEqual(a, b) }
+// SameProcess reports whether two process configs run the same process:
+// equal for reread but for the pool options, which change the pool, not its
+// processes (a rolling update replaces only the processes that differ).
+func SameProcess(a, b *Process) bool {
+	strip := func(p *Process) *Process {
+		c := *p
+		c.Extra = maps.Clone(p.Extra)
+		for _, opt := range append([]string{optNumprocsMax, optRestartWatch}, scalingOptions...) {
+			delete(c.Extra, opt)
+		}
+		return &c
+	}
+	return processEqual(strip(a), strip(b))
+}

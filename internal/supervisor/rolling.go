@@ -56,7 +56,7 @@ func (s *Supervisor) RollingUpdate(ctx context.Context, name string, batch int) 
 	}
 	replace := func(p *Process) (*config.Process, bool) {
 		pc := byName[p.Config().Name]
-		if pc == nil || config.ProcessEqual(pc, p.Config()) {
+		if pc == nil || config.SameProcess(pc, p.Config()) {
 			return nil, false
 		}
 		return pc, true

@@ -303,3 +303,36 @@ func TestRollingRestartNeedsSpares(t *testing.T) {
 		<-result
 	})
 }
+
+func TestRollingUpdateOfPoolOptionsRestartsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		withMax := func(max string) *config.Group {
+			g := pool(2, 2, 0, 0)
+			for _, p := range append(slices.Clone(g.Processes), g.Spares...) {
+				p.Extra = map[string]string{"numprocs_max": max, "command_note": "same"}
+			}
+			return g
+		}
+		next := withMax("4")
+		sp := newFakeSpawner()
+		s := New(configOf(t.TempDir(), withMax("2")), Options{Spawner: sp,
+			Load: func() (*config.Config, error) { return configOf(t.TempDir(), next), nil }})
+		result := started(t, s)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if _, changed, _, err := s.Reread(); err != nil || !slices.Equal(changed, []string{"w"}) {
+			t.Fatalf("reread: %v %v", changed, err)
+		}
+		if err := s.RollingUpdate(t.Context(), "w", 1); err != nil {
+			t.Fatal(err)
+		}
+		if got := sp.Spawned(); len(got) != 2 {
+			t.Errorf("spawns %v, want only the first two", got)
+		}
+		if _, changed, _, _ := s.Reread(); len(changed) != 0 {
+			t.Errorf("still changed after the rolling update: %v", changed)
+		}
+		s.Shutdown()
+		<-result
+	})
+}
