@@ -2,8 +2,8 @@ package config
 
 import (
 	"fmt"
-	"maps"
 	"github.com/drover/drover/internal/pyrepr"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
