@@ -2,13 +2,14 @@ package config
 
 import (
 	"fmt"
-	"github.com/drover/drover/internal/pyrepr"
 	"maps"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/drover/drover/internal/pyrepr"
 )
 
 // Drover's pool options, read from a [program:x] section's extension keys
