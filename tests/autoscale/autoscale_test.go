@@ -273,3 +273,37 @@ stopwaitsecs=5
 		t.Errorf("main log:\n%s", log)
 	}
 }
+
+// A scaled-up pool rolls too: its surge workers come from beyond
+// numprocs_max, the scaler waits, and capacity never drops.
+func TestRollingRestartOfAScaledPool(t *testing.T) {
+	l := newLab(t)
+	l.writeConf("--sleep=1", fmt.Sprintf(`numprocs=2
+numprocs_max=3
+scale_queue=laravel-redis://127.0.0.1:%d/0
+scale_interval=1
+scale_cooldown=1
+startsecs=1`, l.redisPort))
+	l.startDaemon()
+	l.waitFor("two RUNNING workers", 30*time.Second, func() bool { return count(l.states(), "RUNNING") == 2 })
+	ids := l.dispatch("s", 200, 200)
+	l.waitFor("the pool to grow to 3", 60*time.Second, func() bool { return count(l.states(), "RUNNING") == 3 })
+	before := pidsOf(l)
+	out, least := rollUnderLoad(l, "restart", "--rolling", "--batch", "2", "worker:*")
+	if !strings.Contains(out, "worker: restarted (rolling, 2 at a time)") {
+		t.Errorf("restart --rolling output: %q", out)
+	}
+	if least < 3 {
+		t.Errorf("RUNNING dropped to %d during the rolling restart", least)
+	}
+	data, _ := os.ReadFile(l.mainLog)
+	if !strings.Contains(string(data), "spawned: 'worker_05'") || !strings.Contains(string(data), "spawned: 'worker_04'") {
+		t.Errorf("surge workers were not worker_04 and worker_05:\n%s", data)
+	}
+	for name, pid := range pidsOf(l) {
+		if before[name] == pid {
+			t.Errorf("%s kept pid %d through the rolling restart", name, pid)
+		}
+	}
+	l.waitAllDone(ids, 3*time.Minute)
+}
