@@ -136,8 +136,9 @@ func countState(ps []processInfo, state string) int {
 // It may be called again.
 func (d *daemon) kill() {
 	defer d.rpc.close()
-	below := descendants(d.pid)
-	if !d.exited() {
+	var below []int
+	if !d.exited() { // once reaped, its pid may belong to someone else
+		below = descendants(d.pid)
 		syscall.Kill(d.pid, syscall.SIGKILL)
 		<-d.done
 	}
