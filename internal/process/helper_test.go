@@ -81,6 +81,15 @@ func helperMain(cmd string, args []string) {
 		<-term
 		os.Stdout.Write(burst(n))
 		os.Exit(0)
+	case "spawnorphan": // spawn "sleep 1000" with a death signal (via the trampoline if args[0] is a directory), then exit
+		c := &Command{Name: "o", Argv: []string{"sleep", "1000"}, Env: os.Environ(),
+			Dir: args[0], Umask: -1, UID: -1, GID: -1, DeathSignal: syscall.SIGTERM}
+		ch, err := forkExec{}.Spawn(c)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Printf("gpid %d\n", ch.PID())
 	case "ids":
 		groups, _ := syscall.Getgroups()
 		fmt.Println(os.Getuid(), os.Getgid(), groups)

@@ -215,8 +215,10 @@ func (p *pipes) closeParentEnds() {
 }
 
 // pump copies one output pipe to w until EOF (every writer of the pipe,
-// grandchildren included, has closed it). A failing w does not stop the
-// draining, so the child never blocks on a full pipe.
+// grandchildren included, has closed it). A failing w (a full disk) neither
+// stops the draining, so the child never blocks on a full pipe, nor the
+// copying: w reports its own errors, and once space is freed the output
+// that follows is logged again.
 func pump(r *os.File, w io.Writer, wg *sync.WaitGroup) {
 	defer wg.Done()
 	defer r.Close()
@@ -227,9 +229,7 @@ func pump(r *os.File, w io.Writer, wg *sync.WaitGroup) {
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				w = io.Discard
-			}
+			w.Write(buf[:n])
 		}
 		if err != nil {
 			return

@@ -252,6 +252,48 @@ func TestSpawnBurstNotLost(t *testing.T) {
 	}
 }
 
+// failOnce is a Writer whose first Write fails, as a log on a full disk does.
+type failOnce struct {
+	syncBuffer
+	failed bool
+}
+
+func (w *failOnce) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	first := !w.failed
+	w.failed = true
+	w.mu.Unlock()
+	if first {
+		return 0, syscall.ENOSPC
+	}
+	return w.syncBuffer.Write(p)
+}
+
+func TestSpawnOutputAfterFailedWrite(t *testing.T) {
+	const n = 4 << 20
+	c, _, _ := helperCommand(t, "burst", fmt.Sprint(n))
+	var out failOnce
+	c.Stdout = &out
+	spawnHelper(t, c).finish(t)
+	got := out.String()
+	if got == "" || !strings.HasSuffix(string(burst(n)), got) {
+		t.Errorf("after a failed write got %d bytes, want the rest of the %d-byte burst", len(got), n)
+	}
+}
+
+func TestSpawnDeathSignal(t *testing.T) {
+	for _, dir := range []string{"", "/"} { // "/": through the trampoline
+		t.Run(fmt.Sprintf("dir=%q", dir), func(t *testing.T) {
+			c, out, _ := helperCommand(t, "spawnorphan", dir)
+			spawnHelper(t, c).exit(t) // not finish: the orphan may hold stdout
+			gpid := gpidOf(t, out)
+			// The grandchild's parent exited: the kernel sends it SIGTERM and
+			// init reaps it.
+			waitFor(t, "the orphan to get its death signal", func() bool { return !alive(gpid) })
+		})
+	}
+}
+
 func TestSpawnDirectoryAndUmask(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
