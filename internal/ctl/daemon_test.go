@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -67,33 +68,110 @@ autostart=false
 command=/bin/sh -c "while true; do echo tick; sleep 0.1; done"
 `
 
-// startDaemon runs Python's supervisord -n on a fresh short temp dir with
-// extra config text; httpPort > 0 adds an authenticated inet server.
-func startDaemon(t *testing.T, extra string, httpPort int) *daemon {
-	t.Helper()
-	return startDaemonBinary(t, "supervisord", extra, httpPort)
+// A server is a supervisord-compatible daemon the golden scripts run
+// against: Debian's Python supervisord (the reference) and Drover's.
+type server struct {
+	name string // for messages
+	bin  string
 }
 
-// startServerUnderTest starts the daemon this client is tested against:
-// Python's supervisord, or the supervisord-compatible binary named by
-// $DROVER_CTL_TEST_DAEMON (e.g. drover linked as supervisord), so that the
-// golden scripts also check Drover's daemon against Supervisor's.
-func startServerUnderTest(t *testing.T, extra string, httpPort int) *daemon {
-	t.Helper()
-	if bin := os.Getenv("DROVER_CTL_TEST_DAEMON"); bin != "" {
-		return startDaemonBinary(t, bin, extra, httpPort)
+var (
+	pythonServer = server{"supervisord", "supervisord"}
+	// droverServer's bin is set by TestMain: drover built into a temp dir
+	// and linked as supervisord, or $DROVER_CTL_TEST_DAEMON.
+	droverServer = server{name: "drover"}
+	servers      = []*server{&pythonServer, &droverServer}
+)
+
+// buildDrover builds ./cmd/drover into dir and links it as supervisord.
+func buildDrover(dir string) (string, error) {
+	bin := filepath.Join(dir, "drover")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/drover/drover/cmd/drover").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("build drover: %v\n%s", err, out)
 	}
-	return startDaemon(t, extra, httpPort)
+	link := filepath.Join(dir, "supervisord")
+	return link, os.Symlink(bin, link)
 }
 
-func startDaemonBinary(t *testing.T, bin, extra string, httpPort int) *daemon {
+// A ctlClient is a supervisorctl: Debian's or this package's.
+type ctlClient struct {
+	name string
+	run  func(t *testing.T, stdin string, args ...string) result
+}
+
+var (
+	pythonClient = ctlClient{"supervisorctl", runReal}
+	droverClient = ctlClient{"drover ctl", runOurs}
+)
+
+// A pairing is one client driving its own daemon of one server.
+type pairing struct {
+	client ctlClient
+	server *server
+	d      *daemon
+}
+
+func (p pairing) String() string { return p.client.name + " -> " + p.server.name }
+
+// startPairings starts, in parallel, one daemon for every pairing of
+// {Debian's supervisorctl, this client} with {Python's supervisord,
+// Drover}, all on the same configuration. The first is the reference
+// (supervisorctl on supervisord); the others must behave the same.
+// httpPort adds an authenticated inet server on a free port per daemon.
+func startPairings(t *testing.T, extra string, http bool) []pairing {
 	t.Helper()
-	if _, err := exec.LookPath(bin); err != nil {
-		t.Skip("supervisord (Debian package supervisor) is not installed; skipping tests against the real daemon")
+	needRealClient(t)
+	needServer(t, pythonServer)
+	ps := []pairing{
+		{client: pythonClient, server: &pythonServer},
+		{client: droverClient, server: &pythonServer},
+		{client: pythonClient, server: &droverServer},
+		{client: droverClient, server: &droverServer},
 	}
+	var wg sync.WaitGroup
+	for i := range ps {
+		port := 0
+		if http {
+			port = freePort(t)
+		}
+		wg.Go(func() { ps[i].d = startDaemon(t, *ps[i].server, extra, port) })
+	}
+	wg.Wait()
+	for _, p := range ps {
+		if p.d == nil {
+			t.FailNow() // startDaemon reported why
+		}
+	}
+	return ps
+}
+
+// forEachServer runs test as a parallel subtest against a daemon of each
+// server.
+func forEachServer(t *testing.T, test func(t *testing.T, d *daemon)) {
+	t.Helper()
+	for _, s := range servers {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			needServer(t, *s)
+			d := startDaemon(t, *s, "", 0)
+			if d == nil {
+				t.FailNow()
+			}
+			test(t, d)
+		})
+	}
+}
+
+// startDaemon runs bin -n on a fresh short temp dir with the golden
+// programs plus extra config text; httpPort > 0 adds an authenticated inet
+// server. It may run outside the test goroutine: it reports failures with
+// t.Error and returns nil.
+func startDaemon(t *testing.T, s server, extra string, httpPort int) *daemon {
 	dir, err := os.MkdirTemp("", "drv")
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return nil
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	d := &daemon{dir: dir, conf: filepath.Join(dir, "sd.conf"), sock: filepath.Join(dir, "s.sock")}
@@ -101,14 +179,18 @@ func startDaemonBinary(t *testing.T, bin, extra string, httpPort int) *daemon {
 	if httpPort > 0 {
 		d.http = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	}
-	d.rewrite(t, httpPort, programs+extra)
-	cmd := exec.Command(bin, "-n", "-c", d.conf)
+	if err := d.write(httpPort, programs+extra); err != nil {
+		t.Error(err)
+		return nil
+	}
+	cmd := exec.Command(s.bin, "-n", "-c", d.conf)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return nil
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
@@ -121,29 +203,44 @@ func startDaemonBinary(t *testing.T, bin, extra string, httpPort int) *daemon {
 			<-done
 		}
 	})
-	d.waitSettled(t)
+	if err := d.settle(); err != nil {
+		t.Errorf("%s: %v", s.name, err)
+		return nil
+	}
 	return d
 }
 
 // rewrite replaces the program part of the config (for reread/update).
 func (d *daemon) rewrite(t *testing.T, httpPort int, progs string) {
 	t.Helper()
+	if err := d.write(httpPort, progs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (d *daemon) write(httpPort int, progs string) error {
 	inet := ""
 	if httpPort > 0 {
 		inet = fmt.Sprintf("[inet_http_server]\nport=127.0.0.1:%d\nusername=user\npassword=123\n", httpPort)
 	}
 	text := strings.Replace(baseConfig, "{INET}", inet, 1) + progs
-	if err := os.WriteFile(d.conf, []byte(text), 0o644); err != nil {
+	return os.WriteFile(d.conf, []byte(text), 0o644)
+}
+
+// waitSettled polls until the daemon answers and no process is in a
+// transitional state.
+func (d *daemon) waitSettled(t *testing.T) {
+	t.Helper()
+	if err := d.settle(); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// waitSettled polls until the daemon answers and no process is in a
+// settle polls until the daemon answers and no process is in a
 // transitional state (STARTING, BACKOFF, STOPPING, or RUNNING for "quick",
 // which exits by itself 0.2 s after starting: long enough that starting it
 // always reports "started", short enough to wait for).
-func (d *daemon) waitSettled(t *testing.T) {
-	t.Helper()
+func (d *daemon) settle() error {
 	deadline := time.Now().Add(20 * time.Second)
 	cl := newClient(d.url, "", "")
 	for time.Now().Before(deadline) {
@@ -158,12 +255,12 @@ func (d *daemon) waitSettled(t *testing.T) {
 				}
 			}
 			if settled {
-				return
+				return nil
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("supervisord in %s did not settle", d.dir)
+	return fmt.Errorf("daemon in %s did not settle", d.dir)
 }
 
 // result is one command's observable behaviour.
@@ -181,6 +278,15 @@ func needRealClient(t *testing.T) {
 	}
 }
 
+// needServer skips a test when the server's binary is missing (CI installs
+// the supervisor package).
+func needServer(t *testing.T, s server) {
+	t.Helper()
+	if _, err := exec.LookPath(s.bin); err != nil {
+		t.Skipf("%s is not installed (Debian package supervisor); skipping tests against it", s.bin)
+	}
+}
+
 // runReal runs Debian's supervisorctl.
 func runReal(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
@@ -194,7 +300,8 @@ func runReal(t *testing.T, stdin string, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("supervisorctl %v: %v", args, err)
+		t.Errorf("supervisorctl %v: %v", args, err) // may run outside the test goroutine
+		code = -1
 	}
 	return result{out.String(), errb.String(), code}
 }

@@ -3,42 +3,80 @@ package ctl
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
-// compareScript runs every command line of script with Debian's
-// supervisorctl against daemon a and with this client against daemon b
-// (same configuration), and compares stdout, stderr and exit status after
-// normalising pids, uptimes, dates and temp dirs. A line starting with "~"
-// reports in server completion order (parallel starts/stops): its output
-// lines are compared as a set and its exit status (which the last error
-// decides) is not compared.
-func compareScript(t *testing.T, a, b *daemon, script []string) {
+// compareScript runs every command line of script through every pairing
+// (each on its own daemon, all in parallel) and compares stdout, stderr
+// and exit status with the reference pairing's (Debian's supervisorctl on
+// Python's supervisord) after normalising pids, uptimes, dates, temp dirs
+// and ports. A line starting with "~" reports in server completion order
+// (parallel starts/stops): its output lines are compared as a set and its
+// exit status (which the last error decides) is not compared.
+func compareScript(t *testing.T, ps []pairing, script []string) {
 	t.Helper()
 	for _, line := range script {
 		unordered := strings.HasPrefix(line, "~")
 		args := strings.Fields(strings.TrimPrefix(line, "~"))
-		want := runReal(t, "", append([]string{"-s", a.url}, args...)...)
-		got := runOurs(t, "", append([]string{"-s", b.url}, args...)...)
+		results := runAll(t, ps, "", func(p pairing) []string { return append([]string{"-s", p.d.url}, args...) })
 		if unordered {
-			want.stdout, got.stdout = sortLines(want.stdout), sortLines(got.stdout)
-			want.code = got.code
+			for i := range results {
+				results[i].stdout = sortLines(results[i].stdout)
+				results[i].code = results[0].code
+			}
 		}
-		if normalise(want.stdout) != normalise(got.stdout) || want.code != got.code ||
-			normalise(want.stderr) != normalise(got.stderr) {
-			t.Errorf("%q:\nsupervisorctl (exit %d):\n%s%s\ndrover (exit %d):\n%s%s", line,
-				want.code, want.stdout, want.stderr, got.code, got.stdout, got.stderr)
+		reportDifferences(t, line, ps, results)
+		settleAll(t, ps)
+	}
+}
+
+// runAll runs one client invocation per pairing, in parallel, with the
+// arguments args gives for it.
+func runAll(t *testing.T, ps []pairing, stdin string, args func(p pairing) []string) []result {
+	t.Helper()
+	results := make([]result, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Go(func() { results[i] = p.client.run(t, stdin, args(p)...) })
+	}
+	wg.Wait()
+	return results
+}
+
+// reportDifferences fails the test for each pairing whose normalised
+// result differs from the reference's (the first).
+func reportDifferences(t *testing.T, what string, ps []pairing, results []result) {
+	t.Helper()
+	want := results[0]
+	for i, got := range results[1:] {
+		if want.normalised() != got.normalised() {
+			t.Errorf("%s:\n%s (exit %d):\n%s%s\n%s (exit %d):\n%s%s", what,
+				ps[0], want.code, want.stdout, want.stderr, ps[i+1], got.code, got.stdout, got.stderr)
 		}
-		a.waitSettled(t)
-		b.waitSettled(t)
+	}
+}
+
+// settleAll waits until no daemon has a process in transition.
+func settleAll(t *testing.T, ps []pairing) {
+	t.Helper()
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Go(func() { errs[i] = p.d.settle() })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("%s: %v", ps[i], err)
+		}
 	}
 }
 
 func TestGoldenCommands(t *testing.T) {
 	t.Parallel()
-	a := startDaemon(t, "", 0)
-	b := startServerUnderTest(t, "", 0)
-	compareScript(t, a, b, []string{
+	ps := startPairings(t, "", false)
+	compareScript(t, ps, []string{
 		"status", "status cat", "status nosuch", "status grp:*", "status grp:", "status nosuch:*",
 		"status cat manual nosuch", "status all", "status grp:a worker:*",
 		"start", "start nofile", "start failer", "start nosuch:*", "start nosuch", "start cat",
@@ -65,8 +103,7 @@ func TestGoldenCommands(t *testing.T) {
 
 func TestGoldenUpdate(t *testing.T) {
 	t.Parallel()
-	a := startDaemon(t, "", 0)
-	b := startServerUnderTest(t, "", 0)
+	ps := startPairings(t, "", false)
 	const before = `
 [program:keep]
 command=/bin/sleep 1000
@@ -86,23 +123,15 @@ command=/bin/sleep 1000
 command=/bin/sleep 1000
 autostart=false
 `
-	for _, d := range []*daemon{a, b} {
-		d.rewrite(t, 0, before)
-	}
-	compareScript(t, a, b, []string{"reread", "update", "status", "reread"})
-	for _, d := range []*daemon{a, b} {
-		d.rewrite(t, 0, after)
-	}
-	compareScript(t, a, b, []string{"reread", "avail", "update nosuch new", "status",
+	rewriteAll(t, ps, before)
+	compareScript(t, ps, []string{"reread", "update", "status", "reread"})
+	rewriteAll(t, ps, after)
+	compareScript(t, ps, []string{"reread", "avail", "update nosuch new", "status",
 		"update all", "status", "update", "remove zz", "add zz", "add zz", "avail"})
-	for _, d := range []*daemon{a, b} {
-		d.rewrite(t, 0, "[program:broken\n")
-	}
-	compareScript(t, a, b, []string{"reread", "update"})
-	for _, d := range []*daemon{a, b} {
-		d.rewrite(t, 0, before)
-	}
-	compareScript(t, a, b, []string{"update zz", "update", "status"})
+	rewriteAll(t, ps, "[program:broken\n")
+	compareScript(t, ps, []string{"reread", "update"})
+	rewriteAll(t, ps, before)
+	compareScript(t, ps, []string{"update zz", "update", "status"})
 }
 
 func TestGoldenUnreachable(t *testing.T) {
@@ -136,6 +165,13 @@ func TestGoldenOptions(t *testing.T) {
 		if want.normalised() != got.normalised() {
 			t.Errorf("%q:\nsupervisorctl: %+v\ndrover:        %+v", args, want, got)
 		}
+	}
+}
+
+func rewriteAll(t *testing.T, ps []pairing, progs string) {
+	t.Helper()
+	for _, p := range ps {
+		p.d.rewrite(t, 0, progs)
 	}
 }
 

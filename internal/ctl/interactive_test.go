@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -24,32 +25,34 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// compareRuns runs args with stdin through both clients (each against its
-// own daemon URL substituted for {URL}) and compares the results.
-func compareRuns(t *testing.T, a, b string, stdin string, args []string, withStderr bool) {
+// compareRuns runs args with stdin through every pairing, {URL} in args
+// replaced by what target gives for the pairing's daemon, and compares the
+// results with the reference's.
+func compareRuns(t *testing.T, ps []pairing, target func(d *daemon) string, stdin string, args []string, withStderr bool) {
 	t.Helper()
-	subst := func(url string) []string {
+	results := runAll(t, ps, stdin, func(p pairing) []string {
+		url := target(p.d)
 		out := make([]string, len(args))
 		for i, arg := range args {
 			out[i] = strings.ReplaceAll(arg, "{URL}", url)
 		}
 		return out
-	}
-	want := runReal(t, stdin, subst(a)...)
-	got := runOurs(t, stdin, subst(b)...)
+	})
 	if !withStderr {
-		want.stderr, got.stderr = "", ""
+		for i := range results {
+			results[i].stderr = ""
+		}
 	}
-	if normalise(want.stdout) != normalise(got.stdout) || want.code != got.code || normalise(want.stderr) != normalise(got.stderr) {
-		t.Errorf("%q <<< %q:\nsupervisorctl (exit %d):\n%s%s\ndrover (exit %d):\n%s%s", args, stdin,
-			want.code, want.stdout, want.stderr, got.code, got.stdout, got.stderr)
-	}
+	reportDifferences(t, fmt.Sprintf("%q <<< %q", args, stdin), ps, results)
 }
+
+func socketURL(d *daemon) string  { return d.url }
+func httpURL(d *daemon) string    { return d.http }
+func configFile(d *daemon) string { return d.conf }
 
 func TestGoldenShellOnPipe(t *testing.T) {
 	t.Parallel()
-	a := startDaemon(t, "", 0)
-	b := startServerUnderTest(t, "", 0)
+	ps := startPairings(t, "", false)
 	for _, stdin := range []string{
 		"status cat\nfoo\n\nhelp help\nstart\nversion\nquit\n",
 		"status cat\n",
@@ -57,18 +60,16 @@ func TestGoldenShellOnPipe(t *testing.T) {
 		"shutdown\n",
 		"  status   cat  \n?status\nexit\nstatus\n",
 	} {
-		compareRuns(t, a.url, b.url, stdin, []string{"-s", "{URL}"}, true)
-		compareRuns(t, a.url, b.url, stdin, []string{"-s", "{URL}", "-i"}, true)
+		compareRuns(t, ps, socketURL, stdin, []string{"-s", "{URL}"}, true)
+		compareRuns(t, ps, socketURL, stdin, []string{"-s", "{URL}", "-i"}, true)
 	}
-	compareRuns(t, a.url, b.url, "n\n", []string{"-s", "{URL}", "-i", "reload"}, true)
-	compareRuns(t, a.url, b.url, "", []string{"-s", "{URL}", "-i", "shutdown"}, true)
+	compareRuns(t, ps, socketURL, "n\n", []string{"-s", "{URL}", "-i", "reload"}, true)
+	compareRuns(t, ps, socketURL, "", []string{"-s", "{URL}", "-i", "shutdown"}, true)
 }
 
 func TestGoldenAuth(t *testing.T) {
 	t.Parallel()
-	pa, pb := freePort(t), freePort(t)
-	a := startDaemon(t, "", pa)
-	b := startServerUnderTest(t, "", pb)
+	ps := startPairings(t, "", true)
 	for _, c := range []struct {
 		stdin      string
 		args       []string
@@ -83,35 +84,34 @@ func TestGoldenAuth(t *testing.T) {
 		{"user\nbad\n", []string{"-s", "{URL}"}, false},
 		{"user\n", []string{"-s", "{URL}"}, false},
 	} {
-		compareRuns(t, a.http, b.http, c.stdin, c.args, c.withStderr)
+		compareRuns(t, ps, httpURL, c.stdin, c.args, c.withStderr)
 	}
 	// Credentials and prompt from a [supervisorctl] section.
-	ctlConf := func(d *daemon, password string) string {
-		path := filepath.Join(d.dir, "ctl-"+password+".conf")
-		text := "[supervisorctl]\nserverurl=" + d.http + "\nusername=user\npassword=" + password + "\nprompt=drv\n"
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
 	for _, password := range []string{"123", "bad"} {
-		compareRuns(t, ctlConf(a, password), ctlConf(b, password), "", []string{"-c", "{URL}", "status", "cat"}, true)
-		compareRuns(t, ctlConf(a, password), ctlConf(b, password), "version\n", []string{"-c", "{URL}"}, false)
+		ctlConf := func(d *daemon) string {
+			path := filepath.Join(d.dir, "ctl-"+password+".conf")
+			text := "[supervisorctl]\nserverurl=" + d.http + "\nusername=user\npassword=" + password + "\nprompt=drv\n"
+			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+				t.Error(err)
+			}
+			return path
+		}
+		compareRuns(t, ps, ctlConf, "", []string{"-c", "{URL}", "status", "cat"}, true)
+		compareRuns(t, ps, ctlConf, "version\n", []string{"-c", "{URL}"}, false)
 	}
 }
 
 func TestGoldenConfigFile(t *testing.T) {
 	t.Parallel()
-	a := startDaemon(t, "", 0)
-	b := startServerUnderTest(t, "", 0)
-	compareRuns(t, a.conf, b.conf, "", []string{"-c", "{URL}", "status", "cat"}, true)
-	noSection := filepath.Join(b.dir, "nosection.conf")
+	ps := startPairings(t, "", false)
+	compareRuns(t, ps, configFile, "", []string{"-c", "{URL}", "status", "cat"}, true)
+	noSection := filepath.Join(ps[0].d.dir, "nosection.conf")
 	os.WriteFile(noSection, []byte("[supervisord]\n"), 0o644)
-	compareRuns(t, noSection, noSection, "", []string{"-c", "{URL}", "status"}, true)
-	compareRuns(t, a.url, b.url, "", []string{"-c", "/nonexistent/x.conf", "-s", "{URL}", "status"}, true)
-	compareRuns(t, a.url, b.url, "", []string{"-s", "{URL}", "tail", "-f", "nosuch"}, true)
-	compareRuns(t, a.url, b.url, "", []string{"-s", "http://127.0.0.1:1", "open", "{URL}"}, true)
-	compareRuns(t, a.url, b.url, "open {URL}\nstatus cat\n", []string{"-s", "http://127.0.0.1:1"}, true)
+	compareRuns(t, ps, func(*daemon) string { return noSection }, "", []string{"-c", "{URL}", "status"}, true)
+	compareRuns(t, ps, socketURL, "", []string{"-c", "/nonexistent/x.conf", "-s", "{URL}", "status"}, true)
+	compareRuns(t, ps, socketURL, "", []string{"-s", "{URL}", "tail", "-f", "nosuch"}, true)
+	compareRuns(t, ps, socketURL, "", []string{"-s", "http://127.0.0.1:1", "open", "{URL}"}, true)
+	compareRuns(t, ps, socketURL, "open {URL}\nstatus cat\n", []string{"-s", "http://127.0.0.1:1"}, true)
 }
 
 // watchedBuffer is an io.Writer whose content can be awaited.
@@ -174,7 +174,10 @@ func startOurs(t *testing.T, stdin io.Reader, out, errOut io.Writer, interrupts 
 
 func TestTailFollowStopsOnInterrupt(t *testing.T) {
 	t.Parallel()
-	d := startServerUnderTest(t, "", 0)
+	forEachServer(t, testTailFollowStopsOnInterrupt)
+}
+
+func testTailFollowStopsOnInterrupt(t *testing.T, d *daemon) {
 	for _, args := range [][]string{{"tail", "-f", "ticker"}, {"maintail", "-f"}, {"tail", "-f", "ticker", "stdout"}} {
 		out := newWatchedBuffer()
 		interrupts := make(chan os.Signal, 1)
@@ -195,7 +198,10 @@ func TestTailFollowStopsOnInterrupt(t *testing.T) {
 
 func TestFgForwardsInput(t *testing.T) {
 	t.Parallel()
-	d := startServerUnderTest(t, "", 0)
+	forEachServer(t, testFgForwardsInput)
+}
+
+func testFgForwardsInput(t *testing.T, d *daemon) {
 	for _, end := range []string{"eof", "interrupt"} {
 		out := newWatchedBuffer()
 		in, feed := io.Pipe()
@@ -219,7 +225,10 @@ func TestFgForwardsInput(t *testing.T) {
 
 func TestJSONOutput(t *testing.T) {
 	t.Parallel()
-	d := startServerUnderTest(t, "", 0)
+	forEachServer(t, testJSONOutput)
+}
+
+func testJSONOutput(t *testing.T, d *daemon) {
 	r := runOurs(t, "", "-s", d.url, "status", "--json", "cat", "manual", "nosuch")
 	var status []StatusJSON
 	if err := json.Unmarshal([]byte(r.stdout), &status); err != nil {

@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -13,12 +14,29 @@ import (
 )
 
 // TestMain lets the test binary act as supervisorctl for the pseudo-terminal
-// tests: with DROVER_CTL_HELPER=1 it runs Main on its arguments.
+// tests: with DROVER_CTL_HELPER=1 it runs Main on its arguments. Otherwise
+// it builds Drover's daemon for the golden scripts (or takes the one named
+// by $DROVER_CTL_TEST_DAEMON).
 func TestMain(m *testing.M) {
 	if os.Getenv("DROVER_CTL_HELPER") == "1" {
 		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	droverServer.bin = os.Getenv("DROVER_CTL_TEST_DAEMON")
+	if droverServer.bin != "" {
+		os.Exit(m.Run())
+	}
+	dir, err := os.MkdirTemp("", "drvbin")
+	if err == nil {
+		droverServer.bin, err = buildDrover(dir)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // startOnPTY runs the client as a child process on a pseudo-terminal and
@@ -56,7 +74,10 @@ func startOnPTY(t *testing.T, args ...string) (*os.File, *watchedBuffer, func() 
 
 func TestShellOnTerminal(t *testing.T) {
 	t.Parallel()
-	d := startServerUnderTest(t, "", 0)
+	forEachServer(t, testShellOnTerminal)
+}
+
+func testShellOnTerminal(t *testing.T, d *daemon) {
 	history := filepath.Join(d.dir, "history")
 	tty, out, wait := startOnPTY(t, "-s", d.url, "-r", history)
 	out.waitFor(t, "worker:worker_01")
@@ -79,7 +100,10 @@ func TestShellOnTerminal(t *testing.T) {
 
 func TestShellOnTerminalCtrlC(t *testing.T) {
 	t.Parallel()
-	d := startServerUnderTest(t, "", 0)
+	forEachServer(t, testShellOnTerminalCtrlC)
+}
+
+func testShellOnTerminalCtrlC(t *testing.T, d *daemon) {
 	tty, out, wait := startOnPTY(t, "-s", d.url)
 	out.waitFor(t, "supervisor> ")
 	io.WriteString(tty, "tail -f ticker\r")
