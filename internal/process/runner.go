@@ -352,8 +352,27 @@ func (r *Runner) Info() Info { return *r.info.Load() }
 // Done is closed when Run has returned (the runner takes no more commands).
 func (r *Runner) Done() <-chan struct{} { return r.done }
 
+type deferredKey struct{}
+
+// WithDeferredNotice returns ctx carrying notify, which a Start or Stop
+// called with it runs (once) when its answer is deferred, i.e. it has to
+// wait for the process to reach its target state: Supervisor answers such
+// requests through deferred callbacks, after the immediate answers of the
+// same request, so requests over many processes order their results by it.
+func WithDeferredNotice(ctx context.Context, notify func()) context.Context {
+	return context.WithValue(ctx, deferredKey{}, notify)
+}
+
+// NoteDeferred runs the notice ctx carries (WithDeferredNotice), if any.
+// Wrappers of Start that wait before calling it (start gates) call it too.
+func NoteDeferred(ctx context.Context) {
+	if notify, ok := ctx.Value(deferredKey{}).(func()); ok {
+		notify()
+	}
+}
+
 // call sends a command to Run and waits for its final result, calling
-// onPending once if Run registered a waiter.
+// onPending and the ctx's deferred notice once if Run registered a waiter.
 func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()) error {
 	c := command{ev: ev, wait: wait, reply: make(chan result, 2)}
 	select {
@@ -372,6 +391,7 @@ func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()
 			if onPending != nil {
 				onPending()
 			}
+			NoteDeferred(ctx)
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -57,6 +57,7 @@ func (p *fakeProc) await(ctx context.Context, wait bool) error {
 	if p.gate == nil || !wait {
 		return nil
 	}
+	process.NoteDeferred(ctx)
 	select {
 	case <-p.gate:
 		return nil

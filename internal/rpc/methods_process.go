@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/drover/drover/internal/config"
@@ -169,60 +170,92 @@ func (h *handler) group(ctx context.Context, name string, wait bool, op processO
 	return runAll(ctx, ps, wait, op)
 }
 
-// batchWindow is how long runAll keeps gathering results that complete
-// together; Supervisor polls its deferred callbacks every 50 ms, so results
-// within one poll are ties.
+// batchWindow is how long runAll keeps gathering deferred results that
+// complete together; Supervisor polls its deferred callbacks every 50 ms,
+// so results within one poll are ties.
 const batchWindow = 50 * time.Millisecond
 
-// runAll runs op in parallel on every process of ps it applies to and
-// returns one result struct per such process. Like Supervisor's deferred
-// callbacks, results come in completion order; results that complete
-// together (and all of them, without wait) keep the order of ps, so
-// immediate failures come first.
+// outcome is the result of op on ps[index].
+type outcome struct {
+	index int
+	err   error
+}
+
+// runAll runs op on every process of ps it applies to and returns one
+// result struct per such process, in Supervisor's order: it starts the
+// operations one at a time in the order of ps (so spawns and kills happen
+// in that order), and the answers that come at once (failures before a
+// spawn, starts without wait or with startsecs=0, signals) are the first
+// results, in that order; then the deferred ones (waits for RUNNING or a
+// stopped state) in completion order, ties in the order of ps.
 func runAll(ctx context.Context, ps []proc, wait bool, op processOp) ([]any, error) {
-	type outcome struct {
-		index int
-		err   error
-	}
 	done := make(chan outcome, len(ps))
-	started := 0
+	results := []any{}
+	var early []outcome // deferred ones that completed while others started
+	deferred := 0
 	for i, p := range ps {
 		if !op.applies(p.Info().State) {
 			continue
 		}
-		started++
-		go func() { done <- outcome{i, op.run(ctx, p, wait)} }()
-	}
-	results := make([]any, 0, started)
-	for len(results) < started {
-		var batch []outcome
-		select {
-		case o := <-done:
-			batch = append(batch, o)
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		var window <-chan time.Time // nil without wait: gather everything
-		if wait {
-			timer := time.NewTimer(batchWindow)
-			defer timer.Stop()
-			window = timer.C
-		}
-	gather:
-		for len(results)+len(batch) < started {
+		wentDeferred := make(chan struct{})
+		var once sync.Once
+		notice := func() { once.Do(func() { close(wentDeferred) }) }
+		octx := process.WithDeferredNotice(ctx, notice)
+		go func() { done <- outcome{i, op.run(octx, p, wait)} }()
+	await:
+		for {
 			select {
+			case <-wentDeferred:
+				deferred++
+				break await
 			case o := <-done:
-				batch = append(batch, o)
-			case <-window:
-				break gather
+				if o.index != i {
+					early = append(early, o)
+					continue
+				}
+				select {
+				case <-wentDeferred: // deferred, and already done
+					deferred++
+					early = append(early, o)
+				default:
+					results = append(results, resultStruct(p, o.err))
+				}
+				break await
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}
 		}
+	}
+	for got := 0; got < deferred; {
+		batch := early
+		early = nil
+		if len(batch) == 0 {
+			select {
+			case o := <-done:
+				batch = append(batch, o)
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		timer := time.NewTimer(batchWindow)
+	gather:
+		for got+len(batch) < deferred {
+			select {
+			case o := <-done:
+				batch = append(batch, o)
+			case <-timer.C:
+				break gather
+			case <-ctx.Done():
+				timer.Stop()
+				return nil, ctx.Err()
+			}
+		}
+		timer.Stop()
 		slices.SortFunc(batch, func(a, b outcome) int { return a.index - b.index })
 		for _, o := range batch {
 			results = append(results, resultStruct(ps[o.index], o.err))
 		}
+		got += len(batch)
 	}
 	return results, nil
 }

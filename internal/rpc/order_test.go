@@ -16,8 +16,9 @@ func result(name string, status int, desc string) map[string]any {
 	return map[string]any{"name": name, "group": "g", "status": status, "description": desc}
 }
 
-// Group results list immediate failures first, then completions in the
-// order they happen; processes that do not need the operation are left out.
+// Group results list immediate answers first (failures before a spawn, a
+// start that needs no wait), then deferred completions in the order they
+// happen; processes that do not need the operation are left out.
 func TestGroupResultOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := newFakeProc("g", "a", process.Stopped)
@@ -27,10 +28,11 @@ func TestGroupResultOrder(t *testing.T) {
 		d := newFakeProc("g", "d", process.Running) // already running: skipped
 		e := newFakeProc("g", "e", process.Fatal)
 		e.startErr = process.ErrAbnormalTermination
+		f := newFakeProc("g", "f", process.Stopped) // started at once (startsecs=0)
 		for _, p := range []*fakeProc{b, c, e} {
 			p.gate = make(chan struct{})
 		}
-		h := newTestHandler(newFakeBackend(a, b, c, d, e))
+		h := newTestHandler(newFakeBackend(a, b, c, d, e, f))
 
 		var body bytes.Buffer
 		xmlrpc.EncodeCall(&body, "supervisor.startProcessGroup", "g")
@@ -40,9 +42,9 @@ func TestGroupResultOrder(t *testing.T) {
 			h.ServeHTTP(rec, httptest.NewRequest("POST", "/RPC2", &body))
 			close(done)
 		}()
-		// Fake time: each sleep ends one batch window of runAll.
+		// Fake time: c completes at once, but it waited, so it comes after
+		// every immediate answer; the sleep ends its batch window.
 		synctest.Wait()
-		time.Sleep(batchWindow)
 		close(c.gate)
 		synctest.Wait()
 		time.Sleep(batchWindow)
@@ -53,6 +55,7 @@ func TestGroupResultOrder(t *testing.T) {
 		want := []any{
 			result("a", 20, "NO_FILE: can't find command 'x'"),
 			result("e", 40, "ABNORMAL_TERMINATION: g:e"),
+			result("f", 80, "OK"),
 			result("c", 80, "OK"),
 			result("b", 80, "OK"),
 		}

@@ -81,6 +81,7 @@ func (g *startGate) start(ctx context.Context, wait bool) error {
 		g.startBackground()
 		return nil
 	}
+	process.NoteDeferred(ctx)
 	wctx := ctx
 	if g.w.ReadyTimeout > 0 {
 		var cancel context.CancelFunc
