@@ -7,4 +7,10 @@
 // across I/O or a wait; Supervisor.opMu serialises the operations that change
 // the set of groups (creating, removing, shutting down); each Runner owns its
 // process state.
+//
+// Worker pools (workerpool.go, scale.go, rolling.go): a program group's
+// process list can change while it runs — the scaler grows and shrinks it
+// with its queue, rolling restarts add surge workers. A change replaces the
+// group's Processes slice (copy-on-write under mu, opMu held), so a *Group
+// once obtained keeps a consistent list.
 package supervisor
