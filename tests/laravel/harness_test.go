@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"os/user"
 	"path/filepath"
 	"regexp"
@@ -50,6 +51,13 @@ func TestMain(m *testing.M) {
 
 func runMain(m *testing.M) int {
 	reference = os.Getenv("DROVER_LARAVEL_REFERENCE") == "python"
+	if signal.Ignored(os.Interrupt) {
+		// Started as `go test &` from a script: SIGINT is ignored, and
+		// children would inherit that, so the tests' Ctrl-C (SIGINT) to
+		// Python's `supervisorctl tail -f` would do nothing. A handled
+		// signal is reset to its default in the children.
+		signal.Notify(make(chan os.Signal, 1), os.Interrupt)
+	}
 	skipReason = missingPrerequisite()
 	if skipReason != "" {
 		return m.Run()
