@@ -15,12 +15,6 @@ import (
 	"github.com/drover/drover/internal/queue"
 )
 
-// A workerPool is the runtime side of one activation of a homogeneous program
-// group: the processes it added beyond the configured ones (autoscaling,
-// rolling restarts) and what its scaler last saw. A resize replaces the
-// group's Processes slice with a new one (copy-on-write under mu), so
-// readers holding a *Group keep a consistent list.
-
 // ErrNotRollable is returned for a group a rolling restart cannot replace.
 var ErrNotRollable = errors.New("cannot roll")
 
@@ -48,6 +42,9 @@ type WorkerPool struct {
 	Rolling    string // progress of a rolling restart, "" when none runs
 }
 
+// A workerPool is the runtime side of one activation of a program group:
+// the processes it added beyond the configured ones (autoscaling, rolling
+// restarts) and what its scaler last saw.
 type workerPool struct {
 	name string
 	done chan struct{}   // the activation's Group.done: identifies it
