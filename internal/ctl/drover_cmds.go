@@ -125,7 +125,8 @@ func (c *controller) doRollingUpdate(batch int, names []string, update command) 
 			if faultCode(err) == 0 {
 				return err
 			}
-			c.output("%s: cannot roll (%s); replacing it at once", g, faultString(err))
+			why := strings.TrimPrefix(strings.TrimPrefix(faultString(err), "FAILED: "), "cannot roll: ")
+			c.output("%s: cannot roll (%s); replacing it at once", g, why)
 			continue
 		}
 		c.output("%s: updated process group (rolling, %d at a time)", g, batch)
@@ -154,6 +155,9 @@ func (c *controller) doPools(arg string) error {
 			continue
 		}
 		size := fmt.Sprintf("%d workers", asInt(p["workers"]))
+		if asInt(p["workers"]) == 1 {
+			size = "1 worker"
+		}
 		if b := asInt(p["busy"]); b > 0 {
 			size += fmt.Sprintf(" (%d busy)", b)
 		}
