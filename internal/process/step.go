@@ -77,6 +77,13 @@ type (
 
 const exitedTooQuickly = "Exited too quickly (process log may have details)"
 
+// restartPace is the least time between two spawns of an autorestart from
+// EXITED. Supervisor restarts on its next loop iteration, which comes up to
+// its 1 s poll timeout later: a program that crashes after startsecs (or
+// with startsecs=0) restarts forever without BACKOFF, but a few times a
+// second, not in a hot loop.
+const restartPace = time.Second
+
 // step is the whole policy of one process: no I/O, no clock reads.
 // Results of actions (spawned, spawnFailed, signalFailed) come back as events.
 func step(st status, cfg *config.Process, ev event, now time.Time) (status, []action) {
@@ -161,6 +168,9 @@ func (s *stepper) startCmd(ev startCmd) {
 		}
 		s.do(reply{err})
 	default:
+		if s.st.state == Exited {
+			s.disarm() // a paced autorestart
+		}
 		s.spawn()
 	}
 }
@@ -213,6 +223,10 @@ func (s *stepper) timerFired(ev timerFired) {
 		s.running()
 	case Backoff:
 		if !s.st.noRestart { // else it waits in BACKOFF for stop_all, as in Supervisor
+			s.spawn()
+		}
+	case Exited: // autorestart after restartPace
+		if !s.st.noRestart {
 			s.spawn()
 		}
 	case Stopping:
@@ -312,7 +326,11 @@ func (s *stepper) exited(ev exited) {
 		restart := s.cfg.AutoRestart == config.RestartAlways || s.cfg.AutoRestart == config.RestartUnexpected && !expected
 		if restart && !s.st.noRestart {
 			s.st.pid = 0
-			s.spawn()
+			if pace := s.st.start.Add(restartPace).Sub(s.now); pace > 0 {
+				s.arm(pace)
+			} else {
+				s.spawn()
+			}
 		}
 	default: // UNKNOWN: the child is gone but nothing says what state to be in
 		s.st.exitStatus = es
