@@ -456,14 +456,21 @@ func (l *lab) startDaemon() {
 	exited := make(chan struct{})
 	go func() { l.daemon.Wait(); close(exited) }()
 	l.daemonExited = exited
-	l.waitFor("the daemon answers", 30*time.Second, func() bool {
+	l.waitAnswering(l.py())
+}
+
+// waitAnswering waits until the daemon answers RPCs (after a start or a
+// reload; while it stops everything for a reload it faults).
+func (l *lab) waitAnswering(c client) {
+	l.t.Helper()
+	l.waitFor("the daemon answers", 60*time.Second, func() bool {
 		select {
-		case <-exited:
+		case <-l.daemonExited:
 			data, _ := os.ReadFile(l.daemonOut)
-			l.t.Fatalf("%s exited at start:\n%s", argv[0], data)
+			l.t.Fatalf("the daemon exited:\n%s", data)
 		default:
 		}
-		_, code := l.ctl(l.py(), "pid")
+		_, code := l.ctl(c, "pid")
 		return code == 0
 	})
 }

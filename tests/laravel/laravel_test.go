@@ -200,7 +200,7 @@ func TestKilledWorkerIsRestartedAndItsJobRetried(t *testing.T) {
 }
 
 // Hundreds of jobs are queued while the group is restarted, stopped and
-// started, and resized through reread + update; each ends done exactly once,
+// started, resized through reread + update, and the daemon reloaded; each ends done exactly once,
 // because every stop is a SIGTERM after which the worker finishes its job,
 // within stopwaitsecs.
 func TestJobsDoneExactlyOnceThroughRestartStopStartUpdate(t *testing.T) {
@@ -230,11 +230,11 @@ func TestJobsDoneExactlyOnceThroughRestartStopStartUpdate(t *testing.T) {
 		t.Helper()
 		batch++
 		prefix := string(rune('a' + batch - 1))
-		ids, wait := l.dispatchAsync(prefix, 75, 20+10*batch) // 30..60 ms jobs
+		ids, wait := l.dispatchAsync(prefix, 100, 20+10*batch) // 30..70 ms jobs
 		all = append(all, ids...)
 		start := l.jobs().doneCount()
 		l.waitFor("work on the new batch", 60*time.Second, func() bool {
-			return l.jobs().doneCount() >= start+5
+			return l.jobs().doneCount() > start
 		})
 		if n := l.redisInt("LLEN", queueKey); n == 0 {
 			t.Logf("batch %s: queue already empty before the operation", prefix)
@@ -279,6 +279,15 @@ func TestJobsDoneExactlyOnceThroughRestartStopStartUpdate(t *testing.T) {
 			t.Errorf("update %s: got %q", group, out)
 		}
 		l.waitRunning(drv, 3)
+	})
+	during(func() {
+		// reload (SIGHUP, `systemctl reload`): every worker is stopped
+		// gracefully, the configuration read again, the workers started.
+		if out := l.mustCtl(drv, 0, "reload"); out != "Restarted supervisord\n" {
+			t.Errorf("reload: got %q", out)
+		}
+		l.waitAnswering(py)
+		l.waitRunning(py, 3)
 	})
 	r := l.waitAllDone(all, 120*time.Second)
 	l.checkExactlyOnce(r, all)
