@@ -156,7 +156,7 @@ func TestStep(t *testing.T) {
 			exited{ExitStatus{Code: 1}}, t0.Add(300 * time.Millisecond),
 			status{state: Exited, start: t0, stop: t0.Add(300 * time.Millisecond), exitStatus: 1, spawnErr: "Bad exit code 1", timerGen: 2},
 			[]action{pub(Running, Exited, 0, 42, false), warn("exited: w (exit status 1; not expected)"),
-				armTimer{700 * time.Millisecond, 2}}},
+				armTimer{200 * time.Millisecond, 2}}},
 		{"paced autorestart → STARTING", startsecs0, status{state: Exited, start: t0, exitStatus: 1, timerGen: 2}, timerFired{2}, t0.Add(time.Second),
 			status{state: Starting, start: t0.Add(time.Second), exitStatus: 1, timerGen: 2},
 			[]action{pub(Exited, Starting, 0, 0, false), spawnAct{}}},
