@@ -56,7 +56,10 @@ type waiter struct {
 	reply chan result
 }
 
-const reportEvery = 2 * time.Second // "waiting for x to stop" throttle
+const (
+	reportEvery = 2 * time.Second       // "waiting for x to stop" throttle
+	reportGrace = 50 * time.Millisecond // before the first one
+)
 
 // NewRunner returns a Runner in state STOPPED. It starts no goroutine.
 func NewRunner(cfg *config.Process, opts Options) *Runner {
@@ -424,19 +427,21 @@ func (r *Runner) stop(ctx context.Context, ev stopCmd, wait bool) error {
 	return r.call(ctx, ev, wait, func() { go r.reportStopping(ctx) })
 }
 
-// reportStopping logs "waiting for x to stop" now and every 2 s while STOPPING.
+// reportStopping logs "waiting for x to stop" while STOPPING: first after
+// reportGrace (Supervisor checks right after the kill and its first poll,
+// so a child that dies at once is not reported), then every 2 s.
 func (r *Runner) reportStopping(ctx context.Context) {
-	t := time.NewTicker(reportEvery)
-	defer t.Stop()
+	wait := reportGrace
 	for {
-		if r.Info().State == Stopping {
-			r.logf(config.LevelInfo, "waiting for %s to stop", r.cfg.Name)
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
+		if r.Info().State == Stopping {
+			r.logf(config.LevelInfo, "waiting for %s to stop", r.cfg.Name)
+		}
+		wait = reportEvery
 	}
 }
 

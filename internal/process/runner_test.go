@@ -375,7 +375,7 @@ func TestRunnerStopEscalatesToSIGKILL(t *testing.T) {
 				t.Errorf("%q logged %d times, want 1", line, n)
 			}
 		}
-		if n := h.log.count("waiting for w to stop"); n != 3 { // at 0, 2 and 4 s
+		if n := h.log.count("waiting for w to stop"); n != 3 { // at 0.05, 2.05 and 4.05 s
 			t.Errorf("waiting for w to stop logged %d times, want 3", n)
 		}
 		if err := h.r.Stop(t.Context(), true); err != ErrNotRunning {
