@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drover/drover/internal/process"
 )
@@ -160,6 +161,21 @@ func TestLogtail(t *testing.T) {
 	if err != nil || line != "more\n" {
 		t.Errorf("followed %q %v", line, err)
 	}
+
+	// An empty log (e.g. the AUTO log of a process never started) answers
+	// 200 at once; the client must not wait for a first byte.
+	empty := filepath.Join(dir, "err.log")
+	os.WriteFile(empty, nil, 0o644)
+	p.stderrLog = empty
+	bounded, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	req, _ = http.NewRequestWithContext(bounded, "GET", srv.URL+"/logtail/g:p/stderr", nil)
+	resp2, err := http.DefaultClient.Do(req) // returns once the headers are in
+	if err != nil || resp2.StatusCode != 200 {
+		t.Fatalf("empty log: %v %v", resp2, err)
+	}
+	resp2.Body.Close()
+	p.stderrLog = ""
 
 	for _, path := range []string{"/logtail/g:p/stderr", "/logtail/g:p/other", "/logtail/g:*"} {
 		resp, err := http.Get(srv.URL + path)

@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"errors"
 	"net/http"
 	"os"
 	"strings"
@@ -63,10 +62,12 @@ func (h *handler) follow(w http.ResponseWriter, r *http.Request, logfile string)
 	hdr.Set("Last-Modified", st.ModTime().UTC().Format(http.TimeFormat))
 	hdr.Set("Content-Type", "text/plain;charset=utf-8")
 	hdr.Set("X-Accel-Buffering", "no")
+	// The status goes out at once, as Supervisor's does, also for an empty
+	// log: a client must not wait for the first byte to know the stream is
+	// there. A log removed since the Stat then just ends the stream.
 	rc := http.NewResponseController(w)
 	flush := func() { rc.Flush() }
-	err = logs.Follow(r.Context(), logfile, w, tailBacklog, flush)
-	if errors.Is(err, logs.ErrNoFile) {
-		writeError(w, http.StatusNotFound) // removed since the Stat
-	}
+	w.WriteHeader(http.StatusOK)
+	flush()
+	logs.Follow(r.Context(), logfile, w, tailBacklog, flush)
 }
