@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStats(t *testing.T) {
@@ -223,4 +225,59 @@ func TestParseFlags(t *testing.T) {
 	if _, err := parseFlags([]string{"--scenarios=nope"}); err == nil {
 		t.Error("unknown scenario accepted")
 	}
+}
+
+func TestGoal(t *testing.T) {
+	tests := []struct {
+		g    goal
+		v    float64
+		met  bool
+		text string
+	}{
+		{goal{"<=", 0.2}, 0.2, true, "≤ 0.2"},
+		{goal{"<=", 0.2}, 0.21, false, "≤ 0.2"},
+		{goal{">=", 80}, 79.9, false, "≥ 80"},
+		{goal{"==", 0}, 0, true, "= 0"},
+		{goal{"==", 0}, 1, false, "= 0"},
+	}
+	for _, tt := range tests {
+		if got := tt.g.met(tt.v); got != tt.met {
+			t.Errorf("%v met(%v) = %v", tt.g, tt.v, got)
+		}
+		if got := tt.g.String(); got != tt.text {
+			t.Errorf("String() = %q, want %q", got, tt.text)
+		}
+	}
+}
+
+// TestChildWatcherFindsNewChild runs a real child: the watcher must report
+// it, and only it, as a new child of this process.
+func TestChildWatcherFindsNewChild(t *testing.T) {
+	before, err := lastPID()
+	if err != nil {
+		t.Skip("no ns_last_pid:", err)
+	}
+	w := newChildWatcher(os.Getpid(), before)
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		kids, err := w.poll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range kids {
+			if k != cmd.Process.Pid {
+				t.Errorf("reported %d, which is not the child %d", k, cmd.Process.Pid)
+			}
+		}
+		if len(kids) > 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("child %d not found", cmd.Process.Pid)
 }

@@ -296,9 +296,13 @@ func runCrash(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[s
 	for range e.sizes.CrashKills {
 		// Wait for the restarted child to be RUNNING, then let the daemon go idle.
 		var p processInfo
+		deadline := time.Now().Add(30 * time.Second)
 		for p.StateName != "RUNNING" || p.PID == prev {
 			if err := stillGoing(ctx, d, time.Hour); err != nil {
 				return nil, err
+			}
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("%s not RUNNING again within 30 s (state %s)", name, p.StateName)
 			}
 			if p, err = d.rpc.processInfo(ctx, name); err != nil {
 				return nil, err
