@@ -11,6 +11,10 @@ type ChildConfig struct {
 	MaxBytes  int64 // rotate when the file reaches this size; 0 = never
 	Backups   int   // rotated copies kept (path.1 … path.N); 0 = truncate
 	StripANSI bool  // remove ESC[ … terminator sequences (strip_ansi)
+	// Deferred leaves the file uncreated until Create (or a first Write):
+	// Supervisor creates a log named by path when it first spawns the
+	// process, so until then reading it is NO_FILE.
+	Deferred bool
 	// OnError, if set, is called (under the log's lock, so it must not
 	// call back into this ChildLog) when a write or rotation fails after
 	// the previous one succeeded, so a failing disk is reported once per
@@ -25,18 +29,49 @@ type ChildConfig struct {
 type ChildLog struct {
 	mu    sync.Mutex
 	cfg   ChildConfig
-	file  *rotatingFile
+	file  *rotatingFile // nil while Deferred and not yet created
 	strip ansiStripper
 	err   error // last write or rotation error; nil after a success
+	done  bool  // closed before it was created
 }
 
-// OpenChild opens (creating if needed) the log file in append mode.
+// OpenChild opens (creating if needed) the log file in append mode, or with
+// Deferred only remembers it.
 func OpenChild(c ChildConfig) (*ChildLog, error) {
-	file, err := openRotating(c.Path, c.MaxBytes, c.Backups)
-	if err != nil {
+	l := &ChildLog{cfg: c}
+	if c.Deferred {
+		return l, nil
+	}
+	if err := l.create(); err != nil {
 		return nil, err
 	}
-	return &ChildLog{cfg: c, file: file}, nil
+	return l, nil
+}
+
+// Create is called at each spawn, when Supervisor opens a process's logs
+// by name: it creates a Deferred log's file, and reopens a regular file
+// whose name no longer points at the open one (removed or renamed while
+// the process was down). A failure is reported like a failed write (Err,
+// OnError).
+func (l *ChildLog) Create() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.done:
+	case l.file == nil:
+		l.setErr(l.create())
+	case l.file.f != nil && l.file.regular && !l.file.namesOpenFile():
+		l.setErr(l.file.reopen())
+	}
+}
+
+func (l *ChildLog) create() error {
+	file, err := openRotating(l.cfg.Path, l.cfg.MaxBytes, l.cfg.Backups)
+	if err != nil {
+		return err
+	}
+	l.file = file
+	return nil
 }
 
 // Write writes p (ANSI-stripped if configured) and rotates afterwards when
@@ -53,7 +88,13 @@ func (l *ChildLog) Write(p []byte) (int, error) {
 	}
 	var n int
 	var err error
-	if len(data) > 0 {
+	switch {
+	case l.file == nil && l.done:
+		err = errClosed
+	case l.file == nil:
+		err = l.create()
+	}
+	if err == nil && len(data) > 0 {
 		n, err = l.file.write(data)
 	}
 	l.setErr(err)
@@ -89,7 +130,10 @@ func (l *ChildLog) Path() string { return l.cfg.Path }
 func (l *ChildLog) Reopen() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.file.f == nil {
+	switch {
+	case l.file == nil && !l.done:
+		return nil // not created yet: nothing to reopen
+	case l.file == nil || l.file.f == nil:
 		return errClosed
 	}
 	return l.file.reopen()
@@ -100,7 +144,10 @@ func (l *ChildLog) Reopen() error {
 func (l *ChildLog) Clear() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.file.f == nil {
+	switch {
+	case l.file == nil && !l.done:
+		return nil // not created yet: nothing to clear
+	case l.file == nil || l.file.f == nil:
 		return errClosed
 	}
 	return l.file.clear()
@@ -111,6 +158,10 @@ func (l *ChildLog) Clear() error {
 func (l *ChildLog) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.file == nil {
+		l.done = true
+		return nil
+	}
 	if l.file.f == nil {
 		return nil
 	}

@@ -360,3 +360,36 @@ func TestChildReopenClearDuringWrites(t *testing.T) {
 		t.Errorf("base file has escapes or was not rotated: %d bytes", len(got))
 	}
 }
+
+// A Deferred log has no file until the first spawn (Create); each later
+// Create reopens a file whose name went away while the process was down.
+func TestChildDeferredCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.log")
+	l := openChild(t, ChildConfig{Path: path, Deferred: true})
+	exists := func() bool { _, err := os.Stat(path); return err == nil }
+	if err := l.Clear(); err != nil || exists() {
+		t.Fatalf("Clear before Create: %v, file exists %v", err, exists())
+	}
+	if err := l.Reopen(); err != nil || exists() {
+		t.Fatalf("Reopen before Create: %v, file exists %v", err, exists())
+	}
+	l.Create()
+	if !exists() || l.Err() != nil {
+		t.Fatalf("Create: file exists %v, err %v", exists(), l.Err())
+	}
+	writeString(t, l, "one\n")
+	os.Remove(path)
+	l.Create()
+	writeString(t, l, "two\n")
+	l.Create() // same file: no reopen, nothing lost
+	writeString(t, l, "three\n")
+	if data, err := os.ReadFile(path); err != nil || string(data) != "two\nthree\n" {
+		t.Errorf("after recreation the file has %q, %v; want two and three", data, err)
+	}
+	l.Close()
+	os.Remove(path)
+	l.Create()
+	if exists() {
+		t.Error("Create after Close created the file")
+	}
+}

@@ -154,6 +154,16 @@ func (r *rotatingFile) rotate() error {
 	return nil
 }
 
+// namesOpenFile reports whether r.path still names the open file.
+func (r *rotatingFile) namesOpenFile() bool {
+	byName, err := os.Stat(r.path)
+	if err != nil {
+		return false
+	}
+	open, err := r.f.Stat()
+	return err == nil && os.SameFile(byName, open)
+}
+
 // reopen closes the handle and opens the file by name again (SIGUSR2,
 // after an external logrotate rename).
 func (r *rotatingFile) reopen() error {

@@ -75,6 +75,9 @@ type Options struct {
 	// next child starts: they must be safe for concurrent use.
 	ServerURL string   // SUPERVISOR_SERVER_URL, "" for none
 	BaseEnv   []string // supervisord's environment, KEY=VALUE
+	// BeforeSpawn, if set, runs before each spawn attempt: Supervisor
+	// creates a log file named by path only when it spawns the process.
+	BeforeSpawn func()
 }
 
 // SpawnWriter is an Options.Stdout or Options.Stderr that keeps state for

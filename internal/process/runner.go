@@ -256,6 +256,9 @@ func (r *Runner) handle(ev event) (replied bool, err error) {
 }
 
 func (r *Runner) spawn() event {
+	if r.opts.BeforeSpawn != nil {
+		r.opts.BeforeSpawn()
+	}
 	cmd := newCommand(r.cfg, &r.opts)
 	var outs []ChildWriter
 	perChild := func(w io.Writer) io.Writer {

@@ -44,6 +44,9 @@ func (s *Supervisor) acquireLog(pc *config.Process, channel string, lc config.Ch
 		MaxBytes:  lc.MaxBytes,
 		Backups:   lc.Backups,
 		StripANSI: s.daemon.StripANSI,
+		// A file named by path appears at the first spawn (an AUTO file
+		// exists from the start, empty), as with Supervisor.
+		Deferred: lc.Kind == config.LogFile,
 		OnError: func(err error) {
 			s.logf(config.LevelError, "write log %s: %v", path, err)
 		},

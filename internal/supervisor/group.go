@@ -60,6 +60,13 @@ func (s *Supervisor) newProcess(pc *config.Process, pool *eventlistener.Pool) (*
 		Stderr:    writer(stderr),
 		ServerURL: serverURL,
 		BaseEnv:   s.opts.BaseEnv,
+		BeforeSpawn: func() {
+			for _, l := range []*logs.ChildLog{stdout, stderr} {
+				if l != nil {
+					l.Create()
+				}
+			}
+		},
 	}
 	s.eventWriters(pc, pool, &opts)
 	opts.Stdout = s.trackJobs(pc, opts.Stdout)
