@@ -284,6 +284,9 @@ func runIdle(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[st
 	return map[string]float64{"cpu": c1 - c0, "rss": rss}, nil
 }
 
+// crashAfter is how long a restarted child runs before the next SIGKILL.
+const crashAfter = time.Second
+
 func runCrash(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
 	d, err := startWithPrograms(ctx, k, benchConfig{Dir: dir, Programs: sleepers(1, e.sleepBin, 0, "true")})
 	if err != nil {
@@ -309,7 +312,10 @@ func runCrash(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[s
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+		// A worker that crashes has usually run a while: killing it sooner
+		// would measure a daemon's restart pacing (Drover waits until 500 ms
+		// after the previous start), not its reaction to the crash.
+		if err := sleepCtx(ctx, crashAfter); err != nil {
 			return nil, err
 		}
 		before, err := lastPID()
