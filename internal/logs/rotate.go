@@ -105,6 +105,10 @@ func (r *rotatingFile) write(p []byte) (int, error) {
 	}
 	n, err := r.f.Write(p)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is in our own text
+		}
 		return n, fmt.Errorf("write log %s: %w", r.path, err)
 	}
 	return n, r.rotateIfFull()

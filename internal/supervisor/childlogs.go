@@ -48,7 +48,7 @@ func (s *Supervisor) acquireLog(pc *config.Process, channel string, lc config.Ch
 		// exists from the start, empty), as with Supervisor.
 		Deferred: lc.Kind == config.LogFile,
 		OnError: func(err error) {
-			s.logf(config.LevelError, "write log %s: %v", path, err)
+			s.logf(config.LevelError, "%v", err) // "write log <path>: …" or "rotate log <path>: …"
 		},
 	})
 	if err != nil {
