@@ -344,7 +344,6 @@ func TestRedisDownBackoffFatalAndRecovery(t *testing.T) {
 			t.Errorf("%s: never seen in BACKOFF (seen %v)", name, seen[name])
 		}
 	}
-	const tooQuick = "Exited too quickly (process log may have details)"
 	for name, st := range l.status(py) {
 		if st.desc != tooQuick {
 			t.Errorf("status %s: %s %q, want FATAL %q", name, st.state, st.desc, tooQuick)
@@ -402,8 +401,13 @@ func TestRedisDownBackoffFatalAndRecovery(t *testing.T) {
 	l.checkExactlyOnce(l.waitAllDone(jobs, 60*time.Second), jobs)
 }
 
+// tooQuick is the status description of a process in BACKOFF or FATAL after
+// quick exits.
+const tooQuick = "Exited too quickly (process log may have details)"
+
 // waitFatal waits until every worker is FATAL, polling status through each
-// client in turn, and returns the states seen per process.
+// client in turn, and returns the states seen per process; BACKOFF must say
+// why.
 func (l *lab) waitFatal(clients ...client) map[string]map[string]bool {
 	l.t.Helper()
 	seen := map[string]map[string]bool{}
@@ -417,6 +421,9 @@ func (l *lab) waitFatal(clients ...client) map[string]map[string]bool {
 				seen[name] = map[string]bool{}
 			}
 			seen[name][ps.state] = true
+			if ps.state == "BACKOFF" && ps.desc != tooQuick {
+				l.t.Errorf("status %s: BACKOFF %q, want %q", name, ps.desc, tooQuick)
+			}
 			if ps.state == "FATAL" {
 				fatal++
 			}
