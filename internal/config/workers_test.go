@@ -70,6 +70,10 @@ func TestWorkerOptions(t *testing.T) {
 			errText: "depends_on cycle: w -> w"},
 		{name: "bad retry_after", body: "retry_after=0\n", errLine: 6, errSect: "program:w", errOpt: "retry_after",
 			errText: "retry_after must be at least 1"},
+		{name: "stop_on_daemon_death off", body: "stop_on_daemon_death=false\n", want: defaults(Worker{KeepOnDaemonDeath: true})},
+		{name: "stop_on_daemon_death on", body: "stop_on_daemon_death=true\n", want: defaults(Worker{})},
+		{name: "bad stop_on_daemon_death", body: "stop_on_daemon_death=maybe\n", errLine: 6, errSect: "program:w",
+			errOpt: "stop_on_daemon_death", errText: "not a valid boolean value: 'maybe'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

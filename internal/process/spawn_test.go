@@ -561,3 +561,24 @@ func TestSpawnStdinClosedByChild(t *testing.T) {
 		return errors.Is(err, syscall.EPIPE)
 	})
 }
+
+func TestNewCommandDeathSignal(t *testing.T) {
+	tests := []struct {
+		name   string
+		stop   syscall.Signal
+		worker *config.Worker
+		want   syscall.Signal
+	}{
+		{"default: the stopsignal", syscall.SIGTERM, nil, syscall.SIGTERM},
+		{"stopsignal INT", syscall.SIGINT, &config.Worker{}, syscall.SIGINT},
+		{"stop_on_daemon_death=false", syscall.SIGTERM, &config.Worker{KeepOnDaemonDeath: true}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := &config.Process{Name: "w", StopSignal: tt.stop, Worker: tt.worker, Umask: -1, UID: -1, GID: -1}
+			if got := newCommand(cfg, &Options{}).DeathSignal; got != tt.want {
+				t.Errorf("DeathSignal = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
