@@ -160,6 +160,7 @@ type lab struct {
 	redisExited  chan struct{}
 	daemon       *exec.Cmd
 	daemonExited chan struct{}
+	daemonErr    error // the daemon's exit, once daemonExited is closed
 	daemonOut    string
 }
 
@@ -227,8 +228,8 @@ func newLab(t *testing.T, prog program) *lab {
 	if !prog.dropInLater {
 		l.writeProgram()
 	}
-	l.startDaemon()
 	t.Cleanup(l.cleanup)
+	l.startDaemon()
 	return l
 }
 
@@ -454,7 +455,7 @@ func (l *lab) startDaemon() {
 		l.t.Fatal(err)
 	}
 	exited := make(chan struct{})
-	go func() { l.daemon.Wait(); close(exited) }()
+	go func() { l.daemonErr = l.daemon.Wait(); close(exited) }()
 	l.daemonExited = exited
 	l.waitAnswering(l.py())
 }
@@ -475,17 +476,27 @@ func (l *lab) waitAnswering(c client) {
 	})
 }
 
-// cleanup stops the daemon (SIGTERM: it stops the workers gracefully), kills
-// whatever of ours is left, and shows the logs when the test failed.
+// stopDaemon sends SIGTERM to the daemon, as `systemctl stop` does: it
+// stops the workers gracefully and exits. It waits for the exit (SIGKILL
+// after 60 s) and returns its error, if any.
+func (l *lab) stopDaemon() error {
+	l.daemon.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-l.daemonExited:
+	case <-time.After(60 * time.Second):
+		l.daemon.Process.Kill()
+		<-l.daemonExited
+		return errors.New("did not exit within 60 s of SIGTERM; killed")
+	}
+	return l.daemonErr
+}
+
+// cleanup stops the daemon, kills whatever of ours is left, and shows the
+// logs when the test failed.
 func (l *lab) cleanup() {
 	if l.daemon != nil {
-		l.daemon.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-l.daemonExited:
-		case <-time.After(60 * time.Second):
-			l.t.Errorf("the daemon did not exit within 60 s of SIGTERM; killing it")
-			l.daemon.Process.Kill()
-			<-l.daemonExited
+		if err := l.stopDaemon(); err != nil && !l.t.Failed() {
+			l.t.Errorf("daemon: %v", err)
 		}
 	}
 	if n := killProcessesWithEnv("JOB_LOG=" + l.jobLog); n > 0 {
