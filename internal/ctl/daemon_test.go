@@ -66,6 +66,10 @@ command=/nonexistent/bin
 autostart=false
 [program:ticker]
 command=/bin/sh -c "while true; do echo tick; sleep 0.1; done"
+[program:named]
+command=/bin/sleep 1000
+autostart=false
+stdout_logfile=%(here)s/named.log
 `
 
 // A server is a supervisord-compatible daemon the golden scripts run
