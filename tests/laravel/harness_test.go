@@ -136,6 +136,7 @@ type program struct {
 	stopwaitsecs int
 	timeout      int    // queue:work --timeout
 	retryAfter   int    // REDIS_QUEUE_RETRY_AFTER; 0 keeps the app's 90 s
+	blockFor     int    // REDIS_QUEUE_BLOCK_FOR; 0 keeps polling every 3 s
 	startsecs    int    // 0: not set (Supervisor's default, 1)
 	dropInLater  bool   // the daemon starts without conf.d/laravel-worker.conf
 	drover       string // further lines of the section (Drover's own options)
@@ -312,6 +313,9 @@ func (l *lab) appEnv() []string {
 	}
 	if l.prog.retryAfter > 0 {
 		env = append(env, "REDIS_QUEUE_RETRY_AFTER="+strconv.Itoa(l.prog.retryAfter))
+	}
+	if l.prog.blockFor > 0 {
+		env = append(env, "REDIS_QUEUE_BLOCK_FOR="+strconv.Itoa(l.prog.blockFor))
 	}
 	return env
 }

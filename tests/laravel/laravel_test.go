@@ -121,12 +121,14 @@ func TestWorkersRunAsWwwDataAndLogIsFollowed(t *testing.T) {
 // had reserved, whose first attempt never finished, is run again by Laravel
 // once retry_after has passed, and ends done exactly once.
 func TestKilledWorkerIsRestartedAndItsJobRetried(t *testing.T) {
-	// --timeout below retry_after, as Laravel requires; jobs well within both.
-	l := newLab(t, program{numprocs: 2, stopwaitsecs: 10, timeout: 5, retryAfter: 6})
+	// --timeout below retry_after, as Laravel requires; jobs well within
+	// both. Idle workers wait on Redis (block_for) instead of polling every
+	// 3 s, so both take a job as soon as it is queued.
+	l := newLab(t, program{numprocs: 2, stopwaitsecs: 10, timeout: 5, retryAfter: 6, blockFor: 1})
 	drv, py := l.drv(), l.py()
 	before := l.waitRunning(py, 2)
 
-	// Four 4 s jobs for two workers: both are busy at once for a while.
+	// Four 4 s jobs for two workers: both are busy at once for 4 s.
 	jobs := l.dispatch("k", 4, 4000)
 	l.waitFor("both workers running a job", 60*time.Second, func() bool {
 		return l.redisInt("ZCARD", reservedKey) == 2
@@ -168,6 +170,8 @@ func TestKilledWorkerIsRestartedAndItsJobRetried(t *testing.T) {
 			t.Errorf("job %s done by the killed worker %d", id, victim)
 		}
 	}
+	// The killed attempt printed Processing: and never Processed:.
+	l.checkAttempts(len(jobs)+1, len(jobs))
 
 	// stopwaitsecs shorter than a job: stop escalates to SIGKILL, the
 	// attempt is lost, and retry_after brings the job back.
@@ -197,6 +201,21 @@ func TestKilledWorkerIsRestartedAndItsJobRetried(t *testing.T) {
 	expectLines(t, "start", l.mustCtl(drv, 0, "start", group+":*"), eachLine(2, "started")...)
 	r = l.waitAllDone(jobs, 120*time.Second)
 	l.checkExactlyOnce(r, jobs)
+	l.checkAttempts(len(jobs)+2, len(jobs))
+}
+
+// checkAttempts checks the counts of Processing: and Processed: lines in the
+// worker log (each attempt prints the first, each success the second).
+func (l *lab) checkAttempts(processing, processed int) {
+	l.t.Helper()
+	var data []byte
+	l.waitFor("the worker log to show every job Processed", 30*time.Second, func() bool {
+		data, _ = os.ReadFile(l.workerLog)
+		return strings.Count(string(data), "Processed:") >= processed
+	})
+	if p, d := strings.Count(string(data), "Processing:"), strings.Count(string(data), "Processed:"); p != processing || d != processed {
+		l.t.Errorf("worker log: %d Processing and %d Processed lines, want %d and %d", p, d, processing, processed)
+	}
 }
 
 // Hundreds of jobs are queued while the group is restarted, stopped and
