@@ -1,7 +1,6 @@
 package laravel_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -593,7 +592,10 @@ type procStatus struct {
 	desc  string // the rest of the line
 }
 
-var pidRe = regexp.MustCompile(`^pid (\d+),`)
+var (
+	statusLineRe = regexp.MustCompile(`^(\S+)\s+(\S+)\s*(.*?)\s*$`) // name, state, description
+	pidRe        = regexp.MustCompile(`^pid (\d+),`)
+)
 
 // status parses `supervisorctl status` into name → status.
 func (l *lab) status(c client) map[string]procStatus {
@@ -604,18 +606,15 @@ func (l *lab) status(c client) map[string]procStatus {
 	}
 	st := map[string]procStatus{}
 	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
+		m := statusLineRe.FindStringSubmatch(line)
+		if m == nil {
 			continue
 		}
-		ps := procStatus{state: f[1]}
-		if len(line) > 45 {
-			ps.desc = strings.TrimSpace(line[45:])
-		}
+		ps := procStatus{state: m[2], desc: m[3]}
 		if m := pidRe.FindStringSubmatch(ps.desc); m != nil {
 			ps.pid, _ = strconv.Atoi(m[1])
 		}
-		st[f[0]] = ps
+		st[m[1]] = ps
 	}
 	return st
 }
@@ -805,41 +804,32 @@ type follower struct {
 	exited chan struct{}
 }
 
-func (l *lab) follow(argv []string) *follower {
-	l.t.Helper()
-	f := &follower{cmd: exec.Command(argv[0], argv[1:]...), exited: make(chan struct{})}
-	stdout, err := f.cmd.StdoutPipe()
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	f.cmd.Stderr = f.cmd.Stdout
-	if err := f.cmd.Start(); err != nil {
-		l.t.Fatal(err)
-	}
-	go func() {
-		r := bufio.NewReader(stdout)
-		buf := make([]byte, 4096)
-		for {
-			n, err := r.Read(buf)
-			f.mu.Lock()
-			f.out.Write(buf[:n])
-			f.mu.Unlock()
-			if err != nil {
-				break
-			}
-		}
-		f.cmd.Wait()
-		close(f.exited)
-	}()
-	l.t.Cleanup(func() {
-		f.cmd.Process.Kill()
-		<-f.exited
-	})
-	return f
+// Write collects the follower's output (stdout and stderr).
+func (f *follower) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.out.Write(p)
 }
 
 func (f *follower) output() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.out.String()
+}
+
+// follow starts argv, collecting its output; it is killed in t.Cleanup if
+// the test has not ended it.
+func (l *lab) follow(argv []string) *follower {
+	l.t.Helper()
+	f := &follower{cmd: exec.Command(argv[0], argv[1:]...), exited: make(chan struct{})}
+	f.cmd.Stdout, f.cmd.Stderr = f, f
+	if err := f.cmd.Start(); err != nil {
+		l.t.Fatal(err)
+	}
+	go func() { f.cmd.Wait(); close(f.exited) }()
+	l.t.Cleanup(func() {
+		f.cmd.Process.Kill()
+		<-f.exited
+	})
+	return f
 }
