@@ -1,6 +1,8 @@
 package laravel_test
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -77,23 +79,15 @@ func replace(lines []string, i int, line string) []string {
 	return out
 }
 
-// mainLog turns "SS.mmm text" lines into main log lines (minutes carry).
+// mainLog turns "SS.mmm text" lines into main log lines (seconds past
+// 18:00; they may exceed 59).
 func mainLog(lines []string) string {
 	var b strings.Builder
 	for _, l := range lines {
 		ts, text, _ := strings.Cut(l, " ")
 		sec, ms, _ := strings.Cut(ts, ".")
-		s := 0
-		for _, c := range sec {
-			s = s*10 + int(c-'0')
-		}
-		b.WriteString("2026-11-25 18:")
-		b.WriteString(two(s / 60))
-		b.WriteString(":")
-		b.WriteString(two(s % 60))
-		b.WriteString("," + ms + " " + text + "\n")
+		s, _ := strconv.Atoi(sec)
+		fmt.Fprintf(&b, "2026-11-25 18:%02d:%02d,%s %s\n", s/60, s%60, ms, text)
 	}
 	return b.String()
 }
-
-func two(n int) string { return string(rune('0'+n/10)) + string(rune('0'+n%10)) }
