@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"syscall"
 	"time"
 
@@ -78,6 +79,12 @@ type Options struct {
 	// BeforeSpawn, if set, runs before each spawn attempt: Supervisor
 	// creates a log file named by path only when it spawns the process.
 	BeforeSpawn func()
+	// ChildStdin, if set, is called before each spawn for the file the child
+	// gets as fd 0 instead of a stdin pipe (a FastCGI group's listening
+	// socket). release is called once that child has been reaped, or at
+	// once if the spawn fails. An error fails the spawn: its text is the
+	// spawnerr.
+	ChildStdin func() (f *os.File, release func(), err error)
 }
 
 // SpawnWriter is an Options.Stdout or Options.Stderr that keeps state for
@@ -136,6 +143,10 @@ type Command struct {
 	// DeathSignal is sent to the child by the kernel when the daemon dies
 	// (even by SIGKILL), so no worker outlives it; 0 for none.
 	DeathSignal syscall.Signal
+	// Stdin, if set, is the child's fd 0 instead of a pipe; the child then
+	// has nothing to write to (Child.Stdin fails with EPIPE, as Supervisor's
+	// sendProcessStdin to a FastCGI child gives NO_FILE).
+	Stdin *os.File
 }
 
 // ExitStatus is how a child ended.

@@ -260,6 +260,14 @@ func (r *Runner) spawn() event {
 		r.opts.BeforeSpawn()
 	}
 	cmd := newCommand(r.cfg, &r.opts)
+	release := func() {}
+	if r.opts.ChildStdin != nil {
+		f, rel, err := r.opts.ChildStdin()
+		if err != nil {
+			return spawnFailed{err.Error()}
+		}
+		cmd.Stdin, release = f, rel
+	}
 	var outs []ChildWriter
 	perChild := func(w io.Writer) io.Writer {
 		if sw, ok := w.(SpawnWriter); ok {
@@ -277,6 +285,7 @@ func (r *Runner) spawn() event {
 	}
 	c, err := r.spawner.Spawn(cmd)
 	if err != nil {
+		release()
 		return spawnFailed{err.Error()}
 	}
 	for _, cw := range outs {
@@ -290,7 +299,11 @@ func (r *Runner) spawn() event {
 	if w := c.Stdin(); w != nil {
 		r.stdin.Store(&stdinPipe{w})
 	}
-	go func() { r.exits <- c.Wait() }()
+	go func() {
+		es := c.Wait()
+		release()
+		r.exits <- es
+	}()
 	return spawned{c.PID()}
 }
 

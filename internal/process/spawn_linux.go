@@ -16,8 +16,8 @@ import (
 
 // forkExec is the real Spawner.
 //
-// Each child gets its own process group (pgid = pid), a stdin pipe, and
-// stdout/stderr pipes read by one pump goroutine each; every other fd is
+// Each child gets its own process group (pgid = pid), a stdin pipe (or
+// Command.Stdin), and stdout/stderr pipes read by one pump goroutine each; every other fd is
 // close-on-exec. Exit is detected by waiting on the pid, never on the pipes.
 //
 // Go cannot run code between fork and exec, so when the program sets umask or
@@ -96,7 +96,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		}
 		attr.Credential = &syscall.Credential{Uid: uint32(c.UID), Gid: uint32(c.GID), Groups: groups}
 	}
-	p, err := newPipes(c.RedirectStderr)
+	p, err := newPipes(c.RedirectStderr, c.Stdin == nil)
 	if err != nil {
 		if errors.Is(err, syscall.EMFILE) {
 			return nil, spawnErr("too many open files to spawn %s", pyrepr.Str(c.Name))
@@ -110,9 +110,13 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		exe, argv = trampolineArgv(path, c, attr.Credential)
 		attr.Credential = nil
 	}
+	stdin := p.childIn
+	if c.Stdin != nil {
+		stdin = c.Stdin
+	}
 	proc, err := startOnSpawnThread(exe, argv, &os.ProcAttr{
 		Env:   c.Env,
-		Files: []*os.File{p.childIn, p.childOut, p.childErr},
+		Files: []*os.File{stdin, p.childOut, p.childErr},
 		Sys:   attr,
 	})
 	p.closeChildEnds()
@@ -123,7 +127,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		}
 		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
 	}
-	ch := &child{proc: proc, stdin: &stdinWriter{f: p.in}, drained: make(chan struct{})}
+	ch := &child{proc: proc, stdin: newStdinWriter(p.in), drained: make(chan struct{})}
 	var pumps sync.WaitGroup
 	pumps.Add(1)
 	go pump(p.out, c.Stdout, &pumps)
@@ -170,13 +174,14 @@ func startOnSpawnThread(exe string, argv []string, attr *os.ProcAttr) (*os.Proce
 	return proc, err
 }
 
-// pipes are a child's stdio pipes; err is nil with redirect_stderr.
+// pipes are a child's stdio pipes; err is nil with redirect_stderr, in
+// and childIn are nil when the child's stdin is not a pipe.
 type pipes struct {
 	in, out, err                *os.File // parent ends
 	childIn, childOut, childErr *os.File
 }
 
-func newPipes(redirectStderr bool) (_ *pipes, err error) {
+func newPipes(redirectStderr, stdinPipe bool) (_ *pipes, err error) {
 	p := &pipes{}
 	defer func() {
 		if err != nil {
@@ -184,8 +189,10 @@ func newPipes(redirectStderr bool) (_ *pipes, err error) {
 			p.closeParentEnds()
 		}
 	}()
-	if p.childIn, p.in, err = os.Pipe(); err != nil {
-		return p, err
+	if stdinPipe {
+		if p.childIn, p.in, err = os.Pipe(); err != nil {
+			return p, err
+		}
 	}
 	if p.out, p.childOut, err = os.Pipe(); err != nil {
 		return p, err

@@ -3,6 +3,7 @@ package process
 import (
 	"os"
 	"sync"
+	"syscall"
 )
 
 // stdinWriter queues writes to a child's stdin pipe and flushes them from a
@@ -10,12 +11,21 @@ import (
 // read never blocks the caller: Supervisor buffers sendProcessStdin data too.
 // After a failed write every later Write returns that error (EPIPE once the
 // child closed its stdin, os.ErrClosed once it was reaped).
+// Without a pipe (f nil: the child's fd 0 is not ours) every Write fails
+// with EPIPE, as a write to a pipe nobody reads.
 type stdinWriter struct {
 	f        *os.File
 	mu       sync.Mutex
 	queue    [][]byte // guarded by mu
 	flushing bool     // guarded by mu: a flush goroutine is running
 	err      error    // guarded by mu: first write error
+}
+
+func newStdinWriter(f *os.File) *stdinWriter {
+	if f == nil {
+		return &stdinWriter{err: syscall.EPIPE}
+	}
+	return &stdinWriter{f: f}
 }
 
 func (w *stdinWriter) Write(p []byte) (int, error) {
@@ -58,5 +68,8 @@ func (w *stdinWriter) Close() error {
 		w.err = os.ErrClosed
 	}
 	w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
 	return w.f.Close()
 }
