@@ -110,7 +110,8 @@ func testShellOnTerminalCtrlC(t *testing.T, d *daemon) {
 	out.waitFor(t, "==> Press Ctrl-C to exit <==\r\ntick\r\n")
 	io.WriteString(tty, "\x03") // Ctrl-C ends tail -f, not the shell
 	io.WriteString(tty, "version\r")
-	out.waitFor(t, "\r\n4.2.5\r\n\x1b[J\x1b[2K\rsupervisor> ") // the prompt is back: Ctrl-C goes to the line editor
+	// Once the prompt is back, Ctrl-C goes to the line editor.
+	out.waitFor(t, "\r\n4.2.5\r\n\x1b[J\x1b[2K\rsupervisor> ")
 	io.WriteString(tty, "\x03") // Ctrl-C at the prompt leaves the shell
 	if code := wait(); code != 0 {
 		t.Errorf("exit %d, want 0", code)
