@@ -321,10 +321,20 @@ func runOurs(t *testing.T, stdin string, args ...string) result {
 	return result{out.String(), errb.String(), code}
 }
 
-var normalisers = []struct {
+// substitution replaces what re matches by repl.
+type substitution struct {
 	re   *regexp.Regexp
 	repl string
-}{
+}
+
+func substitute(s string, subs []substitution) string {
+	for _, sub := range subs {
+		s = sub.re.ReplaceAllString(s, sub.repl)
+	}
+	return s
+}
+
+var normalisers = []substitution{
 	{regexp.MustCompile(`pid \d+, uptime [0-9:]+(?: days?, [0-9:]+)?`), "pid PID, uptime UP"},
 	{regexp.MustCompile(`(?m)^[1-9]\d*$`), "PID"},
 	{regexp.MustCompile(`[A-Z][a-z]{2} \d\d \d\d:\d\d [AP]M`), "DATE"},
@@ -339,9 +349,4 @@ func (r result) normalised() result {
 	return result{normalise(r.stdout), normalise(r.stderr), r.code}
 }
 
-func normalise(s string) string {
-	for _, n := range normalisers {
-		s = n.re.ReplaceAllString(s, n.repl)
-	}
-	return s
-}
+func normalise(s string) string { return substitute(s, normalisers) }

@@ -14,10 +14,7 @@ import (
 
 // mainLogNormalisers reduce a main log line to what must match between
 // servers: no timestamp, pid, temp dir or AUTO log name.
-var mainLogNormalisers = []struct {
-	re   *regexp.Regexp
-	repl string
-}{
+var mainLogNormalisers = []substitution{
 	{regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} `), ""},
 	{regexp.MustCompile(`pid \d+`), "pid N"},
 	{regexp.MustCompile(`/tmp/drv\d+`), "DIR"},
@@ -35,9 +32,7 @@ func mainLogLines(t *testing.T, d *daemon) []string {
 	}
 	var lines []string
 	for line := range strings.Lines(string(data)) {
-		for _, n := range mainLogNormalisers {
-			line = n.re.ReplaceAllString(line, n.repl)
-		}
+		line = substitute(line, mainLogNormalisers)
 		if strings.HasPrefix(line, "INFO waiting for ") && strings.HasSuffix(line, " to stop\n") {
 			continue
 		}
