@@ -16,8 +16,12 @@ import (
 // created now, even for processes never started). Callers hold opMu.
 func (s *Supervisor) newGroup(gc *config.Group) (*Group, error) {
 	g := &Group{Config: gc, done: make(chan struct{}), pool: s.newPool(gc)}
+	var sock *fcgiSocket
+	if gc.Kind == config.KindFCGI {
+		sock = newFCGISocket(gc, s.opts.Log)
+	}
 	for _, pc := range gc.Processes {
-		p, err := s.newProcess(pc, g.pool)
+		p, err := s.newProcessOn(pc, g.pool, sock)
 		if err != nil {
 			g.releaseLogs(s)
 			return nil, err
@@ -28,6 +32,12 @@ func (s *Supervisor) newGroup(gc *config.Group) (*Group, error) {
 }
 
 func (s *Supervisor) newProcess(pc *config.Process, pool *eventlistener.Pool) (*Process, error) {
+	return s.newProcessOn(pc, pool, nil)
+}
+
+// newProcessOn is newProcess for a process whose fd 0 is sock, the socket of
+// its FastCGI group (nil: a stdin pipe).
+func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, sock *fcgiSocket) (*Process, error) {
 	stdout, err := s.acquireLog(pc, "stdout", pc.Stdout)
 	if err != nil {
 		return nil, err
@@ -67,6 +77,9 @@ func (s *Supervisor) newProcess(pc *config.Process, pool *eventlistener.Pool) (*
 				}
 			}
 		},
+	}
+	if sock != nil {
+		opts.ChildStdin = sock.acquire
 	}
 	s.eventWriters(pc, pool, &opts)
 	opts.Stdout = s.trackJobs(pc, opts.Stdout)

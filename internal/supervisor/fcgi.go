@@ -1,0 +1,176 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/pyrepr"
+)
+
+// fcgiSocket is the listening socket of an [fcgi-program:x] group, given to
+// each of its processes as fd 0. As Supervisor's SocketManager does, it is
+// created when a process of the group is spawned while no other holds it,
+// and closed when the last process holding it has been reaped.
+type fcgiSocket struct {
+	cfg *config.Group
+	log process.Logger
+
+	mu   sync.Mutex
+	refs int      // guarded by mu: processes holding file
+	file *os.File // guarded by mu: nil when refs is 0
+}
+
+func newFCGISocket(cfg *config.Group, log process.Logger) *fcgiSocket {
+	return &fcgiSocket{cfg: cfg, log: log}
+}
+
+// acquire is the process.Options.ChildStdin of the group's processes.
+func (s *fcgiSocket) acquire() (*os.File, func(), error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refs == 0 {
+		s.logf("Creating socket %s", s.cfg.Socket)
+		f, err := listenFCGI(s.cfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("Could not create FastCGI socket %s: %s", s.cfg.Socket, pyError(err))
+		}
+		s.file = f
+	}
+	s.refs++
+	var once sync.Once
+	return s.file, func() { once.Do(s.release) }, nil
+}
+
+func (s *fcgiSocket) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refs--
+	if s.refs == 0 {
+		s.logf("Closing socket %s", s.cfg.Socket)
+		s.file.Close()
+		s.file = nil
+	}
+}
+
+func (s *fcgiSocket) logf(format string, args ...any) {
+	if s.log != nil {
+		s.log.Logf(config.LevelInfo, format, args...)
+	}
+}
+
+// fcgiBacklog is Python's socket.SOMAXCONN, the listen backlog when
+// socket_backlog is unset (the kernel caps it at net.core.somaxconn).
+const fcgiBacklog = 4096
+
+// listenFCGI creates, binds and listens on the socket of g: a blocking
+// socket, as the children expect to accept on it, close-on-exec here (the
+// spawner hands it to each child as fd 0).
+func listenFCGI(g *config.Group) (*os.File, error) {
+	backlog := g.SocketBacklog
+	if backlog == 0 {
+		backlog = fcgiBacklog
+	}
+	if path, ok := strings.CutPrefix(g.Socket, "unix://"); ok {
+		return listenUnix(path, g, backlog)
+	}
+	return listenTCP(strings.TrimPrefix(g.Socket, "tcp://"), backlog)
+}
+
+// listenTCP binds an IPv4 socket with SO_REUSEADDR, as Supervisor does.
+func listenTCP(hostport string, backlog int) (*os.File, error) {
+	host, portText, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return nil, err
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, err
+	}
+	ip, err := net.ResolveIPAddr("ip4", host)
+	if err != nil {
+		return nil, err
+	}
+	addr := &syscall.SockaddrInet4{Port: port}
+	copy(addr.Addr[:], ip.IP.To4())
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	return bindListen(fd, addr, backlog, "tcp://"+hostport, nil)
+}
+
+// listenUnix replaces a stale socket file, binds, then sets the owner and
+// mode of the file before listening; on failure the file is removed.
+func listenUnix(path string, g *config.Group, backlog int) (*os.File, error) {
+	if _, err := os.Stat(path); err == nil {
+		if err := os.Remove(path); err != nil {
+			return nil, err
+		}
+	}
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	f, err := bindListen(fd, &syscall.SockaddrUnix{Name: path}, backlog, "unix://"+path, func() error {
+		if g.SocketUID >= 0 || g.SocketGID >= 0 {
+			if err := os.Chown(path, g.SocketUID, g.SocketGID); err != nil {
+				return fmt.Errorf("Could not change ownership of socket file: %s", pyError(err))
+			}
+		}
+		if err := os.Chmod(path, os.FileMode(g.SocketMode)); err != nil {
+			return fmt.Errorf("Could not change permissions of socket file: %s", pyError(err))
+		}
+		return nil
+	})
+	if err != nil {
+		os.Remove(path)
+	}
+	return f, err
+}
+
+// bindListen binds fd to addr, runs afterBind (if set), and listens; fd is
+// closed on failure.
+func bindListen(fd int, addr syscall.Sockaddr, backlog int, name string, afterBind func() error) (*os.File, error) {
+	err := syscall.Bind(fd, addr)
+	if err == nil && afterBind != nil {
+		err = afterBind()
+	}
+	if err == nil {
+		err = syscall.Listen(fd, backlog)
+	}
+	if err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
+// pyError renders err as Python prints the OSError behind it:
+// "[Errno 98] Address already in use", with ": '<path>'" for a path error.
+func pyError(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	msg := errno.Error()
+	r, n := utf8.DecodeRuneInString(msg)
+	s := fmt.Sprintf("[Errno %d] %c%s", int(errno), unicode.ToUpper(r), msg[n:])
+	if pe, ok := errors.AsType[*os.PathError](err); ok {
+		s += ": " + pyrepr.Str(pe.Path)
+	}
+	return s
+}
