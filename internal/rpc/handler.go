@@ -15,6 +15,7 @@ import (
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/pyrepr"
 	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/xmlrpc"
 )
@@ -148,7 +149,7 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			why = "unmarshallable"
 		}
-		h.logf(config.LevelError, "XML-RPC request data %q is invalid: %s", body, why)
+		h.logf(config.LevelError, "XML-RPC request data %s is invalid: %s", pyrepr.Str(string(body)), why)
 		writeError(w, http.StatusBadRequest)
 		return
 	}
@@ -157,7 +158,7 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	v, err := h.dispatch(r.Context(), name, params)
 	var panicked *panicError
 	if errors.As(err, &panicked) {
-		h.logf(config.LevelCritical, "Handling XML-RPC request with data %q raised an unexpected exception: %s\n%s", body, panicked.value, panicked.stack)
+		h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %s\n%s", pyrepr.Str(string(body)), panicked.value, panicked.stack)
 		writeError(w, http.StatusInternalServerError)
 		return
 	}

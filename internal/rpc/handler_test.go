@@ -5,15 +5,18 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
 )
 
@@ -186,5 +189,25 @@ func TestLogtail(t *testing.T) {
 		if resp.StatusCode != 404 {
 			t.Errorf("%s: %d", path, resp.StatusCode)
 		}
+	}
+}
+
+// logLines is a process.Logger that keeps what it is given.
+type logLines []string
+
+func (l *logLines) Logf(_ config.LogLevel, format string, args ...any) {
+	*l = append(*l, fmt.Sprintf(format, args...))
+}
+
+// A request that is not XML-RPC is logged with the body as Python's repr()
+// shows it.
+func TestBadRequestLogged(t *testing.T) {
+	var logged logLines
+	h := newHandler(newFakeBackend(), nil, Options{Identification: "supervisor", Log: &logged})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/RPC2", strings.NewReader("it's garbage")))
+	want := []string{`XML-RPC request data "it's garbage" is invalid: unmarshallable`}
+	if rec.Code != 400 || !reflect.DeepEqual([]string(logged), want) {
+		t.Errorf("HTTP %d, logged %q; want 400 and %q", rec.Code, logged, want)
 	}
 }
