@@ -51,7 +51,7 @@ type loader struct {
 // Load reads the supervisord configuration at path (with its includes),
 // applies ov and validates everything. Errors are *Error.
 func Load(path string, ov Overrides) (*Config, error) {
-	if err := checkOverrides(ov); err != nil {
+	if err := CheckOverrides(ov); err != nil {
 		return nil, err
 	}
 	abs := normalizePath(path)

@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// checkOverrides validates command-line values with the converters
-// Supervisor attaches to each option, before the file is read.
-func checkOverrides(ov Overrides) error {
+// CheckOverrides validates command-line values with the converters
+// Supervisor attaches to each option, before the file is searched for or read.
+func CheckOverrides(ov Overrides) error {
 	checks := []struct {
 		flag string
 		val  *string

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -109,5 +110,16 @@ func TestUsageHasProgname(t *testing.T) {
 	u := usage("/usr/bin/supervisord")
 	if want := "supervisord -- run a set of applications as daemons.\n\nUsage: /usr/bin/supervisord [options]\n"; u[:len(want)] != want {
 		t.Errorf("usage starts %q, want %q", u[:len(want)], want)
+	}
+}
+
+// A bad option value is reported before the config file is searched for,
+// so root gets no search warning with it (as from Supervisor).
+func TestBadOptionValueBeforeSearch(t *testing.T) {
+	var out, errOut strings.Builder
+	code := Main([]string{"supervisord", "-e", "foo"}, &out, &errOut)
+	want := "Error: invalid value for -e 'foo': bad logging level name 'foo'\nFor help, use supervisord -h\n"
+	if code != 2 || errOut.String() != want {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut.String(), want)
 	}
 }

@@ -36,6 +36,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, version.Supervisor)
 		return 0
 	}
+	// Option values are checked before the config file is searched for.
+	if err := config.CheckOverrides(opts.Overrides); err != nil {
+		return usageError(stderr, argv0, err)
+	}
 	path := opts.ConfigFile
 	if path == "" {
 		if os.Getuid() == 0 {
