@@ -117,6 +117,7 @@ func init() {
 		"quit": (*controller).doQuit, "exit": (*controller).doQuit,
 		"EOF": (*controller).doQuit,
 	}
+	addDroverCommands(commands)
 }
 
 // errQuit ends the interactive loop.

@@ -7,11 +7,9 @@ import (
 	"time"
 )
 
-// Drover's own commands and the --rolling forms of restart and update.
-// They are registered here, after controller.go's init has built the
-// command table (Go runs the init functions of a package's files in file
-// name order, and "drover_cmds.go" sorts after "controller.go").
-func init() {
+// addDroverCommands adds Drover's own commands to Supervisor's command
+// table, and the --rolling forms of restart and update.
+func addDroverCommands(commands map[string]command) {
 	restart, update := commands["restart"], commands["update"]
 	commands["restart"] = func(c *controller, arg string) error {
 		if batch, rest, rolling, ok := c.rollingArgs("restart", arg); rolling {
