@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/drover/drover/internal/version.Build=$(VERSION)
 export CGO_ENABLED = 0
 
-.PHONY: build run test test-go lint bench deb clean
+.PHONY: build run test bench deb clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/drover
@@ -20,11 +20,11 @@ run: build
 test: build
 	sh scripts/install-test-deps.sh
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd internal tools)" || { echo "gofmt needed:"; gofmt -l cmd internal tools; exit 1; }
+	@test -z "$$(gofmt -l cmd internal tools tests packaging)" || { echo "gofmt needed:"; gofmt -l cmd internal tools tests packaging; exit 1; }
 	$(GO) test -count=1 -timeout 25m ./...
 
 bench: build
-	$(GO) run ./tools/bench --drover $(BIN)
+	$(GO) run ./tools/bench --drover $(BIN) $(BENCHFLAGS)
 
 deb: build
 	sh packaging/build-deb.sh $(BIN) $(VERSION) dist
