@@ -5,20 +5,21 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/drover/drover/internal/config"
 )
 
-// stdinSource counts the files Options.ChildStdin hands out and gets back.
+// stdinSource records the files Options.ChildStdin hands out and gets back.
 type stdinSource struct {
-	mu       sync.Mutex
-	err      error
-	acquired int
-	released int
+	mu  sync.Mutex
+	err error
+	log []string // "acquire", "release"
 }
 
 func (s *stdinSource) acquire() (*os.File, func(), error) {
@@ -27,33 +28,36 @@ func (s *stdinSource) acquire() (*os.File, func(), error) {
 	if s.err != nil {
 		return nil, nil, s.err
 	}
-	s.acquired++
+	s.log = append(s.log, "acquire")
 	return nil, func() {
 		s.mu.Lock()
-		s.released++
+		s.log = append(s.log, "release")
 		s.mu.Unlock()
 	}, nil
 }
 
-func (s *stdinSource) counts() (int, int) {
+func (s *stdinSource) calls() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.acquired, s.released
+	return slices.Clone(s.log)
 }
 
 func TestRunnerChildStdinReleased(t *testing.T) {
 	tests := []struct {
-		name                   string
-		acquireErr, spawnErr   error
-		die                    bool // the spawned child exits
-		wantAcquired, wantHeld int
-		wantSpawnErr           string
+		name                 string
+		acquireErr, spawnErr error
+		restart              bool // autorestart=true, the child dies after restartPace
+		die                  bool // the spawned child exits
+		want                 []string
+		wantSpawnErr         string
 	}{
-		{name: "held while the child lives", wantAcquired: 1, wantHeld: 1},
-		{name: "released when the child is reaped", die: true, wantAcquired: 1,
+		{name: "held while the child lives", want: []string{"acquire"}},
+		{name: "released when the child is reaped", die: true, want: []string{"acquire", "release"},
 			wantSpawnErr: "Exited too quickly (process log may have details)"},
+		{name: "taken over by an immediate autorestart", restart: true, die: true,
+			want: []string{"acquire", "acquire", "release"}},
 		{name: "released when the spawn fails", spawnErr: &SpawnError{SpawnFailed, "couldn't exec /x: EACCES"},
-			wantAcquired: 1, wantSpawnErr: "couldn't exec /x: EACCES"},
+			want: []string{"acquire", "release"}, wantSpawnErr: "couldn't exec /x: EACCES"},
 		{name: "acquire error is the spawn error", acquireErr: errors.New("Could not create FastCGI socket tcp://127.0.0.1:1: [Errno 98] Address already in use"),
 			wantSpawnErr: "Could not create FastCGI socket tcp://127.0.0.1:1: [Errno 98] Address already in use"},
 	}
@@ -66,6 +70,9 @@ func TestRunnerChildStdinReleased(t *testing.T) {
 				cfg := testConfig()
 				cfg.AutoRestart = config.RestartNever
 				cfg.StartRetries = 0
+				if tt.restart {
+					cfg.AutoRestart, cfg.StartSecs = config.RestartAlways, 0
+				}
 				r := NewRunner(cfg, Options{Spawner: sp, Log: &logRecorder{}, ChildStdin: src.acquire})
 				ctx, cancel := context.WithCancel(t.Context())
 				done := make(chan error)
@@ -74,12 +81,12 @@ func TestRunnerChildStdinReleased(t *testing.T) {
 				_ = r.Start(ctx, false)
 				synctest.Wait()
 				if tt.die {
+					time.Sleep(restartPace)
 					sp.last(t).die(ExitStatus{Code: 0})
 					synctest.Wait()
 				}
-				acquired, released := src.counts()
-				if acquired != tt.wantAcquired || acquired-released != tt.wantHeld {
-					t.Errorf("acquired %d, released %d; want acquired %d, held %d", acquired, released, tt.wantAcquired, tt.wantHeld)
+				if got := src.calls(); !slices.Equal(got, tt.want) {
+					t.Errorf("ChildStdin calls = %v, want %v", got, tt.want)
 				}
 				if got := r.Info().SpawnErr; got != tt.wantSpawnErr {
 					t.Errorf("spawnerr = %q, want %q", got, tt.wantSpawnErr)

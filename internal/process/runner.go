@@ -31,7 +31,8 @@ type Runner struct {
 	timer    *time.Timer
 	timerGen int
 	waiters  []*waiter
-	closing  bool // ctx done: stopping for good
+	closing  bool   // ctx done: stopping for good
+	release  func() // gives back the live child's Options.ChildStdin file; nil if none
 }
 
 type stdinPipe struct{ w io.Writer }
@@ -105,7 +106,15 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.command(c)
 		case es := <-r.exits:
 			r.child = nil
+			// Released once the exit is handled, so "stopped: x" is logged
+			// before the socket's "Closing socket" as in Supervisor; an
+			// immediate autorestart takes the socket over without closing it.
+			release := r.release
+			r.release = nil
 			r.handle(exited{es})
+			if release != nil {
+				release()
+			}
 		case <-timerC:
 			r.handle(timerFired{r.timerGen})
 		}
@@ -260,7 +269,7 @@ func (r *Runner) spawn() event {
 		r.opts.BeforeSpawn()
 	}
 	cmd := newCommand(r.cfg, &r.opts)
-	release := func() {}
+	var release func()
 	if r.opts.ChildStdin != nil {
 		f, rel, err := r.opts.ChildStdin()
 		if err != nil {
@@ -285,7 +294,9 @@ func (r *Runner) spawn() event {
 	}
 	c, err := r.spawner.Spawn(cmd)
 	if err != nil {
-		release()
+		if release != nil {
+			release()
+		}
 		return spawnFailed{err.Error()}
 	}
 	for _, cw := range outs {
@@ -299,11 +310,8 @@ func (r *Runner) spawn() event {
 	if w := c.Stdin(); w != nil {
 		r.stdin.Store(&stdinPipe{w})
 	}
-	go func() {
-		es := c.Wait()
-		release()
-		r.exits <- es
-	}()
+	r.release = release
+	go func() { r.exits <- c.Wait() }()
 	return spawned{c.PID()}
 }
 
