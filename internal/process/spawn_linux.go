@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -128,17 +129,19 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
 	}
 	ch := &child{proc: proc, stdin: newStdinWriter(p.in), drained: make(chan struct{})}
-	var pumps sync.WaitGroup
-	pumps.Add(1)
-	go pump(p.out, c.Stdout, &pumps)
+	// The last pump to reach EOF closes drained: no goroutine waits for them.
+	pumps := new(atomic.Int32)
+	pumps.Store(1)
+	pumpDone := func() {
+		if pumps.Add(-1) == 0 {
+			close(ch.drained)
+		}
+	}
 	if p.err != nil {
 		pumps.Add(1)
-		go pump(p.err, c.Stderr, &pumps)
+		go pump(p.err, c.Stderr, pumpDone)
 	}
-	go func() {
-		pumps.Wait()
-		close(ch.drained)
-	}()
+	go pump(p.out, c.Stdout, pumpDone)
 	return ch, nil
 }
 
@@ -221,25 +224,61 @@ func (p *pipes) closeParentEnds() {
 	}
 }
 
+// pumpBufs holds the read buffers of all pumps. A pump borrows one only
+// while its pipe has data, so the hundreds of idle pipes of a big
+// configuration hold no memory.
+var pumpBufs = sync.Pool{New: func() any { return new([pumpBufSize]byte) }}
+
 // pump copies one output pipe to w until EOF (every writer of the pipe,
-// grandchildren included, has closed it). A failing w (a full disk) neither
-// stops the draining, so the child never blocks on a full pipe, nor the
-// copying: w reports its own errors, and once space is freed the output
-// that follows is logged again.
-func pump(r *os.File, w io.Writer, wg *sync.WaitGroup) {
-	defer wg.Done()
+// grandchildren included, has closed it), then calls done. A failing w (a
+// full disk) neither stops the draining, so the child never blocks on a full
+// pipe, nor the copying: w reports its own errors, and once space is freed
+// the output that follows is logged again.
+func pump(r *os.File, w io.Writer, done func()) {
+	defer done()
 	defer r.Close()
 	if w == nil {
 		w = io.Discard
 	}
-	buf := make([]byte, pumpBufSize)
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			w.Write(buf[:n])
-		}
+	rc, err := r.SyscallConn()
+	if err != nil {
+		return
+	}
+	eof := false
+	for !eof {
+		// The runtime poller calls drain again each time the pipe turns
+		// readable; between calls the goroutine parks holding no buffer.
+		err := rc.Read(func(fd uintptr) bool {
+			eof = drain(int(fd), w)
+			return eof
+		})
 		if err != nil {
 			return
+		}
+	}
+}
+
+// drain copies what the pipe fd holds to w and reports whether it reached
+// EOF (or a read error: the pipe is then unusable). It returns false, to
+// wait for readability, after a short read: a pipe read returns less than
+// asked only when the pipe is empty, and the next write makes it readable
+// again. That saves the read that would only fail with EAGAIN.
+func drain(fd int, w io.Writer) bool {
+	buf := pumpBufs.Get().(*[pumpBufSize]byte)
+	defer pumpBufs.Put(buf)
+	for {
+		n, err := syscall.Read(fd, buf[:])
+		switch {
+		case n > 0:
+			w.Write(buf[:n])
+			if n < len(buf) {
+				return false
+			}
+		case err == syscall.EINTR:
+		case err == syscall.EAGAIN:
+			return false
+		default: // n == 0: EOF
+			return true
 		}
 	}
 }
