@@ -79,6 +79,44 @@ func TestChildRotation(t *testing.T) {
 	}
 }
 
+// TestChildRotationAfterExternalChange checks that rotation follows the
+// file's real size when something else changed the file: a truncation
+// (logrotate's copytruncate) must not make the next write rotate early, and
+// a file that already holds bytes at open counts them.
+func TestChildRotationAfterExternalChange(t *testing.T) {
+	tests := []struct {
+		name        string
+		initial     int  // bytes in the file before it is opened
+		truncate    bool // truncate it to 0 after the first write
+		write       int  // second write
+		wantRotated bool
+	}{
+		{"truncated below the limit", 0, true, 200, false},
+		{"not truncated", 0, false, 200, true},
+		{"existing bytes count", 300, false, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.log")
+			if err := os.WriteFile(path, bytes.Repeat([]byte("o"), tt.initial), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			l := openChild(t, ChildConfig{Path: path, MaxBytes: 1000, Backups: 1})
+			writeString(t, l, strings.Repeat("a", 900))
+			if tt.truncate {
+				if err := os.Truncate(path, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			writeString(t, l, strings.Repeat("b", tt.write))
+			_, err := os.Stat(path + ".1")
+			if rotated := err == nil; rotated != tt.wantRotated {
+				t.Errorf("rotated = %v, want %v", rotated, tt.wantRotated)
+			}
+		})
+	}
+}
+
 // TestChildConcurrentRotationLosesNothing writes numbered lines from many
 // goroutines through one ChildLog and checks that, across all rotated files,
 // every line appears exactly once, whole, and in per-writer order.

@@ -24,6 +24,10 @@ type rotatingFile struct {
 	// regular is false for special targets (/dev/stdout, FIFOs, ttys,
 	// /dev/null): those are never rotated, truncated or deleted.
 	regular bool
+	// size is the file's size as of the last open plus the bytes written
+	// since, so that a write needs no fstat. Only when it reaches maxBytes
+	// is the real size looked up (see rotateIfFull).
+	size int64
 }
 
 func openRotating(path string, maxBytes int64, backups int) (*rotatingFile, error) {
@@ -54,6 +58,7 @@ func (r *rotatingFile) open(extra int) error {
 	}
 	r.f = f
 	r.regular = st.Mode().IsRegular() && !isSpecialPath(r.path)
+	r.size = st.Size()
 	return nil
 }
 
@@ -104,6 +109,7 @@ func (r *rotatingFile) write(p []byte) (int, error) {
 		return 0, errClosed
 	}
 	n, err := r.f.Write(p)
+	r.size += int64(n)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -115,14 +121,18 @@ func (r *rotatingFile) write(p []byte) (int, error) {
 }
 
 func (r *rotatingFile) rotateIfFull() error {
-	if !r.regular || r.maxBytes <= 0 {
+	if !r.regular || r.maxBytes <= 0 || r.size < r.maxBytes {
 		return nil
 	}
+	// The counted size is only as good as our own writes: someone may
+	// have truncated the file (logrotate's copytruncate; with O_APPEND
+	// our writes then land at the new end). Like Supervisor's tell() after
+	// a write, rotate on the file's real size.
 	st, err := r.f.Stat()
 	if err != nil {
 		return fmt.Errorf("stat log %s: %w", r.path, err)
 	}
-	if st.Size() < r.maxBytes {
+	if r.size = st.Size(); r.size < r.maxBytes {
 		return nil
 	}
 	return r.rotate()
