@@ -243,18 +243,27 @@ func (d *daemon) waitSettled(t *testing.T) {
 // settle polls until the daemon answers and no process is in a
 // transitional state (STARTING, BACKOFF, STOPPING, or RUNNING for "quick",
 // which exits by itself 0.2 s after starting: long enough that starting it
-// always reports "started", short enough to wait for).
+// always reports "started", short enough to wait for), nor an autostart
+// process not yet started (the daemon answers before it spawns them).
 func (d *daemon) settle() error {
 	deadline := time.Now().Add(20 * time.Second)
 	cl := newClient(d.url, "", "")
+	ctx := context.Background()
 	for time.Now().Before(deadline) {
-		v, err := cl.call(context.Background(), "supervisor.getAllProcessInfo")
-		if err == nil {
+		v, err := cl.call(ctx, "supervisor.getAllProcessInfo")
+		configs, cerr := cl.call(ctx, "supervisor.getAllConfigInfo")
+		if err == nil && cerr == nil {
+			autostart := map[string]bool{}
+			for _, c := range asStructs(configs) {
+				autostart[asString(c["group"])+":"+asString(c["name"])] = asBool(c["autostart"])
+			}
 			settled := true
 			for _, info := range asStructs(v) {
-				switch state := asString(info["statename"]); {
+				state, name := asString(info["statename"]), asString(info["name"])
+				switch {
 				case state == "STARTING", state == "BACKOFF", state == "STOPPING",
-					state == "RUNNING" && asString(info["name"]) == "quick":
+					state == "RUNNING" && name == "quick",
+					state == "STOPPED" && asInt(info["start"]) == 0 && autostart[asString(info["group"])+":"+name]:
 					settled = false
 				}
 			}
