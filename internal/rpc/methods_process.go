@@ -189,75 +189,96 @@ type outcome struct {
 // results, in that order; then the deferred ones (waits for RUNNING or a
 // stopped state) in completion order, ties in the order of ps.
 func runAll(ctx context.Context, ps []proc, wait bool, op processOp) ([]any, error) {
-	done := make(chan outcome, len(ps))
-	results := []any{}
-	var early []outcome // deferred ones that completed while others started
-	deferred := 0
+	r := &resultOrder{ps: ps, done: make(chan outcome, len(ps)), results: []any{}}
 	for i, p := range ps {
 		if !op.applies(p.Info().State) {
 			continue
 		}
-		wentDeferred := make(chan struct{})
-		var once sync.Once
-		notice := func() { once.Do(func() { close(wentDeferred) }) }
-		octx := process.WithDeferredNotice(ctx, notice)
-		go func() { done <- outcome{i, op.run(octx, p, wait)} }()
-	await:
-		for {
-			select {
-			case <-wentDeferred:
-				deferred++
-				break await
-			case o := <-done:
-				if o.index != i {
-					early = append(early, o)
-					continue
-				}
-				select {
-				case <-wentDeferred: // deferred, and already done
-					deferred++
-					early = append(early, o)
-				default:
-					results = append(results, resultStruct(p, o.err))
-				}
-				break await
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
+		if err := r.start(ctx, i, func(ctx context.Context) error { return op.run(ctx, p, wait) }); err != nil {
+			return nil, err
 		}
 	}
-	for got := 0; got < deferred; {
-		batch := early
-		early = nil
+	if err := r.gatherDeferred(ctx); err != nil {
+		return nil, err
+	}
+	return r.results, nil
+}
+
+// resultOrder collects the outcomes of one runAll.
+type resultOrder struct {
+	ps       []proc
+	done     chan outcome
+	results  []any
+	early    []outcome // deferred ones that completed while others started
+	deferred int       // operations that went deferred
+}
+
+// start runs the operation on ps[i] and waits until it either answered
+// (an immediate result) or went deferred.
+func (r *resultOrder) start(ctx context.Context, i int, run func(context.Context) error) error {
+	wentDeferred := make(chan struct{})
+	var once sync.Once
+	octx := process.WithDeferredNotice(ctx, func() { once.Do(func() { close(wentDeferred) }) })
+	go func() { r.done <- outcome{i, run(octx)} }()
+	for {
+		select {
+		case <-wentDeferred:
+			r.deferred++
+			return nil
+		case o := <-r.done:
+			if o.index != i {
+				r.early = append(r.early, o)
+				continue
+			}
+			select {
+			case <-wentDeferred: // deferred, and already done
+				r.deferred++
+				r.early = append(r.early, o)
+			default:
+				r.results = append(r.results, resultStruct(r.ps[i], o.err))
+			}
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// gatherDeferred adds the deferred results in batches of batchWindow,
+// each in the order of ps.
+func (r *resultOrder) gatherDeferred(ctx context.Context) error {
+	for got := 0; got < r.deferred; {
+		batch := r.early
+		r.early = nil
 		if len(batch) == 0 {
 			select {
-			case o := <-done:
+			case o := <-r.done:
 				batch = append(batch, o)
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return ctx.Err()
 			}
 		}
 		timer := time.NewTimer(batchWindow)
 	gather:
-		for got+len(batch) < deferred {
+		for got+len(batch) < r.deferred {
 			select {
-			case o := <-done:
+			case o := <-r.done:
 				batch = append(batch, o)
 			case <-timer.C:
 				break gather
 			case <-ctx.Done():
 				timer.Stop()
-				return nil, ctx.Err()
+				return ctx.Err()
 			}
 		}
 		timer.Stop()
 		slices.SortFunc(batch, func(a, b outcome) int { return a.index - b.index })
 		for _, o := range batch {
-			results = append(results, resultStruct(ps[o.index], o.err))
+			r.results = append(r.results, resultStruct(r.ps[o.index], o.err))
 		}
 		got += len(batch)
 	}
-	return results, nil
+	return nil
 }
 
 // resultStruct is Supervisor's per-process result of a group operation.
