@@ -83,3 +83,20 @@ func TestCleanupAutoQuotesIdentifier(t *testing.T) {
 		t.Error("quoted identifier does not match itself")
 	}
 }
+
+// BenchmarkAutoLog measures what an AUTO log costs before the first spawn:
+// creating the file and opening it as a child log.
+func BenchmarkAutoLog(b *testing.B) {
+	dir := b.TempDir()
+	for b.Loop() {
+		path, err := AutoPath(dir, "worker", "stdout", "supervisor")
+		if err != nil {
+			b.Fatal(err)
+		}
+		l, err := OpenChild(ChildConfig{Path: path, MaxBytes: 50 << 20, Backups: 10})
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.Close()
+	}
+}
