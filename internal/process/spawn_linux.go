@@ -32,7 +32,8 @@ type forkExec struct{}
 
 const defaultPath = "/bin:/usr/bin:/usr/local/bin"
 
-const pumpBufSize = 128 << 10
+// pumpBufSize is a pump's read size: a whole grown pipe (floodPipeSize).
+const pumpBufSize = floodPipeSize
 
 // Check resolves the command as Supervisor's get_execv_args does.
 func (forkExec) Check(c *Command) error {
@@ -246,12 +247,21 @@ func pump(r *os.File, w io.Writer, done func()) {
 	if err != nil {
 		return
 	}
-	eof := false
+	eof, grown := false, false
+	defer func() {
+		if grown {
+			grownPipes.Add(-1)
+		}
+	}()
 	for !eof {
 		// The runtime poller calls drain again each time the pipe turns
 		// readable; between calls the goroutine parks holding no buffer.
 		err := rc.Read(func(fd uintptr) bool {
-			eof = drain(int(fd), w)
+			var full bool
+			eof, full = drain(int(fd), w)
+			if full && !grown {
+				grown = growPipe(int(fd))
+			}
 			return eof
 		})
 		if err != nil {
@@ -265,7 +275,7 @@ func pump(r *os.File, w io.Writer, done func()) {
 // wait for readability, after a short read: a pipe read returns less than
 // asked only when the pipe is empty, and the next write makes it readable
 // again. That saves the read that would only fail with EAGAIN.
-func drain(fd int, w io.Writer) bool {
+func drain(fd int, w io.Writer) (eof, full bool) {
 	buf := pumpBufs.Get().(*[pumpBufSize]byte)
 	defer pumpBufs.Put(buf)
 	for {
@@ -273,16 +283,48 @@ func drain(fd int, w io.Writer) bool {
 		switch {
 		case n > 0:
 			w.Write(buf[:n])
+			full = full || n >= defaultPipeSize
 			if n < len(buf) {
-				return false
+				return false, full
 			}
 		case err == syscall.EINTR:
 		case err == syscall.EAGAIN:
-			return false
+			return false, full
 		default: // n == 0: EOF
-			return true
+			return true, full
 		}
 	}
+}
+
+// A pipe that a read empties while full (64 KiB, the default size) is
+// flooded: the child blocks every 64 KiB until the daemon has written the
+// chunk to the log. Growing the pipe to 1 MiB, read in one go (pumpBufSize),
+// cuts those round trips; it took a 2 GiB burst from 53 % to 71 % of the
+// speed of the writer redirected to a file.
+//
+// Pipe memory counts against the daemon user's pipe-user-pages-soft (64 MiB
+// by default): beyond it, every new pipe of a non-root user gets only 2
+// pages. So at most maxGrownPipes pipes (16 MiB) are grown at a time.
+const (
+	defaultPipeSize = 64 << 10
+	floodPipeSize   = 1 << 20
+	maxGrownPipes   = 16
+)
+
+var grownPipes atomic.Int32
+
+// growPipe makes the pipe fd floodPipeSize if the budget allows, and
+// reports whether it did; the caller gives the budget back at EOF.
+func growPipe(fd int) bool {
+	if grownPipes.Add(1) > maxGrownPipes {
+		grownPipes.Add(-1)
+		return false
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, floodPipeSize); err != nil {
+		grownPipes.Add(-1)
+		return false
+	}
+	return true
 }
 
 // child is a process started by forkExec.
