@@ -142,12 +142,24 @@ func (w *watchedBuffer) String() string {
 // waitFor blocks until the output contains s (bounded).
 func (w *watchedBuffer) waitFor(t *testing.T, s string) {
 	t.Helper()
+	w.waitForAfter(t, "", s)
+}
+
+// waitForAfter blocks until the output contains s after the last occurrence
+// of marker (bounded): e.g. the prompt drawn after a command's output, which
+// is when the line editor reads the terminal again.
+func (w *watchedBuffer) waitForAfter(t *testing.T, marker, s string) {
+	t.Helper()
 	timeout := time.After(20 * time.Second)
-	for !strings.Contains(w.String(), s) {
+	for {
+		out := w.String()
+		if i := strings.LastIndex(out, marker); i >= 0 && strings.Contains(out[i+len(marker):], s) {
+			return
+		}
 		select {
 		case <-w.changed:
 		case <-timeout:
-			t.Fatalf("output never contained %q; got:\n%s", s, w.String())
+			t.Fatalf("output never contained %q after %q; got:\n%s", s, marker, w.String())
 		}
 	}
 }

@@ -80,14 +80,16 @@ func TestShellOnTerminal(t *testing.T) {
 func testShellOnTerminal(t *testing.T, d *daemon) {
 	history := filepath.Join(d.dir, "history")
 	tty, out, wait := startOnPTY(t, "-s", d.url, "-r", history)
-	out.waitFor(t, "worker:worker_01")
-	out.waitFor(t, "supervisor> ")
+	// Type each line only once the prompt is back after the previous
+	// output, as a person does: keys typed while a command runs reach the
+	// terminal in cooked mode, where Ctrl-D is the line discipline's EOF.
+	out.waitForAfter(t, "worker:worker_01", "supervisor> ")
 	io.WriteString(tty, "status cat\r")
-	out.waitFor(t, "cat                              RUNNING   pid ")
+	out.waitForAfter(t, "cat                              RUNNING   pid ", "supervisor> ")
 	io.WriteString(tty, "bogus line\r")
-	out.waitFor(t, "*** Unknown syntax: bogus line")
+	out.waitForAfter(t, "*** Unknown syntax: bogus line", "supervisor> ")
 	io.WriteString(tty, "help help\r")
-	out.waitFor(t, "help <action>\tPrint help for <action>")
+	out.waitForAfter(t, "help <action>\tPrint help for <action>", "supervisor> ")
 	io.WriteString(tty, "\x04") // Ctrl-D
 	if code := wait(); code != 0 {
 		t.Errorf("exit %d, want 0", code)
