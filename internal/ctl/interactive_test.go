@@ -153,7 +153,15 @@ func (w *watchedBuffer) waitForAfter(t *testing.T, marker, s string) {
 	timeout := time.After(20 * time.Second)
 	for {
 		out := w.String()
-		if i := strings.LastIndex(out, marker); i >= 0 && strings.Contains(out[i+len(marker):], s) {
+		if marker != "" {
+			i := strings.LastIndex(out, marker)
+			if i < 0 {
+				out = ""
+			} else {
+				out = out[i+len(marker):]
+			}
+		}
+		if strings.Contains(out, s) {
 			return
 		}
 		select {
