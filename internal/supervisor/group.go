@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
-	"sync"
+	"sync/atomic"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/eventlistener"
@@ -129,20 +129,28 @@ func (s *Supervisor) startLocked(g *Group) {
 	ctx, cancel := context.WithCancel(s.runCtx)
 	g.cancel = cancel
 	s.startPool(ctx, g)
-	var wg sync.WaitGroup
+	// Whoever finishes last ends g, so no goroutine per group sits waiting
+	// (with one program per group, that was one more goroutine per program).
+	// The extra count is this function's own, dropped once every runner is
+	// started; it also ends a group without processes.
+	s.runners.Add(1)
+	left := new(atomic.Int32)
+	left.Store(int32(len(g.Processes)) + 1)
+	finish := func() {
+		if left.Add(-1) == 0 {
+			g.end(s)
+			s.runners.Done()
+		}
+	}
 	for _, p := range g.Processes {
-		wg.Go(func() {
+		go func() {
+			defer finish()
 			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				s.logf(config.LevelError, "run %s: %v", p.Namespec, err)
 			}
-		})
+		}()
 	}
-	s.runners.Add(1)
-	go func() {
-		defer s.runners.Done()
-		wg.Wait()
-		g.end(s)
-	}()
+	finish()
 }
 
 // end releases the logs of g once its runners are gone (or were never started).
