@@ -270,11 +270,12 @@ func pump(r *os.File, w io.Writer, done func()) {
 	}
 }
 
-// drain copies what the pipe fd holds to w and reports whether it reached
-// EOF (or a read error: the pipe is then unusable). It returns false, to
-// wait for readability, after a short read: a pipe read returns less than
-// asked only when the pipe is empty, and the next write makes it readable
-// again. That saves the read that would only fail with EAGAIN.
+// drain copies what the pipe fd holds to w until the pipe is empty (EAGAIN)
+// or at EOF, and reports whether it reached EOF (or a read error: the pipe
+// is then unusable). A short read does not end it: the writer may have
+// closed the pipe in the same readiness event that brought the data (a
+// child's last words and its exit), and the poller is edge-triggered, so
+// only the read after the data can tell.
 func drain(fd int, w io.Writer) (eof, full bool) {
 	buf := pumpBufs.Get().(*[pumpBufSize]byte)
 	defer pumpBufs.Put(buf)
@@ -284,9 +285,6 @@ func drain(fd int, w io.Writer) (eof, full bool) {
 		case n > 0:
 			w.Write(buf[:n])
 			full = full || n >= defaultPipeSize
-			if n < len(buf) {
-				return false, full
-			}
 		case err == syscall.EINTR:
 		case err == syscall.EAGAIN:
 			return false, full
