@@ -4,8 +4,9 @@
 set -eu
 bin=$1 version=$2 out=$3
 here=$(cd "$(dirname "$0")" && pwd)
-# Debian versions must start with a digit.
-case "$version" in [0-9]*) ;; *) version="0.0~git$(echo "$version" | tr -c 'A-Za-z0-9.+~\n' '.')" ;; esac
+# Debian versions must start with a digit; an untagged build (a commit hash,
+# which may itself start with one) sorts below any release as 0.0~git<hash>.
+case "$version" in [0-9]*.*) ;; *) version="0.0~git$(echo "$version" | tr -c 'A-Za-z0-9.+~\n' '.')" ;; esac
 arch=$(dpkg --print-architecture)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
