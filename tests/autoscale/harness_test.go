@@ -1,7 +1,6 @@
 package autoscale
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -10,13 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/drover/drover/internal/xmlrpc"
+	"github.com/drover/drover/tests/laravelenv"
 )
 
 // pollEvery paces every wait; deadlines are generous (a slow machine only
@@ -36,59 +35,41 @@ func runMain(m *testing.M) int {
 	if skipReason != "" {
 		return m.Run()
 	}
-	bin, err := os.MkdirTemp("", "drover-autoscale-bin")
+	var remove func()
+	var err error
+	droverBin, remove, err = laravelenv.DroverBin("drover-autoscale-bin", "")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(bin)
-	droverBin = filepath.Join(bin, "drover")
-	build := exec.Command("go", "build", "-o", droverBin, "github.com/drover/drover/cmd/drover")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build drover: %v\n%s", err, out)
-		return 1
-	}
+	defer remove()
 	return m.Run()
 }
 
 func missingPrerequisite() string {
-	for _, tool := range []string{"php", "redis-server"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return tool + " not found"
-		}
+	if missing := laravelenv.MissingTool("", "php", "redis-server"); missing != "" {
+		return missing
 	}
-	appDir = os.Getenv("DROVER_LARAVEL_APP")
-	if appDir == "" {
-		appDir = "../../../shared/fixtures/laravel-app"
-	}
-	abs, err := filepath.Abs(appDir)
-	if err != nil {
-		return err.Error()
-	}
-	appDir = abs
-	if _, err := os.Stat(filepath.Join(appDir, "artisan")); err != nil {
-		return "no Laravel fixture (set DROVER_LARAVEL_APP): " + err.Error()
-	}
-	return ""
+	var skip string
+	appDir, skip = laravelenv.FindApp()
+	return skip
 }
 
 // lab is one test's world: redis, a Laravel storage folder, the config
 // and the daemon.
 type lab struct {
-	t          *testing.T
-	dir        string
-	sock       string
-	conf       string
-	mainLog    string
-	storage    string
-	jobLog     string
-	redisPort  int
-	redis      *exec.Cmd
-	redisEnded chan struct{}
-	daemon     *exec.Cmd
-	daemonEnd  chan struct{}
-	rpc        *http.Client
+	t         *testing.T
+	dir       string
+	sock      string
+	conf      string
+	mainLog   string
+	storage   string
+	jobLog    string
+	redisPort int
+	redis     *laravelenv.Redis
+	daemon    *exec.Cmd
+	daemonEnd chan struct{}
+	rpc       *http.Client
 	// extraSections are appended to the config writeConf writes.
 	extraSections string
 }
@@ -100,20 +81,10 @@ func newLab(t *testing.T) *lab {
 	if skipReason != "" {
 		t.Skip(skipReason)
 	}
-	dir, err := os.MkdirTemp("", "drv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := laravelenv.TempDir(t, "drv")
 	l := &lab{t: t, dir: dir, sock: filepath.Join(dir, "s.sock"), conf: filepath.Join(dir, "supervisord.conf"),
-		mainLog: filepath.Join(dir, "supervisord.log"), storage: filepath.Join(dir, "storage"),
-		jobLog: filepath.Join(dir, "storage", "jobs.log")}
-	if err := os.Mkdir(l.storage, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(l.jobLog, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+		mainLog: filepath.Join(dir, "supervisord.log")}
+	l.storage, l.jobLog = laravelenv.NewStorage(t, dir)
 	l.rpc = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", l.sock)
@@ -126,61 +97,24 @@ func newLab(t *testing.T) *lab {
 // startRedis starts redis-server on l.redisPort (a free port the first
 // time) and waits until it answers.
 func (l *lab) startRedis() {
-	if l.redisPort == 0 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			l.t.Fatal(err)
-		}
-		l.redisPort = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		l.t.Cleanup(l.stopRedis)
+	l.t.Helper()
+	if l.redis == nil {
+		l.redis = laravelenv.NewRedis(l.t, l.dir)
+		l.redisPort = l.redis.Port
 	}
-	l.redis = exec.Command("redis-server", "--port", strconv.Itoa(l.redisPort), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", l.dir)
-	if err := l.redis.Start(); err != nil {
-		l.t.Fatal(err)
-	}
-	l.redisEnded = make(chan struct{})
-	go func(cmd *exec.Cmd, ended chan struct{}) { cmd.Wait(); close(ended) }(l.redis, l.redisEnded)
-	l.waitFor("redis to answer", 30*time.Second, func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(l.redisPort))
-		if err != nil {
-			return false
-		}
-		defer c.Close()
-		fmt.Fprint(c, "PING\r\n")
-		line, _ := bufio.NewReader(c).ReadString('\n')
-		return strings.HasPrefix(line, "+PONG")
-	})
+	l.redis.Start(l.t, pollEvery)
 }
 
 // stopRedis stops redis-server, if it runs, and waits for it to exit.
-func (l *lab) stopRedis() {
-	if l.redis == nil {
-		return
-	}
-	l.redis.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-l.redisEnded:
-	case <-time.After(30 * time.Second):
-		l.redis.Process.Kill()
-		<-l.redisEnded
-	}
-	l.redis = nil
-}
+func (l *lab) stopRedis() { l.redis.Stop() }
 
 func (l *lab) appEnv() []string {
-	return []string{"REDIS_PORT=" + strconv.Itoa(l.redisPort), "JOB_LOG=" + l.jobLog, "LARAVEL_STORAGE_PATH=" + l.storage}
+	return laravelenv.AppEnv(l.redisPort, l.jobLog, l.storage)
 }
 
 func (l *lab) artisan(args ...string) {
 	l.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "php", append([]string{filepath.Join(appDir, "artisan")}, args...)...)
-	cmd.Env = append(os.Environ(), l.appEnv()...)
-	cmd.Dir = l.dir
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := laravelenv.Artisan(appDir, l.dir, l.appEnv(), nil, args...); err != nil {
 		l.t.Fatalf("artisan %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
@@ -188,12 +122,8 @@ func (l *lab) artisan(args ...string) {
 // dispatch queues n jobs <prefix>1..<prefix>n of ms each and returns the ids.
 func (l *lab) dispatch(prefix string, n, ms int) []string {
 	l.t.Helper()
-	l.artisan("jobs:dispatch", strconv.Itoa(n), "--sleep-ms="+strconv.Itoa(ms), "--id-prefix="+prefix)
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = prefix + strconv.Itoa(i+1)
-	}
-	return ids
+	l.artisan(laravelenv.DispatchArgs(prefix, n, ms)...)
+	return laravelenv.JobIDs(prefix, n)
 }
 
 // writeConf writes the config with one [program:worker] whose extra lines
@@ -205,20 +135,7 @@ func (l *lab) writeConf(workerFlags, programLines string) {
 		k, v, _ := strings.Cut(kv, "=")
 		env = append(env, k+`="`+v+`"`)
 	}
-	conf := fmt.Sprintf(`[unix_http_server]
-file=%[1]s
-
-[supervisord]
-logfile=%[2]s
-pidfile=%[3]s/supervisord.pid
-childlogdir=%[3]s
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%[1]s
-
+	conf := laravelenv.ConfHeader(l.sock, l.mainLog, l.dir) + fmt.Sprintf(`
 [program:worker]
 process_name=%%(program_name)s_%%(process_num)02d
 command=php %[4]s/artisan queue:work redis --tries=3 --timeout=60 %[5]s
@@ -341,68 +258,37 @@ func (l *lab) ctl(args ...string) (string, error) {
 
 func (l *lab) waitFor(what string, timeout time.Duration, cond func() bool) {
 	l.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			l.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(pollEvery)
-	}
+	laravelenv.WaitFor(l.t, what, timeout, pollEvery, cond)
 }
 
-// jobRuns parses the job log: the pids that ran each job, and failures.
-type jobRuns struct {
-	done  map[string][]string // job id → pids that completed it
-	fails []string
-}
-
-func (l *lab) jobRuns() jobRuns {
+// jobRuns reads the job log; any line but a done line is a failure.
+func (l *lab) jobRuns() laravelenv.JobLog {
 	l.t.Helper()
-	data, err := os.ReadFile(l.jobLog)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	r := jobRuns{done: map[string][]string{}}
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		f := strings.Fields(line)
-		switch {
-		case len(f) == 3 && f[0] == "done":
-			r.done[f[1]] = append(r.done[f[1]], strings.TrimPrefix(f[2], "pid="))
-		case len(f) > 0:
-			r.fails = append(r.fails, line)
-		}
-	}
+	r := laravelenv.ReadJobLog(l.t, l.jobLog)
+	r.Fails = append(r.Fails, r.Unexpected...)
 	return r
 }
 
 // waitAllDone waits until every id has a done line, then checks each ran
 // exactly once and nothing failed; it returns the pids that ran jobs.
-func (l *lab) waitAllDone(ids []string, timeout time.Duration) map[string]int {
+func (l *lab) waitAllDone(ids []string, timeout time.Duration) map[int]int {
 	l.t.Helper()
-	l.waitFor(fmt.Sprintf("%d jobs to be done", len(ids)), timeout, func() bool {
-		r := l.jobRuns()
-		for _, id := range ids {
-			if len(r.done[id]) == 0 {
-				return false
-			}
-		}
-		return true
-	})
+	laravelenv.WaitAllDone(l.t, l.jobRuns, ids, timeout, pollEvery)
 	r := l.jobRuns()
-	pids := map[string]int{}
+	pids := map[int]int{}
 	for _, id := range ids {
-		if len(r.done[id]) != 1 {
-			l.t.Errorf("job %s ran %d times (pids %v)", id, len(r.done[id]), r.done[id])
+		if len(r.Done[id]) != 1 {
+			l.t.Errorf("job %s ran %d times (pids %v)", id, len(r.Done[id]), r.Done[id])
 		}
-		for _, pid := range r.done[id] {
+		for _, pid := range r.Done[id] {
 			pids[pid]++
 		}
 	}
-	if len(r.fails) > 0 {
-		l.t.Errorf("job log has failures: %q", r.fails)
+	if len(r.Fails) > 0 {
+		l.t.Errorf("job log has failures: %q", r.Fails)
 	}
-	if len(r.done) != len(ids) {
-		l.t.Errorf("job log has %d jobs, want %d", len(r.done), len(ids))
+	if len(r.Done) != len(ids) {
+		l.t.Errorf("job log has %d jobs, want %d", len(r.Done), len(ids))
 	}
 	return pids
 }

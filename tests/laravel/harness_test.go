@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/drover/drover/tests/laravelenv"
 )
 
 const (
@@ -61,29 +62,15 @@ func runMain(m *testing.M) int {
 	if skipReason != "" {
 		return m.Run()
 	}
-	bin, err := os.MkdirTemp("", "drover-laravel-bin")
+	var remove func()
+	var err error
+	droverBin, remove, err = laravelenv.DroverBin("drover-laravel-bin", os.Getenv("DROVER_BIN"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(bin)
-	droverBin = filepath.Join(bin, "drover")
-	if prebuilt := os.Getenv("DROVER_BIN"); prebuilt != "" {
-		if prebuilt, err = filepath.Abs(prebuilt); err == nil {
-			err = os.Symlink(prebuilt, droverBin)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-	} else {
-		build := exec.Command("go", "build", "-o", droverBin, "github.com/drover/drover/cmd/drover")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build drover: %v\n%s", err, out)
-			return 1
-		}
-	}
+	defer remove()
+	bin := filepath.Dir(droverBin)
 	for _, name := range []string{"supervisord", "supervisorctl"} {
 		if err := os.Symlink("drover", filepath.Join(bin, name)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -95,22 +82,12 @@ func runMain(m *testing.M) int {
 
 // missingPrerequisite says why the suite cannot run, or "" when it can.
 func missingPrerequisite() string {
-	for _, tool := range []string{"php", "redis-server", "redis-cli"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return tool + " not found (scripts/install-test-deps.sh installs it)"
-		}
+	if missing := laravelenv.MissingTool(" (scripts/install-test-deps.sh installs it)", "php", "redis-server", "redis-cli"); missing != "" {
+		return missing
 	}
-	appDir = os.Getenv("DROVER_LARAVEL_APP")
-	if appDir == "" {
-		appDir = "../../../shared/fixtures/laravel-app"
-	}
-	abs, err := filepath.Abs(appDir)
-	if err != nil {
-		return err.Error()
-	}
-	appDir = abs
-	if _, err := os.Stat(filepath.Join(appDir, "artisan")); err != nil {
-		return "no Laravel fixture (set DROVER_LARAVEL_APP): " + err.Error()
+	var skip string
+	if appDir, skip = laravelenv.FindApp(); skip != "" {
+		return skip
 	}
 	if _, err := os.Stat(pythonSupervisorctl); err != nil {
 		return "Debian's supervisorctl is needed as a client: " + err.Error()
@@ -156,8 +133,7 @@ type lab struct {
 	prog      program
 
 	redisPort    int
-	redis        *exec.Cmd
-	redisExited  chan struct{}
+	redis        *laravelenv.Redis
 	daemon       *exec.Cmd
 	daemonExited chan struct{}
 	daemonErr    error // the daemon's exit, once daemonExited is closed
@@ -177,16 +153,8 @@ func newLab(t *testing.T, prog program) *lab {
 	if skipReason != "" {
 		t.Skip(skipReason)
 	}
-	dir, err := os.MkdirTemp("", "drover-laravel")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	sockDir, err := os.MkdirTemp("", "drv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	dir := laravelenv.TempDir(t, "drover-laravel")
+	sockDir := laravelenv.TempDir(t, "drv")
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -203,26 +171,19 @@ func newLab(t *testing.T, prog program) *lab {
 		conf:      filepath.Join(dir, "supervisord.conf"),
 		mainLog:   filepath.Join(dir, "supervisord.log"),
 		workerLog: filepath.Join(dir, "laravel-worker.log"),
-		storage:   filepath.Join(dir, "storage"),
-		jobLog:    filepath.Join(dir, "storage", "jobs.log"),
 		www:       &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)},
 		prog:      prog,
 		daemonOut: filepath.Join(dir, "daemon.out"),
 	}
-	if err := os.Mkdir(l.storage, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(l.jobLog, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	l.storage, l.jobLog = laravelenv.NewStorage(t, dir)
 	for _, p := range []string{l.storage, l.jobLog} {
 		if err := os.Chown(p, uid, gid); err != nil {
 			t.Fatal(err)
 		}
 	}
-	l.redisPort = freePort(t)
+	l.redis = laravelenv.NewRedis(t, dir)
+	l.redisPort = l.redis.Port
 	l.startRedis()
-	t.Cleanup(l.stopRedis)
 	l.artisan("migrate", "--force")
 	l.writeMainConf()
 	if !prog.dropInLater {
@@ -233,53 +194,14 @@ func newLab(t *testing.T, prog program) *lab {
 	return l
 }
 
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startRedis starts redis-server on l.redisPort and waits until it answers.
 func (l *lab) startRedis() {
 	l.t.Helper()
-	l.redis = exec.Command("redis-server", "--port", strconv.Itoa(l.redisPort),
-		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", l.dir)
-	l.redis.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := l.redis.Start(); err != nil {
-		l.t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	cmd := l.redis
-	go func() { cmd.Wait(); close(exited) }()
-	l.waitFor("redis answers PING", 30*time.Second, func() bool {
-		select {
-		case <-exited:
-			l.t.Fatalf("redis-server on port %d exited at start", l.redisPort)
-		default:
-		}
-		out, err := exec.Command("redis-cli", "-p", strconv.Itoa(l.redisPort), "ping").Output()
-		return err == nil && strings.TrimSpace(string(out)) == "PONG"
-	})
-	l.redisExited = exited
+	l.redis.Start(l.t, pollEvery)
 }
 
 // stopRedis stops redis-server (nothing is saved) and waits for it to exit.
-func (l *lab) stopRedis() {
-	if l.redis == nil {
-		return
-	}
-	l.redis.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-l.redisExited:
-	case <-time.After(30 * time.Second):
-		l.redis.Process.Kill()
-		<-l.redisExited
-	}
-	l.redis = nil
-}
+func (l *lab) stopRedis() { l.redis.Stop() }
 
 // redisCLI runs a redis-cli command against this lab's redis.
 func (l *lab) redisCLI(args ...string) string {
@@ -305,11 +227,7 @@ func (l *lab) redisInt(args ...string) int {
 
 // appEnv is the environment the workers get through environment=.
 func (l *lab) appEnv() []string {
-	env := []string{
-		"REDIS_PORT=" + strconv.Itoa(l.redisPort),
-		"JOB_LOG=" + l.jobLog,
-		"LARAVEL_STORAGE_PATH=" + l.storage,
-	}
+	env := laravelenv.AppEnv(l.redisPort, l.jobLog, l.storage)
 	if l.prog.retryAfter > 0 {
 		env = append(env, "REDIS_QUEUE_RETRY_AFTER="+strconv.Itoa(l.prog.retryAfter))
 	}
@@ -330,22 +248,15 @@ func (l *lab) artisan(args ...string) string {
 }
 
 func (l *lab) runArtisan(args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "php", append([]string{filepath.Join(appDir, "artisan")}, args...)...)
-	cmd.Env = append(os.Environ(), l.appEnv()...)
-	cmd.Dir = l.dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: l.www}
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return laravelenv.Artisan(appDir, l.dir, l.appEnv(), l.www, args...)
 }
 
 // dispatch queues n jobs with ids <prefix>1..<prefix>n, each sleeping ms, and
 // returns their ids.
 func (l *lab) dispatch(prefix string, n, ms int) []string {
 	l.t.Helper()
-	l.artisan(dispatchArgs(prefix, n, ms)...)
-	return jobIDs(prefix, n)
+	l.artisan(laravelenv.DispatchArgs(prefix, n, ms)...)
+	return laravelenv.JobIDs(prefix, n)
 }
 
 // dispatchAsync is dispatch running alongside the caller; wait reports its
@@ -353,30 +264,18 @@ func (l *lab) dispatch(prefix string, n, ms int) []string {
 func (l *lab) dispatchAsync(prefix string, n, ms int) (ids []string, wait func()) {
 	done := make(chan error, 1)
 	go func() {
-		out, err := l.runArtisan(dispatchArgs(prefix, n, ms)...)
+		out, err := l.runArtisan(laravelenv.DispatchArgs(prefix, n, ms)...)
 		if err != nil {
 			err = fmt.Errorf("%w\n%s", err, out)
 		}
 		done <- err
 	}()
-	return jobIDs(prefix, n), func() {
+	return laravelenv.JobIDs(prefix, n), func() {
 		l.t.Helper()
 		if err := <-done; err != nil {
 			l.t.Fatalf("jobs:dispatch %s: %v", prefix, err)
 		}
 	}
-}
-
-func dispatchArgs(prefix string, n, ms int) []string {
-	return []string{"jobs:dispatch", strconv.Itoa(n), "--sleep-ms=" + strconv.Itoa(ms), "--id-prefix=" + prefix}
-}
-
-func jobIDs(prefix string, n int) []string {
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = prefix + strconv.Itoa(i+1)
-	}
-	return ids
 }
 
 // writeMainConf writes supervisord.conf, Debian's layout: programs come
@@ -386,23 +285,10 @@ func (l *lab) writeMainConf() {
 	if err := os.Mkdir(filepath.Join(l.dir, "conf.d"), 0o755); err != nil {
 		l.t.Fatal(err)
 	}
-	conf := fmt.Sprintf(`[unix_http_server]
-file=%[1]s
-
-[supervisord]
-logfile=%[2]s
-pidfile=%[3]s/supervisord.pid
-childlogdir=%[3]s
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%[1]s
-
+	conf := laravelenv.ConfHeader(l.sock, l.mainLog, l.dir) + `
 [include]
-files = %[3]s/conf.d/*.conf
-`, l.sock, l.mainLog, l.dir)
+files = ` + l.dir + `/conf.d/*.conf
+`
 	if err := os.WriteFile(l.conf, []byte(conf), 0o644); err != nil {
 		l.t.Fatal(err)
 	}
@@ -655,13 +541,7 @@ func (l *lab) waitRunning(c client, n int) map[string]int {
 // waitFor polls cond until it holds, failing the test after deadline.
 func (l *lab) waitFor(what string, deadline time.Duration, cond func() bool) {
 	l.t.Helper()
-	end := time.Now().Add(deadline)
-	for !cond() {
-		if time.Now().After(end) {
-			l.t.Fatalf("timed out after %v waiting for %s", deadline, what)
-		}
-		time.Sleep(pollEvery)
-	}
+	laravelenv.WaitFor(l.t, what, deadline, pollEvery, cond)
 }
 
 // jobRecord is the job log: `done <id> pid=<pid>` and `fail <id> ...` lines.
@@ -672,23 +552,17 @@ type jobRecord struct {
 
 func (l *lab) jobs() jobRecord {
 	l.t.Helper()
-	data, err := os.ReadFile(l.jobLog)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	r := jobRecord{done: map[string][]int{}}
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		switch {
-		case len(f) == 0:
-		case f[0] == "done" && len(f) == 3 && strings.HasPrefix(f[2], "pid="):
-			pid, _ := strconv.Atoi(strings.TrimPrefix(f[2], "pid="))
-			r.done[f[1]] = append(r.done[f[1]], pid)
-		case f[0] == "fail":
-			r.fails = append(r.fails, line)
-		default:
-			l.t.Fatalf("job log: unexpected line %q", line)
-		}
+	r := l.readJobLog()
+	return jobRecord{done: r.Done, fails: r.Fails}
+}
+
+// readJobLog reads the job log; a line that is neither done nor fail fails
+// the test.
+func (l *lab) readJobLog() laravelenv.JobLog {
+	l.t.Helper()
+	r := laravelenv.ReadJobLog(l.t, l.jobLog)
+	if len(r.Unexpected) > 0 {
+		l.t.Fatalf("job log: unexpected line %q", r.Unexpected[0])
 	}
 	return r
 }
@@ -705,17 +579,8 @@ func (r jobRecord) doneCount() int {
 // waitAllDone waits until every id has a done line.
 func (l *lab) waitAllDone(ids []string, deadline time.Duration) jobRecord {
 	l.t.Helper()
-	var r jobRecord
-	l.waitFor(fmt.Sprintf("%d jobs done", len(ids)), deadline, func() bool {
-		r = l.jobs()
-		for _, id := range ids {
-			if len(r.done[id]) == 0 {
-				return false
-			}
-		}
-		return true
-	})
-	return r
+	r := laravelenv.WaitAllDone(l.t, l.readJobLog, ids, deadline, pollEvery)
+	return jobRecord{done: r.Done, fails: r.Fails}
 }
 
 // checkExactlyOnce checks that the job log has exactly one done line for each
