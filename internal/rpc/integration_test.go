@@ -20,9 +20,7 @@ import (
 // TestRealSupervisor drives a real Supervisor with real children through
 // the HTTP handler.
 func TestRealSupervisor(t *testing.T) {
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "supervisord.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf(`[supervisord]
+	rpc := serveSupervisor(t, `[supervisord]
 logfile=%[1]s/main.log
 childlogdir=%[1]s
 
@@ -41,41 +39,7 @@ stdout_logfile=NONE
 command=/nonexistent/bin
 autostart=false
 stdout_logfile=NONE
-`, dir)), 0o644)
-	cfg, err := config.Load(conf, config.Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := supervisor.New(cfg, supervisor.Options{})
-	runDone := make(chan error, 1)
-	go func() {
-		_, err := s.Run(t.Context())
-		runDone <- err
-	}()
-	t.Cleanup(func() {
-		s.Shutdown()
-		select {
-		case err := <-runDone:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("Run did not return after Shutdown")
-		}
-	})
-	<-s.Ready()
-	srv := httptest.NewServer(NewHandler(Options{Supervisor: s, PID: os.Getpid()}))
-	defer srv.Close()
-	rpc := func(method string, params ...any) (any, error) {
-		var body bytes.Buffer
-		xmlrpc.EncodeCall(&body, method, params...)
-		resp, err := http.Post(srv.URL+"/RPC2", "text/xml", &body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		return xmlrpc.DecodeResponse(resp.Body)
-	}
+`, supervisor.Options{})
 
 	// The autostarted process comes up; its log gets its output.
 	deadline := time.Now().Add(20 * time.Second)
@@ -143,5 +107,52 @@ stdout_logfile=NONE
 	}
 	if got := strings.Join(names, " "); got != "bad=STOPPED echo=STOPPED slow=STOPPED" {
 		t.Errorf("getAllProcessInfo: %s", got)
+	}
+}
+
+// serveSupervisor runs a real Supervisor on the config text (with %[1]s
+// standing for a temp dir) behind the HTTP handler, and
+// returns a function making one XML-RPC call to it. The Supervisor is shut
+// down, and must have returned, when the test ends.
+func serveSupervisor(t *testing.T, confText string, opts supervisor.Options) func(method string, params ...any) (any, error) {
+	t.Helper()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "supervisord.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(confText, dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(conf, config.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := supervisor.New(cfg, opts)
+	runDone := make(chan error, 1)
+	go func() {
+		_, err := s.Run(t.Context())
+		runDone <- err
+	}()
+	t.Cleanup(func() {
+		s.Shutdown()
+		select {
+		case err := <-runDone:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("Run did not return after Shutdown")
+		}
+	})
+	<-s.Ready()
+	srv := httptest.NewServer(NewHandler(Options{Supervisor: s, PID: os.Getpid()}))
+	t.Cleanup(srv.Close)
+	return func(method string, params ...any) (any, error) {
+		var body bytes.Buffer
+		xmlrpc.EncodeCall(&body, method, params...)
+		resp, err := http.Post(srv.URL+"/RPC2", "text/xml", &body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return xmlrpc.DecodeResponse(resp.Body)
 	}
 }

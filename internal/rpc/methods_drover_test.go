@@ -1,14 +1,8 @@
 package rpc
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"maps"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -26,9 +20,7 @@ func (q fixedQueue) Close() error                                            { r
 
 // TestDroverMethods drives drover.* on a real Supervisor with real children.
 func TestDroverMethods(t *testing.T) {
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "supervisord.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf(`[supervisord]
+	rpc := serveSupervisor(t, `[supervisord]
 logfile=%[1]s/main.log
 childlogdir=%[1]s
 
@@ -46,42 +38,8 @@ stdout_logfile=NONE
 command=/bin/sleep 1000
 startsecs=0
 stdout_logfile=NONE
-`, dir)), 0o644)
-	cfg, err := config.Load(conf, config.Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := supervisor.New(cfg, supervisor.Options{
+`, supervisor.Options{
 		Queues: func(config.QueueSource) queue.Source { return fixedQueue{queue.Sample{Ready: 0, Reserved: 2}} }})
-	runDone := make(chan error, 1)
-	go func() {
-		_, err := s.Run(t.Context())
-		runDone <- err
-	}()
-	t.Cleanup(func() {
-		s.Shutdown()
-		select {
-		case err := <-runDone:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("Run did not return after Shutdown")
-		}
-	})
-	<-s.Ready()
-	srv := httptest.NewServer(NewHandler(Options{Supervisor: s, PID: os.Getpid()}))
-	defer srv.Close()
-	rpc := func(method string, params ...any) (any, error) {
-		var body bytes.Buffer
-		xmlrpc.EncodeCall(&body, method, params...)
-		resp, err := http.Post(srv.URL+"/RPC2", "text/xml", &body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		return xmlrpc.DecodeResponse(resp.Body)
-	}
 
 	// Both busy workers keep the pool at 2: the sample shows up with the decision.
 	deadline := time.Now().Add(30 * time.Second)
