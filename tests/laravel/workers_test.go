@@ -71,8 +71,19 @@ func TestMemoryLimitRestartsGracefully(t *testing.T) {
 	// A PHP worker holds tens of MB: 4MB is always exceeded.
 	l := newLab(t, program{numprocs: 2, stopwaitsecs: 30, timeout: 60,
 		drover: "memory_limit=4MB\nmemory_check_interval=1s\n"})
-	py := l.py()
-	l.waitRunning(py, 2)
+	// Workers are restarted about once a second each, so both are rarely
+	// RUNNING at the same instant: wait until each has been RUNNING once.
+	l.waitFor("each worker RUNNING once", 60*time.Second, func() bool {
+		data, _ := os.ReadFile(l.mainLog) // absent until the daemon starts
+		log := string(data)
+		for i := range 2 {
+			name := fmt.Sprintf("%s_%02d", group, i)
+			if !strings.Contains(log, "success: "+name+" entered RUNNING state") {
+				return false
+			}
+		}
+		return true
+	})
 	jobs := l.dispatch("m", 40, 100)
 	r := l.waitAllDone(jobs, 120*time.Second)
 	l.checkExactlyOnce(r, jobs)
