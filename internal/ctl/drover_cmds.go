@@ -2,6 +2,7 @@ package ctl
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +78,9 @@ func (c *controller) doRollingRestart(batch int, names []string) error {
 	if !c.requireNames("restart", names, exitGeneric) {
 		return nil
 	}
+	if slices.Contains(names, "all") {
+		return c.rollAll(batch)
+	}
 	for _, name := range names {
 		group := strings.TrimSuffix(strings.TrimSuffix(name, "*"), ":")
 		if _, err := c.rpc("drover.rollingRestart", group, batch); err != nil {
@@ -89,6 +93,44 @@ func (c *controller) doRollingRestart(batch int, names []string) error {
 		c.output("%s: restarted (rolling, %d at a time)", group, batch)
 	}
 	return nil
+}
+
+// rollAll rolls every group; a group that cannot roll (an event listener
+// pool, a program without %(process_num) in process_name) is restarted the
+// plain way, as `update --rolling` replaces it, so that `all` means all.
+func (c *controller) rollAll(batch int) error {
+	v, err := c.rpc("supervisor.getAllProcessInfo")
+	if err != nil {
+		return err
+	}
+	var groups []string
+	for _, info := range asStructs(v) {
+		if g := asString(info["group"]); !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	for _, g := range groups {
+		_, err := c.rpc("drover.rollingRestart", g, batch)
+		switch {
+		case err == nil:
+			c.output("%s: restarted (rolling, %d at a time)", g, batch)
+		case faultCode(err) == 0:
+			return err
+		case strings.Contains(faultString(err), "cannot roll: "):
+			c.output("%s: cannot roll (%s); restarting it at once", g, rollFailure(err))
+			if err := c.doRestart(g + ":*"); err != nil {
+				return err
+			}
+		default:
+			c.rollingError(g, err)
+		}
+	}
+	return nil
+}
+
+// rollFailure is the reason of a drover.rolling* FAILED fault.
+func rollFailure(err error) string {
+	return strings.TrimPrefix(strings.TrimPrefix(faultString(err), "FAILED: "), "cannot roll: ")
 }
 
 func (c *controller) rollingError(group string, err error) {
@@ -123,8 +165,7 @@ func (c *controller) doRollingUpdate(batch int, names []string, update command) 
 			if faultCode(err) == 0 {
 				return err
 			}
-			why := strings.TrimPrefix(strings.TrimPrefix(faultString(err), "FAILED: "), "cannot roll: ")
-			c.output("%s: cannot roll (%s); replacing it at once", g, why)
+			c.output("%s: cannot roll (%s); replacing it at once", g, rollFailure(err))
 			continue
 		}
 		c.output("%s: updated process group (rolling, %d at a time)", g, batch)

@@ -99,13 +99,16 @@ stdout_logfile=NONE
 		t.Errorf("rolling restart: pids %v, were %v", after, before)
 	}
 	for _, tc := range []struct {
-		method, name, fault string
+		method, name string
+		batch        int
+		fault        string
 	}{
-		{"drover.rollingRestart", "nope", "BAD_NAME: nope"},
-		{"drover.rollingRestart", "single", "FAILED: cannot roll: group single has 0 spare process numbers for a batch of 1 (process_name needs %(process_num))"},
-		{"drover.rollingUpdate", "nope", "BAD_NAME: nope"},
+		{"drover.rollingRestart", "nope", 1, "BAD_NAME: nope"},
+		{"drover.rollingRestart", "single", 1, "FAILED: cannot roll: process_name of single has no %(process_num), so no surge worker can start beside it"},
+		{"drover.rollingRestart", "w", 100, "FAILED: cannot roll: group w has 4 free spare process numbers, fewer than a batch of 100"},
+		{"drover.rollingUpdate", "nope", 1, "BAD_NAME: nope"},
 	} {
-		_, err := rpc(tc.method, tc.name)
+		_, err := rpc(tc.method, tc.name, tc.batch)
 		if f, ok := err.(*xmlrpc.Fault); !ok || f.String != tc.fault {
 			t.Errorf("%s(%s) = %v, want fault %q", tc.method, tc.name, err, tc.fault)
 		}

@@ -113,9 +113,13 @@ func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Grou
 			surgeCfg = append(surgeCfg, pc)
 		}
 	}
-	if len(surgeCfg) < batch {
-		return fmt.Errorf("%w: group %s has %d spare process numbers for a batch of %d "+
-			"(process_name needs %%(process_num))", ErrNotRollable, pl.name, len(surgeCfg), batch)
+	switch {
+	case len(next.Spares) == 0:
+		return fmt.Errorf("%w: process_name of %s has no %%(process_num), so no surge worker can start beside it",
+			ErrNotRollable, pl.name)
+	case len(surgeCfg) < batch:
+		return fmt.Errorf("%w: group %s has %d free spare process numbers, fewer than a batch of %d",
+			ErrNotRollable, pl.name, len(surgeCfg), batch)
 	}
 	progress := func(format string, a ...any) {
 		msg := fmt.Sprintf(format, a...)
