@@ -582,3 +582,27 @@ func TestNewCommandDeathSignal(t *testing.T) {
 		})
 	}
 }
+
+// Through the real spawner: a child that writes and exits at once is
+// drained with every byte, however its output, its closing of the pipe and
+// its exit reach the poller (see drain).
+func TestSpawnDrainsLastWordsAtExit(t *testing.T) {
+	for i := range 300 {
+		var out, errb syncBuffer
+		tc := spawnHelper(t, &Command{
+			Name: "w", Group: "w",
+			Argv:  []string{"/bin/sh", "-c", "echo first; echo last; echo oops >&2"},
+			Env:   []string{"PATH=/usr/bin:/bin"},
+			Umask: -1, UID: -1, GID: -1,
+			Stdout: &out, Stderr: &errb,
+		})
+		select {
+		case <-tc.Drained():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: output not drained 10 s after the start (stdout %q, stderr %q)", i, out.String(), errb.String())
+		}
+		if out.String() != "first\nlast\n" || errb.String() != "oops\n" {
+			t.Fatalf("round %d: stdout %q, stderr %q", i, out.String(), errb.String())
+		}
+	}
+}
