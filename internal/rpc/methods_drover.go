@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"time"
 
 	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/xmlrpc"
@@ -82,17 +81,10 @@ func poolInfo(p supervisor.WorkerPool) xmlrpc.Struct {
 		member("reserved", p.Sample.Reserved),
 		member("expired", p.Sample.Expired),
 		member("oldest_wait", int(p.Sample.OldestWait.Seconds())),
-		member("sampled_at", unixOrZero(p.SampledAt)),
+		member("sampled_at", epoch(p.SampledAt)),
 		member("decision", p.Decision),
-		member("decided_at", unixOrZero(p.DecidedAt)),
-		member("last_resize", unixOrZero(p.LastResize)),
+		member("decided_at", epoch(p.DecidedAt)),
+		member("last_resize", epoch(p.LastResize)),
 		member("rolling", p.Rolling),
 	}
-}
-
-func unixOrZero(t time.Time) int {
-	if t.IsZero() {
-		return 0
-	}
-	return int(t.Unix())
 }
