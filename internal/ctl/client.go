@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -175,6 +176,18 @@ func asStructs(v any) []map[string]any {
 		}
 	}
 	return out
+}
+
+// groupNames lists the groups of getAllProcessInfo structs once each, in
+// their order.
+func groupNames(infos []map[string]any) []string {
+	var groups []string
+	for _, info := range infos {
+		if g := asString(info["group"]); !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	return groups
 }
 
 func asStrings(v any) []string {

@@ -33,11 +33,7 @@ func (k *completer) Do(line []rune, pos int) ([][]rune, int) {
 	case len(words) == 0 || len(words) == 1 && text != "" || words[0] == "help":
 		candidates = sortedKeys(helpTopicsSet())
 	case slices.Contains(groupCommands, words[0]):
-		for _, info := range k.processInfos() {
-			if g := asString(info["group"]); !slices.Contains(candidates, g) {
-				candidates = append(candidates, g)
-			}
-		}
+		candidates = groupNames(k.processInfos())
 	case slices.Contains(processCommands, words[0]):
 		for _, info := range k.processInfos() {
 			group, name := asString(info["group"]), asString(info["name"])

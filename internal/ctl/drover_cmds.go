@@ -103,13 +103,7 @@ func (c *controller) rollAll(batch int) error {
 	if err != nil {
 		return err
 	}
-	var groups []string
-	for _, info := range asStructs(v) {
-		if g := asString(info["group"]); !slices.Contains(groups, g) {
-			groups = append(groups, g)
-		}
-	}
-	for _, g := range groups {
+	for _, g := range groupNames(asStructs(v)) {
 		_, err := c.rpc("drover.rollingRestart", g, batch)
 		switch {
 		case err == nil:
