@@ -133,23 +133,30 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
 	}
 	ch := &child{proc: proc, stdin: newStdinWriter(p.in), drained: make(chan struct{})}
-	// The last pump to reach EOF closes drained: no goroutine waits for them.
-	pumps := new(atomic.Int32)
-	pumpDone := func() {
-		if pumps.Add(-1) == 0 {
-			close(ch.drained)
-		}
-	}
+	var sinks []io.Writer
 	for _, out := range []struct {
 		r *os.File
 		w io.Writer
 	}{{p.out, c.Stdout}, {p.err, c.Stderr}} {
 		if out.r != nil {
-			pp := &pumpedPipe{r: out.r}
-			ch.outputs = append(ch.outputs, pp)
-			pumps.Add(1)
-			go pp.pump(out.w, pumpDone)
+			ch.outputs = append(ch.outputs, &pumpedPipe{r: out.r})
+			sinks = append(sinks, out.w)
 		}
+	}
+	// The last pump to reach EOF closes drained: no goroutine waits for
+	// them. Every pump is counted before the first starts: counted one by
+	// one, a child that exits at once let the stdout pump take the count
+	// to zero before the stderr pump was added, and it reached zero twice
+	// (close of closed channel: the daemon died, and every child with it).
+	pumps := new(atomic.Int32)
+	pumps.Store(int32(len(ch.outputs)))
+	pumpDone := func() {
+		if pumps.Add(-1) == 0 {
+			close(ch.drained)
+		}
+	}
+	for i, pp := range ch.outputs {
+		go pp.pump(sinks[i], pumpDone)
 	}
 	return ch, nil
 }
