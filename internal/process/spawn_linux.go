@@ -3,6 +3,7 @@ package process
 import (
 	"errors"
 	"fmt"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/pyrepr"
 	"io"
 	"os"
@@ -30,6 +31,10 @@ import (
 // a failed chdir prints `supervisor: couldn't chdir to /x: ENOENT` on the
 // child's stderr and exits 127 ("exited too quickly").
 type forkExec struct{}
+
+// ForkExec returns the real Spawner, the one Options.Spawner nil stands for
+// (a wrapper may add to it).
+func ForkExec() Spawner { return forkExec{} }
 
 const defaultPath = "/bin:/usr/bin:/usr/local/bin"
 
@@ -156,7 +161,9 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		}
 	}
 	for i, pp := range ch.outputs {
-		go pp.pump(sinks[i], pumpDone)
+		// A panic (in a writer, say) ends only this pump: the pipe is
+		// closed, and the child, on its next write, dies of SIGPIPE.
+		guard.Go("output pump of "+c.Name, func() { pp.pump(sinks[i], pumpDone) })
 	}
 	return ch, nil
 }
@@ -175,19 +182,20 @@ var (
 func startOnSpawnThread(exe string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
 	spawnThreadOnce.Do(func() {
 		spawnRequests = make(chan func())
-		go func() {
+		guard.Go("spawn thread", func() {
 			runtime.LockOSThread() // never unlocked: the thread lives as long as the daemon
 			for f := range spawnRequests {
-				f()
+				// A panic must not end the thread: its children would die.
+				guard.Run("fork and exec of a child", f)
 			}
-		}()
+		})
 	})
 	var proc *os.Process
-	var err error
+	err := errors.New("internal error in spawn")
 	done := make(chan struct{})
 	spawnRequests <- func() {
+		defer close(done)
 		proc, err = os.StartProcess(exe, argv, attr)
-		close(done)
 	}
 	<-done
 	return proc, err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/xmlrpc"
@@ -219,7 +220,13 @@ func (r *resultOrder) start(ctx context.Context, i int, run func(context.Context
 	wentDeferred := make(chan struct{})
 	var once sync.Once
 	octx := process.WithDeferredNotice(ctx, func() { once.Do(func() { close(wentDeferred) }) })
-	go func() { r.done <- outcome{i, run(octx)} }()
+	go func() {
+		o := outcome{index: i}
+		if p := guard.Run("XML-RPC call on "+r.ps[i].Namespec(), func() { o.err = run(octx) }); p != nil {
+			o.err = p
+		}
+		r.done <- o
+	}()
 	for {
 		select {
 		case <-wentDeferred:

@@ -8,6 +8,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/probe"
 	"github.com/drover/drover/internal/process"
 )
@@ -113,7 +114,7 @@ func (g *startGate) startBackground() {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &gateWaiter{cancel: cancel}
 	g.background = w
-	go func() {
+	guard.Go("start gate of "+g.p.Namespec, func() {
 		defer cancel()
 		_, err := g.wait(ctx)
 		g.mu.Lock()
@@ -132,7 +133,7 @@ func (g *startGate) startBackground() {
 			// A failed spawn is the runner's to log and retry.
 			_ = g.p.Runner.Start(ctx, false)
 		}
-	}()
+	})
 }
 
 // stopBackground ends the background waiter; it reports whether one ran.

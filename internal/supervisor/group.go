@@ -8,6 +8,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/eventlistener"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 )
@@ -143,12 +144,12 @@ func (s *Supervisor) startLocked(g *Group) {
 		}
 	}
 	for _, p := range g.Processes {
-		go func() {
+		guard.Go("program "+p.Namespec, func() {
 			defer finish()
 			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				s.logf(config.LevelError, "run %s: %v", p.Namespec, err)
 			}
-		}()
+		})
 	}
 	finish()
 }
