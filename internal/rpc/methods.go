@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -109,8 +110,8 @@ func convertParam(typ string, v any) (any, bool) {
 			return x, true
 		case bool:
 			return boolInt(x), true
-		case float64:
-			return int(x), true
+		case float64: // Python's int() refuses inf and nan
+			return int(x), !math.IsInf(x, 0) && !math.IsNaN(x) && math.Abs(x) < math.MaxInt64
 		case string:
 			n, err := strconv.Atoi(strings.TrimSpace(x))
 			return n, err == nil
