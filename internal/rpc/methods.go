@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -45,10 +46,10 @@ func (h *handler) dispatch(ctx context.Context, name string, params []any) (v an
 	}()
 	m, ok := h.table[name]
 	if !ok {
-		return nil, newFault(faultUnknownMethod)
+		return nil, newFault(wire.FaultUnknownMethod)
 	}
 	if !m.anyMood && h.stopping() {
-		return nil, newFault(faultShutdownState)
+		return nil, newFault(wire.FaultShutdownState)
 	}
 	args, err := m.bind(params)
 	if err != nil {
@@ -63,7 +64,7 @@ func (h *handler) dispatch(ctx context.Context, name string, params []any) (v an
 func (m *method) bind(params []any) ([]any, error) {
 	required := len(m.params) - len(m.defaults)
 	if len(params) < required || len(params) > len(m.params) {
-		return nil, newFault(faultIncorrectParameters)
+		return nil, newFault(wire.FaultIncorrectParameters)
 	}
 	args := make([]any, len(m.params))
 	for i, typ := range m.params {
@@ -73,10 +74,10 @@ func (m *method) bind(params []any) ([]any, error) {
 		}
 		v, ok := convertParam(typ, params[i])
 		if !ok && typ == charsParam {
-			return nil, newFault(faultIncorrectParameters, fmt.Sprint(params[i]))
+			return nil, newFault(wire.FaultIncorrectParameters, fmt.Sprint(params[i]))
 		}
 		if !ok {
-			return nil, newFault(faultIncorrectParameters)
+			return nil, newFault(wire.FaultIncorrectParameters)
 		}
 		args[i] = v
 	}
@@ -154,7 +155,7 @@ func (h *handler) addSystemMethods(m map[string]*method) {
 		call: func(_ context.Context, args []any) (any, error) {
 			target, ok := h.table[args[0].(string)]
 			if !ok {
-				return nil, newFault(faultSignatureUnsupported)
+				return nil, newFault(wire.FaultSignatureUnsupported)
 			}
 			return target.help, nil
 		}}
@@ -163,7 +164,7 @@ func (h *handler) addSystemMethods(m map[string]*method) {
 		call: func(_ context.Context, args []any) (any, error) {
 			target, ok := h.table[args[0].(string)]
 			if !ok {
-				return nil, newFault(faultSignatureUnsupported)
+				return nil, newFault(wire.FaultSignatureUnsupported)
 			}
 			sig := []string{target.result}
 			for _, p := range target.params {
@@ -181,7 +182,7 @@ func (h *handler) addSystemMethods(m map[string]*method) {
 func (h *handler) multicall(ctx context.Context, args []any) (any, error) {
 	calls, ok := args[0].([]any)
 	if !ok {
-		return nil, newFault(faultIncorrectParameters)
+		return nil, newFault(wire.FaultIncorrectParameters)
 	}
 	results := make([]any, 0, len(calls))
 	for _, c := range calls {
@@ -198,18 +199,18 @@ func (h *handler) multicall(ctx context.Context, args []any) (any, error) {
 func (h *handler) multicallOne(ctx context.Context, c any) (any, error) {
 	call, ok := c.(map[string]any)
 	if !ok {
-		return nil, newFault(faultFailed, fmt.Sprintf("call is %T, not a struct", c))
+		return nil, newFault(wire.FaultFailed, fmt.Sprintf("call is %T, not a struct", c))
 	}
 	name, ok := call["methodName"].(string)
 	if !ok {
-		return nil, newFault(faultIncorrectParameters, "No methodName")
+		return nil, newFault(wire.FaultIncorrectParameters, "No methodName")
 	}
 	if name == "system.multicall" {
-		return nil, newFault(faultIncorrectParameters, "Recursive system.multicall forbidden")
+		return nil, newFault(wire.FaultIncorrectParameters, "Recursive system.multicall forbidden")
 	}
 	params, ok := call["params"].([]any)
 	if _, present := call["params"]; present && !ok {
-		return nil, newFault(faultIncorrectParameters)
+		return nil, newFault(wire.FaultIncorrectParameters)
 	}
 	return h.dispatch(ctx, name, params)
 }

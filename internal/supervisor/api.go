@@ -15,6 +15,7 @@ import (
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/queue"
+	"github.com/drover/drover/internal/wire"
 )
 
 // Errors of group-level operations; rpc maps them to faults.
@@ -25,27 +26,14 @@ var (
 	ErrShuttingDown = errors.New("shutting down") // SHUTDOWN_STATE
 )
 
-// Mood is supervisord's own state (getState).
-type Mood int
+// Mood is supervisord's own state (getState); its codes are the wire's.
+type Mood = wire.SupervisorState
 
 const (
-	MoodRestarting Mood = 0
-	MoodRunning    Mood = 1
-	MoodShutdown   Mood = -1
+	MoodRestarting = wire.SupervisorRestarting
+	MoodRunning    = wire.SupervisorRunning
+	MoodShutdown   = wire.SupervisorShutdown
 )
-
-// String returns Supervisor's state name, e.g. "RUNNING".
-func (m Mood) String() string {
-	switch m {
-	case MoodRestarting:
-		return "RESTARTING"
-	case MoodRunning:
-		return "RUNNING"
-	case MoodShutdown:
-		return "SHUTDOWN"
-	}
-	return "UNKNOWN"
-}
 
 // Process is one supervised process: its runner plus its log channels.
 type Process struct {
