@@ -84,6 +84,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	defer ml.Close()
 	notes.flush(ml)
+	defer startReaper(sd, ml)()
 
 	if !sd.Nocleanup {
 		if err := logs.CleanupAuto(sd.ChildLogDir, sd.Identifier); err != nil {
