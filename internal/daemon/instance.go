@@ -142,7 +142,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		ml.Logf(config.LevelCritical, "%v", err)
 		return false, 1
 	}
-	return restart, 0
+	return restart, sup.ExitCode()
 }
 
 // rpcHandlers builds each listener's handler (authentication is per

@@ -122,6 +122,7 @@ type Supervisor struct {
 	runners sync.WaitGroup // one per activated group, done once its runners returned
 
 	pools workerPools // worker pools of the program groups (workerpool.go)
+	ends  ends        // essential programs and exit_when_all_done (ends.go)
 }
 
 // Options are the Supervisor's collaborators.

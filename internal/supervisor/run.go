@@ -50,6 +50,8 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 		s.hub.Run(runCtx)
 	}()
 	s.runners.Go(func() { s.watchMemory(runCtx) })
+	s.ends.s, s.ends.sub, s.ends.restarting = s, s.bus.Subscribe(), map[*Process]bool{}
+	s.runners.Go(func() { s.ends.watch(runCtx) })
 	for _, g := range gs {
 		s.publishGroupAdded(g)
 	}
