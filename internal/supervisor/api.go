@@ -53,8 +53,9 @@ type Process struct {
 	// Namespec is "name" when group == name, else "group:name".
 	Namespec string
 
-	stdout, stderr *logs.ChildLog // nil for NONE; may be shared with other processes
-	gate           *startGate     // nil unless depends_on or wait_for is set (gate.go)
+	stdout, stderr *logs.ChildLog     // nil for NONE; may be shared with other processes
+	gate           *startGate         // nil unless depends_on or wait_for is set (gate.go)
+	lines          []*logs.LineWriter // framing of a prefixed or JSON channel (lines.go)
 }
 
 // StdoutLogPath / StderrLogPath return the log file path ("" for NONE).

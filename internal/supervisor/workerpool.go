@@ -178,8 +178,7 @@ func (s *Supervisor) addProcess(pl *workerPool, pc *config.Process) (*Process, e
 		if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			s.logf(config.LevelError, "run %s: %v", p.Namespec, err)
 		}
-		s.releaseLog(p.stdout)
-		s.releaseLog(p.stderr)
+		s.releaseProcessLogs(p)
 	}()
 	pl.mu.Lock()
 	pl.added[p] = cancel
