@@ -88,6 +88,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	guard.SetReporter(func(p *guard.Panic) {
 		ml.Logf(config.LevelCritical, "%v (recovered; the daemon goes on)\n%s", p, p.Stack)
 	})
+	defer startReaper(sd, ml)()
 
 	if !sd.Nocleanup {
 		if err := logs.CleanupAuto(sd.ChildLogDir, sd.Identifier); err != nil {
@@ -145,7 +146,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		ml.Logf(config.LevelCritical, "%v", err)
 		return false, 1
 	}
-	return restart, 0
+	return restart, sup.ExitCode()
 }
 
 // rpcHandlers builds each listener's handler (authentication is per

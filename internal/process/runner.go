@@ -37,6 +37,7 @@ type Runner struct {
 	closing  bool     // ctx done: stopping for good
 	release  func()   // gives back the live child's Options.ChildStdin file; nil if none
 	inflight *command // the command being handled, answered by failed after a panic
+	lastExit ExitStatus
 }
 
 type stdinPipe struct{ w io.Writer }
@@ -125,6 +126,7 @@ func (r *Runner) next(ctxDone *<-chan struct{}) {
 		r.inflight = nil
 	case es := <-r.exits:
 		r.child = nil
+		r.lastExit = es
 		// Released once the exit is handled, so "stopped: x" is logged
 		// before the socket's "Closing socket" as in Supervisor; an
 		// immediate autorestart takes the socket over without closing it.
@@ -412,7 +414,7 @@ func (r *Runner) storeInfo() {
 		Name: r.cfg.Name, Group: r.cfg.Group,
 		State: r.st.state, Start: r.st.start, Stop: r.st.stop,
 		PID: r.st.pid, ExitStatus: r.st.exitStatus, SpawnErr: r.st.spawnErr,
-		StdoutLog: r.cfg.Stdout.Path,
+		StdoutLog: r.cfg.Stdout.Path, LastExit: r.lastExit,
 	}
 	if !r.cfg.RedirectStderr {
 		info.StderrLog = r.cfg.Stderr.Path

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/drover/drover/internal/reaper"
 )
 
 // forkExec is the real Spawner.
@@ -207,7 +209,14 @@ func startOnSpawnThread(exe string, argv []string, attr *os.ProcAttr) (*os.Proce
 	done := make(chan struct{})
 	spawnRequests <- func() {
 		defer close(done)
-		proc, err = os.StartProcess(exe, argv, attr)
+		// The reaper must leave this child to Wait, which reaps it.
+		_, err = reaper.Start(func() (int, error) {
+			proc, err = os.StartProcess(exe, argv, attr)
+			if err != nil {
+				return 0, err
+			}
+			return proc.Pid, nil
+		})
 	}
 	<-done
 	return proc, err
@@ -433,11 +442,16 @@ func (c *child) Wait() ExitStatus {
 		pp.childGone()
 	}
 	ps, err := c.proc.Wait()
+	reaper.Done(c.proc.Pid)
 	c.stdin.Close()
 	if err != nil {
 		return ExitStatus{Code: -1}
 	}
-	ws := ps.Sys().(syscall.WaitStatus)
+	return ExitStatusOf(ps.Sys().(syscall.WaitStatus))
+}
+
+// ExitStatusOf describes a wait status.
+func ExitStatusOf(ws syscall.WaitStatus) ExitStatus {
 	if ws.Signaled() {
 		return ExitStatus{Code: -1, Signal: ws.Signal(), Core: ws.CoreDump()}
 	}

@@ -41,8 +41,9 @@ type Process struct {
 	// Namespec is "name" when group == name, else "group:name".
 	Namespec string
 
-	stdout, stderr *logs.ChildLog // nil for NONE; may be shared with other processes
-	gate           *startGate     // nil unless depends_on or wait_for is set (gate.go)
+	stdout, stderr *logs.ChildLog     // nil for NONE; may be shared with other processes
+	gate           *startGate         // nil unless depends_on or wait_for is set (gate.go)
+	lines          []*logs.LineWriter // framing of a prefixed or JSON channel (lines.go)
 }
 
 // StdoutLogPath / StderrLogPath return the log file path ("" for NONE).
@@ -110,6 +111,7 @@ type Supervisor struct {
 	runners sync.WaitGroup // one per activated group, done once its runners returned
 
 	pools workerPools // worker pools of the program groups (workerpool.go)
+	ends  ends        // essential programs and exit_when_all_done (ends.go)
 }
 
 // Options are the Supervisor's collaborators.

@@ -63,12 +63,17 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 	if serverURL == "" || serverURL == "AUTO" {
 		serverURL = s.opts.ServerURL
 	}
+	p := &Process{
+		Namespec: Namespec(pc.Group, pc.Name),
+		stdout:   stdout,
+		stderr:   stderr,
+	}
 	opts := process.Options{
 		Spawner:   s.opts.Spawner,
 		Log:       s.opts.Log,
 		Events:    s.bus,
-		Stdout:    writer(stdout),
-		Stderr:    writer(stderr),
+		Stdout:    p.lineWriter(pc, "stdout", pc.Stdout, stdout),
+		Stderr:    p.lineWriter(pc, "stderr", pc.Stderr, stderr),
 		ServerURL: serverURL,
 		BaseEnv:   s.opts.BaseEnv,
 		BeforeSpawn: func() {
@@ -92,12 +97,7 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 	if pool != nil {
 		pool.Attach(pc.Name, r)
 	}
-	p := &Process{
-		Runner:   r,
-		Namespec: Namespec(pc.Group, pc.Name),
-		stdout:   stdout,
-		stderr:   stderr,
-	}
+	p.Runner = r
 	p.gate = s.newGate(p)
 	return p, nil
 }
@@ -112,8 +112,7 @@ func writer(l *logs.ChildLog) io.Writer {
 
 func (g *Group) releaseLogs(s *Supervisor) {
 	for _, p := range g.Processes {
-		s.releaseLog(p.stdout)
-		s.releaseLog(p.stderr)
+		s.releaseProcessLogs(p)
 	}
 }
 

@@ -174,8 +174,7 @@ func (s *Supervisor) addProcess(pl *workerPool, pc *config.Process) (*Process, e
 	}
 	ctx, cancel := context.WithCancel(pl.ctx)
 	s.runners.Go(func() {
-		defer s.releaseLog(p.stderr)
-		defer s.releaseLog(p.stdout)
+		defer s.releaseProcessLogs(p)
 		guard.Run("program "+p.Namespec, func() {
 			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				s.logf(config.LevelError, "run %s: %v", p.Namespec, err)
