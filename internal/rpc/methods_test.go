@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
@@ -408,4 +410,24 @@ func TestPanics(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("multicall = %#v %v", got, err)
 	}
+}
+
+// ServeHTTP serves h's routes as the daemon mounts them on a server
+// without authentication.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	serveWithAuth(h, nil).ServeHTTP(w, r)
+}
+
+// serveWithAuth mounts h's routes on a mux served with auth.
+func serveWithAuth(h *handler, auth *httpmux.Auth) http.Handler {
+	m := httpmux.New()
+	h.register(m)
+	return m.Handler(auth)
+}
+
+// newServer is what the daemon serves for opts on a server without authentication.
+func newServer(opts Options) http.Handler {
+	m := httpmux.New()
+	Register(m, opts)
+	return m.Handler(nil)
 }
