@@ -255,7 +255,7 @@ func TestDescription(t *testing.T) {
 		{process.Info{State: process.Starting}, start, ""},
 	}
 	for _, tt := range tests {
-		if got := description(tt.info, tt.now); got != tt.want {
+		if got := tt.info.Description(tt.now); got != tt.want {
 			t.Errorf("description(%+v) = %q, want %q", tt.info, got, tt.want)
 		}
 	}

@@ -50,7 +50,7 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request) {
 			Namespec:    p.Namespec(),
 			State:       strings.ToLower(info.State.String()),
 			Class:       stateClass(info.State),
-			Description: description(info, t),
+			Description: info.Description(t),
 			Running:     info.State == process.Running,
 			Startable:   info.State == process.Stopped || info.State == process.Exited || info.State == process.Fatal,
 		})
