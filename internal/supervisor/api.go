@@ -55,6 +55,7 @@ type Process struct {
 
 	stdout, stderr *logs.ChildLog // nil for NONE; may be shared with other processes
 	gate           *startGate     // nil unless depends_on or wait_for is set (gate.go)
+	restarts       *restartTracker
 }
 
 // StdoutLogPath / StderrLogPath return the log file path ("" for NONE).
@@ -121,7 +122,8 @@ type Supervisor struct {
 
 	runners sync.WaitGroup // one per activated group, done once its runners returned
 
-	pools workerPools // worker pools of the program groups (workerpool.go)
+	pools    workerPools // worker pools of the program groups (workerpool.go)
+	restarts restartBook // restart counts by namespec (restarts.go)
 }
 
 // Options are the Supervisor's collaborators.

@@ -15,8 +15,19 @@ import (
 // "Processed:" or "Failed:"), so the scaler can stop an idle worker rather
 // than a busy one. Output passes through unchanged.
 type jobTracker struct {
-	inner io.Writer // the log, possibly a SpawnWriter (capture mode, events)
-	busy  atomic.Bool
+	inner  io.Writer // the log, possibly a SpawnWriter (capture mode, events)
+	busy   atomic.Bool
+	counts *jobCounters // kept across the trackers of one namespec
+}
+
+// jobCounters count the jobs a worker finished, by outcome.
+type jobCounters struct {
+	done, failed atomic.Uint64
+}
+
+// JobCounts are the jobs a worker finished, by outcome, per its job lines.
+type JobCounts struct {
+	Done, Failed uint64
 }
 
 // trackJobs wraps the stdout writer of a scaling program's process and
@@ -25,22 +36,40 @@ func (s *Supervisor) trackJobs(pc *config.Process, w io.Writer) io.Writer {
 	if _, scaling := pc.Extra["numprocs_max"]; !scaling {
 		return w
 	}
-	t := &jobTracker{inner: w}
+	t := &jobTracker{inner: w, counts: new(jobCounters)}
+	namespec := Namespec(pc.Group, pc.Name)
 	s.pools.mu.Lock()
 	if s.pools.jobs == nil {
 		s.pools.jobs = map[string]*jobTracker{}
 	}
-	s.pools.jobs[Namespec(pc.Group, pc.Name)] = t
+	if old := s.pools.jobs[namespec]; old != nil {
+		t.counts = old.counts
+	}
+	s.pools.jobs[namespec] = t
 	s.pools.mu.Unlock()
 	return t
 }
 
 // busy reports whether p's last job line says it is running a job.
 func (s *Supervisor) busy(p *Process) bool {
-	s.pools.mu.Lock()
-	t := s.pools.jobs[p.Namespec]
-	s.pools.mu.Unlock()
+	t := s.jobTracker(p)
 	return t != nil && t.busy.Load()
+}
+
+// jobs returns whether p runs a job and the jobs it finished, per its job
+// lines; zero for a process whose output is not followed.
+func (s *Supervisor) jobs(p *Process) (busy bool, finished JobCounts) {
+	t := s.jobTracker(p)
+	if t == nil {
+		return false, JobCounts{}
+	}
+	return t.busy.Load(), JobCounts{Done: t.counts.done.Load(), Failed: t.counts.failed.Load()}
+}
+
+func (s *Supervisor) jobTracker(p *Process) *jobTracker {
+	s.pools.mu.Lock()
+	defer s.pools.mu.Unlock()
+	return s.pools.jobs[p.Namespec]
 }
 
 // Write passes output not tied to a child to the log.
@@ -76,8 +105,9 @@ type jobLines struct {
 const lineHead = 256
 
 var (
-	markStart = []byte("] Processing: ")
-	markDone  = [][]byte{[]byte("] Processed: "), []byte("] Failed: ")}
+	markStart  = []byte("] Processing: ")
+	markDone   = []byte("] Processed: ")
+	markFailed = []byte("] Failed: ")
 )
 
 func (c *jobLines) Write(p []byte) (int, error) {
@@ -108,8 +138,12 @@ func (c *jobLines) endLine() {
 	switch {
 	case bytes.Contains(c.line, markStart):
 		c.t.busy.Store(true)
-	case bytes.Contains(c.line, markDone[0]) || bytes.Contains(c.line, markDone[1]):
+	case bytes.Contains(c.line, markDone):
 		c.t.busy.Store(false)
+		c.t.counts.done.Add(1)
+	case bytes.Contains(c.line, markFailed):
+		c.t.busy.Store(false)
+		c.t.counts.failed.Add(1)
 	}
 	c.line = c.line[:0]
 }
