@@ -17,7 +17,7 @@ import (
 type jobTracker struct {
 	inner  io.Writer // the log, possibly a SpawnWriter (capture mode, events)
 	busy   atomic.Bool
-	counts *jobCounters // kept across the trackers of one namespec
+	counts *jobCounters // the group's, kept while the daemon runs
 }
 
 // jobCounters count the jobs a worker finished, by outcome.
@@ -25,7 +25,8 @@ type jobCounters struct {
 	done, failed atomic.Uint64
 }
 
-// JobCounts are the jobs a worker finished, by outcome, per its job lines.
+// JobCounts are the jobs a group's workers finished, by outcome, per
+// their job lines.
 type JobCounts struct {
 	Done, Failed uint64
 }
@@ -36,40 +37,38 @@ func (s *Supervisor) trackJobs(pc *config.Process, w io.Writer) io.Writer {
 	if _, scaling := pc.Extra["numprocs_max"]; !scaling {
 		return w
 	}
-	t := &jobTracker{inner: w, counts: new(jobCounters)}
-	namespec := Namespec(pc.Group, pc.Name)
+	t := &jobTracker{inner: w}
 	s.pools.mu.Lock()
 	if s.pools.jobs == nil {
 		s.pools.jobs = map[string]*jobTracker{}
+		s.pools.jobCounts = map[string]*jobCounters{}
 	}
-	if old := s.pools.jobs[namespec]; old != nil {
-		t.counts = old.counts
+	if t.counts = s.pools.jobCounts[pc.Group]; t.counts == nil {
+		t.counts = new(jobCounters)
+		s.pools.jobCounts[pc.Group] = t.counts
 	}
-	s.pools.jobs[namespec] = t
+	s.pools.jobs[Namespec(pc.Group, pc.Name)] = t
 	s.pools.mu.Unlock()
 	return t
 }
 
 // busy reports whether p's last job line says it is running a job.
 func (s *Supervisor) busy(p *Process) bool {
-	t := s.jobTracker(p)
+	s.pools.mu.Lock()
+	t := s.pools.jobs[p.Namespec]
+	s.pools.mu.Unlock()
 	return t != nil && t.busy.Load()
 }
 
-// jobs returns whether p runs a job and the jobs it finished, per its job
-// lines; zero for a process whose output is not followed.
-func (s *Supervisor) jobs(p *Process) (busy bool, finished JobCounts) {
-	t := s.jobTracker(p)
-	if t == nil {
-		return false, JobCounts{}
-	}
-	return t.busy.Load(), JobCounts{Done: t.counts.done.Load(), Failed: t.counts.failed.Load()}
-}
-
-func (s *Supervisor) jobTracker(p *Process) *jobTracker {
+// jobsFinished returns the jobs the workers of group finished.
+func (s *Supervisor) jobsFinished(group string) JobCounts {
 	s.pools.mu.Lock()
-	defer s.pools.mu.Unlock()
-	return s.pools.jobs[p.Namespec]
+	c := s.pools.jobCounts[group]
+	s.pools.mu.Unlock()
+	if c == nil {
+		return JobCounts{}
+	}
+	return JobCounts{Done: c.done.Load(), Failed: c.failed.Load()}
 }
 
 // Write passes output not tied to a child to the log.

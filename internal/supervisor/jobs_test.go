@@ -49,7 +49,7 @@ func TestJobLines(t *testing.T) {
 		if tr.busy.Load() != tt.busy || log.String() != all {
 			t.Errorf("%s: busy %v, want %v; log %q", tt.name, tr.busy.Load(), tt.busy, log.String())
 		}
-		if got := (JobCounts{tr.counts.done.Load(), tr.counts.failed.Load()}); got != tt.counts {
+		if got := (JobCounts{Done: tr.counts.done.Load(), Failed: tr.counts.failed.Load()}); got != tt.counts {
 			t.Errorf("%s: jobs %+v, want %+v", tt.name, got, tt.counts)
 		}
 		// A new child starts idle.

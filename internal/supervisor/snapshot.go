@@ -46,10 +46,9 @@ type ProcessSnapshot struct {
 	ReadyRequired bool
 	MemoryLimit   int64 // memory_limit in bytes, 0 when unset
 	Restarts      RestartCounts
-	// Busy and Jobs come from Laravel's job lines, followed for the
-	// workers of scaling pools only (zero for the others).
+	// Busy says Laravel's job lines show a job under way; they are
+	// followed for the workers of scaling pools only.
 	Busy bool
-	Jobs JobCounts
 }
 
 // Ready reports whether the process counts as started for readiness at
@@ -99,6 +98,6 @@ func (s *Supervisor) processSnapshot(p *Process, now time.Time) ProcessSnapshot 
 	if pc.Worker != nil {
 		ps.MemoryLimit = pc.Worker.MemoryLimit
 	}
-	ps.Busy, ps.Jobs = s.jobs(p)
+	ps.Busy = s.busy(p)
 	return ps
 }

@@ -42,6 +42,7 @@ type WorkerPool struct {
 	Rolling    string    // progress of a rolling restart, "" when none runs
 	QueueNames []string  // the Laravel queues or list keys sampled
 	Decisions  Decisions // scaling decisions made since the group started
+	Jobs       JobCounts // jobs finished per the job lines (scaling pools only)
 }
 
 // Decisions counts a scaler's decisions by what they did to the pool.
@@ -70,9 +71,10 @@ type workerPool struct {
 // workerPools holds the pool of every activated program group by name,
 // and the job trackers of the scaling programs' processes by namespec.
 type workerPools struct {
-	mu   sync.Mutex
-	m    map[string]*workerPool
-	jobs map[string]*jobTracker
+	mu        sync.Mutex
+	m         map[string]*workerPool
+	jobs      map[string]*jobTracker
+	jobCounts map[string]*jobCounters // by group name
 }
 
 // startPool registers the pool of a group being started and starts its
@@ -157,6 +159,7 @@ func (s *Supervisor) poolStatus(g *Group) (WorkerPool, bool) {
 	}
 	pl.mu.Unlock()
 	st.Workers, st.Busy, st.Processes = workers, busy, len(g.Processes)
+	st.Jobs = s.jobsFinished(g.Config.Name)
 	st.Min, st.Max = len(g.Config.Processes), len(g.Config.Processes)
 	if sc := g.Config.Scaling; sc != nil {
 		st.Scaling, st.Min, st.Max, st.Queue, st.QueueNames = true, sc.Min, sc.Max, sc.Queue.Display, sc.Queue.Keys
