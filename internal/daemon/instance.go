@@ -13,6 +13,7 @@ import (
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/metrics"
 	"github.com/drover/drover/internal/rpc"
 	"github.com/drover/drover/internal/supervisor"
 )
@@ -109,6 +110,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	routes := httpmux.New()
 	rpc.Register(routes, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
 		Identification: sd.Identifier, PID: os.Getpid()})
+	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, Log: ml})
 	handlers := serverHandlers(cfg, listeners, routes, ml)
 
 	if first && d.child != nil {
