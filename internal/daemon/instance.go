@@ -11,6 +11,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/health"
 	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/metrics"
@@ -111,6 +112,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	rpc.Register(routes, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
 		Identification: sd.Identifier, PID: os.Getpid()})
 	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, Log: ml})
+	health.Register(routes, sup.Snapshot)
 	handlers := serverHandlers(cfg, listeners, routes, ml)
 
 	if first && d.child != nil {

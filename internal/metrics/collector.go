@@ -1,8 +1,6 @@
 package metrics
 
 import (
-	"strings"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/drover/drover/internal/config"
@@ -111,15 +109,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(poolProcesses, float64(pl.Workers), g.Name)
 		gauge(poolMin, float64(pl.Min), g.Name)
 		gauge(poolMax, float64(pl.Max), g.Name)
-		desired := pl.Min
-		if pl.Scaling && !pl.DecidedAt.IsZero() {
-			desired = pl.Target
-		}
-		gauge(poolDesired, float64(desired), g.Name)
+		gauge(poolDesired, float64(pl.Desired()), g.Name)
 		if !pl.Scaling {
 			continue
 		}
-		queue := queueLabel(pl)
+		queue := pl.QueueName()
 		gauge(poolBusy, float64(pl.Busy), g.Name)
 		counter(poolDecisions, float64(pl.Decisions.Up), g.Name, "up")
 		counter(poolDecisions, float64(pl.Decisions.Down), g.Name, "down")
@@ -158,9 +152,6 @@ func (c *collector) readTrees(snap supervisor.Snapshot) proctree.Trees {
 	}
 	return proctree.Table(nil).Trees()
 }
-
-// queueLabel names a pool's queue: its Laravel queues or list keys, comma-separated.
-func queueLabel(pl *supervisor.WorkerPool) string { return strings.Join(pl.QueueNames, ",") }
 
 func boolInt(b bool) int {
 	if b {

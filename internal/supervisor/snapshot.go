@@ -101,3 +101,17 @@ func (s *Supervisor) processSnapshot(p *Process, now time.Time) ProcessSnapshot 
 	ps.Busy = s.busy(p)
 	return ps
 }
+
+// Desired is the size the pool aims at: its last scaling decision's target,
+// or numprocs (numprocs_min) before the first decision and for a pool that
+// does not scale.
+func (p *WorkerPool) Desired() int {
+	if p.Scaling && !p.DecidedAt.IsZero() {
+		return p.Target
+	}
+	return p.Min
+}
+
+// QueueName names the pool's queue: its Laravel queues or list keys,
+// comma-separated.
+func (p *WorkerPool) QueueName() string { return strings.Join(p.QueueNames, ",") }
