@@ -47,6 +47,7 @@ func TestScripts(t *testing.T) {
 			"killprocs":    cmdKillProcs,
 			"seqlines":     cmdSeqLines,
 			"mounttmpfs":   cmdMountTmpfs,
+			"httpget":      cmdHTTPGet,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

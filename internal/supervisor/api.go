@@ -44,6 +44,7 @@ type Process struct {
 	stdout, stderr *logs.ChildLog     // nil for NONE; may be shared with other processes
 	gate           *startGate         // nil unless depends_on or wait_for is set (gate.go)
 	lines          []*logs.LineWriter // framing of a prefixed or JSON channel (lines.go)
+	restarts       *restartTracker
 }
 
 // StdoutLogPath / StderrLogPath return the log file path ("" for NONE).
@@ -110,8 +111,9 @@ type Supervisor struct {
 
 	runners sync.WaitGroup // one per activated group, done once its runners returned
 
-	pools workerPools // worker pools of the program groups (workerpool.go)
-	ends  ends        // essential programs and exit_when_all_done (ends.go)
+	pools    workerPools // worker pools of the program groups (workerpool.go)
+	ends     ends        // essential programs and exit_when_all_done (ends.go)
+	restarts restartBook // restart counts by namespec (restarts.go)
 }
 
 // Options are the Supervisor's collaborators.

@@ -59,6 +59,7 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 	if pc.RedirectStderr {
 		rc.Stderr.Kind = config.LogNone
 	}
+	restarts := s.restarts.tracker(Namespec(pc.Group, pc.Name))
 	serverURL := pc.ServerURL
 	if serverURL == "" || serverURL == "AUTO" {
 		serverURL = s.opts.ServerURL
@@ -67,6 +68,7 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 		Namespec: Namespec(pc.Group, pc.Name),
 		stdout:   stdout,
 		stderr:   stderr,
+		restarts: restarts,
 	}
 	opts := process.Options{
 		Spawner:   s.opts.Spawner,
@@ -77,6 +79,7 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 		ServerURL: serverURL,
 		BaseEnv:   s.opts.BaseEnv,
 		BeforeSpawn: func() {
+			restarts.beforeSpawn()
 			for _, l := range []*logs.ChildLog{stdout, stderr} {
 				if l != nil {
 					l.Create()
