@@ -46,6 +46,7 @@ func TestScripts(t *testing.T) {
 			"countprocs":   cmdCountProcs,
 			"killprocs":    cmdKillProcs,
 			"seqlines":     cmdSeqLines,
+			"rotatedsizes": cmdRotatedSizes,
 			"mounttmpfs":   cmdMountTmpfs,
 		},
 		Condition: func(cond string) (bool, error) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,43 +63,37 @@ func cmdKillProcs(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // seqlines FILE PREFIX N: the lines "PREFIX<i>" (i from 0 to N-1) appear
-// each exactly once, in order, across FILE's rotated backups (FILE.k, oldest
-// first) and FILE itself. Other lines are ignored.
+// each exactly once, in order, in FILE's rotated backups (FILE.k, oldest
+// first) and FILE itself put back together (a line may span two files: a
+// write is split where a file is full). Other lines are ignored.
 func cmdSeqLines(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: seqlines FILE PREFIX N")
 	}
-	base := ts.MkAbs(args[0])
+	files := rotatedFiles(ts, args[0])
 	n, err := strconv.Atoi(args[2])
 	ts.Check(err)
 	re := regexp.MustCompile("^" + regexp.QuoteMeta(args[1]) + `(\d+)$`)
-	var files []string
-	for k := 1; ; k++ {
-		if _, err := os.Stat(fmt.Sprintf("%s.%d", base, k)); err != nil {
-			break
-		}
-		files = append([]string{fmt.Sprintf("%s.%d", base, k)}, files...)
-	}
-	files = append(files, base)
-	next := 0
+	var all []io.Reader
 	for _, name := range files {
 		f, err := os.Open(name)
 		ts.Check(err)
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			m := re.FindStringSubmatch(sc.Text())
-			if m == nil {
-				continue
-			}
-			if got, _ := strconv.Atoi(m[1]); got != next {
-				f.Close()
-				ts.Fatalf("%s: %s%d where %s%d was due", filepath.Base(name), args[1], got, args[1], next)
-			}
-			next++
-		}
-		f.Close()
-		ts.Check(sc.Err())
+		defer f.Close()
+		all = append(all, f)
 	}
+	next := 0
+	sc := bufio.NewScanner(io.MultiReader(all...))
+	for sc.Scan() {
+		m := re.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		if got, _ := strconv.Atoi(m[1]); got != next {
+			ts.Fatalf("%s%d where %s%d was due", args[1], got, args[1], next)
+		}
+		next++
+	}
+	ts.Check(sc.Err())
 	if next != n {
 		ts.Fatalf("%d lines %s<i> in %d files, want %d", next, args[1], len(files), n)
 	}
@@ -131,3 +126,38 @@ var canMountTmpfs = sync.OnceValue(func() bool {
 	syscall.Unmount(dir, 0)
 	return true
 })
+
+// rotatedFiles returns FILE's rotated backups, oldest first, then FILE.
+func rotatedFiles(ts *testscript.TestScript, file string) []string {
+	base := ts.MkAbs(file)
+	var files []string
+	for k := 1; ; k++ {
+		if _, err := os.Stat(fmt.Sprintf("%s.%d", base, k)); err != nil {
+			break
+		}
+		files = append([]string{fmt.Sprintf("%s.%d", base, k)}, files...)
+	}
+	return append(files, base)
+}
+
+// rotatedsizes FILE MAX: FILE has rotated backups (FILE.1 …), and each is
+// at most MAX bytes.
+func cmdRotatedSizes(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: rotatedsizes FILE MAX")
+	}
+	maxBytes, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	files := rotatedFiles(ts, args[0])
+	if len(files) < 2 {
+		ts.Fatalf("%s has no rotated backups", args[0])
+	}
+	for _, name := range files[:len(files)-1] {
+		st, err := os.Stat(name)
+		ts.Check(err)
+		if st.Size() > maxBytes {
+			ts.Fatalf("%s: %d bytes, more than %d", filepath.Base(name), st.Size(), maxBytes)
+		}
+		ts.Logf("%s: %d bytes", filepath.Base(name), st.Size())
+	}
+}

@@ -70,6 +70,7 @@ func (l *ChildLog) create() error {
 	if err != nil {
 		return err
 	}
+	file.split = true
 	l.file = file
 	return nil
 }
