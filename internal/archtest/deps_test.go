@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"autoscale":     nil,
 	"proctree":      nil,
 	"config":        {"pyrepr"},
-	"logs":          {"config"},
+	"logs":          {"config", "guard"},
 	"probe":         {"config"},
 	"queue":         {"config"},
 	"process":       {"config", "events", "guard", "pyrepr"},

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 func openChild(t *testing.T, c ChildConfig) *ChildLog {
@@ -515,4 +517,61 @@ func TestChildRotationLeavesADirectory(t *testing.T) {
 	if l.Err() != nil {
 		t.Errorf("Err = %v after a rotation succeeded", l.Err())
 	}
+}
+
+// openFDs counts this process's descriptors open on path.
+func openFDs(t *testing.T, path string) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); target == path {
+			n++
+		}
+	}
+	return n
+}
+
+// TestChildClosesIdleFile: a log holds its file open only while written to
+// (a stopped program's logs held two descriptors each); the next output
+// opens it again by name and appends, and rotation goes on across the
+// closing.
+func TestChildClosesIdleFile(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "w.log")
+		l := openChild(t, ChildConfig{Path: path, MaxBytes: 10, Backups: 1})
+		if n := openFDs(t, path); n != 0 {
+			t.Errorf("%d descriptors on a log nothing was written to", n)
+		}
+		writeString(t, l, "abc")
+		if n := openFDs(t, path); n != 1 {
+			t.Errorf("%d descriptors on a log being written, want 1", n)
+		}
+		time.Sleep(idleClose / 2)
+		writeString(t, l, "def")
+		time.Sleep(idleClose - time.Millisecond)
+		synctest.Wait()
+		if n := openFDs(t, path); n != 1 {
+			t.Errorf("closed %v after the last write, before idleClose", idleClose-time.Millisecond)
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if n := openFDs(t, path); n != 0 {
+			t.Errorf("%d descriptors idleClose after the last write, want 0", n)
+		}
+		writeString(t, l, "ghijk")
+		if got := readString(t, path+".1"); got != "abcdefghij" {
+			t.Errorf("rotated file = %q", got)
+		}
+		if got := readString(t, path); got != "k" {
+			t.Errorf("file = %q", got)
+		}
+		l.Create() // a spawn opens it; Close closes it for good
+		if err := l.Close(); err != nil || openFDs(t, path) != 0 {
+			t.Errorf("Close = %v, %d descriptors left", err, openFDs(t, path))
+		}
+	})
 }
