@@ -47,6 +47,9 @@ func TestScripts(t *testing.T) {
 			"killprocs":    cmdKillProcs,
 			"seqlines":     cmdSeqLines,
 			"rotatedsizes": cmdRotatedSizes,
+			"settle":       cmdSettle,
+			"atleast":      cmdAtLeast,
+			"fdcount":      cmdFDCount,
 			"mounttmpfs":   cmdMountTmpfs,
 		},
 		Condition: func(cond string) (bool, error) {

@@ -161,3 +161,57 @@ func cmdRotatedSizes(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Logf("%s: %d bytes", filepath.Base(name), st.Size())
 	}
 }
+
+// settle CTL CONF VAR [timeout]: run `CTL -c CONF status` until no process
+// is STARTING or BACKOFF any more, then set $VAR to the number RUNNING.
+func cmdSettle(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 || len(args) > 4 {
+		ts.Fatalf("usage: settle CTL CONF VAR [timeout]")
+	}
+	transient := regexp.MustCompile(`(?m)^\S+ +(STARTING|BACKOFF)`)
+	running := regexp.MustCompile(`(?m)^\S+ +RUNNING`)
+	var out string
+	poll(ts, waitArg(ts, args, 3), "settle", func() (bool, string) {
+		ts.Exec(args[0], "-c", args[1], "status") // exits non-zero unless all run
+		out = ts.ReadFile("stdout")
+		n := len(transient.FindAllString(out, -1))
+		return out != "" && n == 0, fmt.Sprintf("%d starting or in backoff", n)
+	})
+	n := len(running.FindAllString(out, -1))
+	ts.Logf("%s: %d RUNNING", args[0], n)
+	ts.Setenv(args[2], strconv.Itoa(n))
+}
+
+// atleast A B: the integer A is at least B.
+func cmdAtLeast(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: atleast A B")
+	}
+	a, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	b, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if a < b {
+		ts.Fatalf("%d < %d", a, b)
+	}
+}
+
+// fdcount PID MAX: process PID has at most MAX open descriptors.
+func cmdFDCount(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: fdcount PID MAX")
+	}
+	limit, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	fds, err := os.ReadDir(filepath.Join("/proc", args[0], "fd"))
+	ts.Check(err)
+	ts.Logf("pid %s: %d open descriptors", args[0], len(fds))
+	if len(fds) > limit {
+		var targets []string
+		for _, fd := range fds {
+			target, _ := os.Readlink(filepath.Join("/proc", args[0], "fd", fd.Name()))
+			targets = append(targets, target)
+		}
+		ts.Fatalf("%d open descriptors, more than %d: %v", len(fds), limit, targets)
+	}
+}
