@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"proctree":      nil,
 	"reaper":        nil,
 	"config":        {"pyrepr"},
-	"logs":          {"config"},
+	"logs":          {"config", "guard"},
 	"probe":         {"config", "reaper"},
 	"queue":         {"config"},
 	"process":       {"config", "events", "guard", "pyrepr", "reaper", "wire"},
