@@ -96,6 +96,8 @@ func toFault(err error, name string) *xmlrpc.Fault {
 		return newFault(faultFailed, name+" is in an unknown process state")
 	case errors.Is(err, process.ErrStdinClosed):
 		return newFault(faultNoFile, name)
+	case errors.Is(err, process.ErrStdinFull):
+		return newFault(faultFailed, name+": "+err.Error())
 	case errors.Is(err, supervisor.ErrBadName):
 		return newFault(faultBadName, name)
 	case errors.Is(err, supervisor.ErrAlreadyAdded):
