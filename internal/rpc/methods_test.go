@@ -353,6 +353,20 @@ func TestMulticall(t *testing.T) {
 	}
 }
 
+func TestMulticallLength(t *testing.T) {
+	h := newTestHandler(newFakeBackend())
+	calls := make([]any, maxMulticallCalls+1)
+	for i := range calls {
+		calls[i] = map[string]any{"methodName": "supervisor.getPID"}
+	}
+	_, err := call(t, h, "system.multicall", calls)
+	wantFault(t, err, 2, "INCORRECT_PARAMETERS: 1001 calls in one system.multicall, at most 1000")
+	got, err := call(t, h, "system.multicall", calls[:maxMulticallCalls])
+	if a, ok := got.([]any); err != nil || !ok || len(a) != maxMulticallCalls {
+		t.Errorf("%d calls: %d results, err %v", maxMulticallCalls, len(a), err)
+	}
+}
+
 func TestGetAllConfigInfo(t *testing.T) {
 	running := newFakeProc("cat", "cat", process.Running)
 	running.stderrLog = "/tmp/cat-stderr---supervisor-x.log"
