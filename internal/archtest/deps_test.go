@@ -22,6 +22,7 @@ const module = "github.com/drover/drover/"
 var allowed = map[string][]string{
 	"pyrepr":        nil,
 	"wire":          nil,
+	"client":        {"wire", "xmlrpc"},
 	"version":       nil,
 	"xmlrpc":        nil,
 	"events":        nil,
@@ -37,7 +38,7 @@ var allowed = map[string][]string{
 	"supervisor":    {"autoscale", "config", "eventlistener", "events", "logs", "probe", "process", "proctree", "pyrepr", "queue", "wire"},
 	"rpc":           {"config", "events", "logs", "process", "pyrepr", "supervisor", "version", "wire", "xmlrpc"},
 	"daemon":        {"config", "events", "logs", "process", "pyrepr", "rpc", "supervisor", "version"},
-	"ctl":           {"config", "pyrepr", "version", "wire", "xmlrpc"},
+	"ctl":           {"client", "config", "pyrepr", "version", "wire"},
 	"cli":           {"ctl", "daemon", "lint", "version"},
 	"e2e":           {"cli"},
 	"archtest":      nil,
