@@ -22,6 +22,7 @@ const module = "github.com/drover/drover/"
 var allowed = map[string][]string{
 	"pyrepr":        nil,
 	"wire":          nil,
+	"client":        {"wire", "xmlrpc"},
 	"version":       nil,
 	"xmlrpc":        nil,
 	"events":        nil,
@@ -40,7 +41,7 @@ var allowed = map[string][]string{
 	"supervisor":    {"autoscale", "config", "eventlistener", "events", "guard", "logs", "probe", "process", "proctree", "pyrepr", "queue", "wire"},
 	"rpc":           {"config", "events", "guard", "httpmux", "logs", "process", "pyrepr", "supervisor", "version", "wire", "xmlrpc"},
 	"daemon":        {"config", "events", "guard", "health", "httpmux", "logs", "metrics", "process", "pyrepr", "reaper", "rpc", "supervisor", "version"},
-	"ctl":           {"config", "pyrepr", "version", "wire", "xmlrpc"},
+	"ctl":           {"client", "config", "pyrepr", "version", "wire", "xmlrpc"},
 	"cli":           {"ctl", "daemon", "health", "lint", "version"},
 	"health":        {"config", "httpmux", "supervisor"},
 	"metrics":       {"config", "httpmux", "process", "proctree", "supervisor"},

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/drover/drover/internal/client"
 )
 
 // sizes are the scenario parameters; --quick shrinks them.
@@ -298,7 +300,7 @@ func runCrash(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[s
 	prev := 0
 	for range e.sizes.CrashKills {
 		// Wait for the restarted child to be RUNNING, then let the daemon go idle.
-		var p processInfo
+		var p client.ProcessInfo
 		deadline := time.Now().Add(30 * time.Second)
 		for p.StateName != "RUNNING" || p.PID == prev {
 			if err := stillGoing(ctx, d, time.Hour); err != nil {
@@ -307,7 +309,7 @@ func runCrash(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[s
 			if time.Now().After(deadline) {
 				return nil, fmt.Errorf("%s not RUNNING again within 30 s (state %s)", name, p.StateName)
 			}
-			if p, err = d.rpc.processInfo(ctx, name); err != nil {
+			if p, err = d.rpc.ProcessInfo(ctx, name); err != nil {
 				return nil, err
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -387,7 +389,7 @@ func runLog(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[str
 		return nil, err
 	}
 	t0 := time.Now()
-	if _, err := d.rpc.call(ctx, "supervisor.startProcess", "writer", false); err != nil {
+	if _, err := d.rpc.Call(ctx, "supervisor.startProcess", "writer", false); err != nil {
 		return nil, err
 	}
 	limit := time.Duration(size/(5*mib))*time.Second + 30*time.Second
@@ -488,7 +490,7 @@ func runChatty(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[
 		return nil, err
 	}
 	t0 := time.Now()
-	if _, err := d.rpc.call(ctx, "supervisor.startAllProcesses", false); err != nil {
+	if _, err := d.rpc.Call(ctx, "supervisor.startAllProcesses", false); err != nil {
 		return nil, err
 	}
 	limit := time.Since(d.launched) + time.Duration(sz.ChattySecs+30)*time.Second
@@ -555,19 +557,19 @@ func runControl(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 	var ts []float64
 	for range repeats {
 		t0 := time.Now()
-		if _, err := d.rpc.exchange(ctx, "supervisor.getAllProcessInfo"); err != nil {
+		if _, err := d.rpc.Exchange(ctx, "supervisor.getAllProcessInfo"); err != nil {
 			return nil, err
 		}
 		ts = append(ts, time.Since(t0).Seconds())
 	}
 	out["getall"] = median(ts)
-	all, err := d.rpc.allProcessInfo(ctx)
+	all, err := d.rpc.AllProcessInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
 
 	t0 := time.Now()
-	if _, err := d.rpc.call(ctx, "supervisor.stopAllProcesses", true); err != nil {
+	if _, err := d.rpc.Call(ctx, "supervisor.stopAllProcesses", true); err != nil {
 		return nil, err
 	}
 	if err := waitGone(ctx, all, 60*time.Second); err != nil {
@@ -576,7 +578,7 @@ func runControl(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 	out["stop"] = time.Since(t0).Seconds()
 
 	t0 = time.Now()
-	if _, err := d.rpc.call(ctx, "supervisor.startAllProcesses", true); err != nil {
+	if _, err := d.rpc.Call(ctx, "supervisor.startAllProcesses", true); err != nil {
 		return nil, err
 	}
 	if err := d.waitAllRunning(ctx, "", 120*time.Second); err != nil {
@@ -587,7 +589,7 @@ func runControl(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 }
 
 // waitGone polls until none of the processes' pids exists any more.
-func waitGone(ctx context.Context, ps []processInfo, limit time.Duration) error {
+func waitGone(ctx context.Context, ps []client.ProcessInfo, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for _, p := range ps {
 		for p.PID > 0 && alive(p.PID) {
@@ -606,7 +608,7 @@ func runShutdown(ctx context.Context, e *benchEnv, k daemonKind, dir string) (ma
 		return nil, err
 	}
 	defer d.kill()
-	all, err := d.rpc.allProcessInfo(ctx)
+	all, err := d.rpc.AllProcessInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
