@@ -96,6 +96,7 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 		Namespec: Namespec(pc.Group, pc.Name),
 		stdout:   stdout,
 		stderr:   stderr,
+		asRead:   pc,
 	}
 	p.gate = s.newGate(p)
 	return p, nil
