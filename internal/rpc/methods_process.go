@@ -10,7 +10,6 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
-	"github.com/drover/drover/internal/pyrepr"
 	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/xmlrpc"
 )
@@ -158,7 +157,7 @@ func newSignalArg(v any) (signalArg, bool) {
 		}
 		return signalArg{"0", "False"}, true
 	case float64:
-		text := pyrepr.Float(x)
+		text := xmlrpc.FormatDouble(x)
 		if math.Abs(x) < 1<<53 {
 			return signalArg{strconv.FormatFloat(math.Trunc(x), 'f', 0, 64), text}, true
 		}
