@@ -88,9 +88,13 @@ func (m *method) bind(params []any) ([]any, error) {
 // (sendProcessStdin), naming the bad value in the fault.
 const charsParam = "chars"
 
+// signalParam is a signal, a string for methodSignature (as Supervisor
+// documents it) but also taken as a number (signalArg).
+const signalParam = "signal"
+
 // signatureType is the XML-RPC type of a parameter kind.
 func signatureType(typ string) string {
-	if typ == charsParam {
+	if typ == charsParam || typ == signalParam {
 		return "string"
 	}
 	return typ
@@ -117,6 +121,8 @@ func convertParam(typ string, v any) (any, bool) {
 			n, err := strconv.Atoi(strings.TrimSpace(x))
 			return n, err == nil
 		}
+	case signalParam:
+		return newSignalArg(v)
 	case "boolean":
 		switch x := v.(type) {
 		case bool:
