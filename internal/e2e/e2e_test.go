@@ -47,6 +47,12 @@ func TestScripts(t *testing.T) {
 			"killprocs":    cmdKillProcs,
 			"seqlines":     cmdSeqLines,
 			"mounttmpfs":   cmdMountTmpfs,
+			"nspid1":       cmdNSPID1,
+			"zombies":      cmdZombies,
+			"countmatch":   cmdCountMatch,
+			"exitsright":   cmdExitsRight,
+			"framedlines":  cmdFramedLines,
+			"exitstatus":   cmdExitStatus,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
