@@ -52,6 +52,12 @@ func TestScripts(t *testing.T) {
 			"fdcount":      cmdFDCount,
 			"mounttmpfs":   cmdMountTmpfs,
 			"httpget":      cmdHTTPGet,
+			"nspid1":       cmdNSPID1,
+			"zombies":      cmdZombies,
+			"countmatch":   cmdCountMatch,
+			"exitsright":   cmdExitsRight,
+			"framedlines":  cmdFramedLines,
+			"exitstatus":   cmdExitStatus,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
