@@ -9,10 +9,6 @@ import (
 	"github.com/drover/drover/internal/supervisor"
 )
 
-// states are the values of drover_process_state's state label.
-var states = []process.State{process.Stopped, process.Starting, process.Running, process.Backoff,
-	process.Stopping, process.Exited, process.Fatal}
-
 var (
 	groupName = []string{"group", "name"}
 	// node_exporter's supervisord collector labels name first.
@@ -30,7 +26,7 @@ var (
 	nodeExitStatus = desc("node_supervisord_exit_status", "Exit status of the process's last exit (node_exporter's supervisord collector).", nameGroup...)
 	nodeStartTime  = desc("node_supervisord_start_time_seconds", "Start time of a process that is up, in seconds since the epoch (node_exporter's supervisord collector).", nameGroup...)
 
-	procState    = desc("drover_process_state", "1 for the state the process is in, 0 for the others.", "group", "name", "state")
+	procState    = desc("drover_process_state", "1, labelled with the state the process is in (one series per process).", "group", "name", "state")
 	procRestarts = desc("drover_process_restarts_total", "Times the process was started again, by reason: crash, memory_limit, rolling, manual.", "group", "name", "reason")
 	procRSS      = desc("drover_process_resident_memory_bytes", "Resident memory of the process and its descendants.", groupName...)
 	procCPU      = desc("drover_process_cpu_seconds_total", "User and system CPU time of the process and its descendants.", groupName...)
@@ -84,9 +80,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			if up {
 				counter(nodeStartTime, float64(p.Start.Unix()), p.Name, p.Group)
 			}
-			for _, s := range states {
-				gauge(procState, float64(boolInt(p.State == s)), p.Group, p.Name, s.String())
-			}
+			gauge(procState, 1, p.Group, p.Name, p.State.String())
 			for r, n := range p.Restarts {
 				counter(procRestarts, float64(n), p.Group, p.Name, supervisor.RestartReason(r).String())
 			}

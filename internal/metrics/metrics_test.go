@@ -116,7 +116,6 @@ func TestCollect(t *testing.T) {
 		{"node_supervisord_exit_status", []string{"group=worker", "name=worker_1"}, 2},
 		{"node_supervisord_start_time_seconds", w0, float64(start.Unix())},
 		{"drover_process_state", append(w0, "state=RUNNING"), 1},
-		{"drover_process_state", append(w0, "state=EXITED"), 0},
 		{"drover_process_state", []string{"group=worker", "name=worker_1", "state=EXITED"}, 1},
 		{"drover_process_restarts_total", append(w0, "reason=crash"), 3},
 		{"drover_process_restarts_total", append(w0, "reason=manual"), 1},
