@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/pyrepr"
 	"net/http"
 	"os"
@@ -87,6 +88,10 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	defer ml.Close()
 	notes.flush(ml)
+	guard.SetReporter(func(p *guard.Panic) {
+		ml.Logf(config.LevelCritical, "%v (recovered; the daemon goes on)\n%s", p, p.Stack)
+	})
+	defer startReaper(sd, ml)()
 
 	if !sd.Nocleanup {
 		if err := logs.CleanupAuto(sd.ChildLogDir, sd.Identifier); err != nil {
@@ -148,7 +153,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		ml.Logf(config.LevelCritical, "%v", err)
 		return false, 1
 	}
-	return restart, 0
+	return restart, sup.ExitCode()
 }
 
 // serverHandlers serves routes on each listener with its section's
@@ -178,8 +183,11 @@ func (d *daemon) supervise(sup *supervisor.Supervisor, ml *logs.MainLog, sigs <-
 	}
 	done := make(chan result, 1)
 	go func() {
-		restart, err := sup.Run(context.Background())
-		done <- result{restart, err}
+		var r result
+		if p := guard.Run("supervisor", func() { r.restart, r.err = sup.Run(context.Background()) }); p != nil {
+			r.err = p
+		}
+		done <- r
 	}()
 	for {
 		select {

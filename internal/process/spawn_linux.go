@@ -3,6 +3,7 @@ package process
 import (
 	"errors"
 	"fmt"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/pyrepr"
 	"io"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/drover/drover/internal/reaper"
 )
 
 // forkExec is the real Spawner.
@@ -30,6 +33,10 @@ import (
 // a failed chdir prints `supervisor: couldn't chdir to /x: ENOENT` on the
 // child's stderr and exits 127 ("exited too quickly").
 type forkExec struct{}
+
+// ForkExec returns the real Spawner, the one Options.Spawner nil stands for
+// (a wrapper may add to it).
+func ForkExec() Spawner { return forkExec{} }
 
 const defaultPath = "/bin:/usr/bin:/usr/local/bin"
 
@@ -119,11 +126,23 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	if c.Stdin != nil {
 		stdin = c.Stdin
 	}
-	proc, err := startOnSpawnThread(exe, argv, &os.ProcAttr{
+	procAttr := &os.ProcAttr{
 		Env:   c.Env,
 		Files: []*os.File{stdin, p.childOut, p.childErr},
 		Sys:   attr,
-	})
+	}
+	proc, err := startOnSpawnThread(exe, argv, procAttr)
+	if err != nil && exe == path && !errors.Is(err, syscall.EAGAIN) {
+		// The kernel refused a program that resolve accepted (a missing
+		// interpreter, a binary for another machine). Supervisor's exec
+		// fails after its fork: "spawned", the reason on the child's
+		// stderr, exit 127. The trampoline's exec fails the same way.
+		exe, argv = trampolineArgv(path, c, attr.Credential)
+		attr.Credential = nil
+		if proc2, err2 := startOnSpawnThread(exe, argv, procAttr); err2 == nil {
+			proc, err = proc2, nil
+		}
+	}
 	p.closeChildEnds()
 	if err != nil {
 		p.closeParentEnds()
@@ -133,23 +152,32 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
 	}
 	ch := &child{proc: proc, stdin: newStdinWriter(p.in), drained: make(chan struct{})}
-	// The last pump to reach EOF closes drained: no goroutine waits for them.
-	pumps := new(atomic.Int32)
-	pumpDone := func() {
-		if pumps.Add(-1) == 0 {
-			close(ch.drained)
-		}
-	}
+	var sinks []io.Writer
 	for _, out := range []struct {
 		r *os.File
 		w io.Writer
 	}{{p.out, c.Stdout}, {p.err, c.Stderr}} {
 		if out.r != nil {
-			pp := &pumpedPipe{r: out.r}
-			ch.outputs = append(ch.outputs, pp)
-			pumps.Add(1)
-			go pp.pump(out.w, pumpDone)
+			ch.outputs = append(ch.outputs, &pumpedPipe{r: out.r})
+			sinks = append(sinks, out.w)
 		}
+	}
+	// The last pump to reach EOF closes drained: no goroutine waits for
+	// them. Every pump is counted before the first starts: counted one by
+	// one, a child that exits at once let the stdout pump take the count
+	// to zero before the stderr pump was added, and it reached zero twice
+	// (close of closed channel: the daemon died, and every child with it).
+	pumps := new(atomic.Int32)
+	pumps.Store(int32(len(ch.outputs)))
+	pumpDone := func() {
+		if pumps.Add(-1) == 0 {
+			close(ch.drained)
+		}
+	}
+	for i, pp := range ch.outputs {
+		// A panic (in a writer, say) ends only this pump: the pipe is
+		// closed, and the child, on its next write, dies of SIGPIPE.
+		guard.Go("output pump of "+c.Name, func() { pp.pump(sinks[i], pumpDone) })
 	}
 	return ch, nil
 }
@@ -168,19 +196,27 @@ var (
 func startOnSpawnThread(exe string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
 	spawnThreadOnce.Do(func() {
 		spawnRequests = make(chan func())
-		go func() {
+		guard.Go("spawn thread", func() {
 			runtime.LockOSThread() // never unlocked: the thread lives as long as the daemon
 			for f := range spawnRequests {
-				f()
+				// A panic must not end the thread: its children would die.
+				guard.Run("fork and exec of a child", f)
 			}
-		}()
+		})
 	})
 	var proc *os.Process
-	var err error
+	err := errors.New("internal error in spawn")
 	done := make(chan struct{})
 	spawnRequests <- func() {
-		proc, err = os.StartProcess(exe, argv, attr)
-		close(done)
+		defer close(done)
+		// The reaper must leave this child to Wait, which reaps it.
+		_, err = reaper.Start(func() (int, error) {
+			proc, err = os.StartProcess(exe, argv, attr)
+			if err != nil {
+				return 0, err
+			}
+			return proc.Pid, nil
+		})
 	}
 	<-done
 	return proc, err
@@ -406,11 +442,16 @@ func (c *child) Wait() ExitStatus {
 		pp.childGone()
 	}
 	ps, err := c.proc.Wait()
+	reaper.Done(c.proc.Pid)
 	c.stdin.Close()
 	if err != nil {
 		return ExitStatus{Code: -1}
 	}
-	ws := ps.Sys().(syscall.WaitStatus)
+	return ExitStatusOf(ps.Sys().(syscall.WaitStatus))
+}
+
+// ExitStatusOf describes a wait status.
+func ExitStatusOf(ws syscall.WaitStatus) ExitStatus {
 	if ws.Signaled() {
 		return ExitStatus{Code: -1, Signal: ws.Signal(), Core: ws.CoreDump()}
 	}

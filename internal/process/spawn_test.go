@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -604,5 +605,51 @@ func TestSpawnDrainsLastWordsAtExit(t *testing.T) {
 		if out.String() != "first\nlast\n" || errb.String() != "oops\n" {
 			t.Fatalf("round %d: stdout %q, stderr %q", i, out.String(), errb.String())
 		}
+	}
+}
+
+// TestSpawnFastExitCountsEveryPump spawns many children that exit at once,
+// stderr not redirected, from several goroutines. Spawn used to count the
+// stderr pump only after starting the stdout pump: a child gone by then let
+// the stdout pump take the count to zero, and the stderr pump took it to
+// zero again, closing drained twice (a panic that ended the daemon).
+func TestSpawnFastExitCountsEveryPump(t *testing.T) {
+	spawns, spawners := 4000, 64
+	if testing.Short() {
+		spawns = 1000
+	}
+	// More threads than CPUs: the kernel preempts a spawner between
+	// starting one pump and the next, as a loaded machine did.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(spawners))
+	var wg sync.WaitGroup
+	errs := make(chan error, spawners)
+	for range spawners {
+		wg.Go(func() {
+			for range spawns / spawners {
+				c, err := forkExec{}.Spawn(&Command{
+					Name: "t", Group: "t", Argv: []string{"/bin/true"},
+					Env: []string{"PATH=/usr/bin:/bin"}, Umask: -1, UID: -1, GID: -1,
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if es := c.Wait(); es.Code != 0 {
+					errs <- fmt.Errorf("/bin/true: %v", es)
+					return
+				}
+				select {
+				case <-c.(*child).Drained():
+				case <-time.After(10 * time.Second):
+					errs <- errors.New("output not drained 10 s after the exit")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -81,7 +83,7 @@ func (h *handler) addProcessMethods(m map[string]*method) {
 		call: func(ctx context.Context, args []any) (any, error) {
 			results, err := runAll(ctx, h.b.ProcessesByPriority(), false, signalOp(args[0].(string)))
 			if err == nil && h.stopping() {
-				return nil, newFault(faultShutdownState)
+				return nil, newFault(wire.FaultShutdownState)
 			}
 			return results, err
 		}}
@@ -107,7 +109,7 @@ func (h *handler) stopping() bool { return h.b.Mood() != supervisor.MoodRunning 
 func (h *handler) lookupOne(name string) (proc, error) {
 	ps, wildcard, err := h.b.Lookup(name)
 	if err != nil || wildcard || len(ps) != 1 {
-		return nil, newFault(faultBadName, name)
+		return nil, newFault(wire.FaultBadName, name)
 	}
 	return ps[0], nil
 }
@@ -136,7 +138,7 @@ func signalOp(signal string) processOp {
 		run: func(_ context.Context, p proc, _ bool) error {
 			sig, err := config.ParseSignal(signal)
 			if err != nil {
-				return newFault(faultBadSignal, signal)
+				return newFault(wire.FaultBadSignal, signal)
 			}
 			return p.Signal(sig)
 		},
@@ -148,7 +150,7 @@ func signalOp(signal string) processOp {
 func (h *handler) single(ctx context.Context, name string, wait bool, op processOp) (any, error) {
 	ps, wildcard, err := h.b.Lookup(name)
 	if err != nil {
-		return nil, newFault(faultBadName, name)
+		return nil, newFault(wire.FaultBadName, name)
 	}
 	if wildcard {
 		return runAll(ctx, ps, wait, op)
@@ -161,11 +163,11 @@ func (h *handler) single(ctx context.Context, name string, wait bool, op process
 
 func (h *handler) group(ctx context.Context, name string, wait bool, op processOp) (any, error) {
 	if !h.b.HasGroup(name) {
-		return nil, newFault(faultBadName, name)
+		return nil, newFault(wire.FaultBadName, name)
 	}
 	ps, _, err := h.b.Lookup(name + ":*")
 	if err != nil {
-		return nil, newFault(faultBadName, name)
+		return nil, newFault(wire.FaultBadName, name)
 	}
 	return runAll(ctx, ps, wait, op)
 }
@@ -219,7 +221,13 @@ func (r *resultOrder) start(ctx context.Context, i int, run func(context.Context
 	wentDeferred := make(chan struct{})
 	var once sync.Once
 	octx := process.WithDeferredNotice(ctx, func() { once.Do(func() { close(wentDeferred) }) })
-	go func() { r.done <- outcome{i, run(octx)} }()
+	go func() {
+		o := outcome{index: i}
+		if p := guard.Run("XML-RPC call on "+r.ps[i].Namespec(), func() { o.err = run(octx) }); p != nil {
+			o.err = p
+		}
+		r.done <- o
+	}()
 	for {
 		select {
 		case <-wentDeferred:
@@ -284,7 +292,7 @@ func (r *resultOrder) gatherDeferred(ctx context.Context) error {
 // resultStruct is Supervisor's per-process result of a group operation.
 func resultStruct(p proc, err error) xmlrpc.Struct {
 	cfg := p.Config()
-	status, desc := faultSuccess, "OK"
+	status, desc := wire.FaultSuccess, "OK"
 	if err != nil {
 		f := toFault(err, p.Namespec())
 		status, desc = f.Code, f.String

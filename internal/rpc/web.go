@@ -12,6 +12,7 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -163,15 +164,15 @@ func (h *handler) performAction(ctx context.Context, namespec, action string) (m
 
 func startErrorText(f *xmlrpc.Fault) string {
 	switch f.Code {
-	case faultNoFile:
+	case wire.FaultNoFile:
 		return "no such file"
-	case faultNotExecutable:
+	case wire.FaultNotExecutable:
 		return "file not executable"
-	case faultAlreadyStarted:
+	case wire.FaultAlreadyStarted:
 		return "already started"
-	case faultSpawnError:
+	case wire.FaultSpawnError:
 		return "spawn error"
-	case faultAbnormalTermination:
+	case wire.FaultAbnormalTermination:
 		return "abnormal termination"
 	}
 	return unexpectedFault(f)
@@ -200,7 +201,7 @@ func (h *handler) serveTailPage(w http.ResponseWriter, r *http.Request) {
 		switch f := toFaultOrNil(err, name); {
 		case f == nil:
 			page.Tail = v.(string)
-		case f.Code == faultNoFile:
+		case f.Code == wire.FaultNoFile:
 			page.Tail = "No file for " + name
 		default:
 			page.Tail = "ERROR: " + unexpectedFault(f)

@@ -101,10 +101,22 @@ func (t *restartTracker) snapshot() RestartCounts {
 // StartFor is Start for a start that is a restart for reason when the
 // process has run before (a client's start is RestartManual).
 func (p *Process) StartFor(ctx context.Context, wait bool, reason RestartReason) error {
-	p.restarts.expect(reason)
-	err := p.Start(ctx, wait)
+	return p.restarts.attribute(reason, func() error { return p.Start(ctx, wait) })
+}
+
+// AutostartFor is Autostart (a start by the daemon itself, which goes
+// through spawn errors) attributed like StartFor.
+func (p *Process) AutostartFor(ctx context.Context, reason RestartReason) error {
+	return p.restarts.attribute(reason, func() error { return p.Autostart(ctx) })
+}
+
+// attribute runs start expecting its spawn to be a restart for reason; a
+// start that fails before spawning takes the expectation back.
+func (t *restartTracker) attribute(reason RestartReason, start func() error) error {
+	t.expect(reason)
+	err := start()
 	if err != nil {
-		p.restarts.pending.CompareAndSwap(int32(reason)+1, 0)
+		t.pending.CompareAndSwap(int32(reason)+1, 0)
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/drover/drover/internal/autoscale"
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/queue"
 )
 
@@ -152,7 +153,7 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 				break
 			}
 			// A failed spawn is the runner's to log and retry.
-			_ = p.Start(ctx, false)
+			_ = p.Autostart(ctx)
 		}
 	case d.Target < len(live):
 		// Idle workers first (per their job lines), newest first among
@@ -167,14 +168,14 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 		pl.mu.Lock()
 		for _, p := range live[:len(live)-d.Target] {
 			pl.draining[p] = true
-			go func() {
+			guard.Go("pool "+pl.name+": shrink", func() {
 				if err := s.stopAndRemove(ctx, pl, p); err != nil {
 					s.logf(config.LevelWarn, "pool %s: shrink: %v", pl.name, err)
 					pl.mu.Lock()
 					delete(pl.draining, p)
 					pl.mu.Unlock()
 				}
-			}()
+			})
 		}
 		pl.mu.Unlock()
 		lastResize = now

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/queue"
 )
@@ -93,10 +94,10 @@ func (s *Supervisor) startPool(ctx context.Context, g *Group) {
 	s.pools.m[pl.name] = pl
 	s.pools.mu.Unlock()
 	if g.Config.Scaling != nil {
-		go s.runScaler(ctx, pl)
+		guard.Go("pool "+pl.name+": scaler", func() { s.runScaler(ctx, pl) })
 	}
 	if g.Config.RestartWatch != nil {
-		go s.watchRestartKey(ctx, pl, *g.Config.RestartWatch)
+		guard.Go("pool "+pl.name+": restart watch", func() { s.watchRestartKey(ctx, pl, *g.Config.RestartWatch) })
 	}
 }
 
@@ -189,15 +190,14 @@ func (s *Supervisor) addProcess(pl *workerPool, pc *config.Process) (*Process, e
 		return nil, fmt.Errorf("add %s: %w", pc.Name, err)
 	}
 	ctx, cancel := context.WithCancel(pl.ctx)
-	s.runners.Add(1)
-	go func() {
-		defer s.runners.Done()
-		if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			s.logf(config.LevelError, "run %s: %v", p.Namespec, err)
-		}
-		s.releaseLog(p.stdout)
-		s.releaseLog(p.stderr)
-	}()
+	s.runners.Go(func() {
+		defer s.releaseProcessLogs(p)
+		guard.Run("program "+p.Namespec, func() {
+			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				s.logf(config.LevelError, "run %s: %v", p.Namespec, err)
+			}
+		})
+	})
 	pl.mu.Lock()
 	pl.added[p] = cancel
 	pl.mu.Unlock()
