@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/proctree"
 	"github.com/drover/drover/internal/supervisor"
@@ -60,15 +61,27 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
+// Collect runs in a goroutine of the registry's: a panic there would end
+// the daemon, so it is recovered, logged at CRIT and fails this scrape.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	if p := guard.Run("metrics scrape", func() { c.collect(ch) }); p != nil {
+		ch <- prometheus.NewInvalidMetric(procState, p)
+	}
+}
+
+func (c *collector) collect(ch chan<- prometheus.Metric) {
 	snap := c.opts.Snapshot()
 	trees := c.readTrees(snap)
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	// A name Prometheus refuses (not UTF-8) fails its sample, not the scrape.
+	emit := func(d *prometheus.Desc, t prometheus.ValueType, v float64, labels []string) {
+		m, err := prometheus.NewConstMetric(d, t, v, labels...)
+		if err != nil {
+			m = prometheus.NewInvalidMetric(d, err)
+		}
+		ch <- m
 	}
-	counter := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
-	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) { emit(d, prometheus.GaugeValue, v, labels) }
+	counter := func(d *prometheus.Desc, v float64, labels ...string) { emit(d, prometheus.CounterValue, v, labels) }
 	queues := map[string]*supervisor.WorkerPool{}
 	for _, g := range snap.Groups {
 		for i := range g.Processes {

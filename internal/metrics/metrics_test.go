@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/queue"
 	"github.com/drover/drover/internal/supervisor"
@@ -177,3 +178,25 @@ func TestUnreachableQueueHasNoDepth(t *testing.T) {
 		t.Errorf("desired = %v, want 1", v)
 	}
 }
+
+func TestBadNameFailsOnlyItsSamples(t *testing.T) {
+	var logged []string
+	snap := supervisor.Snapshot{Taken: time.Now(), Groups: []supervisor.GroupSnapshot{
+		{Name: "ok", Processes: []supervisor.ProcessSnapshot{{Info: process.Info{Name: "ok", Group: "ok"}}}},
+		{Name: "bad\xff", Processes: []supervisor.ProcessSnapshot{{Info: process.Info{Name: "bad\xff", Group: "bad\xff"}}}},
+	}}
+	h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap }, Procfs: t.TempDir(),
+		Log: logFunc(func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) })})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `node_supervisord_state{group="ok",name="ok"} 0`) {
+		t.Fatalf("scrape: %d\n%s", rec.Code, rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), "bad") || len(logged) == 0 {
+		t.Errorf("bad name: logged %q", logged)
+	}
+}
+
+type logFunc func(format string, args ...any)
+
+func (f logFunc) Logf(_ config.LogLevel, format string, args ...any) { f(format, args...) }
