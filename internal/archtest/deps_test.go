@@ -44,7 +44,7 @@ var allowed = map[string][]string{
 	"ctl":           {"client", "config", "pyrepr", "version", "wire", "xmlrpc"},
 	"cli":           {"ctl", "daemon", "health", "lint", "version"},
 	"health":        {"config", "httpmux", "supervisor"},
-	"metrics":       {"config", "httpmux", "process", "proctree", "supervisor"},
+	"metrics":       {"config", "guard", "httpmux", "process", "proctree", "supervisor"},
 	"e2e":           {"cli"},
 	"archtest":      nil,
 }

@@ -4,14 +4,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/proctree"
 	"github.com/drover/drover/internal/supervisor"
 )
-
-// states are the values of drover_process_state's state label.
-var states = []process.State{process.Stopped, process.Starting, process.Running, process.Backoff,
-	process.Stopping, process.Exited, process.Fatal}
 
 var (
 	groupName = []string{"group", "name"}
@@ -30,7 +27,7 @@ var (
 	nodeExitStatus = desc("node_supervisord_exit_status", "Exit status of the process's last exit (node_exporter's supervisord collector).", nameGroup...)
 	nodeStartTime  = desc("node_supervisord_start_time_seconds", "Start time of a process that is up, in seconds since the epoch (node_exporter's supervisord collector).", nameGroup...)
 
-	procState    = desc("drover_process_state", "1 for the state the process is in, 0 for the others.", "group", "name", "state")
+	procState    = desc("drover_process_state", "1, labelled with the state the process is in (one series per process).", "group", "name", "state")
 	procRestarts = desc("drover_process_restarts_total", "Times the process was started again, by reason: crash, memory_limit, rolling, manual.", "group", "name", "reason")
 	procRSS      = desc("drover_process_resident_memory_bytes", "Resident memory of the process and its descendants.", groupName...)
 	procCPU      = desc("drover_process_cpu_seconds_total", "User and system CPU time of the process and its descendants.", groupName...)
@@ -64,15 +61,27 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
+// Collect runs in a goroutine of the registry's: a panic there would end
+// the daemon, so it is recovered, logged at CRIT and fails this scrape.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	if p := guard.Run("metrics scrape", func() { c.collect(ch) }); p != nil {
+		ch <- prometheus.NewInvalidMetric(procState, p)
+	}
+}
+
+func (c *collector) collect(ch chan<- prometheus.Metric) {
 	snap := c.opts.Snapshot()
 	trees := c.readTrees(snap)
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	// A name Prometheus refuses (not UTF-8) fails its sample, not the scrape.
+	emit := func(d *prometheus.Desc, t prometheus.ValueType, v float64, labels []string) {
+		m, err := prometheus.NewConstMetric(d, t, v, labels...)
+		if err != nil {
+			m = prometheus.NewInvalidMetric(d, err)
+		}
+		ch <- m
 	}
-	counter := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
-	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) { emit(d, prometheus.GaugeValue, v, labels) }
+	counter := func(d *prometheus.Desc, v float64, labels ...string) { emit(d, prometheus.CounterValue, v, labels) }
 	queues := map[string]*supervisor.WorkerPool{}
 	for _, g := range snap.Groups {
 		for i := range g.Processes {
@@ -84,9 +93,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			if up {
 				counter(nodeStartTime, float64(p.Start.Unix()), p.Name, p.Group)
 			}
-			for _, s := range states {
-				gauge(procState, float64(boolInt(p.State == s)), p.Group, p.Name, s.String())
-			}
+			gauge(procState, 1, p.Group, p.Name, p.State.String())
 			for r, n := range p.Restarts {
 				counter(procRestarts, float64(n), p.Group, p.Name, supervisor.RestartReason(r).String())
 			}
