@@ -50,6 +50,9 @@ func TestScripts(t *testing.T) {
 			"settle":       cmdSettle,
 			"atleast":      cmdAtLeast,
 			"fdcount":      cmdFDCount,
+			"rpcstorm":     cmdRPCStorm,
+			"hupstorm":     cmdHUPStorm,
+			"waitrunning":  cmdWaitRunning,
 			"mounttmpfs":   cmdMountTmpfs,
 		},
 		Condition: func(cond string) (bool, error) {
