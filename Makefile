@@ -4,6 +4,8 @@ BIN       := bin/drover
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/drover/drover/internal/version.Build=$(VERSION)
 export CGO_ENABLED = 0
+RACE_PKGS := ./internal/guard/ ./internal/process/ ./internal/logs/ ./internal/events/ \
+	./internal/eventlistener/ ./internal/supervisor/ ./internal/rpc/
 
 .PHONY: build run test bench deb clean
 
@@ -16,12 +18,15 @@ build:
 run: build
 	$(BIN) daemon -n -c examples/supervisord.conf
 
-# Installs what the tests need (idempotent), then runs every test.
+# Installs what the tests need (idempotent), then runs every test; then the
+# concurrent packages again under the race detector, which needs cgo for
+# that step only (the release build stays static); -short bounds it.
 test: build
 	sh scripts/install-test-deps.sh
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l cmd internal tools tests packaging)" || { echo "gofmt needed:"; gofmt -l cmd internal tools tests packaging; exit 1; }
 	$(GO) test -count=1 -timeout 25m ./...
+	CGO_ENABLED=1 $(GO) test -race -short -count=1 -timeout 10m $(RACE_PKGS)
 
 bench: build
 	$(GO) run ./tools/bench --drover $(BIN) $(BENCHFLAGS)

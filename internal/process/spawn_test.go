@@ -244,7 +244,16 @@ func TestSpawnRedirectStderr(t *testing.T) {
 	}
 }
 
+// skipBurstUnderRace skips a 4 MiB burst test in the short race run (make
+// test): the race-instrumented child takes over 10 s; the plain run has it.
+func skipBurstUnderRace(t *testing.T) {
+	if raceBuild && testing.Short() {
+		t.Skip("a 4 MiB burst from a race-instrumented child is too slow for the short race run")
+	}
+}
+
 func TestSpawnBurstNotLost(t *testing.T) {
+	skipBurstUnderRace(t)
 	const n = 4<<20 + 123
 	c, out, _ := helperCommand(t, "burst", fmt.Sprint(n))
 	spawnHelper(t, c).finish(t)
@@ -271,6 +280,7 @@ func (w *failOnce) Write(p []byte) (int, error) {
 }
 
 func TestSpawnOutputAfterFailedWrite(t *testing.T) {
+	skipBurstUnderRace(t)
 	const n = 4 << 20
 	c, _, _ := helperCommand(t, "burst", fmt.Sprint(n))
 	var out failOnce
@@ -616,7 +626,7 @@ func TestSpawnDrainsLastWordsAtExit(t *testing.T) {
 func TestSpawnFastExitCountsEveryPump(t *testing.T) {
 	spawns, spawners := 4000, 64
 	if testing.Short() {
-		spawns = 1000
+		spawns = 500
 	}
 	// More threads than CPUs: the kernel preempts a spawner between
 	// starting one pump and the next, as a loaded machine did.
