@@ -7,7 +7,7 @@ export CGO_ENABLED = 0
 RACE_PKGS := ./internal/guard/ ./internal/process/ ./internal/logs/ ./internal/events/ \
 	./internal/eventlistener/ ./internal/supervisor/ ./internal/rpc/
 
-.PHONY: build run test bench deb clean
+.PHONY: build run test fuzz bench deb clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/drover
@@ -27,6 +27,17 @@ test: build
 	@test -z "$$(gofmt -l cmd internal tools tests packaging)" || { echo "gofmt needed:"; gofmt -l cmd internal tools tests packaging; exit 1; }
 	$(GO) test -count=1 -timeout 25m ./...
 	CGO_ENABLED=1 $(GO) test -race -short -count=1 -timeout 10m $(RACE_PKGS)
+	$(MAKE) fuzz
+
+# Short runs of the fuzz targets of the parsers that read untrusted bytes
+# (docs/robustness.md); FUZZTIME=10m for a real search.
+FUZZ_TARGETS := config:FuzzINI config:FuzzExpand config:FuzzEnvironment xmlrpc:FuzzDecodeCall rpc:FuzzHandler eventlistener:FuzzProtocol
+FUZZTIME     ?= 10s
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $$t for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) ./internal/$${t%%:*}/ || exit 1; \
+	done
 
 bench: build
 	$(GO) run ./tools/bench --drover $(BIN) $(BENCHFLAGS)

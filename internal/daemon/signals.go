@@ -41,8 +41,9 @@ func (d *daemon) handleSignal(sig syscall.Signal, sup *supervisor.Supervisor, ml
 			return
 		}
 		ml.Logf(config.LevelWarn, "received %s indicating restart request", name)
-		d.notify.notify(notifyReloading)
-		sup.Restart()
+		if sup.Restart() == nil { // else logged, and the daemon runs on
+			d.notify.notify(notifyReloading)
+		}
 	case syscall.SIGUSR2:
 		ml.Logf(config.LevelInfo, "received %s indicating log reopen request", name)
 		ml.Logf(config.LevelInfo, "supervisord logreopen")
