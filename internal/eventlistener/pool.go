@@ -10,6 +10,7 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/pyrepr"
 )
 
 // Hub takes the events off the bus, numbers them and hands each to every
@@ -330,7 +331,7 @@ func (s *session) Spawned(pid int) {
 // Write logs the listener's output and runs the protocol on it.
 func (s *session) Write(b []byte) (int, error) {
 	l, p := s.l, s.l.pool
-	p.hub.logf(config.LevelDebug, "%s stdout output:\n%s", pyStrRepr(l.name), pyBytesRepr(b))
+	p.hub.logf(config.LevelDebug, "%s stdout output:\n%s", pyrepr.Str(l.name), pyrepr.Bytes(b))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if l.sink != nil {
