@@ -155,4 +155,3 @@ func bindListen(fd int, addr syscall.Sockaddr, backlog int, name string, afterBi
 	}
 	return os.NewFile(uintptr(fd), name), nil
 }
-
