@@ -47,8 +47,15 @@ func (c *serialCounter) next() int64 {
 // numbered and buffered in the pools. identifier is supervisord's, for the
 // header's server token.
 func NewHub(bus *events.Bus, log process.Logger, identifier string) *Hub {
-	return &Hub{bus: bus, sub: bus.Subscribe(), log: log, identifier: identifier, serials: &globalSerial}
+	return &Hub{bus: bus, sub: bus.Subscribe(events.Named("eventlisteners"), events.Buffer(hubBuffer)),
+		log: log, identifier: identifier, serials: &globalSerial}
 }
+
+// hubBuffer bounds the events waiting for the hub, which only moves them
+// into the pools' buffers (where Supervisor's buffer_size and its dropping
+// of the oldest apply) and so keeps up: it is large enough that the bus
+// never drops for listeners in practice, bounded so memory stays bounded.
+const hubBuffer = 16384
 
 // Run delivers the events to the pools and publishes the TICK events until
 // ctx is done.
