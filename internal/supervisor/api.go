@@ -41,9 +41,17 @@ type Process struct {
 	// Namespec is "name" when group == name, else "group:name".
 	Namespec string
 
-	stdout, stderr *logs.ChildLog // nil for NONE; may be shared with other processes
-	gate           *startGate     // nil unless depends_on or wait_for is set (gate.go)
+	stdout, stderr *logs.ChildLog     // nil for NONE; may be shared with other processes
+	gate           *startGate         // nil unless depends_on or wait_for is set (gate.go)
+	lines          []*logs.LineWriter // framing of a prefixed or JSON channel (lines.go)
+	restarts       *restartTracker
+	asRead         *config.Process
 }
+
+// ConfigAsRead returns the process config as the config file gave it (AUTO
+// logs unresolved; Config has the runner's copy with their paths): the
+// pending config holds this very value until a reread replaces it.
+func (p *Process) ConfigAsRead() *config.Process { return p.asRead }
 
 // StdoutLogPath / StderrLogPath return the log file path ("" for NONE).
 func (p *Process) StdoutLogPath() string { return logPath(p.stdout) }
@@ -109,7 +117,9 @@ type Supervisor struct {
 
 	runners sync.WaitGroup // one per activated group, done once its runners returned
 
-	pools workerPools // worker pools of the program groups (workerpool.go)
+	pools    workerPools // worker pools of the program groups (workerpool.go)
+	ends     ends        // essential programs and exit_when_all_done (ends.go)
+	restarts restartBook // restart counts by namespec (restarts.go)
 }
 
 // Options are the Supervisor's collaborators.
