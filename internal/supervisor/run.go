@@ -138,7 +138,9 @@ func (s *Supervisor) setMood(m Mood) {
 // one in flight. State changes arrive as events. Like supervisord once its
 // mood leaves RUNNING, nothing is restarted any more, in any group.
 func (s *Supervisor) stopAll(ctx context.Context) {
-	sub := s.bus.Subscribe()
+	// Events only wake the loop, which reads the states itself: a lost
+	// one costs nothing.
+	sub := s.bus.Subscribe(events.Named("shutdown"), events.Kinds("PROCESS_STATE"), events.Buffer(256))
 	defer sub.Close()
 	s.opMu.Lock()
 	s.mu.Lock()
