@@ -67,3 +67,8 @@ func procs(ps []*supervisor.Process) []proc {
 type supervisedProc struct{ *supervisor.Process }
 
 func (p supervisedProc) Namespec() string { return p.Process.Namespec }
+
+// Start is a client's start: when the process has run before, a manual restart.
+func (p supervisedProc) Start(ctx context.Context, wait bool) error {
+	return p.StartFor(ctx, wait, supervisor.RestartManual)
+}

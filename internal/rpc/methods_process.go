@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -83,7 +85,7 @@ func (h *handler) addProcessMethods(m map[string]*method) {
 		call: func(ctx context.Context, args []any) (any, error) {
 			results, err := runAll(ctx, h.b.ProcessesByPriority(), false, signalOp(args[0].(signalArg)))
 			if err == nil && h.stopping() {
-				return nil, newFault(faultShutdownState)
+				return nil, newFault(wire.FaultShutdownState)
 			}
 			return results, err
 		}}
@@ -109,7 +111,7 @@ func (h *handler) stopping() bool { return h.b.Mood() != supervisor.MoodRunning 
 func (h *handler) lookupOne(name string) (proc, error) {
 	ps, wildcard, err := h.b.Lookup(name)
 	if err != nil || wildcard || len(ps) != 1 {
-		return nil, newFault(faultBadName, name)
+		return nil, newFault(wire.FaultBadName, name)
 	}
 	return ps[0], nil
 }
@@ -173,7 +175,7 @@ func signalOp(signal signalArg) processOp {
 		run: func(_ context.Context, p proc, _ bool) error {
 			sig, err := config.ParseSignal(signal.value)
 			if err != nil {
-				return newFault(faultBadSignal, signal.text)
+				return newFault(wire.FaultBadSignal, signal.text)
 			}
 			return p.Signal(sig)
 		},
@@ -185,7 +187,7 @@ func signalOp(signal signalArg) processOp {
 func (h *handler) single(ctx context.Context, name string, wait bool, op processOp) (any, error) {
 	ps, wildcard, err := h.b.Lookup(name)
 	if err != nil {
-		return nil, newFault(faultBadName, name)
+		return nil, newFault(wire.FaultBadName, name)
 	}
 	if wildcard {
 		return runAll(ctx, ps, wait, op)
@@ -198,11 +200,11 @@ func (h *handler) single(ctx context.Context, name string, wait bool, op process
 
 func (h *handler) group(ctx context.Context, name string, wait bool, op processOp) (any, error) {
 	if !h.b.HasGroup(name) {
-		return nil, newFault(faultBadName, name)
+		return nil, newFault(wire.FaultBadName, name)
 	}
 	ps, _, err := h.b.Lookup(name + ":*")
 	if err != nil {
-		return nil, newFault(faultBadName, name)
+		return nil, newFault(wire.FaultBadName, name)
 	}
 	return runAll(ctx, ps, wait, op)
 }
@@ -256,7 +258,13 @@ func (r *resultOrder) start(ctx context.Context, i int, run func(context.Context
 	wentDeferred := make(chan struct{})
 	var once sync.Once
 	octx := process.WithDeferredNotice(ctx, func() { once.Do(func() { close(wentDeferred) }) })
-	go func() { r.done <- outcome{i, run(octx)} }()
+	go func() {
+		o := outcome{index: i}
+		if p := guard.Run("XML-RPC call on "+r.ps[i].Namespec(), func() { o.err = run(octx) }); p != nil {
+			o.err = p
+		}
+		r.done <- o
+	}()
 	for {
 		select {
 		case <-wentDeferred:
@@ -321,7 +329,7 @@ func (r *resultOrder) gatherDeferred(ctx context.Context) error {
 // resultStruct is Supervisor's per-process result of a group operation.
 func resultStruct(p proc, err error) xmlrpc.Struct {
 	cfg := p.Config()
-	status, desc := faultSuccess, "OK"
+	status, desc := wire.FaultSuccess, "OK"
 	if err != nil {
 		f := toFault(err, p.Namespec())
 		status, desc = f.Code, f.String

@@ -8,6 +8,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/guard"
 )
 
 // shutdownReportEvery is how often a shutdown names the processes it waits for.
@@ -44,12 +45,10 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	}
 	mood := s.mood
 	s.mu.Unlock()
-	s.runners.Add(1)
-	go func() {
-		defer s.runners.Done()
-		s.hub.Run(runCtx)
-	}()
-	s.runners.Go(func() { s.watchMemory(runCtx) })
+	s.runners.Go(func() { guard.Run("event listener hub", func() { s.hub.Run(runCtx) }) })
+	s.runners.Go(func() { guard.Run("memory sampler", func() { s.watchMemory(runCtx) }) })
+	s.ends.s, s.ends.sub, s.ends.restarting = s, s.bus.Subscribe(), map[*Process]bool{}
+	s.runners.Go(func() { guard.Run("end watcher", func() { s.ends.watch(runCtx) }) })
 	for _, g := range gs {
 		s.publishGroupAdded(g)
 	}
