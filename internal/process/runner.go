@@ -164,15 +164,17 @@ func (r *Runner) shutdown() {
 }
 
 func (r *Runner) command(c command) {
-	if _, ok := c.ev.(startCmd); ok {
+	if start, ok := c.ev.(startCmd); ok {
 		if r.closing {
 			c.reply <- result{err: ErrRunnerDone}
 			return
 		}
 		// startProcess checks the command before looking at the state.
-		if err := r.spawner.Check(newCommand(r.cfg, &r.opts)); err != nil {
-			c.reply <- result{err: err}
-			return
+		if !start.auto {
+			if err := r.spawner.Check(newCommand(r.cfg, &r.opts)); err != nil {
+				c.reply <- result{err: err}
+				return
+			}
 		}
 	}
 	replied, res := r.handle(c.ev)
@@ -431,6 +433,14 @@ func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()
 // Without wait it returns right after the spawn attempt.
 func (r *Runner) Start(ctx context.Context, wait bool) error {
 	return r.call(ctx, startCmd{wait: wait}, wait, nil)
+}
+
+// Autostart starts the process as supervisord does by itself (autostart,
+// a group added by update): without startProcess's checks, so a command
+// that cannot be run is tried, logged as spawnerr and retried through
+// BACKOFF to FATAL, as Supervisor's spawn does. It does not wait.
+func (r *Runner) Autostart(ctx context.Context) error {
+	return r.call(ctx, startCmd{auto: true}, false, nil)
 }
 
 // Stop stops the process (stopsignal, then SIGKILL after stopwaitsecs; BACKOFF → STOPPED at once).

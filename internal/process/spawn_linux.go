@@ -119,11 +119,23 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	if c.Stdin != nil {
 		stdin = c.Stdin
 	}
-	proc, err := startOnSpawnThread(exe, argv, &os.ProcAttr{
+	procAttr := &os.ProcAttr{
 		Env:   c.Env,
 		Files: []*os.File{stdin, p.childOut, p.childErr},
 		Sys:   attr,
-	})
+	}
+	proc, err := startOnSpawnThread(exe, argv, procAttr)
+	if err != nil && exe == path && !errors.Is(err, syscall.EAGAIN) {
+		// The kernel refused a program that resolve accepted (a missing
+		// interpreter, a binary for another machine). Supervisor's exec
+		// fails after its fork: "spawned", the reason on the child's
+		// stderr, exit 127. The trampoline's exec fails the same way.
+		exe, argv = trampolineArgv(path, c, attr.Credential)
+		attr.Credential = nil
+		if proc2, err2 := startOnSpawnThread(exe, argv, procAttr); err2 == nil {
+			proc, err = proc2, nil
+		}
+	}
 	p.closeChildEnds()
 	if err != nil {
 		p.closeParentEnds()

@@ -165,7 +165,7 @@ func (g *Group) autostart(ctx context.Context) {
 	for _, p := range g.Processes {
 		if p.Config().Autostart {
 			// A failed spawn is the runner's to log and retry.
-			_ = p.Start(ctx, false)
+			_ = p.Autostart(ctx)
 		}
 	}
 }

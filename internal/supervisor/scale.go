@@ -150,7 +150,7 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 				break
 			}
 			// A failed spawn is the runner's to log and retry.
-			_ = p.Start(ctx, false)
+			_ = p.Autostart(ctx)
 		}
 	case d.Target < len(live):
 		// Idle workers first (per their job lines), newest first among
