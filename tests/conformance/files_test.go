@@ -137,7 +137,9 @@ func writeConfig(dir string, c config) error {
 
 // script is the shell script of a kind that runs; $1 is the exit code.
 func script(k kind) string {
-	const hello = `echo "$SUPERVISOR_PROCESS_NAME/$SUPERVISOR_GROUP_NAME up: $GREETING $PCT $QUOTED $PLAIN cwd=$(pwd) umask=$(umask)"
+	// Builtins only: under load a fork can take longer than startsecs.
+	const hello = `echo "$SUPERVISOR_PROCESS_NAME/$SUPERVISOR_GROUP_NAME up: $GREETING $PCT $QUOTED $PLAIN cwd=$PWD"
+umask
 echo "$SUPERVISOR_PROCESS_NAME to stderr" >&2
 `
 	switch k {

@@ -22,10 +22,14 @@ const (
 	numKinds
 )
 
-// slowExitSecs is how long a kindSlowExit program runs: well past the
-// largest startsecs (1) plus Supervisor's 1-second poll, so both daemons
-// see it reach RUNNING before it exits.
-const slowExitSecs = 4
+// longStartsecs is the startsecs of a program that has one: long enough that
+// a kindFastExit program exits well before it even on a loaded machine.
+const longStartsecs = 2
+
+// slowExitSecs is how long a kindSlowExit program runs: well past
+// longStartsecs plus Supervisor's 1-second poll, so both daemons see it reach
+// RUNNING before it exits.
+const slowExitSecs = longStartsecs + 3
 
 var kindTags = [numKinds]string{"forever", "stubborn", "fastexit", "slowexit", "forkexit", "missing", "noexec", "dir"}
 
@@ -118,7 +122,7 @@ func genProgram(r *rand.Rand, name string) program {
 		kind:           kind(r.IntN(int(numKinds))),
 		exitCode:       pick(r, 0, 0, 1, 2, 3),
 		numprocs:       pick(r, 1, 1, 1, 2, 3),
-		startsecs:      r.IntN(2),
+		startsecs:      pick(r, 0, longStartsecs),
 		startretries:   r.IntN(3),
 		autostart:      r.IntN(4) != 0,
 		autorestart:    pick(r, "true", "false", "unexpected"),
@@ -142,7 +146,7 @@ func genProgram(r *rand.Rand, name string) program {
 
 // settleable changes what would make the program's outcome timing:
 //   - a kindForkExit's exit closes no pipe, so Supervisor sees it only at
-//     its next 1-second poll: with startsecs=1 that makes "exited too
+//     its next 1-second poll: with startsecs>0 that makes "exited too
 //     quickly" a coin toss, so its startsecs is 0;
 //   - a program that restarts forever never settles (see loops).
 func (p *program) settleable(r *rand.Rand) {
@@ -271,7 +275,7 @@ func edit(r *rand.Rand, c config) config {
 		p.numprocs = 1 + (p.numprocs % 3)
 	case op == 3:
 		p := &n.programs[i]
-		p.startsecs = 1 - p.startsecs
+		p.startsecs = longStartsecs - p.startsecs
 		p.settleable(r)
 	default:
 		old := n.programs[i]
