@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/drover/drover/internal/version.Build=$(VERSION)
 export CGO_ENABLED = 0
 
-.PHONY: build run test bench deb clean
+.PHONY: build run test conformance bench deb clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/drover
@@ -22,6 +22,17 @@ test: build
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l cmd internal tools tests packaging)" || { echo "gofmt needed:"; gofmt -l cmd internal tools tests packaging; exit 1; }
 	$(GO) test -count=1 -timeout 25m ./...
+
+# A long random run of the differential tester against Debian's Supervisor
+# (docs/conformance.md); the seed is printed, CONFORMANCE_SEED=n repeats it.
+CONFORMANCE_CASES    ?= 500
+CONFORMANCE_PARALLEL ?= 4
+conformance: build
+	sh scripts/install-test-deps.sh
+	@seed=$${CONFORMANCE_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "CONFORMANCE_SEED=$$seed CONFORMANCE_CASES=$(CONFORMANCE_CASES)"; \
+	CONFORMANCE_SEED=$$seed CONFORMANCE_CASES=$(CONFORMANCE_CASES) CONFORMANCE_DROVER=$(CURDIR)/$(BIN) \
+		$(GO) test -count=1 -timeout 0 -parallel $(CONFORMANCE_PARALLEL) -run TestConformance ./tests/conformance/
 
 bench: build
 	$(GO) run ./tools/bench --drover $(BIN) $(BENCHFLAGS)

@@ -55,7 +55,7 @@ func envInt(t *testing.T, name string, def uint64) uint64 {
 
 // TestConformance runs generated cases against Supervisor and Drover side
 // by side. CONFORMANCE_SEED (default 1, the fixed slice CI runs) and
-// CONFORMANCE_CASES (default 8) choose the cases; case i has seed
+// CONFORMANCE_CASES (default 4) choose the cases; case i has seed
 // seed*1000003+i, so `-run TestConformance/case007` with the same
 // CONFORMANCE_SEED runs one again. CONFORMANCE_SHRINK bounds the re-runs
 // spent making a failing case smaller (default 12).
@@ -64,7 +64,7 @@ func TestConformance(t *testing.T) {
 		t.Skip(skipReason)
 	}
 	seed := envInt(t, "CONFORMANCE_SEED", 1)
-	cases := envInt(t, "CONFORMANCE_CASES", 8)
+	cases := envInt(t, "CONFORMANCE_CASES", 4)
 	shrinkRuns := int(envInt(t, "CONFORMANCE_SHRINK", 12))
 	t.Logf("CONFORMANCE_SEED=%d CONFORMANCE_CASES=%d", seed, cases)
 	for i := range cases {
@@ -76,6 +76,7 @@ func TestConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(diffs) == 0 {
+				t.Logf("same: %d programs, %d commands", len(tc.conf.programs), len(tc.steps))
 				return
 			}
 			small, smallDiffs := shrink(tc, diffs, shrinkRuns)
