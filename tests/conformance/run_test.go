@@ -137,7 +137,7 @@ func (in *instance) start() error {
 	}
 	in.exited = make(chan struct{})
 	go func() { in.daemon.Wait(); close(in.exited) }()
-	end := time.Now().Add(30 * time.Second)
+	end := time.Now().Add(90 * time.Second)
 	for {
 		if _, err := in.call("supervisor.getState"); err == nil {
 			return nil
@@ -184,12 +184,22 @@ func (in *instance) call(method string, params ...any) (any, error) {
 	return xmlrpc.DecodeResponse(resp.Body)
 }
 
-// ctl runs Debian's supervisorctl with the case's config and records the
-// normalised output and exit status.
+// ctlArgv is the client both daemons are driven with: Debian's
+// supervisorctl, or Drover's when CONFORMANCE_CTL=drover.
+func ctlArgv() []string {
+	if os.Getenv("CONFORMANCE_CTL") == "drover" {
+		return []string{droverBin, "ctl"}
+	}
+	return []string{supervisorctl}
+}
+
+// ctl runs the client with the case's config and records the normalised
+// output and exit status.
 func (in *instance) ctl(args ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, supervisorctl, append([]string{"-c", in.conf}, args...)...)
+	argv := append(ctlArgv(), "-c", in.conf)
+	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], args...)...)
 	out, err := cmd.CombinedOutput()
 	code := 0
 	var ee *exec.ExitError
