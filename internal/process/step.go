@@ -28,7 +28,13 @@ type status struct {
 type event interface{ String() string }
 
 type (
-	startCmd     struct{ wait bool }
+	startCmd struct {
+		wait bool
+		// auto: supervisord's own start (autostart, a retry): it skips
+		// startProcess's checks, so a command that cannot run fails as a
+		// spawn error (spawnerr, BACKOFF, FATAL) instead of being refused.
+		auto bool
+	}
 	stopCmd      struct{ shutdown bool } // shutdown: supervisord's stop_all (BACKOFF → FATAL)
 	signalCmd    struct{ sig syscall.Signal }
 	holdCmd      struct{} // stop automatic restarts for good
@@ -42,7 +48,7 @@ type (
 	timerFired struct{ gen int }
 )
 
-func (e startCmd) String() string     { return fmt.Sprintf("start(wait=%v)", e.wait) }
+func (e startCmd) String() string     { return fmt.Sprintf("start(wait=%v, auto=%v)", e.wait, e.auto) }
 func (e stopCmd) String() string      { return fmt.Sprintf("stop(shutdown=%v)", e.shutdown) }
 func (e signalCmd) String() string    { return "signal(" + SignalName(e.sig) + ")" }
 func (e holdCmd) String() string      { return "hold" }
@@ -177,6 +183,7 @@ func (s *stepper) startCmd(ev startCmd) {
 
 func (s *stepper) spawn() {
 	s.st.start = s.now
+	s.st.exitStatus = 0 // Supervisor's spawn forgets the last exit
 	s.change(Starting, false)
 	s.do(spawnAct{})
 }

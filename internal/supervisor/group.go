@@ -8,6 +8,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/eventlistener"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 )
@@ -58,6 +59,7 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 	if pc.RedirectStderr {
 		rc.Stderr.Kind = config.LogNone
 	}
+	restarts := s.restarts.tracker(Namespec(pc.Group, pc.Name))
 	serverURL := pc.ServerURL
 	if serverURL == "" || serverURL == "AUTO" {
 		serverURL = s.opts.ServerURL
@@ -66,6 +68,8 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 		Namespec: Namespec(pc.Group, pc.Name),
 		stdout:   stdout,
 		stderr:   stderr,
+		restarts: restarts,
+		asRead:   pc,
 	}
 	opts := process.Options{
 		Spawner:   s.opts.Spawner,
@@ -76,6 +80,7 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 		ServerURL: serverURL,
 		BaseEnv:   s.opts.BaseEnv,
 		BeforeSpawn: func() {
+			restarts.beforeSpawn()
 			for _, l := range []*logs.ChildLog{stdout, stderr} {
 				if l != nil {
 					l.Create()
@@ -142,12 +147,12 @@ func (s *Supervisor) startLocked(g *Group) {
 		}
 	}
 	for _, p := range g.Processes {
-		go func() {
+		guard.Go("program "+p.Namespec, func() {
 			defer finish()
 			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				s.logf(config.LevelError, "run %s: %v", p.Namespec, err)
 			}
-		}()
+		})
 	}
 	finish()
 }
@@ -164,7 +169,7 @@ func (g *Group) autostart(ctx context.Context) {
 	for _, p := range g.Processes {
 		if p.Config().Autostart {
 			// A failed spawn is the runner's to log and retry.
-			_ = p.Start(ctx, false)
+			_ = p.Autostart(ctx)
 		}
 	}
 }
