@@ -201,6 +201,14 @@ func TestExampleAsPID1(t *testing.T) {
 		return true
 	})
 
+	// The image's HEALTHCHECK and the manifest's probes: ready once every
+	// program is RUNNING past its startsecs.
+	health := []string{drover, "healthcheck", "-c", confPath}
+	laravelenv.WaitFor(t, "drover healthcheck to pass", 20*time.Second, 100*time.Millisecond, func() bool {
+		_, code := run(health...)
+		return code == 0
+	})
+
 	// The preStop hook, as the manifest gives it: the workers stop (each
 	// finishing its job), the web tier keeps serving.
 	hook := append([]string{}, preStop...)
@@ -222,6 +230,10 @@ func TestExampleAsPID1(t *testing.T) {
 	if !strings.Contains(stdout.String(), "[queue-worker_00] queue:work stand-in: job finished, stopping\n") {
 		t.Error("a queue worker did not get its TERM")
 	}
+	// The workers are ready_required=false: the pod stays ready while it drains.
+	if out, code := run(health...); code != 0 {
+		t.Errorf("drover healthcheck after the preStop drain: exit %d\n%s", code, out)
+	}
 
 	// php-fpm dies and cannot come back: essential, so the container ends,
 	// nginx stopped gracefully, with the documented status for FATAL.
@@ -231,6 +243,11 @@ func TestExampleAsPID1(t *testing.T) {
 	if out, code := ctl("signal", "KILL", "php-fpm"); code != 0 {
 		t.Fatalf("signal KILL php-fpm: exit %d\n%s", code, out)
 	}
+	// While php-fpm fails to come back the container is not ready, and says why.
+	laravelenv.WaitFor(t, "healthcheck to name php-fpm", 10*time.Second, 50*time.Millisecond, func() bool {
+		out, code := run(health...)
+		return code == 1 && strings.Contains(out, "php-fpm")
+	})
 	select {
 	case <-exited:
 		if code := ns.ProcessState.ExitCode(); code != 126 {
