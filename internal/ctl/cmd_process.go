@@ -4,12 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/drover/drover/internal/client"
 	"github.com/drover/drover/internal/wire"
 )
-
-func infoNamespec(info map[string]any) string {
-	return makeNamespec(asString(info["group"]), asString(info["name"]))
-}
 
 func (c *controller) doStatus(arg string) error {
 	names, jsonOut := cutFlag(strings.Fields(arg), "--json")
@@ -21,11 +18,10 @@ func (c *controller) doStatus(arg string) error {
 		c.exitStatus = exitStatusUnknown
 		return nil
 	}
-	v, err := c.rpc("supervisor.getAllProcessInfo")
+	all, err := c.cl.AllProcessInfo(c.ctx)
 	if err != nil {
 		return err
 	}
-	all := asStructs(v)
 	matching := all
 	if len(names) > 0 && !hasAll(names) {
 		matching = nil
@@ -33,7 +29,7 @@ func (c *controller) doStatus(arg string) error {
 			group, process, whole := splitNamespec(name)
 			found := false
 			for _, info := range all {
-				if asString(info["group"]) == group && (whole || asString(info["name"]) == process) {
+				if info.Group == group && (whole || info.Name == process) {
 					found = true
 					matching = append(matching, info)
 				}
@@ -60,7 +56,7 @@ func (c *controller) doStatus(arg string) error {
 		c.showStatuses(matching)
 	}
 	for _, info := range matching {
-		if wire.ProcessState(asInt(info["state"])).IsStopped() {
+		if info.State.IsStopped() {
 			c.exitStatus = exitStatusNotRunning
 		}
 	}
@@ -69,13 +65,13 @@ func (c *controller) doStatus(arg string) error {
 
 // showStatuses prints the status table: the name column is as wide as the
 // longest namespec (at least 30) plus 3.
-func (c *controller) showStatuses(infos []map[string]any) {
+func (c *controller) showStatuses(infos []client.ProcessInfo) {
 	width := 30
 	for _, info := range infos {
-		width = max(width, len(infoNamespec(info)))
+		width = max(width, len(info.Namespec()))
 	}
 	for _, info := range infos {
-		c.output("%-*s%-10s%s", width+3, infoNamespec(info), asString(info["statename"]), asString(info["description"]))
+		c.output("%-*s%-10s%s", width+3, info.Namespec(), info.StateName, info.Description)
 	}
 }
 
@@ -96,7 +92,7 @@ func cutFlag(words []string, flag string) ([]string, bool) {
 // resultLine formats one result struct (or a fault turned into one) for
 // start, stop, signal and clear; ok is the success verb.
 func resultLine(group, name string, code int, description, ok string) (string, error) {
-	ns := makeNamespec(group, name)
+	ns := client.Namespec(group, name)
 	reasons := map[string]map[int]string{
 		"started": {wire.FaultBadName: "no such process", wire.FaultNoFile: "no such file",
 			wire.FaultNotExecutable: "file is not executable", wire.FaultAlreadyStarted: "already started",
@@ -133,17 +129,17 @@ type groupAction struct {
 
 func (c *controller) runAction(a groupAction, names []string) error {
 	if hasAll(names) {
-		v, err := c.rpc(a.allMethod, a.extra...)
+		results, err := c.cl.Results(c.ctx, a.allMethod, a.extra...)
 		if err != nil {
 			return err
 		}
-		return c.printResults(a, v)
+		return c.printResults(a, results)
 	}
 	for _, name := range names {
 		group, process, whole := splitNamespec(name)
 		if whole && a.groupMethod != "" {
-			v, err := c.rpc(a.groupMethod, append([]any{group}, a.extra...)...)
-			if faultCode(err) == wire.FaultBadName {
+			results, err := c.cl.Results(c.ctx, a.groupMethod, append([]any{group}, a.extra...)...)
+			if client.FaultCode(err) == wire.FaultBadName {
 				c.output("%s: ERROR (no such group)", group)
 				c.exitStatus = a.badGroupExit
 				continue
@@ -152,7 +148,7 @@ func (c *controller) runAction(a groupAction, names []string) error {
 				c.exitStatus = exitGeneric
 				return err
 			}
-			if err := c.printResults(a, v); err != nil {
+			if err := c.printResults(a, results); err != nil {
 				return err
 			}
 			continue
@@ -160,15 +156,15 @@ func (c *controller) runAction(a groupAction, names []string) error {
 		if whole {
 			process = "None" // Python formats the missing process name as None
 		}
-		_, err := c.rpc(a.procMethod, append([]any{name}, a.extra...)...)
-		code := faultCode(err)
+		err := c.rpc(a.procMethod, append([]any{name}, a.extra...)...)
+		code := client.FaultCode(err)
 		if err != nil && code == 0 {
 			return err
 		}
 		if err == nil {
 			code = wire.FaultSuccess
 		}
-		line, lerr := resultLine(group, process, code, faultString(err), a.verb)
+		line, lerr := resultLine(group, process, code, client.FaultString(err), a.verb)
 		if lerr != nil {
 			return lerr
 		}
@@ -178,15 +174,14 @@ func (c *controller) runAction(a groupAction, names []string) error {
 	return nil
 }
 
-func (c *controller) printResults(a groupAction, v any) error {
-	for _, r := range asStructs(v) {
-		code := asInt(r["status"])
-		line, err := resultLine(asString(r["group"]), asString(r["name"]), code, asString(r["description"]), a.verb)
+func (c *controller) printResults(a groupAction, results []client.Result) error {
+	for _, r := range results {
+		line, err := resultLine(r.Group, r.Name, r.Status, r.Description, a.verb)
 		if err != nil {
 			return err
 		}
 		c.output("%s", line)
-		c.setExitFromFault(code, a.ignored)
+		c.setExitFromFault(r.Status, a.ignored)
 	}
 	return nil
 }
@@ -284,34 +279,32 @@ func (c *controller) doPid(arg string) error {
 	names := strings.Fields(arg)
 	switch {
 	case len(names) == 0:
-		v, err := c.rpc("supervisor.getPID")
+		pid, err := c.cl.PID(c.ctx)
 		if err != nil {
 			return err
 		}
-		c.output("%d", asInt(v))
+		c.output("%d", pid)
 	case hasAll(names):
-		v, err := c.rpc("supervisor.getAllProcessInfo")
+		infos, err := c.cl.AllProcessInfo(c.ctx)
 		if err != nil {
 			return err
 		}
-		for _, info := range asStructs(v) {
-			c.output("%d", asInt(info["pid"]))
+		for _, info := range infos {
+			c.output("%d", info.PID)
 		}
 	default:
 		for _, name := range names {
-			v, err := c.rpc("supervisor.getProcessInfo", name)
+			info, err := c.cl.ProcessInfo(c.ctx, name)
 			if err != nil {
 				c.exitStatus = exitGeneric
-				if faultCode(err) != wire.FaultBadName {
+				if client.FaultCode(err) != wire.FaultBadName {
 					return err
 				}
 				c.output("No such process %s", name)
 				continue
 			}
-			info, _ := v.(map[string]any)
-			pid := asInt(info["pid"])
-			c.output("%d", pid)
-			if pid == 0 {
+			c.output("%d", info.PID)
+			if info.PID == 0 {
 				c.exitStatus = exitNotRunning
 			}
 		}

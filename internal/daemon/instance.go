@@ -135,7 +135,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		defer os.Remove(sd.Pidfile)
 	}
 
-	servers := serve(listeners, handlers)
+	servers := serve(listeners, handlers, defaultHTTPLimits())
 	defer servers.shutdown()
 	if d.child != nil {
 		d.child.reportReady()

@@ -196,16 +196,22 @@ type httpServers struct {
 	done    chan struct{} // closed when every Serve returned
 }
 
-// serve starts one http.Server per listener, ls[i] serving handlers[i].
-func serve(ls []*listener, handlers []http.Handler) *httpServers {
+// serve starts one http.Server per listener, ls[i] serving handlers[i],
+// within lim.
+func serve(ls []*listener, handlers []http.Handler, lim httpLimits) *httpServers {
 	h := &httpServers{done: make(chan struct{})}
 	finished := make(chan struct{}, len(ls))
 	for i, l := range ls {
-		srv := &http.Server{Handler: handlers[i], ReadHeaderTimeout: 30 * time.Second}
+		srv := &http.Server{
+			Handler:           newBodyLimiter(handlers[i], lim),
+			ReadHeaderTimeout: lim.header,
+			IdleTimeout:       lim.idle,
+			ConnContext:       withConn,
+		}
 		h.servers = append(h.servers, srv)
 		guard.Go("HTTP server "+l.Addr().String(), func() {
 			defer func() { finished <- struct{}{} }()
-			srv.Serve(l) // returns http.ErrServerClosed once shut down
+			srv.Serve(newConnLimiter(l, lim.conns)) // returns http.ErrServerClosed once shut down
 		})
 	}
 	guard.Go("HTTP servers", func() {

@@ -46,8 +46,18 @@ func TestScripts(t *testing.T) {
 			"countprocs":   cmdCountProcs,
 			"killprocs":    cmdKillProcs,
 			"seqlines":     cmdSeqLines,
+			"rotatedsizes": cmdRotatedSizes,
+			"settle":       cmdSettle,
+			"atleast":      cmdAtLeast,
+			"fdcount":      cmdFDCount,
 			"mounttmpfs":   cmdMountTmpfs,
 			"httpget":      cmdHTTPGet,
+			"nspid1":       cmdNSPID1,
+			"zombies":      cmdZombies,
+			"countmatch":   cmdCountMatch,
+			"exitsright":   cmdExitsRight,
+			"framedlines":  cmdFramedLines,
+			"exitstatus":   cmdExitStatus,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

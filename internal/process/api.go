@@ -22,6 +22,8 @@ var (
 	ErrAbnormalTermination = errors.New("abnormal termination") // ABNORMAL_TERMINATION
 	ErrUnknownState        = errors.New("in an unknown process state")
 	ErrStdinClosed         = errors.New("stdin closed") // NO_FILE on sendProcessStdin
+	// ErrStdinFull: the child does not read its stdin and the queue is full.
+	ErrStdinFull = errors.New("stdin queue full: the process does not read its stdin")
 	// ErrRunnerDone is returned by commands sent to a Runner whose Run is not running.
 	ErrRunnerDone = errors.New("process runner not running")
 )

@@ -545,7 +545,8 @@ func (r *Runner) Signal(sig syscall.Signal) error {
 
 // WriteStdin writes p to the child's stdin. ErrNotRunning without a live child
 // (or while stopping); ErrStdinClosed once the child closed its stdin. The real
-// spawner's stdin queues what the pipe cannot take yet, so this does not block.
+// spawner's stdin queues what the pipe cannot take yet, so this does not block;
+// ErrStdinFull when that queue is full.
 func (r *Runner) WriteStdin(p []byte) error {
 	in := r.stdin.Load()
 	if in == nil {

@@ -653,3 +653,45 @@ func TestSpawnFastExitCountsEveryPump(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// pidfds counts this process's open pidfds.
+func pidfds(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); target == "anon_inode:[pidfd]" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSpawnHoldsOnePidfd: a running child costs the daemon one pidfd
+// (os.StartProcess kept its own and the waiter opened another: two), and
+// none once reaped. Signals go through it.
+func TestSpawnHoldsOnePidfd(t *testing.T) {
+	before := pidfds(t)
+	c, _, _ := helperCommand(t, "sleep")
+	tc := spawnHelper(t, c)
+	time.Sleep(100 * time.Millisecond) // the waiter is parked on the pidfd
+	if n := pidfds(t) - before; n != 1 {
+		t.Errorf("%d pidfds for one running child, want 1", n)
+	}
+	if err := tc.Signal(syscall.SIGTERM, false); err != nil {
+		t.Fatalf("Signal = %v", err)
+	}
+	<-tc.done
+	if tc.es.Signal != syscall.SIGTERM {
+		t.Errorf("exit %v, want terminated by SIGTERM", tc.es)
+	}
+	if n := pidfds(t) - before; n != 0 {
+		t.Errorf("%d pidfds left after the child was reaped", n)
+	}
+	if err := tc.Signal(syscall.SIGTERM, false); err != syscall.ESRCH {
+		t.Errorf("Signal after the reap = %v, want ESRCH", err)
+	}
+}

@@ -29,6 +29,9 @@ type backend interface {
 type proc interface {
 	Namespec() string
 	Config() *config.Process
+	// ConfigAsRead is the config the pending config holds (by identity)
+	// until a reread, where Config may be a resolved copy.
+	ConfigAsRead() *config.Process
 	Info() process.Info
 	Start(ctx context.Context, wait bool) error
 	Stop(ctx context.Context, wait bool) error

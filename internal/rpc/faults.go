@@ -47,6 +47,8 @@ func toFault(err error, name string) *xmlrpc.Fault {
 		return newFault(wire.FaultFailed, name+" is in an unknown process state")
 	case errors.Is(err, process.ErrStdinClosed):
 		return newFault(wire.FaultNoFile, name)
+	case errors.Is(err, process.ErrStdinFull):
+		return newFault(wire.FaultFailed, name+": "+err.Error())
 	case errors.Is(err, supervisor.ErrBadName):
 		return newFault(wire.FaultBadName, name)
 	case errors.Is(err, supervisor.ErrAlreadyAdded):

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
@@ -101,7 +102,7 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			why = "unmarshallable"
 		}
-		h.logf(config.LevelError, "XML-RPC request data %s is invalid: %s", pyrepr.Str(string(body)), why)
+		h.logf(config.LevelError, "XML-RPC request data %s is invalid: %s", loggedBody(body), why)
 		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
@@ -110,7 +111,7 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	v, err := h.dispatch(r.Context(), name, params)
 	var panicked *panicError
 	if errors.As(err, &panicked) {
-		h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %s\n%s", pyrepr.Str(string(body)), panicked.value, panicked.stack)
+		h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %s\n%s", loggedBody(body), panicked.value, panicked.stack)
 		httpmux.Error(w, http.StatusInternalServerError)
 		return
 	}
@@ -118,7 +119,7 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		h.logf(config.LevelTrace, "XML-RPC method %s() returned successfully", name)
 		err = xmlrpc.EncodeResponse(&out, v)
 		if err != nil {
-			h.logf(config.LevelCritical, "Handling XML-RPC request with data %q raised an unexpected exception: %v", body, err)
+			h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %v", loggedBody(body), err)
 			httpmux.Error(w, http.StatusInternalServerError)
 			return
 		}
@@ -133,6 +134,23 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("Content-Length", fmt.Sprint(out.Len()))
 	w.Write(out.Bytes())
+}
+
+// maxLoggedBody is how much of a request body a log line quotes: Supervisor
+// logs it whole, which made one 100 MB garbage POST one 100 MB line.
+const maxLoggedBody = 1024
+
+// loggedBody is the body as Python's repr() shows it, cut at maxLoggedBody
+// bytes with a note of its full length.
+func loggedBody(body []byte) string {
+	if len(body) <= maxLoggedBody {
+		return pyrepr.Str(string(body))
+	}
+	cut := maxLoggedBody
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes in all)", pyrepr.Str(string(body[:cut])), len(body))
 }
 
 func (h *handler) logf(level config.LogLevel, format string, args ...any) {

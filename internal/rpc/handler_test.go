@@ -212,3 +212,14 @@ func TestBadRequestLogged(t *testing.T) {
 		t.Errorf("HTTP %d, logged %q; want 400 and %q", rec.Code, logged, want)
 	}
 }
+
+// A large bad body is logged cut short, with its length.
+func TestBadRequestLogCut(t *testing.T) {
+	var logged logLines
+	h := newHandler(newFakeBackend(), nil, Options{Log: &logged})
+	body := strings.Repeat("é", 100_000) // cut falls inside a rune
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/RPC2", strings.NewReader(body)))
+	if len(logged) != 1 || len(logged[0]) > 2*maxLoggedBody+100 || !strings.HasSuffix(logged[0], "'... (200000 bytes in all) is invalid: unmarshallable") {
+		t.Errorf("logged %d lines, the first %.200q...", len(logged), logged)
+	}
+}

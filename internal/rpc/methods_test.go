@@ -318,8 +318,21 @@ func TestSignalAndStdin(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("signalProcessGroup = %#v %v", got, err)
 	}
-	if !slices.Equal(a.signals, []syscall.Signal{syscall.SIGUSR1, syscall.SIGTERM}) {
-		t.Errorf("signals %v", a.signals)
+	// Numbers as Python's int() reads them: int, bool, float (truncated).
+	for _, sig := range []any{12, true, 10.9} {
+		if v, err := call(t, h, "supervisor.signalProcess", "g:a", sig); v != true || err != nil {
+			t.Errorf("signalProcess(%v) = %v %v", sig, v, err)
+		}
+	}
+	_, err = call(t, h, "supervisor.signalProcess", "g:a", 99.5)
+	wantFault(t, err, 11, "BAD_SIGNAL: 99.5")
+	_, err = call(t, h, "supervisor.signalAllProcesses", 1e30)
+	if err != nil {
+		t.Errorf("signalAllProcesses(1e30) = %v, want results with BAD_SIGNAL", err)
+	}
+	wantSigs := []syscall.Signal{syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGUSR2, syscall.SIGHUP, syscall.SIGUSR1}
+	if !slices.Equal(a.signals, wantSigs) {
+		t.Errorf("signals %v, want %v", a.signals, wantSigs)
 	}
 	if v, err := call(t, h, "supervisor.sendProcessStdin", "g:a", "héllo\n"); v != true || err != nil || string(a.stdin) != "héllo\n" {
 		t.Errorf("sendProcessStdin = %v %v, stdin %q", v, err, a.stdin)
@@ -350,6 +363,20 @@ func TestMulticall(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %#v\nwant %#v", got, want)
+	}
+}
+
+func TestMulticallLength(t *testing.T) {
+	h := newTestHandler(newFakeBackend())
+	calls := make([]any, maxMulticallCalls+1)
+	for i := range calls {
+		calls[i] = map[string]any{"methodName": "supervisor.getPID"}
+	}
+	_, err := call(t, h, "system.multicall", calls)
+	wantFault(t, err, 2, "INCORRECT_PARAMETERS: 1001 calls in one system.multicall, at most 1000")
+	got, err := call(t, h, "system.multicall", calls[:maxMulticallCalls])
+	if a, ok := got.([]any); err != nil || !ok || len(a) != maxMulticallCalls {
+		t.Errorf("%d calls: %d results, err %v", maxMulticallCalls, len(a), err)
 	}
 }
 

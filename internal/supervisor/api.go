@@ -45,7 +45,13 @@ type Process struct {
 	gate           *startGate         // nil unless depends_on or wait_for is set (gate.go)
 	lines          []*logs.LineWriter // framing of a prefixed or JSON channel (lines.go)
 	restarts       *restartTracker
+	asRead         *config.Process
 }
+
+// ConfigAsRead returns the process config as the config file gave it (AUTO
+// logs unresolved; Config has the runner's copy with their paths): the
+// pending config holds this very value until a reread replaces it.
+func (p *Process) ConfigAsRead() *config.Process { return p.asRead }
 
 // StdoutLogPath / StderrLogPath return the log file path ("" for NONE).
 func (p *Process) StdoutLogPath() string { return logPath(p.stdout) }

@@ -111,7 +111,11 @@ func (s *Supervisor) stopAll(ctx context.Context) {
 	sub := s.bus.Subscribe()
 	defer sub.Close()
 	s.opMu.Lock()
-	gs := s.Groups()
+	s.mu.Lock()
+	gs := s.groupsLocked()
+	// Supervisor's report walks its groups in the order they were added.
+	byActivation := s.activeByActivationLocked()
+	s.mu.Unlock()
 	s.opMu.Unlock()
 	for _, g := range gs {
 		for _, p := range g.Processes {
@@ -126,7 +130,7 @@ func (s *Supervisor) stopAll(ctx context.Context) {
 	for i := len(gs) - 1; i >= 0; i-- {
 		gs[i].stopForShutdown(ctx)
 		for {
-			reported = s.reportShutdown(gs, reported)
+			reported = s.reportShutdown(byActivation, reported)
 			if gs[i].stopped() {
 				break
 			}
@@ -139,8 +143,8 @@ func (s *Supervisor) stopAll(ctx context.Context) {
 	}
 }
 
-// reportShutdown logs the processes not yet stopped, at most every few
-// seconds, and returns when it last logged.
+// reportShutdown logs the processes not yet stopped, in the order of gs,
+// at most every few seconds, and returns when it last logged.
 func (s *Supervisor) reportShutdown(gs []*Group, last time.Time) time.Time {
 	if time.Since(last) < shutdownReportEvery {
 		return last

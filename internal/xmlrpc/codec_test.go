@@ -82,8 +82,8 @@ func TestDoubleFormat(t *testing.T) {
 		0: "0.0", 1: "1.0", -2.5: "-2.5", 1e16: "1e+16", 1e15: "1000000000000000.0",
 		0.0001: "0.0001", 0.00001: "1e-05", 123.456: "123.456", math.Inf(1): "inf",
 	} {
-		if got := formatDouble(f); got != want {
-			t.Errorf("formatDouble(%v) = %q, want %q", f, got, want)
+		if got := FormatDouble(f); got != want {
+			t.Errorf("FormatDouble(%v) = %q, want %q", f, got, want)
 		}
 	}
 }

@@ -1,8 +1,9 @@
 package autoscale
 
 import (
+	"bytes"
+	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,16 +18,12 @@ import (
 // with Prometheus's own text parser.
 func (l *lab) scrape() map[string]*dto.MetricFamily {
 	l.t.Helper()
-	resp, err := l.rpc.Get("http://localhost/metrics")
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		l.t.Fatalf("GET /metrics: %s", resp.Status)
+	var body bytes.Buffer
+	if err := l.rpc.Stream(context.Background(), "/metrics", &body); err != nil {
+		l.t.Fatalf("GET /metrics: %v", err)
 	}
 	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
+	fams, err := p.TextToMetricFamilies(&body)
 	if err != nil {
 		l.t.Fatalf("parse /metrics: %v", err)
 	}

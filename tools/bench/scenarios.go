@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/drover/drover/internal/client"
 )
 
 // sizes are the scenario parameters; --quick shrinks them.
@@ -305,7 +308,7 @@ func runCrash(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[s
 	prev := 0
 	for range e.sizes.CrashKills {
 		// Wait for the restarted child to be RUNNING, then let the daemon go idle.
-		var p processInfo
+		var p client.ProcessInfo
 		deadline := time.Now().Add(30 * time.Second)
 		for p.StateName != "RUNNING" || p.PID == prev {
 			if err := stillGoing(ctx, d, time.Hour); err != nil {
@@ -314,7 +317,7 @@ func runCrash(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[s
 			if time.Now().After(deadline) {
 				return nil, fmt.Errorf("%s not RUNNING again within 30 s (state %s)", name, p.StateName)
 			}
-			if p, err = d.rpc.processInfo(ctx, name); err != nil {
+			if p, err = d.rpc.ProcessInfo(ctx, name); err != nil {
 				return nil, err
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -394,7 +397,7 @@ func runLog(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[str
 		return nil, err
 	}
 	t0 := time.Now()
-	if _, err := d.rpc.call(ctx, "supervisor.startProcess", "writer", false); err != nil {
+	if _, err := d.rpc.Call(ctx, "supervisor.startProcess", "writer", false); err != nil {
 		return nil, err
 	}
 	limit := time.Duration(size/(5*mib))*time.Second + 30*time.Second
@@ -495,7 +498,7 @@ func runChatty(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[
 		return nil, err
 	}
 	t0 := time.Now()
-	if _, err := d.rpc.call(ctx, "supervisor.startAllProcesses", false); err != nil {
+	if _, err := d.rpc.Call(ctx, "supervisor.startAllProcesses", false); err != nil {
 		return nil, err
 	}
 	limit := time.Since(d.launched) + time.Duration(sz.ChattySecs+30)*time.Second
@@ -562,19 +565,19 @@ func runControl(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 	var ts []float64
 	for range repeats {
 		t0 := time.Now()
-		if _, err := d.rpc.exchange(ctx, "supervisor.getAllProcessInfo"); err != nil {
+		if _, err := d.rpc.Exchange(ctx, "supervisor.getAllProcessInfo"); err != nil {
 			return nil, err
 		}
 		ts = append(ts, time.Since(t0).Seconds())
 	}
 	out["getall"] = median(ts)
-	all, err := d.rpc.allProcessInfo(ctx)
+	all, err := d.rpc.AllProcessInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
 
 	t0 := time.Now()
-	if _, err := d.rpc.call(ctx, "supervisor.stopAllProcesses", true); err != nil {
+	if _, err := d.rpc.Call(ctx, "supervisor.stopAllProcesses", true); err != nil {
 		return nil, err
 	}
 	if err := waitGone(ctx, all, 60*time.Second); err != nil {
@@ -583,7 +586,7 @@ func runControl(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 	out["stop"] = time.Since(t0).Seconds()
 
 	t0 = time.Now()
-	if _, err := d.rpc.call(ctx, "supervisor.startAllProcesses", true); err != nil {
+	if _, err := d.rpc.Call(ctx, "supervisor.startAllProcesses", true); err != nil {
 		return nil, err
 	}
 	if err := d.waitAllRunning(ctx, "", 120*time.Second); err != nil {
@@ -594,7 +597,7 @@ func runControl(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 }
 
 // waitGone polls until none of the processes' pids exists any more.
-func waitGone(ctx context.Context, ps []processInfo, limit time.Duration) error {
+func waitGone(ctx context.Context, ps []client.ProcessInfo, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for _, p := range ps {
 		for p.PID > 0 && alive(p.PID) {
@@ -613,7 +616,7 @@ func runShutdown(ctx context.Context, e *benchEnv, k daemonKind, dir string) (ma
 		return nil, err
 	}
 	defer d.kill()
-	all, err := d.rpc.allProcessInfo(ctx)
+	all, err := d.rpc.AllProcessInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -649,7 +652,7 @@ func runScrape(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[
 	if err := sleepCtx(ctx, 2*time.Second); err != nil {
 		return nil, err
 	}
-	if _, err := d.rpc.get(ctx, "/metrics"); err != nil { // warm up
+	if err := d.rpc.Stream(ctx, "/metrics", io.Discard); err != nil { // warm up
 		return nil, err
 	}
 	c0, err := cpuSeconds(d.pid)
@@ -659,7 +662,7 @@ func runScrape(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[
 	var lat []float64
 	for range e.sizes.Scrapes {
 		t0 := time.Now()
-		if _, err := d.rpc.get(ctx, "/metrics"); err != nil {
+		if err := d.rpc.Stream(ctx, "/metrics", io.Discard); err != nil {
 			return nil, err
 		}
 		lat = append(lat, float64(time.Since(t0).Microseconds())/1000)
