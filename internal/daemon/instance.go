@@ -55,15 +55,16 @@ func (n *startupNotes) flush(ml *logs.MainLog) {
 }
 
 // runInstance is one life of supervisord between (re)loads, Supervisor's
-// startup sequence (§8.2) then the supervision loop. It returns restart=true
-// when a reload was asked for; otherwise code is the exit status.
-func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Signal) (restart bool, code int) {
+// startup sequence (§8.2) then the supervision loop. When a reload was asked
+// for it returns the configuration validated for it (next); otherwise code
+// is the exit status.
+func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Signal) (next *config.Config, code int) {
 	sd := &cfg.Supervisord
 	var notes startupNotes
 	notes.addConfigMessages(cfg.Messages)
 	if sd.User != "" {
 		if err := dropPrivileges(sd.UID, sd.GID); err != nil {
-			return false, usageError(d.stderr, d.argv0, err)
+			return nil, usageError(d.stderr, d.argv0, err)
 		}
 		notes.infos = append(notes.infos, fmt.Sprintf("Set uid to user %d succeeded", sd.UID))
 	} else if os.Getuid() == 0 {
@@ -72,7 +73,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	if first {
 		infos, err := raiseRlimits(rlimitNeeds(sd.Minfds, sd.Minprocs))
 		if err != nil {
-			return false, usageError(d.stderr, d.argv0, err)
+			return nil, usageError(d.stderr, d.argv0, err)
 		}
 		notes.infos = append(notes.infos, infos...)
 	}
@@ -84,7 +85,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	ml, err := logs.OpenMain(mc)
 	if err != nil {
-		return false, usageError(d.stderr, d.argv0, fmt.Errorf("could not open the log file: %w", err))
+		return nil, usageError(d.stderr, d.argv0, fmt.Errorf("could not open the log file: %w", err))
 	}
 	defer ml.Close()
 	notes.flush(ml)
@@ -101,11 +102,11 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 
 	listeners, err := openListeners(cfg, d.stderr)
 	if err != nil {
-		return false, usageError(d.stderr, d.argv0, err)
+		return nil, usageError(d.stderr, d.argv0, err)
 	}
 	defer closeListeners(listeners)
 
-	bus := &events.Bus{}
+	bus := &events.Bus{Warn: func(msg string) { ml.Logf(config.LevelWarn, "%s", msg) }}
 	sup := supervisor.New(cfg, supervisor.Options{
 		Log:       ml,
 		Events:    bus,
@@ -143,7 +144,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	d.notify.notify(notifyReady)
 
-	restart, err = d.supervise(sup, ml, sigs)
+	restart, err := d.supervise(sup, ml, sigs)
 	if restart {
 		d.notify.notify(notifyReloading)
 	} else {
@@ -151,9 +152,12 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	if err != nil {
 		ml.Logf(config.LevelCritical, "%v", err)
-		return false, 1
+		return nil, 1
 	}
-	return restart, sup.ExitCode()
+	if restart {
+		return sup.NextConfig(), 0
+	}
+	return nil, sup.ExitCode()
 }
 
 // serverHandlers serves routes on each listener with its section's

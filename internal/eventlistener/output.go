@@ -9,6 +9,7 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/pyrepr"
 )
 
 // The tokens that start and end capture mode.
@@ -159,7 +160,7 @@ func (c *childOutput) emit(data []byte) {
 		c.captured = append(c.captured, data...)
 	}
 	if o.echo {
-		o.log.Logf(config.LevelDebug, "%s %s output:\n%s", pyStrRepr(o.name), o.channel, asString(data))
+		o.log.Logf(config.LevelDebug, "%s %s output:\n%s", pyrepr.Str(o.name), o.channel, asString(data))
 	}
 	if o.logEvents {
 		o.bus.Publish(events.ProcessLog{
@@ -178,7 +179,7 @@ func (c *childOutput) toggle() {
 		Process: o.name, Group: o.group, PID: c.pid, Channel: o.channel, Data: c.captured,
 	})
 	if o.log != nil {
-		o.log.Logf(config.LevelDebug, "%s %s emitted a comm event", pyStrRepr(o.name), o.channel)
+		o.log.Logf(config.LevelDebug, "%s %s emitted a comm event", pyrepr.Str(o.name), o.channel)
 	}
 	c.captured = nil
 }

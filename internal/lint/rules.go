@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
-	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/sysnames"
 )
 
 // Finding is one problem in the configuration.
@@ -174,7 +174,7 @@ func checkProgram(section string, p *config.Process, pos *config.Positions) []Fi
 	if p.StopSignal != syscall.SIGTERM {
 		add("stopsignal", RuleStopSignal, fmt.Sprintf("stopsignal=%s: %s finishes its job only on TERM "+
 			"(QUIT from Laravel 9.24, INT from 12.22); other signals kill the job mid-run",
-			strings.TrimPrefix(process.SignalName(p.StopSignal), "SIG"), kind),
+			strings.TrimPrefix(sysnames.SignalName(p.StopSignal), "SIG"), kind),
 			"stopsignal=TERM")
 	}
 	switch p.AutoRestart {

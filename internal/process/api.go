@@ -13,6 +13,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/sysnames"
 )
 
 // Errors returned by Runner methods; rpc maps them to Supervisor faults.
@@ -166,7 +167,7 @@ func (e ExitStatus) String() string {
 	if e.Signal == 0 {
 		return fmt.Sprintf("exit status %d", e.Code)
 	}
-	s := "terminated by " + SignalName(e.Signal)
+	s := "terminated by " + sysnames.SignalName(e.Signal)
 	if e.Core {
 		s += " (core dumped)"
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/sysnames"
 )
 
 // syncBuffer is a Writer safe for the pump goroutines.
@@ -115,7 +116,7 @@ func TestSpawnExitStatus(t *testing.T) {
 		{[]string{"ignoreterm"}, syscall.SIGKILL, ExitStatus{Code: -1, Signal: syscall.SIGKILL}, "terminated by SIGKILL"},
 	}
 	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " ")+" "+SignalName(tt.sig), func(t *testing.T) {
+		t.Run(strings.Join(tt.args, " ")+" "+sysnames.SignalName(tt.sig), func(t *testing.T) {
 			c, out, _ := helperCommand(t, tt.args...)
 			ch := spawnHelper(t, c)
 			if tt.sig != 0 {
@@ -244,7 +245,16 @@ func TestSpawnRedirectStderr(t *testing.T) {
 	}
 }
 
+// skipBurstUnderRace skips a 4 MiB burst test in the short race run (make
+// test): the race-instrumented child takes over 10 s; the plain run has it.
+func skipBurstUnderRace(t *testing.T) {
+	if raceBuild && testing.Short() {
+		t.Skip("a 4 MiB burst from a race-instrumented child is too slow for the short race run")
+	}
+}
+
 func TestSpawnBurstNotLost(t *testing.T) {
+	skipBurstUnderRace(t)
 	const n = 4<<20 + 123
 	c, out, _ := helperCommand(t, "burst", fmt.Sprint(n))
 	spawnHelper(t, c).finish(t)
@@ -271,6 +281,7 @@ func (w *failOnce) Write(p []byte) (int, error) {
 }
 
 func TestSpawnOutputAfterFailedWrite(t *testing.T) {
+	skipBurstUnderRace(t)
 	const n = 4 << 20
 	c, _, _ := helperCommand(t, "burst", fmt.Sprint(n))
 	var out failOnce
@@ -616,7 +627,7 @@ func TestSpawnDrainsLastWordsAtExit(t *testing.T) {
 func TestSpawnFastExitCountsEveryPump(t *testing.T) {
 	spawns, spawners := 4000, 64
 	if testing.Short() {
-		spawns = 1000
+		spawns = 500
 	}
 	// More threads than CPUs: the kernel preempts a spawner between
 	// starting one pump and the next, as a loaded machine did.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/sysnames"
 )
 
 // status is the mutable state of one process, owned by the Runner goroutine.
@@ -50,7 +51,7 @@ type (
 
 func (e startCmd) String() string     { return fmt.Sprintf("start(wait=%v, auto=%v)", e.wait, e.auto) }
 func (e stopCmd) String() string      { return fmt.Sprintf("stop(shutdown=%v)", e.shutdown) }
-func (e signalCmd) String() string    { return "signal(" + SignalName(e.sig) + ")" }
+func (e signalCmd) String() string    { return "signal(" + sysnames.SignalName(e.sig) + ")" }
 func (e holdCmd) String() string      { return "hold" }
 func (e spawned) String() string      { return fmt.Sprintf("spawned(%d)", e.pid) }
 func (e spawnFailed) String() string  { return "spawnFailed(" + e.msg + ")" }
@@ -266,7 +267,7 @@ func (s *stepper) kill(sig syscall.Signal, group bool) {
 	if group {
 		asGroup = "process group "
 	}
-	s.log(config.LevelDebug, "killing %s (pid %d) %swith signal %s", s.cfg.Name, s.st.pid, asGroup, SignalName(sig))
+	s.log(config.LevelDebug, "killing %s (pid %d) %swith signal %s", s.cfg.Name, s.st.pid, asGroup, sysnames.SignalName(sig))
 	s.arm(s.cfg.StopWait)
 	if s.st.state != Stopping {
 		s.change(Stopping, false)
@@ -279,12 +280,12 @@ func (s *stepper) signalCmd(ev signalCmd) {
 		s.do(reply{ErrNotRunning})
 		return
 	}
-	s.log(config.LevelDebug, "sending %s (pid %d) sig %s", s.cfg.Name, s.st.pid, SignalName(ev.sig))
+	s.log(config.LevelDebug, "sending %s (pid %d) sig %s", s.cfg.Name, s.st.pid, sysnames.SignalName(ev.sig))
 	s.do(signalAct{sig: ev.sig})
 }
 
 func (s *stepper) signalFailed(ev signalFailed) {
-	what := "sending sig " + SignalName(ev.act.sig)
+	what := "sending sig " + sysnames.SignalName(ev.act.sig)
 	if ev.act.kill {
 		what = "killing " + s.cfg.Name
 	}

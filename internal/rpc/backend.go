@@ -22,7 +22,7 @@ type backend interface {
 	AddGroup(ctx context.Context, name string) error
 	RemoveGroup(ctx context.Context, name string) error
 	Shutdown()
-	Restart()
+	Restart() error
 }
 
 // proc is one supervised process as the handlers see it.

@@ -124,12 +124,6 @@ func TestStatusActions(t *testing.T) {
 	}
 }
 
-func TestPyQuote(t *testing.T) {
-	if got := pyQuote("Process a:b stopped at Wed Nov 25 18:00:00 2026/x&y~"); got != "Process%20a%3Ab%20stopped%20at%20Wed%20Nov%2025%2018%3A00%3A00%202026/x%26y~" {
-		t.Errorf("pyQuote = %q", got)
-	}
-}
-
 func TestLogtail(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.log")

@@ -210,6 +210,9 @@ func TestStateMethods(t *testing.T) {
 	b.rereadErr = &config.Error{Msg: "File contains no section headers."}
 	_, err := call(t, h, "supervisor.reloadConfig")
 	wantFault(t, err, 92, "CANT_REREAD: File contains no section headers.")
+	b.restartErr = &config.Error{Msg: "bad", File: "x.conf", Line: 3}
+	_, err = call(t, h, "supervisor.restart")
+	wantFault(t, err, 92, "CANT_REREAD: bad (file: 'x.conf', line 3)")
 	b.groupErr = supervisor.ErrStillRunning
 	_, err = call(t, h, "supervisor.removeProcessGroup", "g")
 	wantFault(t, err, 91, "STILL_RUNNING: g")

@@ -12,6 +12,7 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/pyrepr"
 	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
@@ -38,7 +39,7 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			return
 		}
-		w.Header().Set("Location", serverURL(r)+"/?message="+pyQuote(message))
+		w.Header().Set("Location", serverURL(r)+"/?message="+pyrepr.Quote(message))
 		httpmux.Error(w, http.StatusMovedPermanently)
 		return
 	}
@@ -248,18 +249,4 @@ func serverURL(r *http.Request) string {
 	}
 	host = strings.TrimSuffix(host, ":80")
 	return "http://" + strings.TrimSuffix(host, "/")
-}
-
-// pyQuote is Python's urllib.parse.quote with its default safe "/".
-func pyQuote(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_.-~/", c) >= 0 {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
 }

@@ -110,6 +110,7 @@ type Supervisor struct {
 	mu      sync.Mutex
 	mood    Mood              // guarded by mu
 	pending *config.Config    // guarded by mu
+	next    *config.Config    // what the accepted Restart validated; guarded by mu
 	groups  map[string]*Group // guarded by mu
 	nextSeq int               // guarded by mu
 	runCtx  context.Context   // parent of the runners; nil until Run; guarded by mu
@@ -127,7 +128,7 @@ type Options struct {
 	Log     process.Logger  // main log
 	Events  *events.Bus     // may be nil
 	Spawner process.Spawner // nil: the real spawner
-	// Load re-reads the configuration file (used by Reread); same file, same CLI overrides.
+	// Load re-reads the configuration file (used by Reread and Restart); same file, same CLI overrides.
 	Load      func() (*config.Config, error)
 	ServerURL string   // default SUPERVISOR_SERVER_URL for children
 	BaseEnv   []string // supervisord's environment at start

@@ -182,7 +182,9 @@ func (g *startGate) setNote(note string) bool {
 // Dependency states are re-read on every state change; checks run every
 // ready_interval.
 func (g *startGate) wait(ctx context.Context) (string, error) {
-	sub := g.s.bus.Subscribe()
+	// Events only wake the gate, which reads the states itself: a lost one
+	// costs nothing, and PROCESS_LOG data never reaches it.
+	sub := g.s.bus.Subscribe(events.Named("gate"), events.Kinds("PROCESS_STATE", "SUPERVISOR_STATE_CHANGE_STOPPING"), events.Buffer(256))
 	defer sub.Close()
 	g.mu.Lock()
 	g.waiters++

@@ -72,11 +72,41 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	return s.Mood() == MoodRestarting, nil
 }
 
-// Shutdown asks for an orderly shutdown; Restart for a reload. Both return at
-// once. Shutdown during a reload's stop phase turns it into a shutdown;
-// Restart during a shutdown or reload is ignored.
+// Shutdown asks for an orderly shutdown. It returns at once. Shutdown
+// during a reload's stop phase turns it into a shutdown.
 func (s *Supervisor) Shutdown() { s.requestStop(MoodShutdown) }
-func (s *Supervisor) Restart()  { s.requestStop(MoodRestarting) }
+
+// Restart asks for a reload, once the configuration file has been read and
+// validated again (with Options.Load): an invalid one is logged CRIT and
+// returned, and nothing stops. This is a deliberate difference: Supervisor
+// stops every program and exits, so one typo takes the box's workers down.
+// The validated configuration is NextConfig's. Restart during a shutdown or
+// reload is ignored. It returns once the reload is asked for.
+func (s *Supervisor) Restart() error {
+	if s.Mood() != MoodRunning {
+		return nil
+	}
+	if s.opts.Load != nil {
+		cfg, err := s.opts.Load()
+		if err != nil {
+			s.logf(config.LevelCritical, "reload refused, still running with the current configuration: %v", err)
+			return err
+		}
+		s.mu.Lock()
+		s.next = cfg
+		s.mu.Unlock()
+	}
+	s.requestStop(MoodRestarting)
+	return nil
+}
+
+// NextConfig is the configuration the accepted Restart validated (nil
+// without Options.Load): the one to reload with.
+func (s *Supervisor) NextConfig() *config.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next
+}
 
 func (s *Supervisor) requestStop(m Mood) {
 	s.mu.Lock()
@@ -108,7 +138,9 @@ func (s *Supervisor) setMood(m Mood) {
 // one in flight. State changes arrive as events. Like supervisord once its
 // mood leaves RUNNING, nothing is restarted any more, in any group.
 func (s *Supervisor) stopAll(ctx context.Context) {
-	sub := s.bus.Subscribe()
+	// Events only wake the loop, which reads the states itself: a lost
+	// one costs nothing.
+	sub := s.bus.Subscribe(events.Named("shutdown"), events.Kinds("PROCESS_STATE"), events.Buffer(256))
 	defer sub.Close()
 	s.opMu.Lock()
 	s.mu.Lock()
