@@ -6,15 +6,21 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 )
+
+// clockTick is the unit of utime and stime in /proc/<pid>/stat: USER_HZ,
+// which is 100 on every Linux architecture Go supports.
+const clockTick = 10 * time.Millisecond
 
 // Entry is what the table keeps of one process.
 type Entry struct {
 	PPID int
-	RSS  int64 // resident set size in bytes
+	RSS  int64         // resident set size in bytes
+	CPU  time.Duration // user plus system time used so far
 }
 
-// Table maps pids to their parent and RSS.
+// Table maps pids to their parent, RSS and CPU time.
 type Table map[int]Entry
 
 // Read reads every process under procfs (normally "/proc"). Processes that
@@ -42,7 +48,8 @@ func Read(procfs string) (Table, error) {
 	return t, nil
 }
 
-// parseStat reads ppid (field 4) and rss in pages (field 24) of
+// parseStat reads ppid (field 4), utime and stime in clock ticks (fields 14
+// and 15) and rss in pages (field 24) of
 // /proc/<pid>/stat. The command name (field 2) is parenthesised and may hold
 // spaces and parentheses, so fields are counted after its last ')'.
 func parseStat(data []byte, page int64) (Entry, bool) {
@@ -51,40 +58,55 @@ func parseStat(data []byte, page int64) (Entry, bool) {
 		return Entry{}, false
 	}
 	f := bytes.Fields(data[end+1:])
-	// f[0] is field 3 (state): ppid is f[1], rss is f[21].
+	// f[0] is field 3 (state): ppid is f[1], utime f[11], stime f[12], rss f[21].
 	if len(f) < 22 {
 		return Entry{}, false
 	}
 	ppid, err1 := strconv.Atoi(string(f[1]))
 	rss, err2 := strconv.ParseInt(string(f[21]), 10, 64)
-	if err1 != nil || err2 != nil {
+	utime, err3 := strconv.ParseInt(string(f[11]), 10, 64)
+	stime, err4 := strconv.ParseInt(string(f[12]), 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
 		return Entry{}, false
 	}
-	return Entry{PPID: ppid, RSS: rss * page}, true
+	return Entry{PPID: ppid, RSS: rss * page, CPU: time.Duration(utime+stime) * clockTick}, true
 }
 
 // TreeRSS sums the RSS of pid and of every descendant in t; 0 when pid is
 // not in t.
 func (t Table) TreeRSS(pid int) int64 {
-	if _, ok := t[pid]; !ok {
-		return 0
-	}
+	return t.Trees([]int{pid})[pid].RSS
+}
+
+// Trees returns, for each of roots found in t, the RSS and CPU time of it
+// and every descendant summed (PPID is the root's own). It indexes the
+// table once, so many roots cost one pass.
+func (t Table) Trees(roots []int) map[int]Entry {
 	children := map[int][]int{}
 	for p, e := range t {
 		children[e.PPID] = append(children[e.PPID], p)
 	}
-	var sum int64
-	seen := map[int]bool{}
-	stack := []int{pid}
-	for len(stack) > 0 {
-		p := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[p] {
+	out := make(map[int]Entry, len(roots))
+	for _, pid := range roots {
+		root, ok := t[pid]
+		if !ok {
 			continue
 		}
-		seen[p] = true
-		sum += t[p].RSS
-		stack = append(stack, children[p]...)
+		sum := Entry{PPID: root.PPID}
+		seen := map[int]bool{}
+		stack := []int{pid}
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			sum.RSS += t[p].RSS
+			sum.CPU += t[p].CPU
+			stack = append(stack, children[p]...)
+		}
+		out[pid] = sum
 	}
-	return sum
+	return out
 }

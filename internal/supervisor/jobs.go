@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
@@ -13,10 +14,20 @@ import (
 // jobTracker follows a scaling worker's output for the lines Laravel's
 // queue:work prints around each job ("[time][id] Processing: Class", then
 // "Processed:" or "Failed:"), so the scaler can stop an idle worker rather
-// than a busy one. Output passes through unchanged.
+// than a busy one, and counts the jobs of the group for the dashboard.
+// Output passes through unchanged.
 type jobTracker struct {
-	inner io.Writer // the log, possibly a SpawnWriter (capture mode, events)
-	busy  atomic.Bool
+	inner   io.Writer // the log, possibly a SpawnWriter (capture mode, events)
+	busy    atomic.Bool
+	started atomic.Int64 // unix nanoseconds of the running job's Processing line
+	counts  *jobCounts   // shared by the group's processes
+}
+
+// jobCounts are a group's jobs since the daemon started: they outlive the
+// processes a pool removes and adds again.
+type jobCounts struct {
+	done, failed atomic.Int64
+	busyNanos    atomic.Int64 // summed time from Processing to its outcome
 }
 
 // trackJobs wraps the stdout writer of a scaling program's process and
@@ -25,11 +36,17 @@ func (s *Supervisor) trackJobs(pc *config.Process, w io.Writer) io.Writer {
 	if _, scaling := pc.Extra["numprocs_max"]; !scaling {
 		return w
 	}
-	t := &jobTracker{inner: w}
 	s.pools.mu.Lock()
 	if s.pools.jobs == nil {
 		s.pools.jobs = map[string]*jobTracker{}
+		s.pools.counts = map[string]*jobCounts{}
 	}
+	counts := s.pools.counts[pc.Group]
+	if counts == nil {
+		counts = &jobCounts{}
+		s.pools.counts[pc.Group] = counts
+	}
+	t := &jobTracker{inner: w, counts: counts}
 	s.pools.jobs[Namespec(pc.Group, pc.Name)] = t
 	s.pools.mu.Unlock()
 	return t
@@ -108,8 +125,11 @@ func (c *jobLines) endLine() {
 	switch {
 	case bytes.Contains(c.line, markStart):
 		c.t.busy.Store(true)
-	case bytes.Contains(c.line, markDone[0]) || bytes.Contains(c.line, markDone[1]):
-		c.t.busy.Store(false)
+		c.t.started.Store(time.Now().UnixNano())
+	case bytes.Contains(c.line, markDone[0]):
+		c.t.finished(&c.t.counts.done)
+	case bytes.Contains(c.line, markDone[1]):
+		c.t.finished(&c.t.counts.failed)
 	}
 	c.line = c.line[:0]
 }
@@ -117,5 +137,25 @@ func (c *jobLines) endLine() {
 func (c *jobLines) Spawned(pid int) {
 	if c.spawned != nil {
 		c.spawned(pid)
+	}
+}
+
+// finished counts a job's outcome and, if its start was seen, its duration.
+func (t *jobTracker) finished(outcome *atomic.Int64) {
+	t.busy.Store(false)
+	outcome.Add(1)
+	if start := t.started.Swap(0); start != 0 {
+		t.counts.busyNanos.Add(max(time.Now().UnixNano()-start, 0))
+	}
+}
+
+// jobCountsOf fills the job figures of a group's pool status.
+func (s *Supervisor) jobCountsOf(group string, st *WorkerPool) {
+	s.pools.mu.Lock()
+	c := s.pools.counts[group]
+	s.pools.mu.Unlock()
+	if c != nil {
+		st.JobsDone, st.JobsFailed = c.done.Load(), c.failed.Load()
+		st.JobTime = time.Duration(c.busyNanos.Load())
 	}
 }

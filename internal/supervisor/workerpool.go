@@ -40,6 +40,10 @@ type WorkerPool struct {
 	DecidedAt  time.Time
 	LastResize time.Time
 	Rolling    string // progress of a rolling restart, "" when none runs
+	// Jobs since the daemon started, from Laravel's job lines: finished
+	// ("Processed:"), failed ("Failed:"), and the time they took together.
+	JobsDone, JobsFailed int64
+	JobTime              time.Duration
 }
 
 // A workerPool is the runtime side of one activation of a program group:
@@ -61,11 +65,13 @@ type workerPool struct {
 }
 
 // workerPools holds the pool of every activated program group by name,
-// and the job trackers of the scaling programs' processes by namespec.
+// the job trackers of the scaling programs' processes by namespec, and
+// their job counts by group.
 type workerPools struct {
-	mu   sync.Mutex
-	m    map[string]*workerPool
-	jobs map[string]*jobTracker
+	mu     sync.Mutex
+	m      map[string]*workerPool
+	jobs   map[string]*jobTracker
+	counts map[string]*jobCounts
 }
 
 // startPool registers the pool of a group being started and starts its
@@ -144,6 +150,7 @@ func (s *Supervisor) WorkerPools() []WorkerPool {
 		if sc := g.Config.Scaling; sc != nil {
 			st.Scaling, st.Min, st.Max, st.Queue = true, sc.Min, sc.Max, sc.Queue.Display
 		}
+		s.jobCountsOf(g.Config.Name, &st)
 		out = append(out, st)
 	}
 	slices.SortFunc(out, func(a, b WorkerPool) int { return strings.Compare(a.Group, b.Group) })
