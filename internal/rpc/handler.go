@@ -17,6 +17,7 @@ import (
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/pyrepr"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/web"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -53,6 +54,7 @@ type handler struct {
 	pid            int
 	auth           *Auth
 	table          map[string]*method
+	dashboard      *web.Handler
 }
 
 // NewHandler returns the handler of every path supervisord serves.
@@ -76,6 +78,7 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 	}
 	h.table = h.methods()
 	h.addDroverMethods(h.table)
+	h.dashboard = web.New(web.Options{Source: dashboardSource{h}, Events: opts.Events, Log: opts.Log})
 	return h
 }
 
@@ -94,7 +97,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveLogtail(w, r)
 	case strings.HasPrefix(path, "/mainlogtail"):
 		h.serveMainLogtail(w, r)
-	case path == "/" || path == "/index.html":
+	case web.Serves(path) && !classicRequest(r):
+		h.dashboard.ServeHTTP(w, r)
+	case path == "/" || path == "/index.html" || path == "/status":
 		h.serveStatus(w, r)
 	case path == "/tail.html":
 		h.serveTailPage(w, r)
