@@ -42,9 +42,9 @@ type Source interface {
 // Options are the dashboard's collaborators.
 type Options struct {
 	Source Source
-	Events *events.Bus     // process state changes; nil: only the periodic refresh
-	Log    process.Logger  // main log, where every action is written; nil: silent
-	Procfs string          // where CPU and memory are read; "" is /proc
+	Events *events.Bus    // process state changes; nil: only the periodic refresh
+	Log    process.Logger // main log, where every action is written; nil: silent
+	Procfs string         // where CPU and memory are read; "" is /proc
 }
 
 // Handler serves the dashboard: the page at "/" and "/dashboard", and
