@@ -154,6 +154,15 @@ func TestDashboard(t *testing.T) {
 		b.waitJS("25 ready jobs", `(document.querySelector('#work tr[data-group="worker"] .ready') || {}).textContent === '25'`, 20*time.Second)
 	})
 
+	t.Run("fits a phone", func(t *testing.T) {
+		b.do(chromedp.EmulateViewport(390, 844))
+		b.waitJS("the phone layout", `getComputedStyle(document.querySelector('#procs thead')).display === 'none'`, 5*time.Second)
+		if w := eval[int64](b, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("the page is %d px wide on a 390 px screen; too wide: %s", w, eval[string](b, tooWide(390)))
+		}
+		b.do(chromedp.EmulateViewport(1280, 900))
+	})
+
 	t.Run("the classic page's action links still work", func(t *testing.T) {
 		const name = "sleeper:sleeper_1"
 		resp, _ := l.get("/?processname=" + name + "&action=stop")
@@ -178,4 +187,11 @@ func TestDashboard(t *testing.T) {
 			t.Fatalf("stylesheet: %d", resp.StatusCode)
 		}
 	})
+}
+
+// tooWide is an expression naming the first elements that reach beyond
+// width (their own scrolling content aside), for the failure message.
+func tooWide(width int) string {
+	return `[...document.querySelectorAll('body *')].filter(e => !(e.parentElement && e.parentElement.closest('.scroll')) && (e.getBoundingClientRect().right > ` + strconv.Itoa(width) +
+		` || e.scrollWidth > ` + strconv.Itoa(width) + `)).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + '/' + e.scrollWidth).join(', ')`
 }

@@ -128,18 +128,18 @@
     const body = $('work').tBodies[0];
     body.replaceChildren(...pools.map((p) => {
       const decided = p.decidedAt ? ' (' + fmtDuration(s.now / 1000 - p.decidedAt) + ' ago)' : '';
-      const queue = el('td', {}, el('div', { text: p.group }), el('div', { class: 'sub', text: p.queue }));
+      const queue = el('td', { class: 'queue', title: p.queue }, el('div', { text: p.group }), el('div', { class: 'sub', text: p.queue }));
       if (!p.queueOk && p.queueError) queue.append(el('div', { class: 'err', text: p.queueError }));
       return el('tr', { 'data-group': p.group },
         queue,
         el('td', { class: 'num ready', text: String(p.ready) }),
-        el('td', { class: 'num', text: String(p.delayed) }),
-        el('td', { class: 'num', text: String(p.reserved) }),
+        el('td', { class: 'num opt', text: String(p.delayed) }),
+        el('td', { class: 'num opt', text: String(p.reserved) }),
         el('td', { class: 'num', text: fmtDuration(p.oldestWait) }),
         el('td', { class: 'num', text: p.workers + (p.busy ? ' (' + p.busy + ' busy)' : '') }),
         el('td', { class: 'num', text: p.estimatedWait < 0 ? '—' : fmtDuration(p.estimatedWait), title: p.meanJob < 0 ? 'no job timed yet' : 'mean job ' + p.meanJob.toFixed(2) + ' s' }),
         el('td', { class: 'num', text: p.min + ' / ' + p.target + ' / ' + p.max }),
-        el('td', { class: 'desc', text: (p.rolling ? 'rolling: ' + p.rolling + '; ' : '') + (p.decision || '—') + decided, title: p.decision }),
+        el('td', { class: 'desc opt', text: (p.rolling ? 'rolling: ' + p.rolling + '; ' : '') + (p.decision || '—') + decided, title: p.decision }),
         el('td', {}, el('div', { class: 'acts' }, actionButton('rolling', 'group', p.group, 'Rolling restart', 'Rolling restart of group ' + p.group))));
     }));
   }
@@ -175,12 +175,14 @@
         actionButton('restart', 'group', name, 'Restart', 'Restart group ' + name, true),
         actionButton('signal', 'group', name, 'Signal', 'Send a signal to group ' + name),
         actionButton('rolling', 'group', name, 'Rolling', 'Rolling restart of group ' + name, true));
-      const head = el('tr', { class: 'group-row' }, el('td', { colSpan: 9 }, toggle, count), el('td', {}, acts));
+      // One cell: the group's buttons must not widen the process columns.
+      const head = el('tr', { class: 'group-row' }, el('td', { colSpan: 10 }, el('div', { class: 'group-head' }, toggle, count, acts)));
       g = { tbody: el('tbody', { 'data-group': name }, head), head, count };
       groups.set(name, g);
     }
     // A group of one process named as the group needs no heading.
-    g.head.hidden = procs.length === 1 && procs[0].name === name;
+    g.headed = !(procs.length === 1 && procs[0].name === name);
+    g.head.hidden = !g.headed;
     return g;
   }
 
@@ -224,6 +226,7 @@
         seen.add(p.namespec);
         states[p.state] = (states[p.state] || 0) + 1;
         const r = procRow(p);
+        r.tr.classList.toggle('in-group', g.headed);
         const c = r.cells;
         setText(c.name, p.name);
         setText(c.stateBadge, p.state);
