@@ -41,7 +41,8 @@ startsecs=0
 `
 
 // TestScreenshots saves the dashboard at 1280 px (light and dark) and at a
-// phone's 390 px into $DROVER_DASHBOARD_SCREENSHOTS (docs/ in the repo).
+// phone's 390 px, and the classic status page, into
+// $DROVER_DASHBOARD_SCREENSHOTS (docs/ in the repo).
 func TestScreenshots(t *testing.T) {
 	out := os.Getenv("DROVER_DASHBOARD_SCREENSHOTS")
 	if out == "" {
@@ -56,14 +57,15 @@ func TestScreenshots(t *testing.T) {
 	l.redisCommand(args...)
 	b := newBrowser(t)
 	shots := []struct {
-		file          string
+		file, path    string
 		width, height int64
 		dark          bool
 		log           bool
 	}{
-		{"dashboard-wide.png", 1280, 900, false, true},
-		{"dashboard-dark.png", 1280, 900, true, false},
-		{"dashboard-phone.png", 390, 844, false, false},
+		{"dashboard-wide.png", "/", 1280, 900, false, true},
+		{"dashboard-dark.png", "/", 1280, 900, true, false},
+		{"dashboard-phone.png", "/", 390, 844, false, false},
+		{"status-classic.png", "/?message=Process%20web%3Aweb_1%20restarted", 1280, 600, false, false},
 	}
 	for _, s := range shots {
 		scheme := "light"
@@ -74,9 +76,11 @@ func TestScreenshots(t *testing.T) {
 			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}); err != nil {
 			t.Fatal(err)
 		}
-		b.do(chromedp.EmulateViewport(s.width, s.height), chromedp.Navigate(l.url+"/"))
-		b.waitJS("the page", `document.getElementById('conn').textContent === 'live'`, 30*time.Second)
-		time.Sleep(12 * time.Second) // jobs per minute and CPU need a few samples
+		b.do(chromedp.EmulateViewport(s.width, s.height), chromedp.Navigate(l.url+s.path))
+		if s.path == "/" {
+			b.waitJS("the page", `document.getElementById('conn').textContent === 'live'`, 30*time.Second)
+			time.Sleep(12 * time.Second) // jobs per minute and CPU need a few samples
+		}
 		if w := eval[int64](b, `document.documentElement.scrollWidth`); w > s.width {
 			t.Errorf("%s: the page is %d px wide in a %d px window; too wide: %s", s.file, w, s.width, eval[string](b, tooWide(int(s.width))))
 		}
