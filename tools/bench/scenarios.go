@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,13 +27,21 @@ type sizes struct {
 	ChattyTick  time.Duration `json:"chatty_tick_ns"`
 	ControlN    int           `json:"control_n"`
 	ShutdownN   int           `json:"shutdown_n"`
+	// The dashboard scenario: DashN programs, DashChatty of them writing
+	// ChattyRate lines/s, daemon CPU over DashSecs without and then with a
+	// dashboard's event stream open.
+	DashN      int `json:"dashboard_n"`
+	DashChatty int `json:"dashboard_chatty"`
+	DashSecs   int `json:"dashboard_secs"`
 }
 
 var fullSizes = sizes{StartupNs: []int{1, 100, 500}, IdleN: 500, IdleSecs: 20, CrashKills: 20, LogMiB: 2048,
-	ChattyProgs: 100, ChattyRate: 1000, ChattySecs: 10, ChattyTick: 10 * time.Millisecond, ControlN: 500, ShutdownN: 100}
+	ChattyProgs: 100, ChattyRate: 1000, ChattySecs: 10, ChattyTick: 10 * time.Millisecond, ControlN: 500, ShutdownN: 100,
+	DashN: 500, DashChatty: 100, DashSecs: 10}
 
 var quickSizes = sizes{StartupNs: []int{1, 50}, IdleN: 50, IdleSecs: 3, CrashKills: 5, LogMiB: 128,
-	ChattyProgs: 10, ChattyRate: 1000, ChattySecs: 2, ChattyTick: 10 * time.Millisecond, ControlN: 50, ShutdownN: 20}
+	ChattyProgs: 10, ChattyRate: 1000, ChattySecs: 2, ChattyTick: 10 * time.Millisecond, ControlN: 50, ShutdownN: 20,
+	DashN: 50, DashChatty: 10, DashSecs: 2}
 
 // goal is the issue's target for Drover on one measure.
 type goal struct {
@@ -86,7 +95,7 @@ type benchEnv struct {
 }
 
 // scenarioGroups lists the names --scenarios accepts, in run order.
-var scenarioGroups = []string{"startup", "idle", "crash", "log", "chatty", "control", "shutdown"}
+var scenarioGroups = []string{"startup", "idle", "crash", "log", "chatty", "control", "shutdown", "dashboard"}
 
 // scenarios builds the scenario list for sizes; the issue's goals are
 // attached only at the issue's sizes.
@@ -152,6 +161,12 @@ func scenarios(sz sizes, withGoals bool) []scenario {
 			Measures: []measureDef{
 				{"shutdown", "SIGTERM → daemon and children gone", "s", g("<=", 0.3)},
 			}, run: runShutdown},
+		scenario{Name: fmt.Sprintf("dashboard open: daemon CPU, N=%d, %d × %d lines/s", sz.DashN, sz.DashChatty, sz.ChattyRate), Group: "dashboard",
+			Measures: []measureDef{
+				{"cpu_none", "daemon CPU, no dashboard", "% core", goal{}},
+				{"cpu_open", "daemon CPU, one dashboard open", "% core", goal{}},
+				{"cpu_rise", "rise with the dashboard open", "% core", g("<=", 3)},
+			}, run: runDashboard},
 	)
 	return out
 }
@@ -625,4 +640,73 @@ func runShutdown(ctx context.Context, e *benchEnv, k daemonKind, dir string) (ma
 		return nil, err
 	}
 	return map[string]float64{"shutdown": time.Since(t0).Seconds()}, nil
+}
+
+// runDashboard measures what one open dashboard costs the daemon: its CPU
+// over DashSecs with no browser, then over DashSecs with one event stream
+// read as fast as it comes, while DashChatty of DashN programs write. Only
+// Drover has a dashboard; supervisord gets no figures.
+func runDashboard(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
+	if k.Name != "drover" {
+		return map[string]float64{}, nil
+	}
+	sz := e.sizes
+	cfg := benchConfig{Dir: dir}
+	// The writers outlast both windows and the start-up.
+	secs := 2*sz.DashSecs + 30
+	for i := range sz.DashN {
+		p := program{Name: programName(i), Command: e.sleepBin + " 1000000", Autostart: true, Startsecs: 1}
+		if i < sz.DashChatty {
+			p.Command = fmt.Sprintf("%s %s -name %s -rate %d -secs %d -tick %v", e.self, cmdChatty, p.Name,
+				sz.ChattyRate, secs, sz.ChattyTick)
+			p.StdoutLogfile, p.StdoutMaxbytes = filepath.Join(cfg.logDir(), p.Name+".log"), "50MB"
+		}
+		cfg.Programs = append(cfg.Programs, p)
+	}
+	d, err := startWithPrograms(ctx, k, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer d.kill()
+	if err := d.waitAllRunning(ctx, programName(sz.DashN-1), 120*time.Second); err != nil {
+		return nil, err
+	}
+	window := func() (float64, error) {
+		c0, err := cpuSeconds(d.pid)
+		if err != nil {
+			return 0, err
+		}
+		t0 := time.Now()
+		if err := sleepCtx(ctx, time.Duration(sz.DashSecs)*time.Second); err != nil {
+			return 0, err
+		}
+		c1, err := cpuSeconds(d.pid)
+		if err != nil {
+			return 0, err
+		}
+		return 100 * (c1 - c0) / time.Since(t0).Seconds(), nil
+	}
+	none, err := window()
+	if err != nil {
+		return nil, err
+	}
+	stream, err := d.rpc.openStream(ctx, "/dashboard/events")
+	if err != nil {
+		return nil, err
+	}
+	defer stream.Close()
+	received := make(chan int64, 1)
+	go func() {
+		n, _ := io.Copy(io.Discard, stream)
+		received <- n
+	}()
+	open, err := window()
+	if err != nil {
+		return nil, err
+	}
+	stream.Close()
+	if n := <-received; n == 0 {
+		return nil, errors.New("the dashboard's event stream sent nothing")
+	}
+	return map[string]float64{"cpu_none": none, "cpu_open": open, "cpu_rise": open - none}, nil
 }

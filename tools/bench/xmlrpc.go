@@ -30,6 +30,26 @@ func newRPCClient(socket string) *rpcClient {
 
 func (c *rpcClient) close() { c.http.CloseIdleConnections() }
 
+// openStream GETs a path that answers with an endless stream (the
+// dashboard's events) on the same socket, with no time limit; close the body
+// to end it.
+func (c *rpcClient) openStream(ctx context.Context, path string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://localhost"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Transport: c.http.Transport}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("open %s: %s", path, resp.Status)
+	}
+	return resp.Body, nil
+}
+
 // call invokes method with params (string, bool or int) and returns the
 // decoded result: string, int, bool, float64, []any or map[string]any.
 func (c *rpcClient) call(ctx context.Context, method string, params ...any) (any, error) {
