@@ -51,13 +51,7 @@ func (h *Handler) serveLog(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no "+channel+" log for "+q.Get("name"), http.StatusNotFound)
 		return
 	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/plain;charset=utf-8")
-	hdr.Set("Cache-Control", "no-cache")
-	hdr.Set("X-Accel-Buffering", "no")
-	rc := http.NewResponseController(w)
-	w.WriteHeader(http.StatusOK)
-	rc.Flush()
+	rc := startStream(w, "text/plain;charset=utf-8")
 	if err := logs.Follow(r.Context(), path, w, backlog, func() { rc.Flush() }); errors.Is(err, logs.ErrNoFile) {
 		w.Write([]byte("(the log file does not exist yet)\n"))
 	}

@@ -76,6 +76,18 @@ func (b *hub) leave(c *client) {
 // at most every coalesceEvery when the state changed, and every
 // refreshEvery with fresh CPU and memory figures.
 func (b *hub) run() {
+	// The daemon never dies of its dashboard: a panic stops this builder,
+	// and the next browser to connect starts another.
+	defer func() {
+		if r := recover(); r != nil {
+			if b.h.opts.Log != nil {
+				b.h.opts.Log.Logf(config.LevelCritical, "dashboard: %v", r)
+			}
+			b.mu.Lock()
+			b.running = false
+			b.mu.Unlock()
+		}
+	}()
 	ticker := time.NewTicker(coalesceEvery)
 	defer ticker.Stop()
 	var res resources
@@ -164,12 +176,7 @@ func (b *hub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	defer b.leave(c)
 	b.poke() // the newcomer gets a snapshot at once
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/event-stream")
-	hdr.Set("Cache-Control", "no-cache")
-	hdr.Set("X-Accel-Buffering", "no")
-	rc := http.NewResponseController(w)
-	w.WriteHeader(http.StatusOK)
+	rc := startStream(w, "text/event-stream")
 	// A browser reconnects by itself; after a daemon restart, within a second.
 	w.Write([]byte("retry: 1000\n\n"))
 	rc.Flush()
@@ -187,4 +194,17 @@ func (b *hub) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// startStream sends the headers of an endless response at once (a proxy
+// must not buffer it) and returns the controller that flushes it.
+func startStream(w http.ResponseWriter, contentType string) *http.ResponseController {
+	hdr := w.Header()
+	hdr.Set("Content-Type", contentType)
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
+	rc := http.NewResponseController(w)
+	w.WriteHeader(http.StatusOK)
+	rc.Flush()
+	return rc
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,18 +47,7 @@ func runMain(m *testing.M) int {
 	if chromium == "" && skipReason == "" {
 		skipReason = "chromium not found (scripts/install-test-deps.sh installs it)"
 	}
-	if skipReason != "" {
-		return m.Run()
-	}
-	var remove func()
-	var err error
-	droverBin, remove, err = laravelenv.DroverBin("drover-dashboard-bin", "")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer remove()
-	return m.Run()
+	return laravelenv.RunMain(m, "drover-dashboard-bin", skipReason, &droverBin)
 }
 
 // lab is a daemon on a free loopback port with basic auth, and a redis-server.
@@ -69,8 +57,6 @@ type lab struct {
 	url     string // http://127.0.0.1:port
 	mainLog string
 	redis   *laravelenv.Redis
-	daemon  *exec.Cmd
-	ended   chan struct{}
 }
 
 func newLab(t *testing.T) *lab {
@@ -114,40 +100,11 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		l.t.Fatal(err)
 	}
-	out, err := os.Create(filepath.Join(l.dir, "daemon.out"))
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	defer out.Close()
-	l.daemon = exec.Command(droverBin, "daemon", "-n", "-c", path)
-	l.daemon.Stdout, l.daemon.Stderr = out, out
-	l.daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := l.daemon.Start(); err != nil {
-		l.t.Fatal(err)
-	}
-	l.ended = make(chan struct{})
-	go func() { l.daemon.Wait(); close(l.ended) }()
-	l.t.Cleanup(l.stop)
+	laravelenv.StartDaemon(l.t, droverBin, path, l.dir, l.mainLog)
 	laravelenv.WaitFor(l.t, "the daemon to answer", 30*time.Second, pollEvery, func() bool {
 		_, err := l.call("supervisor.getState")
 		return err == nil
 	})
-}
-
-func (l *lab) stop() {
-	l.daemon.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-l.ended:
-	case <-time.After(30 * time.Second):
-		l.t.Errorf("daemon did not stop")
-	}
-	syscall.Kill(-l.daemon.Process.Pid, syscall.SIGKILL)
-	if l.t.Failed() {
-		for _, f := range []string{l.mainLog, filepath.Join(l.dir, "daemon.out")} {
-			data, _ := os.ReadFile(f)
-			l.t.Logf("%s:\n%s", f, data)
-		}
-	}
 }
 
 // get makes an authenticated request without following redirects.
