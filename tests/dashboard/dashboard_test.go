@@ -105,8 +105,12 @@ func TestDashboard(t *testing.T) {
 			t.Fatalf("the daemon says %s is %v", name, st)
 		}
 
+		// Starting one process is not destructive: no question asked.
 		b.do(chromedp.Click(chromedp.CSS(row + `button[data-act="start"]`)))
 		b.waitJS("RUNNING on the page", stateOf(name)+` === 'RUNNING'`, 10*time.Second)
+		if eval[bool](b, dialogOpen) {
+			t.Error("starting one process asked for confirmation")
+		}
 		pid := l.info(name)["pid"].(int)
 
 		b.do(chromedp.Click(chromedp.CSS(row + `button[data-act="restart"]`)))
@@ -152,6 +156,9 @@ func TestDashboard(t *testing.T) {
 			t.Fatalf("RPUSH: %q", got)
 		}
 		b.waitJS("25 ready jobs", `(document.querySelector('#work tr[data-group="worker"] .ready') || {}).textContent === '25'`, 20*time.Second)
+		if note := eval[string](b, `document.getElementById('work-note').hidden ? '' : document.getElementById('work-note').textContent`); !strings.Contains(note, "not supported") {
+			t.Errorf("the workload table does not say that resizing a pool is not supported: %q", note)
+		}
 	})
 
 	t.Run("fits a phone", func(t *testing.T) {

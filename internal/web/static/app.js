@@ -125,6 +125,7 @@
     const pools = s.pools.filter((p) => p.queue);
     $('work').hidden = pools.length === 0;
     $('work-empty').hidden = pools.length > 0;
+    $('work-note').hidden = pools.length === 0;
     const body = $('work').tBodies[0];
     body.replaceChildren(...pools.map((p) => {
       const decided = p.decidedAt ? ' (' + fmtDuration(s.now / 1000 - p.decidedAt) + ' ago)' : '';
