@@ -21,13 +21,12 @@ type restartTracker struct {
 	mu      sync.Mutex
 	started map[procKey]int // spawns per process; guarded by mu
 	recent  []time.Time     // restart times, oldest first, at most maxRecentRestarts; guarded by mu
-	now     func() time.Time
 }
 
 type procKey struct{ group, name string }
 
 func newRestartTracker() *restartTracker {
-	return &restartTracker{started: map[procKey]int{}, now: time.Now}
+	return &restartTracker{started: map[procKey]int{}}
 }
 
 // follow takes the events of sub until the daemon begins to stop (then the
@@ -68,7 +67,7 @@ func (t *restartTracker) observe(e events.ProcessState) {
 	if len(t.recent) == maxRecentRestarts {
 		t.recent = append(t.recent[:0], t.recent[1:]...)
 	}
-	t.recent = append(t.recent, t.now())
+	t.recent = append(t.recent, time.Now())
 }
 
 func (t *restartTracker) forgetGroup(group string) {
@@ -92,7 +91,7 @@ func (t *restartTracker) count(group, name string) int {
 func (t *restartTracker) lastHour() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	cut := t.now().Add(-restartWindow)
+	cut := time.Now().Add(-restartWindow)
 	i := 0
 	for i < len(t.recent) && t.recent[i].Before(cut) {
 		i++

@@ -91,8 +91,11 @@ func Serves(path string) bool {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch path := r.URL.Path; {
-	case path == "/" || path == "/dashboard" || path == "/dashboard/":
+	case path == "/" || path == "/dashboard":
 		h.servePage(w, r)
+	case path == "/dashboard/":
+		// The page's links are relative to where it is served.
+		http.Redirect(w, r, "../dashboard", http.StatusMovedPermanently)
 	case strings.HasPrefix(path, StaticPrefix):
 		w.Header().Set("Cache-Control", "no-cache")
 		h.assets.ServeHTTP(w, r)
