@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drover/drover/internal/config"
@@ -31,6 +32,10 @@ const (
 type hub struct {
 	h       *Handler
 	changed chan struct{} // holds a value when state changed since the last snapshot
+	// ending is set once the daemon stops: each stream then ends after one
+	// message (the browser comes back a second later), so that no stream
+	// holds up the HTTP servers' shutdown.
+	ending atomic.Bool
 
 	mu      sync.Mutex
 	clients map[*client]struct{} // guarded by mu
@@ -41,6 +46,12 @@ type client struct{ next chan []byte } // capacity 1: the newest snapshot not ye
 
 func newHub(h *Handler) *hub {
 	return &hub{h: h, changed: make(chan struct{}, 1), clients: map[*client]struct{}{}}
+}
+
+// stopping says the daemon began to stop (or reload).
+func (b *hub) stopping() {
+	b.ending.Store(true)
+	b.poke()
 }
 
 // poke says the state changed; it never blocks.
@@ -189,7 +200,7 @@ func (b *hub) serve(w http.ResponseWriter, r *http.Request) {
 			if _, err := w.Write(msg); err != nil {
 				return
 			}
-			if rc.Flush() != nil {
+			if rc.Flush() != nil || b.ending.Load() {
 				return
 			}
 		}

@@ -79,7 +79,10 @@ func New(opts Options) *Handler {
 	}
 	h.hub = newHub(h)
 	if opts.Events != nil {
-		go h.restarts.follow(opts.Events.Subscribe(), h.hub.poke)
+		go func() {
+			h.restarts.follow(opts.Events.Subscribe(), h.hub.poke)
+			h.hub.stopping()
+		}()
 	}
 	return h
 }

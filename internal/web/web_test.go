@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -261,5 +262,39 @@ func TestLogFollows(t *testing.T) {
 	f.Close()
 	if line, err := r.ReadString('\n'); line != "new line\n" {
 		t.Fatalf("followed %q %v", line, err)
+	}
+}
+
+// Once the daemon stops, a stream ends after one message, so that it does
+// not hold up the shutdown of the HTTP server.
+func TestStreamEndsWhenTheDaemonStops(t *testing.T) {
+	bus := &events.Bus{}
+	h := New(Options{Source: &fakeSource{}, Events: bus, Procfs: t.TempDir()})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/dashboard/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream ended before its first message: %v", err)
+		}
+		if strings.HasPrefix(line, "data: ") {
+			break
+		}
+	}
+	bus.Publish(events.SupervisorStopping{})
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		t.Fatalf("stream did not end cleanly: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the stream was still open 30 s after the daemon began to stop")
 	}
 }
