@@ -6,21 +6,24 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 )
-
-// clockTick is the unit of utime and stime in /proc/<pid>/stat: USER_HZ,
-// which is 100 on every Linux architecture Go supports.
-const clockTick = 10 * time.Millisecond
 
 // Entry is what the table keeps of one process.
 type Entry struct {
 	PPID int
-	RSS  int64         // resident set size in bytes
-	CPU  time.Duration // user plus system time used so far
+	RSS  int64 // resident set size in bytes
+	// CPU is the user and system time of the process and of the children
+	// it has reaped.
+	CPU time.Duration
 }
 
-// Table maps pids to their parent, RSS and CPU time.
+// clockTicks is USER_HZ, the unit of the times in /proc/<pid>/stat: 100
+// on every architecture Linux and Go share.
+const clockTicks = 100
+
+// Table maps pids to their parent and RSS.
 type Table map[int]Entry
 
 // Read reads every process under procfs (normally "/proc"). Processes that
@@ -32,13 +35,16 @@ func Read(procfs string) (Table, error) {
 	}
 	page := int64(os.Getpagesize())
 	t := make(Table, len(dir))
+	// One buffer for every stat file, read with bare system calls: a
+	// scrape reads hundreds of them.
+	buf := make([]byte, 4096)
 	for _, d := range dir {
 		pid, err := strconv.Atoi(d.Name())
 		if err != nil || pid <= 0 {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(procfs, d.Name(), "stat"))
-		if err != nil {
+		data, ok := readSmall(filepath.Join(procfs, d.Name(), "stat"), buf)
+		if !ok {
 			continue
 		}
 		if e, ok := parseStat(data, page); ok {
@@ -48,65 +54,94 @@ func Read(procfs string) (Table, error) {
 	return t, nil
 }
 
-// parseStat reads ppid (field 4), utime and stime in clock ticks (fields 14
-// and 15) and rss in pages (field 24) of
-// /proc/<pid>/stat. The command name (field 2) is parenthesised and may hold
-// spaces and parentheses, so fields are counted after its last ')'.
+// readSmall reads a file that fits in buf with one read (a stat line does).
+func readSmall(path string, buf []byte) ([]byte, bool) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, false
+	}
+	defer syscall.Close(fd)
+	n, err := syscall.Read(fd, buf)
+	if err != nil || n <= 0 || n == len(buf) {
+		return nil, false
+	}
+	return buf[:n], true
+}
+
+// parseStat reads ppid (field 4), utime, stime, cutime, cstime (14-17) and
+// rss in pages (field 24) of /proc/<pid>/stat. The command name (field 2)
+// is parenthesised and may hold spaces and parentheses, so fields are
+// counted after its last ')'.
 func parseStat(data []byte, page int64) (Entry, bool) {
 	end := bytes.LastIndexByte(data, ')')
 	if end < 0 {
 		return Entry{}, false
 	}
 	f := bytes.Fields(data[end+1:])
-	// f[0] is field 3 (state): ppid is f[1], utime f[11], stime f[12], rss f[21].
+	// f[0] is field 3 (state): ppid is f[1], the times f[11..14], rss f[21].
 	if len(f) < 22 {
 		return Entry{}, false
 	}
 	ppid, err1 := strconv.Atoi(string(f[1]))
 	rss, err2 := strconv.ParseInt(string(f[21]), 10, 64)
-	utime, err3 := strconv.ParseInt(string(f[11]), 10, 64)
-	stime, err4 := strconv.ParseInt(string(f[12]), 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+	if err1 != nil || err2 != nil {
 		return Entry{}, false
 	}
-	return Entry{PPID: ppid, RSS: rss * page, CPU: time.Duration(utime+stime) * clockTick}, true
+	var ticks int64
+	for _, field := range f[11:15] {
+		n, err := strconv.ParseInt(string(field), 10, 64)
+		if err != nil {
+			return Entry{}, false
+		}
+		ticks += n
+	}
+	return Entry{PPID: ppid, RSS: rss * page, CPU: time.Duration(ticks) * time.Second / clockTicks}, true
 }
 
 // TreeRSS sums the RSS of pid and of every descendant in t; 0 when pid is
 // not in t.
-func (t Table) TreeRSS(pid int) int64 {
-	return t.Trees([]int{pid})[pid].RSS
+func (t Table) TreeRSS(pid int) int64 { return t.Trees().Usage(pid).RSS }
+
+// Usage is what a process tree holds and has used.
+type Usage struct {
+	RSS int64
+	CPU time.Duration
 }
 
-// Trees returns, for each of roots found in t, the RSS and CPU time of it
-// and every descendant summed (PPID is the root's own). It indexes the
-// table once, so many roots cost one pass.
-func (t Table) Trees(roots []int) map[int]Entry {
+// Trees is a Table with the children of each process indexed, to sum many
+// trees from one read.
+type Trees struct {
+	t        Table
+	children map[int][]int
+}
+
+// Trees indexes t.
+func (t Table) Trees() Trees {
 	children := map[int][]int{}
 	for p, e := range t {
 		children[e.PPID] = append(children[e.PPID], p)
 	}
-	out := make(map[int]Entry, len(roots))
-	for _, pid := range roots {
-		root, ok := t[pid]
-		if !ok {
+	return Trees{t, children}
+}
+
+// Usage sums pid and every descendant; zero when pid is not in the table.
+func (tr Trees) Usage(pid int) Usage {
+	var sum Usage
+	if _, ok := tr.t[pid]; !ok {
+		return sum
+	}
+	seen := map[int]bool{}
+	stack := []int{pid}
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[p] {
 			continue
 		}
-		sum := Entry{PPID: root.PPID}
-		seen := map[int]bool{}
-		stack := []int{pid}
-		for len(stack) > 0 {
-			p := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if seen[p] {
-				continue
-			}
-			seen[p] = true
-			sum.RSS += t[p].RSS
-			sum.CPU += t[p].CPU
-			stack = append(stack, children[p]...)
-		}
-		out[pid] = sum
+		seen[p] = true
+		sum.RSS += tr.t[p].RSS
+		sum.CPU += tr.t[p].CPU
+		stack = append(stack, tr.children[p]...)
 	}
-	return out
+	return sum
 }

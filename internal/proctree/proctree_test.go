@@ -35,23 +35,6 @@ func TestTreeRSS(t *testing.T) {
 	}
 }
 
-func TestTrees(t *testing.T) {
-	table := Table{
-		1:  {PPID: 0, RSS: 1000, CPU: time.Second},
-		10: {PPID: 1, RSS: 100, CPU: 100 * time.Millisecond},
-		11: {PPID: 10, RSS: 20, CPU: 20 * time.Millisecond},
-		20: {PPID: 1, RSS: 500, CPU: 5 * time.Millisecond},
-	}
-	got := table.Trees([]int{10, 20, 99})
-	want := map[int]Entry{
-		10: {PPID: 1, RSS: 120, CPU: 120 * time.Millisecond},
-		20: {PPID: 1, RSS: 500, CPU: 5 * time.Millisecond},
-	}
-	if len(got) != len(want) || got[10] != want[10] || got[20] != want[20] {
-		t.Fatalf("Trees = %v, want %v (a pid not in the table left out)", got, want)
-	}
-}
-
 func TestTreeRSSCycle(t *testing.T) {
 	// A pid reused while the table was read can make a loop; it must end.
 	table := Table{5: {PPID: 6, RSS: 1}, 6: {PPID: 5, RSS: 2}}
@@ -64,7 +47,7 @@ func TestRead(t *testing.T) {
 	procfs := t.TempDir()
 	page := int64(os.Getpagesize())
 	stat := func(pid, ppid int, comm string, rssPages int) string {
-		// Fields 1..24 of /proc/<pid>/stat; only 2, 4, 14, 15 (utime 1, stime 2) and 24 matter here.
+		// Fields 1..24 of /proc/<pid>/stat; only 2, 4 and 24 matter here.
 		return fmt.Sprintf("%d (%s) S %d 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 100 12345678 %d 18446744073709551615\n",
 			pid, comm, ppid, rssPages)
 	}
@@ -88,13 +71,17 @@ func TestRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cpu := 3 * clockTick
+	// utime 1 + stime 2 clock ticks, no reaped children.
+	cpu := 30 * time.Millisecond
 	want := Table{10: {PPID: 1, RSS: 100 * page, CPU: cpu}, 11: {PPID: 10, RSS: 7 * page, CPU: cpu}}
 	if len(table) != len(want) || table[10] != want[10] || table[11] != want[11] {
 		t.Fatalf("table = %v, want %v", table, want)
 	}
 	if got := table.TreeRSS(10); got != 107*page {
 		t.Fatalf("TreeRSS = %d, want %d", got, 107*page)
+	}
+	if got, want := table.Trees().Usage(10), (Usage{RSS: 107 * page, CPU: 2 * cpu}); got != want {
+		t.Fatalf("Usage = %+v, want %+v", got, want)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/web"
+	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -24,7 +25,7 @@ func (s dashboardSource) Processes() []web.Process {
 			limit = wc.MemoryLimit
 		}
 		out = append(out, web.Process{Group: info.Group, Name: info.Name, Namespec: p.Namespec(),
-			State: info.State.String(), Description: description(info, now), PID: info.PID,
+			State: info.State.String(), Description: info.Description(now), PID: info.PID,
 			Start: info.Start, MemoryLimit: limit})
 	}
 	return out
@@ -71,7 +72,7 @@ func (s dashboardSource) Call(ctx context.Context, method string, params ...any)
 				desc, _ = m.Value.(string)
 			}
 		}
-		if status != faultSuccess {
+		if status != wire.FaultSuccess {
 			failed = append(failed, supervisor.Namespec(group, name)+": "+desc)
 		}
 	}

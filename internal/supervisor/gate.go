@@ -8,6 +8,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/probe"
 	"github.com/drover/drover/internal/process"
 )
@@ -56,6 +57,17 @@ func (p *Process) Start(ctx context.Context, wait bool) error {
 		return p.Runner.Start(ctx, wait)
 	}
 	return p.gate.start(ctx, wait)
+}
+
+// Autostart starts the process as supervisord does by itself (autostart,
+// a group added by update, a restart of its own): Runner.Autostart once its
+// start gate is open, without waiting.
+func (p *Process) Autostart(ctx context.Context) error {
+	if p.gate == nil || !p.Runner.Info().State.IsStopped() {
+		return p.Runner.Autostart(ctx)
+	}
+	p.gate.startBackground()
+	return nil
 }
 
 // Stop stops the process (Runner.Stop). A process waiting in the background
@@ -113,7 +125,7 @@ func (g *startGate) startBackground() {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &gateWaiter{cancel: cancel}
 	g.background = w
-	go func() {
+	guard.Go("start gate of "+g.p.Namespec, func() {
 		defer cancel()
 		_, err := g.wait(ctx)
 		g.mu.Lock()
@@ -129,10 +141,12 @@ func (g *startGate) startBackground() {
 		g.s.opMu.Lock()
 		defer g.s.opMu.Unlock()
 		if ctx.Err() == nil && g.s.Mood() == MoodRunning {
-			// A failed spawn is the runner's to log and retry.
-			_ = g.p.Runner.Start(ctx, false)
+			// A failed spawn is the runner's to log and retry; the caller
+			// had its answer long ago, so a command that cannot run goes
+			// through spawnerr where the log shows it.
+			_ = g.p.Runner.Autostart(ctx)
 		}
-	}()
+	})
 }
 
 // stopBackground ends the background waiter; it reports whether one ran.
@@ -168,7 +182,9 @@ func (g *startGate) setNote(note string) bool {
 // Dependency states are re-read on every state change; checks run every
 // ready_interval.
 func (g *startGate) wait(ctx context.Context) (string, error) {
-	sub := g.s.bus.Subscribe()
+	// Events only wake the gate, which reads the states itself: a lost one
+	// costs nothing, and PROCESS_LOG data never reaches it.
+	sub := g.s.bus.Subscribe(events.Named("gate"), events.Kinds("PROCESS_STATE", "SUPERVISOR_STATE_CHANGE_STOPPING"), events.Buffer(256))
 	defer sub.Close()
 	g.mu.Lock()
 	g.waiters++

@@ -14,20 +14,27 @@ import (
 // jobTracker follows a scaling worker's output for the lines Laravel's
 // queue:work prints around each job ("[time][id] Processing: Class", then
 // "Processed:" or "Failed:"), so the scaler can stop an idle worker rather
-// than a busy one, and counts the jobs of the group for the dashboard.
-// Output passes through unchanged.
+// than a busy one. Output passes through unchanged.
 type jobTracker struct {
 	inner   io.Writer // the log, possibly a SpawnWriter (capture mode, events)
 	busy    atomic.Bool
-	started atomic.Int64 // unix nanoseconds of the running job's Processing line
-	counts  *jobCounts   // shared by the group's processes
+	started atomic.Int64 // unix nanoseconds of the running job's Processing line, 0 for none
+	counts  *jobCounters // the group's, kept while the daemon runs
 }
 
-// jobCounts are a group's jobs since the daemon started: they outlive the
-// processes a pool removes and adds again.
-type jobCounts struct {
-	done, failed atomic.Int64
-	busyNanos    atomic.Int64 // summed time from Processing to its outcome
+// jobCounters count the jobs a worker finished, by outcome, and the time
+// from their Processing lines to their outcomes.
+type jobCounters struct {
+	done, failed atomic.Uint64
+	nanos        atomic.Int64
+}
+
+// JobCounts are the jobs a group's workers finished, by outcome, per
+// their job lines, and the time they took together (the jobs whose start
+// was seen).
+type JobCounts struct {
+	Done, Failed uint64
+	Time         time.Duration
 }
 
 // trackJobs wraps the stdout writer of a scaling program's process and
@@ -36,17 +43,16 @@ func (s *Supervisor) trackJobs(pc *config.Process, w io.Writer) io.Writer {
 	if _, scaling := pc.Extra["numprocs_max"]; !scaling {
 		return w
 	}
+	t := &jobTracker{inner: w}
 	s.pools.mu.Lock()
 	if s.pools.jobs == nil {
 		s.pools.jobs = map[string]*jobTracker{}
-		s.pools.counts = map[string]*jobCounts{}
+		s.pools.jobCounts = map[string]*jobCounters{}
 	}
-	counts := s.pools.counts[pc.Group]
-	if counts == nil {
-		counts = &jobCounts{}
-		s.pools.counts[pc.Group] = counts
+	if t.counts = s.pools.jobCounts[pc.Group]; t.counts == nil {
+		t.counts = new(jobCounters)
+		s.pools.jobCounts[pc.Group] = t.counts
 	}
-	t := &jobTracker{inner: w, counts: counts}
 	s.pools.jobs[Namespec(pc.Group, pc.Name)] = t
 	s.pools.mu.Unlock()
 	return t
@@ -58,6 +64,17 @@ func (s *Supervisor) busy(p *Process) bool {
 	t := s.pools.jobs[p.Namespec]
 	s.pools.mu.Unlock()
 	return t != nil && t.busy.Load()
+}
+
+// jobsFinished returns the jobs the workers of group finished.
+func (s *Supervisor) jobsFinished(group string) JobCounts {
+	s.pools.mu.Lock()
+	c := s.pools.jobCounts[group]
+	s.pools.mu.Unlock()
+	if c == nil {
+		return JobCounts{}
+	}
+	return JobCounts{Done: c.done.Load(), Failed: c.failed.Load(), Time: time.Duration(c.nanos.Load())}
 }
 
 // Write passes output not tied to a child to the log.
@@ -93,8 +110,9 @@ type jobLines struct {
 const lineHead = 256
 
 var (
-	markStart = []byte("] Processing: ")
-	markDone  = [][]byte{[]byte("] Processed: "), []byte("] Failed: ")}
+	markStart  = []byte("] Processing: ")
+	markDone   = []byte("] Processed: ")
+	markFailed = []byte("] Failed: ")
 )
 
 func (c *jobLines) Write(p []byte) (int, error) {
@@ -126,9 +144,9 @@ func (c *jobLines) endLine() {
 	case bytes.Contains(c.line, markStart):
 		c.t.busy.Store(true)
 		c.t.started.Store(time.Now().UnixNano())
-	case bytes.Contains(c.line, markDone[0]):
+	case bytes.Contains(c.line, markDone):
 		c.t.finished(&c.t.counts.done)
-	case bytes.Contains(c.line, markDone[1]):
+	case bytes.Contains(c.line, markFailed):
 		c.t.finished(&c.t.counts.failed)
 	}
 	c.line = c.line[:0]
@@ -140,22 +158,11 @@ func (c *jobLines) Spawned(pid int) {
 	}
 }
 
-// finished counts a job's outcome and, if its start was seen, its duration.
-func (t *jobTracker) finished(outcome *atomic.Int64) {
+// finished counts a job's outcome and, if its start was seen, its time.
+func (t *jobTracker) finished(outcome *atomic.Uint64) {
 	t.busy.Store(false)
 	outcome.Add(1)
 	if start := t.started.Swap(0); start != 0 {
-		t.counts.busyNanos.Add(max(time.Now().UnixNano()-start, 0))
-	}
-}
-
-// jobCountsOf fills the job figures of a group's pool status.
-func (s *Supervisor) jobCountsOf(group string, st *WorkerPool) {
-	s.pools.mu.Lock()
-	c := s.pools.counts[group]
-	s.pools.mu.Unlock()
-	if c != nil {
-		st.JobsDone, st.JobsFailed = c.done.Load(), c.failed.Load()
-		st.JobTime = time.Duration(c.busyNanos.Load())
+		t.counts.nanos.Add(max(time.Now().UnixNano()-start, 0))
 	}
 }

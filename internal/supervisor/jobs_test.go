@@ -18,26 +18,26 @@ func TestJobLines(t *testing.T) {
 		fail  = "[2026-11-25 17:02:06][xHbTR7CD] Failed:     App\\Jobs\\ProcessThing\n"
 	)
 	tests := []struct {
-		name         string
-		writes       []string
-		busy         bool
-		done, failed int64
+		name   string
+		writes []string
+		busy   bool
+		counts JobCounts
 	}{
-		{"nothing yet", nil, false, 0, 0},
-		{"job started", []string{start}, true, 0, 0},
-		{"job done", []string{start, done}, false, 1, 0},
-		{"job failed", []string{start, fail}, false, 0, 1},
-		{"line split across writes", []string{start[:20], start[20:40], start[40:]}, true, 0, 0},
-		{"line not finished", []string{start[:len(start)-1]}, false, 0, 0},
-		{"two lines in one write", []string{start + done}, false, 1, 0},
-		{"next job", []string{start + done + start}, true, 1, 0},
-		{"other output", []string{start, "production.ERROR: boom Processed: nothing\n"}, true, 0, 0},
-		{"long line then a marker", []string{string(bytes.Repeat([]byte("x"), 5000)) + "\n", start}, true, 0, 0},
-		{"two outcomes", []string{start + fail + start + done}, false, 1, 1},
+		{"nothing yet", nil, false, JobCounts{}},
+		{"job started", []string{start}, true, JobCounts{}},
+		{"job done", []string{start, done}, false, JobCounts{Done: 1}},
+		{"job failed", []string{start, fail}, false, JobCounts{Failed: 1}},
+		{"line split across writes", []string{start[:20], start[20:40], start[40:]}, true, JobCounts{}},
+		{"line not finished", []string{start[:len(start)-1]}, false, JobCounts{}},
+		{"two lines in one write", []string{start + done}, false, JobCounts{Done: 1}},
+		{"next job", []string{start + done + start}, true, JobCounts{Done: 1}},
+		{"other output", []string{start, "production.ERROR: boom Processed: nothing\n"}, true, JobCounts{}},
+		{"long line then a marker", []string{string(bytes.Repeat([]byte("x"), 5000)) + "\n", start}, true, JobCounts{}},
+		{"done done failed split", []string{start + done + start + done[:30], done[30:] + start + fail}, false, JobCounts{Done: 2, Failed: 1}},
 	}
 	for _, tt := range tests {
 		var log bytes.Buffer
-		tr := &jobTracker{inner: &log, counts: &jobCounts{}}
+		tr := &jobTracker{inner: &log, counts: new(jobCounters)}
 		cw := tr.ForSpawn()
 		var all string
 		for _, w := range tt.writes {
@@ -49,8 +49,8 @@ func TestJobLines(t *testing.T) {
 		if tr.busy.Load() != tt.busy || log.String() != all {
 			t.Errorf("%s: busy %v, want %v; log %q", tt.name, tr.busy.Load(), tt.busy, log.String())
 		}
-		if d, f := tr.counts.done.Load(), tr.counts.failed.Load(); d != tt.done || f != tt.failed {
-			t.Errorf("%s: done %d failed %d, want %d and %d", tt.name, d, f, tt.done, tt.failed)
+		if got := (JobCounts{Done: tr.counts.done.Load(), Failed: tr.counts.failed.Load()}); got != tt.counts {
+			t.Errorf("%s: jobs %+v, want %+v", tt.name, got, tt.counts)
 		}
 		// A new child starts idle.
 		tr.ForSpawn()

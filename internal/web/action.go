@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/wire"
 )
 
 // maxActionBody bounds an action request.
@@ -129,7 +130,7 @@ func (h *Handler) run(ctx context.Context, req actionRequest) error {
 	for i, m := range methods {
 		f, err := h.opts.Source.Call(ctx, m, params...)
 		// Restarting a process that is not running just starts it.
-		if err != nil && !(req.Action == "restart" && i == 0 && strings.HasPrefix(err.Error(), "NOT_RUNNING")) {
+		if err != nil && !(req.Action == "restart" && i == 0 && strings.HasPrefix(err.Error(), wire.FaultName(wire.FaultNotRunning))) {
 			return err
 		}
 		failed = append(failed, f...)

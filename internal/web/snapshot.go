@@ -56,8 +56,8 @@ type poolRow struct {
 	Decision   string `json:"decision"`
 	DecidedAt  int64  `json:"decidedAt"` // unix seconds, 0 if never
 	Rolling    string `json:"rolling"`
-	JobsDone   int64  `json:"jobsDone"`
-	JobsFailed int64  `json:"jobsFailed"`
+	JobsDone   uint64 `json:"jobsDone"`
+	JobsFailed uint64 `json:"jobsFailed"`
 	// MeanJob is the mean job time in seconds, EstimatedWait is
 	// ready × MeanJob ÷ workers; both -1 while unknown (no job timed yet,
 	// or no worker).
@@ -69,7 +69,7 @@ type poolRow struct {
 type resources struct {
 	at     time.Time
 	daemon proctree.Entry
-	trees  map[int]proctree.Entry // by pid of a supervised process
+	trees  map[int]proctree.Usage // by pid of a supervised process
 }
 
 // readResources reads the process table once for the daemon and the trees
@@ -79,7 +79,12 @@ func readResources(procfs string, pids []int) (resources, error) {
 	if err != nil {
 		return resources{}, err
 	}
-	return resources{at: time.Now(), daemon: table[os.Getpid()], trees: table.Trees(pids)}, nil
+	trees := table.Trees()
+	res := resources{at: time.Now(), daemon: table[os.Getpid()], trees: make(map[int]proctree.Usage, len(pids))}
+	for _, pid := range pids {
+		res.trees[pid] = trees.Usage(pid)
+	}
+	return res, nil
 }
 
 // build makes the snapshot of ps and the pools with res's figures.
@@ -110,9 +115,9 @@ func (h *Handler) build(ps []Process, res resources) snapshot {
 			Reserved: pl.Sample.Reserved, OldestWait: int64(pl.Sample.OldestWait.Seconds()),
 			Workers: pl.Workers, Busy: pl.Busy, Min: pl.Min, Target: pl.Target, Max: pl.Max,
 			Decision: pl.Decision, DecidedAt: unixOrZero(pl.DecidedAt), Rolling: pl.Rolling,
-			JobsDone: pl.JobsDone, JobsFailed: pl.JobsFailed, MeanJob: -1, EstimatedWait: -1}
-		if n := pl.JobsDone + pl.JobsFailed; n > 0 {
-			row.MeanJob = pl.JobTime.Seconds() / float64(n)
+			JobsDone: pl.Jobs.Done, JobsFailed: pl.Jobs.Failed, MeanJob: -1, EstimatedWait: -1}
+		if n := pl.Jobs.Done + pl.Jobs.Failed; n > 0 {
+			row.MeanJob = pl.Jobs.Time.Seconds() / float64(n)
 			if pl.Workers > 0 {
 				row.EstimatedWait = float64(row.Ready) * row.MeanJob / float64(pl.Workers)
 			}

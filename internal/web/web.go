@@ -60,6 +60,11 @@ type Handler struct {
 //go:embed static
 var static embed.FS
 
+// followBuffer bounds the state changes waiting for the dashboard's
+// follower, which takes them at once; beyond it the oldest are dropped
+// (and counted by the bus), costing only restart counts.
+const followBuffer = 4096
+
 // StaticPrefix is where the page's assets are served; the classic status
 // page takes its stylesheet from here too (StaticPrefix + "classic.css").
 const StaticPrefix = "/dashboard/static/"
@@ -80,7 +85,9 @@ func New(opts Options) *Handler {
 	h.hub = newHub(h)
 	if opts.Events != nil {
 		go func() {
-			h.restarts.follow(opts.Events.Subscribe(), h.hub.poke)
+			h.restarts.follow(opts.Events.Subscribe(events.Named("dashboard"),
+				events.Kinds("PROCESS_STATE", "PROCESS_GROUP_REMOVED", "SUPERVISOR_STATE_CHANGE_STOPPING"),
+				events.Buffer(followBuffer)), h.hub.poke)
 			h.hub.stopping()
 		}()
 	}

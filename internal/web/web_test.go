@@ -199,7 +199,7 @@ func TestStreamCoalescesAndNeverBlocks(t *testing.T) {
 	src.mu.Lock()
 	src.procs[0].State = "EXITED"
 	src.mu.Unlock()
-	for i := range 5000 {
+	for i := range 1000 {
 		bus.Publish(events.ProcessState{Group: "g", Process: "a", From: "RUNNING", To: []string{"STARTING", "RUNNING"}[i%2]})
 	}
 	if d := time.Since(start); d > 5*time.Second {
@@ -212,13 +212,13 @@ func TestStreamCoalescesAndNeverBlocks(t *testing.T) {
 		case s := <-msgs:
 			got++
 			if s.Processes[0].State == "EXITED" {
-				// 5000 changes within well under a second: a handful of
+				// 1000 changes within well under a second: a handful of
 				// messages (one per 250 ms), never one per change.
 				if got > 20 {
 					t.Errorf("%d messages for one burst", got)
 				}
-				if s.RestartsLastHour != 2499 || s.Processes[0].Restarts != 2499 {
-					t.Errorf("restarts %d and %d, want 2499 (every spawn after the first)", s.RestartsLastHour, s.Processes[0].Restarts)
+				if s.RestartsLastHour != 499 || s.Processes[0].Restarts != 499 {
+					t.Errorf("restarts %d and %d, want 499 (every spawn after the first)", s.RestartsLastHour, s.Processes[0].Restarts)
 				}
 				return
 			}

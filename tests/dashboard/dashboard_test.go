@@ -67,7 +67,7 @@ func TestDashboard(t *testing.T) {
 
 	t.Run("a process killed from outside changes state without reload", func(t *testing.T) {
 		b.do(chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
-		pid := l.info("sleeper:sleeper_0")["pid"].(int)
+		pid := l.info("sleeper:sleeper_0").PID
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func TestDashboard(t *testing.T) {
 		b.do(chromedp.Click(chromedp.ID("confirm-cancel")))
 		b.waitJS("the dialog to close", `!`+dialogOpen, 5*time.Second)
 		time.Sleep(500 * time.Millisecond)
-		if st := l.info(name)["statename"]; st != "RUNNING" {
+		if st := l.info(name).StateName; st != "RUNNING" {
 			t.Fatalf("after Cancel %s is %v", name, st)
 		}
 
@@ -101,7 +101,7 @@ func TestDashboard(t *testing.T) {
 		b.waitJS("the confirmation", dialogOpen, 5*time.Second)
 		b.do(chromedp.Click(chromedp.ID("confirm-ok")))
 		b.waitJS("STOPPED on the page", stateOf(name)+` === 'STOPPED'`, 10*time.Second)
-		if st := l.info(name)["statename"]; st != "STOPPED" {
+		if st := l.info(name).StateName; st != "STOPPED" {
 			t.Fatalf("the daemon says %s is %v", name, st)
 		}
 
@@ -111,14 +111,14 @@ func TestDashboard(t *testing.T) {
 		if eval[bool](b, dialogOpen) {
 			t.Error("starting one process asked for confirmation")
 		}
-		pid := l.info(name)["pid"].(int)
+		pid := l.info(name).PID
 
 		b.do(chromedp.Click(chromedp.CSS(row + `button[data-act="restart"]`)))
 		b.waitJS("the confirmation", dialogOpen, 5*time.Second)
 		b.do(chromedp.Click(chromedp.ID("confirm-ok")))
 		laravelenv.WaitFor(t, "a new pid", 10*time.Second, pollEvery, func() bool {
 			info := l.info(name)
-			return info["statename"] == "RUNNING" && info["pid"].(int) != pid
+			return info.StateName == "RUNNING" && info.PID != pid
 		})
 		b.waitJS("the new pid on the page", `document.querySelector('tr[data-namespec="`+name+`"]').children[3].textContent !== '`+strconv.Itoa(pid)+`'`, 10*time.Second)
 
@@ -176,7 +176,7 @@ func TestDashboard(t *testing.T) {
 		if loc := resp.Header.Get("Location"); resp.StatusCode != 301 || !strings.HasSuffix(loc, "/?message=Process%20sleeper%3Asleeper_1%20stopped") {
 			t.Fatalf("stop: %d %q", resp.StatusCode, loc)
 		}
-		if st := l.info(name)["statename"]; st != "STOPPED" {
+		if st := l.info(name).StateName; st != "STOPPED" {
 			t.Fatalf("after ?action=stop %s is %v", name, st)
 		}
 		resp, body := l.get("/?message=Process%20sleeper%3Asleeper_1%20stopped")
@@ -184,8 +184,8 @@ func TestDashboard(t *testing.T) {
 			t.Fatalf("message page: %d\n%s", resp.StatusCode, body)
 		}
 		resp, _ = l.get("/index.html?processname=" + name + "&action=start")
-		if resp.StatusCode != 301 || l.info(name)["statename"] != "RUNNING" {
-			t.Fatalf("start: %d, %v", resp.StatusCode, l.info(name)["statename"])
+		if resp.StatusCode != 301 || l.info(name).StateName != "RUNNING" {
+			t.Fatalf("start: %d, %v", resp.StatusCode, l.info(name).StateName)
 		}
 		if resp, body := l.get("/status"); resp.StatusCode != 200 || !strings.Contains(body, `class="statusrunning"`) {
 			t.Fatalf("/status: %d\n%s", resp.StatusCode, body)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
-	"github.com/drover/drover/internal/xmlrpc"
+	"github.com/drover/drover/internal/client"
 	"github.com/drover/drover/tests/laravelenv"
 )
 
@@ -57,6 +57,7 @@ type lab struct {
 	url     string // http://127.0.0.1:port
 	mainLog string
 	redis   *laravelenv.Redis
+	rpc     *client.Client
 }
 
 func newLab(t *testing.T) *lab {
@@ -101,8 +102,10 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 		l.t.Fatal(err)
 	}
 	laravelenv.StartDaemon(l.t, droverBin, path, l.dir, l.mainLog)
+	l.rpc = client.New(l.url, user, password)
+	l.t.Cleanup(l.rpc.Close)
 	laravelenv.WaitFor(l.t, "the daemon to answer", 30*time.Second, pollEvery, func() bool {
-		_, err := l.call("supervisor.getState")
+		_, err := l.rpc.PID(context.Background())
 		return err == nil
 	})
 }
@@ -126,34 +129,16 @@ func (l *lab) get(path string) (*http.Response, string) {
 	return resp, body.String()
 }
 
-// call makes one XML-RPC call.
-func (l *lab) call(method string, params ...any) (any, error) {
-	var body bytes.Buffer
-	if err := xmlrpc.EncodeCall(&body, method, params...); err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequest("POST", l.url+"/RPC2", &body)
-	if err != nil {
-		return nil, err
-	}
-	req.SetBasicAuth(user, password)
-	req.Header.Set("Content-Type", "text/xml")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	return xmlrpc.DecodeResponse(resp.Body)
-}
-
 // info returns a process's getProcessInfo.
-func (l *lab) info(name string) map[string]any {
+func (l *lab) info(name string) client.ProcessInfo {
 	l.t.Helper()
-	v, err := l.call("supervisor.getProcessInfo", name)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	info, err := l.rpc.ProcessInfo(ctx, name)
 	if err != nil {
 		l.t.Fatalf("getProcessInfo %s: %v", name, err)
 	}
-	return v.(map[string]any)
+	return info
 }
 
 // redisCommand sends one command to redis and returns the first reply line.
