@@ -2,12 +2,9 @@ package conformance
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/drover/drover/internal/xmlrpc"
+	"github.com/drover/drover/internal/client"
 )
 
 const (
@@ -62,7 +59,7 @@ type instance struct {
 	conf   string
 	daemon *exec.Cmd
 	exited chan struct{}
-	rpc    *http.Client
+	rpc    *client.Client
 	trans  transcript
 }
 
@@ -75,10 +72,8 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 	}
 	defer os.RemoveAll(dir)
 	in := &instance{spec: spec, dir: dir, conf: filepath.Join(dir, "supervisord.conf")}
-	in.rpc = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", filepath.Join(dir, "s.sock"))
-	}}}
+	in.rpc = client.New("unix://"+filepath.Join(dir, "s.sock"), "", "")
+	defer in.rpc.Close()
 	if err := prepare(dir, tc); err != nil {
 		return transcript{}, err
 	}
@@ -172,16 +167,9 @@ func (in *instance) kill() {
 }
 
 func (in *instance) call(method string, params ...any) (any, error) {
-	var body bytes.Buffer
-	if err := xmlrpc.EncodeCall(&body, method, params...); err != nil {
-		return nil, err
-	}
-	resp, err := in.rpc.Post("http://localhost/RPC2", "text/xml", &body)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	return xmlrpc.DecodeResponse(resp.Body)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return in.rpc.Call(ctx, method, params...)
 }
 
 // ctlArgv is the client both daemons are driven with: Debian's
