@@ -46,7 +46,7 @@ var allowed = map[string][]string{
 	"cli":           {"ctl", "daemon", "health", "lint", "version"},
 	"health":        {"config", "httpmux", "supervisor"},
 	"metrics":       {"config", "guard", "httpmux", "process", "proctree", "supervisor"},
-	"web":           {"config", "events", "logs", "process", "proctree", "supervisor", "wire"},
+	"web":           {"config", "events", "guard", "logs", "process", "proctree", "supervisor", "wire"},
 	"e2e":           {"cli"},
 	"archtest":      nil,
 }

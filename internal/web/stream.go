@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 )
 
 const (
@@ -72,7 +73,15 @@ func (b *hub) join() *client {
 	b.clients[c] = struct{}{}
 	if !b.running {
 		b.running = true
-		go b.run()
+		// The daemon never dies of its dashboard: a panic (reported by
+		// guard) stops this builder, and the next browser starts another.
+		go func() {
+			if guard.Run("dashboard snapshots", b.run) != nil {
+				b.mu.Lock()
+				b.running = false
+				b.mu.Unlock()
+			}
+		}()
 	}
 	return c
 }
@@ -87,18 +96,6 @@ func (b *hub) leave(c *client) {
 // at most every coalesceEvery when the state changed, and every
 // refreshEvery with fresh CPU and memory figures.
 func (b *hub) run() {
-	// The daemon never dies of its dashboard: a panic stops this builder,
-	// and the next browser to connect starts another.
-	defer func() {
-		if r := recover(); r != nil {
-			if b.h.opts.Log != nil {
-				b.h.opts.Log.Logf(config.LevelCritical, "dashboard: %v", r)
-			}
-			b.mu.Lock()
-			b.running = false
-			b.mu.Unlock()
-		}
-	}()
 	ticker := time.NewTicker(coalesceEvery)
 	defer ticker.Stop()
 	var res resources

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
 )
@@ -84,12 +85,12 @@ func New(opts Options) *Handler {
 	}
 	h.hub = newHub(h)
 	if opts.Events != nil {
-		go func() {
+		guard.Go("dashboard events", func() {
 			h.restarts.follow(opts.Events.Subscribe(events.Named("dashboard"),
 				events.Kinds("PROCESS_STATE", "PROCESS_GROUP_REMOVED", "SUPERVISOR_STATE_CHANGE_STOPPING"),
 				events.Buffer(followBuffer)), h.hub.poke)
 			h.hub.stopping()
-		}()
+		})
 	}
 	return h
 }
