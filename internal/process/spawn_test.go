@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/sysnames"
 )
 
@@ -704,5 +705,34 @@ func TestSpawnHoldsOnePidfd(t *testing.T) {
 	}
 	if err := tc.Signal(syscall.SIGTERM, false); err != syscall.ESRCH {
 		t.Errorf("Signal after the reap = %v, want ESRCH", err)
+	}
+}
+
+// panicWriter is a log writer with a bug.
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("bad writer") }
+
+// TestSpawnPumpPanicEndsOnlyThePump: a panic while copying a child's output
+// is recovered and reported; the pipe is closed, so the child dies of
+// SIGPIPE at its next write (and its runner restarts it), and its output
+// counts as drained.
+func TestSpawnPumpPanicEndsOnlyThePump(t *testing.T) {
+	reported := make(chan *guard.Panic, 1)
+	guard.SetReporter(func(p *guard.Panic) { reported <- p })
+	t.Cleanup(func() { guard.SetReporter(func(*guard.Panic) {}) })
+	c, _, _ := helperCommand(t, "burst", fmt.Sprint(1<<20)) // more than a pipe holds
+	c.Stdout = panicWriter{}
+	es := spawnHelper(t, c).finish(t)
+	if es.Signal != syscall.SIGPIPE {
+		t.Errorf("child ended with %v, want SIGPIPE", es)
+	}
+	select {
+	case p := <-reported:
+		if p.Error() != "panic in output pump of h: bad writer" {
+			t.Errorf("reported %v", p)
+		}
+	default:
+		t.Error("the panic was not reported")
 	}
 }

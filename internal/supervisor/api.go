@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/eventlistener"
@@ -103,6 +104,7 @@ type Supervisor struct {
 	daemon config.Supervisord   // the [supervisord] section the daemon runs with
 	stop   chan struct{}        // signalled by Shutdown and Restart
 	ready  chan struct{}        // closed when Run has started the groups
+	ran    atomic.Bool          // Run was called
 	opMu   sync.Mutex           // serialises changes to the set of groups (held across I/O and waits)
 	logsMu sync.Mutex           // guards logs
 	logs   map[string]*childLog // open child logs by path; guarded by logsMu

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -152,5 +153,22 @@ func waitGone(t *testing.T, pid int) {
 			t.Fatalf("pid %d still alive", pid)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRunTwice: a second Run is refused, also after New failed (it used to
+// close ready a second time: a panic).
+func TestRunTwice(t *testing.T) {
+	g := program("a", 1, 1)
+	g.Processes[0].Stdout = config.ChildLog{Kind: config.LogAuto}
+	s := New(configOf(filepath.Join(t.TempDir(), "missing"), g), Options{})
+	if s.initErr == nil {
+		t.Fatal("New did not fail for an AUTO log in a missing childlogdir")
+	}
+	if _, err := s.Run(t.Context()); err != s.initErr {
+		t.Fatalf("first Run = %v, want %v", err, s.initErr)
+	}
+	if _, err := s.Run(t.Context()); err == nil || err.Error() != "run supervisor: already run" {
+		t.Errorf("second Run = %v", err)
 	}
 }

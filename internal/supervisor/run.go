@@ -23,6 +23,10 @@ const shutdownReportEvery = 3 * time.Second
 // closes the child logs and returns restart=true when Restart was asked for.
 // Run may be called once. It returns New's error, if any, at once.
 func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
+	// Checked first: a second Run must not close ready again.
+	if s.ran.Swap(true) {
+		return false, errors.New("run supervisor: already run")
+	}
 	if s.initErr != nil {
 		s.setMood(MoodShutdown)
 		close(s.ready)
@@ -30,11 +34,6 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	}
 	s.opMu.Lock()
 	s.mu.Lock()
-	if s.runCtx != nil {
-		s.mu.Unlock()
-		s.opMu.Unlock()
-		return false, errors.New("run supervisor: already run")
-	}
 	// The runners outlive ctx: a cancelled ctx means an orderly shutdown.
 	runCtx, cancelRunners := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRunners()
