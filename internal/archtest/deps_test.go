@@ -46,7 +46,7 @@ var allowed = map[string][]string{
 	"daemon":        {"config", "events", "guard", "health", "httpmux", "logs", "metrics", "process", "pyrepr", "reaper", "rpc", "supervisor", "sysnames", "version"},
 	"ctl":           {"client", "config", "pyrepr", "version", "wire"},
 	"cli":           {"ctl", "daemon", "health", "lint", "version"},
-	"health":        {"config", "httpmux", "supervisor"},
+	"health":        {"client", "config", "httpmux", "supervisor"},
 	"metrics":       {"config", "guard", "httpmux", "process", "proctree", "supervisor"},
 	"e2e":           {"cli"},
 	"archtest":      nil,

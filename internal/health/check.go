@@ -2,14 +2,13 @@ package health
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"strings"
 	"time"
 
+	"github.com/drover/drover/internal/client"
 	"github.com/drover/drover/internal/config"
 )
 
@@ -74,42 +73,11 @@ func Main(argv0 string, args []string, stdout, stderr io.Writer) int {
 // with ctl's credentials. An answer other than 200 is an error carrying
 // the status and the body.
 func Get(ctx context.Context, ctl config.Supervisorctl, path string) (string, error) {
-	base, transport, err := transportFor(ctl.ServerURL)
-	if err != nil {
-		return "", err
+	c := client.New(ctl.ServerURL, ctl.Username, ctl.Password)
+	defer c.Close()
+	data, err := c.Get(ctx, path, maxBody)
+	if he, ok := errors.AsType[*client.HTTPError](err); ok {
+		return "", fmt.Errorf("%d %s\n%s", he.Code, he.Reason, he.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-	if err != nil {
-		return "", err
-	}
-	if ctl.Username != "" {
-		req.SetBasicAuth(ctl.Username, ctl.Password)
-	}
-	resp, err := (&http.Client{Transport: transport}).Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s\n%s", resp.Status, data)
-	}
-	return string(data), nil
-}
-
-func transportFor(serverURL string) (base string, t *http.Transport, err error) {
-	t = &http.Transport{DisableKeepAlives: true}
-	if path, ok := strings.CutPrefix(serverURL, "unix://"); ok {
-		t.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", path)
-		}
-		return "http://localhost", t, nil
-	}
-	if strings.HasPrefix(serverURL, "http://") {
-		return strings.TrimRight(serverURL, "/"), t, nil
-	}
-	return "", nil, fmt.Errorf("serverurl %q is neither http:// nor unix://", serverURL)
+	return string(data), err
 }
