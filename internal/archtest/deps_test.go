@@ -1,7 +1,9 @@
 // Package archtest checks the architecture: which internal package may import
 // which, so that imports keep flowing one way (config → process engine →
-// supervisor → rpc/daemon, and ctl only over XML-RPC), and that every
-// package says what it owns in a doc comment.
+// supervisor → rpc/daemon, and ctl only over XML-RPC), that every package
+// says what it owns in a doc comment, that fault and state codes have their
+// one home in internal/wire, and that only internal/client speaks XML-RPC to
+// the daemon.
 package archtest
 
 import (

@@ -129,6 +129,31 @@ func (c *Client) Stream(ctx context.Context, path string, w io.Writer) error {
 	return err
 }
 
+// Get fetches path (/healthz, /readyz, /metrics, ...) and returns at most
+// limit bytes of its body. An answer other than 200 is an *HTTPError with
+// the start of its body.
+func (c *Client) Get(ctx context.Context, path string, limit int64) ([]byte, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		he := newHTTPError(resp)
+		he.Body = string(data)
+		return nil, he
+	}
+	return data, nil
+}
+
 // newHTTPError reads what the server said with a non-200 answer, at most
 // 64 KiB (which also lets the connection be reused).
 func newHTTPError(resp *http.Response) *HTTPError {

@@ -120,3 +120,30 @@ func TestResultsAndPools(t *testing.T) {
 		t.Errorf("results = %+v, %v", rs, err)
 	}
 }
+
+func TestGetKeepsTheBodyOfARefusal(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/readyz" {
+			io.WriteString(w, "ok\n")
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "web:web_00 is STARTING\n")
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	c := New("unix://"+sock, "", "")
+	if data, err := c.Get(t.Context(), "/healthz", 1024); err != nil || string(data) != "ok\n" {
+		t.Errorf("/healthz = %q, %v", data, err)
+	}
+	_, err = c.Get(t.Context(), "/readyz", 1024)
+	var he *HTTPError
+	if !errors.As(err, &he) || he.Code != http.StatusServiceUnavailable || he.Body != "web:web_00 is STARTING\n" {
+		t.Errorf("/readyz: %#v, want a 503 with its body", err)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/drover/drover/internal/client"
@@ -63,8 +62,7 @@ func Main(argv0 string, args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	c := client.New(ctl.ServerURL, ctl.Username, ctl.Password)
 	defer c.Close()
-	var body strings.Builder
-	err = c.Stream(ctx, endpoint, &limitedWriter{&body, maxBody})
+	body, err := c.Get(ctx, endpoint, maxBody)
 	var he *client.HTTPError
 	switch {
 	case errors.As(err, &he):
@@ -74,20 +72,6 @@ func Main(argv0 string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", ctl.ServerURL, err)
 		return 1
 	}
-	io.WriteString(stdout, body.String())
+	stdout.Write(body)
 	return 0
-}
-
-// limitedWriter keeps at most n bytes and fails beyond: an answer that
-// long is not one of the daemon's.
-type limitedWriter struct {
-	w *strings.Builder
-	n int
-}
-
-func (l *limitedWriter) Write(p []byte) (int, error) {
-	if l.w.Len()+len(p) > l.n {
-		return 0, fmt.Errorf("answer longer than %d bytes", l.n)
-	}
-	return l.w.Write(p)
 }

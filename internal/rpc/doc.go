@@ -3,5 +3,6 @@
 // the log tail streams /logtail/<namespec> and /mainlogtail, the health
 // check /ok.html and a minimal status page with Supervisor's action URLs.
 // Register puts these routes on the daemon's httpmux.Mux, which applies the
-// servers' HTTP Basic authentication.
+// servers' HTTP Basic authentication. Engine errors become faults in one
+// place (faults.go), with the codes of internal/wire.
 package rpc

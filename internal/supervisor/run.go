@@ -46,7 +46,10 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	s.mu.Unlock()
 	s.runners.Go(func() { guard.Run("event listener hub", func() { s.hub.Run(runCtx) }) })
 	s.runners.Go(func() { guard.Run("memory sampler", func() { s.watchMemory(runCtx) }) })
-	s.ends.s, s.ends.sub, s.ends.restarting = s, s.bus.Subscribe(), map[*Process]bool{}
+	// ends must see every state change and handles each at once: a large
+	// buffer, so that only a stuck watcher would ever lose one.
+	endsSub := s.bus.Subscribe(events.Named("ends"), events.Kinds("PROCESS_STATE"), events.Buffer(16384))
+	s.ends.s, s.ends.sub, s.ends.restarting = s, endsSub, map[*Process]bool{}
 	s.runners.Go(func() { guard.Run("end watcher", func() { s.ends.watch(runCtx) }) })
 	for _, g := range gs {
 		s.publishGroupAdded(g)

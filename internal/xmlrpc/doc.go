@@ -1,8 +1,8 @@
 // Package xmlrpc is the XML-RPC codec shared by the daemon's RPC server and
-// the control client. It speaks the dialect of Supervisor 4.2: responses are
-// laid out byte for byte like Python's xmlrpc.client.dumps, and decoding is as
-// lax as Supervisor's own unmarshaller (untyped values are strings, a boolean
-// is true only for "1", missing params mean no arguments).
+// internal/client, the one client. It speaks the dialect of Supervisor 4.2:
+// responses are laid out byte for byte like Python's xmlrpc.client.dumps, and
+// decoding is as lax as Supervisor's own unmarshaller (untyped values are
+// strings, a boolean is true only for "1", missing params mean no arguments).
 //
 // Go values map to XML-RPC types as follows: int (and the other integer
 // kinds) ↔ int/i4, bool ↔ boolean, string ↔ string, float64 ↔ double,
