@@ -88,6 +88,9 @@ func Load(path string, ov Overrides) (*Config, error) {
 	if err := l.workers(groups); err != nil {
 		return nil, err
 	}
+	if err := l.container(groups); err != nil {
+		return nil, err
+	}
 	l.cfg.Groups = groups
 	if err := l.servers(); err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/drover/drover/internal/wire"
 )
 
 // noArgs prints "Error: <cmd> accepts no arguments" and the help when arg
@@ -27,7 +29,7 @@ func (c *controller) doAvail(arg string) error {
 		return nil
 	}
 	v, err := c.rpc("supervisor.getAllConfigInfo")
-	if faultCode(err) == faultShutdownState {
+	if faultCode(err) == wire.FaultShutdownState {
 		c.exitStatus = exitGeneric
 		c.output("ERROR: supervisor shutting down")
 		return nil
@@ -79,9 +81,9 @@ func (c *controller) doReread(arg string) error {
 	if err != nil {
 		c.exitStatus = exitGeneric
 		switch faultCode(err) {
-		case faultShutdownState:
+		case wire.FaultShutdownState:
 			c.output("ERROR: supervisor shutting down")
-		case faultCantReread:
+		case wire.FaultCantReread:
 			c.output("ERROR: %s", faultString(err))
 		default:
 			return err
@@ -122,12 +124,12 @@ func (c *controller) doAdd(arg string) error {
 				return err
 			}
 			c.output("%s: added process group", name)
-		case faultShutdownState:
+		case wire.FaultShutdownState:
 			c.output("ERROR: shutting down")
 			c.exitStatus = exitGeneric
-		case faultAlreadyAdded:
+		case wire.FaultAlreadyAdded:
 			c.output("ERROR: process group already active")
-		case faultBadName:
+		case wire.FaultBadName:
 			c.output("ERROR: no such process/group: %s", name)
 			c.exitStatus = exitGeneric
 		default:
@@ -147,9 +149,9 @@ func (c *controller) doRemove(arg string) error {
 		}
 		c.exitStatus = exitGeneric
 		switch faultCode(err) {
-		case faultStillRunning:
+		case wire.FaultStillRunning:
 			c.output("ERROR: process/group still running: %s", name)
-		case faultBadName:
+		case wire.FaultBadName:
 			c.output("ERROR: no such process/group: %s", name)
 		default:
 			return err
@@ -165,7 +167,7 @@ func (c *controller) doUpdate(arg string) error {
 	added, changed, removed, err := c.reloadConfig()
 	if err != nil {
 		c.exitStatus = exitGeneric
-		if faultCode(err) == faultShutdownState {
+		if faultCode(err) == wire.FaultShutdownState {
 			c.output("ERROR: already shutting down")
 			return nil
 		}
@@ -210,7 +212,7 @@ func (c *controller) doUpdate(arg string) error {
 		c.output("%s: stopped", g)
 		failed := false
 		for _, r := range asStructs(v) {
-			failed = failed || asInt(r["status"]) == faultFailed
+			failed = failed || asInt(r["status"]) == wire.FaultFailed
 		}
 		if failed {
 			c.output("%s: has problems; not removing", g)
@@ -290,7 +292,7 @@ func (c *controller) doReload(arg string) error {
 	_, err := c.rpc("supervisor.restart")
 	if err != nil {
 		c.exitStatus = exitGeneric
-		if faultCode(err) == faultShutdownState {
+		if faultCode(err) == wire.FaultShutdownState {
 			c.output("ERROR: already shutting down")
 			return nil
 		}
@@ -311,7 +313,7 @@ func (c *controller) doShutdown(arg string) error {
 	switch {
 	case err == nil:
 		c.output("Shut down")
-	case faultCode(err) == faultShutdownState:
+	case faultCode(err) == wire.FaultShutdownState:
 		c.output("ERROR: already shutting down")
 	case isRefused(err):
 		c.exitStatus = exitGeneric

@@ -3,16 +3,9 @@ package ctl
 import (
 	"fmt"
 	"strings"
-)
 
-// Process states in STOPPED_STATES (status exits 3 for these).
-func isStoppedState(state int) bool {
-	switch state {
-	case processStateStopped, processStateExited, processStateFatal, processStateUnknown:
-		return true
-	}
-	return false
-}
+	"github.com/drover/drover/internal/wire"
+)
 
 func infoNamespec(info map[string]any) string {
 	return makeNamespec(asString(info["group"]), asString(info["name"]))
@@ -67,7 +60,7 @@ func (c *controller) doStatus(arg string) error {
 		c.showStatuses(matching)
 	}
 	for _, info := range matching {
-		if isStoppedState(asInt(info["state"])) {
+		if wire.ProcessState(asInt(info["state"])).IsStopped() {
 			c.exitStatus = exitStatusNotRunning
 		}
 	}
@@ -105,22 +98,22 @@ func cutFlag(words []string, flag string) ([]string, bool) {
 func resultLine(group, name string, code int, description, ok string) (string, error) {
 	ns := makeNamespec(group, name)
 	reasons := map[string]map[int]string{
-		"started": {faultBadName: "no such process", faultNoFile: "no such file",
-			faultNotExecutable: "file is not executable", faultAlreadyStarted: "already started",
-			faultSpawnError: "spawn error", faultAbnormalTerm: "abnormal termination"},
-		"cleared": {faultBadName: "no such process", faultFailed: "failed"},
+		"started": {wire.FaultBadName: "no such process", wire.FaultNoFile: "no such file",
+			wire.FaultNotExecutable: "file is not executable", wire.FaultAlreadyStarted: "already started",
+			wire.FaultSpawnError: "spawn error", wire.FaultAbnormalTermination: "abnormal termination"},
+		"cleared": {wire.FaultBadName: "no such process", wire.FaultFailed: "failed"},
 	}
-	signalled := map[int]string{faultBadName: "no such process", faultBadSignal: "bad signal name", faultNotRunning: "not running"}
+	signalled := map[int]string{wire.FaultBadName: "no such process", wire.FaultBadSignal: "bad signal name", wire.FaultNotRunning: "not running"}
 	table, isStartOrClear := reasons[ok]
 	if !isStartOrClear {
 		table = signalled
 	}
 	switch reason, known := table[code]; {
-	case code == faultSuccess:
+	case code == wire.FaultSuccess:
 		return ns + ": " + ok, nil
 	case known:
 		return ns + ": ERROR (" + reason + ")", nil
-	case !isStartOrClear && code == faultFailed:
+	case !isStartOrClear && code == wire.FaultFailed:
 		return description, nil
 	}
 	return "", &pyError{class: "ValueError", value: fmt.Sprintf("Unknown result code %d for %s", code, ns), where: pySupervisor + "supervisorctl.py line: 735"}
@@ -150,7 +143,7 @@ func (c *controller) runAction(a groupAction, names []string) error {
 		group, process, whole := splitNamespec(name)
 		if whole && a.groupMethod != "" {
 			v, err := c.rpc(a.groupMethod, append([]any{group}, a.extra...)...)
-			if faultCode(err) == faultBadName {
+			if faultCode(err) == wire.FaultBadName {
 				c.output("%s: ERROR (no such group)", group)
 				c.exitStatus = a.badGroupExit
 				continue
@@ -173,7 +166,7 @@ func (c *controller) runAction(a groupAction, names []string) error {
 			return err
 		}
 		if err == nil {
-			code = faultSuccess
+			code = wire.FaultSuccess
 		}
 		line, lerr := resultLine(group, process, code, faultString(err), a.verb)
 		if lerr != nil {
@@ -199,10 +192,10 @@ func (c *controller) printResults(a groupAction, v any) error {
 }
 
 var (
-	startAction = groupAction{verb: "started", ignored: faultAlreadyStarted,
+	startAction = groupAction{verb: "started", ignored: wire.FaultAlreadyStarted,
 		allMethod: "supervisor.startAllProcesses", groupMethod: "supervisor.startProcessGroup",
 		procMethod: "supervisor.startProcess", badGroupExit: exitInvalidArgs}
-	stopAction = groupAction{verb: "stopped", ignored: faultNotRunning,
+	stopAction = groupAction{verb: "stopped", ignored: wire.FaultNotRunning,
 		allMethod: "supervisor.stopAllProcesses", groupMethod: "supervisor.stopProcessGroup",
 		procMethod: "supervisor.stopProcess", badGroupExit: exitGeneric}
 	clearAction = groupAction{verb: "cleared", ignored: -1,
@@ -309,7 +302,7 @@ func (c *controller) doPid(arg string) error {
 			v, err := c.rpc("supervisor.getProcessInfo", name)
 			if err != nil {
 				c.exitStatus = exitGeneric
-				if faultCode(err) != faultBadName {
+				if faultCode(err) != wire.FaultBadName {
 					return err
 				}
 				c.output("No such process %s", name)

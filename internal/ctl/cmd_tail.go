@@ -4,22 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/drover/drover/internal/pyrepr"
 	"io"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/drover/drover/internal/pyrepr"
+	"github.com/drover/drover/internal/wire"
 )
 
 // logError maps a log-reading fault to Supervisor's "(...)" reason; ok is
 // false for faults it does not handle.
 func logError(err error, withBadName bool) (string, bool) {
 	switch faultCode(err) {
-	case faultNoFile:
+	case wire.FaultNoFile:
 		return "no log file", true
-	case faultFailed:
+	case wire.FaultFailed:
 		return "unknown error reading log", true
-	case faultBadName:
+	case wire.FaultBadName:
 		return "no such process name", withBadName
 	}
 	return "", false
@@ -187,7 +189,7 @@ func (c *controller) doFg(arg string) error {
 	}
 	name := names[0]
 	running, err := c.processRunning(name)
-	if faultCode(err) == faultBadName {
+	if faultCode(err) == wire.FaultBadName {
 		c.output("ERROR: bad process name supplied")
 		c.exitStatus = exitGeneric
 		return nil
@@ -230,7 +232,7 @@ func (c *controller) doFg(arg string) error {
 		}
 		_, err = c.rpc("supervisor.sendProcessStdin", name, line+"\n")
 		if err != nil {
-			if faultCode(err) == faultNotRunning {
+			if faultCode(err) == wire.FaultNotRunning {
 				c.output("Process got killed")
 			} else {
 				c.output("ERROR: %s", pyFaultStr(err))
@@ -255,7 +257,7 @@ func (c *controller) processRunning(name string) (bool, error) {
 		return false, err
 	}
 	info, _ := v.(map[string]any)
-	return asInt(info["state"]) == processStateRunning, nil
+	return wire.ProcessState(asInt(info["state"])) == wire.ProcessRunning, nil
 }
 
 // pyFaultStr is str() of a Python xmlrpc Fault.

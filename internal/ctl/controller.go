@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/drover/drover/internal/pyrepr"
 	"io"
 	"net"
 	"strings"
 
+	"github.com/drover/drover/internal/pyrepr"
+	"github.com/drover/drover/internal/version"
+	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -22,37 +24,6 @@ const (
 	exitNotRunning        = 7
 	exitStatusNotRunning  = 3 // status only
 	exitStatusUnknown     = 4 // status only
-)
-
-// apiVersion is the supervisor XML-RPC API version this client speaks.
-const apiVersion = "3.0"
-
-// XML-RPC fault codes (supervisor.xmlrpc.Faults).
-const (
-	faultUnknownMethod  = 1
-	faultShutdownState  = 6
-	faultBadName        = 10
-	faultBadSignal      = 11
-	faultNoFile         = 20
-	faultNotExecutable  = 21
-	faultFailed         = 30
-	faultAbnormalTerm   = 40
-	faultSpawnError     = 50
-	faultAlreadyStarted = 60
-	faultNotRunning     = 70
-	faultSuccess        = 80
-	faultAlreadyAdded   = 90
-	faultStillRunning   = 91
-	faultCantReread     = 92
-)
-
-// Process state codes this client looks at.
-const (
-	processStateStopped = 0
-	processStateRunning = 20
-	processStateExited  = 100
-	processStateFatal   = 200
-	processStateUnknown = 1000
 )
 
 // controller runs supervisorctl command lines against one server.
@@ -88,8 +59,8 @@ func (c *controller) output(format string, a ...any) {
 // setExitFromFault applies Supervisor's fault→exit-status rule.
 func (c *controller) setExitFromFault(code, ignored int) {
 	switch code {
-	case ignored, faultSuccess:
-	case faultSpawnError, faultAbnormalTerm, faultNotRunning:
+	case ignored, wire.FaultSuccess:
+	case wire.FaultSpawnError, wire.FaultAbnormalTermination, wire.FaultNotRunning:
 		c.exitStatus = exitNotRunning
 	default:
 		c.exitStatus = exitGeneric
@@ -236,13 +207,13 @@ func (c *controller) upcheck() (bool, error) {
 	v, err := c.rpc("supervisor.getVersion")
 	switch {
 	case err == nil:
-		if api := asString(v); api != apiVersion {
-			c.output("Sorry, this version of supervisorctl expects to talk to a server with API version %s, but the remote version is %s.", apiVersion, api)
+		if api := asString(v); api != version.API {
+			c.output("Sorry, this version of supervisorctl expects to talk to a server with API version %s, but the remote version is %s.", version.API, api)
 			c.exitStatus = exitNotInstalled
 			return false, nil
 		}
 		return true, nil
-	case faultCode(err) == faultUnknownMethod:
+	case faultCode(err) == wire.FaultUnknownMethod:
 		c.output("Sorry, supervisord responded but did not recognize the supervisor namespace commands that supervisorctl uses to control it.  Please check that the [rpcinterface:supervisor] section is enabled in the configuration file (see sample.conf).")
 		c.exitStatus = exitUnimplemented
 		return false, nil

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/drover/drover/internal/wire"
 )
 
 // addDroverCommands adds Drover's own commands to Supervisor's command
@@ -110,7 +112,7 @@ func (c *controller) rollAll(batch int) error {
 			c.output("%s: restarted (rolling, %d at a time)", g, batch)
 		case faultCode(err) == 0:
 			return err
-		case strings.Contains(faultString(err), "cannot roll: "):
+		case faultCode(err) == wire.FaultCannotRoll:
 			c.output("%s: cannot roll (%s); restarting it at once", g, rollFailure(err))
 			if err := c.doRestart(g + ":*"); err != nil {
 				return err
@@ -122,13 +124,17 @@ func (c *controller) rollAll(batch int) error {
 	return nil
 }
 
-// rollFailure is the reason of a drover.rolling* FAILED fault.
+// rollFailure is the reason of a drover.rolling* fault: the detail of a
+// refusal or of a failure.
 func rollFailure(err error) string {
-	return strings.TrimPrefix(strings.TrimPrefix(faultString(err), "FAILED: "), "cannot roll: ")
+	if faultCode(err) == wire.FaultCannotRoll {
+		return strings.TrimPrefix(faultString(err), wire.FaultText(wire.FaultCannotRoll, wire.CannotRollPrefix))
+	}
+	return strings.TrimPrefix(faultString(err), wire.FaultText(wire.FaultFailed)+": ")
 }
 
 func (c *controller) rollingError(group string, err error) {
-	if faultCode(err) == faultBadName {
+	if faultCode(err) == wire.FaultBadName {
 		c.output("%s: ERROR (no such group)", group)
 	} else {
 		c.output("%s: ERROR (%s)", group, faultString(err))
@@ -171,7 +177,7 @@ func (c *controller) doRollingUpdate(batch int, names []string, update command) 
 func (c *controller) doPools(arg string) error {
 	v, err := c.rpc("drover.getPools")
 	if err != nil {
-		if faultCode(err) == faultUnknownMethod {
+		if faultCode(err) == wire.FaultUnknownMethod {
 			c.output("Error: the server is not Drover (no drover.getPools)")
 			c.exitStatus = exitUnimplemented
 			return nil

@@ -3,6 +3,8 @@ package ctl
 import (
 	"encoding/json"
 	"io"
+
+	"github.com/drover/drover/internal/wire"
 )
 
 // StatusJSON is one element of `status --json` output (a JSON array in
@@ -63,7 +65,7 @@ func statusJSON(infos []map[string]any) []StatusJSON {
 			SpawnErr: asString(info["spawnerr"]), StdoutLogfile: asString(info["stdout_logfile"]),
 			StderrLogfile: asString(info["stderr_logfile"]),
 		}
-		if s.State == processStateRunning && s.Now > s.Start {
+		if wire.ProcessState(s.State) == wire.ProcessRunning && s.Now > s.Start {
 			s.UptimeSeconds = s.Now - s.Start
 		}
 		out = append(out, s)

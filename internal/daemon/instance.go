@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/pyrepr"
 	"net/http"
 	"os"
@@ -11,7 +12,10 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/health"
+	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/metrics"
 	"github.com/drover/drover/internal/rpc"
 	"github.com/drover/drover/internal/supervisor"
 )
@@ -84,6 +88,10 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	defer ml.Close()
 	notes.flush(ml)
+	guard.SetReporter(func(p *guard.Panic) {
+		ml.Logf(config.LevelCritical, "%v (recovered; the daemon goes on)\n%s", p, p.Stack)
+	})
+	defer startReaper(sd, ml)()
 
 	if !sd.Nocleanup {
 		if err := logs.CleanupAuto(sd.ChildLogDir, sd.Identifier); err != nil {
@@ -105,8 +113,12 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		ServerURL: serverURL(cfg),
 		BaseEnv:   d.baseEnv,
 	})
-	handlers := rpcHandlers(cfg, listeners, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
-		Identification: sd.Identifier, PID: os.Getpid()}, ml)
+	routes := httpmux.New()
+	rpc.Register(routes, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
+		Identification: sd.Identifier, PID: os.Getpid()})
+	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, Log: ml})
+	health.Register(routes, sup.Snapshot)
+	handlers := serverHandlers(cfg, listeners, routes, ml)
 
 	if first && d.child != nil {
 		ml.Logf(config.LevelInfo, "daemonizing the supervisord process")
@@ -141,24 +153,24 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		ml.Logf(config.LevelCritical, "%v", err)
 		return false, 1
 	}
-	return restart, 0
+	return restart, sup.ExitCode()
 }
 
-// rpcHandlers builds each listener's handler (authentication is per
-// section), logging what Supervisor logs as it makes each server.
-func rpcHandlers(cfg *config.Config, ls []*listener, o rpc.Options, ml *logs.MainLog) []http.Handler {
+// serverHandlers serves routes on each listener with its section's
+// authentication, logging what Supervisor logs as it makes each server.
+func serverHandlers(cfg *config.Config, ls []*listener, routes *httpmux.Mux, ml *logs.MainLog) []http.Handler {
 	hs := make([]http.Handler, len(ls))
 	for i, l := range ls {
 		for _, name := range cfg.RPCInterfaces {
 			ml.Logf(config.LevelInfo, "RPC interface %s initialized", pyrepr.Str(name))
 		}
-		o.Auth = nil
+		var auth *httpmux.Auth
 		if l.Username != "" {
-			o.Auth = &rpc.Auth{Username: l.Username, Password: l.Password}
+			auth = &httpmux.Auth{Username: l.Username, Password: l.Password}
 		} else {
 			ml.Logf(config.LevelCritical, "Server %s running without any HTTP authentication checking", pyrepr.Str(l.Section))
 		}
-		hs[i] = rpc.NewHandler(o)
+		hs[i] = routes.Handler(auth)
 	}
 	return hs
 }
@@ -171,8 +183,11 @@ func (d *daemon) supervise(sup *supervisor.Supervisor, ml *logs.MainLog, sigs <-
 	}
 	done := make(chan result, 1)
 	go func() {
-		restart, err := sup.Run(context.Background())
-		done <- result{restart, err}
+		var r result
+		if p := guard.Run("supervisor", func() { r.restart, r.err = sup.Run(context.Background()) }); p != nil {
+			r.err = p
+		}
+		done <- r
 	}()
 	for {
 		select {

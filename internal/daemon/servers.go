@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 )
 
 // errAddrInUse is Supervisor's message when a server's address is taken.
@@ -202,17 +203,17 @@ func serve(ls []*listener, handlers []http.Handler) *httpServers {
 	for i, l := range ls {
 		srv := &http.Server{Handler: handlers[i], ReadHeaderTimeout: 30 * time.Second}
 		h.servers = append(h.servers, srv)
-		go func() {
+		guard.Go("HTTP server "+l.Addr().String(), func() {
+			defer func() { finished <- struct{}{} }()
 			srv.Serve(l) // returns http.ErrServerClosed once shut down
-			finished <- struct{}{}
-		}()
+		})
 	}
-	go func() {
+	guard.Go("HTTP servers", func() {
 		for range ls {
 			<-finished
 		}
 		close(h.done)
-	}()
+	})
 	return h
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,43 +63,37 @@ func cmdKillProcs(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // seqlines FILE PREFIX N: the lines "PREFIX<i>" (i from 0 to N-1) appear
-// each exactly once, in order, across FILE's rotated backups (FILE.k, oldest
-// first) and FILE itself. Other lines are ignored.
+// each exactly once, in order, in FILE's rotated backups (FILE.k, oldest
+// first) and FILE itself put back together (a line may span two files: a
+// write is split where a file is full). Other lines are ignored.
 func cmdSeqLines(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: seqlines FILE PREFIX N")
 	}
-	base := ts.MkAbs(args[0])
+	files := rotatedFiles(ts, args[0])
 	n, err := strconv.Atoi(args[2])
 	ts.Check(err)
 	re := regexp.MustCompile("^" + regexp.QuoteMeta(args[1]) + `(\d+)$`)
-	var files []string
-	for k := 1; ; k++ {
-		if _, err := os.Stat(fmt.Sprintf("%s.%d", base, k)); err != nil {
-			break
-		}
-		files = append([]string{fmt.Sprintf("%s.%d", base, k)}, files...)
-	}
-	files = append(files, base)
-	next := 0
+	var all []io.Reader
 	for _, name := range files {
 		f, err := os.Open(name)
 		ts.Check(err)
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			m := re.FindStringSubmatch(sc.Text())
-			if m == nil {
-				continue
-			}
-			if got, _ := strconv.Atoi(m[1]); got != next {
-				f.Close()
-				ts.Fatalf("%s: %s%d where %s%d was due", filepath.Base(name), args[1], got, args[1], next)
-			}
-			next++
-		}
-		f.Close()
-		ts.Check(sc.Err())
+		defer f.Close()
+		all = append(all, f)
 	}
+	next := 0
+	sc := bufio.NewScanner(io.MultiReader(all...))
+	for sc.Scan() {
+		m := re.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		if got, _ := strconv.Atoi(m[1]); got != next {
+			ts.Fatalf("%s%d where %s%d was due", args[1], got, args[1], next)
+		}
+		next++
+	}
+	ts.Check(sc.Err())
 	if next != n {
 		ts.Fatalf("%d lines %s<i> in %d files, want %d", next, args[1], len(files), n)
 	}
@@ -131,3 +126,92 @@ var canMountTmpfs = sync.OnceValue(func() bool {
 	syscall.Unmount(dir, 0)
 	return true
 })
+
+// rotatedFiles returns FILE's rotated backups, oldest first, then FILE.
+func rotatedFiles(ts *testscript.TestScript, file string) []string {
+	base := ts.MkAbs(file)
+	var files []string
+	for k := 1; ; k++ {
+		if _, err := os.Stat(fmt.Sprintf("%s.%d", base, k)); err != nil {
+			break
+		}
+		files = append([]string{fmt.Sprintf("%s.%d", base, k)}, files...)
+	}
+	return append(files, base)
+}
+
+// rotatedsizes FILE MAX: FILE has rotated backups (FILE.1 …), and each is
+// at most MAX bytes.
+func cmdRotatedSizes(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: rotatedsizes FILE MAX")
+	}
+	maxBytes, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	files := rotatedFiles(ts, args[0])
+	if len(files) < 2 {
+		ts.Fatalf("%s has no rotated backups", args[0])
+	}
+	for _, name := range files[:len(files)-1] {
+		st, err := os.Stat(name)
+		ts.Check(err)
+		if st.Size() > maxBytes {
+			ts.Fatalf("%s: %d bytes, more than %d", filepath.Base(name), st.Size(), maxBytes)
+		}
+		ts.Logf("%s: %d bytes", filepath.Base(name), st.Size())
+	}
+}
+
+// settle CTL CONF VAR [timeout]: run `CTL -c CONF status` until no process
+// is STARTING or BACKOFF any more, then set $VAR to the number RUNNING.
+func cmdSettle(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 || len(args) > 4 {
+		ts.Fatalf("usage: settle CTL CONF VAR [timeout]")
+	}
+	transient := regexp.MustCompile(`(?m)^\S+ +(STARTING|BACKOFF)`)
+	running := regexp.MustCompile(`(?m)^\S+ +RUNNING`)
+	var out string
+	poll(ts, waitArg(ts, args, 3), "settle", func() (bool, string) {
+		ts.Exec(args[0], "-c", args[1], "status") // exits non-zero unless all run
+		out = ts.ReadFile("stdout")
+		n := len(transient.FindAllString(out, -1))
+		return out != "" && n == 0, fmt.Sprintf("%d starting or in backoff", n)
+	})
+	n := len(running.FindAllString(out, -1))
+	ts.Logf("%s: %d RUNNING", args[0], n)
+	ts.Setenv(args[2], strconv.Itoa(n))
+}
+
+// atleast A B: the integer A is at least B.
+func cmdAtLeast(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: atleast A B")
+	}
+	a, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	b, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if a < b {
+		ts.Fatalf("%d < %d", a, b)
+	}
+}
+
+// fdcount PID MAX: process PID has at most MAX open descriptors.
+func cmdFDCount(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: fdcount PID MAX")
+	}
+	limit, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	fds, err := os.ReadDir(filepath.Join("/proc", args[0], "fd"))
+	ts.Check(err)
+	ts.Logf("pid %s: %d open descriptors", args[0], len(fds))
+	if len(fds) > limit {
+		var targets []string
+		for _, fd := range fds {
+			target, _ := os.Readlink(filepath.Join("/proc", args[0], "fd", fd.Name()))
+			targets = append(targets, target)
+		}
+		ts.Fatalf("%d open descriptors, more than %d: %v", len(fds), limit, targets)
+	}
+}

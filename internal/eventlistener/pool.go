@@ -9,6 +9,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
 )
 
@@ -365,7 +366,7 @@ func (s *session) send(q *queued, envelope []byte) {
 	proc, prev, done := s.l.proc, s.lastWrite, make(chan struct{})
 	s.lastWrite = done
 	p, serial, name := s.l.pool, q.serial, s.l.name
-	go func() {
+	guard.Go("event listener "+name+": send", func() {
 		defer close(done)
 		if prev != nil {
 			<-prev
@@ -374,7 +375,7 @@ func (s *session) send(q *queued, envelope []byte) {
 			// The event stays with the listener until its child is gone.
 			p.hub.logf(config.LevelDebug, "error sending event %d to listener %s: %v", serial, name, err)
 		}
-	}()
+	})
 }
 
 // retireLocked ends the session of a child that is gone.

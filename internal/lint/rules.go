@@ -111,7 +111,12 @@ func Check(cfg *config.Config, pos *config.Positions) []Finding {
 		}
 	}
 	out = append(out, sharedLogs(cfg, pos)...)
-	// The main file first, then the included files in the order read.
+	return sortFindings(cfg, out)
+}
+
+// sortFindings orders findings by file (the main file first, then the
+// included files in the order read) and line.
+func sortFindings(cfg *config.Config, out []Finding) []Finding {
 	fileOrder := func(f string) int { return slices.Index(cfg.Included, f) }
 	slices.SortStableFunc(out, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(fileOrder(a.Pos.File), fileOrder(b.Pos.File)), cmp.Compare(a.Pos.Line, b.Pos.Line))

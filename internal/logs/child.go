@@ -1,8 +1,12 @@
 package logs
 
 import (
+	"fmt"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/drover/drover/internal/guard"
 )
 
 // ChildConfig describes one output channel's log file.
@@ -26,17 +30,30 @@ type ChildConfig struct {
 // concurrent writers: processes that share a path must share one ChildLog so
 // that rotation happens once. Special targets (/dev/stdout, FIFOs, ttys,
 // /dev/null) are written to but never rotated, truncated or deleted.
+//
+// A regular file is held open only while it is written to: it is closed
+// once idle for idleClose and opened again by name for the next output,
+// so that stopped and quiet programs hold no descriptor (a low `ulimit -n`
+// is then left for the children's pipes). Special targets stay open.
 type ChildLog struct {
 	mu    sync.Mutex
 	cfg   ChildConfig
 	file  *rotatingFile // nil while Deferred and not yet created
 	strip ansiStripper
 	err   error // last write or rotation error; nil after a success
-	done  bool  // closed before it was created
+	done  bool  // Close was called
+	// lastUse is when the file was last opened or written; idle closes it
+	// idleClose after that.
+	lastUse   time.Time
+	idle      *time.Timer // runs closeIdle
+	idleArmed bool        // idle is due to run: a regular file is open
 }
 
-// OpenChild opens (creating if needed) the log file in append mode, or with
-// Deferred only remembers it.
+// idleClose is how long a regular log file stays open after its last write.
+const idleClose = 2 * time.Second
+
+// OpenChild creates the log file if needed (and closes it until there is
+// output), or with Deferred only remembers it.
 func OpenChild(c ChildConfig) (*ChildLog, error) {
 	l := &ChildLog{cfg: c}
 	if c.Deferred {
@@ -44,6 +61,9 @@ func OpenChild(c ChildConfig) (*ChildLog, error) {
 	}
 	if err := l.create(); err != nil {
 		return nil, err
+	}
+	if l.file.regular {
+		l.file.close()
 	}
 	return l, nil
 }
@@ -60,7 +80,9 @@ func (l *ChildLog) Create() {
 	case l.done:
 	case l.file == nil:
 		l.setErr(l.create())
-	case l.file.f != nil && l.file.regular && !l.file.namesOpenFile():
+	case l.file.f == nil:
+		l.setErr(l.open())
+	case l.file.regular && !l.file.namesOpenFile():
 		l.setErr(l.file.reopen())
 	}
 }
@@ -70,8 +92,53 @@ func (l *ChildLog) create() error {
 	if err != nil {
 		return err
 	}
+	file.split = true
 	l.file = file
+	l.used()
 	return nil
+}
+
+// open opens the idle-closed file again by name.
+func (l *ChildLog) open() error {
+	if err := l.file.open(0); err != nil {
+		return fmt.Errorf("open log %s: %w", l.cfg.Path, err)
+	}
+	l.used()
+	return nil
+}
+
+// used notes the opening of the file and arms the idle timer. Writes only
+// update lastUse: the timer, when it fires, looks at it (closeIdle).
+func (l *ChildLog) used() {
+	l.lastUse = time.Now()
+	switch {
+	case !l.file.regular, l.idleArmed:
+	case l.idle == nil:
+		l.idle = time.AfterFunc(idleClose, func() { guard.Run("idle close of log "+l.cfg.Path, l.closeIdle) })
+	default:
+		l.idle.Reset(idleClose)
+	}
+	l.idleArmed = l.file.regular
+}
+
+// closeIdle closes the file if it was not used for idleClose, else looks
+// again when it will have been.
+func (l *ChildLog) closeIdle() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done || l.file == nil || l.file.f == nil {
+		l.idleArmed = false
+		return
+	}
+	if wait := time.Until(l.lastUse.Add(idleClose)); wait > 0 {
+		l.idle.Reset(wait)
+		return
+	}
+	l.idleArmed = false
+	if rest := l.strip.flush(); len(rest) > 0 {
+		l.file.write(rest)
+	}
+	l.file.close()
 }
 
 // Write writes p (ANSI-stripped if configured) and rotates afterwards when
@@ -89,13 +156,16 @@ func (l *ChildLog) Write(p []byte) (int, error) {
 	var n int
 	var err error
 	switch {
-	case l.file == nil && l.done:
+	case l.done:
 		err = errClosed
 	case l.file == nil:
 		err = l.create()
+	case l.file.f == nil:
+		err = l.open()
 	}
 	if err == nil && len(data) > 0 {
 		n, err = l.file.write(data)
+		l.lastUse = time.Now()
 	}
 	l.setErr(err)
 	switch {
@@ -131,10 +201,10 @@ func (l *ChildLog) Reopen() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
-	case l.file == nil && !l.done:
-		return nil // not created yet: nothing to reopen
-	case l.file == nil || l.file.f == nil:
+	case l.done:
 		return errClosed
+	case l.file == nil || l.file.f == nil:
+		return nil // not created yet, or idle: the next write opens it by name
 	}
 	return l.file.reopen()
 }
@@ -145,10 +215,14 @@ func (l *ChildLog) Clear() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
-	case l.file == nil && !l.done:
-		return nil // not created yet: nothing to clear
-	case l.file == nil || l.file.f == nil:
+	case l.done:
 		return errClosed
+	case l.file == nil:
+		return nil // not created yet: nothing to clear
+	case l.file.f == nil:
+		if err := l.open(); err != nil {
+			return err
+		}
 	}
 	return l.file.clear()
 }
@@ -158,11 +232,14 @@ func (l *ChildLog) Clear() error {
 func (l *ChildLog) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.file == nil {
-		l.done = true
+	if l.done {
 		return nil
 	}
-	if l.file.f == nil {
+	l.done = true
+	if l.idle != nil {
+		l.idle.Stop()
+	}
+	if l.file == nil || l.file.f == nil {
 		return nil
 	}
 	if rest := l.strip.flush(); len(rest) > 0 {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 func openChild(t *testing.T, c ChildConfig) *ChildLog {
@@ -63,17 +65,18 @@ func TestChildRotation(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if st.Size() < 1024 || st.Size() >= 1024+int64(len(line)) {
-					t.Errorf("%s: size %d, want in [1024, %d)", suffix, st.Size(), 1024+len(line))
+				// A write is split where the file is full.
+				if st.Size() != 1024 {
+					t.Errorf("%s: size %d, want 1024", suffix, st.Size())
 				}
 			}
 			if _, err := os.Stat(path + tt.absent); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("%s exists (err %v)", tt.absent, err)
 			}
-			// 100 lines of 100 bytes: 9 full files of 1100 bytes were
-			// rotated away, 100 bytes remain.
-			if st, err := os.Stat(path); err != nil || st.Size() != 100 {
-				t.Errorf("base file: %v, %v; want 100 bytes", st, err)
+			// 100 lines of 100 bytes: 9 full files of 1024 bytes were
+			// rotated away, 784 bytes remain.
+			if st, err := os.Stat(path); err != nil || st.Size() != 784 {
+				t.Errorf("base file: %v, %v; want 784 bytes", st, err)
 			}
 		})
 	}
@@ -118,8 +121,9 @@ func TestChildRotationAfterExternalChange(t *testing.T) {
 }
 
 // TestChildConcurrentRotationLosesNothing writes numbered lines from many
-// goroutines through one ChildLog and checks that, across all rotated files,
-// every line appears exactly once, whole, and in per-writer order.
+// goroutines through one ChildLog and checks that the rotated files, put
+// back together, hold every line exactly once, whole, and in per-writer
+// order.
 func TestChildConcurrentRotationLosesNothing(t *testing.T) {
 	const writers, lines = 8, 500
 	path := filepath.Join(t.TempDir(), "worker.log")
@@ -150,18 +154,20 @@ func TestChildConcurrentRotationLosesNothing(t *testing.T) {
 		t.Fatalf("only %d rotations", len(files))
 	}
 	files = append(files, path)
-	next := make([]int, writers)
+	var all strings.Builder
 	for _, f := range files {
-		sc := bufio.NewScanner(strings.NewReader(readString(t, f)))
-		for sc.Scan() {
-			var w, i int
-			var pad string
-			n, _ := fmt.Sscanf(sc.Text(), "writer %d line %d %s", &w, &i, &pad)
-			if n < 2 || w < 0 || w >= writers || i != next[w] || len(pad) != i%17 {
-				t.Fatalf("%s: unexpected line %q (want writer %d line %d)", f, sc.Text(), w, next[w])
-			}
-			next[w]++
+		all.WriteString(readString(t, f))
+	}
+	next := make([]int, writers)
+	sc := bufio.NewScanner(strings.NewReader(all.String()))
+	for sc.Scan() {
+		var w, i int
+		var pad string
+		n, _ := fmt.Sscanf(sc.Text(), "writer %d line %d %s", &w, &i, &pad)
+		if n < 2 || w < 0 || w >= writers || i != next[w] || len(pad) != i%17 {
+			t.Fatalf("unexpected line %q (want writer %d line %d)", sc.Text(), w, next[w])
 		}
+		next[w]++
 	}
 	for w, n := range next {
 		if n != lines {
@@ -430,4 +436,142 @@ func TestChildDeferredCreate(t *testing.T) {
 	if exists() {
 		t.Error("Create after Close created the file")
 	}
+}
+
+// TestChildRotatedFilesWithinMaxBytes writes reads of a pump's size (up to
+// 1 MiB) into a log of maxbytes=100KB: every rotated file is exactly
+// maxbytes, and nothing is lost (a whole read used to be written before the
+// rotation: files reached 160 KB).
+func TestChildRotatedFilesWithinMaxBytes(t *testing.T) {
+	const maxBytes = 100 * 1024
+	path := filepath.Join(t.TempDir(), "w.log")
+	l := openChild(t, ChildConfig{Path: path, MaxBytes: maxBytes, Backups: 50})
+	var want bytes.Buffer
+	for i, n := range []int{60 << 10, 1 << 20, 7, 99 << 10, 300 << 10} {
+		p := bytes.Repeat([]byte{byte('a' + i)}, n)
+		want.Write(p)
+		if n, err := l.Write(p); n != len(p) || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+	}
+	var got []byte
+	for i := 50; i >= 1; i-- {
+		b, err := os.ReadFile(fmt.Sprintf("%s.%d", path, i))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if len(b) != maxBytes {
+			t.Errorf("%s.%d: %d bytes, want %d", path, i, len(b), maxBytes)
+		}
+		got = append(got, b...)
+	}
+	got = append(got, readString(t, path)...)
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("the files hold %d bytes, not the %d written in order", len(got), want.Len())
+	}
+}
+
+// TestChildRotationLeavesADirectory replaces a log by a directory while it
+// is written: rotation must not move the directory, must report once, must
+// keep the output bounded and must resume once the directory is gone.
+func TestChildRotationLeavesADirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.log")
+	var reported []error
+	l := openChild(t, ChildConfig{Path: path, MaxBytes: 100, Backups: 2,
+		OnError: func(err error) { reported = append(reported, err) }})
+	writeString(t, l, "first\n")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(path, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		l.Write(bytes.Repeat([]byte("x"), 30))
+	}
+	if st, err := os.Stat(filepath.Join(path, "data")); err != nil || !st.IsDir() {
+		t.Errorf("the directory was moved: %v", err)
+	}
+	if _, err := os.Stat(path + ".1"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s.1 exists (%v): something was renamed", path, err)
+	}
+	want := "rotate log " + path + ": " + path + " is a directory, not a regular file: not rotated"
+	if len(reported) != 1 || reported[0].Error() != want {
+		t.Errorf("reported %q, want once %q", reported, want)
+	}
+	// The open file has no name any more: it is kept within maxbytes.
+	if size := l.file.size; size > 100 {
+		t.Errorf("the orphaned file grew to %d bytes", size)
+	}
+
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+	// The next time the orphan is full, the rotation succeeds.
+	for range 4 {
+		l.Write(bytes.Repeat([]byte("y"), 30))
+	}
+	if got := readString(t, path); got == "" || strings.Trim(got, "y") != "" {
+		t.Errorf("after the directory went: %q", got)
+	}
+	if l.Err() != nil {
+		t.Errorf("Err = %v after a rotation succeeded", l.Err())
+	}
+}
+
+// openFDs counts this process's descriptors open on path.
+func openFDs(t *testing.T, path string) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); target == path {
+			n++
+		}
+	}
+	return n
+}
+
+// TestChildClosesIdleFile: a log holds its file open only while written to
+// (a stopped program's logs held two descriptors each); the next output
+// opens it again by name and appends, and rotation goes on across the
+// closing.
+func TestChildClosesIdleFile(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "w.log")
+		l := openChild(t, ChildConfig{Path: path, MaxBytes: 10, Backups: 1})
+		if n := openFDs(t, path); n != 0 {
+			t.Errorf("%d descriptors on a log nothing was written to", n)
+		}
+		writeString(t, l, "abc")
+		if n := openFDs(t, path); n != 1 {
+			t.Errorf("%d descriptors on a log being written, want 1", n)
+		}
+		time.Sleep(idleClose / 2)
+		writeString(t, l, "def")
+		time.Sleep(idleClose - time.Millisecond)
+		synctest.Wait()
+		if n := openFDs(t, path); n != 1 {
+			t.Errorf("closed %v after the last write, before idleClose", idleClose-time.Millisecond)
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if n := openFDs(t, path); n != 0 {
+			t.Errorf("%d descriptors idleClose after the last write, want 0", n)
+		}
+		writeString(t, l, "ghijk")
+		if got := readString(t, path+".1"); got != "abcdefghij" {
+			t.Errorf("rotated file = %q", got)
+		}
+		if got := readString(t, path); got != "k" {
+			t.Errorf("file = %q", got)
+		}
+		l.Create() // a spawn opens it; Close closes it for good
+		if err := l.Close(); err != nil || openFDs(t, path) != 0 {
+			t.Errorf("Close = %v, %d descriptors left", err, openFDs(t, path))
+		}
+	})
 }

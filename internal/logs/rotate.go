@@ -28,6 +28,14 @@ type rotatingFile struct {
 	// since, so that a write needs no fstat. Only when it reaches maxBytes
 	// is the real size looked up (see rotateIfFull).
 	size int64
+	// split makes a write that would take the file past maxBytes fill it
+	// to maxBytes exactly, rotate, and go on in the next file, so rotated
+	// files never exceed maxBytes (child logs: a child's read can be 1 MiB;
+	// the main log keeps its lines whole).
+	split bool
+	// rotateErr is the error of the last failed rotation, returned by
+	// every write until a rotation succeeds: one episode, reported once.
+	rotateErr error
 }
 
 func openRotating(path string, maxBytes int64, backups int) (*rotatingFile, error) {
@@ -103,26 +111,43 @@ func isSpecialPath(path string) bool {
 	return strings.HasPrefix(p, "/dev/") || strings.HasPrefix(p, "/proc/")
 }
 
-// write writes p and then rotates if the file has reached maxBytes.
-func (r *rotatingFile) write(p []byte) (int, error) {
+// write writes p and rotates whenever the file reaches maxBytes. With split,
+// p is cut where the file is full; once a rotation has failed the rest goes
+// into the current file (better an oversized log than lost output).
+func (r *rotatingFile) write(p []byte) (written int, err error) {
 	if r.f == nil {
 		return 0, errClosed
 	}
-	n, err := r.f.Write(p)
-	r.size += int64(n)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // the path is in our own text
+	for {
+		chunk := p
+		if room := r.maxBytes - r.size; r.split && r.regular && err == nil && room > 0 && room < int64(len(p)) {
+			chunk = p[:room]
 		}
-		return n, fmt.Errorf("write log %s: %w", r.path, err)
+		n, werr := r.f.Write(chunk)
+		r.size += int64(n)
+		written += n
+		if werr != nil {
+			var pe *fs.PathError
+			if errors.As(werr, &pe) {
+				werr = pe.Err // the path is in our own text
+			}
+			return written, fmt.Errorf("write log %s: %w", r.path, werr)
+		}
+		if rerr := r.rotateIfFull(); rerr != nil {
+			err = rerr
+		}
+		if p = p[n:]; len(p) == 0 {
+			return written, err
+		}
 	}
-	return n, r.rotateIfFull()
 }
 
 func (r *rotatingFile) rotateIfFull() error {
-	if !r.regular || r.maxBytes <= 0 || r.size < r.maxBytes {
+	if !r.regular || r.maxBytes <= 0 {
 		return nil
+	}
+	if r.size < r.maxBytes {
+		return r.rotateErr
 	}
 	// The counted size is only as good as our own writes: someone may
 	// have truncated the file (logrotate's copytruncate; with O_APPEND
@@ -133,9 +158,39 @@ func (r *rotatingFile) rotateIfFull() error {
 		return fmt.Errorf("stat log %s: %w", r.path, err)
 	}
 	if r.size = st.Size(); r.size < r.maxBytes {
-		return nil
+		return r.rotateErr
 	}
-	return r.rotate()
+	if r.rotateErr = r.rotate(); r.rotateErr != nil {
+		r.truncateOrphan()
+	}
+	return r.rotateErr
+}
+
+// truncateOrphan empties the open file when no name is left for it (its
+// path was removed, and maybe a directory made in its place): its bytes can
+// no longer be read, and would otherwise fill the disk until a rotation
+// succeeds.
+func (r *rotatingFile) truncateOrphan() {
+	var st syscall.Stat_t
+	if syscall.Fstat(int(r.f.Fd()), &st) == nil && st.Nlink == 0 && r.f.Truncate(0) == nil {
+		r.size = 0
+	}
+}
+
+// renamable returns nil if name may be renamed by a rotation: it is a
+// regular file, or nothing. Whatever else an operator put in place of a log
+// (a directory, a FIFO) is left where it is.
+func renamable(name string) error {
+	st, err := os.Stat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), err == nil && st.Mode().IsRegular():
+		return nil
+	case err != nil:
+		return err
+	case st.IsDir():
+		return fmt.Errorf("%s is a directory, not a regular file: not rotated", name)
+	}
+	return fmt.Errorf("%s is not a regular file (%s): not rotated", name, st.Mode().Type())
 }
 
 // rotate shifts path.N-1 → path.N … path → path.1 and starts a new empty
@@ -143,6 +198,9 @@ func (r *rotatingFile) rotateIfFull() error {
 // owner's lock, and the renamed file already holds everything written, so no
 // byte is lost or written twice.
 func (r *rotatingFile) rotate() error {
+	if err := renamable(r.path); err != nil {
+		return fmt.Errorf("rotate log %s: %w", r.path, err)
+	}
 	if r.backups <= 0 {
 		if err := r.open(os.O_TRUNC); err != nil {
 			return fmt.Errorf("rotate log %s: %w", r.path, err)
@@ -151,6 +209,9 @@ func (r *rotatingFile) rotate() error {
 	}
 	for i := r.backups - 1; i >= 1; i-- {
 		src := fmt.Sprintf("%s.%d", r.path, i)
+		if err := renamable(src); err != nil {
+			return fmt.Errorf("rotate log %s: %w", r.path, err)
+		}
 		if err := os.Rename(src, fmt.Sprintf("%s.%d", r.path, i+1)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("rotate log %s: %w", r.path, err)
 		}

@@ -62,6 +62,9 @@ type Info struct {
 	// gates, set by the supervisor), e.g. "waiting for redis (STARTING)";
 	// "" when nothing waits. The state stays Supervisor's.
 	Waiting string
+	// LastExit is how the last child ended (zero before any exit); unlike
+	// ExitStatus it keeps the signal, for a container's exit code.
+	LastExit ExitStatus
 }
 
 // Options are a Runner's collaborators.

@@ -3,6 +3,7 @@ package process
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"sync/atomic"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/guard"
 )
 
 // Runner supervises one process: one goroutine (Run) owns its state.
@@ -31,8 +34,10 @@ type Runner struct {
 	timer    *time.Timer
 	timerGen int
 	waiters  []*waiter
-	closing  bool   // ctx done: stopping for good
-	release  func() // gives back the live child's Options.ChildStdin file; nil if none
+	closing  bool     // ctx done: stopping for good
+	release  func()   // gives back the live child's Options.ChildStdin file; nil if none
+	inflight *command // the command being handled, answered by failed after a panic
+	lastExit ExitStatus
 }
 
 type stdinPipe struct{ w io.Writer }
@@ -72,7 +77,7 @@ func NewRunner(cfg *config.Process, opts Options) *Runner {
 		st:    status{state: Stopped},
 	}
 	if r.spawner == nil {
-		r.spawner = forkExec{}
+		r.spawner = ForkExec()
 	}
 	r.storeInfo()
 	return r
@@ -92,37 +97,76 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}()
 	ctxDone := ctx.Done()
+	what := "runner of program " + r.cfg.Name
 	for {
-		var timerC <-chan time.Time
-		if r.timer != nil {
-			timerC = r.timer.C
-		}
-		select {
-		case <-ctxDone:
-			ctxDone = nil
-			r.closing = true
-			r.shutdown()
-		case c := <-r.cmds:
-			r.command(c)
-		case es := <-r.exits:
-			r.child = nil
-			// Released once the exit is handled, so "stopped: x" is logged
-			// before the socket's "Closing socket" as in Supervisor; an
-			// immediate autorestart takes the socket over without closing it.
-			release := r.release
-			r.release = nil
-			r.handle(exited{es})
-			if release != nil {
-				release()
-			}
-		case <-timerC:
-			r.handle(timerFired{r.timerGen})
+		if p := guard.Run(what, func() { r.next(&ctxDone) }); p != nil {
+			r.failed(p)
 		}
 		if r.closing && r.child == nil {
 			r.awaitOutput()
 			return nil
 		}
 	}
+}
+
+// next handles one input of Run; ctxDone is set to nil once handled.
+func (r *Runner) next(ctxDone *<-chan struct{}) {
+	var timerC <-chan time.Time
+	if r.timer != nil {
+		timerC = r.timer.C
+	}
+	select {
+	case <-*ctxDone:
+		*ctxDone = nil
+		r.closing = true
+		r.shutdown()
+	case c := <-r.cmds:
+		r.inflight = &c
+		r.command(c)
+		r.inflight = nil
+	case es := <-r.exits:
+		r.child = nil
+		r.lastExit = es
+		// Released once the exit is handled, so "stopped: x" is logged
+		// before the socket's "Closing socket" as in Supervisor; an
+		// immediate autorestart takes the socket over without closing it.
+		release := r.release
+		r.release = nil
+		r.handle(exited{es})
+		if release != nil {
+			release()
+		}
+	case <-timerC:
+		r.handle(timerFired{r.timerGen})
+	}
+}
+
+// failed leaves the process in a safe, visible state after a panic in its
+// runner (reported by the guard): the child, if any, is killed with its
+// group (its exit is still reaped), and the process is FATAL with the panic
+// as its spawnerr, from where a start spawns it afresh. The command being
+// handled and every waiter get their answer.
+func (r *Runner) failed(p *guard.Panic) {
+	if r.child != nil {
+		_ = r.child.Signal(syscall.SIGKILL, true)
+	}
+	if r.inflight != nil {
+		select {
+		case r.inflight.reply <- result{err: p}:
+		default:
+		}
+		r.inflight = nil
+	}
+	from := r.st.state
+	r.st.timerGen++
+	r.st.backoff = 0
+	r.st.state = Fatal
+	r.st.spawnErr = fmt.Sprintf("internal error: %v", p.Value)
+	r.stdin.Store(nil)
+	r.storeInfo()
+	r.logf(config.LevelCritical, "%s entered FATAL state after an internal error: %v", r.cfg.Name, p.Value)
+	r.opts.Events.Publish(events.ProcessState{Process: r.cfg.Name, Group: r.cfg.Group, From: from.String(), To: Fatal.String()})
+	r.answerWaiters()
 }
 
 // outputDrainGrace bounds how long Run, once its child is gone, waits for
@@ -313,7 +357,13 @@ func (r *Runner) spawn() event {
 		r.stdin.Store(&stdinPipe{w})
 	}
 	r.release = release
-	go func() { r.exits <- c.Wait() }()
+	guard.Go("waiter of program "+r.cfg.Name, func() {
+		es := ExitStatus{Code: -1}
+		// Deferred, the exit is sent even if Wait panics: the runner
+		// then sees the child gone rather than waiting for it forever.
+		defer func() { r.exits <- es }()
+		es = c.Wait()
+	})
 	return spawned{c.PID()}
 }
 
@@ -364,7 +414,7 @@ func (r *Runner) storeInfo() {
 		Name: r.cfg.Name, Group: r.cfg.Group,
 		State: r.st.state, Start: r.st.start, Stop: r.st.stop,
 		PID: r.st.pid, ExitStatus: r.st.exitStatus, SpawnErr: r.st.spawnErr,
-		StdoutLog: r.cfg.Stdout.Path,
+		StdoutLog: r.cfg.Stdout.Path, LastExit: r.lastExit,
 	}
 	if !r.cfg.RedirectStderr {
 		info.StderrLog = r.cfg.Stderr.Path
@@ -458,7 +508,9 @@ func (r *Runner) StopForShutdown(ctx context.Context, wait bool) error {
 func (r *Runner) stop(ctx context.Context, ev stopCmd, wait bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	return r.call(ctx, ev, wait, func() { go r.reportStopping(ctx) })
+	return r.call(ctx, ev, wait, func() {
+		guard.Go("stop report of program "+r.cfg.Name, func() { r.reportStopping(ctx) })
+	})
 }
 
 // reportStopping logs "waiting for x to stop" while STOPPING: first after

@@ -3,6 +3,7 @@ package process
 import (
 	"errors"
 	"fmt"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/pyrepr"
 	"io"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/drover/drover/internal/reaper"
 )
 
 // forkExec is the real Spawner.
@@ -30,6 +33,10 @@ import (
 // a failed chdir prints `supervisor: couldn't chdir to /x: ENOENT` on the
 // child's stderr and exits 127 ("exited too quickly").
 type forkExec struct{}
+
+// ForkExec returns the real Spawner, the one Options.Spawner nil stands for
+// (a wrapper may add to it).
+func ForkExec() Spawner { return forkExec{} }
 
 const defaultPath = "/bin:/usr/bin:/usr/local/bin"
 
@@ -103,8 +110,8 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	}
 	p, err := newPipes(c.RedirectStderr, c.Stdin == nil)
 	if err != nil {
-		if errors.Is(err, syscall.EMFILE) {
-			return nil, spawnErr("too many open files to spawn %s", pyrepr.Str(c.Name))
+		if isFDShortage(err) {
+			return nil, fdShortage(c.Name, err)
 		}
 		return nil, spawnErr("unknown error making dispatchers for %s: %s", pyrepr.Str(c.Name), errnoName(err))
 	}
@@ -119,49 +126,70 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	if c.Stdin != nil {
 		stdin = c.Stdin
 	}
-	procAttr := &os.ProcAttr{
+	// The kernel makes the child's pidfd in the same clone: the one
+	// descriptor the daemon holds for the process (os.StartProcess would
+	// keep a second one of its own).
+	pidfd := -1
+	attr.PidFD = &pidfd
+	procAttr := &syscall.ProcAttr{
 		Env:   c.Env,
-		Files: []*os.File{stdin, p.childOut, p.childErr},
+		Files: []uintptr{stdin.Fd(), p.childOut.Fd(), p.childErr.Fd()},
 		Sys:   attr,
 	}
-	proc, err := startOnSpawnThread(exe, argv, procAttr)
-	if err != nil && exe == path && !errors.Is(err, syscall.EAGAIN) {
+	pid, err := startOnSpawnThread(exe, argv, procAttr)
+	if err != nil && exe == path && !errors.Is(err, syscall.EAGAIN) && !isFDShortage(err) {
 		// The kernel refused a program that resolve accepted (a missing
 		// interpreter, a binary for another machine). Supervisor's exec
 		// fails after its fork: "spawned", the reason on the child's
 		// stderr, exit 127. The trampoline's exec fails the same way.
 		exe, argv = trampolineArgv(path, c, attr.Credential)
 		attr.Credential = nil
-		if proc2, err2 := startOnSpawnThread(exe, argv, procAttr); err2 == nil {
-			proc, err = proc2, nil
+		if pid2, err2 := startOnSpawnThread(exe, argv, procAttr); err2 == nil {
+			pid, err = pid2, nil
 		}
 	}
 	p.closeChildEnds()
 	if err != nil {
 		p.closeParentEnds()
-		if errors.Is(err, syscall.EAGAIN) {
+		switch {
+		case errors.Is(err, syscall.EAGAIN):
 			return nil, spawnErr("Too many processes in process table to spawn %s", pyrepr.Str(c.Name))
+		case isFDShortage(err):
+			return nil, fdShortage(c.Name, err)
 		}
 		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
 	}
-	ch := &child{proc: proc, stdin: newStdinWriter(p.in), drained: make(chan struct{})}
-	// The last pump to reach EOF closes drained: no goroutine waits for them.
-	pumps := new(atomic.Int32)
-	pumpDone := func() {
-		if pumps.Add(-1) == 0 {
-			close(ch.drained)
-		}
+	ch := &child{pid: pid, stdin: newStdinWriter(p.in), drained: make(chan struct{})}
+	if pidfd >= 0 {
+		unix.SetNonblock(pidfd, true) // for the runtime poller (awaitExit)
+		ch.pidfd = os.NewFile(uintptr(pidfd), "pidfd")
 	}
+	var sinks []io.Writer
 	for _, out := range []struct {
 		r *os.File
 		w io.Writer
 	}{{p.out, c.Stdout}, {p.err, c.Stderr}} {
 		if out.r != nil {
-			pp := &pumpedPipe{r: out.r}
-			ch.outputs = append(ch.outputs, pp)
-			pumps.Add(1)
-			go pp.pump(out.w, pumpDone)
+			ch.outputs = append(ch.outputs, &pumpedPipe{r: out.r})
+			sinks = append(sinks, out.w)
 		}
+	}
+	// The last pump to reach EOF closes drained: no goroutine waits for
+	// them. Every pump is counted before the first starts: counted one by
+	// one, a child that exits at once let the stdout pump take the count
+	// to zero before the stderr pump was added, and it reached zero twice
+	// (close of closed channel: the daemon died, and every child with it).
+	pumps := new(atomic.Int32)
+	pumps.Store(int32(len(ch.outputs)))
+	pumpDone := func() {
+		if pumps.Add(-1) == 0 {
+			close(ch.drained)
+		}
+	}
+	for i, pp := range ch.outputs {
+		// A panic (in a writer, say) ends only this pump: the pipe is
+		// closed, and the child, on its next write, dies of SIGPIPE.
+		guard.Go("output pump of "+c.Name, func() { pp.pump(sinks[i], pumpDone) })
 	}
 	return ch, nil
 }
@@ -176,26 +204,52 @@ var (
 	spawnRequests   chan func()
 )
 
-// startOnSpawnThread is os.StartProcess run on the spawn thread.
-func startOnSpawnThread(exe string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
+// isFDShortage reports a failure for want of file descriptors, the
+// daemon's own (EMFILE) or the system's (ENFILE).
+func isFDShortage(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
+// fdShortage is the spawn error for want of descriptors: Supervisor's text,
+// then which limit was reached and what to do about it.
+func fdShortage(name string, err error) error {
+	why := "the system's table of open files is full (ENFILE)"
+	if errors.Is(err, syscall.EMFILE) {
+		why = "the daemon has reached its limit of open files (EMFILE"
+		var lim unix.Rlimit
+		if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil {
+			why += fmt.Sprintf(", RLIMIT_NOFILE %d", lim.Cur)
+		}
+		why += "); raise minfds or the hard limit (ulimit -n)"
+	}
+	return &SpawnError{SpawnFailed, fmt.Sprintf("too many open files to spawn %s: %s", pyrepr.Str(name), why)}
+}
+
+// startOnSpawnThread is syscall.StartProcess run on the spawn thread.
+func startOnSpawnThread(exe string, argv []string, attr *syscall.ProcAttr) (int, error) {
 	spawnThreadOnce.Do(func() {
 		spawnRequests = make(chan func())
-		go func() {
+		guard.Go("spawn thread", func() {
 			runtime.LockOSThread() // never unlocked: the thread lives as long as the daemon
 			for f := range spawnRequests {
-				f()
+				// A panic must not end the thread: its children would die.
+				guard.Run("fork and exec of a child", f)
 			}
-		}()
+		})
 	})
-	var proc *os.Process
-	var err error
+	var pid int
+	err := errors.New("internal error in spawn")
 	done := make(chan struct{})
 	spawnRequests <- func() {
-		proc, err = os.StartProcess(exe, argv, attr)
-		close(done)
+		defer close(done)
+		// The reaper must leave this child to Wait, which reaps it.
+		pid, err = reaper.Start(func() (int, error) {
+			pid, _, err := syscall.StartProcess(exe, argv, attr)
+			return pid, err
+		})
 	}
 	<-done
-	return proc, err
+	return pid, err
 }
 
 // pipes are a child's stdio pipes; err is nil with redirect_stderr, in
@@ -387,7 +441,11 @@ func growPipe(fd int) bool {
 
 // child is a process started by forkExec.
 type child struct {
-	proc    *os.Process
+	pid int
+	// pidfd refers to the child until Wait has reaped it and closed it:
+	// Signal through it can never reach a process that reused the pid.
+	// nil if the kernel gave none (Wait then blocks a thread in wait4).
+	pidfd   *os.File
 	stdin   *stdinWriter
 	outputs []*pumpedPipe
 	// drained is closed when every output pipe reached EOF.
@@ -397,52 +455,66 @@ type child struct {
 // Drained is closed once all of the child's output has been copied out.
 func (c *child) Drained() <-chan struct{} { return c.drained }
 
-func (c *child) PID() int         { return c.proc.Pid }
+func (c *child) PID() int         { return c.pid }
 func (c *child) Stdin() io.Writer { return c.stdin }
 
 func (c *child) Signal(sig syscall.Signal, group bool) error {
 	if group {
-		return syscall.Kill(-c.proc.Pid, sig)
+		return syscall.Kill(-c.pid, sig)
 	}
-	if err := c.proc.Signal(sig); errors.Is(err, os.ErrProcessDone) {
+	if c.pidfd == nil {
+		return syscall.Kill(c.pid, sig)
+	}
+	rc, err := c.pidfd.SyscallConn()
+	if err != nil {
 		return syscall.ESRCH
-	} else {
-		return err
 	}
+	// Control fails once Wait has closed the pidfd: the child is reaped.
+	if cerr := rc.Control(func(fd uintptr) { err = unix.PidfdSendSignal(int(fd), sig, nil, 0) }); cerr != nil {
+		return syscall.ESRCH
+	}
+	return err
 }
 
-// Wait reaps the child (wait4 on its pid, or its pidfd) and closes its stdin.
+// Wait reaps the child (wait4 on its pid, once its pidfd said it exited),
+// closes its pidfd and its stdin.
 func (c *child) Wait() ExitStatus {
-	awaitExit(c.proc.Pid)
+	if c.pidfd != nil {
+		awaitExit(c.pidfd)
+	}
 	for _, pp := range c.outputs {
 		pp.childGone()
 	}
-	ps, err := c.proc.Wait()
+	var ws syscall.WaitStatus
+	_, err := syscall.Wait4(c.pid, &ws, 0, nil)
+	for err == syscall.EINTR {
+		_, err = syscall.Wait4(c.pid, &ws, 0, nil)
+	}
+	reaper.Done(c.pid)
+	if c.pidfd != nil {
+		c.pidfd.Close()
+	}
 	c.stdin.Close()
 	if err != nil {
 		return ExitStatus{Code: -1}
 	}
-	ws := ps.Sys().(syscall.WaitStatus)
+	return ExitStatusOf(ws)
+}
+
+// ExitStatusOf describes a wait status.
+func ExitStatusOf(ws syscall.WaitStatus) ExitStatus {
 	if ws.Signaled() {
 		return ExitStatus{Code: -1, Signal: ws.Signal(), Core: ws.CoreDump()}
 	}
 	return ExitStatus{Code: ws.ExitStatus()}
 }
 
-// awaitExit returns once the child pid has exited, parking the goroutine in
-// the runtime poller on a pidfd. os.Process.Wait alone blocks an OS thread
-// in waitid for the child's whole life: with 500 programs that was 500
-// threads and most of the daemon's RSS. After awaitExit, Wait reaps at once.
-// If a pidfd cannot be used, it returns at once and Wait blocks as before.
-func awaitExit(pid int) {
-	// pid is our unreaped child (os.Process holds its own pidfd too), so
-	// it cannot have been reused.
-	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
-	if err != nil {
-		return
-	}
-	f := os.NewFile(uintptr(fd), "pidfd")
-	defer f.Close()
+// awaitExit returns once the child of pidfd has exited, parking the
+// goroutine in the runtime poller. A wait4 alone blocks an OS thread for the
+// child's whole life: with 500 programs that was 500 threads and most of
+// the daemon's RSS. After awaitExit, wait4 reaps at once. If the pidfd
+// cannot be polled, it returns at once and wait4 blocks as before.
+func awaitExit(f *os.File) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return

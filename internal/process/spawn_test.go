@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -604,5 +605,93 @@ func TestSpawnDrainsLastWordsAtExit(t *testing.T) {
 		if out.String() != "first\nlast\n" || errb.String() != "oops\n" {
 			t.Fatalf("round %d: stdout %q, stderr %q", i, out.String(), errb.String())
 		}
+	}
+}
+
+// TestSpawnFastExitCountsEveryPump spawns many children that exit at once,
+// stderr not redirected, from several goroutines. Spawn used to count the
+// stderr pump only after starting the stdout pump: a child gone by then let
+// the stdout pump take the count to zero, and the stderr pump took it to
+// zero again, closing drained twice (a panic that ended the daemon).
+func TestSpawnFastExitCountsEveryPump(t *testing.T) {
+	spawns, spawners := 4000, 64
+	if testing.Short() {
+		spawns = 1000
+	}
+	// More threads than CPUs: the kernel preempts a spawner between
+	// starting one pump and the next, as a loaded machine did.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(spawners))
+	var wg sync.WaitGroup
+	errs := make(chan error, spawners)
+	for range spawners {
+		wg.Go(func() {
+			for range spawns / spawners {
+				c, err := forkExec{}.Spawn(&Command{
+					Name: "t", Group: "t", Argv: []string{"/bin/true"},
+					Env: []string{"PATH=/usr/bin:/bin"}, Umask: -1, UID: -1, GID: -1,
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if es := c.Wait(); es.Code != 0 {
+					errs <- fmt.Errorf("/bin/true: %v", es)
+					return
+				}
+				select {
+				case <-c.(*child).Drained():
+				case <-time.After(10 * time.Second):
+					errs <- errors.New("output not drained 10 s after the exit")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// pidfds counts this process's open pidfds.
+func pidfds(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); target == "anon_inode:[pidfd]" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSpawnHoldsOnePidfd: a running child costs the daemon one pidfd
+// (os.StartProcess kept its own and the waiter opened another: two), and
+// none once reaped. Signals go through it.
+func TestSpawnHoldsOnePidfd(t *testing.T) {
+	before := pidfds(t)
+	c, _, _ := helperCommand(t, "sleep")
+	tc := spawnHelper(t, c)
+	time.Sleep(100 * time.Millisecond) // the waiter is parked on the pidfd
+	if n := pidfds(t) - before; n != 1 {
+		t.Errorf("%d pidfds for one running child, want 1", n)
+	}
+	if err := tc.Signal(syscall.SIGTERM, false); err != nil {
+		t.Fatalf("Signal = %v", err)
+	}
+	<-tc.done
+	if tc.es.Signal != syscall.SIGTERM {
+		t.Errorf("exit %v, want terminated by SIGTERM", tc.es)
+	}
+	if n := pidfds(t) - before; n != 0 {
+		t.Errorf("%d pidfds left after the child was reaped", n)
+	}
+	if err := tc.Signal(syscall.SIGTERM, false); err != syscall.ESRCH {
+		t.Errorf("Signal after the reap = %v, want ESRCH", err)
 	}
 }

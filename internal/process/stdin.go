@@ -2,6 +2,8 @@ package process
 
 import (
 	"os"
+
+	"github.com/drover/drover/internal/guard"
 	"sync"
 	"syscall"
 )
@@ -37,9 +39,19 @@ func (w *stdinWriter) Write(p []byte) (int, error) {
 	w.queue = append(w.queue, append([]byte(nil), p...))
 	if !w.flushing {
 		w.flushing = true
-		go w.flush()
+		go w.guardedFlush()
 	}
 	return len(p), nil
+}
+
+// guardedFlush is flush that, after a panic, fails the writer for good
+// rather than leave it flushing forever with a growing queue.
+func (w *stdinWriter) guardedFlush() {
+	if p := guard.Run("stdin writer", w.flush); p != nil {
+		w.mu.Lock()
+		w.err, w.queue, w.flushing = p, nil, false
+		w.mu.Unlock()
+	}
 }
 
 func (w *stdinWriter) flush() {

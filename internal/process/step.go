@@ -183,6 +183,7 @@ func (s *stepper) startCmd(ev startCmd) {
 
 func (s *stepper) spawn() {
 	s.st.start = s.now
+	s.st.exitStatus = 0 // Supervisor's spawn forgets the last exit
 	s.change(Starting, false)
 	s.do(spawnAct{})
 }

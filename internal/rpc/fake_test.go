@@ -42,10 +42,11 @@ func newFakeProc(group, name string, state process.State) *fakeProc {
 	}
 }
 
-func (p *fakeProc) Namespec() string        { return supervisor.Namespec(p.cfg.Group, p.cfg.Name) }
-func (p *fakeProc) Config() *config.Process { return p.cfg }
-func (p *fakeProc) StdoutLogPath() string   { return p.stdoutLog }
-func (p *fakeProc) StderrLogPath() string   { return p.stderrLog }
+func (p *fakeProc) Namespec() string              { return supervisor.Namespec(p.cfg.Group, p.cfg.Name) }
+func (p *fakeProc) Config() *config.Process       { return p.cfg }
+func (p *fakeProc) ConfigAsRead() *config.Process { return p.cfg }
+func (p *fakeProc) StdoutLogPath() string         { return p.stdoutLog }
+func (p *fakeProc) StderrLogPath() string         { return p.stderrLog }
 
 func (p *fakeProc) Info() process.Info {
 	p.mu.Lock()

@@ -2,17 +2,14 @@ package rpc
 
 import (
 	"bytes"
-	"crypto/sha1"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/pyrepr"
@@ -28,14 +25,6 @@ type Options struct {
 	Log            process.Logger // main log, for rejected requests; nil: silent
 	Identification string         // getIdentification ([supervisord] identifier)
 	PID            int            // getPID
-	Auth           *Auth          // nil: no authentication
-}
-
-// Auth is HTTP Basic authentication as [unix_http_server] /
-// [inet_http_server] configure it.
-type Auth struct {
-	Username string
-	Password string // plain, or "{SHA}" followed by the hex SHA-1 of the password
 }
 
 // mainLog is the part of *logs.MainLog the handlers use.
@@ -51,17 +40,7 @@ type handler struct {
 	log            process.Logger
 	identification string
 	pid            int
-	auth           *Auth
 	table          map[string]*method
-}
-
-// NewHandler returns the handler of every path supervisord serves.
-func NewHandler(opts Options) http.Handler {
-	var ml mainLog
-	if opts.MainLog != nil {
-		ml = opts.MainLog
-	}
-	return newHandler(supervisorBackend{opts.Supervisor}, ml, opts)
 }
 
 func newHandler(b backend, ml mainLog, opts Options) *handler {
@@ -72,75 +51,48 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 		log:            opts.Log,
 		identification: opts.Identification,
 		pid:            opts.PID,
-		auth:           opts.Auth,
 	}
 	h.table = h.methods()
 	h.addDroverMethods(h.table)
 	return h
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !h.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="default"`)
-		w.Header().Set("Connection", "close")
-		writeError(w, http.StatusUnauthorized)
-		return
+// Register puts every path supervisord serves on m: POST /RPC2* (XML-RPC),
+// /logtail/<namespec> and /mainlogtail, the status page at / and
+// /index.html with its /tail.html, and /ok.html.
+func Register(m *httpmux.Mux, opts Options) {
+	var ml mainLog
+	if opts.MainLog != nil {
+		ml = opts.MainLog
 	}
-	path := r.URL.Path
-	switch {
-	case strings.HasPrefix(path, "/RPC2"):
-		h.serveRPC(w, r)
-	case strings.HasPrefix(path, "/logtail"):
-		h.serveLogtail(w, r)
-	case strings.HasPrefix(path, "/mainlogtail"):
-		h.serveMainLogtail(w, r)
-	case path == "/" || path == "/index.html":
-		h.serveStatus(w, r)
-	case path == "/tail.html":
-		h.serveTailPage(w, r)
-	case path == "/ok.html":
+	newHandler(supervisorBackend{opts.Supervisor}, ml, opts).register(m)
+}
+
+func (h *handler) register(m *httpmux.Mux) {
+	m.HandlePrefix("/RPC2", http.HandlerFunc(h.serveRPC))
+	m.HandlePrefix("/logtail", http.HandlerFunc(h.serveLogtail))
+	m.HandlePrefix("/mainlogtail", http.HandlerFunc(h.serveMainLogtail))
+	m.Handle("/", http.HandlerFunc(h.serveStatus))
+	m.Handle("/index.html", http.HandlerFunc(h.serveStatus))
+	m.Handle("/tail.html", http.HandlerFunc(h.serveTailPage))
+	m.Handle("/ok.html", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "OK")
-	default:
-		writeError(w, http.StatusNotFound)
-	}
-}
-
-func (h *handler) authorized(r *http.Request) bool {
-	if h.auth == nil {
-		return true
-	}
-	user, pass, ok := r.BasicAuth()
-	if !ok || user != h.auth.Username {
-		return false
-	}
-	want := h.auth.Password
-	if hexSum, isSHA := strings.CutPrefix(want, "{SHA}"); isSHA {
-		sum := sha1.Sum([]byte(pass))
-		pass, want = hex.EncodeToString(sum[:]), strings.ToLower(hexSum)
-	}
-	return subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1
-}
-
-// writeError writes Medusa's HTML error page.
-func writeError(w http.ResponseWriter, code int) {
-	w.Header().Set("Content-Type", "text/html")
-	w.WriteHeader(code)
-	fmt.Fprintf(w, "<head>\r\n<title>Error response</title>\r\n</head>\r\n<body>\r\n<h1>Error response</h1>\r\n<p>Error code %d.\r\n<p>Message: %s.\r\n</body>\r\n", code, http.StatusText(code))
+	}))
 }
 
 func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		writeError(w, http.StatusBadRequest)
+		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
 	if r.ContentLength < 0 {
-		writeError(w, http.StatusLengthRequired)
+		httpmux.Error(w, http.StatusLengthRequired)
 		return
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest)
+		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
 	name, params, err := xmlrpc.DecodeCall(bytes.NewReader(body))
@@ -150,7 +102,7 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 			why = "unmarshallable"
 		}
 		h.logf(config.LevelError, "XML-RPC request data %s is invalid: %s", pyrepr.Str(string(body)), why)
-		writeError(w, http.StatusBadRequest)
+		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
 	var out bytes.Buffer
@@ -159,7 +111,7 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	var panicked *panicError
 	if errors.As(err, &panicked) {
 		h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %s\n%s", pyrepr.Str(string(body)), panicked.value, panicked.stack)
-		writeError(w, http.StatusInternalServerError)
+		httpmux.Error(w, http.StatusInternalServerError)
 		return
 	}
 	if err == nil {
@@ -167,7 +119,7 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		err = xmlrpc.EncodeResponse(&out, v)
 		if err != nil {
 			h.logf(config.LevelCritical, "Handling XML-RPC request with data %q raised an unexpected exception: %v", body, err)
-			writeError(w, http.StatusInternalServerError)
+			httpmux.Error(w, http.StatusInternalServerError)
 			return
 		}
 	} else {

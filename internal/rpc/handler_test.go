@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/process"
 )
 
@@ -52,7 +53,7 @@ func TestHTTPErrors(t *testing.T) {
 func TestAuth(t *testing.T) {
 	sum := sha1.Sum([]byte("secret"))
 	for _, password := range []string{"secret", "{SHA}" + hex.EncodeToString(sum[:])} {
-		h := newHandler(newFakeBackend(), nil, Options{Auth: &Auth{Username: "user", Password: password}})
+		h := serveWithAuth(newHandler(newFakeBackend(), nil, Options{}), &httpmux.Auth{Username: "user", Password: password})
 		tests := []struct {
 			user, pass string
 			set        bool

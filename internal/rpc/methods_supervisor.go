@@ -138,7 +138,7 @@ func (h *handler) allConfigInfo() []xmlrpc.Struct {
 // or nil when p has been re-read since (or its group is not active).
 func (h *handler) activeProc(p *config.Process) proc {
 	ps, wildcard, err := h.b.Lookup(supervisor.Namespec(p.Group, p.Name))
-	if err != nil || wildcard || len(ps) != 1 || ps[0].Config() != p {
+	if err != nil || wildcard || len(ps) != 1 || ps[0].ConfigAsRead() != p {
 		return nil
 	}
 	return ps[0]

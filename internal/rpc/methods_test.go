@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
@@ -253,7 +255,7 @@ func TestDescription(t *testing.T) {
 		{process.Info{State: process.Starting}, start, ""},
 	}
 	for _, tt := range tests {
-		if got := description(tt.info, tt.now); got != tt.want {
+		if got := tt.info.Description(tt.now); got != tt.want {
 			t.Errorf("description(%+v) = %q, want %q", tt.info, got, tt.want)
 		}
 	}
@@ -316,8 +318,21 @@ func TestSignalAndStdin(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("signalProcessGroup = %#v %v", got, err)
 	}
-	if !slices.Equal(a.signals, []syscall.Signal{syscall.SIGUSR1, syscall.SIGTERM}) {
-		t.Errorf("signals %v", a.signals)
+	// Numbers as Python's int() reads them: int, bool, float (truncated).
+	for _, sig := range []any{12, true, 10.9} {
+		if v, err := call(t, h, "supervisor.signalProcess", "g:a", sig); v != true || err != nil {
+			t.Errorf("signalProcess(%v) = %v %v", sig, v, err)
+		}
+	}
+	_, err = call(t, h, "supervisor.signalProcess", "g:a", 99.5)
+	wantFault(t, err, 11, "BAD_SIGNAL: 99.5")
+	_, err = call(t, h, "supervisor.signalAllProcesses", 1e30)
+	if err != nil {
+		t.Errorf("signalAllProcesses(1e30) = %v, want results with BAD_SIGNAL", err)
+	}
+	wantSigs := []syscall.Signal{syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGUSR2, syscall.SIGHUP, syscall.SIGUSR1}
+	if !slices.Equal(a.signals, wantSigs) {
+		t.Errorf("signals %v, want %v", a.signals, wantSigs)
 	}
 	if v, err := call(t, h, "supervisor.sendProcessStdin", "g:a", "héllo\n"); v != true || err != nil || string(a.stdin) != "héllo\n" {
 		t.Errorf("sendProcessStdin = %v %v, stdin %q", v, err, a.stdin)
@@ -408,4 +423,24 @@ func TestPanics(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("multicall = %#v %v", got, err)
 	}
+}
+
+// ServeHTTP serves h's routes as the daemon mounts them on a server
+// without authentication.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	serveWithAuth(h, nil).ServeHTTP(w, r)
+}
+
+// serveWithAuth mounts h's routes on a mux served with auth.
+func serveWithAuth(h *handler, auth *httpmux.Auth) http.Handler {
+	m := httpmux.New()
+	h.register(m)
+	return m.Handler(auth)
+}
+
+// newServer is what the daemon serves for opts on a server without authentication.
+func newServer(opts Options) http.Handler {
+	m := httpmux.New()
+	Register(m, opts)
+	return m.Handler(nil)
 }

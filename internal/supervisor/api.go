@@ -15,6 +15,7 @@ import (
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/queue"
+	"github.com/drover/drover/internal/wire"
 )
 
 // Errors of group-level operations; rpc maps them to faults.
@@ -25,27 +26,14 @@ var (
 	ErrShuttingDown = errors.New("shutting down") // SHUTDOWN_STATE
 )
 
-// Mood is supervisord's own state (getState).
-type Mood int
+// Mood is supervisord's own state (getState); its codes are the wire's.
+type Mood = wire.SupervisorState
 
 const (
-	MoodRestarting Mood = 0
-	MoodRunning    Mood = 1
-	MoodShutdown   Mood = -1
+	MoodRestarting = wire.SupervisorRestarting
+	MoodRunning    = wire.SupervisorRunning
+	MoodShutdown   = wire.SupervisorShutdown
 )
-
-// String returns Supervisor's state name, e.g. "RUNNING".
-func (m Mood) String() string {
-	switch m {
-	case MoodRestarting:
-		return "RESTARTING"
-	case MoodRunning:
-		return "RUNNING"
-	case MoodShutdown:
-		return "SHUTDOWN"
-	}
-	return "UNKNOWN"
-}
 
 // Process is one supervised process: its runner plus its log channels.
 type Process struct {
@@ -53,9 +41,17 @@ type Process struct {
 	// Namespec is "name" when group == name, else "group:name".
 	Namespec string
 
-	stdout, stderr *logs.ChildLog // nil for NONE; may be shared with other processes
-	gate           *startGate     // nil unless depends_on or wait_for is set (gate.go)
+	stdout, stderr *logs.ChildLog     // nil for NONE; may be shared with other processes
+	gate           *startGate         // nil unless depends_on or wait_for is set (gate.go)
+	lines          []*logs.LineWriter // framing of a prefixed or JSON channel (lines.go)
+	restarts       *restartTracker
+	asRead         *config.Process
 }
+
+// ConfigAsRead returns the process config as the config file gave it (AUTO
+// logs unresolved; Config has the runner's copy with their paths): the
+// pending config holds this very value until a reread replaces it.
+func (p *Process) ConfigAsRead() *config.Process { return p.asRead }
 
 // StdoutLogPath / StderrLogPath return the log file path ("" for NONE).
 func (p *Process) StdoutLogPath() string { return logPath(p.stdout) }
@@ -121,7 +117,9 @@ type Supervisor struct {
 
 	runners sync.WaitGroup // one per activated group, done once its runners returned
 
-	pools workerPools // worker pools of the program groups (workerpool.go)
+	pools    workerPools // worker pools of the program groups (workerpool.go)
+	ends     ends        // essential programs and exit_when_all_done (ends.go)
+	restarts restartBook // restart counts by namespec (restarts.go)
 }
 
 // Options are the Supervisor's collaborators.

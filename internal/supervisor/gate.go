@@ -8,6 +8,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/probe"
 	"github.com/drover/drover/internal/process"
 )
@@ -124,7 +125,7 @@ func (g *startGate) startBackground() {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &gateWaiter{cancel: cancel}
 	g.background = w
-	go func() {
+	guard.Go("start gate of "+g.p.Namespec, func() {
 		defer cancel()
 		_, err := g.wait(ctx)
 		g.mu.Lock()
@@ -145,7 +146,7 @@ func (g *startGate) startBackground() {
 			// through spawnerr where the log shows it.
 			_ = g.p.Runner.Autostart(ctx)
 		}
-	}()
+	})
 }
 
 // stopBackground ends the background waiter; it reports whether one ran.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/eventlistener"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 )
@@ -58,19 +59,28 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 	if pc.RedirectStderr {
 		rc.Stderr.Kind = config.LogNone
 	}
+	restarts := s.restarts.tracker(Namespec(pc.Group, pc.Name))
 	serverURL := pc.ServerURL
 	if serverURL == "" || serverURL == "AUTO" {
 		serverURL = s.opts.ServerURL
+	}
+	p := &Process{
+		Namespec: Namespec(pc.Group, pc.Name),
+		stdout:   stdout,
+		stderr:   stderr,
+		restarts: restarts,
+		asRead:   pc,
 	}
 	opts := process.Options{
 		Spawner:   s.opts.Spawner,
 		Log:       s.opts.Log,
 		Events:    s.bus,
-		Stdout:    writer(stdout),
-		Stderr:    writer(stderr),
+		Stdout:    p.lineWriter(pc, "stdout", pc.Stdout, stdout),
+		Stderr:    p.lineWriter(pc, "stderr", pc.Stderr, stderr),
 		ServerURL: serverURL,
 		BaseEnv:   s.opts.BaseEnv,
 		BeforeSpawn: func() {
+			restarts.beforeSpawn()
 			for _, l := range []*logs.ChildLog{stdout, stderr} {
 				if l != nil {
 					l.Create()
@@ -91,12 +101,7 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 	if pool != nil {
 		pool.Attach(pc.Name, r)
 	}
-	p := &Process{
-		Runner:   r,
-		Namespec: Namespec(pc.Group, pc.Name),
-		stdout:   stdout,
-		stderr:   stderr,
-	}
+	p.Runner = r
 	p.gate = s.newGate(p)
 	return p, nil
 }
@@ -111,8 +116,7 @@ func writer(l *logs.ChildLog) io.Writer {
 
 func (g *Group) releaseLogs(s *Supervisor) {
 	for _, p := range g.Processes {
-		s.releaseLog(p.stdout)
-		s.releaseLog(p.stderr)
+		s.releaseProcessLogs(p)
 	}
 }
 
@@ -143,12 +147,12 @@ func (s *Supervisor) startLocked(g *Group) {
 		}
 	}
 	for _, p := range g.Processes {
-		go func() {
+		guard.Go("program "+p.Namespec, func() {
 			defer finish()
 			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				s.logf(config.LevelError, "run %s: %v", p.Namespec, err)
 			}
-		}()
+		})
 	}
 	finish()
 }

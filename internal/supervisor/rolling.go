@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/queue"
 )
@@ -171,6 +172,9 @@ func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Grou
 				start = append(start, np)
 			}
 		}
+		for _, p := range start {
+			p.restarts.expect(RestartRolling)
+		}
 		if err := startAll(ctx, start); err != nil {
 			return err
 		}
@@ -250,10 +254,10 @@ func eachConcurrently(ps []*Process, f func(*Process) error) error {
 	errs := make([]error, len(ps))
 	done := make(chan struct{})
 	for i, p := range ps {
-		go func() {
+		guard.Go("rolling step of "+p.Namespec, func() {
+			defer func() { done <- struct{}{} }()
 			errs[i] = f(p)
-			done <- struct{}{}
-		}()
+		})
 	}
 	for range ps {
 		<-done

@@ -8,6 +8,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/guard"
 )
 
 // shutdownReportEvery is how often a shutdown names the processes it waits for.
@@ -44,12 +45,10 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	}
 	mood := s.mood
 	s.mu.Unlock()
-	s.runners.Add(1)
-	go func() {
-		defer s.runners.Done()
-		s.hub.Run(runCtx)
-	}()
-	s.runners.Go(func() { s.watchMemory(runCtx) })
+	s.runners.Go(func() { guard.Run("event listener hub", func() { s.hub.Run(runCtx) }) })
+	s.runners.Go(func() { guard.Run("memory sampler", func() { s.watchMemory(runCtx) }) })
+	s.ends.s, s.ends.sub, s.ends.restarting = s, s.bus.Subscribe(), map[*Process]bool{}
+	s.runners.Go(func() { guard.Run("end watcher", func() { s.ends.watch(runCtx) }) })
 	for _, g := range gs {
 		s.publishGroupAdded(g)
 	}
@@ -112,7 +111,11 @@ func (s *Supervisor) stopAll(ctx context.Context) {
 	sub := s.bus.Subscribe()
 	defer sub.Close()
 	s.opMu.Lock()
-	gs := s.Groups()
+	s.mu.Lock()
+	gs := s.groupsLocked()
+	// Supervisor's report walks its groups in the order they were added.
+	byActivation := s.activeByActivationLocked()
+	s.mu.Unlock()
 	s.opMu.Unlock()
 	for _, g := range gs {
 		for _, p := range g.Processes {
@@ -127,7 +130,7 @@ func (s *Supervisor) stopAll(ctx context.Context) {
 	for i := len(gs) - 1; i >= 0; i-- {
 		gs[i].stopForShutdown(ctx)
 		for {
-			reported = s.reportShutdown(gs, reported)
+			reported = s.reportShutdown(byActivation, reported)
 			if gs[i].stopped() {
 				break
 			}
@@ -140,8 +143,8 @@ func (s *Supervisor) stopAll(ctx context.Context) {
 	}
 }
 
-// reportShutdown logs the processes not yet stopped, at most every few
-// seconds, and returns when it last logged.
+// reportShutdown logs the processes not yet stopped, in the order of gs,
+// at most every few seconds, and returns when it last logged.
 func (s *Supervisor) reportShutdown(gs []*Group, last time.Time) time.Time {
 	if time.Since(last) < shutdownReportEvery {
 		return last

@@ -9,6 +9,7 @@ import (
 
 	"github.com/drover/drover/internal/autoscale"
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/queue"
 )
 
@@ -130,6 +131,7 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 		Cooldown: sc.Cooldown, LastChange: lastResize, Now: now,
 	})
 	reason := d.Reason
+	count := func(d *Decisions) { d.Hold++ }
 	switch {
 	case d.Target > len(live):
 		// Draining workers keep their slots until they exit, so growth
@@ -142,6 +144,7 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 		if n > 0 {
 			s.logf(config.LevelInfo, "pool %s: %s", pl.name, d.Reason)
 			lastResize = now
+			count = func(d *Decisions) { d.Up++ }
 		}
 		for _, pc := range free[:n] {
 			p, err := s.addProcess(pl, pc)
@@ -165,20 +168,22 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 		pl.mu.Lock()
 		for _, p := range live[:len(live)-d.Target] {
 			pl.draining[p] = true
-			go func() {
+			guard.Go("pool "+pl.name+": shrink", func() {
 				if err := s.stopAndRemove(ctx, pl, p); err != nil {
 					s.logf(config.LevelWarn, "pool %s: shrink: %v", pl.name, err)
 					pl.mu.Lock()
 					delete(pl.draining, p)
 					pl.mu.Unlock()
 				}
-			}()
+			})
 		}
 		pl.mu.Unlock()
 		lastResize = now
+		count = func(d *Decisions) { d.Down++ }
 	}
 	pl.setStatus(func(st *WorkerPool) {
 		st.Target, st.Decision, st.DecidedAt, st.LastResize = d.Target, reason, now, lastResize
+		count(&st.Decisions)
 	})
 }
 
