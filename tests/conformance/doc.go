@@ -18,5 +18,14 @@
 //   - the result lines of start/stop/restart/signal/clear of `all` or
 //     `group:*` come in completion order, so they are compared sorted;
 //   - pids, uptimes, dates, the case directory and AUTO log names are
-//     normalised.
+//     normalised;
+//   - a "success:" line of startsecs=0 right before an "exited:" line is
+//     dropped (Supervisor logs it only if its poll ran in between);
+//   - a case that differs is run again, and counts only if it differs
+//     again: on a loaded machine Supervisor's poll can be held back past a
+//     startsecs or stopwaitsecs boundary.
+//
+// The generator keeps cases clear of the poll: builtin-only scripts,
+// startsecs 0 or 2, slow exits after 5 s, startsecs=0 for a program that
+// exits leaving a child on its stdout, no endless restart loops.
 package conformance
