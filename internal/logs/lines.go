@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/drover/drover/internal/guard"
 )
 
 // Line framing for a log shared by many programs, typically a container's
@@ -106,7 +108,7 @@ func (w *LineWriter) Flush() {
 
 func (w *LineWriter) armFlush() {
 	if w.timer == nil {
-		w.timer = time.AfterFunc(w.flushAfter, w.Flush)
+		w.timer = time.AfterFunc(w.flushAfter, func() { guard.Run("flush of a partial log line", w.Flush) })
 		return
 	}
 	w.timer.Reset(w.flushAfter)
