@@ -6,6 +6,7 @@ import (
 	"syscall"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/reaper"
@@ -42,7 +43,8 @@ func startReaper(sd *config.Supervisord, ml *logs.MainLog) (stop func()) {
 	go func() {
 		defer close(done)
 		for {
-			reaper.Reap(report)
+			// A panic ends this pass only; the next SIGCHLD tries again.
+			guard.Run("orphan reaper", func() { reaper.Reap(report) })
 			select {
 			case <-sigchld:
 			case <-quit:

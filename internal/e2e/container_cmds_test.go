@@ -89,20 +89,21 @@ func cmdZombies(ts *testscript.TestScript, neg bool, args []string) {
 	})
 }
 
-// countmatch PATTERN FILE N [timeout]: wait until exactly N lines of FILE
-// match the regular expression PATTERN.
+// countmatch PATTERN FILE N[+] [timeout]: wait until exactly N lines (N+:
+// at least N) of FILE match the regular expression PATTERN.
 func cmdCountMatch(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 3 || len(args) > 4 {
-		ts.Fatalf("usage: countmatch PATTERN FILE N [timeout]")
+		ts.Fatalf("usage: countmatch PATTERN FILE N[+] [timeout]")
 	}
 	re, err := regexp.Compile("(?m)" + args[0])
 	ts.Check(err)
-	want, err := strconv.Atoi(args[2])
+	count, atLeast := strings.CutSuffix(args[2], "+")
+	want, err := strconv.Atoi(count)
 	ts.Check(err)
 	poll(ts, waitArg(ts, args, 3), "countmatch "+args[0], func() (bool, string) {
 		data, _ := os.ReadFile(ts.MkAbs(args[1]))
 		n := len(re.FindAll(data, -1))
-		return n == want, fmt.Sprintf("%d lines", n)
+		return n == want || atLeast && n > want, fmt.Sprintf("%d lines", n)
 	})
 }
 

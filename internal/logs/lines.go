@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/drover/drover/internal/guard"
 )
 
 // Line framing for a log shared by many programs, typically a container's
@@ -19,8 +21,10 @@ const (
 	MaxLineLength = 16 << 10
 	// PartialLineFlush is how long the start of a line waits for its end
 	// before it is written as it stands: a prompt, or the last words of a
-	// program that crashed without a newline, still reach the log.
-	PartialLineFlush = 2 * time.Second
+	// program that crashed without a newline, still reach the log. Long
+	// enough that a writer descheduled on a loaded machine between two
+	// writes of one line does not see it cut.
+	PartialLineFlush = 5 * time.Second
 	// atomicWrite is PIPE_BUF: the kernel writes at most this much to a pipe
 	// in one piece, so framed lines are written in batches no larger (a
 	// longer line alone), never split by another writer of the same pipe.
@@ -39,9 +43,10 @@ type LineFormat struct {
 // for dst, an io.Writer safe for concurrent use (a shared ChildLog). It is
 // safe for concurrent use.
 type LineWriter struct {
-	dst    io.Writer
-	format LineFormat
-	now    func() time.Time
+	dst        io.Writer
+	format     LineFormat
+	now        func() time.Time
+	flushAfter time.Duration // PartialLineFlush
 
 	mu      sync.Mutex
 	partial []byte      // the start of a line whose end has not come yet
@@ -50,7 +55,7 @@ type LineWriter struct {
 
 // NewLineWriter returns a LineWriter framing lines for dst.
 func NewLineWriter(dst io.Writer, f LineFormat) *LineWriter {
-	return &LineWriter{dst: dst, format: f, now: time.Now}
+	return &LineWriter{dst: dst, format: f, now: time.Now, flushAfter: PartialLineFlush}
 }
 
 // Write frames every line p completes and holds back the start of the next.
@@ -103,10 +108,10 @@ func (w *LineWriter) Flush() {
 
 func (w *LineWriter) armFlush() {
 	if w.timer == nil {
-		w.timer = time.AfterFunc(PartialLineFlush, w.Flush)
+		w.timer = time.AfterFunc(w.flushAfter, func() { guard.Run("flush of a partial log line", w.Flush) })
 		return
 	}
-	w.timer.Reset(PartialLineFlush)
+	w.timer.Reset(w.flushAfter)
 }
 
 // jsonLine is one line in JSON mode.

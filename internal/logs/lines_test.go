@@ -162,8 +162,9 @@ func TestLineWriterLongLine(t *testing.T) {
 func TestLineWriterFlushesAStalePartialLine(t *testing.T) {
 	dst := &lockedWriter{w: new(bytes.Buffer)}
 	lw := NewLineWriter(dst, LineFormat{Prefix: "[x] "})
+	lw.flushAfter = 100 * time.Millisecond
 	lw.Write([]byte("Password: "))
-	deadline := time.Now().Add(PartialLineFlush + 10*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		dst.mu.Lock()
 		got := dst.w.(*bytes.Buffer).String()

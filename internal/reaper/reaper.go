@@ -61,9 +61,12 @@ func Done(pid int) {
 // and calls report for each with its pid and wait status. It returns how
 // many it reaped.
 func Reap(report func(pid int, ws syscall.WaitStatus)) int {
+	type reaped struct {
+		pid int
+		ws  syscall.WaitStatus
+	}
+	var done []reaped
 	gate.Lock()
-	defer gate.Unlock()
-	n := 0
 	for _, pid := range children() {
 		mu.Lock()
 		mine := owned[pid] > 0
@@ -78,13 +81,17 @@ func Reap(report func(pid int, ws syscall.WaitStatus)) int {
 				continue
 			}
 			if err == nil && got == pid {
-				n++
-				report(pid, ws)
+				done = append(done, reaped{pid, ws})
 			}
 			break
 		}
 	}
-	return n
+	gate.Unlock()
+	// Reported once spawns may go on: a slow log must not hold them up.
+	for _, r := range done {
+		report(r.pid, r.ws)
+	}
+	return len(done)
 }
 
 // children lists the children of every thread of this process: a child

@@ -95,7 +95,9 @@ func isEnd(state string) bool {
 }
 
 // allDone reports whether no program process runs or will come back by
-// itself (event listeners do not count), and with which status to exit.
+// itself (event listeners do not count), and with which status to exit. An
+// autostart process not started yet (autostart still spawning, or held by a
+// start gate) is still to run.
 func (e *ends) allDone() (code int, done bool) {
 	for _, g := range e.s.Groups() {
 		if g.Config.Kind == config.KindEventListener {
@@ -103,7 +105,10 @@ func (e *ends) allDone() (code int, done bool) {
 		}
 		for _, p := range g.Processes {
 			info := p.Info()
-			if !info.State.IsStopped() || info.State == process.Exited && e.restarting[p] {
+			switch {
+			case !info.State.IsStopped(),
+				info.State == process.Exited && e.restarting[p],
+				info.State == process.Stopped && info.Start.IsZero() && p.Config().Autostart:
 				return 0, false
 			}
 			last := info.LastExit

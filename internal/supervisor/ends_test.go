@@ -111,3 +111,21 @@ func TestExitWhenAllDone(t *testing.T) {
 		})
 	}
 }
+
+// An autostart process that has not been started yet is not done: a file
+// whose first program ends before the last one is spawned does not exit.
+func TestAllDoneWaitsForUnstartedAutostart(t *testing.T) {
+	later := program("later", 1, 1)
+	manual := program("manual", 1, 1)
+	manual.Processes[0].Autostart = false
+	s := New(configOf(t.TempDir(), later, manual), Options{})
+	e := &ends{s: s, restarting: map[*Process]bool{}}
+	if _, done := e.allDone(); done {
+		t.Error("all done before an autostart process was started")
+	}
+	s = New(configOf(t.TempDir(), manual), Options{})
+	e = &ends{s: s, restarting: map[*Process]bool{}}
+	if code, done := e.allDone(); !done || code != 0 {
+		t.Errorf("only a never-started autostart=false process: done=%v code=%d, want true 0", done, code)
+	}
+}
