@@ -7,7 +7,7 @@ export CGO_ENABLED = 0
 RACE_PKGS := ./internal/guard/ ./internal/process/ ./internal/logs/ ./internal/events/ \
 	./internal/eventlistener/ ./internal/supervisor/ ./internal/rpc/
 
-.PHONY: build run test bench deb clean
+.PHONY: build run test fuzz conformance bench deb clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/drover
@@ -27,6 +27,28 @@ test: build
 	@test -z "$$(gofmt -l cmd internal tools tests packaging)" || { echo "gofmt needed:"; gofmt -l cmd internal tools tests packaging; exit 1; }
 	$(GO) test -count=1 -timeout 25m ./...
 	CGO_ENABLED=1 $(GO) test -race -short -count=1 -timeout 10m $(RACE_PKGS)
+	$(MAKE) fuzz
+
+# Short runs of the fuzz targets of the parsers that read untrusted bytes
+# (docs/robustness.md); FUZZTIME=10m for a real search.
+FUZZ_TARGETS := config:FuzzINI config:FuzzExpand config:FuzzEnvironment xmlrpc:FuzzDecodeCall rpc:FuzzHandler eventlistener:FuzzProtocol
+FUZZTIME     ?= 10s
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $$t for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) ./internal/$${t%%:*}/ || exit 1; \
+	done
+
+# A long random run of the differential tester against Debian's Supervisor
+# (docs/conformance.md); the seed is printed, CONFORMANCE_SEED=n repeats it.
+CONFORMANCE_CASES    ?= 500
+CONFORMANCE_PARALLEL ?= 4
+conformance: build
+	sh scripts/install-test-deps.sh
+	@seed=$${CONFORMANCE_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "CONFORMANCE_SEED=$$seed CONFORMANCE_CASES=$(CONFORMANCE_CASES)"; \
+	CONFORMANCE_SEED=$$seed CONFORMANCE_CASES=$(CONFORMANCE_CASES) CONFORMANCE_DROVER=$(CURDIR)/$(BIN) \
+		$(GO) test -count=1 -timeout 0 -parallel $(CONFORMANCE_PARALLEL) -run TestConformance ./tests/conformance/
 
 bench: build
 	$(GO) run ./tools/bench --drover $(BIN) $(BENCHFLAGS)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/drover/drover/internal/ctl"
 	"github.com/drover/drover/internal/daemon"
+	"github.com/drover/drover/internal/health"
 	"github.com/drover/drover/internal/lint"
 	"github.com/drover/drover/internal/version"
 )
@@ -17,6 +18,7 @@ Usage:
   drover daemon [supervisord options]   run the daemon (same as supervisord)
   drover ctl [supervisorctl options]    control it (same as supervisorctl)
   drover check [-c file]                lint the config for settings that lose jobs
+  drover healthcheck [-c file] [--live] exit 0 if the daemon is ready (alive with --live), else 1
   drover version                        print the version
   drover help                           print this text
 
@@ -44,6 +46,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ctl.Main(args[2:], stdin, stdout, stderr)
 	case "check":
 		return lint.Main(args[2:], stdout, stderr)
+	case "healthcheck":
+		return health.Main(args[0], args[2:], stdout, stderr)
 	case "version", "-v", "--version":
 		fmt.Fprintf(stdout, "drover %s (supervisor %s)\n", version.Build, version.Supervisor)
 		return 0

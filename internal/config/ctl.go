@@ -45,15 +45,12 @@ func ctlDefaults() Supervisorctl {
 // found is false when the file has no [supervisorctl] section, in which
 // case err carries Supervisor's message.
 func LoadCtl(path string) (Supervisorctl, bool, error) {
-	if _, err := os.Stat(path); err != nil {
-		return ctlDefaults(), false, &Error{Msg: "could not find config file " + path}
-	}
-	data, err := os.ReadFile(path)
+	data, err := readMainFile(path)
 	if err != nil {
-		return ctlDefaults(), false, &Error{Msg: "could not read config file " + path}
+		return ctlDefaults(), false, err
 	}
 	ini := newINI()
-	if err := ini.parse(string(data), path); err != nil {
+	if err := ini.parse(data, path); err != nil {
 		return ctlDefaults(), false, err
 	}
 	if !ini.has("supervisorctl") {

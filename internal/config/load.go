@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,6 +89,9 @@ func Load(path string, ov Overrides) (*Config, error) {
 	if err := l.workers(groups); err != nil {
 		return nil, err
 	}
+	if err := l.container(groups); err != nil {
+		return nil, err
+	}
 	l.cfg.Groups = groups
 	if err := l.servers(); err != nil {
 		return nil, err
@@ -122,14 +126,11 @@ func environExpansions() vars {
 }
 
 func (l *loader) readFile(path string) error {
-	if _, err := os.Stat(path); err != nil {
-		return &Error{Msg: "could not find config file " + path}
-	}
-	data, err := os.ReadFile(path)
+	data, err := readMainFile(path)
 	if err != nil {
-		return &Error{Msg: "could not read config file " + path}
+		return err
 	}
-	return l.ini.parse(string(data), path)
+	return l.ini.parse(data, path)
 }
 
 // readIncludes reads the files named by [include] of the main file; an
@@ -159,11 +160,15 @@ func (l *loader) readIncludes(path string) error {
 		}
 		for _, name := range matches {
 			l.infos = append(l.infos, `Included extra file "`+name+`" during parsing`)
-			data, err := os.ReadFile(name)
+			data, err := readConfigFile(name)
+			var limit limitError
+			if errors.As(err, &limit) {
+				return &Error{File: name, Msg: "could not read included file: " + limit.Error()}
+			}
 			if err != nil {
 				continue // RawConfigParser.read skips unreadable files
 			}
-			if err := l.ini.parse(string(data), name); err != nil {
+			if err := l.ini.parse(data, name); err != nil {
 				return err
 			}
 			l.cfg.Included = append(l.cfg.Included, name)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -294,6 +295,50 @@ func TestOverridesAgainstPython(t *testing.T) {
 		}
 		if got, want := canonicalJSON(t, goDump(cfg)), canonicalJSON(t, configs[0]); got != want {
 			t.Errorf("%v:\n--- go\n%s\n--- python\n%s", tc.args, got, want)
+		}
+	}
+}
+
+// Configuration files must be regular and at most 16 MiB: /dev/zero or a
+// FIFO as an include was read until memory ran out (or forever). A
+// directory matched by an include glob is still skipped, as Python does.
+func TestConfigFileLimits(t *testing.T) {
+	path := writeConf(t, map[string]string{
+		"supervisord.conf": "[supervisord]\n[include]\nfiles=%(ENV_INCLUDE)s\n",
+		"dir.conf/x":       "",
+		"ok.conf":          "[program:ok]\ncommand=/bin/true\n",
+	})
+	dir := filepath.Dir(path)
+	huge := filepath.Join(dir, "huge.conf")
+	if err := os.WriteFile(huge, []byte(strings.Repeat(";\n", maxConfigBytes/2+1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo.conf")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ include, want string }{
+		{"/dev/zero", "could not read included file: not a regular file (file: '/dev/zero')"},
+		{fifo, "could not read included file: not a regular file (file: '" + fifo + "')"},
+		{huge, "could not read included file: larger than 16 MiB (file: '" + huge + "')"},
+		{"dir.conf ok.conf", ""},
+	} {
+		t.Setenv("INCLUDE", tc.include)
+		cfg, err := Load(path, Overrides{})
+		switch {
+		case tc.want == "" && (err != nil || len(cfg.Groups) != 1):
+			t.Errorf("include %s: %v, want the one program of ok.conf", tc.include, err)
+		case tc.want != "" && (err == nil || err.Error() != tc.want):
+			t.Errorf("include %s:\n got: %v\nwant: %s", tc.include, err, tc.want)
+		}
+	}
+	for _, main := range []string{"/dev/zero", fifo, huge} {
+		want := "could not read config file " + main + ": "
+		if _, err := Load(main, Overrides{}); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("main file %s: %v, want %s...", main, err, want)
+		}
+		if _, _, err := LoadCtl(main); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("supervisorctl file %s: %v, want %s...", main, err, want)
 		}
 	}
 }

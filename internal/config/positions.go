@@ -1,7 +1,5 @@
 package config
 
-import "os"
-
 // Positions says where each section and option of a configuration was
 // written, for tools that point at a line (drover check). Load does not keep
 // them: the typed Config is what the daemon needs.
@@ -12,11 +10,11 @@ type Positions struct{ ini *iniFile }
 func ReadPositions(path string, included []string) (*Positions, error) {
 	f := newINI()
 	for _, name := range append([]string{path}, included...) {
-		data, err := os.ReadFile(name)
+		data, err := readConfigFile(name)
 		if err != nil {
 			return nil, err
 		}
-		if err := f.parse(string(data), name); err != nil {
+		if err := f.parse(data, name); err != nil {
 			return nil, err
 		}
 	}

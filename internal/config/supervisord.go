@@ -67,6 +67,7 @@ func (l *loader) supervisord(ov Overrides) error {
 	s.ChildLogDir = read(r, "childlogdir", tempDir(), existingDirectory)
 	s.Nocleanup = read(r, "nocleanup", "false", parseBool)
 	s.StripANSI = read(r, "strip_ansi", "false", parseBool)
+	l.containerSupervisord(r)
 	// environment is expanded twice: once on read, once more with host_node_name.
 	env := r.str("environment", "")
 	if r.err != nil {

@@ -62,6 +62,12 @@ type Supervisord struct {
 	StripANSI       bool
 	Environment     []EnvVar
 	Identifier      string
+	// Subreaper is Drover's subreaper=true: reap the orphans of the
+	// programs' descendants when not PID 1 (docs/containers.md).
+	Subreaper bool
+	// ExitWhenAllDone is Drover's exit_when_all_done=true: the daemon
+	// exits once no process is running or will be restarted.
+	ExitWhenAllDone bool
 }
 
 // Supervisorctl is the [supervisorctl] section.
@@ -188,6 +194,11 @@ type ChildLog struct {
 	CaptureMaxBytes int64
 	EventsEnabled   bool
 	Syslog          bool
+	// LinePrefix (Drover's *_log_prefix, expanded) is written before each
+	// line; JSONLines (*_log_format=json) writes each line as a JSON object.
+	// Either makes the log line-framed (docs/containers.md).
+	LinePrefix string
+	JSONLines  bool
 }
 
 // Process is the configuration of one process (one of numprocs) with every
@@ -238,6 +249,9 @@ type Process struct {
 	// Worker holds Drover's memory limit and start-gate options (see
 	// workers.go); nil when the process sets none.
 	Worker *Worker
+	// Essential is Drover's essential=true: when the process ends for good
+	// the daemon stops everything and exits (docs/containers.md).
+	Essential bool
 }
 
 // Pos is a place in a config file.

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"github.com/drover/drover/internal/pyrepr"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -11,6 +10,9 @@ import (
 	"strings"
 	"syscall"
 	"unicode"
+
+	"github.com/drover/drover/internal/pyrepr"
+	"github.com/drover/drover/internal/sysnames"
 )
 
 // The converters below are Supervisor's datatypes.py value types; their
@@ -147,22 +149,6 @@ func parseLogLevel(s string) (LogLevel, error) {
 	return 0, fmt.Errorf("bad logging level name %s", pyrepr.Str(s))
 }
 
-// signalNames are the signals Python's signal module defines on Linux.
-var signalNames = map[string]syscall.Signal{
-	"SIGABRT": syscall.SIGABRT, "SIGALRM": syscall.SIGALRM, "SIGBUS": syscall.SIGBUS,
-	"SIGCHLD": syscall.SIGCHLD, "SIGCLD": syscall.SIGCHLD, "SIGCONT": syscall.SIGCONT,
-	"SIGFPE": syscall.SIGFPE, "SIGHUP": syscall.SIGHUP, "SIGILL": syscall.SIGILL,
-	"SIGINT": syscall.SIGINT, "SIGIO": syscall.SIGIO, "SIGIOT": syscall.SIGIOT,
-	"SIGKILL": syscall.SIGKILL, "SIGPIPE": syscall.SIGPIPE, "SIGPOLL": syscall.SIGIO,
-	"SIGPROF": syscall.SIGPROF, "SIGPWR": syscall.SIGPWR, "SIGQUIT": syscall.SIGQUIT,
-	"SIGRTMAX": 64, "SIGRTMIN": 34, "SIGSEGV": syscall.SIGSEGV, "SIGSTKFLT": syscall.SIGSTKFLT,
-	"SIGSTOP": syscall.SIGSTOP, "SIGSYS": syscall.SIGSYS, "SIGTERM": syscall.SIGTERM,
-	"SIGTRAP": syscall.SIGTRAP, "SIGTSTP": syscall.SIGTSTP, "SIGTTIN": syscall.SIGTTIN,
-	"SIGTTOU": syscall.SIGTTOU, "SIGURG": syscall.SIGURG, "SIGUSR1": syscall.SIGUSR1,
-	"SIGUSR2": syscall.SIGUSR2, "SIGVTALRM": syscall.SIGVTALRM, "SIGWINCH": syscall.SIGWINCH,
-	"SIGXCPU": syscall.SIGXCPU, "SIGXFSZ": syscall.SIGXFSZ,
-}
-
 // parseSignal accepts a number or a name with or without the SIG prefix.
 // Python's signal module also exposes SIG_DFL (0), SIG_IGN (1) and
 // SIG_BLOCK..SIG_SETMASK (0..2) as SIG* names, so 0-2 pass as "numbers".
@@ -173,7 +159,7 @@ func parseSignal(s string) (syscall.Signal, error) {
 		if !strings.HasPrefix(name, "SIG") {
 			name = "SIG" + name
 		}
-		sig, ok := signalNames[name]
+		sig, ok := sysnames.Signals[name]
 		if !ok {
 			switch name {
 			case "SIG_DFL", "SIG_BLOCK":
@@ -190,7 +176,7 @@ func parseSignal(s string) (syscall.Signal, error) {
 	if n <= 2 && n >= 0 {
 		return syscall.Signal(n), nil
 	}
-	for _, sig := range signalNames {
+	for _, sig := range sysnames.Signals {
 		if int(sig) == n {
 			return sig, nil
 		}

@@ -23,10 +23,11 @@ const (
 	optReadyInterval       = "ready_interval"
 	optRetryAfter          = "retry_after"
 	optStopOnDaemonDeath   = "stop_on_daemon_death"
+	optReadyRequired       = "ready_required"
 )
 
 var workerOptions = []string{optMemoryLimit, optMemoryCheckInterval, optDependsOn, optWaitFor,
-	optReadyCheck, optReadyTimeout, optReadyInterval, optRetryAfter, optStopOnDaemonDeath}
+	optReadyCheck, optReadyTimeout, optReadyInterval, optRetryAfter, optStopOnDaemonDeath, optReadyRequired}
 
 // Defaults of the worker options.
 const (
@@ -58,6 +59,18 @@ type Worker struct {
 	// KeepOnDaemonDeath is stop_on_daemon_death=false: the process is not
 	// sent its stopsignal when the daemon dies (docs/robustness.md).
 	KeepOnDaemonDeath bool
+	// ReadyRequired is ready_required: whether the daemon's readiness
+	// (/readyz, drover healthcheck) waits for this process; nil when unset.
+	ReadyRequired *bool
+}
+
+// ReadyRequired reports whether the daemon counts as ready only once p
+// is RUNNING: ready_required when set, else autostart.
+func (p *Process) ReadyRequired() bool {
+	if p.Worker != nil && p.Worker.ReadyRequired != nil {
+		return *p.Worker.ReadyRequired
+	}
+	return p.Autostart
 }
 
 // Gated reports whether starts of the process wait for something.
@@ -268,6 +281,13 @@ func (l *loader) worker(section string, extra map[string]string) (*Worker, error
 			return fail(optStopOnDaemonDeath, err)
 		}
 		w.KeepOnDaemonDeath = !stop
+	}
+	if v, ok := extra[optReadyRequired]; ok {
+		required, err := parseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fail(optReadyRequired, err)
+		}
+		w.ReadyRequired = &required
 	}
 	return w, nil
 }

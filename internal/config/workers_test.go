@@ -74,6 +74,9 @@ func TestWorkerOptions(t *testing.T) {
 		{name: "stop_on_daemon_death on", body: "stop_on_daemon_death=true\n", want: defaults(Worker{})},
 		{name: "bad stop_on_daemon_death", body: "stop_on_daemon_death=maybe\n", errLine: 6, errSect: "program:w",
 			errOpt: "stop_on_daemon_death", errText: "not a valid boolean value: 'maybe'"},
+		{name: "ready_required", body: "ready_required=false\n", want: defaults(Worker{ReadyRequired: new(false)})},
+		{name: "bad ready_required", body: "ready_required=later\n", errLine: 6, errSect: "program:w",
+			errOpt: "ready_required", errText: "not a valid boolean value: 'later'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +106,25 @@ func TestWorkerOptions(t *testing.T) {
 				t.Fatalf("worker = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestReadyRequired(t *testing.T) {
+	for _, tt := range []struct {
+		autostart bool
+		worker    *Worker
+		want      bool
+	}{
+		{true, nil, true},
+		{false, nil, false},
+		{true, &Worker{ReadyRequired: new(false)}, false},
+		{false, &Worker{ReadyRequired: new(true)}, true},
+		{false, &Worker{}, false},
+	} {
+		p := &Process{Autostart: tt.autostart, Worker: tt.worker}
+		if got := p.ReadyRequired(); got != tt.want {
+			t.Errorf("autostart=%v worker=%+v: %v, want %v", tt.autostart, tt.worker, got, tt.want)
+		}
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/drover/drover/internal/client"
+	"github.com/drover/drover/internal/wire"
 )
 
 // noArgs prints "Error: <cmd> accepts no arguments" and the help when arg
@@ -26,8 +29,8 @@ func (c *controller) doAvail(arg string) error {
 	if !c.noArgs("avail", strings.Join(words, " ")) {
 		return nil
 	}
-	v, err := c.rpc("supervisor.getAllConfigInfo")
-	if faultCode(err) == faultShutdownState {
+	infos, err := c.cl.AllConfigInfo(c.ctx)
+	if client.FaultCode(err) == wire.FaultShutdownState {
 		c.exitStatus = exitGeneric
 		c.output("ERROR: supervisor shutting down")
 		return nil
@@ -36,53 +39,34 @@ func (c *controller) doAvail(arg string) error {
 		c.exitStatus = exitGeneric
 		return err
 	}
-	infos := asStructs(v)
 	if jsonOut {
 		return writeJSON(c.out, availJSON(infos))
 	}
 	for _, info := range infos {
 		inUse, auto := "avail", "manual"
-		if asBool(info["inuse"]) {
+		if info.InUse {
 			inUse = "in use"
 		}
-		if asBool(info["autostart"]) {
+		if info.Autostart {
 			auto = "auto"
 		}
-		c.output("%-32s %-9s %-9s %d:%d", infoNamespec(info), inUse, auto,
-			asInt(info["group_prio"]), asInt(info["process_prio"]))
+		c.output("%-32s %-9s %-9s %d:%d", info.Namespec(), inUse, auto, info.GroupPriority, info.ProcessPriority)
 	}
 	return nil
-}
-
-// reloadConfig calls supervisor.reloadConfig and returns its three lists.
-func (c *controller) reloadConfig() (added, changed, removed []string, err error) {
-	v, err := c.rpc("supervisor.reloadConfig")
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	outer, _ := v.([]any)
-	if len(outer) == 0 {
-		return nil, nil, nil, nil
-	}
-	lists, _ := outer[0].([]any)
-	for len(lists) < 3 {
-		lists = append(lists, nil)
-	}
-	return asStrings(lists[0]), asStrings(lists[1]), asStrings(lists[2]), nil
 }
 
 func (c *controller) doReread(arg string) error {
 	if !c.noArgs("reread", arg) {
 		return nil
 	}
-	added, changed, removed, err := c.reloadConfig()
+	added, changed, removed, err := c.cl.ReloadConfig(c.ctx)
 	if err != nil {
 		c.exitStatus = exitGeneric
-		switch faultCode(err) {
-		case faultShutdownState:
+		switch client.FaultCode(err) {
+		case wire.FaultShutdownState:
 			c.output("ERROR: supervisor shutting down")
-		case faultCantReread:
-			c.output("ERROR: %s", faultString(err))
+		case wire.FaultCantReread:
+			c.output("ERROR: %s", client.FaultString(err))
 		default:
 			return err
 		}
@@ -114,20 +98,20 @@ func (c *controller) doReread(arg string) error {
 
 func (c *controller) doAdd(arg string) error {
 	for _, name := range strings.Fields(arg) {
-		_, err := c.rpc("supervisor.addProcessGroup", name)
-		switch faultCode(err) {
+		err := c.rpc("supervisor.addProcessGroup", name)
+		switch client.FaultCode(err) {
 		case 0:
 			if err != nil {
 				c.exitStatus = exitGeneric
 				return err
 			}
 			c.output("%s: added process group", name)
-		case faultShutdownState:
+		case wire.FaultShutdownState:
 			c.output("ERROR: shutting down")
 			c.exitStatus = exitGeneric
-		case faultAlreadyAdded:
+		case wire.FaultAlreadyAdded:
 			c.output("ERROR: process group already active")
-		case faultBadName:
+		case wire.FaultBadName:
 			c.output("ERROR: no such process/group: %s", name)
 			c.exitStatus = exitGeneric
 		default:
@@ -140,16 +124,16 @@ func (c *controller) doAdd(arg string) error {
 
 func (c *controller) doRemove(arg string) error {
 	for _, name := range strings.Fields(arg) {
-		_, err := c.rpc("supervisor.removeProcessGroup", name)
+		err := c.rpc("supervisor.removeProcessGroup", name)
 		if err == nil {
 			c.output("%s: removed process group", name)
 			continue
 		}
 		c.exitStatus = exitGeneric
-		switch faultCode(err) {
-		case faultStillRunning:
+		switch client.FaultCode(err) {
+		case wire.FaultStillRunning:
 			c.output("ERROR: process/group still running: %s", name)
-		case faultBadName:
+		case wire.FaultBadName:
 			c.output("ERROR: no such process/group: %s", name)
 		default:
 			return err
@@ -162,10 +146,10 @@ func (c *controller) doRemove(arg string) error {
 // groups, then changed ones (stopped, removed and re-added as a whole),
 // then added ones, limited to the named groups unless none or "all" given.
 func (c *controller) doUpdate(arg string) error {
-	added, changed, removed, err := c.reloadConfig()
+	added, changed, removed, err := c.cl.ReloadConfig(c.ctx)
 	if err != nil {
 		c.exitStatus = exitGeneric
-		if faultCode(err) == faultShutdownState {
+		if client.FaultCode(err) == wire.FaultShutdownState {
 			c.output("ERROR: already shutting down")
 			return nil
 		}
@@ -179,13 +163,13 @@ func (c *controller) doUpdate(arg string) error {
 		clear(selected)
 	}
 	if len(selected) > 0 {
-		v, err := c.rpc("supervisor.getAllProcessInfo")
+		infos, err := c.cl.AllProcessInfo(c.ctx)
 		if err != nil {
 			return err
 		}
 		known := map[string]bool{}
-		for _, info := range asStructs(v) {
-			known[asString(info["group"])] = true
+		for _, info := range infos {
+			known[info.Group] = true
 		}
 		for _, g := range added {
 			known[g] = true
@@ -203,21 +187,21 @@ func (c *controller) doUpdate(arg string) error {
 		if skip(g) {
 			continue
 		}
-		v, err := c.rpc("supervisor.stopProcessGroup", g)
+		results, err := c.cl.Results(c.ctx, "supervisor.stopProcessGroup", g)
 		if err != nil {
 			return err
 		}
 		c.output("%s: stopped", g)
 		failed := false
-		for _, r := range asStructs(v) {
-			failed = failed || asInt(r["status"]) == faultFailed
+		for _, r := range results {
+			failed = failed || r.Status == wire.FaultFailed
 		}
 		if failed {
 			c.output("%s: has problems; not removing", g)
 			c.exitStatus = exitGeneric
 			continue
 		}
-		if _, err := c.rpc("supervisor.removeProcessGroup", g); err != nil {
+		if err := c.rpc("supervisor.removeProcessGroup", g); err != nil {
 			return err
 		}
 		c.output("%s: removed process group", g)
@@ -226,14 +210,14 @@ func (c *controller) doUpdate(arg string) error {
 		if skip(g) {
 			continue
 		}
-		if _, err := c.rpc("supervisor.stopProcessGroup", g); err != nil {
+		if err := c.rpc("supervisor.stopProcessGroup", g); err != nil {
 			return err
 		}
 		c.output("%s: stopped", g)
-		if _, err := c.rpc("supervisor.removeProcessGroup", g); err != nil {
+		if err := c.rpc("supervisor.removeProcessGroup", g); err != nil {
 			return err
 		}
-		if _, err := c.rpc("supervisor.addProcessGroup", g); err != nil {
+		if err := c.rpc("supervisor.addProcessGroup", g); err != nil {
 			return err
 		}
 		c.output("%s: updated process group", g)
@@ -242,7 +226,7 @@ func (c *controller) doUpdate(arg string) error {
 		if skip(g) {
 			continue
 		}
-		if _, err := c.rpc("supervisor.addProcessGroup", g); err != nil {
+		if err := c.rpc("supervisor.addProcessGroup", g); err != nil {
 			return err
 		}
 		c.output("%s: added process group", g)
@@ -287,10 +271,10 @@ func (c *controller) doReload(arg string) error {
 	if ok, err := c.confirm("Really restart the remote supervisord process y/N? ", 1027); !ok {
 		return err
 	}
-	_, err := c.rpc("supervisor.restart")
+	err := c.rpc("supervisor.restart")
 	if err != nil {
 		c.exitStatus = exitGeneric
-		if faultCode(err) == faultShutdownState {
+		if client.FaultCode(err) == wire.FaultShutdownState {
 			c.output("ERROR: already shutting down")
 			return nil
 		}
@@ -307,18 +291,18 @@ func (c *controller) doShutdown(arg string) error {
 	if ok, err := c.confirm("Really shut the remote supervisord process down y/N? ", 987); !ok {
 		return err
 	}
-	_, err := c.rpc("supervisor.shutdown")
+	err := c.rpc("supervisor.shutdown")
 	switch {
 	case err == nil:
 		c.output("Shut down")
-	case faultCode(err) == faultShutdownState:
+	case client.FaultCode(err) == wire.FaultShutdownState:
 		c.output("ERROR: already shutting down")
 	case isRefused(err):
 		c.exitStatus = exitGeneric
-		c.output("ERROR: %s refused connection (already shut down?)", c.cl.serverURL)
+		c.output("ERROR: %s refused connection (already shut down?)", c.cl.URL())
 	case isNoSocket(err):
 		c.exitStatus = exitGeneric
-		c.output("ERROR: %s no such file (already shut down?)", c.cl.serverURL)
+		c.output("ERROR: %s no such file (already shut down?)", c.cl.URL())
 	default:
 		c.exitStatus = exitGeneric
 		return err
@@ -333,11 +317,11 @@ func (c *controller) doVersion(arg string) error {
 	if ok, err := c.upcheck(); !ok {
 		return err
 	}
-	v, err := c.rpc("supervisor.getSupervisorVersion")
+	v, err := c.cl.SupervisorVersion(c.ctx)
 	if err != nil {
 		return err
 	}
-	c.output("%s", asString(v))
+	c.output("%s", v)
 	return nil
 }
 
@@ -350,7 +334,7 @@ func (c *controller) doOpen(arg string) error {
 		return nil
 	}
 	c.s.serverURL = target
-	c.cl = newClient(target, c.s.username, c.s.password)
+	c.cl = client.New(target, c.s.username, c.s.password)
 	saved := c.exitStatus
 	defer func() { c.exitStatus = saved }()
 	return c.doStatus("")

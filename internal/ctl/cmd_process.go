@@ -3,20 +3,10 @@ package ctl
 import (
 	"fmt"
 	"strings"
+
+	"github.com/drover/drover/internal/client"
+	"github.com/drover/drover/internal/wire"
 )
-
-// Process states in STOPPED_STATES (status exits 3 for these).
-func isStoppedState(state int) bool {
-	switch state {
-	case processStateStopped, processStateExited, processStateFatal, processStateUnknown:
-		return true
-	}
-	return false
-}
-
-func infoNamespec(info map[string]any) string {
-	return makeNamespec(asString(info["group"]), asString(info["name"]))
-}
 
 func (c *controller) doStatus(arg string) error {
 	names, jsonOut := cutFlag(strings.Fields(arg), "--json")
@@ -28,11 +18,10 @@ func (c *controller) doStatus(arg string) error {
 		c.exitStatus = exitStatusUnknown
 		return nil
 	}
-	v, err := c.rpc("supervisor.getAllProcessInfo")
+	all, err := c.cl.AllProcessInfo(c.ctx)
 	if err != nil {
 		return err
 	}
-	all := asStructs(v)
 	matching := all
 	if len(names) > 0 && !hasAll(names) {
 		matching = nil
@@ -40,7 +29,7 @@ func (c *controller) doStatus(arg string) error {
 			group, process, whole := splitNamespec(name)
 			found := false
 			for _, info := range all {
-				if asString(info["group"]) == group && (whole || asString(info["name"]) == process) {
+				if info.Group == group && (whole || info.Name == process) {
 					found = true
 					matching = append(matching, info)
 				}
@@ -67,7 +56,7 @@ func (c *controller) doStatus(arg string) error {
 		c.showStatuses(matching)
 	}
 	for _, info := range matching {
-		if isStoppedState(asInt(info["state"])) {
+		if info.State.IsStopped() {
 			c.exitStatus = exitStatusNotRunning
 		}
 	}
@@ -76,13 +65,13 @@ func (c *controller) doStatus(arg string) error {
 
 // showStatuses prints the status table: the name column is as wide as the
 // longest namespec (at least 30) plus 3.
-func (c *controller) showStatuses(infos []map[string]any) {
+func (c *controller) showStatuses(infos []client.ProcessInfo) {
 	width := 30
 	for _, info := range infos {
-		width = max(width, len(infoNamespec(info)))
+		width = max(width, len(info.Namespec()))
 	}
 	for _, info := range infos {
-		c.output("%-*s%-10s%s", width+3, infoNamespec(info), asString(info["statename"]), asString(info["description"]))
+		c.output("%-*s%-10s%s", width+3, info.Namespec(), info.StateName, info.Description)
 	}
 }
 
@@ -103,24 +92,24 @@ func cutFlag(words []string, flag string) ([]string, bool) {
 // resultLine formats one result struct (or a fault turned into one) for
 // start, stop, signal and clear; ok is the success verb.
 func resultLine(group, name string, code int, description, ok string) (string, error) {
-	ns := makeNamespec(group, name)
+	ns := client.Namespec(group, name)
 	reasons := map[string]map[int]string{
-		"started": {faultBadName: "no such process", faultNoFile: "no such file",
-			faultNotExecutable: "file is not executable", faultAlreadyStarted: "already started",
-			faultSpawnError: "spawn error", faultAbnormalTerm: "abnormal termination"},
-		"cleared": {faultBadName: "no such process", faultFailed: "failed"},
+		"started": {wire.FaultBadName: "no such process", wire.FaultNoFile: "no such file",
+			wire.FaultNotExecutable: "file is not executable", wire.FaultAlreadyStarted: "already started",
+			wire.FaultSpawnError: "spawn error", wire.FaultAbnormalTermination: "abnormal termination"},
+		"cleared": {wire.FaultBadName: "no such process", wire.FaultFailed: "failed"},
 	}
-	signalled := map[int]string{faultBadName: "no such process", faultBadSignal: "bad signal name", faultNotRunning: "not running"}
+	signalled := map[int]string{wire.FaultBadName: "no such process", wire.FaultBadSignal: "bad signal name", wire.FaultNotRunning: "not running"}
 	table, isStartOrClear := reasons[ok]
 	if !isStartOrClear {
 		table = signalled
 	}
 	switch reason, known := table[code]; {
-	case code == faultSuccess:
+	case code == wire.FaultSuccess:
 		return ns + ": " + ok, nil
 	case known:
 		return ns + ": ERROR (" + reason + ")", nil
-	case !isStartOrClear && code == faultFailed:
+	case !isStartOrClear && code == wire.FaultFailed:
 		return description, nil
 	}
 	return "", &pyError{class: "ValueError", value: fmt.Sprintf("Unknown result code %d for %s", code, ns), where: pySupervisor + "supervisorctl.py line: 735"}
@@ -140,17 +129,17 @@ type groupAction struct {
 
 func (c *controller) runAction(a groupAction, names []string) error {
 	if hasAll(names) {
-		v, err := c.rpc(a.allMethod, a.extra...)
+		results, err := c.cl.Results(c.ctx, a.allMethod, a.extra...)
 		if err != nil {
 			return err
 		}
-		return c.printResults(a, v)
+		return c.printResults(a, results)
 	}
 	for _, name := range names {
 		group, process, whole := splitNamespec(name)
 		if whole && a.groupMethod != "" {
-			v, err := c.rpc(a.groupMethod, append([]any{group}, a.extra...)...)
-			if faultCode(err) == faultBadName {
+			results, err := c.cl.Results(c.ctx, a.groupMethod, append([]any{group}, a.extra...)...)
+			if client.FaultCode(err) == wire.FaultBadName {
 				c.output("%s: ERROR (no such group)", group)
 				c.exitStatus = a.badGroupExit
 				continue
@@ -159,7 +148,7 @@ func (c *controller) runAction(a groupAction, names []string) error {
 				c.exitStatus = exitGeneric
 				return err
 			}
-			if err := c.printResults(a, v); err != nil {
+			if err := c.printResults(a, results); err != nil {
 				return err
 			}
 			continue
@@ -167,15 +156,15 @@ func (c *controller) runAction(a groupAction, names []string) error {
 		if whole {
 			process = "None" // Python formats the missing process name as None
 		}
-		_, err := c.rpc(a.procMethod, append([]any{name}, a.extra...)...)
-		code := faultCode(err)
+		err := c.rpc(a.procMethod, append([]any{name}, a.extra...)...)
+		code := client.FaultCode(err)
 		if err != nil && code == 0 {
 			return err
 		}
 		if err == nil {
-			code = faultSuccess
+			code = wire.FaultSuccess
 		}
-		line, lerr := resultLine(group, process, code, faultString(err), a.verb)
+		line, lerr := resultLine(group, process, code, client.FaultString(err), a.verb)
 		if lerr != nil {
 			return lerr
 		}
@@ -185,24 +174,23 @@ func (c *controller) runAction(a groupAction, names []string) error {
 	return nil
 }
 
-func (c *controller) printResults(a groupAction, v any) error {
-	for _, r := range asStructs(v) {
-		code := asInt(r["status"])
-		line, err := resultLine(asString(r["group"]), asString(r["name"]), code, asString(r["description"]), a.verb)
+func (c *controller) printResults(a groupAction, results []client.Result) error {
+	for _, r := range results {
+		line, err := resultLine(r.Group, r.Name, r.Status, r.Description, a.verb)
 		if err != nil {
 			return err
 		}
 		c.output("%s", line)
-		c.setExitFromFault(code, a.ignored)
+		c.setExitFromFault(r.Status, a.ignored)
 	}
 	return nil
 }
 
 var (
-	startAction = groupAction{verb: "started", ignored: faultAlreadyStarted,
+	startAction = groupAction{verb: "started", ignored: wire.FaultAlreadyStarted,
 		allMethod: "supervisor.startAllProcesses", groupMethod: "supervisor.startProcessGroup",
 		procMethod: "supervisor.startProcess", badGroupExit: exitInvalidArgs}
-	stopAction = groupAction{verb: "stopped", ignored: faultNotRunning,
+	stopAction = groupAction{verb: "stopped", ignored: wire.FaultNotRunning,
 		allMethod: "supervisor.stopAllProcesses", groupMethod: "supervisor.stopProcessGroup",
 		procMethod: "supervisor.stopProcess", badGroupExit: exitGeneric}
 	clearAction = groupAction{verb: "cleared", ignored: -1,
@@ -291,34 +279,32 @@ func (c *controller) doPid(arg string) error {
 	names := strings.Fields(arg)
 	switch {
 	case len(names) == 0:
-		v, err := c.rpc("supervisor.getPID")
+		pid, err := c.cl.PID(c.ctx)
 		if err != nil {
 			return err
 		}
-		c.output("%d", asInt(v))
+		c.output("%d", pid)
 	case hasAll(names):
-		v, err := c.rpc("supervisor.getAllProcessInfo")
+		infos, err := c.cl.AllProcessInfo(c.ctx)
 		if err != nil {
 			return err
 		}
-		for _, info := range asStructs(v) {
-			c.output("%d", asInt(info["pid"]))
+		for _, info := range infos {
+			c.output("%d", info.PID)
 		}
 	default:
 		for _, name := range names {
-			v, err := c.rpc("supervisor.getProcessInfo", name)
+			info, err := c.cl.ProcessInfo(c.ctx, name)
 			if err != nil {
 				c.exitStatus = exitGeneric
-				if faultCode(err) != faultBadName {
+				if client.FaultCode(err) != wire.FaultBadName {
 					return err
 				}
 				c.output("No such process %s", name)
 				continue
 			}
-			info, _ := v.(map[string]any)
-			pid := asInt(info["pid"])
-			c.output("%d", pid)
-			if pid == 0 {
+			c.output("%d", info.PID)
+			if info.PID == 0 {
 				c.exitStatus = exitNotRunning
 			}
 		}

@@ -4,22 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/drover/drover/internal/pyrepr"
 	"io"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/drover/drover/internal/client"
+	"github.com/drover/drover/internal/pyrepr"
+	"github.com/drover/drover/internal/wire"
 )
 
 // logError maps a log-reading fault to Supervisor's "(...)" reason; ok is
 // false for faults it does not handle.
 func logError(err error, withBadName bool) (string, bool) {
-	switch faultCode(err) {
-	case faultNoFile:
+	switch client.FaultCode(err) {
+	case wire.FaultNoFile:
 		return "no log file", true
-	case faultFailed:
+	case wire.FaultFailed:
 		return "unknown error reading log", true
-	case faultBadName:
+	case wire.FaultBadName:
 		return "no such process name", withBadName
 	}
 	return "", false
@@ -69,11 +72,7 @@ func (c *controller) doTail(arg string) error {
 		}
 		size = n
 	}
-	method := "supervisor.readProcessStdoutLog"
-	if channel == "stderr" {
-		method = "supervisor.readProcessStderrLog"
-	}
-	v, err := c.rpc(method, name, -size, 0)
+	text, err := c.cl.ReadProcessLog(c.ctx, name, channel, -size, 0)
 	if err != nil {
 		c.exitStatus = exitGeneric
 		reason, ok := logError(err, true)
@@ -83,7 +82,7 @@ func (c *controller) doTail(arg string) error {
 		c.output("%s: ERROR (%s)", name, reason)
 		return nil
 	}
-	c.output("%s", asString(v))
+	c.output("%s", text)
 	return nil
 }
 
@@ -120,7 +119,7 @@ func (c *controller) doMaintail(arg string) error {
 		}
 		size = n
 	}
-	v, err := c.rpc("supervisor.readLog", -size, 0)
+	text, err := c.cl.ReadLog(c.ctx, -size, 0)
 	if err != nil {
 		c.exitStatus = exitGeneric
 		reason, ok := logError(err, false)
@@ -130,7 +129,7 @@ func (c *controller) doMaintail(arg string) error {
 		c.output("supervisord: ERROR (%s)", reason)
 		return nil
 	}
-	c.output("%s", asString(v))
+	c.output("%s", text)
 	return nil
 }
 
@@ -150,22 +149,22 @@ func (c *controller) tailFollow(path string) error {
 }
 
 func (c *controller) streamLog(ctx context.Context, path string) error {
-	return c.cl.stream(ctx, path, c.out)
+	return c.cl.Stream(ctx, path, c.out)
 }
 
 // reportStreamError prints a failed log stream like Supervisor's
 // asynchronous HTTP client does: on stderr, prefixed with the URL.
 func (c *controller) reportStreamError(path string, err error) {
-	var pe *protocolError
+	var he *client.HTTPError
 	switch {
-	case errors.As(err, &pe):
-		fmt.Fprintf(c.errOut, "%s%s Cannot read, status code %d\n", c.cl.serverURL, path, pe.code)
+	case errors.As(err, &he):
+		fmt.Fprintf(c.errOut, "%s%s Cannot read, status code %d\n", c.cl.URL(), path, he.Code)
 	case isRefused(err):
-		fmt.Fprintf(c.errOut, "%s%s Cannot connect, error: <class 'ConnectionRefusedError'> ([Errno 111] Connection refused)\n", c.cl.serverURL, path)
+		fmt.Fprintf(c.errOut, "%s%s Cannot connect, error: <class 'ConnectionRefusedError'> ([Errno 111] Connection refused)\n", c.cl.URL(), path)
 	case isNoSocket(err):
-		fmt.Fprintf(c.errOut, "%s%s Cannot connect, error: <class 'FileNotFoundError'> ([Errno 2] No such file or directory)\n", c.cl.serverURL, path)
+		fmt.Fprintf(c.errOut, "%s%s Cannot connect, error: <class 'FileNotFoundError'> ([Errno 2] No such file or directory)\n", c.cl.URL(), path)
 	default:
-		fmt.Fprintf(c.errOut, "%s%s Cannot connect, error: %v\n", c.cl.serverURL, path, err)
+		fmt.Fprintf(c.errOut, "%s%s Cannot connect, error: %v\n", c.cl.URL(), path, err)
 	}
 }
 
@@ -187,13 +186,13 @@ func (c *controller) doFg(arg string) error {
 	}
 	name := names[0]
 	running, err := c.processRunning(name)
-	if faultCode(err) == faultBadName {
+	if client.FaultCode(err) == wire.FaultBadName {
 		c.output("ERROR: bad process name supplied")
 		c.exitStatus = exitGeneric
 		return nil
 	}
 	if err != nil {
-		if faultCode(err) == 0 {
+		if client.FaultCode(err) == 0 {
 			return err
 		}
 		c.output("ERROR: %s", pyFaultStr(err))
@@ -215,7 +214,7 @@ func (c *controller) doFg(arg string) error {
 	for _, channel := range []string{"stdout", "stderr"} {
 		wg.Go(func() {
 			path := fmt.Sprintf("/logtail/%s/%s", name, channel)
-			if err := c.cl.stream(streams, path, out); err != nil && streams.Err() == nil {
+			if err := c.cl.Stream(streams, path, out); err != nil && streams.Err() == nil {
 				c.reportStreamError(path, err)
 			}
 		})
@@ -228,9 +227,9 @@ func (c *controller) doFg(arg string) error {
 			c.output("Exiting foreground")
 			return nil
 		}
-		_, err = c.rpc("supervisor.sendProcessStdin", name, line+"\n")
+		_, err = c.cl.Call(c.ctx, "supervisor.sendProcessStdin", name, line+"\n")
 		if err != nil {
-			if faultCode(err) == faultNotRunning {
+			if client.FaultCode(err) == wire.FaultNotRunning {
 				c.output("Process got killed")
 			} else {
 				c.output("ERROR: %s", pyFaultStr(err))
@@ -250,20 +249,16 @@ func (c *controller) doFg(arg string) error {
 }
 
 func (c *controller) processRunning(name string) (bool, error) {
-	v, err := c.rpc("supervisor.getProcessInfo", name)
-	if err != nil {
-		return false, err
-	}
-	info, _ := v.(map[string]any)
-	return asInt(info["state"]) == processStateRunning, nil
+	info, err := c.cl.ProcessInfo(c.ctx, name)
+	return info.State == wire.ProcessRunning, err
 }
 
 // pyFaultStr is str() of a Python xmlrpc Fault.
 func pyFaultStr(err error) string {
-	if faultCode(err) == 0 {
+	if client.FaultCode(err) == 0 {
 		return err.Error()
 	}
-	return fmt.Sprintf("<Fault %d: %s>", faultCode(err), pyrepr.Str(faultString(err)))
+	return fmt.Sprintf("<Fault %d: %s>", client.FaultCode(err), pyrepr.Str(client.FaultString(err)))
 }
 
 // lockedWriter serialises writes from the two fg log streams.

@@ -3,6 +3,8 @@ package ctl
 import (
 	"slices"
 	"strings"
+
+	"github.com/drover/drover/internal/client"
 )
 
 // completer is the shell's Tab completion, as Supervisor's: command names
@@ -11,7 +13,7 @@ import (
 // is fetched once per command line.
 type completer struct {
 	c     *controller
-	infos []map[string]any // nil until first needed after each command
+	infos []client.ProcessInfo // nil until first needed after each command
 }
 
 var (
@@ -36,7 +38,7 @@ func (k *completer) Do(line []rune, pos int) ([][]rune, int) {
 		candidates = groupNames(k.processInfos())
 	case slices.Contains(processCommands, words[0]):
 		for _, info := range k.processInfos() {
-			group, name := asString(info["group"]), asString(info["name"])
+			group, name := info.Group, info.Name
 			if strings.Contains(text, ":") || group != name {
 				candidates = append(candidates, group+":"+name)
 				if !slices.Contains(candidates, group+":*") {
@@ -56,13 +58,13 @@ func (k *completer) Do(line []rune, pos int) ([][]rune, int) {
 	return out, len([]rune(text))
 }
 
-func (k *completer) processInfos() []map[string]any {
+func (k *completer) processInfos() []client.ProcessInfo {
 	if k.infos == nil {
-		v, err := k.c.rpc("supervisor.getAllProcessInfo")
+		infos, err := k.c.cl.AllProcessInfo(k.c.ctx)
 		if err != nil {
 			return nil
 		}
-		k.infos = asStructs(v)
+		k.infos = infos
 	}
 	return k.infos
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/drover/drover/internal/client"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -14,7 +15,7 @@ func TestCompleter(t *testing.T) {
 		info := func(group, name string) map[string]any { return map[string]any{"group": group, "name": name} }
 		xmlrpc.EncodeResponse(w, []any{info("cat", "cat"), info("grp", "a"), info("grp", "b")})
 	})
-	c := &controller{ctx: context.Background(), cl: newClient(url, "", "")}
+	c := &controller{ctx: context.Background(), cl: client.New(url, "", "")}
 	k := &completer{c: c}
 	for _, tc := range []struct {
 		line   string

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/drover/drover/internal/pyrepr"
 	"io"
 	"net"
+	"net/http"
 	"strings"
+	"syscall"
 
-	"github.com/drover/drover/internal/xmlrpc"
+	"github.com/drover/drover/internal/client"
+	"github.com/drover/drover/internal/pyrepr"
+	"github.com/drover/drover/internal/version"
+	"github.com/drover/drover/internal/wire"
 )
 
 // Exit statuses (LSB init script codes, as supervisorctl uses them).
@@ -24,42 +28,11 @@ const (
 	exitStatusUnknown     = 4 // status only
 )
 
-// apiVersion is the supervisor XML-RPC API version this client speaks.
-const apiVersion = "3.0"
-
-// XML-RPC fault codes (supervisor.xmlrpc.Faults).
-const (
-	faultUnknownMethod  = 1
-	faultShutdownState  = 6
-	faultBadName        = 10
-	faultBadSignal      = 11
-	faultNoFile         = 20
-	faultNotExecutable  = 21
-	faultFailed         = 30
-	faultAbnormalTerm   = 40
-	faultSpawnError     = 50
-	faultAlreadyStarted = 60
-	faultNotRunning     = 70
-	faultSuccess        = 80
-	faultAlreadyAdded   = 90
-	faultStillRunning   = 91
-	faultCantReread     = 92
-)
-
-// Process state codes this client looks at.
-const (
-	processStateStopped = 0
-	processStateRunning = 20
-	processStateExited  = 100
-	processStateFatal   = 200
-	processStateUnknown = 1000
-)
-
 // controller runs supervisorctl command lines against one server.
 type controller struct {
 	ctx         context.Context
 	s           *settings
-	cl          *client
+	cl          *client.Client
 	out         io.Writer
 	errOut      io.Writer
 	term        terminal // line input for prompts, confirmations and fg
@@ -88,8 +61,8 @@ func (c *controller) output(format string, a ...any) {
 // setExitFromFault applies Supervisor's fault→exit-status rule.
 func (c *controller) setExitFromFault(code, ignored int) {
 	switch code {
-	case ignored, faultSuccess:
-	case faultSpawnError, faultAbnormalTerm, faultNotRunning:
+	case ignored, wire.FaultSuccess:
+	case wire.FaultSpawnError, wire.FaultAbnormalTermination, wire.FaultNotRunning:
 		c.exitStatus = exitNotRunning
 	default:
 		c.exitStatus = exitGeneric
@@ -173,7 +146,7 @@ func (c *controller) onecmd(line string) error {
 		return nil // interrupted: the shell reports it
 	}
 	if err != nil {
-		c.output("%s", tracebackLine(err, c.cl.serverURL))
+		c.output("%s", tracebackLine(err, c.cl.URL()))
 		c.exitStatus = exitGeneric
 	}
 	return nil
@@ -194,22 +167,23 @@ func (c *controller) askCredentials() error {
 	}
 	c.output("")
 	c.s.username, c.s.password = user, pass
-	c.cl = newClient(c.s.serverURL, user, pass)
+	c.cl = client.New(c.s.serverURL, user, pass)
 	return nil
 }
 
 // tracebackLine renders an unexpected error the way supervisorctl prints a
 // Python exception (its class, value, and the file/line CPython reports).
 func tracebackLine(err error, serverURL string) string {
-	var f *xmlrpc.Fault
-	var pe *protocolError
+	var f *client.Fault
+	var pe *client.HTTPError
 	var pe2 *pyError
+	var urlErr *client.URLError
 	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &f):
 		return fmt.Sprintf("error: <class 'xmlrpc.client.Fault'>, <Fault %d: %s>: file: /usr/lib/python3.11/xmlrpc/client.py line: 668", f.Code, pyrepr.Str(f.String))
 	case errors.As(err, &pe):
-		return fmt.Sprintf("error: <class 'xmlrpc.client.ProtocolError'>, %s: file: /usr/lib/python3/dist-packages/supervisor/xmlrpc.py line: 539", pe)
+		return fmt.Sprintf("error: <class 'xmlrpc.client.ProtocolError'>, <ProtocolError for 127.0.0.1/RPC2: %d %s>: file: /usr/lib/python3/dist-packages/supervisor/xmlrpc.py line: 539", pe.Code, pe.Reason)
 	case isRefused(err) && strings.HasPrefix(serverURL, "unix://"):
 		return "error: <class 'ConnectionRefusedError'>, [Errno 111] Connection refused: file: " + pySupervisor + "xmlrpc.py line: 557"
 	case isRefused(err):
@@ -219,45 +193,56 @@ func tracebackLine(err error, serverURL string) string {
 		return "Error: <class 'socket.gaierror'>, [Errno -2] Name or service not known: file: /usr/lib/python3.11/socket.py line: 962"
 	case isNoSocket(err):
 		return "error: <class 'FileNotFoundError'>, [Errno 2] No such file or directory: file: /usr/lib/python3/dist-packages/supervisor/xmlrpc.py line: 557"
+	case errors.As(err, &urlErr):
+		return fmt.Sprintf("error: <class 'ValueError'>, %s: file: %sxmlrpc.py line: 505", urlErr, pySupervisor)
 	case errors.As(err, &pe2):
 		return fmt.Sprintf("error: <class '%s'>, %s: file: %s", pe2.class, pe2.value, pe2.where)
 	}
 	return fmt.Sprintf("error: <class 'OSError'>, %v: file: /usr/lib/python3.11/socket.py line: 836", err)
 }
 
-// rpc calls a supervisor.* (or system.*) method.
-func (c *controller) rpc(method string, params ...any) (any, error) {
-	return c.cl.call(c.ctx, method, params...)
+// rpc calls a method whose result is of no interest beyond success.
+func (c *controller) rpc(method string, params ...any) error {
+	_, err := c.cl.Call(c.ctx, method, params...)
+	return err
 }
 
 // upcheck verifies the server speaks API 3.0, printing Supervisor's
 // messages and setting the exit status when it does not.
 func (c *controller) upcheck() (bool, error) {
-	v, err := c.rpc("supervisor.getVersion")
+	api, err := c.cl.APIVersion(c.ctx)
 	switch {
 	case err == nil:
-		if api := asString(v); api != apiVersion {
-			c.output("Sorry, this version of supervisorctl expects to talk to a server with API version %s, but the remote version is %s.", apiVersion, api)
+		if api != version.API {
+			c.output("Sorry, this version of supervisorctl expects to talk to a server with API version %s, but the remote version is %s.", version.API, api)
 			c.exitStatus = exitNotInstalled
 			return false, nil
 		}
 		return true, nil
-	case faultCode(err) == faultUnknownMethod:
+	case client.FaultCode(err) == wire.FaultUnknownMethod:
 		c.output("Sorry, supervisord responded but did not recognize the supervisor namespace commands that supervisorctl uses to control it.  Please check that the [rpcinterface:supervisor] section is enabled in the configuration file (see sample.conf).")
 		c.exitStatus = exitUnimplemented
 		return false, nil
 	case isRefused(err):
-		c.output("%s refused connection", c.cl.serverURL)
+		c.output("%s refused connection", c.cl.URL())
 		c.exitStatus = exitInsufficientPrivs
 		return false, nil
 	case isNoSocket(err):
-		c.output("%s no such file", c.cl.serverURL)
+		c.output("%s no such file", c.cl.URL())
 		c.exitStatus = exitNotRunning
 		return false, nil
 	}
 	c.exitStatus = exitGeneric
 	return false, err
 }
+
+func isUnauthorized(err error) bool {
+	var he *client.HTTPError
+	return errors.As(err, &he) && he.Code == http.StatusUnauthorized
+}
+
+func isRefused(err error) bool  { return errors.Is(err, syscall.ECONNREFUSED) }
+func isNoSocket(err error) bool { return errors.Is(err, syscall.ENOENT) }
 
 // pySupervisor is where Debian installs Supervisor's Python modules.
 const pySupervisor = "/usr/lib/python3/dist-packages/supervisor/"

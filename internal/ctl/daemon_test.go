@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/drover/drover/internal/client"
 )
 
 // daemon is a real Python supervisord started for a test.
@@ -247,23 +249,23 @@ func (d *daemon) waitSettled(t *testing.T) {
 // process not yet started (the daemon answers before it spawns them).
 func (d *daemon) settle() error {
 	deadline := time.Now().Add(20 * time.Second)
-	cl := newClient(d.url, "", "")
+	cl := client.New(d.url, "", "")
 	ctx := context.Background()
 	for time.Now().Before(deadline) {
-		v, err := cl.call(ctx, "supervisor.getAllProcessInfo")
-		configs, cerr := cl.call(ctx, "supervisor.getAllConfigInfo")
+		infos, err := cl.AllProcessInfo(ctx)
+		configs, cerr := cl.AllConfigInfo(ctx)
 		if err == nil && cerr == nil {
 			autostart := map[string]bool{}
-			for _, c := range asStructs(configs) {
-				autostart[asString(c["group"])+":"+asString(c["name"])] = asBool(c["autostart"])
+			for _, c := range configs {
+				autostart[c.Group+":"+c.Name] = c.Autostart
 			}
 			settled := true
-			for _, info := range asStructs(v) {
-				state, name := asString(info["statename"]), asString(info["name"])
+			for _, info := range infos {
+				state, name := info.StateName, info.Name
 				switch {
 				case state == "STARTING", state == "BACKOFF", state == "STOPPING",
 					state == "RUNNING" && name == "quick",
-					state == "STOPPED" && asInt(info["start"]) == 0 && autostart[asString(info["group"])+":"+name]:
+					state == "STOPPED" && info.Start == 0 && autostart[info.Group+":"+name]:
 					settled = false
 				}
 			}

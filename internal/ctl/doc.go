@@ -1,6 +1,6 @@
 // Package ctl is Drover's supervisorctl: the command-line and interactive
-// client that talks XML-RPC (POST /RPC2) and the /logtail, /mainlogtail
-// HTTP endpoints to a supervisord-compatible daemon over unix:// or http://,
+// client of a supervisord-compatible daemon over unix:// or http:// (XML-RPC
+// and the /logtail, /mainlogtail streams, all through internal/client),
 // reproducing Supervisor 4.2.5's option parsing, texts, column widths,
 // ordering and exit codes (including the traceback-style error lines).
 //

@@ -1,11 +1,15 @@
 package ctl
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/drover/drover/internal/client"
+	"github.com/drover/drover/internal/wire"
 )
 
 // addDroverCommands adds Drover's own commands to Supervisor's command
@@ -83,8 +87,8 @@ func (c *controller) doRollingRestart(batch int, names []string) error {
 	}
 	for _, name := range names {
 		group := strings.TrimSuffix(strings.TrimSuffix(name, "*"), ":")
-		if _, err := c.rpc("drover.rollingRestart", group, batch); err != nil {
-			if faultCode(err) == 0 {
+		if err := c.cl.RollingRestart(c.ctx, group, batch); err != nil {
+			if client.FaultCode(err) == 0 {
 				return err
 			}
 			c.rollingError(group, err)
@@ -99,18 +103,18 @@ func (c *controller) doRollingRestart(batch int, names []string) error {
 // pool, a program without %(process_num) in process_name) is restarted the
 // plain way, as `update --rolling` replaces it, so that `all` means all.
 func (c *controller) rollAll(batch int) error {
-	v, err := c.rpc("supervisor.getAllProcessInfo")
+	infos, err := c.cl.AllProcessInfo(c.ctx)
 	if err != nil {
 		return err
 	}
-	for _, g := range groupNames(asStructs(v)) {
-		_, err := c.rpc("drover.rollingRestart", g, batch)
+	for _, g := range groupNames(infos) {
+		err := c.cl.RollingRestart(c.ctx, g, batch)
 		switch {
 		case err == nil:
 			c.output("%s: restarted (rolling, %d at a time)", g, batch)
-		case faultCode(err) == 0:
+		case client.FaultCode(err) == 0:
 			return err
-		case strings.Contains(faultString(err), "cannot roll: "):
+		case errors.Is(err, client.ErrCannotRoll):
 			c.output("%s: cannot roll (%s); restarting it at once", g, rollFailure(err))
 			if err := c.doRestart(g + ":*"); err != nil {
 				return err
@@ -122,16 +126,20 @@ func (c *controller) rollAll(batch int) error {
 	return nil
 }
 
-// rollFailure is the reason of a drover.rolling* FAILED fault.
+// rollFailure is the reason of a drover.rolling* fault: the detail of a
+// refusal or of a failure.
 func rollFailure(err error) string {
-	return strings.TrimPrefix(strings.TrimPrefix(faultString(err), "FAILED: "), "cannot roll: ")
+	if errors.Is(err, client.ErrCannotRoll) {
+		return strings.TrimPrefix(client.FaultString(err), wire.FaultText(wire.FaultCannotRoll, wire.CannotRollPrefix))
+	}
+	return strings.TrimPrefix(client.FaultString(err), wire.FaultText(wire.FaultFailed)+": ")
 }
 
 func (c *controller) rollingError(group string, err error) {
-	if faultCode(err) == faultBadName {
+	if client.FaultCode(err) == wire.FaultBadName {
 		c.output("%s: ERROR (no such group)", group)
 	} else {
-		c.output("%s: ERROR (%s)", group, faultString(err))
+		c.output("%s: ERROR (%s)", group, client.FaultString(err))
 	}
 	c.exitStatus = exitGeneric
 }
@@ -140,7 +148,7 @@ func (c *controller) rollingError(group string, err error) {
 // those named); then the plain update adds, removes and replaces what is
 // left, including a changed group that could not roll.
 func (c *controller) doRollingUpdate(batch int, names []string, update command) error {
-	_, changed, _, err := c.reloadConfig()
+	_, changed, _, err := c.cl.ReloadConfig(c.ctx)
 	if err != nil {
 		return update(c, strings.Join(names, " ")) // prints the error as update does
 	}
@@ -155,8 +163,8 @@ func (c *controller) doRollingUpdate(batch int, names []string, update command) 
 		if len(selected) > 0 && !selected[g] {
 			continue
 		}
-		if _, err := c.rpc("drover.rollingUpdate", g, batch); err != nil {
-			if faultCode(err) == 0 {
+		if err := c.cl.RollingUpdate(c.ctx, g, batch); err != nil {
+			if client.FaultCode(err) == 0 {
 				return err
 			}
 			c.output("%s: cannot roll (%s); replacing it at once", g, rollFailure(err))
@@ -169,9 +177,9 @@ func (c *controller) doRollingUpdate(batch int, names []string, update command) 
 
 // doPools prints drover.getPools.
 func (c *controller) doPools(arg string) error {
-	v, err := c.rpc("drover.getPools")
+	pools, err := c.cl.Pools(c.ctx)
 	if err != nil {
-		if faultCode(err) == faultUnknownMethod {
+		if client.FaultCode(err) == wire.FaultUnknownMethod {
 			c.output("Error: the server is not Drover (no drover.getPools)")
 			c.exitStatus = exitUnimplemented
 			return nil
@@ -182,45 +190,43 @@ func (c *controller) doPools(arg string) error {
 	for _, n := range strings.Fields(arg) {
 		only[n] = true
 	}
-	for _, p := range asStructs(v) {
-		name := asString(p["group"])
+	for _, p := range pools {
+		name := p.Group
 		if len(only) > 0 && !only[name] {
 			continue
 		}
-		size := fmt.Sprintf("%d workers", asInt(p["workers"]))
-		if asInt(p["workers"]) == 1 {
+		size := fmt.Sprintf("%d workers", p.Workers)
+		if p.Workers == 1 {
 			size = "1 worker"
 		}
-		if b := asInt(p["busy"]); b > 0 {
-			size += fmt.Sprintf(" (%d busy)", b)
+		if p.Busy > 0 {
+			size += fmt.Sprintf(" (%d busy)", p.Busy)
 		}
-		if d := asInt(p["draining"]); d > 0 {
-			size += fmt.Sprintf(" (+%d draining)", d)
+		if p.Draining > 0 {
+			size += fmt.Sprintf(" (+%d draining)", p.Draining)
 		}
-		if !asBool(p["scaling"]) {
-			c.output("%-24s %-28s fixed (numprocs %d)%s", name, size, asInt(p["max"]), rollingNote(p))
+		if !p.Scaling {
+			c.output("%-24s %-28s fixed (numprocs %d)%s", name, size, p.Max, rollingNote(p))
 			continue
 		}
 		queue := "queue ok"
-		if asInt(p["sampled_at"]) == 0 {
+		if p.SampledAt == 0 {
 			queue = "queue not sampled yet"
-		} else if !asBool(p["queue_ok"]) {
-			queue = "queue UNREACHABLE: " + asString(p["queue_error"])
+		} else if !p.QueueOK {
+			queue = "queue UNREACHABLE: " + p.QueueError
 		}
-		c.output("%-24s %-28s target %d [%d-%d]  %s%s", name, size, asInt(p["target"]),
-			asInt(p["min"]), asInt(p["max"]), queue, rollingNote(p))
+		c.output("%-24s %-28s target %d [%d-%d]  %s%s", name, size, p.Target, p.Min, p.Max, queue, rollingNote(p))
 		c.output("%-24s ready %d  due %d  delayed %d  in flight %d  expired %d  oldest wait %s  (%s)", "",
-			asInt(p["ready"]), asInt(p["due"]), asInt(p["delayed"]), asInt(p["reserved"]), asInt(p["expired"]),
-			time.Duration(asInt(p["oldest_wait"]))*time.Second, asString(p["queue"]))
-		if d := asString(p["decision"]); d != "" {
+			p.Ready, p.Due, p.Delayed, p.Reserved, p.Expired, time.Duration(p.OldestWait)*time.Second, p.Queue)
+		if d := p.Decision; d != "" {
 			c.output("%-24s last decision: %s", "", d)
 		}
 	}
 	return nil
 }
 
-func rollingNote(p map[string]any) string {
-	if r := asString(p["rolling"]); r != "" {
+func rollingNote(p client.PoolInfo) string {
+	if r := p.Rolling; r != "" {
 		return "  ROLLING: " + r
 	}
 	return ""

@@ -3,6 +3,9 @@ package ctl
 import (
 	"encoding/json"
 	"io"
+
+	"github.com/drover/drover/internal/client"
+	"github.com/drover/drover/internal/wire"
 )
 
 // StatusJSON is one element of `status --json` output (a JSON array in
@@ -52,18 +55,18 @@ type AvailJSON struct {
 	ProcessPriority int    `json:"process_priority"`
 }
 
-func statusJSON(infos []map[string]any) []StatusJSON {
+func statusJSON(infos []client.ProcessInfo) []StatusJSON {
 	out := make([]StatusJSON, 0, len(infos))
 	for _, info := range infos {
 		s := StatusJSON{
-			Name: asString(info["name"]), Group: asString(info["group"]), Namespec: infoNamespec(info),
-			State: asInt(info["state"]), Statename: asString(info["statename"]), PID: asInt(info["pid"]),
-			Description: asString(info["description"]), ExitStatus: asInt(info["exitstatus"]),
-			Start: asInt(info["start"]), Stop: asInt(info["stop"]), Now: asInt(info["now"]),
-			SpawnErr: asString(info["spawnerr"]), StdoutLogfile: asString(info["stdout_logfile"]),
-			StderrLogfile: asString(info["stderr_logfile"]),
+			Name: info.Name, Group: info.Group, Namespec: info.Namespec(),
+			State: int(info.State), Statename: info.StateName, PID: info.PID,
+			Description: info.Description, ExitStatus: info.ExitStatus,
+			Start: info.Start, Stop: info.Stop, Now: info.Now,
+			SpawnErr: info.SpawnErr, StdoutLogfile: info.StdoutLogfile,
+			StderrLogfile: info.StderrLogfile,
 		}
-		if s.State == processStateRunning && s.Now > s.Start {
+		if info.State == wire.ProcessRunning && s.Now > s.Start {
 			s.UptimeSeconds = s.Now - s.Start
 		}
 		out = append(out, s)
@@ -71,13 +74,13 @@ func statusJSON(infos []map[string]any) []StatusJSON {
 	return out
 }
 
-func availJSON(infos []map[string]any) []AvailJSON {
+func availJSON(infos []client.ConfigInfo) []AvailJSON {
 	out := make([]AvailJSON, 0, len(infos))
 	for _, info := range infos {
 		out = append(out, AvailJSON{
-			Namespec: infoNamespec(info), Group: asString(info["group"]), Name: asString(info["name"]),
-			InUse: asBool(info["inuse"]), Autostart: asBool(info["autostart"]),
-			GroupPriority: asInt(info["group_prio"]), ProcessPriority: asInt(info["process_prio"]),
+			Namespec: info.Namespec(), Group: info.Group, Name: info.Name,
+			InUse: info.InUse, Autostart: info.Autostart,
+			GroupPriority: info.GroupPriority, ProcessPriority: info.ProcessPriority,
 		})
 	}
 	return out

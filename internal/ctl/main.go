@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/chzyer/readline"
+
+	"github.com/drover/drover/internal/client"
 )
 
 // Invocation is one run of the client.
@@ -51,7 +53,7 @@ func Run(ctx context.Context, inv Invocation) int {
 	router := newInterruptRouter(inv.Interrupts)
 	defer router.close()
 	c := &controller{
-		ctx: ctx, s: s, cl: newClient(s.serverURL, s.username, s.password),
+		ctx: ctx, s: s, cl: client.New(s.serverURL, s.username, s.password),
 		out: inv.Stdout, errOut: inv.Stderr, interrupt: router.push,
 		interactive: s.interactive,
 	}

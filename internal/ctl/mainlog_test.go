@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/drover/drover/internal/client"
 )
 
 // mainLogNormalisers reduce a main log line to what must match between
@@ -136,10 +138,9 @@ exitcodes=2
 // waitState polls (bounded) until process name is in state.
 func (d *daemon) waitState(t *testing.T, name, state string) {
 	t.Helper()
-	cl := newClient(d.url, "", "")
+	cl := client.New(d.url, "", "")
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		v, err := cl.call(t.Context(), "supervisor.getProcessInfo", name)
-		if info, ok := v.(map[string]any); err == nil && ok && asString(info["statename"]) == state {
+		if info, err := cl.ProcessInfo(t.Context(), name); err == nil && info.StateName == state {
 			return
 		}
 	}

@@ -1,6 +1,11 @@
 package ctl
 
-import "strings"
+import (
+	"slices"
+	"strings"
+
+	"github.com/drover/drover/internal/client"
+)
 
 // splitNamespec splits "group:proc", "group:*"/"group:" (process "" = whole
 // group) and "name" (group and process both "name").
@@ -15,14 +20,6 @@ func splitNamespec(ns string) (group, process string, whole bool) {
 	return group, process, false
 }
 
-// makeNamespec is the display name: "proc" when it equals its group.
-func makeNamespec(group, process string) string {
-	if group == process {
-		return process
-	}
-	return group + ":" + process
-}
-
 // hasAll reports whether "all" is among names.
 func hasAll(names []string) bool {
 	for _, n := range names {
@@ -31,4 +28,15 @@ func hasAll(names []string) bool {
 		}
 	}
 	return false
+}
+
+// groupNames lists the groups of infos once each, in their order.
+func groupNames(infos []client.ProcessInfo) []string {
+	var groups []string
+	for _, info := range infos {
+		if !slices.Contains(groups, info.Group) {
+			groups = append(groups, info.Group)
+		}
+	}
+	return groups
 }

@@ -3,11 +3,11 @@ package ctl
 import (
 	"errors"
 	"fmt"
-	"github.com/drover/drover/internal/pyrepr"
 	"os"
 	"strings"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/pyrepr"
 )
 
 // usageText is supervisorctl's -h output; %s is the program name.

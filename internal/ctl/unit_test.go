@@ -3,7 +3,6 @@ package ctl
 import (
 	"bytes"
 	"context"
-	"github.com/drover/drover/internal/pyrepr"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drover/drover/internal/pyrepr"
+	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -84,14 +85,14 @@ func TestSplitNamespec(t *testing.T) {
 
 func TestSetExitFromFault(t *testing.T) {
 	for _, c := range []struct{ start, code, ignored, want int }{
-		{0, faultSuccess, -1, 0},
-		{1, faultSuccess, -1, 1},
-		{0, faultAlreadyStarted, faultAlreadyStarted, 0},
-		{0, faultSpawnError, faultAlreadyStarted, exitNotRunning},
-		{1, faultAbnormalTerm, -1, exitNotRunning},
-		{0, faultNotRunning, -1, exitNotRunning},
-		{0, faultNotRunning, faultNotRunning, 0},
-		{exitNotRunning, faultNoFile, -1, exitGeneric},
+		{0, wire.FaultSuccess, -1, 0},
+		{1, wire.FaultSuccess, -1, 1},
+		{0, wire.FaultAlreadyStarted, wire.FaultAlreadyStarted, 0},
+		{0, wire.FaultSpawnError, wire.FaultAlreadyStarted, exitNotRunning},
+		{1, wire.FaultAbnormalTermination, -1, exitNotRunning},
+		{0, wire.FaultNotRunning, -1, exitNotRunning},
+		{0, wire.FaultNotRunning, wire.FaultNotRunning, 0},
+		{exitNotRunning, wire.FaultNoFile, -1, exitGeneric},
 	} {
 		ctl := &controller{exitStatus: c.start}
 		ctl.setExitFromFault(c.code, c.ignored)
@@ -121,20 +122,20 @@ func TestResultLine(t *testing.T) {
 		desc, verb  string
 		want        string
 	}{
-		{"cat", "cat", faultSuccess, "OK", "started", "cat: started"},
-		{"g", "a", faultSpawnError, "", "started", "g:a: ERROR (spawn error)"},
-		{"g", "a", faultNotRunning, "", "stopped", "g:a: ERROR (not running)"},
-		{"g", "a", faultFailed, "FAILED: boom", "stopped", "FAILED: boom"},
-		{"g", "a", faultBadSignal, "", "signalled", "g:a: ERROR (bad signal name)"},
-		{"g", "None", faultBadName, "", "cleared", "g:None: ERROR (no such process)"},
-		{"x", "x", faultFailed, "", "cleared", "x: ERROR (failed)"},
+		{"cat", "cat", wire.FaultSuccess, "OK", "started", "cat: started"},
+		{"g", "a", wire.FaultSpawnError, "", "started", "g:a: ERROR (spawn error)"},
+		{"g", "a", wire.FaultNotRunning, "", "stopped", "g:a: ERROR (not running)"},
+		{"g", "a", wire.FaultFailed, "FAILED: boom", "stopped", "FAILED: boom"},
+		{"g", "a", wire.FaultBadSignal, "", "signalled", "g:a: ERROR (bad signal name)"},
+		{"g", "None", wire.FaultBadName, "", "cleared", "g:None: ERROR (no such process)"},
+		{"x", "x", wire.FaultFailed, "", "cleared", "x: ERROR (failed)"},
 	} {
 		got, err := resultLine(c.group, c.name, c.code, c.desc, c.verb)
 		if err != nil || got != c.want {
 			t.Errorf("resultLine(%q, %q, %d, %q) = %q, %v; want %q", c.group, c.name, c.code, c.verb, got, err, c.want)
 		}
 	}
-	if _, err := resultLine("g", "a", faultFailed, "", "started"); err == nil {
+	if _, err := resultLine("g", "a", wire.FaultFailed, "", "started"); err == nil {
 		t.Error("an unexpected start result code must be an error")
 	}
 }

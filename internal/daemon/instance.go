@@ -12,7 +12,10 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/health"
+	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/metrics"
 	"github.com/drover/drover/internal/rpc"
 	"github.com/drover/drover/internal/supervisor"
 )
@@ -52,15 +55,16 @@ func (n *startupNotes) flush(ml *logs.MainLog) {
 }
 
 // runInstance is one life of supervisord between (re)loads, Supervisor's
-// startup sequence (§8.2) then the supervision loop. It returns restart=true
-// when a reload was asked for; otherwise code is the exit status.
-func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Signal) (restart bool, code int) {
+// startup sequence (§8.2) then the supervision loop. When a reload was asked
+// for it returns the configuration validated for it (next); otherwise code
+// is the exit status.
+func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Signal) (next *config.Config, code int) {
 	sd := &cfg.Supervisord
 	var notes startupNotes
 	notes.addConfigMessages(cfg.Messages)
 	if sd.User != "" {
 		if err := dropPrivileges(sd.UID, sd.GID); err != nil {
-			return false, usageError(d.stderr, d.argv0, err)
+			return nil, usageError(d.stderr, d.argv0, err)
 		}
 		notes.infos = append(notes.infos, fmt.Sprintf("Set uid to user %d succeeded", sd.UID))
 	} else if os.Getuid() == 0 {
@@ -69,7 +73,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	if first {
 		infos, err := raiseRlimits(rlimitNeeds(sd.Minfds, sd.Minprocs))
 		if err != nil {
-			return false, usageError(d.stderr, d.argv0, err)
+			return nil, usageError(d.stderr, d.argv0, err)
 		}
 		notes.infos = append(notes.infos, infos...)
 	}
@@ -81,13 +85,14 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	ml, err := logs.OpenMain(mc)
 	if err != nil {
-		return false, usageError(d.stderr, d.argv0, fmt.Errorf("could not open the log file: %w", err))
+		return nil, usageError(d.stderr, d.argv0, fmt.Errorf("could not open the log file: %w", err))
 	}
 	defer ml.Close()
 	notes.flush(ml)
 	guard.SetReporter(func(p *guard.Panic) {
 		ml.Logf(config.LevelCritical, "%v (recovered; the daemon goes on)\n%s", p, p.Stack)
 	})
+	defer startReaper(sd, ml)()
 
 	if !sd.Nocleanup {
 		if err := logs.CleanupAuto(sd.ChildLogDir, sd.Identifier); err != nil {
@@ -97,11 +102,11 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 
 	listeners, err := openListeners(cfg, d.stderr)
 	if err != nil {
-		return false, usageError(d.stderr, d.argv0, err)
+		return nil, usageError(d.stderr, d.argv0, err)
 	}
 	defer closeListeners(listeners)
 
-	bus := &events.Bus{}
+	bus := &events.Bus{Warn: func(msg string) { ml.Logf(config.LevelWarn, "%s", msg) }}
 	sup := supervisor.New(cfg, supervisor.Options{
 		Log:       ml,
 		Events:    bus,
@@ -109,8 +114,12 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		ServerURL: serverURL(cfg),
 		BaseEnv:   d.baseEnv,
 	})
-	handlers := rpcHandlers(cfg, listeners, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
-		Identification: sd.Identifier, PID: os.Getpid()}, ml)
+	routes := httpmux.New()
+	rpc.Register(routes, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
+		Identification: sd.Identifier, PID: os.Getpid()})
+	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, Log: ml})
+	health.Register(routes, sup.Snapshot)
+	handlers := serverHandlers(cfg, listeners, routes, ml)
 
 	if first && d.child != nil {
 		ml.Logf(config.LevelInfo, "daemonizing the supervisord process")
@@ -127,7 +136,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		defer os.Remove(sd.Pidfile)
 	}
 
-	servers := serve(listeners, handlers)
+	servers := serve(listeners, handlers, defaultHTTPLimits())
 	defer servers.shutdown()
 	if d.child != nil {
 		d.child.reportReady()
@@ -135,7 +144,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	d.notify.notify(notifyReady)
 
-	restart, err = d.supervise(sup, ml, sigs)
+	restart, err := d.supervise(sup, ml, sigs)
 	if restart {
 		d.notify.notify(notifyReloading)
 	} else {
@@ -143,26 +152,29 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	if err != nil {
 		ml.Logf(config.LevelCritical, "%v", err)
-		return false, 1
+		return nil, 1
 	}
-	return restart, 0
+	if restart {
+		return sup.NextConfig(), 0
+	}
+	return nil, sup.ExitCode()
 }
 
-// rpcHandlers builds each listener's handler (authentication is per
-// section), logging what Supervisor logs as it makes each server.
-func rpcHandlers(cfg *config.Config, ls []*listener, o rpc.Options, ml *logs.MainLog) []http.Handler {
+// serverHandlers serves routes on each listener with its section's
+// authentication, logging what Supervisor logs as it makes each server.
+func serverHandlers(cfg *config.Config, ls []*listener, routes *httpmux.Mux, ml *logs.MainLog) []http.Handler {
 	hs := make([]http.Handler, len(ls))
 	for i, l := range ls {
 		for _, name := range cfg.RPCInterfaces {
 			ml.Logf(config.LevelInfo, "RPC interface %s initialized", pyrepr.Str(name))
 		}
-		o.Auth = nil
+		var auth *httpmux.Auth
 		if l.Username != "" {
-			o.Auth = &rpc.Auth{Username: l.Username, Password: l.Password}
+			auth = &httpmux.Auth{Username: l.Username, Password: l.Password}
 		} else {
 			ml.Logf(config.LevelCritical, "Server %s running without any HTTP authentication checking", pyrepr.Str(l.Section))
 		}
-		hs[i] = rpc.NewHandler(o)
+		hs[i] = routes.Handler(auth)
 	}
 	return hs
 }

@@ -85,22 +85,19 @@ type daemon struct {
 	baseEnv   []string // supervisord's environment at start, for the programs
 }
 
-// run supervises with cfg, then with the re-read config after each reload,
-// until a shutdown. A reload whose config is invalid exits with status 2
-// once every program is stopped, as Supervisor does.
+// run supervises with cfg, then with the config validated for each reload,
+// until a shutdown. A reload is refused while the config is invalid (see
+// supervisor.Supervisor.Restart), so nothing stops for a typo.
 func (d *daemon) run(cfg *config.Config) int {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, handledSignals...)
 	defer signal.Stop(sigs)
 	for first := true; ; first = false {
-		restart, code := d.runInstance(cfg, first, sigs)
-		if !restart {
+		next, code := d.runInstance(cfg, first, sigs)
+		if next == nil {
 			return code
 		}
-		var err error
-		if cfg, err = d.load(cfg.File)(); err != nil {
-			return usageError(d.stderr, d.argv0, err)
-		}
+		cfg = next
 	}
 }
 

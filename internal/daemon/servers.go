@@ -15,6 +15,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/guard"
+	"github.com/drover/drover/internal/sysnames"
 )
 
 // errAddrInUse is Supervisor's message when a server's address is taken.
@@ -164,30 +165,10 @@ func socketError(err error) error {
 	if errno == syscall.EADDRINUSE {
 		return errAddrInUse
 	}
-	if name, ok := errnoNames[errno]; ok {
+	if name, ok := sysnames.ErrnoName(errno); ok {
 		return fmt.Errorf("Cannot open an HTTP server: socket.error reported errno.%s (%d)", name, int(errno))
 	}
 	return fmt.Errorf("Cannot open an HTTP server: socket.error reported %d", int(errno))
-}
-
-// errnoNames are the errnos a bind, chmod or link can plausibly report.
-var errnoNames = map[syscall.Errno]string{
-	syscall.EPERM:         "EPERM",
-	syscall.ENOENT:        "ENOENT",
-	syscall.EACCES:        "EACCES",
-	syscall.EEXIST:        "EEXIST",
-	syscall.ENOTDIR:       "ENOTDIR",
-	syscall.EISDIR:        "EISDIR",
-	syscall.EINVAL:        "EINVAL",
-	syscall.EROFS:         "EROFS",
-	syscall.ENOSPC:        "ENOSPC",
-	syscall.EMFILE:        "EMFILE",
-	syscall.ENAMETOOLONG:  "ENAMETOOLONG",
-	syscall.ELOOP:         "ELOOP",
-	syscall.EADDRNOTAVAIL: "EADDRNOTAVAIL",
-	syscall.EAFNOSUPPORT:  "EAFNOSUPPORT",
-	syscall.EXDEV:         "EXDEV",
-	syscall.EMLINK:        "EMLINK",
 }
 
 // httpServers serves a handler on every listener until closed.
@@ -196,16 +177,22 @@ type httpServers struct {
 	done    chan struct{} // closed when every Serve returned
 }
 
-// serve starts one http.Server per listener, ls[i] serving handlers[i].
-func serve(ls []*listener, handlers []http.Handler) *httpServers {
+// serve starts one http.Server per listener, ls[i] serving handlers[i],
+// within lim.
+func serve(ls []*listener, handlers []http.Handler, lim httpLimits) *httpServers {
 	h := &httpServers{done: make(chan struct{})}
 	finished := make(chan struct{}, len(ls))
 	for i, l := range ls {
-		srv := &http.Server{Handler: handlers[i], ReadHeaderTimeout: 30 * time.Second}
+		srv := &http.Server{
+			Handler:           newBodyLimiter(handlers[i], lim),
+			ReadHeaderTimeout: lim.header,
+			IdleTimeout:       lim.idle,
+			ConnContext:       withConn,
+		}
 		h.servers = append(h.servers, srv)
 		guard.Go("HTTP server "+l.Addr().String(), func() {
 			defer func() { finished <- struct{}{} }()
-			srv.Serve(l) // returns http.ErrServerClosed once shut down
+			srv.Serve(newConnLimiter(l, lim.conns)) // returns http.ErrServerClosed once shut down
 		})
 	}
 	guard.Go("HTTP servers", func() {

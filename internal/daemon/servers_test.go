@@ -85,7 +85,7 @@ func TestListenUnixInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeListeners(first)
-	srv := serve(first, []http.Handler{http.NotFoundHandler()})
+	srv := serve(first, []http.Handler{http.NotFoundHandler()}, defaultHTTPLimits())
 	defer srv.shutdown()
 
 	var stderr bytes.Buffer
@@ -157,7 +157,7 @@ func TestServeAnswersOverUnixSocket(t *testing.T) {
 	defer closeListeners(ls)
 	srv := serve(ls, []http.Handler{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "unix_http_server")
-	})})
+	})}, defaultHTTPLimits())
 	c := http.Client{Transport: &http.Transport{Dial: func(string, string) (net.Conn, error) { return net.Dial("unix", sock) }}}
 	resp, err := c.Get("http://localhost/")
 	if err != nil {

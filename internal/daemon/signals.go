@@ -7,6 +7,7 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/sysnames"
 )
 
 // handledSignals are the signals supervisord acts on (§8.1), plus SIGPIPE,
@@ -16,20 +17,11 @@ import (
 // engine's business; every other signal keeps its default action.
 var handledSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2, syscall.SIGPIPE}
 
-// signalNames are the names Supervisor's log lines use.
-var signalNames = map[syscall.Signal]string{
-	syscall.SIGTERM: "SIGTERM",
-	syscall.SIGINT:  "SIGINT",
-	syscall.SIGQUIT: "SIGQUIT",
-	syscall.SIGHUP:  "SIGHUP",
-	syscall.SIGUSR2: "SIGUSR2",
-}
-
 // handleSignal turns a signal into a supervisor request, with Supervisor's
 // log lines: TERM/INT/QUIT shut down, HUP reloads (not during a shutdown),
 // USR2 reopens the main log and every child log; PIPE does nothing.
 func (d *daemon) handleSignal(sig syscall.Signal, sup *supervisor.Supervisor, ml *logs.MainLog) {
-	name := signalNames[sig]
+	name := sysnames.SignalName(sig)
 	switch sig {
 	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
 		ml.Logf(config.LevelWarn, "received %s indicating exit request", name)
@@ -41,8 +33,9 @@ func (d *daemon) handleSignal(sig syscall.Signal, sup *supervisor.Supervisor, ml
 			return
 		}
 		ml.Logf(config.LevelWarn, "received %s indicating restart request", name)
-		d.notify.notify(notifyReloading)
-		sup.Restart()
+		if sup.Restart() == nil { // else logged, and the daemon runs on
+			d.notify.notify(notifyReloading)
+		}
 	case syscall.SIGUSR2:
 		ml.Logf(config.LevelInfo, "received %s indicating log reopen request", name)
 		ml.Logf(config.LevelInfo, "supervisord logreopen")

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,7 +15,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/drover/drover/internal/xmlrpc"
+	"github.com/drover/drover/internal/client"
 )
 
 // defaultWait bounds every polling command; real processes may be slow on a
@@ -26,37 +25,16 @@ const defaultWait = 15 * time.Second
 // rpcCall calls method on the daemon at $RPCURL (an http:// URL) or else
 // on the unix socket $SOCK, as $RPCAUTH ("user:password") when set.
 func rpcCall(ts *testscript.TestScript, method string, params ...any) (any, error) {
-	var body bytes.Buffer
-	if err := xmlrpc.EncodeCall(&body, method, params...); err != nil {
-		return nil, err
-	}
-	client := http.Client{Timeout: 5 * time.Second}
 	url := ts.Getenv("RPCURL")
 	if url == "" {
-		sock := ts.Getenv("SOCK")
-		url = "http://localhost"
-		client.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		}}
+		url = "unix://" + ts.Getenv("SOCK")
 	}
-	req, err := http.NewRequest("POST", url+"/RPC2", &body)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "text/xml")
-	if user, pass, ok := strings.Cut(ts.Getenv("RPCAUTH"), ":"); ok {
-		req.SetBasicAuth(user, pass)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: HTTP %s", method, resp.Status)
-	}
-	return xmlrpc.DecodeResponse(resp.Body)
+	user, pass, _ := strings.Cut(ts.Getenv("RPCAUTH"), ":")
+	c := client.New(url, user, pass)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return c.Call(ctx, method, params...)
 }
 
 // waitArg parses an optional timeout argument ("10s").

@@ -9,6 +9,7 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/pyrepr"
 )
 
 // The tokens that start and end capture mode.
@@ -18,10 +19,12 @@ var (
 )
 
 // Output is the sink of one output channel of a process whose channel has
-// capture mode (*_capture_maxbytes) or events (*_events_enabled) on. It
-// passes the output to the channel's log, except what is written between
-// the capture tokens, which becomes a PROCESS_COMMUNICATION event; with
-// events enabled every chunk logged or captured is also a PROCESS_LOG event.
+// capture mode (*_capture_maxbytes) or events (*_events_enabled) on, or
+// whose output the main log echoes. It passes the output to the channel's
+// log, except what is written between the capture tokens, which becomes a
+// PROCESS_COMMUNICATION event; with events enabled every chunk logged or
+// captured is also a PROCESS_LOG event; with echo, every such chunk is also
+// a DEBG line of the main log.
 type Output struct {
 	bus        *events.Bus
 	log        process.Logger
@@ -32,23 +35,27 @@ type Output struct {
 	captureMax int64
 	logEvents  bool
 	stripANSI  bool
+	echo       bool
 }
 
 // NewOutput returns the writer to give a runner for one channel ("stdout" or
 // "stderr") of pc: sink itself when the channel has neither capture mode nor
-// events, else an *Output writing to sink.
-func NewOutput(bus *events.Bus, log process.Logger, pc *config.Process, channel string, sink io.Writer, stripANSI bool) io.Writer {
+// events and the main log does not echo it, else an *Output writing to sink.
+// Supervisor echoes child output to the main log when its loglevel is debug
+// or finer (mainLevel).
+func NewOutput(bus *events.Bus, log process.Logger, mainLevel config.LogLevel, pc *config.Process, channel string, sink io.Writer, stripANSI bool) io.Writer {
 	lc := pc.Stdout
 	if channel == "stderr" {
 		lc = pc.Stderr
 	}
-	if lc.CaptureMaxBytes <= 0 && !lc.EventsEnabled {
+	echo := log != nil && mainLevel <= config.LevelDebug
+	if lc.CaptureMaxBytes <= 0 && !lc.EventsEnabled && !echo {
 		return sink
 	}
 	return &Output{
 		bus: bus, log: log, sink: sink,
 		name: pc.Name, group: pc.Group, channel: channel,
-		captureMax: lc.CaptureMaxBytes, logEvents: lc.EventsEnabled, stripANSI: stripANSI,
+		captureMax: lc.CaptureMaxBytes, logEvents: lc.EventsEnabled, stripANSI: stripANSI, echo: echo,
 	}
 }
 
@@ -131,28 +138,29 @@ func (c *childOutput) record() {
 	}
 }
 
-// emit is Supervisor's _log: data goes to the log or the capture buffer, and
-// to a PROCESS_LOG event when enabled.
+// emit is Supervisor's _log: data goes to the log or the capture buffer, to
+// the main log when echoed, and to a PROCESS_LOG event when enabled.
 func (c *childOutput) emit(data []byte) {
 	if len(data) == 0 {
 		return
 	}
 	o := c.o
+	if !c.capturing && o.sink != nil {
+		// The log strips ANSI escapes itself when asked to.
+		_, _ = o.sink.Write(data)
+	}
+	if o.stripANSI {
+		data = stripEscapes(data)
+	}
 	if c.capturing {
-		if o.stripANSI {
-			data = stripEscapes(data)
-		}
 		// Supervisor's BoundIO: drop as many old bytes as are written.
 		if int64(len(c.captured)+len(data)) > o.captureMax {
 			c.captured = c.captured[min(len(data), len(c.captured)):]
 		}
 		c.captured = append(c.captured, data...)
-	} else if o.sink != nil {
-		// The log strips ANSI escapes itself when asked to.
-		_, _ = o.sink.Write(data)
-		if o.stripANSI {
-			data = stripEscapes(data)
-		}
+	}
+	if o.echo {
+		o.log.Logf(config.LevelDebug, "%s %s output:\n%s", pyrepr.Str(o.name), o.channel, asString(data))
 	}
 	if o.logEvents {
 		o.bus.Publish(events.ProcessLog{
@@ -171,7 +179,7 @@ func (c *childOutput) toggle() {
 		Process: o.name, Group: o.group, PID: c.pid, Channel: o.channel, Data: c.captured,
 	})
 	if o.log != nil {
-		o.log.Logf(config.LevelDebug, "%s %s emitted a comm event", pyStrRepr(o.name), o.channel)
+		o.log.Logf(config.LevelDebug, "%s %s emitted a comm event", pyrepr.Str(o.name), o.channel)
 	}
 	c.captured = nil
 }

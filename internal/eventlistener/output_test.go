@@ -75,7 +75,7 @@ func TestOutput(t *testing.T) {
 			var sink bytes.Buffer
 			pc := &config.Process{Name: "w", Group: "g"}
 			pc.Stdout.CaptureMaxBytes, pc.Stdout.EventsEnabled = tt.capture, tt.logEvents
-			w := NewOutput(bus, nil, pc, "stdout", &sink, tt.strip).(process.SpawnWriter)
+			w := NewOutput(bus, nil, config.LevelInfo, pc, "stdout", &sink, tt.strip).(process.SpawnWriter)
 			cw := w.ForSpawn()
 			// Output before Spawned waits for the pid.
 			cw.Write([]byte(tt.chunks[0]))
@@ -100,10 +100,10 @@ func TestNewOutputPassesThrough(t *testing.T) {
 	var sink bytes.Buffer
 	pc := &config.Process{Name: "w", Group: "g"}
 	pc.Stdout.CaptureMaxBytes = 10
-	if w := NewOutput(nil, nil, pc, "stderr", &sink, false); w != &sink {
+	if w := NewOutput(nil, nil, config.LevelInfo, pc, "stderr", &sink, false); w != &sink {
 		t.Errorf("stderr without capture or events got %T, want the sink", w)
 	}
-	if _, ok := NewOutput(nil, nil, pc, "stdout", &sink, false).(*Output); !ok {
+	if _, ok := NewOutput(nil, nil, config.LevelInfo, pc, "stdout", &sink, false).(*Output); !ok {
 		t.Errorf("stdout with capture is not an *Output")
 	}
 }
@@ -129,4 +129,39 @@ func splitEvery(s string, n int) []string {
 		s = s[n:]
 	}
 	return append(out, s)
+}
+
+func TestOutputEchoesToMainLogAtDebug(t *testing.T) {
+	pc := &config.Process{Name: "echo", Group: "echo"}
+	for _, tt := range []struct {
+		level config.LogLevel
+		want  []string
+	}{
+		{config.LevelInfo, nil},
+		{config.LevelDebug, []string{"'echo' stderr output:\nhello\n", "'echo' stderr output:\nUndecodable: b'\\x88\\n'", "'echo' stderr output:\nred\n"}},
+		{config.LevelTrace, []string{"'echo' stderr output:\nhello\n", "'echo' stderr output:\nUndecodable: b'\\x88\\n'", "'echo' stderr output:\nred\n"}},
+	} {
+		var sink bytes.Buffer
+		log := &syncLog{}
+		w := NewOutput(&events.Bus{}, log, tt.level, pc, "stderr", &sink, true)
+		sw, ok := w.(process.SpawnWriter)
+		if !ok {
+			if tt.want != nil {
+				t.Fatalf("level %v: got %T, want an *Output", tt.level, w)
+			}
+			continue
+		}
+		cw := sw.ForSpawn()
+		cw.Spawned(7)
+		for _, chunk := range []string{"hello\n", "\x88\n", "\x1b[31mred\x1b[0m\n"} {
+			cw.Write([]byte(chunk))
+		}
+		if got := log.take(config.LevelDebug); !slices.Equal(got, tt.want) {
+			t.Errorf("level %v: main log\n%q\nwant\n%q", tt.level, got, tt.want)
+		}
+		// The child log gets the bytes as written (it strips escapes itself).
+		if want := "hello\n\x88\n\x1b[31mred\x1b[0m\n"; sink.String() != want {
+			t.Errorf("level %v: child log %q, want %q", tt.level, sink.String(), want)
+		}
+	}
 }

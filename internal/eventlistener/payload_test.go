@@ -85,17 +85,3 @@ func TestParseResultLength(t *testing.T) {
 		}
 	}
 }
-
-func TestPyBytesRepr(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"READY\n", `b'READY\n'`},
-		{"it's", `b"it's"`},
-		{`'"`, `b'\'"'`},
-		{"\x00\x7f\t\\", `b'\x00\x7f\t\\'`},
-	}
-	for _, tt := range tests {
-		if got := pyBytesRepr([]byte(tt.in)); got != tt.want {
-			t.Errorf("pyBytesRepr(%q) = %s, want %s", tt.in, got, tt.want)
-		}
-	}
-}

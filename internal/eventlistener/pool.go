@@ -11,6 +11,7 @@ import (
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/pyrepr"
 )
 
 // Hub takes the events off the bus, numbers them and hands each to every
@@ -47,8 +48,15 @@ func (c *serialCounter) next() int64 {
 // numbered and buffered in the pools. identifier is supervisord's, for the
 // header's server token.
 func NewHub(bus *events.Bus, log process.Logger, identifier string) *Hub {
-	return &Hub{bus: bus, sub: bus.Subscribe(), log: log, identifier: identifier, serials: &globalSerial}
+	return &Hub{bus: bus, sub: bus.Subscribe(events.Named("eventlisteners"), events.Buffer(hubBuffer)),
+		log: log, identifier: identifier, serials: &globalSerial}
 }
+
+// hubBuffer bounds the events waiting for the hub, which only moves them
+// into the pools' buffers (where Supervisor's buffer_size and its dropping
+// of the oldest apply) and so keeps up: it is large enough that the bus
+// never drops for listeners in practice, bounded so memory stays bounded.
+const hubBuffer = 16384
 
 // Run delivers the events to the pools and publishes the TICK events until
 // ctx is done.
@@ -331,7 +339,7 @@ func (s *session) Spawned(pid int) {
 // Write logs the listener's output and runs the protocol on it.
 func (s *session) Write(b []byte) (int, error) {
 	l, p := s.l, s.l.pool
-	p.hub.logf(config.LevelDebug, "%s stdout output:\n%s", pyStrRepr(l.name), pyBytesRepr(b))
+	p.hub.logf(config.LevelDebug, "%s stdout output:\n%s", pyrepr.Str(l.name), pyrepr.Bytes(b))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if l.sink != nil {

@@ -1,10 +1,16 @@
 // Package events carries state changes from their owners (process runners,
-// the supervisor) to whoever subscribes: logs, RPC waiters, event listeners,
-// the web UI and metrics. Publishing never blocks and never drops: each
-// subscription has its own unbounded queue.
+// the supervisor) to whoever subscribes: start gates, the shutdown, event
+// listener pools, and next the web UI and metrics. Publishing never blocks:
+// each subscription has a bounded buffer and a filter of event types; a
+// subscriber too slow to keep up loses its oldest events, and the loss is
+// counted (Bus.Dropped) and logged once per episode.
 package events
 
-import "sync"
+import (
+	"fmt"
+	"maps"
+	"sync"
+)
 
 // Event is anything published on a Bus.
 type Event interface {
@@ -23,24 +29,58 @@ type ProcessState struct {
 
 func (e ProcessState) Name() string { return "PROCESS_STATE_" + e.To }
 
-// Bus fans events out to subscribers.
+// DefaultBuffer is the buffer of a subscription that sets none: enough for
+// the bursts a reading subscriber sees between two wake-ups.
+const DefaultBuffer = 1024
+
+// Bus fans events out to subscribers. The zero Bus is ready to use.
 type Bus struct {
-	mu   sync.Mutex
-	subs map[*Subscription]struct{} // guarded by mu
+	// Warn, when set before the first Subscribe, receives the line logged
+	// when a subscriber starts losing events and when it catches up.
+	Warn func(msg string)
+
+	mu      sync.Mutex
+	subs    map[*Subscription]struct{} // guarded by mu
+	dropped map[string]uint64          // by subscriber name, guarded by mu
 }
 
-// Subscription receives every event published after Subscribe, in order.
+// Subscription receives the events published after Subscribe that pass its
+// filter, in order, oldest lost first when its buffer is full.
 type Subscription struct {
-	bus    *Bus
+	bus   *Bus
+	name  string
+	kinds []string // event types (IsA); nil for every event
+	limit int
+	ready chan struct{} // has a value while events wait
+
 	mu     sync.Mutex
-	queue  []Event       // guarded by mu
-	ready  chan struct{} // has a value while queue is non-empty
-	closed bool          // guarded by mu
+	buf    []Event // ring of the waiting events, grown up to limit; guarded by mu
+	head   int     // index of the oldest waiting event; guarded by mu
+	n      int     // waiting events; guarded by mu
+	lost   uint64  // events dropped since the subscriber last caught up; guarded by mu
+	closed bool    // guarded by mu
 }
+
+// Option configures a subscription.
+type Option func(*Subscription)
+
+// Named names the subscriber in the drop count and the log; subscriptions
+// of one name share their count. The default name is "unnamed".
+func Named(name string) Option { return func(s *Subscription) { s.name = name } }
+
+// Kinds keeps only the events of these Supervisor event types, as IsA
+// matches them: "PROCESS_STATE" covers every PROCESS_STATE_*.
+func Kinds(types ...string) Option { return func(s *Subscription) { s.kinds = types } }
+
+// Buffer bounds the events waiting for the subscriber (at least 1).
+func Buffer(n int) Option { return func(s *Subscription) { s.limit = max(n, 1) } }
 
 // Subscribe starts a subscription; Close it when done.
-func (b *Bus) Subscribe() *Subscription {
-	s := &Subscription{bus: b, ready: make(chan struct{}, 1)}
+func (b *Bus) Subscribe(opts ...Option) *Subscription {
+	s := &Subscription{bus: b, name: "unnamed", limit: DefaultBuffer, ready: make(chan struct{}, 1)}
+	for _, o := range opts {
+		o(s)
+	}
 	b.mu.Lock()
 	if b.subs == nil {
 		b.subs = make(map[*Subscription]struct{})
@@ -50,40 +90,117 @@ func (b *Bus) Subscribe() *Subscription {
 	return s
 }
 
-// Publish delivers e to every current subscriber without blocking.
+// Publish delivers e to every current subscriber whose filter it passes,
+// without blocking: a full buffer loses its oldest event instead.
 func (b *Bus) Publish(e Event) {
 	if b == nil {
 		return
 	}
+	name := e.Name()
+	var started []string
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	for s := range b.subs {
-		s.push(e)
+		if !s.wants(name) {
+			continue
+		}
+		if dropped, first := s.push(e); dropped {
+			if b.dropped == nil {
+				b.dropped = make(map[string]uint64)
+			}
+			b.dropped[s.name]++
+			if first {
+				started = append(started, s.name)
+			}
+		}
+	}
+	b.mu.Unlock()
+	for _, n := range started {
+		b.warn(fmt.Sprintf("events: subscriber %s is too slow, losing its oldest events", n))
 	}
 }
 
-func (s *Subscription) push(e Event) {
-	s.mu.Lock()
-	if !s.closed {
-		s.queue = append(s.queue, e)
+// Dropped returns the events each subscriber lost, by subscriber name, since
+// the bus was made: counters that only grow, for metrics.
+func (b *Bus) Dropped() map[string]uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.dropped)
+}
+
+func (b *Bus) warn(msg string) {
+	if b.Warn != nil {
+		b.Warn(msg)
 	}
+}
+
+func (s *Subscription) wants(name string) bool {
+	if s.kinds == nil {
+		return true
+	}
+	for _, k := range s.kinds {
+		if IsA(name, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// push appends e, dropping the oldest waiting event when the buffer is
+// full; first is true for the first drop since the subscriber caught up.
+func (s *Subscription) push(e Event) (dropped, first bool) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false, false
+	}
+	if s.n == s.limit {
+		s.buf[s.head] = nil
+		s.head = (s.head + 1) % len(s.buf)
+		s.n--
+		s.lost++
+		dropped, first = true, s.lost == 1
+	}
+	if s.n == len(s.buf) {
+		grown := make([]Event, min(max(2*len(s.buf), 16), s.limit))
+		s.copyOut(grown)
+		s.buf, s.head = grown, 0
+	}
+	s.buf[(s.head+s.n)%len(s.buf)] = e
+	s.n++
 	s.mu.Unlock()
 	select {
 	case s.ready <- struct{}{}:
 	default:
 	}
+	return dropped, first
+}
+
+// copyOut copies the waiting events, oldest first, to dst.
+func (s *Subscription) copyOut(dst []Event) {
+	k := copy(dst, s.buf[s.head:min(s.head+s.n, len(s.buf))])
+	copy(dst[k:s.n], s.buf)
 }
 
 // Ready is signalled when events may be waiting; call Next to take them.
 func (s *Subscription) Ready() <-chan struct{} { return s.ready }
 
-// Next returns the queued events (oldest first) and empties the queue.
+// Next returns the waiting events, oldest first, and empties the buffer.
 func (s *Subscription) Next() []Event {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.queue
-	s.queue = nil
-	return q
+	var out []Event
+	if s.n > 0 {
+		out = make([]Event, s.n)
+		s.copyOut(out)
+	}
+	clear(s.buf)
+	s.head, s.n = 0, 0
+	lost := s.lost
+	s.lost = 0
+	s.mu.Unlock()
+	if lost > 0 {
+		s.bus.warn(fmt.Sprintf("events: subscriber %s caught up after losing %d events", s.name, lost))
+	}
+	return out
 }
 
 // Close ends the subscription.
@@ -93,6 +210,6 @@ func (s *Subscription) Close() {
 	s.bus.mu.Unlock()
 	s.mu.Lock()
 	s.closed = true
-	s.queue = nil
+	s.buf, s.head, s.n = nil, 0, 0
 	s.mu.Unlock()
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/drover/drover/internal/config"
 )
@@ -17,12 +19,14 @@ const (
 	ExitConfigError = 2
 )
 
-const usage = `Usage: drover check [-c FILE]
+const usage = `Usage: drover check [-c FILE] [--grace DURATION]
 
 Load a supervisord configuration as the daemon would and report what loses
 or duplicates queue jobs, each finding with file:line, program and fix.
 
   -c, --configuration FILE   configuration file (default: supervisord's search path)
+  --grace DURATION           also report what cannot stop within a container's
+                             grace period after SIGTERM (30s, 1m, or seconds)
   -h, --help                 print this text
 
 Exit status: 0 no problems (warnings allowed), 1 problems, 2 the configuration
@@ -32,7 +36,7 @@ does not load.
 // Main runs drover check with its arguments (after "check") and returns the
 // exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
-	path, err := parseArgs(args)
+	path, grace, err := parseArgs(args)
 	switch {
 	case errors.Is(err, errHelp):
 		io.WriteString(stdout, usage)
@@ -58,7 +62,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return ExitConfigError
 	}
 	problems, warnings := 0, 0
-	for _, f := range Check(cfg, pos) {
+	findings := Check(cfg, pos)
+	if grace > 0 {
+		findings = sortFindings(cfg, append(findings, CheckGrace(cfg, pos, grace)...))
+	}
+	for _, f := range findings {
 		kind := ""
 		if f.Warning {
 			kind = "warning: "
@@ -94,27 +102,50 @@ func count(n int, noun string) string {
 
 var errHelp = errors.New("help")
 
-// parseArgs reads -c FILE, -cFILE, --configuration FILE and --configuration=FILE.
-func parseArgs(args []string) (string, error) {
-	var path string
+// parseArgs reads -c FILE, -cFILE, --configuration FILE and
+// --configuration=FILE, and --grace D or --grace=D.
+func parseArgs(args []string) (path string, grace time.Duration, err error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "-h" || a == "--help":
-			return "", errHelp
-		case a == "-c" || a == "--configuration":
+			return "", 0, errHelp
+		case a == "-c" || a == "--configuration" || a == "--grace":
 			if i+1 == len(args) {
-				return "", fmt.Errorf("option %s requires argument", a)
+				return "", 0, fmt.Errorf("option %s requires argument", a)
 			}
 			i++
+			if a == "--grace" {
+				if grace, err = parseGrace(args[i]); err != nil {
+					return "", 0, err
+				}
+				continue
+			}
 			path = args[i]
+		case strings.HasPrefix(a, "--grace="):
+			if grace, err = parseGrace(strings.TrimPrefix(a, "--grace=")); err != nil {
+				return "", 0, err
+			}
 		case strings.HasPrefix(a, "--configuration="):
 			path = strings.TrimPrefix(a, "--configuration=")
 		case strings.HasPrefix(a, "-c") && len(a) > 2:
 			path = a[2:]
 		default:
-			return "", fmt.Errorf("unexpected argument %s", a)
+			return "", 0, fmt.Errorf("unexpected argument %s", a)
 		}
 	}
-	return path, nil
+	return path, grace, nil
+}
+
+// parseGrace reads a grace period: a Go duration (30s, 1m) or seconds.
+func parseGrace(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		n, nerr := strconv.Atoi(s)
+		d, err = time.Duration(n)*time.Second, nerr
+	}
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("--grace wants a positive duration such as 30s, not %q", s)
+	}
+	return d, nil
 }

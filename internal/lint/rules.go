@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
-	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/sysnames"
 )
 
 // Finding is one problem in the configuration.
@@ -111,7 +111,12 @@ func Check(cfg *config.Config, pos *config.Positions) []Finding {
 		}
 	}
 	out = append(out, sharedLogs(cfg, pos)...)
-	// The main file first, then the included files in the order read.
+	return sortFindings(cfg, out)
+}
+
+// sortFindings orders findings by file (the main file first, then the
+// included files in the order read) and line.
+func sortFindings(cfg *config.Config, out []Finding) []Finding {
 	fileOrder := func(f string) int { return slices.Index(cfg.Included, f) }
 	slices.SortStableFunc(out, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(fileOrder(a.Pos.File), fileOrder(b.Pos.File)), cmp.Compare(a.Pos.Line, b.Pos.Line))
@@ -169,7 +174,7 @@ func checkProgram(section string, p *config.Process, pos *config.Positions) []Fi
 	if p.StopSignal != syscall.SIGTERM {
 		add("stopsignal", RuleStopSignal, fmt.Sprintf("stopsignal=%s: %s finishes its job only on TERM "+
 			"(QUIT from Laravel 9.24, INT from 12.22); other signals kill the job mid-run",
-			strings.TrimPrefix(process.SignalName(p.StopSignal), "SIG"), kind),
+			strings.TrimPrefix(sysnames.SignalName(p.StopSignal), "SIG"), kind),
 			"stopsignal=TERM")
 	}
 	switch p.AutoRestart {

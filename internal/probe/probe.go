@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/reaper"
 )
 
 // Run performs c once; nil means it passed. ctx bounds the attempt.
@@ -104,5 +105,17 @@ func command(ctx context.Context, argv []string) error {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	// A check that leaves a child holding its output must not hang the gate.
 	cmd.WaitDelay = time.Second
-	return cmd.Run()
+	// Started through the reaper, so that a daemon reaping orphans leaves
+	// this child to cmd.Wait.
+	pid, err := reaper.Start(func() (int, error) {
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		return cmd.Process.Pid, nil
+	})
+	if err != nil {
+		return err
+	}
+	defer reaper.Done(pid)
+	return cmd.Wait()
 }

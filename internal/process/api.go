@@ -13,6 +13,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/sysnames"
 )
 
 // Errors returned by Runner methods; rpc maps them to Supervisor faults.
@@ -22,6 +23,8 @@ var (
 	ErrAbnormalTermination = errors.New("abnormal termination") // ABNORMAL_TERMINATION
 	ErrUnknownState        = errors.New("in an unknown process state")
 	ErrStdinClosed         = errors.New("stdin closed") // NO_FILE on sendProcessStdin
+	// ErrStdinFull: the child does not read its stdin and the queue is full.
+	ErrStdinFull = errors.New("stdin queue full: the process does not read its stdin")
 	// ErrRunnerDone is returned by commands sent to a Runner whose Run is not running.
 	ErrRunnerDone = errors.New("process runner not running")
 )
@@ -62,6 +65,9 @@ type Info struct {
 	// gates, set by the supervisor), e.g. "waiting for redis (STARTING)";
 	// "" when nothing waits. The state stays Supervisor's.
 	Waiting string
+	// LastExit is how the last child ended (zero before any exit); unlike
+	// ExitStatus it keeps the signal, for a container's exit code.
+	LastExit ExitStatus
 }
 
 // Options are a Runner's collaborators.
@@ -161,7 +167,7 @@ func (e ExitStatus) String() string {
 	if e.Signal == 0 {
 		return fmt.Sprintf("exit status %d", e.Code)
 	}
-	s := "terminated by " + SignalName(e.Signal)
+	s := "terminated by " + sysnames.SignalName(e.Signal)
 	if e.Core {
 		s += " (core dumped)"
 	}

@@ -37,6 +37,7 @@ type Runner struct {
 	closing  bool     // ctx done: stopping for good
 	release  func()   // gives back the live child's Options.ChildStdin file; nil if none
 	inflight *command // the command being handled, answered by failed after a panic
+	lastExit ExitStatus
 }
 
 type stdinPipe struct{ w io.Writer }
@@ -125,6 +126,7 @@ func (r *Runner) next(ctxDone *<-chan struct{}) {
 		r.inflight = nil
 	case es := <-r.exits:
 		r.child = nil
+		r.lastExit = es
 		// Released once the exit is handled, so "stopped: x" is logged
 		// before the socket's "Closing socket" as in Supervisor; an
 		// immediate autorestart takes the socket over without closing it.
@@ -206,15 +208,17 @@ func (r *Runner) shutdown() {
 }
 
 func (r *Runner) command(c command) {
-	if _, ok := c.ev.(startCmd); ok {
+	if start, ok := c.ev.(startCmd); ok {
 		if r.closing {
 			c.reply <- result{err: ErrRunnerDone}
 			return
 		}
 		// startProcess checks the command before looking at the state.
-		if err := r.spawner.Check(newCommand(r.cfg, &r.opts)); err != nil {
-			c.reply <- result{err: err}
-			return
+		if !start.auto {
+			if err := r.spawner.Check(newCommand(r.cfg, &r.opts)); err != nil {
+				c.reply <- result{err: err}
+				return
+			}
 		}
 	}
 	replied, res := r.handle(c.ev)
@@ -410,7 +414,7 @@ func (r *Runner) storeInfo() {
 		Name: r.cfg.Name, Group: r.cfg.Group,
 		State: r.st.state, Start: r.st.start, Stop: r.st.stop,
 		PID: r.st.pid, ExitStatus: r.st.exitStatus, SpawnErr: r.st.spawnErr,
-		StdoutLog: r.cfg.Stdout.Path,
+		StdoutLog: r.cfg.Stdout.Path, LastExit: r.lastExit,
 	}
 	if !r.cfg.RedirectStderr {
 		info.StderrLog = r.cfg.Stderr.Path
@@ -481,6 +485,14 @@ func (r *Runner) Start(ctx context.Context, wait bool) error {
 	return r.call(ctx, startCmd{wait: wait}, wait, nil)
 }
 
+// Autostart starts the process as supervisord does by itself (autostart,
+// a group added by update): without startProcess's checks, so a command
+// that cannot be run is tried, logged as spawnerr and retried through
+// BACKOFF to FATAL, as Supervisor's spawn does. It does not wait.
+func (r *Runner) Autostart(ctx context.Context) error {
+	return r.call(ctx, startCmd{auto: true}, false, nil)
+}
+
 // Stop stops the process (stopsignal, then SIGKILL after stopwaitsecs; BACKOFF → STOPPED at once).
 // ErrNotRunning unless STARTING/RUNNING/BACKOFF. With wait it returns once in a stopped state,
 // logging "waiting for x to stop" every 2 s meanwhile, as Supervisor's stopProcess does.
@@ -533,7 +545,8 @@ func (r *Runner) Signal(sig syscall.Signal) error {
 
 // WriteStdin writes p to the child's stdin. ErrNotRunning without a live child
 // (or while stopping); ErrStdinClosed once the child closed its stdin. The real
-// spawner's stdin queues what the pipe cannot take yet, so this does not block.
+// spawner's stdin queues what the pipe cannot take yet, so this does not block;
+// ErrStdinFull when that queue is full.
 func (r *Runner) WriteStdin(p []byte) error {
 	in := r.stdin.Load()
 	if in == nil {

@@ -288,6 +288,37 @@ func TestRunnerStartResults(t *testing.T) {
 	}
 }
 
+// Autostart spawns a command startProcess would refuse: spawn errors,
+// BACKOFF, retries, FATAL; Start still refuses it and leaves FATAL alone.
+func TestRunnerAutostartSkipsStartChecks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		notFound := &SpawnError{SpawnNoFile, "can't find command '/srv/app/missing'"}
+		sp := newFakeSpawner()
+		sp.checkErr, sp.spawnErr = notFound, notFound
+		h := run(t, testConfig(), sp) // startretries 2
+		if err := h.r.Autostart(t.Context()); !reflect.DeepEqual(err, &SpawnError{SpawnFailed, notFound.Msg}) {
+			t.Errorf("Autostart = %#v, want the spawn error", err)
+		}
+		time.Sleep(time.Second + 2*time.Second) // the two backoff delays
+		synctest.Wait()
+		if got := h.state(); got != Fatal {
+			t.Fatalf("state = %v, want FATAL", got)
+		}
+		if n := h.log.count("spawnerr: " + notFound.Msg); n != 3 {
+			t.Errorf("%d spawnerr lines, want 3", n)
+		}
+		if n := h.log.count("gave up: w entered FATAL state, too many start retries too quickly"); n != 1 {
+			t.Errorf("%d gave up lines, want 1", n)
+		}
+		if err := h.r.Start(t.Context(), true); !reflect.DeepEqual(err, notFound) {
+			t.Errorf("Start = %#v, want %#v", err, notFound)
+		}
+		if info := h.r.Info(); info.State != Fatal || info.SpawnErr != notFound.Msg {
+			t.Errorf("after Start: %v %q, want FATAL with the spawnerr", info.State, info.SpawnErr)
+		}
+	})
+}
+
 func TestRunnerAutorestart(t *testing.T) {
 	exit0, exit1 := ExitStatus{Code: 0}, ExitStatus{Code: 1}
 	killed := ExitStatus{Code: -1, Signal: syscall.SIGKILL}

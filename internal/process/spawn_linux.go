@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/drover/drover/internal/reaper"
 )
 
 // forkExec is the real Spawner.
@@ -129,11 +131,23 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	// keep a second one of its own).
 	pidfd := -1
 	attr.PidFD = &pidfd
-	pid, err := startOnSpawnThread(exe, argv, &syscall.ProcAttr{
+	procAttr := &syscall.ProcAttr{
 		Env:   c.Env,
 		Files: []uintptr{stdin.Fd(), p.childOut.Fd(), p.childErr.Fd()},
 		Sys:   attr,
-	})
+	}
+	pid, err := startOnSpawnThread(exe, argv, procAttr)
+	if err != nil && exe == path && !errors.Is(err, syscall.EAGAIN) && !isFDShortage(err) {
+		// The kernel refused a program that resolve accepted (a missing
+		// interpreter, a binary for another machine). Supervisor's exec
+		// fails after its fork: "spawned", the reason on the child's
+		// stderr, exit 127. The trampoline's exec fails the same way.
+		exe, argv = trampolineArgv(path, c, attr.Credential)
+		attr.Credential = nil
+		if pid2, err2 := startOnSpawnThread(exe, argv, procAttr); err2 == nil {
+			pid, err = pid2, nil
+		}
+	}
 	p.closeChildEnds()
 	if err != nil {
 		p.closeParentEnds()
@@ -228,7 +242,11 @@ func startOnSpawnThread(exe string, argv []string, attr *syscall.ProcAttr) (int,
 	done := make(chan struct{})
 	spawnRequests <- func() {
 		defer close(done)
-		pid, _, err = syscall.StartProcess(exe, argv, attr)
+		// The reaper must leave this child to Wait, which reaps it.
+		pid, err = reaper.Start(func() (int, error) {
+			pid, _, err := syscall.StartProcess(exe, argv, attr)
+			return pid, err
+		})
 	}
 	<-done
 	return pid, err
@@ -472,6 +490,7 @@ func (c *child) Wait() ExitStatus {
 	for err == syscall.EINTR {
 		_, err = syscall.Wait4(c.pid, &ws, 0, nil)
 	}
+	reaper.Done(c.pid)
 	if c.pidfd != nil {
 		c.pidfd.Close()
 	}
@@ -479,6 +498,11 @@ func (c *child) Wait() ExitStatus {
 	if err != nil {
 		return ExitStatus{Code: -1}
 	}
+	return ExitStatusOf(ws)
+}
+
+// ExitStatusOf describes a wait status.
+func ExitStatusOf(ws syscall.WaitStatus) ExitStatus {
 	if ws.Signaled() {
 		return ExitStatus{Code: -1, Signal: ws.Signal(), Core: ws.CoreDump()}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/guard"
+	"github.com/drover/drover/internal/sysnames"
 )
 
 // syncBuffer is a Writer safe for the pump goroutines.
@@ -116,7 +117,7 @@ func TestSpawnExitStatus(t *testing.T) {
 		{[]string{"ignoreterm"}, syscall.SIGKILL, ExitStatus{Code: -1, Signal: syscall.SIGKILL}, "terminated by SIGKILL"},
 	}
 	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " ")+" "+SignalName(tt.sig), func(t *testing.T) {
+		t.Run(strings.Join(tt.args, " ")+" "+sysnames.SignalName(tt.sig), func(t *testing.T) {
 			c, out, _ := helperCommand(t, tt.args...)
 			ch := spawnHelper(t, c)
 			if tt.sig != 0 {

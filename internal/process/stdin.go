@@ -8,9 +8,16 @@ import (
 	"syscall"
 )
 
+// maxStdinQueued bounds what waits for a child that does not read its
+// stdin: a write is refused (ErrStdinFull) while the queue holds data and
+// would grow past it. Supervisor buffers without bound (300 sends of 1 MB to
+// a child that did not read took Drover to 537 MB).
+const maxStdinQueued = 1 << 20
+
 // stdinWriter queues writes to a child's stdin pipe and flushes them from a
 // goroutine (running only while data is pending), so a child that does not
-// read never blocks the caller: Supervisor buffers sendProcessStdin data too.
+// read never blocks the caller: Supervisor buffers sendProcessStdin data too,
+// within maxStdinQueued here.
 // After a failed write every later Write returns that error (EPIPE once the
 // child closed its stdin, os.ErrClosed once it was reaped).
 // Without a pipe (f nil: the child's fd 0 is not ours) every Write fails
@@ -19,6 +26,7 @@ type stdinWriter struct {
 	f        *os.File
 	mu       sync.Mutex
 	queue    [][]byte // guarded by mu
+	queued   int      // guarded by mu: bytes queued or being written
 	flushing bool     // guarded by mu: a flush goroutine is running
 	err      error    // guarded by mu: first write error
 }
@@ -36,6 +44,10 @@ func (w *stdinWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
+	if w.queued > 0 && w.queued+len(p) > maxStdinQueued {
+		return 0, ErrStdinFull
+	}
+	w.queued += len(p)
 	w.queue = append(w.queue, append([]byte(nil), p...))
 	if !w.flushing {
 		w.flushing = true
@@ -65,11 +77,13 @@ func (w *stdinWriter) flush() {
 		p := w.queue[0]
 		w.queue = w.queue[1:]
 		w.mu.Unlock()
-		if _, err := w.f.Write(p); err != nil {
-			w.mu.Lock()
+		_, err := w.f.Write(p)
+		w.mu.Lock()
+		w.queued -= len(p)
+		if err != nil {
 			w.err = err
-			w.mu.Unlock()
 		}
+		w.mu.Unlock()
 	}
 }
 

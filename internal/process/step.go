@@ -9,6 +9,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/sysnames"
 )
 
 // status is the mutable state of one process, owned by the Runner goroutine.
@@ -28,7 +29,13 @@ type status struct {
 type event interface{ String() string }
 
 type (
-	startCmd     struct{ wait bool }
+	startCmd struct {
+		wait bool
+		// auto: supervisord's own start (autostart, a retry): it skips
+		// startProcess's checks, so a command that cannot run fails as a
+		// spawn error (spawnerr, BACKOFF, FATAL) instead of being refused.
+		auto bool
+	}
 	stopCmd      struct{ shutdown bool } // shutdown: supervisord's stop_all (BACKOFF → FATAL)
 	signalCmd    struct{ sig syscall.Signal }
 	holdCmd      struct{} // stop automatic restarts for good
@@ -42,9 +49,9 @@ type (
 	timerFired struct{ gen int }
 )
 
-func (e startCmd) String() string     { return fmt.Sprintf("start(wait=%v)", e.wait) }
+func (e startCmd) String() string     { return fmt.Sprintf("start(wait=%v, auto=%v)", e.wait, e.auto) }
 func (e stopCmd) String() string      { return fmt.Sprintf("stop(shutdown=%v)", e.shutdown) }
-func (e signalCmd) String() string    { return "signal(" + SignalName(e.sig) + ")" }
+func (e signalCmd) String() string    { return "signal(" + sysnames.SignalName(e.sig) + ")" }
 func (e holdCmd) String() string      { return "hold" }
 func (e spawned) String() string      { return fmt.Sprintf("spawned(%d)", e.pid) }
 func (e spawnFailed) String() string  { return "spawnFailed(" + e.msg + ")" }
@@ -177,6 +184,7 @@ func (s *stepper) startCmd(ev startCmd) {
 
 func (s *stepper) spawn() {
 	s.st.start = s.now
+	s.st.exitStatus = 0 // Supervisor's spawn forgets the last exit
 	s.change(Starting, false)
 	s.do(spawnAct{})
 }
@@ -259,7 +267,7 @@ func (s *stepper) kill(sig syscall.Signal, group bool) {
 	if group {
 		asGroup = "process group "
 	}
-	s.log(config.LevelDebug, "killing %s (pid %d) %swith signal %s", s.cfg.Name, s.st.pid, asGroup, SignalName(sig))
+	s.log(config.LevelDebug, "killing %s (pid %d) %swith signal %s", s.cfg.Name, s.st.pid, asGroup, sysnames.SignalName(sig))
 	s.arm(s.cfg.StopWait)
 	if s.st.state != Stopping {
 		s.change(Stopping, false)
@@ -272,12 +280,12 @@ func (s *stepper) signalCmd(ev signalCmd) {
 		s.do(reply{ErrNotRunning})
 		return
 	}
-	s.log(config.LevelDebug, "sending %s (pid %d) sig %s", s.cfg.Name, s.st.pid, SignalName(ev.sig))
+	s.log(config.LevelDebug, "sending %s (pid %d) sig %s", s.cfg.Name, s.st.pid, sysnames.SignalName(ev.sig))
 	s.do(signalAct{sig: ev.sig})
 }
 
 func (s *stepper) signalFailed(ev signalFailed) {
-	what := "sending sig " + SignalName(ev.act.sig)
+	what := "sending sig " + sysnames.SignalName(ev.act.sig)
 	if ev.act.kill {
 		what = "killing " + s.cfg.Name
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestTreeRSS(t *testing.T) {
@@ -70,12 +71,17 @@ func TestRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Table{10: {PPID: 1, RSS: 100 * page}, 11: {PPID: 10, RSS: 7 * page}}
+	// utime 1 + stime 2 clock ticks, no reaped children.
+	cpu := 30 * time.Millisecond
+	want := Table{10: {PPID: 1, RSS: 100 * page, CPU: cpu}, 11: {PPID: 10, RSS: 7 * page, CPU: cpu}}
 	if len(table) != len(want) || table[10] != want[10] || table[11] != want[11] {
 		t.Fatalf("table = %v, want %v", table, want)
 	}
 	if got := table.TreeRSS(10); got != 107*page {
 		t.Fatalf("TreeRSS = %d, want %d", got, 107*page)
+	}
+	if got, want := table.Trees().Usage(10), (Usage{RSS: 107 * page, CPU: 2 * cpu}); got != want {
+		t.Fatalf("Usage = %+v, want %+v", got, want)
 	}
 }
 

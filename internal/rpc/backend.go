@@ -22,13 +22,16 @@ type backend interface {
 	AddGroup(ctx context.Context, name string) error
 	RemoveGroup(ctx context.Context, name string) error
 	Shutdown()
-	Restart()
+	Restart() error
 }
 
 // proc is one supervised process as the handlers see it.
 type proc interface {
 	Namespec() string
 	Config() *config.Process
+	// ConfigAsRead is the config the pending config holds (by identity)
+	// until a reread, where Config may be a resolved copy.
+	ConfigAsRead() *config.Process
 	Info() process.Info
 	Start(ctx context.Context, wait bool) error
 	Stop(ctx context.Context, wait bool) error
@@ -64,3 +67,8 @@ func procs(ps []*supervisor.Process) []proc {
 type supervisedProc struct{ *supervisor.Process }
 
 func (p supervisedProc) Namespec() string { return p.Process.Namespec }
+
+// Start is a client's start: when the process has run before, a manual restart.
+func (p supervisedProc) Start(ctx context.Context, wait bool) error {
+	return p.StartFor(ctx, wait, supervisor.RestartManual)
+}

@@ -2,5 +2,6 @@
 // Supervisor 4.2 (the supervisor.* and system.* namespaces) on POST /RPC2*,
 // the log tail streams /logtail/<namespec> and /mainlogtail, the health
 // check /ok.html and a minimal status page with Supervisor's action URLs.
-// HTTP Basic authentication, when configured, guards every path.
+// Register puts these routes on the daemon's httpmux.Mux, which applies the
+// servers' HTTP Basic authentication.
 package rpc

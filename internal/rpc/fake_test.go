@@ -42,10 +42,11 @@ func newFakeProc(group, name string, state process.State) *fakeProc {
 	}
 }
 
-func (p *fakeProc) Namespec() string        { return supervisor.Namespec(p.cfg.Group, p.cfg.Name) }
-func (p *fakeProc) Config() *config.Process { return p.cfg }
-func (p *fakeProc) StdoutLogPath() string   { return p.stdoutLog }
-func (p *fakeProc) StderrLogPath() string   { return p.stderrLog }
+func (p *fakeProc) Namespec() string              { return supervisor.Namespec(p.cfg.Group, p.cfg.Name) }
+func (p *fakeProc) Config() *config.Process       { return p.cfg }
+func (p *fakeProc) ConfigAsRead() *config.Process { return p.cfg }
+func (p *fakeProc) StdoutLogPath() string         { return p.stdoutLog }
+func (p *fakeProc) StderrLogPath() string         { return p.stderrLog }
 
 func (p *fakeProc) Info() process.Info {
 	p.mu.Lock()
@@ -106,16 +107,17 @@ func (p *fakeProc) ClearLogs() error {
 
 // fakeBackend holds groups in priority order.
 type fakeBackend struct {
-	mu        sync.Mutex
-	mood      supervisor.Mood
-	groups    []string
-	procs     map[string][]*fakeProc
-	pending   *config.Config
-	added     []string
-	rereadErr error
-	groupErr  error
-	shutdowns int
-	restarts  int
+	mu         sync.Mutex
+	mood       supervisor.Mood
+	groups     []string
+	procs      map[string][]*fakeProc
+	pending    *config.Config
+	added      []string
+	rereadErr  error
+	groupErr   error
+	shutdowns  int
+	restarts   int
+	restartErr error // what Restart returns
 }
 
 func newFakeBackend(ps ...*fakeProc) *fakeBackend {
@@ -183,7 +185,7 @@ func (b *fakeBackend) Reread() (added, changed, removed []string, err error) {
 func (b *fakeBackend) AddGroup(ctx context.Context, name string) error    { return b.groupErr }
 func (b *fakeBackend) RemoveGroup(ctx context.Context, name string) error { return b.groupErr }
 func (b *fakeBackend) Shutdown()                                          { b.shutdowns++ }
-func (b *fakeBackend) Restart()                                           { b.restarts++ }
+func (b *fakeBackend) Restart() error                                     { b.restarts++; return b.restartErr }
 
 func asProcs(ps []*fakeProc) []proc {
 	out := make([]proc, len(ps))

@@ -6,62 +6,13 @@ import (
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
-// Supervisor's fault codes.
-const (
-	faultUnknownMethod        = 1
-	faultIncorrectParameters  = 2
-	faultBadArguments         = 3
-	faultSignatureUnsupported = 4
-	faultShutdownState        = 6
-	faultBadName              = 10
-	faultBadSignal            = 11
-	faultNoFile               = 20
-	faultNotExecutable        = 21
-	faultFailed               = 30
-	faultAbnormalTermination  = 40
-	faultSpawnError           = 50
-	faultAlreadyStarted       = 60
-	faultNotRunning           = 70
-	faultSuccess              = 80
-	faultAlreadyAdded         = 90
-	faultStillRunning         = 91
-	faultCantReread           = 92
-)
-
-var faultNames = map[int]string{
-	faultUnknownMethod:        "UNKNOWN_METHOD",
-	faultIncorrectParameters:  "INCORRECT_PARAMETERS",
-	faultBadArguments:         "BAD_ARGUMENTS",
-	faultSignatureUnsupported: "SIGNATURE_UNSUPPORTED",
-	faultShutdownState:        "SHUTDOWN_STATE",
-	faultBadName:              "BAD_NAME",
-	faultBadSignal:            "BAD_SIGNAL",
-	faultNoFile:               "NO_FILE",
-	faultNotExecutable:        "NOT_EXECUTABLE",
-	faultFailed:               "FAILED",
-	faultAbnormalTermination:  "ABNORMAL_TERMINATION",
-	faultSpawnError:           "SPAWN_ERROR",
-	faultAlreadyStarted:       "ALREADY_STARTED",
-	faultNotRunning:           "NOT_RUNNING",
-	faultSuccess:              "SUCCESS",
-	faultAlreadyAdded:         "ALREADY_ADDED",
-	faultStillRunning:         "STILL_RUNNING",
-	faultCantReread:           "CANT_REREAD",
-}
-
-// newFault builds Supervisor's fault text: "NAME" or "NAME: extra".
+// newFault builds the fault code carries, its text "NAME" or "NAME: extra".
 func newFault(code int, extra ...string) *xmlrpc.Fault {
-	text, ok := faultNames[code]
-	if !ok {
-		text = "UNKNOWN"
-	}
-	if len(extra) > 0 {
-		text += ": " + extra[0]
-	}
-	return &xmlrpc.Fault{Code: code, String: text}
+	return &xmlrpc.Fault{Code: code, String: wire.FaultText(code, extra...)}
 }
 
 // toFault is the one place where errors of the engine become faults. name is
@@ -77,44 +28,49 @@ func toFault(err error, name string) *xmlrpc.Fault {
 	case errors.As(err, &fault):
 		return fault
 	case errors.As(err, &rereadErr):
-		return newFault(faultCantReread, rereadErr.err.Error())
+		return newFault(wire.FaultCantReread, rereadErr.err.Error())
 	case errors.As(err, &spawnErr):
 		switch spawnErr.Kind {
 		case process.SpawnNoFile:
-			return newFault(faultNoFile, spawnErr.Msg)
+			return newFault(wire.FaultNoFile, spawnErr.Msg)
 		case process.SpawnNotExecutable:
-			return newFault(faultNotExecutable, spawnErr.Msg)
+			return newFault(wire.FaultNotExecutable, spawnErr.Msg)
 		}
-		return newFault(faultSpawnError, name)
+		return newFault(wire.FaultSpawnError, name)
 	case errors.Is(err, process.ErrAlreadyStarted):
-		return newFault(faultAlreadyStarted, name)
+		return newFault(wire.FaultAlreadyStarted, name)
 	case errors.Is(err, process.ErrNotRunning):
-		return newFault(faultNotRunning, name)
+		return newFault(wire.FaultNotRunning, name)
 	case errors.Is(err, process.ErrAbnormalTermination):
-		return newFault(faultAbnormalTermination, name)
+		return newFault(wire.FaultAbnormalTermination, name)
 	case errors.Is(err, process.ErrUnknownState):
-		return newFault(faultFailed, name+" is in an unknown process state")
+		return newFault(wire.FaultFailed, name+" is in an unknown process state")
 	case errors.Is(err, process.ErrStdinClosed):
-		return newFault(faultNoFile, name)
+		return newFault(wire.FaultNoFile, name)
+	case errors.Is(err, process.ErrStdinFull):
+		return newFault(wire.FaultFailed, name+": "+err.Error())
 	case errors.Is(err, supervisor.ErrBadName):
-		return newFault(faultBadName, name)
+		return newFault(wire.FaultBadName, name)
 	case errors.Is(err, supervisor.ErrAlreadyAdded):
-		return newFault(faultAlreadyAdded, name)
+		return newFault(wire.FaultAlreadyAdded, name)
 	case errors.Is(err, supervisor.ErrStillRunning):
-		return newFault(faultStillRunning, name)
+		return newFault(wire.FaultStillRunning, name)
+	case errors.Is(err, supervisor.ErrNotRollable):
+		// err reads "cannot roll: <reason>", the detail clients expect.
+		return newFault(wire.FaultCannotRoll, err.Error())
 	case errors.Is(err, supervisor.ErrShuttingDown):
-		return newFault(faultShutdownState)
+		return newFault(wire.FaultShutdownState)
 	case errors.Is(err, logs.ErrNoFile):
 		if name == "" {
-			return newFault(faultNoFile)
+			return newFault(wire.FaultNoFile)
 		}
-		return newFault(faultNoFile, name)
+		return newFault(wire.FaultNoFile, name)
 	case errors.Is(err, logs.ErrBadArguments):
-		return newFault(faultBadArguments)
+		return newFault(wire.FaultBadArguments)
 	case errors.Is(err, logs.ErrFailed):
-		return newFault(faultFailed)
+		return newFault(wire.FaultFailed)
 	}
-	return newFault(faultFailed, err.Error())
+	return newFault(wire.FaultFailed, err.Error())
 }
 
 // rereadError marks a failure to re-read the configuration (CANT_REREAD).

@@ -2,17 +2,15 @@ package rpc
 
 import (
 	"bytes"
-	"crypto/sha1"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
+	"unicode/utf8"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/pyrepr"
@@ -28,14 +26,6 @@ type Options struct {
 	Log            process.Logger // main log, for rejected requests; nil: silent
 	Identification string         // getIdentification ([supervisord] identifier)
 	PID            int            // getPID
-	Auth           *Auth          // nil: no authentication
-}
-
-// Auth is HTTP Basic authentication as [unix_http_server] /
-// [inet_http_server] configure it.
-type Auth struct {
-	Username string
-	Password string // plain, or "{SHA}" followed by the hex SHA-1 of the password
 }
 
 // mainLog is the part of *logs.MainLog the handlers use.
@@ -51,17 +41,7 @@ type handler struct {
 	log            process.Logger
 	identification string
 	pid            int
-	auth           *Auth
 	table          map[string]*method
-}
-
-// NewHandler returns the handler of every path supervisord serves.
-func NewHandler(opts Options) http.Handler {
-	var ml mainLog
-	if opts.MainLog != nil {
-		ml = opts.MainLog
-	}
-	return newHandler(supervisorBackend{opts.Supervisor}, ml, opts)
 }
 
 func newHandler(b backend, ml mainLog, opts Options) *handler {
@@ -72,75 +52,48 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 		log:            opts.Log,
 		identification: opts.Identification,
 		pid:            opts.PID,
-		auth:           opts.Auth,
 	}
 	h.table = h.methods()
 	h.addDroverMethods(h.table)
 	return h
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !h.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="default"`)
-		w.Header().Set("Connection", "close")
-		writeError(w, http.StatusUnauthorized)
-		return
+// Register puts every path supervisord serves on m: POST /RPC2* (XML-RPC),
+// /logtail/<namespec> and /mainlogtail, the status page at / and
+// /index.html with its /tail.html, and /ok.html.
+func Register(m *httpmux.Mux, opts Options) {
+	var ml mainLog
+	if opts.MainLog != nil {
+		ml = opts.MainLog
 	}
-	path := r.URL.Path
-	switch {
-	case strings.HasPrefix(path, "/RPC2"):
-		h.serveRPC(w, r)
-	case strings.HasPrefix(path, "/logtail"):
-		h.serveLogtail(w, r)
-	case strings.HasPrefix(path, "/mainlogtail"):
-		h.serveMainLogtail(w, r)
-	case path == "/" || path == "/index.html":
-		h.serveStatus(w, r)
-	case path == "/tail.html":
-		h.serveTailPage(w, r)
-	case path == "/ok.html":
+	newHandler(supervisorBackend{opts.Supervisor}, ml, opts).register(m)
+}
+
+func (h *handler) register(m *httpmux.Mux) {
+	m.HandlePrefix("/RPC2", http.HandlerFunc(h.serveRPC))
+	m.HandlePrefix("/logtail", http.HandlerFunc(h.serveLogtail))
+	m.HandlePrefix("/mainlogtail", http.HandlerFunc(h.serveMainLogtail))
+	m.Handle("/", http.HandlerFunc(h.serveStatus))
+	m.Handle("/index.html", http.HandlerFunc(h.serveStatus))
+	m.Handle("/tail.html", http.HandlerFunc(h.serveTailPage))
+	m.Handle("/ok.html", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "OK")
-	default:
-		writeError(w, http.StatusNotFound)
-	}
-}
-
-func (h *handler) authorized(r *http.Request) bool {
-	if h.auth == nil {
-		return true
-	}
-	user, pass, ok := r.BasicAuth()
-	if !ok || user != h.auth.Username {
-		return false
-	}
-	want := h.auth.Password
-	if hexSum, isSHA := strings.CutPrefix(want, "{SHA}"); isSHA {
-		sum := sha1.Sum([]byte(pass))
-		pass, want = hex.EncodeToString(sum[:]), strings.ToLower(hexSum)
-	}
-	return subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1
-}
-
-// writeError writes Medusa's HTML error page.
-func writeError(w http.ResponseWriter, code int) {
-	w.Header().Set("Content-Type", "text/html")
-	w.WriteHeader(code)
-	fmt.Fprintf(w, "<head>\r\n<title>Error response</title>\r\n</head>\r\n<body>\r\n<h1>Error response</h1>\r\n<p>Error code %d.\r\n<p>Message: %s.\r\n</body>\r\n", code, http.StatusText(code))
+	}))
 }
 
 func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		writeError(w, http.StatusBadRequest)
+		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
 	if r.ContentLength < 0 {
-		writeError(w, http.StatusLengthRequired)
+		httpmux.Error(w, http.StatusLengthRequired)
 		return
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest)
+		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
 	name, params, err := xmlrpc.DecodeCall(bytes.NewReader(body))
@@ -149,8 +102,8 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			why = "unmarshallable"
 		}
-		h.logf(config.LevelError, "XML-RPC request data %s is invalid: %s", pyrepr.Str(string(body)), why)
-		writeError(w, http.StatusBadRequest)
+		h.logf(config.LevelError, "XML-RPC request data %s is invalid: %s", loggedBody(body), why)
+		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
 	var out bytes.Buffer
@@ -158,16 +111,16 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	v, err := h.dispatch(r.Context(), name, params)
 	var panicked *panicError
 	if errors.As(err, &panicked) {
-		h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %s\n%s", pyrepr.Str(string(body)), panicked.value, panicked.stack)
-		writeError(w, http.StatusInternalServerError)
+		h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %s\n%s", loggedBody(body), panicked.value, panicked.stack)
+		httpmux.Error(w, http.StatusInternalServerError)
 		return
 	}
 	if err == nil {
 		h.logf(config.LevelTrace, "XML-RPC method %s() returned successfully", name)
 		err = xmlrpc.EncodeResponse(&out, v)
 		if err != nil {
-			h.logf(config.LevelCritical, "Handling XML-RPC request with data %q raised an unexpected exception: %v", body, err)
-			writeError(w, http.StatusInternalServerError)
+			h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %v", loggedBody(body), err)
+			httpmux.Error(w, http.StatusInternalServerError)
 			return
 		}
 	} else {
@@ -181,6 +134,23 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("Content-Length", fmt.Sprint(out.Len()))
 	w.Write(out.Bytes())
+}
+
+// maxLoggedBody is how much of a request body a log line quotes: Supervisor
+// logs it whole, which made one 100 MB garbage POST one 100 MB line.
+const maxLoggedBody = 1024
+
+// loggedBody is the body as Python's repr() shows it, cut at maxLoggedBody
+// bytes with a note of its full length.
+func loggedBody(body []byte) string {
+	if len(body) <= maxLoggedBody {
+		return pyrepr.Str(string(body))
+	}
+	cut := maxLoggedBody
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes in all)", pyrepr.Str(string(body[:cut])), len(body))
 }
 
 func (h *handler) logf(level config.LogLevel, format string, args ...any) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/process"
 )
 
@@ -52,7 +53,7 @@ func TestHTTPErrors(t *testing.T) {
 func TestAuth(t *testing.T) {
 	sum := sha1.Sum([]byte("secret"))
 	for _, password := range []string{"secret", "{SHA}" + hex.EncodeToString(sum[:])} {
-		h := newHandler(newFakeBackend(), nil, Options{Auth: &Auth{Username: "user", Password: password}})
+		h := serveWithAuth(newHandler(newFakeBackend(), nil, Options{}), &httpmux.Auth{Username: "user", Password: password})
 		tests := []struct {
 			user, pass string
 			set        bool
@@ -120,12 +121,6 @@ func TestStatusActions(t *testing.T) {
 	newTestHandler(newFakeBackend()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if !strings.Contains(rec.Body.String(), "No programs to manage") {
 		t.Errorf("empty status page:\n%s", rec.Body.String())
-	}
-}
-
-func TestPyQuote(t *testing.T) {
-	if got := pyQuote("Process a:b stopped at Wed Nov 25 18:00:00 2026/x&y~"); got != "Process%20a%3Ab%20stopped%20at%20Wed%20Nov%2025%2018%3A00%3A00%202026/x%26y~" {
-		t.Errorf("pyQuote = %q", got)
 	}
 }
 
@@ -209,5 +204,16 @@ func TestBadRequestLogged(t *testing.T) {
 	want := []string{`XML-RPC request data "it's garbage" is invalid: unmarshallable`}
 	if rec.Code != 400 || !reflect.DeepEqual([]string(logged), want) {
 		t.Errorf("HTTP %d, logged %q; want 400 and %q", rec.Code, logged, want)
+	}
+}
+
+// A large bad body is logged cut short, with its length.
+func TestBadRequestLogCut(t *testing.T) {
+	var logged logLines
+	h := newHandler(newFakeBackend(), nil, Options{Log: &logged})
+	body := strings.Repeat("é", 100_000) // cut falls inside a rune
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/RPC2", strings.NewReader(body)))
+	if len(logged) != 1 || len(logged[0]) > 2*maxLoggedBody+100 || !strings.HasSuffix(logged[0], "'... (200000 bytes in all) is invalid: unmarshallable") {
+		t.Errorf("logged %d lines, the first %.200q...", len(logged), logged)
 	}
 }

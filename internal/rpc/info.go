@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"fmt"
 	"math"
 	"time"
 
@@ -28,7 +27,7 @@ func processInfo(info process.Info, now time.Time) xmlrpc.Struct {
 		member("stdout_logfile", info.StdoutLog),
 		member("stderr_logfile", info.StderrLog),
 		member("pid", info.PID),
-		member("description", description(info, now)),
+		member("description", info.Description(now)),
 	}
 }
 
@@ -39,43 +38,6 @@ func epoch(t time.Time) int64 {
 		return 0
 	}
 	return max(min(t.Unix(), math.MaxInt32), math.MinInt32)
-}
-
-// description is the text supervisorctl status shows after the state.
-func description(info process.Info, now time.Time) string {
-	if info.Waiting != "" && info.State.IsStopped() {
-		return info.Waiting
-	}
-	switch info.State {
-	case process.Running:
-		uptime := max(epoch(now)-epoch(info.Start), 0)
-		return fmt.Sprintf("pid %d, uptime %s", info.PID, formatUptime(uptime))
-	case process.Fatal, process.Backoff:
-		if info.SpawnErr != "" {
-			return info.SpawnErr
-		}
-		return fmt.Sprintf("unknown error (try \"tail %s\")", info.Name)
-	case process.Stopped, process.Exited:
-		if info.Start.IsZero() {
-			return "Not started"
-		}
-		return time.Unix(epoch(info.Stop), 0).Format("Jan 02 03:04 PM")
-	}
-	return ""
-}
-
-// formatUptime formats seconds like Python's str(timedelta): "2:03:04",
-// "1 day, 2:03:04", "3 days, 0:00:05".
-func formatUptime(seconds int64) string {
-	days, rest := seconds/86400, seconds%86400
-	hms := fmt.Sprintf("%d:%02d:%02d", rest/3600, rest%3600/60, rest%60)
-	switch days {
-	case 0:
-		return hms
-	case 1:
-		return "1 day, " + hms
-	}
-	return fmt.Sprintf("%d days, %s", days, hms)
 }
 
 func member(name string, value any) xmlrpc.Member {

@@ -143,7 +143,7 @@ func serveSupervisor(t *testing.T, confText string, opts supervisor.Options) fun
 		}
 	})
 	<-s.Ready()
-	srv := httptest.NewServer(NewHandler(Options{Supervisor: s, PID: os.Getpid()}))
+	srv := httptest.NewServer(newServer(Options{Supervisor: s, PID: os.Getpid()}))
 	t.Cleanup(srv.Close)
 	return func(method string, params ...any) (any, error) {
 		var body bytes.Buffer

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
 )
 
@@ -14,7 +15,7 @@ const tailBacklog = 1024
 // serveLogtail streams /logtail/<namespec>[/stdout|/stderr].
 func (h *handler) serveLogtail(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
-		writeError(w, http.StatusBadRequest)
+		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
 	_, rest, _ := strings.Cut(strings.TrimLeft(r.URL.Path, "/"), "/")
@@ -24,7 +25,7 @@ func (h *handler) serveLogtail(w http.ResponseWriter, r *http.Request) {
 	}
 	ps, wildcard, err := h.b.Lookup(namespec)
 	if err != nil || wildcard || len(ps) != 1 {
-		writeError(w, http.StatusNotFound)
+		httpmux.Error(w, http.StatusNotFound)
 		return
 	}
 	var logfile string
@@ -40,7 +41,7 @@ func (h *handler) serveLogtail(w http.ResponseWriter, r *http.Request) {
 // serveMainLogtail streams the main log.
 func (h *handler) serveMainLogtail(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
-		writeError(w, http.StatusBadRequest)
+		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
 	h.follow(w, r, h.mainLogPath())
@@ -50,12 +51,12 @@ func (h *handler) serveMainLogtail(w http.ResponseWriter, r *http.Request) {
 // is 404, as Supervisor answers.
 func (h *handler) follow(w http.ResponseWriter, r *http.Request, logfile string) {
 	if logfile == "" {
-		writeError(w, http.StatusNotFound)
+		httpmux.Error(w, http.StatusNotFound)
 		return
 	}
 	st, err := os.Stat(logfile)
 	if err != nil {
-		writeError(w, http.StatusNotFound)
+		httpmux.Error(w, http.StatusNotFound)
 		return
 	}
 	hdr := w.Header()

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/wire"
 )
 
 // addLogMethods adds the methods that read and clear the main log and the
@@ -91,7 +92,7 @@ func (h *handler) addLogMethods(m map[string]*method) {
 // clearLogs clears a process's logs; any failure is "FAILED: <namespec>".
 func clearLogs(p proc) error {
 	if err := p.ClearLogs(); err != nil {
-		return newFault(faultFailed, p.Namespec())
+		return newFault(wire.FaultFailed, p.Namespec())
 	}
 	return nil
 }

@@ -2,7 +2,9 @@ package rpc
 
 import (
 	"context"
+	"math"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -66,23 +69,23 @@ func (h *handler) addProcessMethods(m map[string]*method) {
 		call: func(ctx context.Context, args []any) (any, error) {
 			return runAll(ctx, h.b.ProcessesByPriority(), args[0].(bool), stopOp)
 		}}
-	m["supervisor.signalProcess"] = &method{result: "boolean", params: []string{"string", "string"},
+	m["supervisor.signalProcess"] = &method{result: "boolean", params: []string{"string", signalParam},
 		help: "Send an arbitrary UNIX signal to the process named by name\n\n@param string name    Name of the process to signal (or 'group:name')\n@param string signal  Signal to send, as name ('HUP') or number ('1')\n@return boolean",
 		call: func(ctx context.Context, args []any) (any, error) {
-			return h.single(ctx, args[0].(string), false, signalOp(args[1].(string)))
+			return h.single(ctx, args[0].(string), false, signalOp(args[1].(signalArg)))
 		}}
-	m["supervisor.signalProcessGroup"] = &method{result: "array", params: []string{"string", "string"},
+	m["supervisor.signalProcessGroup"] = &method{result: "array", params: []string{"string", signalParam},
 		help: "Send a signal to all processes in the group named 'name'\n\n@param string name    The group name\n@param string signal  Signal to send, as name ('HUP') or number ('1')\n@return array",
 		call: func(ctx context.Context, args []any) (any, error) {
-			return h.group(ctx, args[0].(string), false, signalOp(args[1].(string)))
+			return h.group(ctx, args[0].(string), false, signalOp(args[1].(signalArg)))
 		}}
 	// Supervisor signals first and only then notices a shutdown.
-	m["supervisor.signalAllProcesses"] = &method{result: "array", params: []string{"string"}, anyMood: true,
+	m["supervisor.signalAllProcesses"] = &method{result: "array", params: []string{signalParam}, anyMood: true,
 		help: "Send a signal to all processes in the process list\n\n@param string signal  Signal to send, as name ('HUP') or number ('1')\n@return array         An array of process status info structs",
 		call: func(ctx context.Context, args []any) (any, error) {
-			results, err := runAll(ctx, h.b.ProcessesByPriority(), false, signalOp(args[0].(string)))
+			results, err := runAll(ctx, h.b.ProcessesByPriority(), false, signalOp(args[0].(signalArg)))
 			if err == nil && h.stopping() {
-				return nil, newFault(faultShutdownState)
+				return nil, newFault(wire.FaultShutdownState)
 			}
 			return results, err
 		}}
@@ -108,7 +111,7 @@ func (h *handler) stopping() bool { return h.b.Mood() != supervisor.MoodRunning 
 func (h *handler) lookupOne(name string) (proc, error) {
 	ps, wildcard, err := h.b.Lookup(name)
 	if err != nil || wildcard || len(ps) != 1 {
-		return nil, newFault(faultBadName, name)
+		return nil, newFault(wire.FaultBadName, name)
 	}
 	return ps[0], nil
 }
@@ -131,13 +134,48 @@ var (
 	}
 )
 
-func signalOp(signal string) processOp {
+// signalArg is the signal parameter of the signal methods, which Supervisor
+// reads with int() first and as a name only if that fails: a name or number
+// in a string, or an int, bool or float (truncated, as int() does).
+type signalArg struct {
+	value string // what config.ParseSignal reads
+	text  string // Python's str() of the parameter, for BAD_SIGNAL
+}
+
+// newSignalArg converts an XML-RPC value; ok is false for the types int()
+// and str.strip() both refuse (array, struct).
+func newSignalArg(v any) (signalArg, bool) {
+	switch x := v.(type) {
+	case string:
+		return signalArg{x, x}, true
+	case []byte:
+		return signalArg{string(x), string(x)}, true
+	case int:
+		n := strconv.Itoa(x)
+		return signalArg{n, n}, true
+	case bool:
+		if x {
+			return signalArg{"1", "True"}, true
+		}
+		return signalArg{"0", "False"}, true
+	case float64:
+		text := xmlrpc.FormatDouble(x)
+		if math.Abs(x) < 1<<53 {
+			return signalArg{strconv.FormatFloat(math.Trunc(x), 'f', 0, 64), text}, true
+		}
+		// Far beyond any signal number (or inf, nan): refused by its text.
+		return signalArg{text, text}, true
+	}
+	return signalArg{}, false
+}
+
+func signalOp(signal signalArg) processOp {
 	return processOp{
 		applies: process.State.IsSignallable,
 		run: func(_ context.Context, p proc, _ bool) error {
-			sig, err := config.ParseSignal(signal)
+			sig, err := config.ParseSignal(signal.value)
 			if err != nil {
-				return newFault(faultBadSignal, signal)
+				return newFault(wire.FaultBadSignal, signal.text)
 			}
 			return p.Signal(sig)
 		},
@@ -149,7 +187,7 @@ func signalOp(signal string) processOp {
 func (h *handler) single(ctx context.Context, name string, wait bool, op processOp) (any, error) {
 	ps, wildcard, err := h.b.Lookup(name)
 	if err != nil {
-		return nil, newFault(faultBadName, name)
+		return nil, newFault(wire.FaultBadName, name)
 	}
 	if wildcard {
 		return runAll(ctx, ps, wait, op)
@@ -162,11 +200,11 @@ func (h *handler) single(ctx context.Context, name string, wait bool, op process
 
 func (h *handler) group(ctx context.Context, name string, wait bool, op processOp) (any, error) {
 	if !h.b.HasGroup(name) {
-		return nil, newFault(faultBadName, name)
+		return nil, newFault(wire.FaultBadName, name)
 	}
 	ps, _, err := h.b.Lookup(name + ":*")
 	if err != nil {
-		return nil, newFault(faultBadName, name)
+		return nil, newFault(wire.FaultBadName, name)
 	}
 	return runAll(ctx, ps, wait, op)
 }
@@ -291,7 +329,7 @@ func (r *resultOrder) gatherDeferred(ctx context.Context) error {
 // resultStruct is Supervisor's per-process result of a group operation.
 func resultStruct(p proc, err error) xmlrpc.Struct {
 	cfg := p.Config()
-	status, desc := faultSuccess, "OK"
+	status, desc := wire.FaultSuccess, "OK"
 	if err != nil {
 		f := toFault(err, p.Namespec())
 		status, desc = f.Code, f.String

@@ -38,7 +38,13 @@ func (h *handler) addStateMethods(m map[string]*method) {
 		call: func(context.Context, []any) (any, error) { h.b.Shutdown(); return true, nil }}
 	m["supervisor.restart"] = &method{result: "boolean",
 		help: "Restart the supervisor process\n\n@return boolean result  always return True unless error",
-		call: func(context.Context, []any) (any, error) { h.b.Restart(); return true, nil }}
+		call: func(context.Context, []any) (any, error) {
+			// Drover validates the configuration first (see Supervisor.Restart).
+			if err := h.b.Restart(); err != nil {
+				return nil, &rereadError{err}
+			}
+			return true, nil
+		}}
 	m["supervisor.reloadConfig"] = &method{result: "array",
 		help: "Reload the configuration.\n\nThe result contains three arrays containing names of process groups:\n\n* `added` gives the process groups that have been added\n* `changed` gives the process groups whose contents have changed\n* `removed` gives the process groups that are no longer in the configuration\n\n@return array result  [[added, changed, removed]]",
 		call: func(context.Context, []any) (any, error) {
@@ -138,7 +144,7 @@ func (h *handler) allConfigInfo() []xmlrpc.Struct {
 // or nil when p has been re-read since (or its group is not active).
 func (h *handler) activeProc(p *config.Process) proc {
 	ps, wildcard, err := h.b.Lookup(supervisor.Namespec(p.Group, p.Name))
-	if err != nil || wildcard || len(ps) != 1 || ps[0].Config() != p {
+	if err != nil || wildcard || len(ps) != 1 || ps[0].ConfigAsRead() != p {
 		return nil
 	}
 	return ps[0]

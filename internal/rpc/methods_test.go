@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
@@ -208,6 +210,9 @@ func TestStateMethods(t *testing.T) {
 	b.rereadErr = &config.Error{Msg: "File contains no section headers."}
 	_, err := call(t, h, "supervisor.reloadConfig")
 	wantFault(t, err, 92, "CANT_REREAD: File contains no section headers.")
+	b.restartErr = &config.Error{Msg: "bad", File: "x.conf", Line: 3}
+	_, err = call(t, h, "supervisor.restart")
+	wantFault(t, err, 92, "CANT_REREAD: bad (file: 'x.conf', line 3)")
 	b.groupErr = supervisor.ErrStillRunning
 	_, err = call(t, h, "supervisor.removeProcessGroup", "g")
 	wantFault(t, err, 91, "STILL_RUNNING: g")
@@ -253,7 +258,7 @@ func TestDescription(t *testing.T) {
 		{process.Info{State: process.Starting}, start, ""},
 	}
 	for _, tt := range tests {
-		if got := description(tt.info, tt.now); got != tt.want {
+		if got := tt.info.Description(tt.now); got != tt.want {
 			t.Errorf("description(%+v) = %q, want %q", tt.info, got, tt.want)
 		}
 	}
@@ -316,8 +321,21 @@ func TestSignalAndStdin(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("signalProcessGroup = %#v %v", got, err)
 	}
-	if !slices.Equal(a.signals, []syscall.Signal{syscall.SIGUSR1, syscall.SIGTERM}) {
-		t.Errorf("signals %v", a.signals)
+	// Numbers as Python's int() reads them: int, bool, float (truncated).
+	for _, sig := range []any{12, true, 10.9} {
+		if v, err := call(t, h, "supervisor.signalProcess", "g:a", sig); v != true || err != nil {
+			t.Errorf("signalProcess(%v) = %v %v", sig, v, err)
+		}
+	}
+	_, err = call(t, h, "supervisor.signalProcess", "g:a", 99.5)
+	wantFault(t, err, 11, "BAD_SIGNAL: 99.5")
+	_, err = call(t, h, "supervisor.signalAllProcesses", 1e30)
+	if err != nil {
+		t.Errorf("signalAllProcesses(1e30) = %v, want results with BAD_SIGNAL", err)
+	}
+	wantSigs := []syscall.Signal{syscall.SIGUSR1, syscall.SIGTERM, syscall.SIGUSR2, syscall.SIGHUP, syscall.SIGUSR1}
+	if !slices.Equal(a.signals, wantSigs) {
+		t.Errorf("signals %v, want %v", a.signals, wantSigs)
 	}
 	if v, err := call(t, h, "supervisor.sendProcessStdin", "g:a", "héllo\n"); v != true || err != nil || string(a.stdin) != "héllo\n" {
 		t.Errorf("sendProcessStdin = %v %v, stdin %q", v, err, a.stdin)
@@ -348,6 +366,20 @@ func TestMulticall(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %#v\nwant %#v", got, want)
+	}
+}
+
+func TestMulticallLength(t *testing.T) {
+	h := newTestHandler(newFakeBackend())
+	calls := make([]any, maxMulticallCalls+1)
+	for i := range calls {
+		calls[i] = map[string]any{"methodName": "supervisor.getPID"}
+	}
+	_, err := call(t, h, "system.multicall", calls)
+	wantFault(t, err, 2, "INCORRECT_PARAMETERS: 1001 calls in one system.multicall, at most 1000")
+	got, err := call(t, h, "system.multicall", calls[:maxMulticallCalls])
+	if a, ok := got.([]any); err != nil || !ok || len(a) != maxMulticallCalls {
+		t.Errorf("%d calls: %d results, err %v", maxMulticallCalls, len(a), err)
 	}
 }
 
@@ -408,4 +440,24 @@ func TestPanics(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("multicall = %#v %v", got, err)
 	}
+}
+
+// ServeHTTP serves h's routes as the daemon mounts them on a server
+// without authentication.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	serveWithAuth(h, nil).ServeHTTP(w, r)
+}
+
+// serveWithAuth mounts h's routes on a mux served with auth.
+func serveWithAuth(h *handler, auth *httpmux.Auth) http.Handler {
+	m := httpmux.New()
+	h.register(m)
+	return m.Handler(auth)
+}
+
+// newServer is what the daemon serves for opts on a server without authentication.
+func newServer(opts Options) http.Handler {
+	m := httpmux.New()
+	Register(m, opts)
+	return m.Handler(nil)
 }

@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/pyrepr"
+	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -19,25 +22,25 @@ import (
 // as Supervisor's web UI does.
 func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		writeError(w, http.StatusNotFound)
+		httpmux.Error(w, http.StatusNotFound)
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		writeError(w, http.StatusBadRequest)
+		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
 	noCache(w.Header())
 	if action := r.Form.Get("action"); action != "" {
 		message, ok := h.performAction(r.Context(), r.Form.Get("processname"), action)
 		if !ok {
-			writeError(w, http.StatusInternalServerError)
+			httpmux.Error(w, http.StatusInternalServerError)
 			return
 		}
 		if r.Context().Err() != nil {
 			return
 		}
-		w.Header().Set("Location", serverURL(r)+"/?message="+pyQuote(message))
-		writeError(w, http.StatusMovedPermanently)
+		w.Header().Set("Location", serverURL(r)+"/?message="+pyrepr.Quote(message))
+		httpmux.Error(w, http.StatusMovedPermanently)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html;charset=utf-8")
@@ -49,7 +52,7 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request) {
 			Namespec:    p.Namespec(),
 			State:       strings.ToLower(info.State.String()),
 			Class:       stateClass(info.State),
-			Description: description(info, t),
+			Description: info.Description(t),
 			Running:     info.State == process.Running,
 			Startable:   info.State == process.Stopped || info.State == process.Exited || info.State == process.Fatal,
 		})
@@ -162,15 +165,15 @@ func (h *handler) performAction(ctx context.Context, namespec, action string) (m
 
 func startErrorText(f *xmlrpc.Fault) string {
 	switch f.Code {
-	case faultNoFile:
+	case wire.FaultNoFile:
 		return "no such file"
-	case faultNotExecutable:
+	case wire.FaultNotExecutable:
 		return "file not executable"
-	case faultAlreadyStarted:
+	case wire.FaultAlreadyStarted:
 		return "already started"
-	case faultSpawnError:
+	case wire.FaultSpawnError:
 		return "spawn error"
-	case faultAbnormalTermination:
+	case wire.FaultAbnormalTermination:
 		return "abnormal termination"
 	}
 	return unexpectedFault(f)
@@ -183,7 +186,7 @@ func unexpectedFault(f *xmlrpc.Fault) string {
 // serveTailPage is /tail.html: the end of a process's stdout log.
 func (h *handler) serveTailPage(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		writeError(w, http.StatusNotFound)
+		httpmux.Error(w, http.StatusNotFound)
 		return
 	}
 	r.ParseForm()
@@ -199,7 +202,7 @@ func (h *handler) serveTailPage(w http.ResponseWriter, r *http.Request) {
 		switch f := toFaultOrNil(err, name); {
 		case f == nil:
 			page.Tail = v.(string)
-		case f.Code == faultNoFile:
+		case f.Code == wire.FaultNoFile:
 			page.Tail = "No file for " + name
 		default:
 			page.Tail = "ERROR: " + unexpectedFault(f)
@@ -246,18 +249,4 @@ func serverURL(r *http.Request) string {
 	}
 	host = strings.TrimSuffix(host, ":80")
 	return "http://" + strings.TrimSuffix(host, "/")
-}
-
-// pyQuote is Python's urllib.parse.quote with its default safe "/".
-func pyQuote(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_.-~/", c) >= 0 {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
 }

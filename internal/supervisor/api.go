@@ -16,6 +16,7 @@ import (
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/queue"
+	"github.com/drover/drover/internal/wire"
 )
 
 // Errors of group-level operations; rpc maps them to faults.
@@ -26,27 +27,14 @@ var (
 	ErrShuttingDown = errors.New("shutting down") // SHUTDOWN_STATE
 )
 
-// Mood is supervisord's own state (getState).
-type Mood int
+// Mood is supervisord's own state (getState); its codes are the wire's.
+type Mood = wire.SupervisorState
 
 const (
-	MoodRestarting Mood = 0
-	MoodRunning    Mood = 1
-	MoodShutdown   Mood = -1
+	MoodRestarting = wire.SupervisorRestarting
+	MoodRunning    = wire.SupervisorRunning
+	MoodShutdown   = wire.SupervisorShutdown
 )
-
-// String returns Supervisor's state name, e.g. "RUNNING".
-func (m Mood) String() string {
-	switch m {
-	case MoodRestarting:
-		return "RESTARTING"
-	case MoodRunning:
-		return "RUNNING"
-	case MoodShutdown:
-		return "SHUTDOWN"
-	}
-	return "UNKNOWN"
-}
 
 // Process is one supervised process: its runner plus its log channels.
 type Process struct {
@@ -54,9 +42,17 @@ type Process struct {
 	// Namespec is "name" when group == name, else "group:name".
 	Namespec string
 
-	stdout, stderr *logs.ChildLog // nil for NONE; may be shared with other processes
-	gate           *startGate     // nil unless depends_on or wait_for is set (gate.go)
+	stdout, stderr *logs.ChildLog     // nil for NONE; may be shared with other processes
+	gate           *startGate         // nil unless depends_on or wait_for is set (gate.go)
+	lines          []*logs.LineWriter // framing of a prefixed or JSON channel (lines.go)
+	restarts       *restartTracker
+	asRead         *config.Process
 }
+
+// ConfigAsRead returns the process config as the config file gave it (AUTO
+// logs unresolved; Config has the runner's copy with their paths): the
+// pending config holds this very value until a reread replaces it.
+func (p *Process) ConfigAsRead() *config.Process { return p.asRead }
 
 // StdoutLogPath / StderrLogPath return the log file path ("" for NONE).
 func (p *Process) StdoutLogPath() string { return logPath(p.stdout) }
@@ -116,6 +112,7 @@ type Supervisor struct {
 	mu      sync.Mutex
 	mood    Mood              // guarded by mu
 	pending *config.Config    // guarded by mu
+	next    *config.Config    // what the accepted Restart validated; guarded by mu
 	groups  map[string]*Group // guarded by mu
 	nextSeq int               // guarded by mu
 	runCtx  context.Context   // parent of the runners; nil until Run; guarded by mu
@@ -123,7 +120,9 @@ type Supervisor struct {
 
 	runners sync.WaitGroup // one per activated group, done once its runners returned
 
-	pools workerPools // worker pools of the program groups (workerpool.go)
+	pools    workerPools // worker pools of the program groups (workerpool.go)
+	ends     ends        // essential programs and exit_when_all_done (ends.go)
+	restarts restartBook // restart counts by namespec (restarts.go)
 }
 
 // Options are the Supervisor's collaborators.
@@ -131,7 +130,7 @@ type Options struct {
 	Log     process.Logger  // main log
 	Events  *events.Bus     // may be nil
 	Spawner process.Spawner // nil: the real spawner
-	// Load re-reads the configuration file (used by Reread); same file, same CLI overrides.
+	// Load re-reads the configuration file (used by Reread and Restart); same file, same CLI overrides.
 	Load      func() (*config.Config, error)
 	ServerURL string   // default SUPERVISOR_SERVER_URL for children
 	BaseEnv   []string // supervisord's environment at start

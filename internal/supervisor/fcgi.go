@@ -1,7 +1,6 @@
 package supervisor
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
@@ -42,7 +39,7 @@ func (s *fcgiSocket) acquire() (*os.File, func(), error) {
 		s.logf("Creating socket %s", s.cfg.Socket)
 		f, err := listenFCGI(s.cfg)
 		if err != nil {
-			return nil, nil, fmt.Errorf("Could not create FastCGI socket %s: %s", s.cfg.Socket, pyError(err))
+			return nil, nil, fmt.Errorf("Could not create FastCGI socket %s: %s", s.cfg.Socket, pyrepr.OSError(err))
 		}
 		s.file = f
 	}
@@ -128,11 +125,11 @@ func listenUnix(path string, g *config.Group, backlog int) (*os.File, error) {
 	f, err := bindListen(fd, &syscall.SockaddrUnix{Name: path}, backlog, "unix://"+path, func() error {
 		if g.SocketUID >= 0 || g.SocketGID >= 0 {
 			if err := os.Chown(path, g.SocketUID, g.SocketGID); err != nil {
-				return fmt.Errorf("Could not change ownership of socket file: %s", pyError(err))
+				return fmt.Errorf("Could not change ownership of socket file: %s", pyrepr.OSError(err))
 			}
 		}
 		if err := os.Chmod(path, os.FileMode(g.SocketMode)); err != nil {
-			return fmt.Errorf("Could not change permissions of socket file: %s", pyError(err))
+			return fmt.Errorf("Could not change permissions of socket file: %s", pyrepr.OSError(err))
 		}
 		return nil
 	})
@@ -157,20 +154,4 @@ func bindListen(fd int, addr syscall.Sockaddr, backlog int, name string, afterBi
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), name), nil
-}
-
-// pyError renders err as Python prints the OSError behind it:
-// "[Errno 98] Address already in use", with ": '<path>'" for a path error.
-func pyError(err error) string {
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		return err.Error()
-	}
-	msg := errno.Error()
-	r, n := utf8.DecodeRuneInString(msg)
-	s := fmt.Sprintf("[Errno %d] %c%s", int(errno), unicode.ToUpper(r), msg[n:])
-	if pe, ok := errors.AsType[*os.PathError](err); ok {
-		s += ": " + pyrepr.Str(pe.Path)
-	}
-	return s
 }

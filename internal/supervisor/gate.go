@@ -59,6 +59,17 @@ func (p *Process) Start(ctx context.Context, wait bool) error {
 	return p.gate.start(ctx, wait)
 }
 
+// Autostart starts the process as supervisord does by itself (autostart,
+// a group added by update, a restart of its own): Runner.Autostart once its
+// start gate is open, without waiting.
+func (p *Process) Autostart(ctx context.Context) error {
+	if p.gate == nil || !p.Runner.Info().State.IsStopped() {
+		return p.Runner.Autostart(ctx)
+	}
+	p.gate.startBackground()
+	return nil
+}
+
 // Stop stops the process (Runner.Stop). A process waiting in the background
 // for its gate stops waiting: that counts as stopping it.
 func (p *Process) Stop(ctx context.Context, wait bool) error {
@@ -130,8 +141,10 @@ func (g *startGate) startBackground() {
 		g.s.opMu.Lock()
 		defer g.s.opMu.Unlock()
 		if ctx.Err() == nil && g.s.Mood() == MoodRunning {
-			// A failed spawn is the runner's to log and retry.
-			_ = g.p.Runner.Start(ctx, false)
+			// A failed spawn is the runner's to log and retry; the caller
+			// had its answer long ago, so a command that cannot run goes
+			// through spawnerr where the log shows it.
+			_ = g.p.Runner.Autostart(ctx)
 		}
 	})
 }
@@ -169,7 +182,9 @@ func (g *startGate) setNote(note string) bool {
 // Dependency states are re-read on every state change; checks run every
 // ready_interval.
 func (g *startGate) wait(ctx context.Context) (string, error) {
-	sub := g.s.bus.Subscribe()
+	// Events only wake the gate, which reads the states itself: a lost one
+	// costs nothing, and PROCESS_LOG data never reaches it.
+	sub := g.s.bus.Subscribe(events.Named("gate"), events.Kinds("PROCESS_STATE", "SUPERVISOR_STATE_CHANGE_STOPPING"), events.Buffer(256))
 	defer sub.Close()
 	g.mu.Lock()
 	g.waiters++

@@ -59,19 +59,28 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 	if pc.RedirectStderr {
 		rc.Stderr.Kind = config.LogNone
 	}
+	restarts := s.restarts.tracker(Namespec(pc.Group, pc.Name))
 	serverURL := pc.ServerURL
 	if serverURL == "" || serverURL == "AUTO" {
 		serverURL = s.opts.ServerURL
+	}
+	p := &Process{
+		Namespec: Namespec(pc.Group, pc.Name),
+		stdout:   stdout,
+		stderr:   stderr,
+		restarts: restarts,
+		asRead:   pc,
 	}
 	opts := process.Options{
 		Spawner:   s.opts.Spawner,
 		Log:       s.opts.Log,
 		Events:    s.bus,
-		Stdout:    writer(stdout),
-		Stderr:    writer(stderr),
+		Stdout:    p.lineWriter(pc, "stdout", pc.Stdout, stdout),
+		Stderr:    p.lineWriter(pc, "stderr", pc.Stderr, stderr),
 		ServerURL: serverURL,
 		BaseEnv:   s.opts.BaseEnv,
 		BeforeSpawn: func() {
+			restarts.beforeSpawn()
 			for _, l := range []*logs.ChildLog{stdout, stderr} {
 				if l != nil {
 					l.Create()
@@ -92,12 +101,7 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 	if pool != nil {
 		pool.Attach(pc.Name, r)
 	}
-	p := &Process{
-		Runner:   r,
-		Namespec: Namespec(pc.Group, pc.Name),
-		stdout:   stdout,
-		stderr:   stderr,
-	}
+	p.Runner = r
 	p.gate = s.newGate(p)
 	return p, nil
 }
@@ -112,8 +116,7 @@ func writer(l *logs.ChildLog) io.Writer {
 
 func (g *Group) releaseLogs(s *Supervisor) {
 	for _, p := range g.Processes {
-		s.releaseLog(p.stdout)
-		s.releaseLog(p.stderr)
+		s.releaseProcessLogs(p)
 	}
 }
 
@@ -166,7 +169,7 @@ func (g *Group) autostart(ctx context.Context) {
 	for _, p := range g.Processes {
 		if p.Config().Autostart {
 			// A failed spawn is the runner's to log and retry.
-			_ = p.Start(ctx, false)
+			_ = p.Autostart(ctx)
 		}
 	}
 }

@@ -15,8 +15,20 @@ import (
 // "Processed:" or "Failed:"), so the scaler can stop an idle worker rather
 // than a busy one. Output passes through unchanged.
 type jobTracker struct {
-	inner io.Writer // the log, possibly a SpawnWriter (capture mode, events)
-	busy  atomic.Bool
+	inner  io.Writer // the log, possibly a SpawnWriter (capture mode, events)
+	busy   atomic.Bool
+	counts *jobCounters // the group's, kept while the daemon runs
+}
+
+// jobCounters count the jobs a worker finished, by outcome.
+type jobCounters struct {
+	done, failed atomic.Uint64
+}
+
+// JobCounts are the jobs a group's workers finished, by outcome, per
+// their job lines.
+type JobCounts struct {
+	Done, Failed uint64
 }
 
 // trackJobs wraps the stdout writer of a scaling program's process and
@@ -29,6 +41,11 @@ func (s *Supervisor) trackJobs(pc *config.Process, w io.Writer) io.Writer {
 	s.pools.mu.Lock()
 	if s.pools.jobs == nil {
 		s.pools.jobs = map[string]*jobTracker{}
+		s.pools.jobCounts = map[string]*jobCounters{}
+	}
+	if t.counts = s.pools.jobCounts[pc.Group]; t.counts == nil {
+		t.counts = new(jobCounters)
+		s.pools.jobCounts[pc.Group] = t.counts
 	}
 	s.pools.jobs[Namespec(pc.Group, pc.Name)] = t
 	s.pools.mu.Unlock()
@@ -41,6 +58,17 @@ func (s *Supervisor) busy(p *Process) bool {
 	t := s.pools.jobs[p.Namespec]
 	s.pools.mu.Unlock()
 	return t != nil && t.busy.Load()
+}
+
+// jobsFinished returns the jobs the workers of group finished.
+func (s *Supervisor) jobsFinished(group string) JobCounts {
+	s.pools.mu.Lock()
+	c := s.pools.jobCounts[group]
+	s.pools.mu.Unlock()
+	if c == nil {
+		return JobCounts{}
+	}
+	return JobCounts{Done: c.done.Load(), Failed: c.failed.Load()}
 }
 
 // Write passes output not tied to a child to the log.
@@ -76,8 +104,9 @@ type jobLines struct {
 const lineHead = 256
 
 var (
-	markStart = []byte("] Processing: ")
-	markDone  = [][]byte{[]byte("] Processed: "), []byte("] Failed: ")}
+	markStart  = []byte("] Processing: ")
+	markDone   = []byte("] Processed: ")
+	markFailed = []byte("] Failed: ")
 )
 
 func (c *jobLines) Write(p []byte) (int, error) {
@@ -108,8 +137,12 @@ func (c *jobLines) endLine() {
 	switch {
 	case bytes.Contains(c.line, markStart):
 		c.t.busy.Store(true)
-	case bytes.Contains(c.line, markDone[0]) || bytes.Contains(c.line, markDone[1]):
+	case bytes.Contains(c.line, markDone):
 		c.t.busy.Store(false)
+		c.t.counts.done.Add(1)
+	case bytes.Contains(c.line, markFailed):
+		c.t.busy.Store(false)
+		c.t.counts.failed.Add(1)
 	}
 	c.line = c.line[:0]
 }

@@ -21,21 +21,23 @@ func TestJobLines(t *testing.T) {
 		name   string
 		writes []string
 		busy   bool
+		counts JobCounts
 	}{
-		{"nothing yet", nil, false},
-		{"job started", []string{start}, true},
-		{"job done", []string{start, done}, false},
-		{"job failed", []string{start, fail}, false},
-		{"line split across writes", []string{start[:20], start[20:40], start[40:]}, true},
-		{"line not finished", []string{start[:len(start)-1]}, false},
-		{"two lines in one write", []string{start + done}, false},
-		{"next job", []string{start + done + start}, true},
-		{"other output", []string{start, "production.ERROR: boom Processed: nothing\n"}, true},
-		{"long line then a marker", []string{string(bytes.Repeat([]byte("x"), 5000)) + "\n", start}, true},
+		{"nothing yet", nil, false, JobCounts{}},
+		{"job started", []string{start}, true, JobCounts{}},
+		{"job done", []string{start, done}, false, JobCounts{Done: 1}},
+		{"job failed", []string{start, fail}, false, JobCounts{Failed: 1}},
+		{"line split across writes", []string{start[:20], start[20:40], start[40:]}, true, JobCounts{}},
+		{"line not finished", []string{start[:len(start)-1]}, false, JobCounts{}},
+		{"two lines in one write", []string{start + done}, false, JobCounts{Done: 1}},
+		{"next job", []string{start + done + start}, true, JobCounts{Done: 1}},
+		{"other output", []string{start, "production.ERROR: boom Processed: nothing\n"}, true, JobCounts{}},
+		{"long line then a marker", []string{string(bytes.Repeat([]byte("x"), 5000)) + "\n", start}, true, JobCounts{}},
+		{"done done failed split", []string{start + done + start + done[:30], done[30:] + start + fail}, false, JobCounts{Done: 2, Failed: 1}},
 	}
 	for _, tt := range tests {
 		var log bytes.Buffer
-		tr := &jobTracker{inner: &log}
+		tr := &jobTracker{inner: &log, counts: new(jobCounters)}
 		cw := tr.ForSpawn()
 		var all string
 		for _, w := range tt.writes {
@@ -46,6 +48,9 @@ func TestJobLines(t *testing.T) {
 		}
 		if tr.busy.Load() != tt.busy || log.String() != all {
 			t.Errorf("%s: busy %v, want %v; log %q", tt.name, tr.busy.Load(), tt.busy, log.String())
+		}
+		if got := (JobCounts{Done: tr.counts.done.Load(), Failed: tr.counts.failed.Load()}); got != tt.counts {
+			t.Errorf("%s: jobs %+v, want %+v", tt.name, got, tt.counts)
 		}
 		// A new child starts idle.
 		tr.ForSpawn()

@@ -22,9 +22,9 @@ func (s *Supervisor) eventWriters(pc *config.Process, pool *eventlistener.Pool, 
 	if pool != nil {
 		opts.Stdout = pool.Stdout(pc.Name, opts.Stdout)
 	} else {
-		opts.Stdout = eventlistener.NewOutput(s.bus, s.opts.Log, pc, "stdout", opts.Stdout, s.daemon.StripANSI)
+		opts.Stdout = eventlistener.NewOutput(s.bus, s.opts.Log, s.daemon.LogLevel, pc, "stdout", opts.Stdout, s.daemon.StripANSI)
 	}
-	opts.Stderr = eventlistener.NewOutput(s.bus, s.opts.Log, pc, "stderr", opts.Stderr, s.daemon.StripANSI)
+	opts.Stderr = eventlistener.NewOutput(s.bus, s.opts.Log, s.daemon.LogLevel, pc, "stderr", opts.Stderr, s.daemon.StripANSI)
 }
 
 // publishGroupAdded publishes PROCESS_GROUP_ADDED for g, its pool (if any)

@@ -124,7 +124,7 @@ func (m *memoryWatch) restart(ctx context.Context, p *Process) {
 		return
 	}
 	// A failed spawn is the runner's to log and retry.
-	_ = p.Start(ctx, false)
+	_ = p.AutostartFor(ctx, RestartMemoryLimit)
 }
 
 // formatMB writes bytes in MiB ("MB" as memory_limit spells it): one

@@ -102,6 +102,15 @@ func TestMemorySampleRestartsOverLimit(t *testing.T) {
 		if info := lookupOne(t, s, "fat").Info(); info.State != process.Running || info.PID == fat {
 			t.Errorf("fat after restart: %v pid %d (old %d)", info.State, info.PID, fat)
 		}
+		for _, g := range s.Snapshot().Groups {
+			want := RestartCounts{}
+			if g.Name == "fat" {
+				want[RestartMemoryLimit] = 1
+			}
+			if got := g.Processes[0].Restarts; got != want {
+				t.Errorf("%s restarts %v, want %v", g.Name, got, want)
+			}
+		}
 		s.Shutdown()
 		<-result
 	})

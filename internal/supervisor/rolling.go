@@ -172,6 +172,9 @@ func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Grou
 				start = append(start, np)
 			}
 		}
+		for _, p := range start {
+			p.restarts.expect(RestartRolling)
+		}
 		if err := startAll(ctx, start); err != nil {
 			return err
 		}

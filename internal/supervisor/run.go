@@ -46,6 +46,8 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	s.mu.Unlock()
 	s.runners.Go(func() { guard.Run("event listener hub", func() { s.hub.Run(runCtx) }) })
 	s.runners.Go(func() { guard.Run("memory sampler", func() { s.watchMemory(runCtx) }) })
+	s.ends.s, s.ends.sub, s.ends.restarting = s, s.bus.Subscribe(), map[*Process]bool{}
+	s.runners.Go(func() { guard.Run("end watcher", func() { s.ends.watch(runCtx) }) })
 	for _, g := range gs {
 		s.publishGroupAdded(g)
 	}
@@ -69,11 +71,41 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	return s.Mood() == MoodRestarting, nil
 }
 
-// Shutdown asks for an orderly shutdown; Restart for a reload. Both return at
-// once. Shutdown during a reload's stop phase turns it into a shutdown;
-// Restart during a shutdown or reload is ignored.
+// Shutdown asks for an orderly shutdown. It returns at once. Shutdown
+// during a reload's stop phase turns it into a shutdown.
 func (s *Supervisor) Shutdown() { s.requestStop(MoodShutdown) }
-func (s *Supervisor) Restart()  { s.requestStop(MoodRestarting) }
+
+// Restart asks for a reload, once the configuration file has been read and
+// validated again (with Options.Load): an invalid one is logged CRIT and
+// returned, and nothing stops. This is a deliberate difference: Supervisor
+// stops every program and exits, so one typo takes the box's workers down.
+// The validated configuration is NextConfig's. Restart during a shutdown or
+// reload is ignored. It returns once the reload is asked for.
+func (s *Supervisor) Restart() error {
+	if s.Mood() != MoodRunning {
+		return nil
+	}
+	if s.opts.Load != nil {
+		cfg, err := s.opts.Load()
+		if err != nil {
+			s.logf(config.LevelCritical, "reload refused, still running with the current configuration: %v", err)
+			return err
+		}
+		s.mu.Lock()
+		s.next = cfg
+		s.mu.Unlock()
+	}
+	s.requestStop(MoodRestarting)
+	return nil
+}
+
+// NextConfig is the configuration the accepted Restart validated (nil
+// without Options.Load): the one to reload with.
+func (s *Supervisor) NextConfig() *config.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next
+}
 
 func (s *Supervisor) requestStop(m Mood) {
 	s.mu.Lock()
@@ -105,10 +137,16 @@ func (s *Supervisor) setMood(m Mood) {
 // one in flight. State changes arrive as events. Like supervisord once its
 // mood leaves RUNNING, nothing is restarted any more, in any group.
 func (s *Supervisor) stopAll(ctx context.Context) {
-	sub := s.bus.Subscribe()
+	// Events only wake the loop, which reads the states itself: a lost
+	// one costs nothing.
+	sub := s.bus.Subscribe(events.Named("shutdown"), events.Kinds("PROCESS_STATE"), events.Buffer(256))
 	defer sub.Close()
 	s.opMu.Lock()
-	gs := s.Groups()
+	s.mu.Lock()
+	gs := s.groupsLocked()
+	// Supervisor's report walks its groups in the order they were added.
+	byActivation := s.activeByActivationLocked()
+	s.mu.Unlock()
 	s.opMu.Unlock()
 	for _, g := range gs {
 		for _, p := range g.Processes {
@@ -123,7 +161,7 @@ func (s *Supervisor) stopAll(ctx context.Context) {
 	for i := len(gs) - 1; i >= 0; i-- {
 		gs[i].stopForShutdown(ctx)
 		for {
-			reported = s.reportShutdown(gs, reported)
+			reported = s.reportShutdown(byActivation, reported)
 			if gs[i].stopped() {
 				break
 			}
@@ -136,8 +174,8 @@ func (s *Supervisor) stopAll(ctx context.Context) {
 	}
 }
 
-// reportShutdown logs the processes not yet stopped, at most every few
-// seconds, and returns when it last logged.
+// reportShutdown logs the processes not yet stopped, in the order of gs,
+// at most every few seconds, and returns when it last logged.
 func (s *Supervisor) reportShutdown(gs []*Group, last time.Time) time.Time {
 	if time.Since(last) < shutdownReportEvery {
 		return last

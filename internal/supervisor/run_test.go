@@ -129,6 +129,33 @@ func TestRestart(t *testing.T) {
 	})
 }
 
+// A reload whose config does not load is refused: nothing stops, and the
+// next good one is what NextConfig gives.
+func TestRestartValidatesFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sp := newFakeSpawner()
+		good := configOf(t.TempDir(), program("a", 1, 1))
+		loadErr := &config.Error{Msg: "bad", File: "x.conf", Line: 3, Option: "startsecs"}
+		load := func() (*config.Config, error) { return nil, loadErr }
+		s := New(good, Options{Spawner: sp, Load: func() (*config.Config, error) { return load() }})
+		result := started(t, s)
+		if err := s.Restart(); err != loadErr {
+			t.Fatalf("Restart with a bad config = %v, want the load error", err)
+		}
+		synctest.Wait()
+		if m, sig := s.Mood(), sp.Signaled(); m != MoodRunning || len(sig) != 0 {
+			t.Fatalf("after a refused reload: mood %v, signalled %v", m, sig)
+		}
+		load = func() (*config.Config, error) { return good, nil }
+		if err := s.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		if restart := <-result; !restart || s.NextConfig() != good {
+			t.Errorf("Run() restart = %v, NextConfig %p; want true, %p", restart, s.NextConfig(), good)
+		}
+	})
+}
+
 func TestRunContextDone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sp := newFakeSpawner()

@@ -131,6 +131,7 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 		Cooldown: sc.Cooldown, LastChange: lastResize, Now: now,
 	})
 	reason := d.Reason
+	count := func(d *Decisions) { d.Hold++ }
 	switch {
 	case d.Target > len(live):
 		// Draining workers keep their slots until they exit, so growth
@@ -143,6 +144,7 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 		if n > 0 {
 			s.logf(config.LevelInfo, "pool %s: %s", pl.name, d.Reason)
 			lastResize = now
+			count = func(d *Decisions) { d.Up++ }
 		}
 		for _, pc := range free[:n] {
 			p, err := s.addProcess(pl, pc)
@@ -151,7 +153,7 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 				break
 			}
 			// A failed spawn is the runner's to log and retry.
-			_ = p.Start(ctx, false)
+			_ = p.Autostart(ctx)
 		}
 	case d.Target < len(live):
 		// Idle workers first (per their job lines), newest first among
@@ -177,9 +179,11 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 		}
 		pl.mu.Unlock()
 		lastResize = now
+		count = func(d *Decisions) { d.Down++ }
 	}
 	pl.setStatus(func(st *WorkerPool) {
 		st.Target, st.Decision, st.DecidedAt, st.LastResize = d.Target, reason, now, lastResize
+		count(&st.Decisions)
 	})
 }
 

@@ -108,6 +108,11 @@ func TestScaleUpAndDown(t *testing.T) {
 			step()
 		}
 		expect("back at numprocs_min", "w_00=RUNNING")
+		// Growth three times (the two first steps, then past the draining
+		// worker); shrinking at least twice (w_02, then back to min).
+		if d := s.WorkerPools()[0].Decisions; d.Up != 3 || d.Down < 2 || d.Hold == 0 {
+			t.Errorf("decisions %+v", d)
+		}
 		if got := sp.Signaled(); !slices.Equal(got, []string{"w:w_02", "w:w_03", "w:w_01"}) {
 			t.Errorf("signalled %v", got)
 		}
@@ -250,6 +255,11 @@ func TestRollingRestartKeepsCapacity(t *testing.T) {
 		if got, want := sp.Signaled(), []string{"w:w_00", "w:w_01", "w:w_02", "w:w_05"}; !slices.Equal(got, want) {
 			t.Errorf("signalled %v, want %v", got, want)
 		}
+		for _, p := range s.Snapshot().Groups[0].Processes {
+			if want := (RestartCounts{RestartRolling: 1}); p.Restarts != want {
+				t.Errorf("%s restarts %v, want %v", p.Name, p.Restarts, want)
+			}
+		}
 		s.Shutdown()
 		<-result
 	})
@@ -280,6 +290,16 @@ func TestRollingUpdateReplacesChanged(t *testing.T) {
 		}
 		if want := []string{"w_00=new/RUNNING", "w_01=new/RUNNING", "w_02=new/RUNNING"}; !slices.Equal(cmds, want) {
 			t.Errorf("after update: %v, want %v", cmds, want)
+		}
+		// w_00 and w_01 were replaced; w_02 is new, started for the first time.
+		for _, p := range s.Snapshot().Groups[0].Processes {
+			want := RestartCounts{RestartRolling: 1}
+			if p.Name == "w_02" {
+				want = RestartCounts{}
+			}
+			if p.Restarts != want {
+				t.Errorf("%s restarts %v, want %v", p.Name, p.Restarts, want)
+			}
 		}
 		if _, changed, _, _ := s.Reread(); len(changed) != 0 {
 			t.Errorf("still changed after the rolling update: %v", changed)

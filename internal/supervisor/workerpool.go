@@ -40,7 +40,15 @@ type WorkerPool struct {
 	Decision   string // reason of the last decision, or why none was made
 	DecidedAt  time.Time
 	LastResize time.Time
-	Rolling    string // progress of a rolling restart, "" when none runs
+	Rolling    string    // progress of a rolling restart, "" when none runs
+	QueueNames []string  // the Laravel queues or list keys sampled
+	Decisions  Decisions // scaling decisions made since the group started
+	Jobs       JobCounts // jobs finished per the job lines (scaling pools only)
+}
+
+// Decisions counts a scaler's decisions by what they did to the pool.
+type Decisions struct {
+	Up, Down, Hold uint64
 }
 
 // A workerPool is the runtime side of one activation of a program group:
@@ -64,9 +72,10 @@ type workerPool struct {
 // workerPools holds the pool of every activated program group by name,
 // and the job trackers of the scaling programs' processes by namespec.
 type workerPools struct {
-	mu   sync.Mutex
-	m    map[string]*workerPool
-	jobs map[string]*jobTracker
+	mu        sync.Mutex
+	m         map[string]*workerPool
+	jobs      map[string]*jobTracker
+	jobCounts map[string]*jobCounters // by group name
 }
 
 // startPool registers the pool of a group being started and starts its
@@ -123,32 +132,40 @@ func (s *Supervisor) current(pl *workerPool) *Group {
 func (s *Supervisor) WorkerPools() []WorkerPool {
 	var out []WorkerPool
 	for _, g := range s.Groups() {
-		s.pools.mu.Lock()
-		pl := s.pools.m[g.Config.Name]
-		s.pools.mu.Unlock()
-		if pl == nil || pl.done != g.done {
-			continue
+		if st, ok := s.poolStatus(g); ok {
+			out = append(out, st)
 		}
-		pl.mu.Lock()
-		st := pl.status
-		st.Draining = len(pl.draining)
-		workers, busy := 0, 0
-		for _, p := range g.Processes {
-			if p.Info().State.IsRunning() && !pl.draining[p] {
-				workers++
-				busy += boolInt(s.busy(p))
-			}
-		}
-		pl.mu.Unlock()
-		st.Workers, st.Busy, st.Processes = workers, busy, len(g.Processes)
-		st.Min, st.Max = len(g.Config.Processes), len(g.Config.Processes)
-		if sc := g.Config.Scaling; sc != nil {
-			st.Scaling, st.Min, st.Max, st.Queue = true, sc.Min, sc.Max, sc.Queue.Display
-		}
-		out = append(out, st)
 	}
 	slices.SortFunc(out, func(a, b WorkerPool) int { return strings.Compare(a.Group, b.Group) })
 	return out
+}
+
+// poolStatus reports the pool of g; false when g is not a started program group.
+func (s *Supervisor) poolStatus(g *Group) (WorkerPool, bool) {
+	s.pools.mu.Lock()
+	pl := s.pools.m[g.Config.Name]
+	s.pools.mu.Unlock()
+	if pl == nil || pl.done != g.done {
+		return WorkerPool{}, false
+	}
+	pl.mu.Lock()
+	st := pl.status
+	st.Draining = len(pl.draining)
+	workers, busy := 0, 0
+	for _, p := range g.Processes {
+		if p.Info().State.IsRunning() && !pl.draining[p] {
+			workers++
+			busy += boolInt(s.busy(p))
+		}
+	}
+	pl.mu.Unlock()
+	st.Workers, st.Busy, st.Processes = workers, busy, len(g.Processes)
+	st.Jobs = s.jobsFinished(g.Config.Name)
+	st.Min, st.Max = len(g.Config.Processes), len(g.Config.Processes)
+	if sc := g.Config.Scaling; sc != nil {
+		st.Scaling, st.Min, st.Max, st.Queue, st.QueueNames = true, sc.Min, sc.Max, sc.Queue.Display, sc.Queue.Keys
+	}
+	return st, true
 }
 
 // addProcess creates a process from pc in pl's group and starts its runner
@@ -174,8 +191,7 @@ func (s *Supervisor) addProcess(pl *workerPool, pc *config.Process) (*Process, e
 	}
 	ctx, cancel := context.WithCancel(pl.ctx)
 	s.runners.Go(func() {
-		defer s.releaseLog(p.stderr)
-		defer s.releaseLog(p.stdout)
+		defer s.releaseProcessLogs(p)
 		guard.Run("program "+p.Namespec, func() {
 			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				s.logf(config.LevelError, "run %s: %v", p.Namespec, err)

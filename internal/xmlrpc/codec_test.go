@@ -3,7 +3,9 @@ package xmlrpc
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
+	"math/big"
 	"reflect"
 	"strings"
 	"testing"
@@ -80,8 +82,8 @@ func TestDoubleFormat(t *testing.T) {
 		0: "0.0", 1: "1.0", -2.5: "-2.5", 1e16: "1e+16", 1e15: "1000000000000000.0",
 		0.0001: "0.0001", 0.00001: "1e-05", 123.456: "123.456", math.Inf(1): "inf",
 	} {
-		if got := formatDouble(f); got != want {
-			t.Errorf("formatDouble(%v) = %q, want %q", f, got, want)
+		if got := FormatDouble(f); got != want {
+			t.Errorf("FormatDouble(%v) = %q, want %q", f, got, want)
 		}
 	}
 }
@@ -130,6 +132,10 @@ func TestDecodeCallLax(t *testing.T) {
 		{"i4 and spaces", "<methodCall>\n <methodName>m</methodName>\n <params>\n  <param><value><i4> 42 </i4></value></param>\n </params>\n</methodCall>", "m", []any{42}},
 		{"member value first", "<methodCall><methodName>m</methodName><params><param><value><struct><member><value><int>1</int></value><name>a</name></member></struct></value></param></params></methodCall>", "m", []any{map[string]any{"a": 1}}},
 		{"comment", "<methodCall><!-- hi --><methodName>m</methodName></methodCall>", "m", nil},
+		{"declared latin-1 read as UTF-8", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><methodCall><methodName>m</methodName><params><param><value>caf\u00e9</value></param></params></methodCall>", "m", []any{"caf\u00e9"}},
+		{"declared UTF-16 read as UTF-8", "<?xml version=\"1.0\" encoding=\"UTF-16\"?><methodCall><methodName>m</methodName></methodCall>", "m", nil},
+		{"int beyond 64 bits", "<methodCall><methodName>m</methodName><params><param><value><int>-123456789012345678901234567890</int></value></param></params></methodCall>", "m", []any{bigInt("-123456789012345678901234567890")}},
+		{"double beyond float64", "<methodCall><methodName>m</methodName><params><param><value><double>1e400</double></value></param></params></methodCall>", "m", []any{math.Inf(1)}},
 		{"entities", "<methodCall><methodName>m</methodName><params><param><value><string>&#9731;&amp;&quot;</string></value></param></params></methodCall>", "m", []any{"☃&\""}},
 	}
 	for _, tt := range tests {
@@ -142,6 +148,48 @@ func TestDecodeCallLax(t *testing.T) {
 				t.Errorf("got %q %#v, want %q %#v", method, params, tt.method, tt.params)
 			}
 		})
+	}
+}
+
+func bigInt(s string) *big.Int {
+	b, _ := new(big.Int).SetString(s, 10)
+	return b
+}
+
+// nestedArrays streams a call whose one param nests levels arrays, without
+// holding the document in memory.
+func nestedArrays(levels int) io.Reader {
+	const open, close = "<value><array><data>", "</data></array></value>"
+	return io.MultiReader(
+		strings.NewReader("<methodCall><methodName>m</methodName><params><param>"),
+		io.LimitReader(repeatReader(open), int64(levels*len(open))),
+		io.LimitReader(repeatReader(close), int64(levels*len(close))),
+		strings.NewReader("</param></params></methodCall>"))
+}
+
+type repeatReader string
+
+func (r repeatReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		n += copy(p[n:], r)
+	}
+	return n, nil
+}
+
+func TestDecodeDepthIsBounded(t *testing.T) {
+	for _, levels := range []int{1_000, 1_000_000} {
+		if _, _, err := DecodeCall(nestedArrays(levels)); !errors.Is(err, ErrTooDeep) {
+			t.Errorf("%d levels: err %v, want ErrTooDeep", levels, err)
+		}
+	}
+	// What real calls nest passes.
+	_, params, err := DecodeCall(nestedArrays(30))
+	if err != nil {
+		t.Fatalf("30 levels: %v", err)
+	}
+	if a, ok := params[0].([]any); !ok || len(a) != 1 {
+		t.Errorf("30 levels decoded as %#v", params[0])
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -91,17 +92,27 @@ func DecodeResponse(r io.Reader) (any, error) {
 	}
 }
 
-type decoder struct{ x *xml.Decoder }
+// MaxDepth is how deeply elements may nest in a document. The decoder
+// recurses once per nested value, so an unbounded depth would let one request
+// overflow the stack; real calls nest a dozen elements at most (a multicall
+// of structs of arrays).
+const MaxDepth = 100
+
+// ErrTooDeep is returned for a document nesting more than MaxDepth elements.
+var ErrTooDeep = fmt.Errorf("elements nested more than %d deep", MaxDepth)
+
+type decoder struct {
+	x     *xml.Decoder
+	depth int // elements open
+}
 
 func newDecoder(r io.Reader) *decoder {
 	x := xml.NewDecoder(&controlMapper{r: bufio.NewReader(r)})
-	x.CharsetReader = func(charset string, in io.Reader) (io.Reader, error) {
-		switch strings.ToLower(charset) {
-		case "utf-8", "utf8", "us-ascii", "ascii":
-			return in, nil
-		}
-		return nil, fmt.Errorf("unsupported charset %q", charset)
-	}
+	// Supervisor decodes the body as UTF-8 and hands expat a text string,
+	// which makes expat ignore the declared encoding: a declaration of
+	// ISO-8859-1 or UTF-16 is accepted and the bytes read as UTF-8 all the
+	// same (bytes that are not UTF-8 are rejected by the parser).
+	x.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
 	return &decoder{x: x}
 }
 
@@ -117,7 +128,13 @@ func (d *decoder) next() (xml.Token, error) {
 			return nil, err
 		}
 		switch t := tok.(type) {
-		case xml.StartElement, xml.EndElement:
+		case xml.StartElement:
+			if d.depth++; d.depth > MaxDepth {
+				return nil, ErrTooDeep
+			}
+			return t, nil
+		case xml.EndElement:
+			d.depth--
 			return t, nil
 		case xml.CharData:
 			return t.Copy(), nil
@@ -270,6 +287,14 @@ func (d *decoder) typed(kind string) (any, error) {
 		return s, nil
 	case "int", "i4", "i8":
 		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if errors.Is(err, strconv.ErrRange) {
+			// Python's ints have no bound: Supervisor passes such a number
+			// to the method, so it is a value here too (*big.Int), which
+			// methods refuse with a fault rather than the parser with 400.
+			if b, ok := new(big.Int).SetString(strings.TrimSpace(s), 10); ok {
+				return b, nil
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("bad %s %q", kind, truncate(s))
 		}
@@ -278,7 +303,7 @@ func (d *decoder) typed(kind string) (any, error) {
 		return s == "1", nil
 	case "double":
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
+		if err != nil && !errors.Is(err, strconv.ErrRange) { // Python's float() gives inf or 0 too
 			return nil, fmt.Errorf("bad double %q", truncate(s))
 		}
 		return f, nil

@@ -9,7 +9,9 @@
 // []byte ↔ base64, time.Time ↔ dateTime.iso8601, []any (or any slice) ↔
 // array, map[string]any (or any map with string keys, or Struct to fix the
 // member order) ↔ struct. Decoding always yields int, bool, string, float64,
-// []byte, time.Time, []any and map[string]any (and nil for <nil/>).
+// []byte, time.Time, []any and map[string]any (and nil for <nil/>), and
+// *big.Int for an integer beyond 64 bits (Python's ints have no bound).
+// Elements may nest MaxDepth deep.
 //
 // Like Python, the encoder writes control characters such as ESC raw, which
 // strict XML parsers reject; the decoder accepts them so that log output

@@ -74,7 +74,7 @@ func writeValue(b *strings.Builder, v any) error {
 	case int64:
 		b.WriteString("<value><int>" + strconv.FormatInt(x, 10) + "</int></value>\n")
 	case float64:
-		b.WriteString("<value><double>" + formatDouble(x) + "</double></value>\n")
+		b.WriteString("<value><double>" + FormatDouble(x) + "</double></value>\n")
 	case []byte:
 		b.WriteString("<value><base64>\n")
 		writeBase64Lines(b, x)
@@ -192,8 +192,9 @@ func writeBase64Lines(b *strings.Builder, data []byte) {
 	}
 }
 
-// formatDouble formats like Python's repr(float).
-func formatDouble(f float64) string {
+// FormatDouble formats f as Python's repr(float) does (also how Supervisor
+// names a float in a fault text).
+func FormatDouble(f float64) string {
 	switch {
 	case math.IsNaN(f):
 		return "nan"

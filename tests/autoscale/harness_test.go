@@ -1,11 +1,8 @@
 package autoscale
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drover/drover/internal/xmlrpc"
+	"github.com/drover/drover/internal/client"
 	"github.com/drover/drover/tests/laravelenv"
 )
 
@@ -69,7 +66,7 @@ type lab struct {
 	redis     *laravelenv.Redis
 	daemon    *exec.Cmd
 	daemonEnd chan struct{}
-	rpc       *http.Client
+	rpc       *client.Client
 	// extraSections are appended to the config writeConf writes.
 	extraSections string
 }
@@ -85,10 +82,7 @@ func newLab(t *testing.T) *lab {
 	l := &lab{t: t, dir: dir, sock: filepath.Join(dir, "s.sock"), conf: filepath.Join(dir, "supervisord.conf"),
 		mainLog: filepath.Join(dir, "supervisord.log")}
 	l.storage, l.jobLog = laravelenv.NewStorage(t, dir)
-	l.rpc = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", l.sock)
-	}}}
+	l.rpc = client.New("unix://"+l.sock, "", "")
 	l.startRedis()
 	l.artisan("migrate", "--force")
 	return l
@@ -194,16 +188,7 @@ func (l *lab) stopDaemon() {
 
 // call makes one XML-RPC call to the daemon.
 func (l *lab) call(method string, params ...any) (any, error) {
-	var body bytes.Buffer
-	if err := xmlrpc.EncodeCall(&body, method, params...); err != nil {
-		return nil, err
-	}
-	resp, err := l.rpc.Post("http://localhost/RPC2", "text/xml", &body)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	return xmlrpc.DecodeResponse(resp.Body)
+	return l.rpc.Call(context.Background(), method, params...)
 }
 
 func (l *lab) mustCall(method string, params ...any) any {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"github.com/drover/drover/internal/xmlrpc"
 	"math"
 	"os"
 	"os/exec"
@@ -164,48 +163,6 @@ func TestChattyLine(t *testing.T) {
 		if len(l) != chattyLineLen || l[len(l)-1] != '\n' || bytes.Count(l, []byte{'\n'}) != 1 {
 			t.Errorf("chattyLine(%d) = %q", i, l)
 		}
-	}
-}
-
-func TestDecodeResponse(t *testing.T) {
-	tests := []struct {
-		name, body string
-		want       processInfo
-		fault      int
-	}{
-		{"struct", `<?xml version="1.0"?><methodResponse><params><param><value><struct>
-<member><name>name</name><value><string>p0001</string></value></member>
-<member><name>statename</name><value>RUNNING</value></member>
-<member><name>pid</name><value><int>42</int></value></member>
-<member><name>spawnerr</name><value><string></string></value></member>
-</struct></value></param></params></methodResponse>`, processInfo{"p0001", "RUNNING", 42}, 0},
-		{"fault", `<?xml version="1.0"?><methodResponse><fault><value><struct>
-<member><name>faultCode</name><value><int>10</int></value></member>
-<member><name>faultString</name><value><string>BAD_NAME: x</string></value></member>
-</struct></value></fault></methodResponse>`, processInfo{}, 10},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v, err := xmlrpc.DecodeResponse(strings.NewReader(tt.body))
-			if tt.fault != 0 {
-				f, ok := err.(*xmlrpc.Fault)
-				if !ok || f.Code != tt.fault {
-					t.Fatalf("want fault %d, got %v, %v", tt.fault, v, err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := toProcessInfo(v); got != tt.want {
-				t.Errorf("got %+v, want %+v", got, tt.want)
-			}
-		})
-	}
-	arr, err := xmlrpc.DecodeResponse(strings.NewReader(`<methodResponse><params><param><value><array><data>
-<value><boolean>1</boolean></value><value><i4>-3</i4></value></data></array></value></param></params></methodResponse>`))
-	if a, ok := arr.([]any); err != nil || !ok || len(a) != 2 || a[0] != true || a[1] != -3 {
-		t.Errorf("array = %#v, %v", arr, err)
 	}
 }
 

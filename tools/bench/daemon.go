@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/drover/drover/internal/client"
 )
 
 // daemonKind is one of the two supervisors under test.
@@ -31,7 +33,7 @@ type daemon struct {
 	cmd      *exec.Cmd
 	pid      int
 	launched time.Time
-	rpc      *rpcClient
+	rpc      *client.Client
 	done     chan struct{} // closed once the daemon is reaped
 }
 
@@ -52,7 +54,7 @@ func startDaemon(kind daemonKind, cfg benchConfig) (*daemon, error) {
 	cmd.Dir = cfg.Dir
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	d := &daemon{kind: kind, cfg: cfg, cmd: cmd, rpc: newRPCClient(cfg.socket()), done: make(chan struct{})}
+	d := &daemon{kind: kind, cfg: cfg, cmd: cmd, rpc: client.New("unix://"+cfg.socket(), "", ""), done: make(chan struct{})}
 	running.Lock()
 	defer running.Unlock()
 	d.launched = time.Now()
@@ -81,7 +83,7 @@ func (d *daemon) exited() bool {
 func (d *daemon) waitReady(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		_, err := d.rpc.call(ctx, "supervisor.getState")
+		_, err := d.rpc.Call(ctx, "supervisor.getState")
 		if err == nil {
 			return nil
 		}
@@ -105,13 +107,13 @@ func (d *daemon) waitAllRunning(ctx context.Context, last string, timeout time.D
 			return fmt.Errorf("%s exited", d.kind.Name)
 		}
 		if last != "" {
-			p, err := d.rpc.processInfo(ctx, last)
+			p, err := d.rpc.ProcessInfo(ctx, last)
 			if err != nil || p.StateName != "RUNNING" {
 				time.Sleep(10 * time.Millisecond)
 				continue
 			}
 		}
-		all, err := d.rpc.allProcessInfo(ctx)
+		all, err := d.rpc.AllProcessInfo(ctx)
 		if err == nil && countState(all, "RUNNING") == len(all) {
 			return nil
 		}
@@ -120,7 +122,7 @@ func (d *daemon) waitAllRunning(ctx context.Context, last string, timeout time.D
 	return errors.Join(fmt.Errorf("%s: not all RUNNING within %v", d.kind.Name, timeout), ctx.Err())
 }
 
-func countState(ps []processInfo, state string) int {
+func countState(ps []client.ProcessInfo, state string) int {
 	n := 0
 	for _, p := range ps {
 		if p.StateName == state {
@@ -135,7 +137,7 @@ func countState(ps []processInfo, state string) int {
 // reaped here.
 // It may be called again.
 func (d *daemon) kill() {
-	defer d.rpc.close()
+	defer d.rpc.Close()
 	var below []int
 	if !d.exited() { // once reaped, its pid may belong to someone else
 		below = descendants(d.pid)

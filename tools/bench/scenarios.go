@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/drover/drover/internal/client"
 )
 
 // sizes are the scenario parameters; --quick shrinks them.
@@ -26,13 +29,15 @@ type sizes struct {
 	ChattyTick  time.Duration `json:"chatty_tick_ns"`
 	ControlN    int           `json:"control_n"`
 	ShutdownN   int           `json:"shutdown_n"`
+	ScrapeN     int           `json:"scrape_n"`
+	Scrapes     int           `json:"scrapes"`
 }
 
 var fullSizes = sizes{StartupNs: []int{1, 100, 500}, IdleN: 500, IdleSecs: 20, CrashKills: 20, LogMiB: 2048,
-	ChattyProgs: 100, ChattyRate: 1000, ChattySecs: 10, ChattyTick: 10 * time.Millisecond, ControlN: 500, ShutdownN: 100}
+	ChattyProgs: 100, ChattyRate: 1000, ChattySecs: 10, ChattyTick: 10 * time.Millisecond, ControlN: 500, ShutdownN: 100, ScrapeN: 500, Scrapes: 100}
 
 var quickSizes = sizes{StartupNs: []int{1, 50}, IdleN: 50, IdleSecs: 3, CrashKills: 5, LogMiB: 128,
-	ChattyProgs: 10, ChattyRate: 1000, ChattySecs: 2, ChattyTick: 10 * time.Millisecond, ControlN: 50, ShutdownN: 20}
+	ChattyProgs: 10, ChattyRate: 1000, ChattySecs: 2, ChattyTick: 10 * time.Millisecond, ControlN: 50, ShutdownN: 20, ScrapeN: 50, Scrapes: 10}
 
 // goal is the issue's target for Drover on one measure.
 type goal struct {
@@ -86,7 +91,7 @@ type benchEnv struct {
 }
 
 // scenarioGroups lists the names --scenarios accepts, in run order.
-var scenarioGroups = []string{"startup", "idle", "crash", "log", "chatty", "control", "shutdown"}
+var scenarioGroups = []string{"startup", "idle", "crash", "log", "chatty", "control", "shutdown", "scrape"}
 
 // scenarios builds the scenario list for sizes; the issue's goals are
 // attached only at the issue's sizes.
@@ -152,6 +157,11 @@ func scenarios(sz sizes, withGoals bool) []scenario {
 			Measures: []measureDef{
 				{"shutdown", "SIGTERM → daemon and children gone", "s", g("<=", 0.3)},
 			}, run: runShutdown},
+		scenario{Name: fmt.Sprintf("scrape N=%d ×%d", sz.ScrapeN, sz.Scrapes), Group: "scrape",
+			Measures: []measureDef{
+				{"cpu_ms", "daemon CPU per /metrics scrape (Drover only)", "ms", g("<=", 10)},
+				{"latency", "one scrape (request → last byte), median", "ms", goal{}},
+			}, run: runScrape},
 	)
 	return out
 }
@@ -298,7 +308,7 @@ func runCrash(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[s
 	prev := 0
 	for range e.sizes.CrashKills {
 		// Wait for the restarted child to be RUNNING, then let the daemon go idle.
-		var p processInfo
+		var p client.ProcessInfo
 		deadline := time.Now().Add(30 * time.Second)
 		for p.StateName != "RUNNING" || p.PID == prev {
 			if err := stillGoing(ctx, d, time.Hour); err != nil {
@@ -307,7 +317,7 @@ func runCrash(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[s
 			if time.Now().After(deadline) {
 				return nil, fmt.Errorf("%s not RUNNING again within 30 s (state %s)", name, p.StateName)
 			}
-			if p, err = d.rpc.processInfo(ctx, name); err != nil {
+			if p, err = d.rpc.ProcessInfo(ctx, name); err != nil {
 				return nil, err
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -387,7 +397,7 @@ func runLog(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[str
 		return nil, err
 	}
 	t0 := time.Now()
-	if _, err := d.rpc.call(ctx, "supervisor.startProcess", "writer", false); err != nil {
+	if _, err := d.rpc.Call(ctx, "supervisor.startProcess", "writer", false); err != nil {
 		return nil, err
 	}
 	limit := time.Duration(size/(5*mib))*time.Second + 30*time.Second
@@ -488,7 +498,7 @@ func runChatty(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[
 		return nil, err
 	}
 	t0 := time.Now()
-	if _, err := d.rpc.call(ctx, "supervisor.startAllProcesses", false); err != nil {
+	if _, err := d.rpc.Call(ctx, "supervisor.startAllProcesses", false); err != nil {
 		return nil, err
 	}
 	limit := time.Since(d.launched) + time.Duration(sz.ChattySecs+30)*time.Second
@@ -555,19 +565,19 @@ func runControl(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 	var ts []float64
 	for range repeats {
 		t0 := time.Now()
-		if _, err := d.rpc.exchange(ctx, "supervisor.getAllProcessInfo"); err != nil {
+		if _, err := d.rpc.Exchange(ctx, "supervisor.getAllProcessInfo"); err != nil {
 			return nil, err
 		}
 		ts = append(ts, time.Since(t0).Seconds())
 	}
 	out["getall"] = median(ts)
-	all, err := d.rpc.allProcessInfo(ctx)
+	all, err := d.rpc.AllProcessInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
 
 	t0 := time.Now()
-	if _, err := d.rpc.call(ctx, "supervisor.stopAllProcesses", true); err != nil {
+	if _, err := d.rpc.Call(ctx, "supervisor.stopAllProcesses", true); err != nil {
 		return nil, err
 	}
 	if err := waitGone(ctx, all, 60*time.Second); err != nil {
@@ -576,7 +586,7 @@ func runControl(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 	out["stop"] = time.Since(t0).Seconds()
 
 	t0 = time.Now()
-	if _, err := d.rpc.call(ctx, "supervisor.startAllProcesses", true); err != nil {
+	if _, err := d.rpc.Call(ctx, "supervisor.startAllProcesses", true); err != nil {
 		return nil, err
 	}
 	if err := d.waitAllRunning(ctx, "", 120*time.Second); err != nil {
@@ -587,7 +597,7 @@ func runControl(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 }
 
 // waitGone polls until none of the processes' pids exists any more.
-func waitGone(ctx context.Context, ps []processInfo, limit time.Duration) error {
+func waitGone(ctx context.Context, ps []client.ProcessInfo, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for _, p := range ps {
 		for p.PID > 0 && alive(p.PID) {
@@ -606,7 +616,7 @@ func runShutdown(ctx context.Context, e *benchEnv, k daemonKind, dir string) (ma
 		return nil, err
 	}
 	defer d.kill()
-	all, err := d.rpc.allProcessInfo(ctx)
+	all, err := d.rpc.AllProcessInfo(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -625,4 +635,41 @@ func runShutdown(ctx context.Context, e *benchEnv, k daemonKind, dir string) (ma
 		return nil, err
 	}
 	return map[string]float64{"shutdown": time.Since(t0).Seconds()}, nil
+}
+
+// runScrape measures what a Prometheus scrape of /metrics costs the daemon
+// with ScrapeN RUNNING programs: its CPU time over Scrapes scrapes, one
+// after the other. Supervisor has no /metrics: its arm measures nothing.
+func runScrape(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
+	if k.Name != "drover" {
+		return map[string]float64{}, nil
+	}
+	d, err := startRunning(ctx, e, k, dir, e.sizes.ScrapeN)
+	if err != nil {
+		return nil, err
+	}
+	defer d.kill()
+	if err := sleepCtx(ctx, 2*time.Second); err != nil {
+		return nil, err
+	}
+	if err := d.rpc.Stream(ctx, "/metrics", io.Discard); err != nil { // warm up
+		return nil, err
+	}
+	c0, err := cpuSeconds(d.pid)
+	if err != nil {
+		return nil, err
+	}
+	var lat []float64
+	for range e.sizes.Scrapes {
+		t0 := time.Now()
+		if err := d.rpc.Stream(ctx, "/metrics", io.Discard); err != nil {
+			return nil, err
+		}
+		lat = append(lat, float64(time.Since(t0).Microseconds())/1000)
+	}
+	c1, err := cpuSeconds(d.pid)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]float64{"cpu_ms": (c1 - c0) * 1000 / float64(e.sizes.Scrapes), "latency": median(lat)}, nil
 }

@@ -1,0 +1,289 @@
+package client
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/drover/drover/internal/wire"
+)
+
+// ProcessInfo is one getProcessInfo struct. Times are unix seconds, 0 for
+// never.
+type ProcessInfo struct {
+	Name, Group   string
+	State         wire.ProcessState
+	StateName     string
+	PID           int
+	Description   string
+	ExitStatus    int
+	Start, Stop   int
+	Now           int
+	SpawnErr      string
+	StdoutLogfile string
+	StderrLogfile string
+}
+
+// Namespec is "name" when the process is alone in its group of the same
+// name, else "group:name", as supervisorctl shows it.
+func (p ProcessInfo) Namespec() string { return Namespec(p.Group, p.Name) }
+
+// Namespec is the display name of process name of group: "name" when it
+// equals its group, else "group:name".
+func Namespec(group, name string) string {
+	if group == name {
+		return name
+	}
+	return group + ":" + name
+}
+
+// ConfigInfo is one getAllConfigInfo struct, the fields avail shows.
+type ConfigInfo struct {
+	Name, Group     string
+	InUse           bool
+	Autostart       bool
+	GroupPriority   int
+	ProcessPriority int
+}
+
+// Namespec is as ProcessInfo's.
+func (c ConfigInfo) Namespec() string { return Namespec(c.Group, c.Name) }
+
+// Result is one struct of the multi-process calls (startProcessGroup,
+// stopAllProcesses, signalAllProcesses, ...): Status is a fault code,
+// wire.FaultSuccess when it went well.
+type Result struct {
+	Name, Group string
+	Status      int
+	Description string
+}
+
+// PoolInfo is one drover.getPools struct: a program group's worker pool.
+// Times are unix seconds, 0 for never.
+type PoolInfo struct {
+	Group                              string
+	Scaling                            bool
+	Min, Max                           int
+	Workers, Busy, Draining, Processes int
+	Target                             int
+	Queue                              string
+	QueueOK                            bool
+	QueueError                         string
+	Ready, Due, Delayed, Reserved      int
+	Expired                            int
+	OldestWait                         int // seconds
+	SampledAt, DecidedAt, LastResize   int
+	Decision                           string
+	Rolling                            string
+}
+
+// APIVersion is getVersion: the API version, "3.0" for Supervisor 3 and 4.
+func (c *Client) APIVersion(ctx context.Context) (string, error) {
+	return callString(ctx, c, "supervisor.getVersion")
+}
+
+// SupervisorVersion is getSupervisorVersion, e.g. "4.2.5".
+func (c *Client) SupervisorVersion(ctx context.Context) (string, error) {
+	return callString(ctx, c, "supervisor.getSupervisorVersion")
+}
+
+// PID is getPID: the daemon's own process id.
+func (c *Client) PID(ctx context.Context) (int, error) {
+	v, err := c.Call(ctx, "supervisor.getPID")
+	return asInt(v), err
+}
+
+// AllProcessInfo is getAllProcessInfo: every process, in status order.
+func (c *Client) AllProcessInfo(ctx context.Context) ([]ProcessInfo, error) {
+	v, err := c.Call(ctx, "supervisor.getAllProcessInfo")
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll(v, toProcessInfo)
+}
+
+// ProcessInfo is getProcessInfo(namespec).
+func (c *Client) ProcessInfo(ctx context.Context, name string) (ProcessInfo, error) {
+	v, err := c.Call(ctx, "supervisor.getProcessInfo", name)
+	if err != nil {
+		return ProcessInfo{}, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return ProcessInfo{}, fmt.Errorf("getProcessInfo: a %T, not a struct", v)
+	}
+	return toProcessInfo(fields(m)), nil
+}
+
+// AllConfigInfo is getAllConfigInfo.
+func (c *Client) AllConfigInfo(ctx context.Context) ([]ConfigInfo, error) {
+	v, err := c.Call(ctx, "supervisor.getAllConfigInfo")
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll(v, func(f fields) ConfigInfo {
+		return ConfigInfo{Name: f.str("name"), Group: f.str("group"), InUse: f.flag("inuse"),
+			Autostart: f.flag("autostart"), GroupPriority: f.num("group_prio"), ProcessPriority: f.num("process_prio")}
+	})
+}
+
+// Start is startProcess(namespec, wait). "group:*" starts a whole group.
+func (c *Client) Start(ctx context.Context, name string, wait bool) error {
+	_, err := c.Call(ctx, "supervisor.startProcess", name, wait)
+	return err
+}
+
+// Stop is stopProcess(namespec, wait).
+func (c *Client) Stop(ctx context.Context, name string, wait bool) error {
+	_, err := c.Call(ctx, "supervisor.stopProcess", name, wait)
+	return err
+}
+
+// Results calls one of the multi-process methods (startProcessGroup,
+// stopAllProcesses, signalProcessGroup, ...) and returns its results.
+func (c *Client) Results(ctx context.Context, method string, args ...any) ([]Result, error) {
+	v, err := c.Call(ctx, method, args...)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll(v, func(f fields) Result {
+		return Result{Name: f.str("name"), Group: f.str("group"), Status: f.num("status"), Description: f.str("description")}
+	})
+}
+
+// ReloadConfig is reloadConfig: the groups added, changed and removed
+// since the configuration was last read.
+func (c *Client) ReloadConfig(ctx context.Context) (added, changed, removed []string, err error) {
+	v, err := c.Call(ctx, "supervisor.reloadConfig")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	outer, _ := v.([]any)
+	if len(outer) == 0 {
+		return nil, nil, nil, nil
+	}
+	lists, _ := outer[0].([]any)
+	for len(lists) < 3 {
+		lists = append(lists, nil)
+	}
+	return asStrings(lists[0]), asStrings(lists[1]), asStrings(lists[2]), nil
+}
+
+// ReadLog is readLog(offset, length) of the main log; a negative offset
+// reads the tail.
+func (c *Client) ReadLog(ctx context.Context, offset, length int) (string, error) {
+	return callString(ctx, c, "supervisor.readLog", offset, length)
+}
+
+// ReadProcessLog is readProcessStdoutLog or readProcessStderrLog (channel
+// "stderr") of namespec.
+func (c *Client) ReadProcessLog(ctx context.Context, name, channel string, offset, length int) (string, error) {
+	method := "supervisor.readProcessStdoutLog"
+	if channel == "stderr" {
+		method = "supervisor.readProcessStderrLog"
+	}
+	return callString(ctx, c, method, name, offset, length)
+}
+
+// Pools is drover.getPools: the worker pool of every program group.
+func (c *Client) Pools(ctx context.Context) ([]PoolInfo, error) {
+	v, err := c.Call(ctx, "drover.getPools")
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll(v, func(f fields) PoolInfo {
+		return PoolInfo{Group: f.str("group"), Scaling: f.flag("scaling"), Min: f.num("min"), Max: f.num("max"),
+			Workers: f.num("workers"), Busy: f.num("busy"), Draining: f.num("draining"), Processes: f.num("processes"),
+			Target: f.num("target"), Queue: f.str("queue"), QueueOK: f.flag("queue_ok"), QueueError: f.str("queue_error"),
+			Ready: f.num("ready"), Due: f.num("due"), Delayed: f.num("delayed"), Reserved: f.num("reserved"),
+			Expired: f.num("expired"), OldestWait: f.num("oldest_wait"), SampledAt: f.num("sampled_at"),
+			DecidedAt: f.num("decided_at"), LastResize: f.num("last_resize"), Decision: f.str("decision"),
+			Rolling: f.str("rolling")}
+	})
+}
+
+// RollingRestart is drover.rollingRestart(group, batch); ErrCannotRoll when
+// the group cannot be replaced beside itself.
+func (c *Client) RollingRestart(ctx context.Context, group string, batch int) error {
+	_, err := c.Call(ctx, "drover.rollingRestart", group, batch)
+	return err
+}
+
+// RollingUpdate is drover.rollingUpdate(group, batch), as RollingRestart.
+func (c *Client) RollingUpdate(ctx context.Context, group string, batch int) error {
+	_, err := c.Call(ctx, "drover.rollingUpdate", group, batch)
+	return err
+}
+
+func toProcessInfo(f fields) ProcessInfo {
+	return ProcessInfo{Name: f.str("name"), Group: f.str("group"), State: wire.ProcessState(f.num("state")),
+		StateName: f.str("statename"), PID: f.num("pid"), Description: f.str("description"),
+		ExitStatus: f.num("exitstatus"), Start: f.num("start"), Stop: f.num("stop"), Now: f.num("now"),
+		SpawnErr: f.str("spawnerr"), StdoutLogfile: f.str("stdout_logfile"), StderrLogfile: f.str("stderr_logfile")}
+}
+
+func callString(ctx context.Context, c *Client, method string, args ...any) (string, error) {
+	v, err := c.Call(ctx, method, args...)
+	if err != nil {
+		return "", err
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("%s: a %T, not a string", method, v)
+	}
+	return s, nil
+}
+
+// decodeAll decodes an array of structs.
+func decodeAll[T any](v any, decode func(fields) T) ([]T, error) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("a %T, not an array", v)
+	}
+	out := make([]T, 0, len(list))
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("an array member is a %T, not a struct", item)
+		}
+		out = append(out, decode(fields(m)))
+	}
+	return out, nil
+}
+
+// fields reads the members of a decoded struct; a missing or mistyped member
+// reads as the zero value, as Supervisor's structs always carry every key.
+type fields map[string]any
+
+func (f fields) str(name string) string { s, _ := f[name].(string); return s }
+func (f fields) num(name string) int    { return asInt(f[name]) }
+func (f fields) flag(name string) bool {
+	switch b := f[name].(type) {
+	case bool:
+		return b
+	case int:
+		return b != 0
+	}
+	return false
+}
+
+func asInt(v any) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case bool:
+		if n {
+			return 1
+		}
+	}
+	return 0
+}
+
+func asStrings(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, item := range list {
+		s, _ := item.(string)
+		out = append(out, s)
+	}
+	return out
+}

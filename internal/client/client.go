@@ -1,0 +1,135 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/drover/drover/internal/xmlrpc"
+)
+
+// DialTimeout bounds connecting to the daemon; calls themselves may block as
+// long as the daemon takes (start waits startsecs, stop stopwaitsecs): bound
+// them with the context.
+const DialTimeout = 10 * time.Second
+
+// Client calls one daemon. It is safe for concurrent use.
+type Client struct {
+	serverURL string // as given, for messages
+	username  string
+	password  string
+	base      string // http://host:port; unix sockets use http://localhost
+	unix      bool
+	http      *http.Client
+}
+
+// New returns a client of serverURL, "unix:///path/to.sock" or
+// "http://host:port"; with a username and a password it authenticates with
+// HTTP basic auth. Another scheme fails every call with *URLError.
+func New(serverURL, username, password string) *Client {
+	c := &Client{serverURL: serverURL, username: username, password: password}
+	dialer := &net.Dialer{Timeout: DialTimeout}
+	transport := &http.Transport{DisableCompression: true}
+	if path, ok := strings.CutPrefix(serverURL, "unix://"); ok {
+		c.base, c.unix = "http://localhost", true
+		transport.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, "unix", path)
+		}
+	} else if strings.HasPrefix(serverURL, "http://") {
+		c.base = strings.TrimRight(serverURL, "/")
+		transport.DialContext = dialer.DialContext
+	}
+	c.http = &http.Client{Transport: transport}
+	return c
+}
+
+// URL returns the server URL the client was made for.
+func (c *Client) URL() string { return c.serverURL }
+
+// Close releases idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+func (c *Client) newRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	if c.base == "" {
+		return nil, &URLError{URL: c.serverURL}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if c.unix {
+		req.Host = "localhost"
+	}
+	if c.username != "" && c.password != "" {
+		req.SetBasicAuth(c.username, c.password)
+	}
+	return req, nil
+}
+
+// Call performs one XML-RPC call and returns its decoded result: string,
+// int, bool, float64, []byte, time.Time, []any or map[string]any. A fault is
+// a *Fault, a non-200 answer an *HTTPError.
+func (c *Client) Call(ctx context.Context, method string, args ...any) (any, error) {
+	body, err := c.Exchange(ctx, method, args...)
+	if err != nil {
+		return nil, err
+	}
+	v, err := xmlrpc.DecodeResponse(bytes.NewReader(body))
+	if f, ok := err.(*xmlrpc.Fault); ok {
+		return nil, &Fault{Code: f.Code, String: f.String}
+	}
+	return v, err
+}
+
+// Exchange sends one call and returns the response body undecoded (a fault
+// is not an error here): timing it measures the server, not the decoder.
+func (c *Client) Exchange(ctx context.Context, method string, args ...any) ([]byte, error) {
+	var body bytes.Buffer
+	if err := xmlrpc.EncodeCall(&body, method, args...); err != nil {
+		return nil, err
+	}
+	req, err := c.newRequest(ctx, http.MethodPost, "/RPC2", &body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "text/xml")
+	req.Header.Set("Accept", "text/xml")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, newHTTPError(resp)
+	}
+	return io.ReadAll(resp.Body)
+}
+
+// Stream GETs path (a /logtail/... or /mainlogtail URL) and copies the body
+// to w until the server closes it or ctx ends.
+func (c *Client) Stream(ctx context.Context, path string, w io.Writer) error {
+	req, err := c.newRequest(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return newHTTPError(resp)
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
+
+func newHTTPError(resp *http.Response) *HTTPError {
+	return &HTTPError{Code: resp.StatusCode, Reason: strings.TrimPrefix(resp.Status, fmt.Sprint(resp.StatusCode, " "))}
+}

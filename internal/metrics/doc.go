@@ -1,0 +1,7 @@
+// Package metrics serves /metrics in Prometheus's text format: the daemon's
+// processes, pools, queues and job counts, read from one supervisor
+// Snapshot per scrape (the process engine is never waited on), the
+// resident memory and CPU time of each process tree from one read of
+// /proc, node_exporter's old supervisord metrics so existing dashboards
+// keep working, and the daemon's own Go runtime and process metrics.
+package metrics

@@ -1,0 +1,22 @@
+// Package conformance is a differential tester: it generates random, valid
+// configurations and sequences of supervisorctl commands, runs each case
+// against Debian's Supervisor 4.2.5 (/usr/bin/supervisord) and against
+// Drover side by side, both driven by Debian's supervisorctl, and reports
+// every difference in command output, exit status, settled `status` and
+// the state lines of the main log, with a shrunk reproduction.
+// docs/conformance.md says how to run it.
+//
+// What it does not compare, because it is timing (Supervisor polls once a
+// second, Drover uses exact timers; see README "Compatibility"):
+//   - states are compared only once settled (no STARTING, BACKOFF or
+//     STOPPING, no RUNNING process that will exit, no EXITED one that
+//     autorestart will start again, nothing changing for 1.5 s);
+//   - state lines are compared per process (their interleaving across
+//     processes is timing), spawn errors per program, and of the shutdown's
+//     throttled "waiting for ... to die" reports only the first;
+//   - "waiting for x to stop" progress lines are not compared;
+//   - the result lines of start/stop/restart/signal/clear of `all` or
+//     `group:*` come in completion order, so they are compared sorted;
+//   - pids, uptimes, dates, the case directory and AUTO log names are
+//     normalised.
+package conformance

@@ -1,0 +1,417 @@
+package conformance
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+)
+
+// kind is what a program's command does.
+type kind int
+
+const (
+	kindForever   kind = iota // prints, then sleeps until stopped
+	kindStubborn              // ignores SIGTERM, so a stop ends with SIGKILL
+	kindFastExit              // prints and exits with exitCode at once
+	kindSlowExit              // prints and exits with exitCode after slowExitSecs
+	kindForkExit              // leaves a child holding its stdout, exits with exitCode
+	kindMissing               // command is a file that does not exist
+	kindNoExec                // command is a file without the execute bit
+	kindDirectory             // command is a directory
+	numKinds
+)
+
+// longStartsecs is the startsecs of a program that has one: long enough that
+// a kindFastExit program exits well before it even on a loaded machine.
+const longStartsecs = 2
+
+// slowExitSecs is how long a kindSlowExit program runs: well past
+// longStartsecs plus Supervisor's 1-second poll, so both daemons see it reach
+// RUNNING before it exits.
+const slowExitSecs = longStartsecs + 3
+
+var kindTags = [numKinds]string{"forever", "stubborn", "fastexit", "slowexit", "forkexit", "missing", "noexec", "dir"}
+
+// exitsByItself says whether a started process of this kind ends without
+// being stopped.
+func (k kind) exitsByItself() bool {
+	return k == kindFastExit || k == kindSlowExit || k == kindForkExit
+}
+
+// spawns says whether the command can be run at all.
+func (k kind) spawns() bool { return k < kindMissing }
+
+// program is one [program:x] section.
+type program struct {
+	name           string
+	kind           kind
+	exitCode       int
+	numprocs       int
+	startsecs      int
+	startretries   int
+	autostart      bool
+	autorestart    string
+	exitcodes      []int
+	stopsignal     string
+	stopwaitsecs   int
+	stopasgroup    bool
+	killasgroup    bool
+	redirectStderr bool
+	priority       int // 0: not set
+	environment    bool
+	directory      bool
+	umask          string
+	included       bool // written to conf.d/<name>.conf through [include]
+}
+
+// group is one [group:x] section.
+type group struct {
+	name     string
+	programs []string
+	priority int // 0: not set
+}
+
+// config is the program and group sections of one version of the file.
+type config struct {
+	programs []program
+	groups   []group
+}
+
+// step is one supervisorctl command, run after writing conf (when not nil)
+// as the new config file.
+type step struct {
+	conf *config
+	args []string
+}
+
+// testCase is one generated case: the first config, then the steps.
+type testCase struct {
+	seed  uint64
+	conf  config
+	steps []step
+}
+
+var programNames = []string{"web", "worker", "cron", "mailer", "api", "queue", "echo", "feed"}
+var groupNames = []string{"front", "back"}
+
+// loops says whether the program, once it has reached RUNNING, would be
+// restarted after every exit forever (with no backoff in either daemon),
+// which no settled state can be compared in.
+func (p program) loops() bool {
+	if !p.kind.exitsByItself() {
+		return false
+	}
+	if p.kind != kindSlowExit && p.startsecs > 0 {
+		return false // exits too quickly: BACKOFF, then FATAL
+	}
+	switch p.autorestart {
+	case "true":
+		return true
+	case "unexpected":
+		return !slices.Contains(p.exitcodes, p.exitCode)
+	}
+	return false
+}
+
+func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }
+
+func genProgram(r *rand.Rand, name string) program {
+	p := program{
+		name:           name,
+		kind:           kind(r.IntN(int(numKinds))),
+		exitCode:       pick(r, 0, 0, 1, 2, 3),
+		numprocs:       pick(r, 1, 1, 1, 2, 3),
+		startsecs:      pick(r, 0, longStartsecs),
+		startretries:   r.IntN(3),
+		autostart:      r.IntN(4) != 0,
+		autorestart:    pick(r, "true", "false", "unexpected"),
+		exitcodes:      pick(r, []int{0}, []int{0}, []int{0, 2}, []int{3}, []int{1, 3}),
+		stopsignal:     pick(r, "TERM", "TERM", "TERM", "INT", "HUP", "QUIT", "USR1", "KILL"),
+		stopwaitsecs:   1 + r.IntN(2),
+		stopasgroup:    r.IntN(5) == 0,
+		killasgroup:    r.IntN(5) == 0,
+		redirectStderr: r.IntN(3) == 0,
+		environment:    r.IntN(2) == 0,
+		directory:      r.IntN(3) == 0,
+		umask:          pick(r, "", "", "077", "002"),
+		included:       r.IntN(3) == 0,
+	}
+	if r.IntN(2) == 0 {
+		p.priority = pick(r, 1, 10, 500, 999)
+	}
+	p.settleable(r)
+	return p
+}
+
+// settleable changes what would make the program's outcome timing:
+//   - a kindForkExit's exit closes no pipe, so Supervisor sees it only at
+//     its next 1-second poll: with startsecs>0 that makes "exited too
+//     quickly" a coin toss, so its startsecs is 0;
+//   - a program that restarts forever never settles (see loops).
+func (p *program) settleable(r *rand.Rand) {
+	if p.kind == kindForkExit {
+		p.startsecs = 0
+	}
+	if p.loops() {
+		if r.IntN(2) == 0 {
+			p.autorestart = "false"
+		} else {
+			p.autorestart = "unexpected"
+			p.exitcodes = append(slices.Clone(p.exitcodes), p.exitCode)
+		}
+	}
+}
+
+// genConfig makes 1 to 4 programs and, sometimes, a group of some of them.
+func genConfig(r *rand.Rand) config {
+	var c config
+	names := slices.Clone(programNames)
+	r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	for _, n := range names[:1+r.IntN(4)] {
+		c.programs = append(c.programs, genProgram(r, n))
+	}
+	if len(c.programs) > 1 && r.IntN(3) == 0 {
+		g := group{name: pick(r, groupNames...)}
+		for _, p := range c.programs[:1+r.IntN(len(c.programs)-1)] {
+			g.programs = append(g.programs, p.name)
+		}
+		if r.IntN(2) == 0 {
+			g.priority = pick(r, 5, 700)
+		}
+		c.groups = append(c.groups, g)
+	}
+	return c
+}
+
+func (c config) clone() config {
+	n := config{programs: slices.Clone(c.programs)}
+	for _, g := range c.groups {
+		n.groups = append(n.groups, group{g.name, slices.Clone(g.programs), g.priority})
+	}
+	return n
+}
+
+func (c config) program(name string) (program, bool) {
+	for _, p := range c.programs {
+		if p.name == name {
+			return p, true
+		}
+	}
+	return program{}, false
+}
+
+func (c config) groupOf(prog string) string {
+	for _, g := range c.groups {
+		if slices.Contains(g.programs, prog) {
+			return g.name
+		}
+	}
+	return prog
+}
+
+// processNames returns the names of the program's processes.
+func (p program) processNames() []string {
+	if p.numprocs == 1 {
+		return []string{p.name}
+	}
+	var out []string
+	for i := range p.numprocs {
+		out = append(out, fmt.Sprintf("%s_%d", p.name, i))
+	}
+	return out
+}
+
+// namespecs returns the namespec (group:process, or the name alone when
+// they are the same) of every process, and the group:* spec of every group.
+func (c config) namespecs() (procs, groups []string) {
+	seen := map[string]bool{}
+	for _, p := range c.programs {
+		g := c.groupOf(p.name)
+		for _, n := range p.processNames() {
+			if g == n {
+				procs = append(procs, n)
+			} else {
+				procs = append(procs, g+":"+n)
+			}
+		}
+		if !seen[g] {
+			seen[g] = true
+			groups = append(groups, g+":*")
+		}
+	}
+	return procs, groups
+}
+
+// processProgram maps each process name to its program.
+func (c config) processProgram() map[string]program {
+	m := map[string]program{}
+	for _, p := range c.programs {
+		for _, n := range p.processNames() {
+			m[n] = p
+		}
+	}
+	return m
+}
+
+// edit returns a changed copy of c: a program's command, numprocs or
+// startsecs changes, or a program is added or removed.
+func edit(r *rand.Rand, c config) config {
+	n := c.clone()
+	var unused []string
+	for _, name := range programNames {
+		if _, ok := c.program(name); !ok {
+			unused = append(unused, name)
+		}
+	}
+	i := r.IntN(len(n.programs))
+	switch op := r.IntN(5); {
+	case op == 0 && len(unused) > 0:
+		n.programs = append(n.programs, genProgram(r, pick(r, unused...)))
+	case op == 1 && len(n.programs) > 1:
+		n = n.without(n.programs[i].name)
+	case op == 2:
+		p := &n.programs[i]
+		p.numprocs = 1 + (p.numprocs % 3)
+	case op == 3:
+		p := &n.programs[i]
+		p.startsecs = longStartsecs - p.startsecs
+		p.settleable(r)
+	default:
+		old := n.programs[i]
+		n.programs[i] = genProgram(r, old.name)
+		n.programs[i].included = old.included
+	}
+	return n
+}
+
+// without returns c less the program (and a group left empty).
+func (c config) without(name string) config {
+	n := config{}
+	for _, p := range c.programs {
+		if p.name != name {
+			n.programs = append(n.programs, p)
+		}
+	}
+	for _, g := range c.groups {
+		g.programs = slices.DeleteFunc(slices.Clone(g.programs), func(s string) bool { return s == name })
+		if len(g.programs) > 0 {
+			n.groups = append(n.groups, g)
+		}
+	}
+	return n
+}
+
+// targets picks 1 or 2 names for a command: processes, group:*, all or a
+// name no daemon knows.
+func targets(r *rand.Rand, c config) []string {
+	procs, groups := c.namespecs()
+	one := func() string {
+		switch x := r.IntN(10); {
+		case x < 5 && len(procs) > 0:
+			return pick(r, procs...)
+		case x < 7:
+			return pick(r, groups...)
+		case x < 8:
+			return "all"
+		default:
+			return pick(r, "nosuch", "nosuch:*", groups[0][:len(groups[0])-1]+"nosuch")
+		}
+	}
+	out := []string{one()}
+	if r.IntN(4) == 0 {
+		out = append(out, one())
+	}
+	return out
+}
+
+// genCase makes a case: a config and 3 to 8 commands, ending with status.
+func genCase(seed uint64) testCase {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	tc := testCase{seed: seed, conf: genConfig(r)}
+	active, file := tc.conf, tc.conf
+	for range 3 + r.IntN(6) {
+		var s step
+		switch x := r.IntN(20); {
+		case x < 3:
+			s.args = []string{"status"}
+			if r.IntN(2) == 0 {
+				s.args = append(s.args, targets(r, active)...)
+			}
+		case x < 6:
+			s.args = append([]string{"start"}, targets(r, active)...)
+		case x < 9:
+			s.args = append([]string{"stop"}, targets(r, active)...)
+		case x < 11:
+			s.args = append([]string{"restart"}, targets(r, active)...)
+		case x < 12:
+			s.args = append([]string{"signal", pick(r, "HUP", "USR1", "KILL", "TERM")}, targets(r, active)...)
+		case x < 13:
+			s.args = []string{"avail"}
+		case x < 14:
+			s.args = []string{"pid"}
+			if r.IntN(3) != 0 {
+				s.args = append(s.args, targets(r, active)[0])
+			}
+		case x < 15:
+			s.args = append([]string{"clear"}, targets(r, active)...)
+		case x < 17:
+			procs, _ := active.namespecs()
+			s.args = []string{"tail", pick(r, append(procs, "nosuch")...)}
+			if r.IntN(3) == 0 {
+				s.args = append(s.args, "stderr")
+			}
+		default:
+			n := edit(r, file)
+			s.conf = &n
+			file = n
+			s.args = []string{pick(r, "reread", "update")}
+			if s.args[0] == "reread" {
+				tc.steps = append(tc.steps, s)
+				s = step{args: []string{"update"}}
+			}
+			active = file
+		}
+		tc.steps = append(tc.steps, s)
+	}
+	tc.steps = append(tc.steps, step{args: []string{"status"}})
+	return tc
+}
+
+// without returns the case less one program, in every version of the file.
+func (tc testCase) without(name string) testCase {
+	n := testCase{seed: tc.seed, conf: tc.conf.without(name)}
+	for _, s := range tc.steps {
+		if s.conf != nil {
+			c := s.conf.without(name)
+			s.conf = &c
+		}
+		n.steps = append(n.steps, s)
+	}
+	return n
+}
+
+// allPrograms returns every program of every version of the file (a name
+// may come several times with different commands).
+func (tc testCase) allPrograms() []program {
+	out := slices.Clone(tc.conf.programs)
+	for _, s := range tc.steps {
+		if s.conf != nil {
+			out = append(out, s.conf.programs...)
+		}
+	}
+	return out
+}
+
+// String is the reproduction: every version of the file and the commands.
+func (tc testCase) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "seed %d\n--- supervisord.conf ---\n%s", tc.seed, tc.conf.render())
+	for _, s := range tc.steps {
+		if s.conf != nil {
+			fmt.Fprintf(&b, "--- new supervisord.conf ---\n%s", s.conf.render())
+		}
+		fmt.Fprintf(&b, "$ supervisorctl %s\n", strings.Join(s.args, " "))
+	}
+	return b.String()
+}
