@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/drover/drover/internal/version.Build=$(VERSION)
 export CGO_ENABLED = 0
 RACE_PKGS := ./internal/guard/ ./internal/process/ ./internal/logs/ ./internal/events/ \
-	./internal/eventlistener/ ./internal/supervisor/ ./internal/rpc/
+	./internal/eventlistener/ ./internal/supervisor/ ./internal/rpc/ ./internal/web/
 
 .PHONY: build run test fuzz conformance bench deb clean
 

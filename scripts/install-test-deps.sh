@@ -7,12 +7,13 @@
 #   systemd        systemd-analyze, to verify the unit file
 #   procps         /bin/kill, which the unit's ExecReload names (verify checks it exists)
 #   gcc libc6-dev  cgo, for the race-detector run of make test
+#   chromium       headless browser of the dashboard's end-to-end tests (tests/dashboard)
 # Installing a package must not start its service here: we install under a
 # policy-rc.d that denies service starts, and stop Debian's supervisord if an
 # earlier install started one (it would hold /var/run/supervisor.sock).
 set -eu
 
-PACKAGES="supervisor redis-server dpkg-dev procps systemd gcc libc6-dev"
+PACKAGES="supervisor redis-server dpkg-dev procps systemd gcc libc6-dev chromium"
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then

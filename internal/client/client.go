@@ -105,7 +105,6 @@ func (c *Client) Exchange(ctx context.Context, method string, args ...any) ([]by
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil, newHTTPError(resp)
 	}
 	return io.ReadAll(resp.Body)
@@ -130,6 +129,10 @@ func (c *Client) Stream(ctx context.Context, path string, w io.Writer) error {
 	return err
 }
 
+// newHTTPError reads what the server said with a non-200 answer, at most
+// 64 KiB (which also lets the connection be reused).
 func newHTTPError(resp *http.Response) *HTTPError {
-	return &HTTPError{Code: resp.StatusCode, Reason: strings.TrimPrefix(resp.Status, fmt.Sprint(resp.StatusCode, " "))}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return &HTTPError{Code: resp.StatusCode, Reason: strings.TrimPrefix(resp.Status, fmt.Sprint(resp.StatusCode, " ")),
+		Body: string(body)}
 }

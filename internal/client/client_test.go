@@ -25,6 +25,7 @@ func serve(t *testing.T, user, pass, body string) string {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, _ := r.BasicAuth(); user != "" && (u != user || p != pass) {
 			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, "who are you?")
 			return
 		}
 		if r.URL.Path == "/RPC2" {
@@ -76,7 +77,7 @@ func TestBasicAuth(t *testing.T) {
 	url := serve(t, "user", "secret", `<?xml version="1.0"?><methodResponse><params><param><value><string>3.0</string></value></param></params></methodResponse>`)
 	_, err := New(url, "", "").APIVersion(t.Context())
 	var he *HTTPError
-	if !errors.As(err, &he) || he.Code != http.StatusUnauthorized || he.Reason != "Unauthorized" {
+	if !errors.As(err, &he) || he.Code != http.StatusUnauthorized || he.Reason != "Unauthorized" || he.Body != "who are you?" {
 		t.Errorf("without credentials: %v, want HTTP 401", err)
 	}
 	if v, err := New(url, "user", "secret").APIVersion(t.Context()); err != nil || v != "3.0" {

@@ -62,6 +62,7 @@ func FaultString(err error) string {
 type HTTPError struct {
 	Code   int
 	Reason string // "Unauthorized"
+	Body   string // the start of the answer (at most 64 KiB), e.g. what /readyz lists
 }
 
 func (e *HTTPError) Error() string { return fmt.Sprintf("HTTP %d %s", e.Code, e.Reason) }

@@ -117,7 +117,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	routes := httpmux.New()
 	rpc.Register(routes, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
 		Identification: sd.Identifier, PID: os.Getpid()})
-	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, Log: ml})
+	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, EventsDropped: bus.Dropped, Log: ml})
 	health.Register(routes, sup.Snapshot)
 	handlers := serverHandlers(cfg, listeners, routes, ml)
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/drover/drover/internal/xmlrpc"
+	"github.com/drover/drover/internal/client"
 )
 
 // Commands for the stress scripts (testdata/robust_stress_*.txtar).
@@ -56,7 +56,7 @@ func cmdRPCStorm(ts *testscript.TestScript, neg bool, args []string) {
 					_, err = rpcCall(ts, "supervisor.getAllProcessInfo")
 				}
 				calls.Add(1)
-				var fault *xmlrpc.Fault
+				var fault *client.Fault
 				switch {
 				case errors.As(err, &fault):
 					faults.Add(1)

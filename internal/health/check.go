@@ -2,14 +2,14 @@ package health
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"strings"
 	"time"
 
+	"github.com/drover/drover/internal/client"
 	"github.com/drover/drover/internal/config"
 )
 
@@ -17,7 +17,7 @@ import (
 // that time is not healthy.
 const checkTimeout = 10 * time.Second
 
-// maxBody bounds what is read of the daemon's answer.
+// maxBody bounds what is kept of the daemon's answer.
 const maxBody = 64 << 10
 
 // Main is `drover healthcheck [-c file] [--live]`: it asks the daemon that
@@ -61,55 +61,33 @@ func Main(argv0 string, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
 	defer cancel()
-	body, err := Get(ctx, ctl, endpoint)
-	if err != nil {
+	c := client.New(ctl.ServerURL, ctl.Username, ctl.Password)
+	defer c.Close()
+	var body strings.Builder
+	err = c.Stream(ctx, endpoint, &limitedWriter{&body, maxBody})
+	var he *client.HTTPError
+	switch {
+	case errors.As(err, &he):
+		fmt.Fprintf(stderr, "%s: %v\n%s", ctl.ServerURL, err, he.Body)
+		return 1
+	case err != nil:
 		fmt.Fprintf(stderr, "%s: %v\n", ctl.ServerURL, err)
 		return 1
 	}
-	io.WriteString(stdout, body)
+	io.WriteString(stdout, body.String())
 	return 0
 }
 
-// Get fetches path from the daemon at ctl.ServerURL (http:// or unix://)
-// with ctl's credentials. An answer other than 200 is an error carrying
-// the status and the body.
-func Get(ctx context.Context, ctl config.Supervisorctl, path string) (string, error) {
-	base, transport, err := transportFor(ctl.ServerURL)
-	if err != nil {
-		return "", err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-	if err != nil {
-		return "", err
-	}
-	if ctl.Username != "" {
-		req.SetBasicAuth(ctl.Username, ctl.Password)
-	}
-	resp, err := (&http.Client{Transport: transport}).Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s\n%s", resp.Status, data)
-	}
-	return string(data), nil
+// limitedWriter keeps at most n bytes and fails beyond: an answer that
+// long is not one of the daemon's.
+type limitedWriter struct {
+	w *strings.Builder
+	n int
 }
 
-func transportFor(serverURL string) (base string, t *http.Transport, err error) {
-	t = &http.Transport{DisableKeepAlives: true}
-	if path, ok := strings.CutPrefix(serverURL, "unix://"); ok {
-		t.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", path)
-		}
-		return "http://localhost", t, nil
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.w.Len()+len(p) > l.n {
+		return 0, fmt.Errorf("answer longer than %d bytes", l.n)
 	}
-	if strings.HasPrefix(serverURL, "http://") {
-		return strings.TrimRight(serverURL, "/"), t, nil
-	}
-	return "", nil, fmt.Errorf("serverurl %q is neither http:// nor unix://", serverURL)
+	return l.w.Write(p)
 }

@@ -45,6 +45,8 @@ var (
 	queueReachable = desc("drover_queue_reachable", "1 if the queue's last sample succeeded.", "queue")
 	queueJobs      = desc("drover_queue_jobs", "Jobs in the queue at its last sample, by state: ready, delayed, reserved.", "queue", "state")
 	queueOldest    = desc("drover_queue_oldest_job_age_seconds", "How long the oldest ready job has waited, at the last sample (a lower bound).", "queue")
+
+	eventsDropped = desc("drover_events_dropped_total", "Events a slow subscriber of the daemon's event bus lost (its oldest), by subscriber.", "subscriber")
 )
 
 // collector turns one Snapshot into metrics at each scrape.
@@ -56,7 +58,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{nodeUp, nodeState, nodeExitStatus, nodeStartTime,
 		procState, procRestarts, procRSS, procCPU, procUptime, procMemLimit,
 		poolProcesses, poolBusy, poolDesired, poolMin, poolMax, poolDecisions, jobsProcessed,
-		queueReachable, queueJobs, queueOldest} {
+		queueReachable, queueJobs, queueOldest, eventsDropped} {
 		ch <- d
 	}
 }
@@ -141,6 +143,11 @@ func (c *collector) collect(ch chan<- prometheus.Metric) {
 		gauge(queueJobs, float64(pl.Sample.Delayed), queue, "delayed")
 		gauge(queueJobs, float64(pl.Sample.Reserved), queue, "reserved")
 		gauge(queueOldest, pl.Sample.OldestWait.Seconds(), queue)
+	}
+	if c.opts.EventsDropped != nil {
+		for name, n := range c.opts.EventsDropped() {
+			counter(eventsDropped, float64(n), name)
+		}
 	}
 }
 

@@ -17,6 +17,9 @@ import (
 // Options are what the metrics are read from.
 type Options struct {
 	Snapshot func() supervisor.Snapshot
+	// EventsDropped returns the events each bus subscriber lost, by
+	// subscriber name (events.Bus.Dropped); nil: not exported.
+	EventsDropped func() map[string]uint64
 	// Procfs is where process trees are read ("" for /proc).
 	Procfs string
 	// Log receives scrape errors; nil: silent.

@@ -23,7 +23,13 @@ import (
 // parses it with Prometheus's own text parser.
 func scrape(t *testing.T, snap supervisor.Snapshot, procfs string) map[string]*dto.MetricFamily {
 	t.Helper()
-	h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap }, Procfs: procfs})
+	return scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procfs: procfs})
+}
+
+// scrapeWith is scrape with every option given.
+func scrapeWith(t *testing.T, opts Options) map[string]*dto.MetricFamily {
+	t.Helper()
+	h := Handler(opts)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if rec.Code != 200 {
@@ -103,7 +109,8 @@ func TestCollect(t *testing.T) {
 			Sample:    queue.Sample{Ready: 7, Delayed: 2, Reserved: 1, OldestWait: 12 * time.Second},
 			Decisions: supervisor.Decisions{Up: 2, Down: 1, Hold: 9}, Jobs: supervisor.JobCounts{Done: 40, Failed: 3}}},
 	}}
-	fams := scrape(t, snap, procfs)
+	fams := scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procfs: procfs,
+		EventsDropped: func() map[string]uint64 { return map[string]uint64{"gate": 7} }})
 	w0 := []string{"group=worker", "name=worker_0"}
 	checks := []struct {
 		name   string
@@ -139,6 +146,7 @@ func TestCollect(t *testing.T) {
 		{"drover_queue_jobs", []string{"queue=default,mail", "state=delayed"}, 2},
 		{"drover_queue_jobs", []string{"queue=default,mail", "state=reserved"}, 1},
 		{"drover_queue_oldest_job_age_seconds", []string{"queue=default,mail"}, 12},
+		{"drover_events_dropped_total", []string{"subscriber=gate"}, 7},
 	}
 	for _, c := range checks {
 		if got := value(t, fams, c.name, c.labels...); got != c.want {

@@ -15,6 +15,7 @@ import (
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/pyrepr"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/web"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -59,8 +60,10 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 }
 
 // Register puts every path supervisord serves on m: POST /RPC2* (XML-RPC),
-// /logtail/<namespec> and /mainlogtail, the status page at / and
-// /index.html with its /tail.html, and /ok.html.
+// /logtail/<namespec> and /mainlogtail, the status page at /status and
+// /index.html with its /tail.html, and /ok.html; and the live dashboard at
+// / and /dashboard, which hands the status page's requests of / (its
+// ?action= URLs and the messages they redirect to) to the status page.
 func Register(m *httpmux.Mux, opts Options) {
 	var ml mainLog
 	if opts.MainLog != nil {
@@ -73,8 +76,18 @@ func (h *handler) register(m *httpmux.Mux) {
 	m.HandlePrefix("/RPC2", http.HandlerFunc(h.serveRPC))
 	m.HandlePrefix("/logtail", http.HandlerFunc(h.serveLogtail))
 	m.HandlePrefix("/mainlogtail", http.HandlerFunc(h.serveMainLogtail))
-	m.Handle("/", http.HandlerFunc(h.serveStatus))
 	m.Handle("/index.html", http.HandlerFunc(h.serveStatus))
+	m.Handle("/status", http.HandlerFunc(h.serveStatus))
+	dashboard := web.New(web.Options{Source: dashboardSource{h}, Events: h.events, Log: h.log})
+	m.Handle("/dashboard", dashboard)
+	m.HandlePrefix("/dashboard/", dashboard)
+	m.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if classicRequest(r) {
+			h.serveStatus(w, r)
+			return
+		}
+		dashboard.ServeHTTP(w, r)
+	}))
 	m.Handle("/tail.html", http.HandlerFunc(h.serveTailPage))
 	m.Handle("/ok.html", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

@@ -118,9 +118,37 @@ func TestStatusActions(t *testing.T) {
 		t.Errorf("headers %v", rec.Header())
 	}
 	rec = httptest.NewRecorder()
-	newTestHandler(newFakeBackend()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	newTestHandler(newFakeBackend()).ServeHTTP(rec, httptest.NewRequest("GET", "/status", nil))
 	if !strings.Contains(rec.Body.String(), "No programs to manage") {
 		t.Errorf("empty status page:\n%s", rec.Body.String())
+	}
+}
+
+// "/" is the dashboard unless the request is one of the classic page's
+// (an action, the message an action redirects to, a form POST).
+func TestRootRouting(t *testing.T) {
+	h := newTestHandler(newFakeBackend(newFakeProc("cat", "cat", process.Running)))
+	tests := []struct {
+		method, target, want string
+	}{
+		{"GET", "/", `id="procs"`},
+		{"GET", "/dashboard", `id="procs"`},
+		{"GET", "/?message=hi", "Supervisor Status"},
+		{"GET", "/status", "Supervisor Status"},
+		{"GET", "/index.html", "Supervisor Status"},
+		{"GET", "/dashboard/static/classic.css", ".statusrunning"},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.target, nil))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("%s %s: %d, want 200 with %q", tt.method, tt.target, rec.Code, tt.want)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/?action=refresh", nil))
+	if rec.Code != 301 || !strings.HasPrefix(rec.Header().Get("Location"), "http://example.com/?message=Page%20refreshed") {
+		t.Errorf("/?action=refresh: %d %q", rec.Code, rec.Header().Get("Location"))
 	}
 }
 

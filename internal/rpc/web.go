@@ -13,11 +13,21 @@ import (
 	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/pyrepr"
+	"github.com/drover/drover/internal/web"
 	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
-// serveStatus is the status page at / and /index.html. With an action
+// classicRequest is a request of Supervisor's status page at "/": one
+// with an action (scripts use these URLs) or the message an action
+// redirects to.
+func classicRequest(r *http.Request) bool {
+	q := r.URL.Query()
+	return r.URL.Path == "/" && (q.Has("action") || q.Has("message") || r.Method == http.MethodPost)
+}
+
+// serveStatus is the classic status page at /status and /index.html, and
+// at / for its actions and messages. With an action
 // parameter it performs the action and redirects to the page with a message,
 // as Supervisor's web UI does.
 func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request) {
@@ -89,27 +99,34 @@ func stateClass(s process.State) string {
 }
 
 var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
-<html>
-<head><title>Supervisor Status</title></head>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Supervisor Status</title>
+<link rel="stylesheet" href="` + web.StaticPrefix + `classic.css">
+</head>
 <body>
-<h1>Supervisor Status</h1>
-{{with .Message}}<div class="status_msg">{{.}}</div>{{end}}
-<ul>
-<li><a href="index.html?action=refresh">Refresh</a></li>
-<li><a href="index.html?action=restartall">Restart All</a></li>
-<li><a href="index.html?action=stopall">Stop All</a></li>
+<div class="page">
+<h1>Supervisor Status <a href="/">Live dashboard</a></h1>
+{{with .Message}}<div class="status_msg" role="status">{{.}}</div>{{end}}
+<ul class="buttons">
+<li><a class="button" href="index.html?action=refresh">Refresh</a></li>
+<li><a class="button danger" href="index.html?action=restartall">Restart All</a></li>
+<li><a class="button danger" href="index.html?action=stopall">Stop All</a></li>
 </ul>
-{{if .Rows}}<table>
+{{if .Rows}}<div class="table"><table>
 <thead><tr><th>State</th><th>Description</th><th>Name</th><th>Action</th></tr></thead>
 <tbody>
 {{range .Rows}}<tr>
 <td class="status"><span class="{{.Class}}">{{.State}}</span></td>
 <td>{{.Description}}</td>
 <td><a href="tail.html?processname={{.Namespec}}" target="_blank">{{.Namespec}}</a></td>
-<td>{{if .Running}}<a href="index.html?processname={{.Namespec}}&amp;action=restart">Restart</a> <a href="index.html?processname={{.Namespec}}&amp;action=stop">Stop</a>{{end}}{{if .Startable}}<a href="index.html?processname={{.Namespec}}&amp;action=start">Start</a>{{end}} <a href="index.html?processname={{.Namespec}}&amp;action=clearlog">Clear Log</a> <a href="logtail/{{.Namespec}}" target="_blank">Tail -f Stdout</a> <a href="logtail/{{.Namespec}}/stderr" target="_blank">Tail -f Stderr</a></td>
+<td class="actions">{{if .Running}}<a class="button danger" href="index.html?processname={{.Namespec}}&amp;action=restart">Restart</a> <a class="button danger" href="index.html?processname={{.Namespec}}&amp;action=stop">Stop</a>{{end}}{{if .Startable}}<a class="button" href="index.html?processname={{.Namespec}}&amp;action=start">Start</a>{{end}} <a class="button" href="index.html?processname={{.Namespec}}&amp;action=clearlog">Clear Log</a> <a class="button" href="logtail/{{.Namespec}}" target="_blank">Tail -f Stdout</a> <a class="button" href="logtail/{{.Namespec}}/stderr" target="_blank">Tail -f Stderr</a></td>
 </tr>
 {{end}}</tbody>
-</table>{{else}}<p>No programs to manage</p>{{end}}
+</table></div>{{else}}<p>No programs to manage</p>{{end}}
+</div>
 </body>
 </html>
 `))
@@ -230,12 +247,19 @@ type tailPage struct {
 }
 
 var tailTemplate = template.Must(template.New("tail").Parse(`<!DOCTYPE html>
-<html>
-<head><title>Supervisor tail of process {{.Name}}</title></head>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Supervisor tail of process {{.Name}}</title>
+<link rel="stylesheet" href="` + web.StaticPrefix + `classic.css">
+</head>
 <body>
+<div class="page">
 <h1>Supervisor tail of process {{.Name}}</h1>
-<p><a href="tail.html?processname={{.Name}}&amp;limit={{.Limit}}">Refresh</a></p>
+<p><a class="button" href="tail.html?processname={{.Name}}&amp;limit={{.Limit}}">Refresh</a></p>
 <pre id="tailbody">{{.Tail}}</pre>
+</div>
 </body>
 </html>
 `))

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
@@ -15,20 +16,25 @@ import (
 // "Processed:" or "Failed:"), so the scaler can stop an idle worker rather
 // than a busy one. Output passes through unchanged.
 type jobTracker struct {
-	inner  io.Writer // the log, possibly a SpawnWriter (capture mode, events)
-	busy   atomic.Bool
-	counts *jobCounters // the group's, kept while the daemon runs
+	inner   io.Writer // the log, possibly a SpawnWriter (capture mode, events)
+	busy    atomic.Bool
+	started atomic.Int64 // unix nanoseconds of the running job's Processing line, 0 for none
+	counts  *jobCounters // the group's, kept while the daemon runs
 }
 
-// jobCounters count the jobs a worker finished, by outcome.
+// jobCounters count the jobs a worker finished, by outcome, and the time
+// from their Processing lines to their outcomes.
 type jobCounters struct {
 	done, failed atomic.Uint64
+	nanos        atomic.Int64
 }
 
 // JobCounts are the jobs a group's workers finished, by outcome, per
-// their job lines.
+// their job lines, and the time they took together (the jobs whose start
+// was seen).
 type JobCounts struct {
 	Done, Failed uint64
+	Time         time.Duration
 }
 
 // trackJobs wraps the stdout writer of a scaling program's process and
@@ -68,7 +74,7 @@ func (s *Supervisor) jobsFinished(group string) JobCounts {
 	if c == nil {
 		return JobCounts{}
 	}
-	return JobCounts{Done: c.done.Load(), Failed: c.failed.Load()}
+	return JobCounts{Done: c.done.Load(), Failed: c.failed.Load(), Time: time.Duration(c.nanos.Load())}
 }
 
 // Write passes output not tied to a child to the log.
@@ -137,12 +143,11 @@ func (c *jobLines) endLine() {
 	switch {
 	case bytes.Contains(c.line, markStart):
 		c.t.busy.Store(true)
+		c.t.started.Store(time.Now().UnixNano())
 	case bytes.Contains(c.line, markDone):
-		c.t.busy.Store(false)
-		c.t.counts.done.Add(1)
+		c.t.finished(&c.t.counts.done)
 	case bytes.Contains(c.line, markFailed):
-		c.t.busy.Store(false)
-		c.t.counts.failed.Add(1)
+		c.t.finished(&c.t.counts.failed)
 	}
 	c.line = c.line[:0]
 }
@@ -150,5 +155,14 @@ func (c *jobLines) endLine() {
 func (c *jobLines) Spawned(pid int) {
 	if c.spawned != nil {
 		c.spawned(pid)
+	}
+}
+
+// finished counts a job's outcome and, if its start was seen, its time.
+func (t *jobTracker) finished(outcome *atomic.Uint64) {
+	t.busy.Store(false)
+	outcome.Add(1)
+	if start := t.started.Swap(0); start != 0 {
+		t.counts.nanos.Add(max(time.Now().UnixNano()-start, 0))
 	}
 }

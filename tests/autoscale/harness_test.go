@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,18 +28,7 @@ func TestMain(m *testing.M) { os.Exit(runMain(m)) }
 
 func runMain(m *testing.M) int {
 	skipReason = missingPrerequisite()
-	if skipReason != "" {
-		return m.Run()
-	}
-	var remove func()
-	var err error
-	droverBin, remove, err = laravelenv.DroverBin("drover-autoscale-bin", "")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer remove()
-	return m.Run()
+	return laravelenv.RunMain(m, "drover-autoscale-bin", skipReason, &droverBin)
 }
 
 func missingPrerequisite() string {
@@ -64,8 +52,6 @@ type lab struct {
 	jobLog    string
 	redisPort int
 	redis     *laravelenv.Redis
-	daemon    *exec.Cmd
-	daemonEnd chan struct{}
 	rpc       *client.Client
 	// extraSections are appended to the config writeConf writes.
 	extraSections string
@@ -148,42 +134,11 @@ environment=%[6]s
 
 func (l *lab) startDaemon() {
 	l.t.Helper()
-	out, err := os.Create(filepath.Join(l.dir, "daemon.out"))
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	l.daemon = exec.Command(droverBin, "daemon", "-n", "-c", l.conf)
-	l.daemon.Stdout, l.daemon.Stderr = out, out
-	l.daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := l.daemon.Start(); err != nil {
-		l.t.Fatal(err)
-	}
-	out.Close()
-	l.daemonEnd = make(chan struct{})
-	go func() { l.daemon.Wait(); close(l.daemonEnd) }()
-	l.t.Cleanup(l.stopDaemon)
+	laravelenv.StartDaemon(l.t, droverBin, l.conf, l.dir, l.mainLog)
 	l.waitFor("the daemon to answer", 30*time.Second, func() bool {
 		_, err := l.call("supervisor.getState")
 		return err == nil
 	})
-}
-
-// stopDaemon shuts the daemon down (it stops the workers gracefully) and
-// kills whatever is left of its process group.
-func (l *lab) stopDaemon() {
-	l.daemon.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-l.daemonEnd:
-	case <-time.After(90 * time.Second):
-		l.t.Errorf("daemon did not stop")
-	}
-	syscall.Kill(-l.daemon.Process.Pid, syscall.SIGKILL)
-	if l.t.Failed() {
-		for _, f := range []string{l.mainLog, filepath.Join(l.dir, "daemon.out")} {
-			data, _ := os.ReadFile(f)
-			l.t.Logf("%s:\n%s", f, data)
-		}
-	}
 }
 
 // call makes one XML-RPC call to the daemon.

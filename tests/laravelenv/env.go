@@ -239,3 +239,68 @@ func JobIDs(prefix string, n int) []string {
 	}
 	return ids
 }
+
+// Daemon is `drover daemon -n` running in its own process group.
+type Daemon struct {
+	cmd   *exec.Cmd
+	ended chan struct{}
+}
+
+// StartDaemon starts `bin daemon -n -c conf` with its output in
+// dir/daemon.out, and stops it in t.Cleanup; when t has failed by then, the
+// main log and that output go to the test log.
+func StartDaemon(t testing.TB, bin, conf, dir, mainLog string) *Daemon {
+	t.Helper()
+	outPath := filepath.Join(dir, "daemon.out")
+	out, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	d := &Daemon{cmd: exec.Command(bin, "daemon", "-n", "-c", conf), ended: make(chan struct{})}
+	d.cmd.Stdout, d.cmd.Stderr = out, out
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.cmd.Wait(); close(d.ended) }()
+	t.Cleanup(func() {
+		d.stop(t)
+		if t.Failed() {
+			for _, f := range []string{mainLog, outPath} {
+				data, _ := os.ReadFile(f)
+				t.Logf("%s:\n%s", f, data)
+			}
+		}
+	})
+	return d
+}
+
+// stop shuts the daemon down (it stops the workers gracefully) and kills
+// whatever is left of its process group.
+func (d *Daemon) stop(t testing.TB) {
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.ended:
+	case <-time.After(90 * time.Second):
+		t.Errorf("daemon did not stop")
+	}
+	syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// RunMain runs m with *bin set to a drover binary built for the suite
+// (DroverBin with pattern), or, when skip says why the suite cannot run,
+// without building one (the tests then skip with that reason).
+func RunMain(m *testing.M, pattern, skip string, bin *string) int {
+	if skip != "" {
+		return m.Run()
+	}
+	path, remove, err := DroverBin(pattern, "")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer remove()
+	*bin = path
+	return m.Run()
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,13 +32,21 @@ type sizes struct {
 	ShutdownN   int           `json:"shutdown_n"`
 	ScrapeN     int           `json:"scrape_n"`
 	Scrapes     int           `json:"scrapes"`
+	// The dashboard scenario: DashN programs, DashChatty of them writing
+	// ChattyRate lines/s, daemon CPU over DashSecs without and then with a
+	// dashboard's event stream open.
+	DashN      int `json:"dashboard_n"`
+	DashChatty int `json:"dashboard_chatty"`
+	DashSecs   int `json:"dashboard_secs"`
 }
 
 var fullSizes = sizes{StartupNs: []int{1, 100, 500}, IdleN: 500, IdleSecs: 20, CrashKills: 20, LogMiB: 2048,
-	ChattyProgs: 100, ChattyRate: 1000, ChattySecs: 10, ChattyTick: 10 * time.Millisecond, ControlN: 500, ShutdownN: 100, ScrapeN: 500, Scrapes: 100}
+	ChattyProgs: 100, ChattyRate: 1000, ChattySecs: 10, ChattyTick: 10 * time.Millisecond, ControlN: 500, ShutdownN: 100, ScrapeN: 500, Scrapes: 100,
+	DashN: 500, DashChatty: 100, DashSecs: 10}
 
 var quickSizes = sizes{StartupNs: []int{1, 50}, IdleN: 50, IdleSecs: 3, CrashKills: 5, LogMiB: 128,
-	ChattyProgs: 10, ChattyRate: 1000, ChattySecs: 2, ChattyTick: 10 * time.Millisecond, ControlN: 50, ShutdownN: 20, ScrapeN: 50, Scrapes: 10}
+	ChattyProgs: 10, ChattyRate: 1000, ChattySecs: 2, ChattyTick: 10 * time.Millisecond, ControlN: 50, ShutdownN: 20, ScrapeN: 50, Scrapes: 10,
+	DashN: 50, DashChatty: 10, DashSecs: 2}
 
 // goal is the issue's target for Drover on one measure.
 type goal struct {
@@ -91,7 +100,7 @@ type benchEnv struct {
 }
 
 // scenarioGroups lists the names --scenarios accepts, in run order.
-var scenarioGroups = []string{"startup", "idle", "crash", "log", "chatty", "control", "shutdown", "scrape"}
+var scenarioGroups = []string{"startup", "idle", "crash", "log", "chatty", "control", "shutdown", "scrape", "dashboard"}
 
 // scenarios builds the scenario list for sizes; the issue's goals are
 // attached only at the issue's sizes.
@@ -162,6 +171,12 @@ func scenarios(sz sizes, withGoals bool) []scenario {
 				{"cpu_ms", "daemon CPU per /metrics scrape (Drover only)", "ms", g("<=", 10)},
 				{"latency", "one scrape (request → last byte), median", "ms", goal{}},
 			}, run: runScrape},
+		scenario{Name: fmt.Sprintf("dashboard open: daemon CPU, N=%d, %d × %d lines/s", sz.DashN, sz.DashChatty, sz.ChattyRate), Group: "dashboard",
+			Measures: []measureDef{
+				{"cpu_none", "daemon CPU, no dashboard", "% core", goal{}},
+				{"cpu_open", "daemon CPU, one dashboard open", "% core", goal{}},
+				{"cpu_rise", "rise with the dashboard open", "% core", g("<=", 3)},
+			}, run: runDashboard},
 	)
 	return out
 }
@@ -672,4 +687,79 @@ func runScrape(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[
 		return nil, err
 	}
 	return map[string]float64{"cpu_ms": (c1 - c0) * 1000 / float64(e.sizes.Scrapes), "latency": median(lat)}, nil
+}
+
+// runDashboard measures what one open dashboard costs the daemon: its CPU
+// over DashSecs with no browser, then over DashSecs with one event stream
+// read as fast as it comes, while DashChatty of DashN programs write. Only
+// Drover has a dashboard; supervisord gets no figures.
+func runDashboard(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
+	if k.Name != "drover" {
+		return map[string]float64{}, nil
+	}
+	sz := e.sizes
+	cfg := benchConfig{Dir: dir}
+	// The writers outlast both windows and the start-up.
+	secs := 2*sz.DashSecs + 30
+	for i := range sz.DashN {
+		p := program{Name: programName(i), Command: e.sleepBin + " 1000000", Autostart: true, Startsecs: 1}
+		if i < sz.DashChatty {
+			p.Command = fmt.Sprintf("%s %s -name %s -rate %d -secs %d -tick %v", e.self, cmdChatty, p.Name,
+				sz.ChattyRate, secs, sz.ChattyTick)
+			p.StdoutLogfile, p.StdoutMaxbytes = filepath.Join(cfg.logDir(), p.Name+".log"), "50MB"
+		}
+		cfg.Programs = append(cfg.Programs, p)
+	}
+	d, err := startWithPrograms(ctx, k, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer d.kill()
+	if err := d.waitAllRunning(ctx, programName(sz.DashN-1), 120*time.Second); err != nil {
+		return nil, err
+	}
+	window := func() (float64, error) {
+		c0, err := cpuSeconds(d.pid)
+		if err != nil {
+			return 0, err
+		}
+		t0 := time.Now()
+		if err := sleepCtx(ctx, time.Duration(sz.DashSecs)*time.Second); err != nil {
+			return 0, err
+		}
+		c1, err := cpuSeconds(d.pid)
+		if err != nil {
+			return 0, err
+		}
+		return 100 * (c1 - c0) / time.Since(t0).Seconds(), nil
+	}
+	none, err := window()
+	if err != nil {
+		return nil, err
+	}
+	streamCtx, endStream := context.WithCancel(ctx)
+	defer endStream()
+	var received countingWriter
+	streamed := make(chan error, 1)
+	go func() { streamed <- d.rpc.Stream(streamCtx, "/dashboard/events", &received) }()
+	open, err := window()
+	if err != nil {
+		return nil, err
+	}
+	endStream()
+	if err := <-streamed; err != nil && !errors.Is(err, context.Canceled) {
+		return nil, fmt.Errorf("dashboard event stream: %w", err)
+	}
+	if received.n.Load() == 0 {
+		return nil, errors.New("the dashboard's event stream sent nothing")
+	}
+	return map[string]float64{"cpu_none": none, "cpu_open": open, "cpu_rise": open - none}, nil
+}
+
+// countingWriter counts and discards what it is given.
+type countingWriter struct{ n atomic.Int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n.Add(int64(len(p)))
+	return len(p), nil
 }

@@ -1,0 +1,149 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/guard"
+	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/supervisor"
+)
+
+// Process is one supervised process as the dashboard shows it.
+type Process struct {
+	Group, Name string
+	Namespec    string // "name" or "group:name", as supervisorctl names it
+	State       string // Supervisor's state name, e.g. "RUNNING"
+	Description string // the text supervisorctl status shows after the state
+	PID         int
+	Start       time.Time // zero if never started
+	MemoryLimit int64     // memory_limit in bytes, 0 for none
+}
+
+// Source is what the dashboard needs from the daemon.
+type Source interface {
+	// Processes returns every process, by group then name.
+	Processes() []Process
+	// Pools returns the worker pool of every program group, by group.
+	Pools() []supervisor.WorkerPool
+	// LogPath returns the log file of a process's channel ("stdout" or
+	// "stderr"), the one supervisorctl tail -f follows; "" for none.
+	LogPath(namespec, channel string) (string, error)
+	// Call runs the daemon's XML-RPC method with params. err is the fault
+	// text ("BAD_NAME: x"); failed lists the processes of a group or "all"
+	// call that did not succeed, as "name: description".
+	Call(ctx context.Context, method string, params ...any) (failed []string, err error)
+}
+
+// Options are the dashboard's collaborators.
+type Options struct {
+	Source Source
+	Events *events.Bus    // process state changes; nil: only the periodic refresh
+	Log    process.Logger // main log, where every action is written; nil: silent
+	Procfs string         // where CPU and memory are read; "" is /proc
+}
+
+// Handler serves the dashboard: the page at "/" and "/dashboard", and
+// everything else under "/dashboard/".
+type Handler struct {
+	opts     Options
+	restarts *restartTracker
+	hub      *hub
+	csrf     *http.CrossOriginProtection
+	assets   http.Handler
+}
+
+//go:embed static
+var static embed.FS
+
+// followBuffer bounds the state changes waiting for the dashboard's
+// follower, which takes them at once; beyond it the oldest are dropped
+// (and counted by the bus), costing only restart counts.
+const followBuffer = 4096
+
+// StaticPrefix is where the page's assets are served; the classic status
+// page takes its stylesheet from here too (StaticPrefix + "classic.css").
+const StaticPrefix = "/dashboard/static/"
+
+// New returns the dashboard's handler. It follows opts.Events from now on
+// (restart counts start here) until the daemon begins to stop.
+func New(opts Options) *Handler {
+	if opts.Procfs == "" {
+		opts.Procfs = "/proc"
+	}
+	sub, _ := fs.Sub(static, "static")
+	h := &Handler{
+		opts:     opts,
+		restarts: newRestartTracker(),
+		csrf:     http.NewCrossOriginProtection(),
+		assets:   http.StripPrefix(StaticPrefix, http.FileServerFS(sub)),
+	}
+	h.hub = newHub(h)
+	if opts.Events != nil {
+		guard.Go("dashboard events", func() {
+			h.restarts.follow(opts.Events.Subscribe(events.Named("dashboard"),
+				events.Kinds("PROCESS_STATE", "PROCESS_GROUP_REMOVED", "SUPERVISOR_STATE_CHANGE_STOPPING"),
+				events.Buffer(followBuffer)), h.hub.poke)
+			h.hub.stopping()
+		})
+	}
+	return h
+}
+
+// Serves reports whether the dashboard answers path.
+func Serves(path string) bool {
+	return path == "/" || path == "/dashboard" || strings.HasPrefix(path, "/dashboard/")
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch path := r.URL.Path; {
+	case path == "/" || path == "/dashboard":
+		h.servePage(w, r)
+	case path == "/dashboard/":
+		// The page's links are relative to where it is served.
+		http.Redirect(w, r, "../dashboard", http.StatusMovedPermanently)
+	case strings.HasPrefix(path, StaticPrefix):
+		w.Header().Set("Cache-Control", "no-cache")
+		h.assets.ServeHTTP(w, r)
+	case path == "/dashboard/events":
+		h.hub.serve(w, r)
+	case path == "/dashboard/action":
+		h.serveAction(w, r)
+	case path == "/dashboard/log":
+		h.serveLog(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	page, err := static.ReadFile("static/index.html")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html;charset=utf-8")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:")
+	hdr.Set("X-Frame-Options", "DENY")
+	w.Write(page)
+}
+
+// user is who made the request, for the main log.
+func user(r *http.Request) string {
+	if name, _, ok := r.BasicAuth(); ok && name != "" {
+		return name
+	}
+	return "anonymous"
+}
