@@ -1,9 +1,11 @@
 package rpc
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/drover/drover/internal/config"
@@ -51,49 +53,21 @@ func TestReloadKeeping(t *testing.T) {
 		Load: func() (*config.Config, error) { return config.Load(next, config.Overrides{}) },
 		// Two busy workers keep the pool at 2.
 		Queues: func(config.QueueSource) queue.Source { return fixedQueue{queue.Sample{Reserved: 2}} }})
-	pids := func() map[string]int {
-		out := map[string]int{}
-		v, _ := rpc("supervisor.getAllProcessInfo")
-		for _, info := range v.([]any) {
-			m := info.(map[string]any)
-			out[m["name"].(string)] = m["pid"].(int)
-		}
-		return out
-	}
-	before := pids()
+	before := processPIDs(rpc)
 
 	if err := os.WriteFile(next, []byte("[program:single]\nstartsecs=nope\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rpc("drover.reloadKeeping"); err == nil || err.(*xmlrpc.Fault).Code != wire.FaultCantReread {
+	if _, err := rpc("drover.reloadKeeping"); !isFault(err, wire.FaultCantReread) {
 		t.Errorf("broken config: reloadKeeping = %v, want CANT_REREAD", err)
 	}
-	if after := pids(); !reflect.DeepEqual(after, before) {
+	if after := processPIDs(rpc); !maps.Equal(after, before) {
 		t.Errorf("broken config: pids %v, were %v", after, before)
 	}
 
-	changed := `[supervisord]
-logfile=/dev/null
-
-[program:w]
-command=/bin/sleep 1001
-process_name=w_%(process_num)d
-numprocs=2
-numprocs_max=3
-scale_queue=redis-list://127.0.0.1:1/0?key=jobs
-startsecs=0
-stdout_logfile=NONE
-
-[program:single]
-command=/bin/sleep 1000
-startsecs=0
-stdout_logfile=NONE
-
-[program:new]
-command=/bin/sleep 1000
-startsecs=0
-stdout_logfile=NONE
-`
+	// w's command changes, gone goes, new comes.
+	changed := strings.NewReplacer("# %[1]s\n", "", "%%", "%", "sleep 1000\nprocess_name", "sleep 1001\nprocess_name",
+		"[program:gone]", "[program:new]").Replace(keepingConf)
 	if err := os.WriteFile(next, []byte(changed), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +80,7 @@ stdout_logfile=NONE
 	if !reflect.DeepEqual(v, want) {
 		t.Errorf("reloadKeeping = %v, want %v", v, want)
 	}
-	after := pids()
+	after := processPIDs(rpc)
 	if after["single"] != before["single"] || after["w_0"] == before["w_0"] || after["w_1"] == before["w_1"] {
 		t.Errorf("pids %v, were %v", after, before)
 	}
@@ -116,4 +90,21 @@ stdout_logfile=NONE
 	if _, ok := after["new"]; !ok {
 		t.Errorf("new not added: %v", after)
 	}
+}
+
+// processPIDs maps each process name to its pid (0 when not running).
+func processPIDs(rpc func(string, ...any) (any, error)) map[string]int {
+	out := map[string]int{}
+	v, _ := rpc("supervisor.getAllProcessInfo")
+	infos, _ := v.([]any)
+	for _, info := range infos {
+		m := info.(map[string]any)
+		out[m["name"].(string)] = m["pid"].(int)
+	}
+	return out
+}
+
+func isFault(err error, code int) bool {
+	f, ok := err.(*xmlrpc.Fault)
+	return ok && f.Code == code
 }
