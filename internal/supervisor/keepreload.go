@@ -56,7 +56,7 @@ func (s *Supervisor) planKeeping() (keepingPlan, error) {
 	if err != nil {
 		s.keepMu.Unlock()
 		if !errors.Is(err, ErrShuttingDown) {
-			s.logf(config.LevelCritical, "reload refused, still running with the current configuration: %v", err)
+			s.logRefusedReload(err)
 		}
 		return keepingPlan{}, err
 	}

@@ -95,12 +95,16 @@ func (s *Supervisor) Restart() error {
 	if s.opts.Load != nil {
 		var err error
 		if cfg, err = s.opts.Load(); err != nil {
-			s.logf(config.LevelCritical, "reload refused, still running with the current configuration: %v", err)
+			s.logRefusedReload(err)
 			return err
 		}
 	}
 	s.reloadWith(cfg)
 	return nil
+}
+
+func (s *Supervisor) logRefusedReload(err error) {
+	s.logf(config.LevelCritical, "reload refused, still running with the current configuration: %v", err)
 }
 
 // reloadWith asks for a full reload with the validated cfg.
