@@ -214,6 +214,27 @@ func (c *Client) RollingUpdate(ctx context.Context, group string, batch int) err
 	return err
 }
 
+// KeepingReload is drover.reloadKeeping's answer, by group name.
+type KeepingReload struct {
+	Kept, Restarted, Rolled, Removed, Added []string
+	Failed                                  []string // "name: reason"
+	FullReload                              string   // why it became a full reload; "" if it did not
+}
+
+// ReloadKeeping is drover.reloadKeeping: reload the config keeping the
+// unchanged groups running (CANT_REREAD for an invalid config, which
+// changes nothing).
+func (c *Client) ReloadKeeping(ctx context.Context) (KeepingReload, error) {
+	v, err := c.Call(ctx, "drover.reloadKeeping")
+	if err != nil {
+		return KeepingReload{}, err
+	}
+	f, _ := v.(map[string]any)
+	return KeepingReload{Kept: asStrings(f["kept"]), Restarted: asStrings(f["restarted"]), Rolled: asStrings(f["rolled"]),
+		Removed: asStrings(f["removed"]), Added: asStrings(f["added"]), Failed: asStrings(f["failed"]),
+		FullReload: fields(f).str("full_reload")}, nil
+}
+
 func toProcessInfo(f fields) ProcessInfo {
 	return ProcessInfo{Name: f.str("name"), Group: f.str("group"), State: wire.ProcessState(f.num("state")),
 		StateName: f.str("statename"), PID: f.num("pid"), Description: f.str("description"),

@@ -68,6 +68,8 @@ func (l *loader) supervisord(ov Overrides) error {
 	s.Nocleanup = read(r, "nocleanup", "false", parseBool)
 	s.StripANSI = read(r, "strip_ansi", "false", parseBool)
 	l.containerSupervisord(r)
+	// Drover's own (docs/upgrade.md); Supervisor ignores the key.
+	s.ReloadKeepsUnchanged = read(r, "reload_keeps_unchanged", "false", parseBool)
 	// environment is expanded twice: once on read, once more with host_node_name.
 	env := r.str("environment", "")
 	if r.err != nil {

@@ -68,6 +68,10 @@ type Supervisord struct {
 	// ExitWhenAllDone is Drover's exit_when_all_done=true: the daemon
 	// exits once no process is running or will be restarted.
 	ExitWhenAllDone bool
+	// ReloadKeepsUnchanged is Drover's reload_keeps_unchanged=true: a
+	// reload (SIGHUP, supervisor.restart) keeps the programs whose config
+	// did not change running (docs/upgrade.md).
+	ReloadKeepsUnchanged bool
 }
 
 // Supervisorctl is the [supervisorctl] section.

@@ -15,7 +15,7 @@ import (
 // addDroverCommands adds Drover's own commands to Supervisor's command
 // table, and the --rolling forms of restart and update.
 func addDroverCommands(commands map[string]command) {
-	restart, update := commands["restart"], commands["update"]
+	restart, update, reload := commands["restart"], commands["update"], commands["reload"]
 	commands["restart"] = func(c *controller, arg string) error {
 		if batch, rest, rolling, ok := c.rollingArgs("restart", arg); rolling {
 			if !ok {
@@ -34,9 +34,16 @@ func addDroverCommands(commands map[string]command) {
 		}
 		return update(c, arg)
 	}
+	commands["reload"] = func(c *controller, arg string) error {
+		if strings.TrimSpace(arg) == keepUnchangedFlag {
+			return c.doReloadKeeping()
+		}
+		return reload(c, arg)
+	}
 	commands["pools"] = (*controller).doPools
-	// restart and update keep Supervisor's help texts (output is compared
-	// with supervisorctl's); docs/autoscaling.md documents --rolling.
+	// reload, restart and update keep Supervisor's help texts (output is compared
+	// with supervisorctl's); docs/autoscaling.md documents --rolling,
+	// docs/upgrade.md --keep-unchanged.
 	helpTexts["pools"] = "pools\t\t\tShow each worker pool: workers, queue depth, target and last decision"
 }
 
@@ -173,6 +180,48 @@ func (c *controller) doRollingUpdate(batch int, names []string, update command) 
 		c.output("%s: updated process group (rolling, %d at a time)", g, batch)
 	}
 	return update(c, strings.Join(names, " "))
+}
+
+// keepUnchangedFlag makes reload keep the unchanged programs running.
+const keepUnchangedFlag = "--keep-unchanged"
+
+// doReloadKeeping is `reload --keep-unchanged`: drover.reloadKeeping, one
+// line per group in update's words.
+func (c *controller) doReloadKeeping() error {
+	r, err := c.cl.ReloadKeeping(c.ctx)
+	if err != nil {
+		c.exitStatus = exitGeneric
+		switch client.FaultCode(err) {
+		case wire.FaultShutdownState:
+			c.output("ERROR: already shutting down")
+		case wire.FaultCantReread:
+			c.output("ERROR: %s", client.FaultString(err))
+		case wire.FaultUnknownMethod:
+			c.output("Error: the server is not Drover (no drover.reloadKeeping)")
+			c.exitStatus = exitUnimplemented
+		default:
+			return err
+		}
+		return nil
+	}
+	if r.FullReload != "" {
+		c.output("Restarted supervisord (%s)", r.FullReload)
+		return nil
+	}
+	for _, line := range []struct {
+		names []string
+		what  string
+	}{{r.Kept, "kept running"}, {r.Removed, "removed process group"}, {r.Restarted, "updated process group"},
+		{r.Rolled, "updated process group (rolling, 1 at a time)"}, {r.Added, "added process group"}} {
+		for _, g := range line.names {
+			c.output("%s: %s", g, line.what)
+		}
+	}
+	for _, f := range r.Failed {
+		c.output("ERROR: %s", f)
+		c.exitStatus = exitGeneric
+	}
+	return nil
 }
 
 // doPools prints drover.getPools.

@@ -33,7 +33,9 @@ func (d *daemon) handleSignal(sig syscall.Signal, sup *supervisor.Supervisor, ml
 			return
 		}
 		ml.Logf(config.LevelWarn, "received %s indicating restart request", name)
-		if sup.Restart() == nil { // else logged, and the daemon runs on
+		// An error is logged and the daemon runs on; a reload keeping the
+		// unchanged programs (reload_keeps_unchanged) is not a restart.
+		if sup.Restart() == nil && sup.Mood() == supervisor.MoodRestarting {
 			d.notify.notify(notifyReloading)
 		}
 	case syscall.SIGUSR2:

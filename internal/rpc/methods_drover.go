@@ -13,6 +13,7 @@ type droverBackend interface {
 	WorkerPools() []supervisor.WorkerPool
 	RollingRestart(ctx context.Context, name string, batch int) error
 	RollingUpdate(ctx context.Context, name string, batch int) error
+	ReloadKeeping(ctx context.Context) (supervisor.KeepingReload, error)
 }
 
 // addDroverMethods adds Drover's extensions (namespace drover.) when the
@@ -58,6 +59,26 @@ func (h *handler) addDroverMethods(m map[string]*method) {
 			"@param string name  The group name\n@param int batch  Processes replaced at a time (default 1)\n" +
 			"@return boolean result  Always true unless error",
 		call: roll(b.RollingUpdate)}
+	m["drover.reloadKeeping"] = &method{result: "struct",
+		help: "Reload the configuration keeping the unchanged program groups running: changed groups are rolled " +
+			"or restarted, removed ones stopped, added ones started; a change outside the groups makes it a full reload\n\n" +
+			"@return struct result  The group names kept, restarted, rolled, removed, added and failed, and full_reload: why it reloaded fully (empty if not)",
+		call: func(ctx context.Context, _ []any) (any, error) {
+			// Like a roll, it outlives a client that goes away.
+			r, err := b.ReloadKeeping(context.WithoutCancel(ctx))
+			if err != nil {
+				return nil, &rereadError{err}
+			}
+			return xmlrpc.Struct{
+				member("kept", nonNil(r.Kept)),
+				member("restarted", nonNil(r.Restarted)),
+				member("rolled", nonNil(r.Rolled)),
+				member("removed", nonNil(r.Removed)),
+				member("added", nonNil(r.Added)),
+				member("failed", nonNil(r.Failed)),
+				member("full_reload", r.FullReload),
+			}, nil
+		}}
 }
 
 // poolInfo is one drover.getPools entry; times are unix seconds, 0 for never.

@@ -74,27 +74,18 @@ stdout_logfile=NONE
 		t.Errorf("getPools single = %v", single)
 	}
 
-	pids := func() map[string]int {
-		out := map[string]int{}
-		v, _ := rpc("supervisor.getAllProcessInfo")
-		for _, info := range v.([]any) {
-			m := info.(map[string]any)
-			out[m["name"].(string)] = m["pid"].(int)
-		}
-		return out
-	}
-	before := pids()
+	before := processPIDs(rpc)
 	// Nothing changed: a rolling update leaves every process alone.
 	if v, err := rpc("drover.rollingUpdate", "w", 2); err != nil || v != true {
 		t.Fatalf("rollingUpdate = %v, %v", v, err)
 	}
-	if after := pids(); !maps.Equal(after, before) {
+	if after := processPIDs(rpc); !maps.Equal(after, before) {
 		t.Errorf("unchanged rolling update: pids %v, were %v", after, before)
 	}
 	if v, err := rpc("drover.rollingRestart", "w"); err != nil || v != true {
 		t.Fatalf("rollingRestart = %v, %v", v, err)
 	}
-	after := pids()
+	after := processPIDs(rpc)
 	if len(after) != 3 || after["w_0"] == before["w_0"] || after["w_1"] == before["w_1"] || after["single"] != before["single"] {
 		t.Errorf("rolling restart: pids %v, were %v", after, before)
 	}

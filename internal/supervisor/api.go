@@ -99,15 +99,19 @@ type Group struct {
 // Supervisor owns the active groups and the pending config.
 type Supervisor struct {
 	opts   Options
-	bus    *events.Bus          // opts.Events, or a private bus so stops can be awaited
-	hub    *eventlistener.Hub   // delivers events to the event listener pools
-	daemon config.Supervisord   // the [supervisord] section the daemon runs with
-	stop   chan struct{}        // signalled by Shutdown and Restart
-	ready  chan struct{}        // closed when Run has started the groups
-	ran    atomic.Bool          // Run was called
-	opMu   sync.Mutex           // serialises changes to the set of groups (held across I/O and waits)
-	logsMu sync.Mutex           // guards logs
-	logs   map[string]*childLog // open child logs by path; guarded by logsMu
+	bus    *events.Bus        // opts.Events, or a private bus so stops can be awaited
+	hub    *eventlistener.Hub // delivers events to the event listener pools
+	daemon config.Supervisord // the [supervisord] section the daemon runs with
+	// started is the config the daemon started with; ReloadKeeping compares
+	// its sections outside the groups, which only a full reload applies.
+	started *config.Config
+	keepMu  sync.Mutex           // held by a ReloadKeeping from its decision to its end
+	stop    chan struct{}        // signalled by Shutdown and Restart
+	ready   chan struct{}        // closed when Run has started the groups
+	ran     atomic.Bool          // Run was called
+	opMu    sync.Mutex           // serialises changes to the set of groups (held across I/O and waits)
+	logsMu  sync.Mutex           // guards logs
+	logs    map[string]*childLog // open child logs by path; guarded by logsMu
 
 	mu      sync.Mutex
 	mood    Mood              // guarded by mu
@@ -152,6 +156,7 @@ func New(cfg *config.Config, opts Options) *Supervisor {
 		opts:    opts,
 		bus:     bus,
 		daemon:  cfg.Supervisord,
+		started: cfg,
 		stop:    make(chan struct{}, 1),
 		ready:   make(chan struct{}),
 		logs:    make(map[string]*childLog),

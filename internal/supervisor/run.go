@@ -83,23 +83,38 @@ func (s *Supervisor) Shutdown() { s.requestStop(MoodShutdown) }
 // returned, and nothing stops. This is a deliberate difference: Supervisor
 // stops every program and exits, so one typo takes the box's workers down.
 // The validated configuration is NextConfig's. Restart during a shutdown or
-// reload is ignored. It returns once the reload is asked for.
+// reload is ignored. It returns once the reload is asked for. With
+// reload_keeps_unchanged=true it is a ReloadKeeping applied in the
+// background (a full reload only when that one decides so).
 func (s *Supervisor) Restart() error {
 	if s.Mood() != MoodRunning {
 		return nil
 	}
+	if s.daemon.ReloadKeepsUnchanged && s.opts.Load != nil {
+		return s.restartKeeping()
+	}
+	var cfg *config.Config
 	if s.opts.Load != nil {
-		cfg, err := s.opts.Load()
-		if err != nil {
-			s.logf(config.LevelCritical, "reload refused, still running with the current configuration: %v", err)
+		var err error
+		if cfg, err = s.opts.Load(); err != nil {
+			s.logRefusedReload(err)
 			return err
 		}
-		s.mu.Lock()
-		s.next = cfg
-		s.mu.Unlock()
 	}
-	s.requestStop(MoodRestarting)
+	s.reloadWith(cfg)
 	return nil
+}
+
+func (s *Supervisor) logRefusedReload(err error) {
+	s.logf(config.LevelCritical, "reload refused, still running with the current configuration: %v", err)
+}
+
+// reloadWith asks for a full reload with the validated cfg.
+func (s *Supervisor) reloadWith(cfg *config.Config) {
+	s.mu.Lock()
+	s.next = cfg
+	s.mu.Unlock()
+	s.requestStop(MoodRestarting)
 }
 
 // NextConfig is the configuration the accepted Restart validated (nil
