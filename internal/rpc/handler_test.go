@@ -37,6 +37,7 @@ func TestHTTPErrors(t *testing.T) {
 		{"RPC2 prefix", httptest.NewRequest("POST", "/RPC2foo", strings.NewReader("<methodCall><methodName>supervisor.getPID</methodName></methodCall>")), 200},
 		{"ok", httptest.NewRequest("GET", "/ok.html", nil), 200},
 		{"unknown path", httptest.NewRequest("GET", "/nosuch", nil), 404},
+		{"unknown status page action", httptest.NewRequest("GET", "/?action=0", nil), 400}, // found by FuzzHandler
 		{"logtail POST", httptest.NewRequest("POST", "/logtail/x", nil), 400},
 		{"logtail unknown", httptest.NewRequest("GET", "/logtail/nosuch", nil), 404},
 		{"mainlogtail without log", httptest.NewRequest("GET", "/mainlogtail", nil), 404},

@@ -42,8 +42,8 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request) {
 	noCache(w.Header())
 	if action := r.Form.Get("action"); action != "" {
 		message, ok := h.performAction(r.Context(), r.Form.Get("processname"), action)
-		if !ok {
-			httpmux.Error(w, http.StatusInternalServerError)
+		if !ok { // Supervisor raises ValueError: HTTP 500
+			httpmux.Error(w, http.StatusBadRequest)
 			return
 		}
 		if r.Context().Err() != nil {
