@@ -134,13 +134,13 @@ func differences(sup, drv transcript) []string {
 		if i < len(drv.entries) {
 			d = drv.entries[i]
 		}
-		if s == d && strings.HasPrefix(s.cmd, "(") {
+		if s == d && s.notes != "" {
 			// Neither daemon settled (or shut down): the generator made a
 			// case whose outcome is timing, or both are wrong.
-			out = append(out, fmt.Sprintf("%s: both daemons: %s", s.cmd, s.out))
+			out = append(out, fmt.Sprintf("after `%s`, both daemons:\n%s", s.cmd, indent(s.notes)))
 		} else if s != d {
-			out = append(out, fmt.Sprintf("command %d `%s`:\n  supervisord (exit %d):\n%s  drover      (exit %d):\n%s",
-				i+1, s.cmd, s.code, indent(s.out), d.code, indent(d.out)))
+			out = append(out, fmt.Sprintf("`%s`:\n  supervisord (exit %d):\n%s  drover      (exit %d):\n%s",
+				s.cmd, s.code, indent(s.out+s.notes), d.code, indent(d.out+d.notes)))
 		}
 	}
 	var streams []string
