@@ -126,12 +126,13 @@ func compare(tc testCase) (diffs []string, overload string, err error) {
 			return nil, "", fmt.Errorf("%s: %w", specs[i].name, err)
 		}
 	}
+	diffs = differences(got[0], got[1])
 	for i, tr := range got {
-		if o := overloaded(tr, tc); o != "" {
-			return nil, specs[i].name + ": " + o, nil
+		if o := overloaded(tr, tc); o != "" && len(diffs) > 0 {
+			overload = specs[i].name + ": " + o
 		}
 	}
-	return differences(got[0], got[1]), "", nil
+	return diffs, overload, nil
 }
 
 // overloaded says what, in a transcript, only a machine too loaded to
