@@ -149,9 +149,15 @@ func genProgram(r *rand.Rand, name string) program {
 //     its next 1-second poll: with startsecs>0 that makes "exited too
 //     quickly" a coin toss, so its startsecs is 0;
 //   - a program that restarts forever never settles (see loops).
+//   - a stop is given a long stopwaitsecs unless the program ignores its
+//     stopsignal: a death that takes about stopwaitsecs (a core dump on
+//     SIGQUIT under load) makes the SIGKILL a coin toss.
 func (p *program) settleable(r *rand.Rand) {
 	if p.kind == kindForkExit {
 		p.startsecs = 0
+	}
+	if p.kind != kindStubborn || p.stopsignal != "TERM" {
+		p.stopwaitsecs = 10
 	}
 	if p.loops() {
 		if r.IntN(2) == 0 {
