@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"slices"
@@ -60,6 +61,9 @@ func envInt(t *testing.T, name string, def uint64) uint64 {
 // CONFORMANCE_SEED runs one again. CONFORMANCE_SHRINK bounds the re-runs
 // spent making a failing case smaller (default 12). CONFORMANCE_CTL=drover
 // drives both daemons with Drover's supervisorctl instead of Debian's.
+// CONFORMANCE_BUDGET (default 4m, 0 for none) bounds the time after which
+// cases not yet started are skipped, so the CI slice stays bounded on a
+// loaded machine.
 func TestConformance(t *testing.T) {
 	if skipReason != "" {
 		t.Skip(skipReason)
@@ -67,10 +71,18 @@ func TestConformance(t *testing.T) {
 	seed := envInt(t, "CONFORMANCE_SEED", 1)
 	cases := envInt(t, "CONFORMANCE_CASES", 4)
 	shrinkRuns := int(envInt(t, "CONFORMANCE_SHRINK", 12))
+	budget, err := time.ParseDuration(cmp.Or(os.Getenv("CONFORMANCE_BUDGET"), "4m"))
+	if err != nil {
+		t.Fatalf("CONFORMANCE_BUDGET: %v", err)
+	}
 	t.Logf("CONFORMANCE_SEED=%d CONFORMANCE_CASES=%d", seed, cases)
+	began := time.Now()
 	for i := range cases {
 		t.Run(fmt.Sprintf("case%03d", i), func(t *testing.T) {
 			t.Parallel()
+			if budget > 0 && time.Since(began) > budget {
+				t.Skipf("CONFORMANCE_BUDGET (%v) spent before this case could start", budget)
+			}
 			tc := genCase(seed*1000003 + i)
 			var diffs, differed []string
 			for run := 1; diffs == nil; run++ {
