@@ -27,5 +27,7 @@
 //
 // The generator keeps cases clear of the poll: builtin-only scripts,
 // startsecs 0 or 2, slow exits after 5 s, startsecs=0 for a program that
-// exits leaving a child on its stdout, no endless restart loops.
+// exits leaving a child on its stdout, a short stopwaitsecs only for a
+// program that ignores its stopsignal, no endless restart loops. A run in
+// which a program that exits at once stayed up past startsecs is run again.
 package conformance

@@ -36,11 +36,13 @@ type daemonSpec struct {
 	argv []string
 }
 
-// entry is one command's outcome, normalised.
+// entry is one command's outcome, normalised, and what the harness saw
+// after it (a state that did not settle, a daemon that did not exit).
 type entry struct {
-	cmd  string
-	out  string
-	code int
+	cmd   string
+	out   string
+	code  int
+	notes string
 }
 
 // transcript is what one daemon showed for a case.
@@ -82,6 +84,7 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 	}
 	defer in.kill()
 	active, file := tc.conf, tc.conf
+	in.trans.entries = append(in.trans.entries, entry{cmd: "(start-up)"})
 	in.settle("start-up", active)
 	for _, s := range tc.steps {
 		if s.conf != nil {
@@ -102,7 +105,7 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 	select {
 	case <-in.exited:
 	case <-time.After(settleTimeout):
-		in.note("shutdown", "the daemon did not exit")
+		in.note("the daemon did not exit")
 	}
 	in.trans.states, err = stateLines(filepath.Join(dir, "main.log"), dir, tc)
 	return in.trans, err
@@ -214,10 +217,9 @@ func (in *instance) trace(format string, args ...any) {
 	}
 }
 
-// note records something the harness saw that is not a command's output
-// (it compares like one).
-func (in *instance) note(what, text string) {
-	in.trans.entries = append(in.trans.entries, entry{cmd: "(" + what + ")", out: text})
+// note records something the harness saw after the last command.
+func (in *instance) note(text string) {
+	in.trans.entries[len(in.trans.entries)-1].notes += "harness: " + text + "\n"
 }
 
 // sortsLines says whether the command's result lines come in completion
@@ -248,7 +250,7 @@ func (in *instance) settle(after string, active config) {
 		infos, err := in.call("supervisor.getAllProcessInfo")
 		list, _ := infos.([]any)
 		if err != nil {
-			in.note("settle after "+after, "getAllProcessInfo: "+err.Error())
+			in.note("getAllProcessInfo: " + err.Error())
 			return
 		}
 		var sum []string
@@ -279,7 +281,7 @@ func (in *instance) settle(after string, active config) {
 			return
 		}
 		if time.Now().After(end) {
-			in.note("settle after "+after, "did not settle: "+normalise(now, in.dir))
+			in.note("did not settle: " + normalise(now, in.dir))
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
