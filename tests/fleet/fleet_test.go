@@ -251,7 +251,14 @@ func TestFleet(t *testing.T) {
 		}
 	}
 
-	// n3 is SIGKILLed: n1 sees it stale, then gone.
+	// n3 is SIGKILLed: n1 sees it stale, then gone. Its orphaned
+	// workers are killed at the end.
+	orphans := nodes[2].pids()
+	t.Cleanup(func() {
+		for _, pid := range orphans {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
 	if err := nodes[2].cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
