@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/drover/drover/internal/wire"
@@ -199,6 +200,20 @@ func (c *Client) Pools(ctx context.Context) ([]PoolInfo, error) {
 			DecidedAt: f.num("decided_at"), LastResize: f.num("last_resize"), Decision: f.str("decision"),
 			Rolling: f.str("rolling")}
 	})
+}
+
+// Fleet is drover.getFleet: every node of the daemon's fleet, by name.
+// Without [fleet] the daemon answers FAILED: fleet not configured.
+func (c *Client) Fleet(ctx context.Context) ([]wire.FleetNode, error) {
+	s, err := callString(ctx, c, "drover.getFleet")
+	if err != nil {
+		return nil, err
+	}
+	var nodes []wire.FleetNode
+	if err := json.Unmarshal([]byte(s), &nodes); err != nil {
+		return nil, fmt.Errorf("drover.getFleet: %w", err)
+	}
+	return nodes, nil
 }
 
 // RollingRestart is drover.rollingRestart(group, batch); ErrCannotRoll when

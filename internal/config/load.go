@@ -99,6 +99,9 @@ func Load(path string, ov Overrides) (*Config, error) {
 	if err := l.supervisordUser(); err != nil {
 		return nil, err
 	}
+	if err := l.fleet(); err != nil {
+		return nil, err
+	}
 	if l.ini.has("supervisorctl") {
 		l.cfg.HasSupervisorctl = true
 		l.cfg.Supervisorctl = ctlFromINI(l.ini, l.here, l.env)

@@ -26,6 +26,9 @@ type Config struct {
 	// RPCInterfaces names the [rpcinterface:x] sections (their factories are ignored).
 	RPCInterfaces []string
 
+	// Fleet is the [fleet] section, nil when absent.
+	Fleet *Fleet
+
 	// Groups holds every process group (from [program:x], [group:x],
 	// [eventlistener:x] and [fcgi-program:x]) sorted by (Priority, Name).
 	Groups []*Group

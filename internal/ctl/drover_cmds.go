@@ -45,6 +45,8 @@ func addDroverCommands(commands map[string]command) {
 	// with supervisorctl's); docs/autoscaling.md documents --rolling,
 	// docs/upgrade.md --keep-unchanged.
 	helpTexts["pools"] = "pools\t\t\tShow each worker pool: workers, queue depth, target and last decision"
+	commands["fleet"] = (*controller).doFleet
+	helpTexts["fleet"] = "fleet status [GROUP] [--json]\tShow every node of the fleet ([fleet]), or GROUP's processes across nodes"
 }
 
 // rollingArgs reads `--rolling [--batch N]` from arg. rolling says whether

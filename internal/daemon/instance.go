@@ -114,9 +114,14 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		ServerURL: serverURL(cfg),
 		BaseEnv:   d.baseEnv,
 	})
+	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, bus, ml)
+	if err != nil {
+		return nil, usageError(d.stderr, d.argv0, err)
+	}
+	defer leave()
 	routes := httpmux.New()
 	rpc.Register(routes, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
-		Identification: sd.Identifier, PID: os.Getpid()})
+		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead})
 	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, EventsDropped: bus.Dropped, Log: ml})
 	health.Register(routes, sup.Snapshot)
 	handlers := serverHandlers(cfg, listeners, routes, ml)

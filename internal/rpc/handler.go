@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/drover/drover/internal/pyrepr"
 	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/web"
+	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -27,6 +29,13 @@ type Options struct {
 	Log            process.Logger // main log, for rejected requests; nil: silent
 	Identification string         // getIdentification ([supervisord] identifier)
 	PID            int            // getPID
+	// Fleet reads the fleet for drover.getFleet; nil without [fleet].
+	Fleet FleetReader
+}
+
+// FleetReader reads every node of the fleet (internal/fleet's Reader).
+type FleetReader interface {
+	Nodes(ctx context.Context) ([]wire.FleetNode, error)
 }
 
 // mainLog is the part of *logs.MainLog the handlers use.
@@ -42,6 +51,7 @@ type handler struct {
 	log            process.Logger
 	identification string
 	pid            int
+	fleet          FleetReader
 	table          map[string]*method
 }
 
@@ -53,6 +63,7 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 		log:            opts.Log,
 		identification: opts.Identification,
 		pid:            opts.PID,
+		fleet:          opts.Fleet,
 	}
 	h.table = h.methods()
 	h.addDroverMethods(h.table)

@@ -23,6 +23,7 @@ func (h *handler) addDroverMethods(m map[string]*method) {
 	if !ok {
 		return
 	}
+	h.addFleetMethods(m)
 	m["drover.getPools"] = &method{result: "array",
 		help: "Get the worker pool of every program group: size bounds, live and draining workers, " +
 			"the last queue sample, the scaling target and the reason of the last decision\n\n" +

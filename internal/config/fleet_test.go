@@ -1,0 +1,49 @@
+package config
+
+import (
+	"errors"
+	"maps"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFleetSection(t *testing.T) {
+	path := writeConf(t, map[string]string{"supervisord.conf": "[supervisord]\n[fleet]\n" +
+		"redis_url = rediss://:s3cret@cache.example:6380/2\nlabels = role=worker, az=a\nheartbeat_interval = 300ms\n"})
+	cfg, err := Load(path, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := cfg.Fleet
+	host, _ := os.Hostname()
+	if f == nil || f.RedisURL != "rediss://:s3cret@cache.example:6380/2" || f.NodeName != host ||
+		f.HeartbeatInterval != 300*time.Millisecond || f.KeyPrefix != DefaultFleetKeyPrefix ||
+		!maps.Equal(f.Labels, map[string]string{"role": "worker", "az": "a"}) {
+		t.Errorf("fleet = %+v", f)
+	}
+	path = writeConf(t, map[string]string{"supervisord.conf": "[supervisord]\n"})
+	if cfg, err := Load(path, Overrides{}); err != nil || cfg.Fleet != nil {
+		t.Errorf("no [fleet]: fleet = %+v, err %v", cfg.Fleet, err)
+	}
+}
+
+func TestFleetErrors(t *testing.T) {
+	for _, tc := range []struct{ body, option, want string }{
+		{"node_name=a\n", "", "section [fleet] has no redis_url value"},
+		{"redis_url=http://x:1\n", "redis_url", "redis_url must be redis://"},
+		{"redis_url=redis://u:pw@\n", "redis_url", "not 'redis://u:xxx@'"},
+		{"redis_url=redis://x:1\nlabels=role\n", "labels", "labels must be key=value pairs separated by commas, not 'role'"},
+		{"redis_url=redis://x:1\nheartbeat_interval=10ms\n", "heartbeat_interval", "heartbeat_interval must be at least 100ms"},
+		{"redis_url=redis://x:1\nheartbeat_interval=soon\n", "heartbeat_interval", "is not a duration"},
+		{"redis_url=redis://x:1\nnode_name=\n", "node_name", "node_name must not be empty"},
+	} {
+		path := writeConf(t, map[string]string{"supervisord.conf": "[supervisord]\n[fleet]\n" + tc.body})
+		_, err := Load(path, Overrides{})
+		var e *Error
+		if !errors.As(err, &e) || !strings.Contains(e.Msg, tc.want) || e.File != path || e.Line == 0 || e.Option != tc.option {
+			t.Errorf("%q: error %#v, want %q at option %q", tc.body, err, tc.want, tc.option)
+		}
+	}
+}

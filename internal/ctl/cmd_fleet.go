@@ -1,0 +1,152 @@
+package ctl
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/drover/drover/internal/client"
+	"github.com/drover/drover/internal/wire"
+)
+
+// doFleet is `fleet status [GROUP] [--json]`. Fleet actions are not built
+// yet: they answer so (docs/fleet.md).
+func (c *controller) doFleet(arg string) error {
+	words, jsonOut := cutFlag(strings.Fields(arg), "--json")
+	if len(words) == 0 {
+		c.output("Error: fleet needs a subcommand: fleet status [GROUP] [--json]")
+		c.exitStatus = exitInvalidArgs
+		return nil
+	}
+	switch sub := words[0]; sub {
+	case "status":
+		if len(words) > 2 {
+			c.output("Error: fleet status takes at most one group name")
+			c.exitStatus = exitInvalidArgs
+			return nil
+		}
+		return c.doFleetStatus(words[1:], jsonOut)
+	case "start", "stop", "restart", "update":
+		c.output("Error: fleet %s is not supported yet: run %s on each node (docs/fleet.md)", sub, sub)
+		c.exitStatus = exitUnimplemented
+	default:
+		c.output("Error: unknown fleet subcommand %s: fleet status [GROUP] [--json]", sub)
+		c.exitStatus = exitInvalidArgs
+	}
+	return nil
+}
+
+func (c *controller) doFleetStatus(group []string, jsonOut bool) error {
+	nodes, err := c.cl.Fleet(c.ctx)
+	switch {
+	case client.FaultCode(err) == wire.FaultUnknownMethod:
+		c.output("Error: the server is not Drover (no drover.getFleet)")
+		c.exitStatus = exitUnimplemented
+		return nil
+	case client.FaultCode(err) == wire.FaultFailed:
+		c.output("Error: %s", strings.TrimPrefix(client.FaultString(err), "FAILED: "))
+		c.exitStatus = exitGeneric
+		return nil
+	case err != nil:
+		return err
+	}
+	if len(group) == 1 {
+		nodes = onlyGroup(nodes, group[0])
+		if !slices.ContainsFunc(nodes, func(n wire.FleetNode) bool { return len(n.Groups) > 0 }) {
+			c.output("%s: ERROR (no such group on any node)", group[0])
+			c.exitStatus = exitGeneric
+			return nil
+		}
+	}
+	if jsonOut {
+		return writeJSON(c.out, nodes)
+	}
+	if len(group) == 1 {
+		c.showFleetGroup(nodes)
+		return nil
+	}
+	c.showFleet(nodes)
+	return nil
+}
+
+// onlyGroup keeps, of each node that has it, the named group.
+func onlyGroup(nodes []wire.FleetNode, name string) []wire.FleetNode {
+	var out []wire.FleetNode
+	for _, n := range nodes {
+		i := slices.IndexFunc(n.Groups, func(g wire.FleetGroup) bool { return g.Name == name })
+		if i < 0 {
+			continue
+		}
+		n.Groups = n.Groups[i : i+1]
+		out = append(out, n)
+	}
+	return out
+}
+
+// showFleet prints one line per node, then a line per pool.
+func (c *controller) showFleet(nodes []wire.FleetNode) {
+	if len(nodes) == 0 {
+		c.output("no node in the fleet yet")
+		return
+	}
+	width := 16
+	for _, n := range nodes {
+		width = max(width, len(n.Name))
+	}
+	c.output("%-*s %-6s %-10s %-10s %s", width, "NODE", "STATE", "BEAT", "VERSION", "PROCESSES")
+	for _, n := range nodes {
+		line := fmt.Sprintf("%-*s %-6s %-10s %-10s %s", width, n.Name, n.State, beatAge(n.AgeMS), n.Version, stateCounts(n.Counts))
+		if len(n.Labels) > 0 {
+			line += "  [" + labelList(n.Labels) + "]"
+		}
+		c.output("%s", strings.TrimRight(line, " "))
+		for _, g := range n.Groups {
+			if p := g.Pool; p != nil {
+				c.output("%-*s pool %s: %d workers (%d busy), target %d [%d-%d] %s", width, "", g.Name,
+					p.Workers, p.Busy, p.Target, p.Min, p.Max, p.Queue)
+			}
+		}
+	}
+}
+
+// showFleetGroup prints one line per process of the group, node by node.
+func (c *controller) showFleetGroup(nodes []wire.FleetNode) {
+	for _, n := range nodes {
+		for _, p := range n.Groups[0].Processes {
+			line := fmt.Sprintf("%-16s %-6s %-30s %-10s", n.Name, n.State, n.Groups[0].Name+":"+p.Name, p.State)
+			if p.PID > 0 {
+				line += fmt.Sprintf(" pid %d", p.PID)
+			}
+			c.output("%s", strings.TrimRight(line, " "))
+		}
+	}
+}
+
+func beatAge(ms int64) string {
+	return (time.Duration(ms) * time.Millisecond).Round(100*time.Millisecond).String() + " ago"
+}
+
+// stateCounts is "RUNNING 3, BACKOFF 1": the states in Supervisor's order.
+func stateCounts(counts map[string]int) string {
+	var parts []string
+	for _, st := range []wire.ProcessState{wire.ProcessRunning, wire.ProcessStarting, wire.ProcessBackoff,
+		wire.ProcessStopping, wire.ProcessStopped, wire.ProcessExited, wire.ProcessFatal, wire.ProcessUnknown} {
+		if n := counts[st.String()]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", st, n))
+		}
+	}
+	if parts == nil {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func labelList(labels map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		parts = append(parts, k+"="+labels[k])
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,134 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/guard"
+	"github.com/drover/drover/internal/supervisor"
+)
+
+// debounce gathers a burst of state changes into one publication.
+const debounce = 100 * time.Millisecond
+
+// Logger is the main log.
+type Logger interface {
+	Logf(level config.LogLevel, format string, args ...any)
+}
+
+// memberInfo is what a node says about itself besides its snapshot.
+type memberInfo struct {
+	name     string
+	labels   map[string]string
+	interval time.Duration
+}
+
+// Member publishes this node to the fleet: a beat every heartbeat
+// interval, and soon after each process state change. Only the latest
+// snapshot is ever sent: a beat that fails is dropped, not queued.
+type Member struct {
+	keys     keys
+	info     memberInfo
+	rdb      redis.UniversalClient
+	snapshot func() supervisor.Snapshot
+	log      Logger
+	lost     bool // the last beat failed; only the loop reads and writes it
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Join starts publishing this node. Redis need not be up: the node beats
+// when it can and logs the loss and the recovery once each. Stop ends it.
+func Join(cfg *config.Fleet, snapshot func() supervisor.Snapshot, bus *events.Bus, log Logger) (*Member, error) {
+	rdb, err := newClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Member{keys: keys{cfg.KeyPrefix}, rdb: rdb, snapshot: snapshot, log: log,
+		info:   memberInfo{name: cfg.NodeName, labels: cfg.Labels, interval: cfg.HeartbeatInterval},
+		cancel: cancel, done: make(chan struct{})}
+	sub := bus.Subscribe(events.Named("fleet"), events.Kinds("PROCESS_STATE"), events.Buffer(256))
+	guard.Go("fleet member", func() {
+		defer close(m.done)
+		defer sub.Close()
+		m.run(ctx, sub)
+	})
+	return m, nil
+}
+
+// Stop ends the beats and closes the connection. The node's key is left
+// to expire: a reload joins again within one beat.
+func (m *Member) Stop() {
+	m.cancel()
+	<-m.done
+	m.rdb.Close()
+}
+
+func (m *Member) run(ctx context.Context, sub *events.Subscription) {
+	tick := time.NewTicker(m.info.interval)
+	defer tick.Stop()
+	var changed <-chan time.Time // set while a debounced beat waits
+	m.beat(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-sub.Ready():
+			sub.Next()
+			if changed == nil {
+				changed = time.After(debounce)
+			}
+			continue
+		case <-changed:
+		}
+		changed = nil
+		m.beat(ctx)
+	}
+}
+
+// beat publishes the current snapshot; a panic in one beat does not end
+// the membership.
+func (m *Member) beat(ctx context.Context) {
+	guard.Run("fleet beat", func() {
+		err := m.publish(ctx, time.Now())
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case err != nil && !m.lost:
+			m.lost = true
+			m.log.Logf(config.LevelWarn, "fleet: Redis unreachable, node %s not published (supervision goes on): %v", m.info.name, err)
+		case err == nil && m.lost:
+			m.lost = false
+			m.log.Logf(config.LevelInfo, "fleet: Redis reachable again, node %s published", m.info.name)
+		}
+	})
+}
+
+// publish writes the node's snapshot with its lifetime, its place in the
+// member set, and prunes members gone for longer than the retention.
+func (m *Member) publish(ctx context.Context, now time.Time) error {
+	body, err := json.Marshal(encode(m.snapshot(), m.info, now))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, min(m.info.interval, roundTrip))
+	defer cancel()
+	_, err = m.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, m.keys.node(m.info.name), body, ttlBeats*m.info.interval)
+		p.ZAdd(ctx, m.keys.members(), redis.Z{Score: float64(now.UnixMilli()), Member: m.info.name})
+		p.ZRemRangeByScore(ctx, m.keys.members(), "-inf",
+			"("+strconv.FormatInt(now.Add(-retentionBeats*m.info.interval).UnixMilli(), 10))
+		return nil
+	})
+	return err
+}

@@ -1,0 +1,41 @@
+package fleet
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/drover/drover/internal/config"
+)
+
+// roundTrip bounds one Redis exchange: a slow Redis must not hold a beat
+// past the next one.
+const roundTrip = 2 * time.Second
+
+// keys names the Redis keys of a fleet under its prefix.
+type keys struct{ prefix string }
+
+// members is the sorted set of node names scored by last beat (unix ms).
+func (k keys) members() string { return k.prefix + "nodes" }
+
+// node is a node's snapshot, a JSON string that expires ttlBeats after
+// its last beat.
+func (k keys) node(name string) string { return k.prefix + "node:" + name }
+
+// newClient opens go-redis's universal client on the [fleet] URL: one
+// address today, the same client for Sentinel and Cluster later. It
+// connects lazily and does not retry: the next beat is the retry.
+func newClient(cfg *config.Fleet) (redis.UniversalClient, error) {
+	o, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: redis_url: %w", err)
+	}
+	timeout := min(cfg.HeartbeatInterval, roundTrip)
+	return redis.NewUniversalClient(&redis.UniversalOptions{
+		Addrs: []string{o.Addr}, Username: o.Username, Password: o.Password, DB: o.DB,
+		TLSConfig: o.TLSConfig, MaxRetries: -1,
+		DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout,
+		PoolSize: 2,
+	}), nil
+}

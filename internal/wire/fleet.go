@@ -1,0 +1,48 @@
+package wire
+
+// FleetNode is one node of a fleet as drover.getFleet returns it (a JSON
+// array of them): what the node last published to Redis, and the reading
+// node's classification of it. A gone node carries its name, state and
+// last beat only: its snapshot has expired.
+type FleetNode struct {
+	Name       string            `json:"name"`
+	State      string            `json:"state"`       // FleetUp, FleetStale or FleetGone (set by the reader)
+	Beat       int64             `json:"beat_ms"`     // last heartbeat, unix milliseconds
+	AgeMS      int64             `json:"age_ms"`      // age of Beat when read (set by the reader)
+	IntervalMS int64             `json:"interval_ms"` // the node's heartbeat_interval
+	Version    string            `json:"version,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	Counts     map[string]int    `json:"counts,omitempty"` // processes by state name
+	Groups     []FleetGroup      `json:"groups,omitempty"`
+}
+
+// FleetGroup is one process group of a node.
+type FleetGroup struct {
+	Name      string         `json:"name"`
+	Processes []FleetProcess `json:"processes"`
+	Pool      *FleetPool     `json:"pool,omitempty"`
+}
+
+// FleetProcess is one process of a node.
+type FleetProcess struct {
+	Name  string `json:"name"`
+	State string `json:"state"`
+	PID   int    `json:"pid"`
+}
+
+// FleetPool is the worker pool of a program group on one node.
+type FleetPool struct {
+	Workers int    `json:"workers"`
+	Busy    int    `json:"busy"`
+	Target  int    `json:"target"`
+	Min     int    `json:"min"`
+	Max     int    `json:"max"`
+	Queue   string `json:"queue,omitempty"`
+}
+
+// Node states of a fleet.
+const (
+	FleetUp    = "up"    // beat within two heartbeat intervals
+	FleetStale = "stale" // missed beats, snapshot not expired yet
+	FleetGone  = "gone"  // snapshot expired
+)
