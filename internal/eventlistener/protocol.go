@@ -51,8 +51,14 @@ type protocol struct {
 	state     State
 	buf       []byte // bytes not yet consumed
 	resultLen int    // -1 until the RESULT line of the current answer is read
-	result    []byte
+	resultGot int    // bytes of the result body read so far
+	result    []byte // the start of the body: enough to tell "OK" from the rest
 }
+
+// maxResultLine bounds a RESULT line still waiting for its newline: a
+// listener writing without end must not grow the daemon (Supervisor keeps
+// all of it).
+const maxResultLine = 4096
 
 func newProtocol(name string) protocol {
 	return protocol{name: name, state: Acknowledged, resultLen: -1}
@@ -99,12 +105,16 @@ func (p *protocol) feed(data []byte) (effects []effect) {
 			p.buf = nil
 		case Busy:
 			if p.resultLen < 0 {
-				nl := bytes.IndexByte(p.buf, '\n')
-				if nl < 0 {
+				nl := bytes.IndexByte(p.buf[:min(len(p.buf), maxResultLine+1)], '\n')
+				if nl < 0 && len(p.buf) <= maxResultLine {
 					return effects
 				}
-				line := p.buf[:nl]
-				p.buf = p.buf[nl+1:]
+				var line []byte
+				if nl < 0 {
+					line, p.buf = p.buf[:maxResultLine], nil
+				} else {
+					line, p.buf = p.buf[:nl], p.buf[nl+1:]
+				}
 				n, ok := parseResultLength(line[min(len(resultToken), len(line)):])
 				if !ok {
 					log(config.LevelWarn, fmt.Sprintf("%s: bad result line: '%s'", p.name, asString(line)))
@@ -116,11 +126,13 @@ func (p *protocol) feed(data []byte) (effects []effect) {
 				p.resultLen = n
 				continue
 			}
-			need := p.resultLen - len(p.result)
-			take := min(need, len(p.buf))
-			p.result = append(p.result, p.buf[:take]...)
+			take := min(p.resultLen-p.resultGot, len(p.buf))
+			if keep := min(take, len("OK")+1-len(p.result)); keep > 0 {
+				p.result = append(p.result, p.buf[:keep]...)
+			}
+			p.resultGot += take
 			p.buf = p.buf[take:]
-			if len(p.result) < p.resultLen {
+			if p.resultGot < p.resultLen {
 				return effects
 			}
 			// Supervisor's default_handler: exactly "OK" accepts.
@@ -132,7 +144,7 @@ func (p *protocol) feed(data []byte) (effects []effect) {
 				change(Acknowledged)
 				requeue()
 			}
-			p.result, p.resultLen = nil, -1
+			p.result, p.resultLen, p.resultGot = nil, -1, 0
 		}
 	}
 	return effects

@@ -69,3 +69,36 @@ func TestProtocol(t *testing.T) {
 		})
 	}
 }
+
+// TestProtocolMemoryBounded: a busy listener that writes without end, with
+// no newline or behind a huge RESULT length, holds at most a few KiB of it.
+func TestProtocolMemoryBounded(t *testing.T) {
+	chunk := []byte(strings.Repeat("x", 64<<10))
+	t.Run("no newline", func(t *testing.T) {
+		p := newProtocol("l")
+		p.send()
+		for range 160 { // 10 MiB
+			p.feed(chunk)
+			if len(p.buf) > maxResultLine {
+				t.Fatalf("holds %d bytes waiting for a newline", len(p.buf))
+			}
+		}
+		if p.state != Unknown {
+			t.Errorf("state %v, want UNKNOWN: the line is too long to be a RESULT line", p.state)
+		}
+	})
+	t.Run("huge result body", func(t *testing.T) {
+		p := newProtocol("l")
+		p.send()
+		p.feed([]byte("RESULT 100000000\nOK"))
+		for range 160 {
+			p.feed(chunk)
+			if len(p.result) > 3 || len(p.buf) > 0 {
+				t.Fatalf("holds %d bytes of the result and %d unread", len(p.result), len(p.buf))
+			}
+		}
+		if p.state != Busy {
+			t.Errorf("state %v, want BUSY until the whole body came", p.state)
+		}
+	})
+}
