@@ -151,4 +151,3 @@ func growPipe(fd int) bool {
 	}
 	return true
 }
-
