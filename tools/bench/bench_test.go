@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -233,4 +235,61 @@ func TestChildWatcherFindsNewChild(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatalf("child %d not found", cmd.Process.Pid)
+}
+
+func TestPeerFlags(t *testing.T) {
+	o, err := parseFlags([]string{"--peer", "gc=/x/supervisord -c {conf}", "--peer-ctl", "gc=/x/supervisord ctl -c {conf}", "--peer", "other=/y -n -c {conf}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []peer{
+		{Name: "gc", Start: []string{"/x/supervisord", "-c", "{conf}"}, Ctl: []string{"/x/supervisord", "ctl", "-c", "{conf}"}},
+		{Name: "other", Start: []string{"/y", "-n", "-c", "{conf}"}},
+	}
+	if len(o.Peers) != 2 || !reflect.DeepEqual(o.Peers, want) {
+		t.Errorf("peers = %+v, want %+v", o.Peers, want)
+	}
+	if got := withConf(o.Peers[0].Ctl, "/t/s.conf"); !reflect.DeepEqual(got, []string{"/x/supervisord", "ctl", "-c", "/t/s.conf"}) {
+		t.Errorf("withConf = %q", got)
+	}
+	for _, bad := range [][]string{
+		{"--peer", "gc"},                                     // no command
+		{"--peer", "gc=/x -c conf"},                          // no {conf}
+		{"--peer", "drover=/x -c {conf}"},                    // a taken name
+		{"--peer", "a/b=/x -c {conf}"},                       // a name that is no directory name
+		{"--peer-ctl", "gc=/x ctl -c {conf}"},                // ctl of no peer
+		{"--peer", "gc=/x {conf}", "--peer", "gc=/y {conf}"}, // twice
+	} {
+		if _, err := parseFlags(bad); err == nil {
+			t.Errorf("parseFlags(%q) accepted", bad)
+		}
+	}
+}
+
+func TestSlope(t *testing.T) {
+	// Peak RSS in KB: 10 MB base, 12 KB a program, with noise that cancels.
+	xs := []float64{100, 500, 2000}
+	ys := []float64{10240 + 1200 + 50, 10240 + 6000 - 100, 10240 + 24000 + 50}
+	if got := slope(xs, ys); math.Abs(got-12) > 0.1 {
+		t.Errorf("slope = %v, want about 12", got)
+	}
+}
+
+func TestOverFloor(t *testing.T) {
+	if got := overFloor(3*time.Second, time.Second, 2*time.Second); got != 1 {
+		t.Errorf("overFloor = %v, want 1", got)
+	}
+}
+
+func TestSpawnFloorReapsItsChildren(t *testing.T) {
+	if err := becomeSubreaper(); err != nil {
+		t.Skip(err)
+	}
+	d, err := spawnFloor(context.Background(), []string{"/bin/sleep", "1000"}, 3)
+	if err != nil || d <= 0 {
+		t.Fatalf("spawnFloor = %v, %v", d, err)
+	}
+	if kids := descendants(os.Getpid()); len(kids) != 0 {
+		t.Errorf("children left behind: %v", kids)
+	}
 }

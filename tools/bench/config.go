@@ -44,8 +44,7 @@ func (c benchConfig) render() string {
 	fmt.Fprintf(&b, "[unix_http_server]\nfile=%s\n\n", c.socket())
 	fmt.Fprintf(&b, "[supervisord]\nlogfile=%s\npidfile=%s\nchildlogdir=%s\n",
 		filepath.Join(c.Dir, "supervisord.log"), filepath.Join(c.Dir, "supervisord.pid"), c.childDir())
-	// Each child holds three pipes in the daemon and two log files.
-	fmt.Fprintf(&b, "nodaemon=true\nloglevel=info\nminfds=%d\n\n", max(1024, 8*len(c.Programs)+256))
+	fmt.Fprintf(&b, "nodaemon=true\nloglevel=info\nminfds=%d\n\n", fdsFor(len(c.Programs)))
 	b.WriteString("[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n")
 	fmt.Fprintf(&b, "[supervisorctl]\nserverurl=unix://%s\n", c.socket())
 	for _, p := range c.Programs {
@@ -65,6 +64,10 @@ func (c benchConfig) render() string {
 	}
 	return b.String()
 }
+
+// fdsFor is the minfds of a configuration with n programs: each child
+// holds three pipes in the daemon and two log files.
+func fdsFor(n int) int { return max(1024, 8*n+256) }
 
 // write creates the directories the configuration names and the file itself.
 func (c benchConfig) write() error {
@@ -87,8 +90,11 @@ func programName(i int) string { return fmt.Sprintf("p%04d", i) }
 func sleepers(n int, sleepBin string, startsecs int, autorestart string) []program {
 	ps := make([]program, n)
 	for i := range ps {
-		ps[i] = program{Name: programName(i), Command: sleepBin + " 1000000", Autostart: true,
+		ps[i] = program{Name: programName(i), Command: strings.Join(sleeperArgv(sleepBin), " "), Autostart: true,
 			Startsecs: startsecs, Autorestart: autorestart}
 	}
 	return ps
 }
+
+// sleeperArgv is the command of a sleeper program.
+func sleeperArgv(sleepBin string) []string { return []string{sleepBin, "1000000"} }

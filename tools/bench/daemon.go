@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -14,16 +15,33 @@ import (
 	"github.com/drover/drover/internal/client"
 )
 
-// daemonKind is one of the two supervisors under test.
+// daemonKind is one of the supervisors under test: Python's supervisord,
+// Drover, or a peer given with --peer.
 type daemonKind struct {
-	Name string // "supervisord" or "drover"
-	// Bin is invoked as `Bin -n -c FILE`; for Drover it is a symlink named
-	// supervisord to the drover binary.
-	Bin string
-	// Ctl is the daemon's own supervisorctl, empty for none.
-	Ctl string
-	// Version is the command that prints the daemon's version.
+	Name string // "supervisord", "drover" or the peer's name
+	// Start launches the daemon in the foreground; confPlaceholder in it
+	// stands for the generated configuration file. For Drover the program
+	// is a symlink named supervisord to the drover binary.
+	Start []string
+	// Ctl is the daemon's own control command, to which "status" is
+	// appended, with confPlaceholder as in Start; empty for none.
+	Ctl []string
+	// Version is the command that prints the daemon's version; empty when
+	// there is none to ask.
 	Version []string
+}
+
+// confPlaceholder in a daemon's Start or Ctl command is replaced by the path
+// of the configuration file.
+const confPlaceholder = "{conf}"
+
+// withConf returns cmd with confPlaceholder replaced by conf.
+func withConf(cmd []string, conf string) []string {
+	out := make([]string, len(cmd))
+	for i, a := range cmd {
+		out[i] = strings.ReplaceAll(a, confPlaceholder, conf)
+	}
+	return out
 }
 
 // daemon is one running supervisor started by the benchmark.
@@ -50,7 +68,8 @@ func startDaemon(kind daemonKind, cfg benchConfig) (*daemon, error) {
 		return nil, fmt.Errorf("create daemon output: %w", err)
 	}
 	defer out.Close()
-	cmd := exec.Command(kind.Bin, "-n", "-c", cfg.file())
+	argv := withConf(kind.Start, cfg.file())
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = cfg.Dir
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -108,13 +127,13 @@ func (d *daemon) waitAllRunning(ctx context.Context, last string, timeout time.D
 		}
 		if last != "" {
 			p, err := d.rpc.ProcessInfo(ctx, last)
-			if err != nil || p.StateName != "RUNNING" {
+			if err != nil || !isRunning(p) {
 				time.Sleep(10 * time.Millisecond)
 				continue
 			}
 		}
 		all, err := d.rpc.AllProcessInfo(ctx)
-		if err == nil && countState(all, "RUNNING") == len(all) {
+		if err == nil && countRunning(all) == len(all) {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -122,10 +141,14 @@ func (d *daemon) waitAllRunning(ctx context.Context, last string, timeout time.D
 	return errors.Join(fmt.Errorf("%s: not all RUNNING within %v", d.kind.Name, timeout), ctx.Err())
 }
 
-func countState(ps []client.ProcessInfo, state string) int {
+// isRunning reports whether p is RUNNING. A peer may spell the state
+// name its own way (the Go clone says "Running").
+func isRunning(p client.ProcessInfo) bool { return strings.EqualFold(p.StateName, "RUNNING") }
+
+func countRunning(ps []client.ProcessInfo) int {
 	n := 0
 	for _, p := range ps {
-		if p.StateName == state {
+		if isRunning(p) {
 			n++
 		}
 	}

@@ -30,6 +30,34 @@ type options struct {
 	LogDir      string        `json:"log_dir"`
 	ChattyTick  time.Duration `json:"chatty_tick_ns"`
 	Keep        bool          `json:"-"`
+	// Peers are extra daemons (--peer), run beside the other two.
+	Peers []peer `json:"peers,omitempty"`
+}
+
+// peer is a supervisord-compatible daemon given with --peer NAME=CMD and,
+// optionally, --peer-ctl NAME=CMD.
+type peer struct {
+	Name  string   `json:"name"`
+	Start []string `json:"start"`
+	Ctl   []string `json:"ctl,omitempty"`
+}
+
+// parsePeerFlag splits NAME=CMD; CMD is split on white space (no quoting)
+// and must name the configuration file with confPlaceholder.
+func parsePeerFlag(v string) (name string, argv []string, err error) {
+	name, cmd, ok := strings.Cut(v, "=")
+	argv = strings.Fields(cmd)
+	switch {
+	case !ok || name == "" || len(argv) == 0:
+		return "", nil, fmt.Errorf("want NAME=COMMAND, got %q", v)
+	case strings.ContainsAny(name, "/ \t"):
+		return "", nil, fmt.Errorf("peer name %q: no slashes or spaces", name)
+	case name == "supervisord" || name == "drover" || name == "floor":
+		return "", nil, fmt.Errorf("peer name %q is taken", name)
+	case !strings.Contains(cmd, confPlaceholder):
+		return "", nil, fmt.Errorf("peer command %q must name the configuration file as %s", cmd, confPlaceholder)
+	}
+	return name, argv, nil
 }
 
 func main() {
@@ -60,8 +88,37 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.LogDir, "log-dir", "/dev/shm", "where the log-throughput scenario writes (a RAM file system keeps disk noise out); empty: the temp dir")
 	fs.DurationVar(&o.ChattyTick, "chatty-tick", 0, "how often each chatty writer wakes to write its due lines (default 10ms)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (configs, logs) for inspection")
+	fs.Func("peer", "one more supervisord-compatible daemon `NAME=COMMAND` to run beside the others, started in the foreground by COMMAND, "+
+		"where "+confPlaceholder+" stands for the configuration file (repeatable)", func(v string) error {
+		name, argv, err := parsePeerFlag(v)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(o.Peers, func(p peer) bool { return p.Name == name }) {
+			return fmt.Errorf("peer %q given twice", name)
+		}
+		o.Peers = append(o.Peers, peer{Name: name, Start: argv})
+		return nil
+	})
+	ctls := map[string][]string{}
+	fs.Func("peer-ctl", "the control command `NAME=COMMAND` of peer NAME, to which \"status\" is appended, "+
+		confPlaceholder+" as in --peer (default: Python's supervisorctl -c "+confPlaceholder+")", func(v string) error {
+		name, argv, err := parsePeerFlag(v)
+		if err != nil {
+			return err
+		}
+		ctls[name] = argv
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	for name, argv := range ctls {
+		i := slices.IndexFunc(o.Peers, func(p peer) bool { return p.Name == name })
+		if i < 0 {
+			return o, fmt.Errorf("--peer-ctl %s: no --peer of that name", name)
+		}
+		o.Peers[i].Ctl = argv
 	}
 	for _, s := range strings.Split(*scen, ",") {
 		s = strings.TrimSpace(s)
@@ -110,6 +167,11 @@ func run() error {
 	if err := becomeSubreaper(); err != nil {
 		return err
 	}
+	// The daemons inherit the limit: thousands of programs need more
+	// descriptors than a login shell allows, whatever minfds says.
+	if err := raiseFDLimit(fdsFor(o.sizes().largest())); err != nil {
+		fmt.Fprintln(os.Stderr, "note:", err)
+	}
 	if _, err := lastPID(); err != nil {
 		return err
 	}
@@ -143,12 +205,16 @@ func run() error {
 			continue
 		}
 		samples := map[string]map[string][]float64{}
-		for r := range o.Runs {
+		runs := o.Runs
+		if sc.Runs > 0 {
+			runs = min(runs, sc.Runs)
+		}
+		for r := range runs {
 			for _, k := range kinds { // A B A B: drift cancels
 				if ctx.Err() != nil {
 					break
 				}
-				dir := filepath.Join(tmp, fmt.Sprintf("%s-%d-%s", sc.Group, r, k.Name[:3]))
+				dir := filepath.Join(tmp, fmt.Sprintf("%s-%d-%s", sc.Group, r, k.Name))
 				t0 := time.Now()
 				vals, err := sc.run(ctx, env, k, dir)
 				if err != nil {
@@ -215,7 +281,15 @@ func prepare(o options, tmp string) (*benchEnv, []daemonKind, []string, error) {
 		notes = append(notes, fmt.Sprintf("log scenario writes under the temp dir: %s is not a directory", o.LogDir))
 		env.logRoot = ""
 	}
-	kinds := []daemonKind{{Name: "supervisord", Bin: o.Supervisord, Ctl: pyCtl, Version: []string{o.Supervisord, "--version"}}}
+	kinds := []daemonKind{{Name: "supervisord", Start: []string{o.Supervisord, "-n", "-c", confPlaceholder},
+		Ctl: []string{pyCtl, "-c", confPlaceholder}, Version: []string{o.Supervisord, "--version"}}}
+	for _, p := range o.Peers {
+		k := daemonKind{Name: p.Name, Start: p.Start, Ctl: p.Ctl}
+		if k.Ctl == nil {
+			k.Ctl = []string{pyCtl, "-c", confPlaceholder}
+		}
+		kinds = append(kinds, k)
+	}
 
 	drover := o.Drover
 	switch drover {
@@ -242,8 +316,8 @@ func prepare(o options, tmp string) (*benchEnv, []daemonKind, []string, error) {
 		}
 	}
 	env.droverCtl = filepath.Join(bin, "supervisorctl")
-	kinds = append(kinds, daemonKind{Name: "drover", Bin: filepath.Join(bin, "supervisord"), Ctl: env.droverCtl,
-		Version: []string{drover, "version"}})
+	kinds = append(kinds, daemonKind{Name: "drover", Start: []string{filepath.Join(bin, "supervisord"), "-n", "-c", confPlaceholder},
+		Ctl: []string{env.droverCtl, "-c", confPlaceholder}, Version: []string{drover, "version"}})
 	return env, kinds, notes, nil
 }
 

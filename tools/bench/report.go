@@ -63,6 +63,8 @@ type row struct {
 	Daemons  map[string]*summary `json:"daemons"`
 	// Ratio is the supervisord median over the Drover median.
 	Ratio *float64 `json:"ratio_supervisord_over_drover,omitempty"`
+	// PeerRatios is each peer's median over the Drover median.
+	PeerRatios map[string]float64 `json:"ratios_peer_over_drover,omitempty"`
 }
 
 // report is the whole run, as printed and as written to JSON.
@@ -83,6 +85,10 @@ func newReport(o options, kinds []daemonKind) *report {
 	r := &report{Started: time.Now().UTC(), Command: os.Args, Machine: describeMachine(),
 		Versions: map[string]string{}, Options: o, Sizes: o.sizes(), kinds: kinds, Notes: []string{}}
 	for _, k := range kinds {
+		if k.Version == nil {
+			r.Versions[k.Name] = "started as: " + strings.Join(k.Start, " ")
+			continue
+		}
 		r.Versions[k.Name] = version(k.Version)
 	}
 	return r
@@ -109,10 +115,18 @@ func (r *report) add(sc scenario, samples map[string]map[string][]float64) {
 		if len(rw.Daemons) == 0 {
 			continue // e.g. a ctl that does not exist
 		}
-		sup, drv := rw.Daemons["supervisord"], rw.Daemons["drover"]
-		if sup != nil && drv != nil && drv.Median != 0 {
+		drv := rw.Daemons["drover"]
+		if sup := rw.Daemons["supervisord"]; sup != nil && drv != nil && drv.Median != 0 {
 			ratio := sup.Median / drv.Median
 			rw.Ratio = &ratio
+		}
+		for _, k := range r.peers() {
+			if p := rw.Daemons[k.Name]; p != nil && drv != nil && drv.Median != 0 {
+				if rw.PeerRatios == nil {
+					rw.PeerRatios = map[string]float64{}
+				}
+				rw.PeerRatios[k.Name] = p.Median / drv.Median
+			}
 		}
 		if m.Goal.Op != "" {
 			g := m.Goal
@@ -126,11 +140,24 @@ func (r *report) add(sc scenario, samples map[string]map[string][]float64) {
 	}
 }
 
+// peers are the daemons given with --peer, in the order given.
+func (r *report) peers() []daemonKind {
+	var out []daemonKind
+	for _, k := range r.kinds {
+		if k.Name != "supervisord" && k.Name != "drover" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // formatValue prints v with a precision that suits its unit.
 func formatValue(v float64, unit string) string {
 	switch {
 	case unit == "s" && v < 10:
 		return strconv.FormatFloat(v, 'f', 3, 64)
+	case unit == "×":
+		return strconv.FormatFloat(v, 'f', 2, 64)
 	case unit == "ms" || unit == "MB" || unit == "%" || unit == "% core" || unit == "s":
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	default:
@@ -168,12 +195,27 @@ func (r *report) printTable(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
-	fmt.Fprintln(tw, "| scenario\t measure\t unit\t supervisord median [min–max]\t drover median [min–max]\t sup/drover\t goal (drover)\t met |")
-	fmt.Fprintln(tw, "|---\t---\t---\t---\t---\t---\t---\t--- |")
+	peers := r.peers()
+	head := "| scenario\t measure\t unit\t supervisord median [min–max]"
+	for _, k := range peers {
+		head += "\t " + k.Name + " median [min–max]"
+	}
+	head += "\t drover median [min–max]\t sup/drover"
+	for _, k := range peers {
+		head += "\t " + k.Name + "/drover"
+	}
+	fmt.Fprintln(tw, head+"\t goal (drover)\t met |")
+	fmt.Fprintln(tw, "|---\t---\t---\t---"+strings.Repeat("\t---", 2*len(peers))+"\t---\t---\t---\t--- |")
 	for _, rw := range r.Rows {
 		ratio, goalText, met := "–", "", ""
 		if rw.Ratio != nil {
 			ratio = strconv.FormatFloat(*rw.Ratio, 'f', 2, 64)
+		}
+		var peerMedians, peerRatios string
+		for _, k := range peers {
+			peerMedians += "\t " + formatSummary(rw.Daemons[k.Name], rw.Unit)
+			pr, ok := rw.PeerRatios[k.Name]
+			peerRatios += "\t " + map[bool]string{true: strconv.FormatFloat(pr, 'f', 2, 64), false: "–"}[ok]
 		}
 		if rw.Goal != nil {
 			goalText = rw.Goal.String() + " " + rw.Unit
@@ -181,8 +223,9 @@ func (r *report) printTable(w io.Writer) {
 		if rw.GoalMet != nil {
 			met = map[bool]string{true: "yes", false: "**no**"}[*rw.GoalMet]
 		}
-		fmt.Fprintf(tw, "| %s\t %s\t %s\t %s\t %s\t %s\t %s\t %s |\n", rw.Scenario, rw.Measure, rw.Unit,
-			formatSummary(rw.Daemons["supervisord"], rw.Unit), formatSummary(rw.Daemons["drover"], rw.Unit), ratio, goalText, met)
+		fmt.Fprintf(tw, "| %s\t %s\t %s\t %s%s\t %s\t %s%s\t %s\t %s |\n", rw.Scenario, rw.Measure, rw.Unit,
+			formatSummary(rw.Daemons["supervisord"], rw.Unit), peerMedians, formatSummary(rw.Daemons["drover"], rw.Unit),
+			ratio, peerRatios, goalText, met)
 	}
 	tw.Flush()
 	for _, n := range r.Notes {

@@ -38,15 +38,24 @@ type sizes struct {
 	DashN      int `json:"dashboard_n"`
 	DashChatty int `json:"dashboard_chatty"`
 	DashSecs   int `json:"dashboard_secs"`
+	// MemoryNs are the program counts of the memory scenario, ScaleN that
+	// of the scale scenario.
+	MemoryNs []int `json:"memory_ns"`
+	ScaleN   int   `json:"scale_n"`
+}
+
+// largest is the most programs any scenario runs.
+func (sz sizes) largest() int {
+	return max(slices.Max(sz.StartupNs), slices.Max(sz.MemoryNs), sz.ScaleN, sz.IdleN, sz.ControlN, sz.DashN)
 }
 
 var fullSizes = sizes{StartupNs: []int{1, 100, 500}, IdleN: 500, IdleSecs: 20, CrashKills: 20, LogMiB: 2048,
 	ChattyProgs: 100, ChattyRate: 1000, ChattySecs: 10, ChattyTick: 10 * time.Millisecond, ControlN: 500, ShutdownN: 100, ScrapeN: 500, Scrapes: 100,
-	DashN: 500, DashChatty: 100, DashSecs: 10}
+	DashN: 500, DashChatty: 100, DashSecs: 10, MemoryNs: []int{100, 500, 2000}, ScaleN: 5000}
 
 var quickSizes = sizes{StartupNs: []int{1, 50}, IdleN: 50, IdleSecs: 3, CrashKills: 5, LogMiB: 128,
 	ChattyProgs: 10, ChattyRate: 1000, ChattySecs: 2, ChattyTick: 10 * time.Millisecond, ControlN: 50, ShutdownN: 20, ScrapeN: 50, Scrapes: 10,
-	DashN: 50, DashChatty: 10, DashSecs: 2}
+	DashN: 50, DashChatty: 10, DashSecs: 2, MemoryNs: []int{10, 50}, ScaleN: 200}
 
 // goal is the issue's target for Drover on one measure.
 type goal struct {
@@ -86,7 +95,9 @@ type scenario struct {
 	Name     string // shown in the table, e.g. "start-up N=500"
 	Group    string // selected by --scenarios
 	Measures []measureDef
-	run      func(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error)
+	// Runs, if set, caps the runs per daemon below --runs (a slow scenario).
+	Runs int
+	run  func(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error)
 }
 
 // benchEnv is what every scenario needs.
@@ -100,7 +111,7 @@ type benchEnv struct {
 }
 
 // scenarioGroups lists the names --scenarios accepts, in run order.
-var scenarioGroups = []string{"startup", "idle", "crash", "log", "chatty", "control", "shutdown", "scrape", "dashboard"}
+var scenarioGroups = []string{"startup", "memory", "idle", "crash", "log", "chatty", "control", "shutdown", "scrape", "dashboard", "scale"}
 
 // scenarios builds the scenario list for sizes; the issue's goals are
 // attached only at the issue's sizes.
@@ -113,9 +124,10 @@ func scenarios(sz sizes, withGoals bool) []scenario {
 	}
 	var out []scenario
 	for _, n := range sz.StartupNs {
-		var exist, run, rss goal
+		var exist, run, rss, existX, runX goal
 		if n == 500 {
 			exist, run, rss = g("<=", 0.2), g("<=", 1.15), g("<=", 15)
+			existX, runX = g("<=", 1.3), g("<=", 1.3)
 		}
 		out = append(out, scenario{
 			Name: fmt.Sprintf("start-up N=%d", n), Group: "startup",
@@ -123,12 +135,16 @@ func scenarios(sz sizes, withGoals bool) []scenario {
 				{"exist", "launch → all children exist", "s", exist},
 				{"running", "launch → all RUNNING", "s", run},
 				{"peak_rss", "daemon peak RSS", "MB", rss},
+				{"floor", "floor: os.StartProcess loop, no pipes, no logs", "s", goal{}},
+				{"exist_x", "all children exist, × floor", "×", existX},
+				{"running_x", "all RUNNING − startsecs, × floor", "×", runX},
 			},
 			run: func(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
 				return runStartup(ctx, e, k, dir, n)
 			},
 		})
 	}
+	out = append(out, memoryScenario(sz, g))
 	out = append(out,
 		scenario{Name: fmt.Sprintf("idle N=%d, %d s", sz.IdleN, sz.IdleSecs), Group: "idle",
 			Measures: []measureDef{
@@ -158,8 +174,11 @@ func scenarios(sz sizes, withGoals bool) []scenario {
 			Measures: []measureDef{
 				{"status", "`supervisorctl status` (Python)", "s", g("<=", 0.03)},
 				{"status_drover", "`supervisorctl status` (Drover's)", "s", goal{}},
+				{"status_own", "`status` with the daemon's own ctl", "s", goal{}},
 				{"getall", "one getAllProcessInfo (call → last byte)", "s", g("<=", 0.008)},
 				{"start", "startAllProcesses → all RUNNING", "s", g("<=", 1.15)},
+				{"floor", "floor: os.StartProcess loop, no pipes, no logs", "s", goal{}},
+				{"start_x", "startAllProcesses → all RUNNING − startsecs, × floor", "×", g("<=", 1.3)},
 				{"stop", "stopAllProcesses → no child left", "s", g("<=", 0.1)},
 			}, run: runControl},
 		scenario{Name: fmt.Sprintf("shutdown N=%d", sz.ShutdownN), Group: "shutdown",
@@ -178,6 +197,7 @@ func scenarios(sz sizes, withGoals bool) []scenario {
 				{"cpu_rise", "rise with the dashboard open", "% core", g("<=", 3)},
 			}, run: runDashboard},
 	)
+	out = append(out, scaleScenario(sz))
 	return out
 }
 
@@ -190,7 +210,7 @@ func startWithPrograms(ctx context.Context, k daemonKind, cfg benchConfig) (*dae
 	if err != nil {
 		return nil, err
 	}
-	if err := d.waitReady(ctx, 30*time.Second); err != nil {
+	if err := d.waitReady(ctx, runningLimit(len(cfg.Programs))); err != nil {
 		d.kill()
 		return nil, err
 	}
@@ -213,6 +233,10 @@ func startRunning(ctx context.Context, e *benchEnv, k daemonKind, dir string, n 
 func runStartup(ctx context.Context, e *benchEnv, k daemonKind, dir string, n int) (map[string]float64, error) {
 	cfg := benchConfig{Dir: dir, Programs: sleepers(n, e.sleepBin, 1, "")}
 	if err := cfg.write(); err != nil {
+		return nil, err
+	}
+	floor, err := spawnFloor(ctx, sleeperArgv(e.sleepBin), n)
+	if err != nil {
 		return nil, err
 	}
 	before, err := lastPID()
@@ -252,7 +276,8 @@ func runStartup(ctx context.Context, e *benchEnv, k daemonKind, dir string, n in
 	if err != nil {
 		return nil, err
 	}
-	return map[string]float64{"exist": exist.Seconds(), "running": running.Seconds(), "peak_rss": peak}, nil
+	return map[string]float64{"exist": exist.Seconds(), "running": running.Seconds(), "peak_rss": peak,
+		"floor": floor.Seconds(), "exist_x": exist.Seconds() / floor.Seconds(), "running_x": overFloor(running, time.Second, floor)}, nil
 }
 
 // stillGoing fails when the run should stop waiting: interrupted, the
@@ -325,7 +350,7 @@ func runCrash(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[s
 		// Wait for the restarted child to be RUNNING, then let the daemon go idle.
 		var p client.ProcessInfo
 		deadline := time.Now().Add(30 * time.Second)
-		for p.StateName != "RUNNING" || p.PID == prev {
+		for !isRunning(p) || p.PID == prev {
 			if err := stillGoing(ctx, d, time.Hour); err != nil {
 				return nil, err
 			}
@@ -554,27 +579,22 @@ func runControl(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 	cfgFile := d.cfg.file()
 	out := map[string]float64{}
 	const repeats = 5
-	timeCtl := func(ctl string) (float64, error) {
-		var ts []float64
-		for range repeats {
-			cmd := exec.CommandContext(ctx, ctl, "-c", cfgFile, "status")
-			t0 := time.Now()
-			err := cmd.Run()
-			dt := time.Since(t0)
-			var ee *exec.ExitError
-			if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 3) { // 3: some not RUNNING
-				return 0, fmt.Errorf("%s status: %w", ctl, err)
-			}
-			ts = append(ts, dt.Seconds())
-		}
-		return median(ts), nil
+	timeCtl := func(ctl []string) (float64, error) {
+		return timeStatus(ctx, withConf(ctl, cfgFile), repeats)
 	}
-	if out["status"], err = timeCtl(e.pyCtl); err != nil {
+	pyCtl := []string{e.pyCtl, "-c", confPlaceholder}
+	if out["status"], err = timeCtl(pyCtl); err != nil {
 		return nil, err
 	}
 	if e.droverCtl != "" {
-		if v, err := timeCtl(e.droverCtl); err == nil {
+		if v, err := timeCtl([]string{e.droverCtl, "-c", confPlaceholder}); err == nil {
 			out["status_drover"] = v
+		}
+	}
+	out["status_own"] = out["status"]
+	if !slices.Equal(k.Ctl, pyCtl) {
+		if out["status_own"], err = timeCtl(k.Ctl); err != nil {
+			return nil, err
 		}
 	}
 	var ts []float64
@@ -607,8 +627,34 @@ func runControl(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 	if err := d.waitAllRunning(ctx, "", 120*time.Second); err != nil {
 		return nil, err
 	}
-	out["start"] = time.Since(t0).Seconds()
+	start := time.Since(t0)
+	out["start"] = start.Seconds()
+	d.kill() // the floor's spawns must not compete with a daemon
+	floor, err := spawnFloor(ctx, sleeperArgv(e.sleepBin), n)
+	if err != nil {
+		return nil, err
+	}
+	out["floor"], out["start_x"] = floor.Seconds(), overFloor(start, time.Second, floor)
 	return out, nil
+}
+
+// timeStatus runs `ctl status` repeats times and returns the median
+// wall time of the whole command in seconds.
+func timeStatus(ctx context.Context, ctl []string, repeats int) (float64, error) {
+	argv := append(slices.Clone(ctl), "status")
+	var ts []float64
+	for range repeats {
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		t0 := time.Now()
+		err := cmd.Run()
+		dt := time.Since(t0)
+		var ee *exec.ExitError
+		if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 3) { // 3: some not RUNNING
+			return 0, fmt.Errorf("%s status: %w", argv[0], err)
+		}
+		ts = append(ts, dt.Seconds())
+	}
+	return median(ts), nil
 }
 
 // waitGone polls until none of the processes' pids exists any more.

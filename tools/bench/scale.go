@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// memoryScenario measures the daemon's peak RSS with each of sz.MemoryNs
+// RUNNING programs and the cost of one more program: the least-squares
+// slope of peak RSS over the number of programs.
+func memoryScenario(sz sizes, g func(string, float64) goal) scenario {
+	var ms []measureDef
+	for _, n := range sz.MemoryNs {
+		var gl goal
+		if n == 500 {
+			gl = g("<=", 20)
+		}
+		ms = append(ms, measureDef{memoryKey(n), fmt.Sprintf("daemon peak RSS, %d programs RUNNING", n), "MB", gl})
+	}
+	ms = append(ms, measureDef{"slope", "peak RSS per extra program (least squares)", "KB", g("<=", 8)})
+	// One run: peak RSS hardly varies, and Python takes minutes for 2,000.
+	return scenario{Name: fmt.Sprintf("memory N=%v", sz.MemoryNs), Group: "memory", Measures: ms, Runs: 1,
+		run: func(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
+			out := map[string]float64{}
+			var xs, ys []float64
+			for _, n := range sz.MemoryNs {
+				d, err := startRunning(ctx, e, k, filepath.Join(dir, strconv.Itoa(n)), n)
+				if err != nil {
+					return nil, err
+				}
+				_, peak, err := memMB(d.pid)
+				d.kill()
+				if err != nil {
+					return nil, err
+				}
+				out[memoryKey(n)] = peak
+				xs, ys = append(xs, float64(n)), append(ys, peak*1024)
+			}
+			if len(xs) > 1 {
+				out["slope"] = slope(xs, ys)
+			}
+			return out, nil
+		}}
+}
+
+func memoryKey(n int) string { return fmt.Sprintf("peak_%d", n) }
+
+// slope is the least-squares slope of ys over xs.
+func slope(xs, ys []float64) float64 {
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx, my = mx/float64(len(xs)), my/float64(len(xs))
+	var num, den float64
+	for i := range xs {
+		num += (xs[i] - mx) * (ys[i] - my)
+		den += (xs[i] - mx) * (xs[i] - mx)
+	}
+	return num / den
+}
+
+// scaleScenario starts sz.ScaleN programs: the time until all are RUNNING,
+// RSS, idle CPU and the time of `supervisorctl status` (Python's). One run
+// per daemon: Python's supervisord takes minutes at this size.
+func scaleScenario(sz sizes) scenario {
+	return scenario{Name: fmt.Sprintf("scale N=%d", sz.ScaleN), Group: "scale", Runs: 1,
+		Measures: []measureDef{
+			{"running", "launch → all RUNNING", "s", goal{}},
+			{"rss", "daemon RSS", "MB", goal{}},
+			{"peak_rss", "daemon peak RSS", "MB", goal{}},
+			{"cpu", fmt.Sprintf("daemon CPU over %d s idle", sz.IdleSecs), "s", goal{}},
+			{"status", "`supervisorctl status` (Python)", "s", goal{}},
+		},
+		run: func(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
+			n := sz.ScaleN
+			d, err := startWithPrograms(ctx, k, benchConfig{Dir: dir, Programs: sleepers(n, e.sleepBin, 1, "")})
+			if err != nil {
+				return nil, err
+			}
+			defer d.kill()
+			if err := d.waitAllRunning(ctx, programName(n-1), runningLimit(n)); err != nil {
+				return nil, err
+			}
+			running := time.Since(d.launched)
+			if err := sleepCtx(ctx, 2*time.Second); err != nil {
+				return nil, err
+			}
+			c0, err := cpuSeconds(d.pid)
+			if err != nil {
+				return nil, err
+			}
+			if err := sleepCtx(ctx, time.Duration(sz.IdleSecs)*time.Second); err != nil {
+				return nil, err
+			}
+			c1, err := cpuSeconds(d.pid)
+			if err != nil {
+				return nil, err
+			}
+			rss, peak, err := memMB(d.pid)
+			if err != nil {
+				return nil, err
+			}
+			status, err := timeStatus(ctx, []string{e.pyCtl, "-c", d.cfg.file()}, 3)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]float64{"running": running.Seconds(), "rss": rss, "peak_rss": peak,
+				"cpu": c1 - c0, "status": status}, nil
+		}}
+}
+
+// runningLimit is how long n programs may take to be RUNNING: Python's
+// supervisord needs tens of milliseconds a spawn on a loaded machine.
+func runningLimit(n int) time.Duration {
+	return max(120*time.Second, time.Duration(n)*200*time.Millisecond)
+}
+
+// raiseFDLimit makes RLIMIT_NOFILE at least n, soft and hard (root may
+// raise the hard limit), for this process and the daemons it starts.
+func raiseFDLimit(n int) error {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("read RLIMIT_NOFILE: %w", err)
+	}
+	if lim.Cur >= uint64(n) {
+		return nil
+	}
+	lim.Cur, lim.Max = uint64(n), max(lim.Max, uint64(n))
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("raise RLIMIT_NOFILE to %d (the largest scenarios may run short of descriptors): %w", n, err)
+	}
+	return nil
+}
