@@ -81,7 +81,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.Runs, "runs", 0, "interleaved pairs (supervisord, drover) per scenario (default 3, or 1 with --quick)")
 	fs.BoolVar(&o.Quick, "quick", false, "small sizes and short durations: a smoke run, not comparable with the goals")
 	fs.StringVar(&o.Drover, "drover", "", "drover binary; empty builds ./cmd/drover, \"none\" runs supervisord only")
-	fs.StringVar(&o.Supervisord, "supervisord", "/usr/bin/supervisord", "Python supervisord (installed with apt-get if missing)")
+	fs.StringVar(&o.Supervisord, "supervisord", "/usr/bin/supervisord", "Python supervisord (installed with apt-get if missing); \"none\" runs without it (its supervisorctl is still the common client)")
 	fs.StringVar(&o.JSON, "json", "", "results file; empty writes bench/results/<UTC time>.json, \"none\" writes none")
 	fs.IntVar(&o.IdleSecs, "idle-secs", 0, "idle measuring window in seconds (default 20, or 3 with --quick)")
 	fs.IntVar(&o.LogMiB, "log-mib", 0, "log-throughput burst in MiB (default 2048, or 128 with --quick)")
@@ -264,7 +264,11 @@ func busyMachine() string {
 // prepare finds or builds the binaries both daemons and the clients need.
 func prepare(o options, tmp string) (*benchEnv, []daemonKind, []string, error) {
 	var notes []string
-	if err := ensureSupervisor(o.Supervisord); err != nil {
+	pyd := o.Supervisord
+	if pyd == "none" { // an A/B run of two Drovers; Python's client is still used
+		pyd = "/usr/bin/supervisord"
+	}
+	if err := ensureSupervisor(pyd); err != nil {
 		return nil, nil, nil, err
 	}
 	self, err := os.Executable()
@@ -275,14 +279,17 @@ func prepare(o options, tmp string) (*benchEnv, []daemonKind, []string, error) {
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("find sleep: %w", err)
 	}
-	pyCtl := filepath.Join(filepath.Dir(o.Supervisord), "supervisorctl")
+	pyCtl := filepath.Join(filepath.Dir(pyd), "supervisorctl")
 	env := &benchEnv{sizes: o.sizes(), self: self, sleepBin: sleepBin, pyCtl: pyCtl, logRoot: o.LogDir}
 	if fi, err := os.Stat(o.LogDir); o.LogDir != "" && (err != nil || !fi.IsDir()) {
 		notes = append(notes, fmt.Sprintf("log scenario writes under the temp dir: %s is not a directory", o.LogDir))
 		env.logRoot = ""
 	}
-	kinds := []daemonKind{{Name: "supervisord", Start: []string{o.Supervisord, "-n", "-c", confPlaceholder},
-		Ctl: []string{pyCtl, "-c", confPlaceholder}, Version: []string{o.Supervisord, "--version"}}}
+	var kinds []daemonKind
+	if o.Supervisord != "none" {
+		kinds = append(kinds, daemonKind{Name: "supervisord", Start: []string{o.Supervisord, "-n", "-c", confPlaceholder},
+			Ctl: []string{pyCtl, "-c", confPlaceholder}, Version: []string{o.Supervisord, "--version"}})
+	}
 	for _, p := range o.Peers {
 		k := daemonKind{Name: p.Name, Start: p.Start, Ctl: p.Ctl}
 		if k.Ctl == nil {
