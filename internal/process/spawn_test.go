@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -734,5 +735,36 @@ func TestSpawnPumpPanicEndsOnlyThePump(t *testing.T) {
 		}
 	default:
 		t.Error("the panic was not reported")
+	}
+}
+
+// TestSpawnChildStdioBlocks: the pipes are made non-blocking for the
+// daemon's poller, but only the daemon's ends: a child whose stdio is
+// non-blocking fails writes with EAGAIN once a pipe is full. The daemon's
+// ends must be in the poller, or a read would block a thread.
+func TestSpawnChildStdioBlocks(t *testing.T) {
+	c, out, _ := helperCommand(t)
+	// The child waits for a line, so its pipes are still open when looked at.
+	c.Argv = []string{"/bin/sh", "-c", "grep -h ^flags: /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2; read x"}
+	tc := spawnHelper(t, c)
+	// A file outside the poller has no deadlines; a zero one changes nothing.
+	for _, f := range []*os.File{tc.stdin.f, tc.outputs[0].r, tc.outputs[1].r} {
+		if err := f.SetDeadline(time.Time{}); err != nil {
+			t.Errorf("daemon's end %s: %v, want it in the runtime poller", f.Name(), err)
+		}
+	}
+	if _, err := tc.Stdin().Write([]byte("done\n")); err != nil {
+		t.Fatal(err)
+	}
+	tc.finish(t)
+	lines := strings.Fields(strings.ReplaceAll(out.String(), "flags:", ""))
+	if len(lines) != 3 {
+		t.Fatalf("fdinfo flags of the child's stdio: %q", out.String())
+	}
+	for fd, f := range lines {
+		flags, err := strconv.ParseUint(f, 8, 64)
+		if err != nil || flags&syscall.O_NONBLOCK != 0 {
+			t.Errorf("child fd %d: flags %s (%v), want blocking", fd, f, err)
+		}
 	}
 }
