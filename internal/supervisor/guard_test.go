@@ -69,23 +69,7 @@ func TestPanicInOneRunner(t *testing.T) {
 	spawner := &panickySpawner{victim: "bad"}
 	log := &lines{}
 	s := New(configOf(t.TempDir(), good, bad), Options{Spawner: spawner, Log: log})
-	done := make(chan error, 1)
-	go func() {
-		_, err := s.Run(t.Context())
-		done <- err
-	}()
-	<-s.Ready()
-	t.Cleanup(func() {
-		s.Shutdown()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run = %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("Run did not return after Shutdown")
-		}
-	})
+	runInBackground(t, s)
 
 	pids := map[string]int{}
 	for _, p := range s.AllProcesses() {

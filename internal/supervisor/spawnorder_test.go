@@ -24,20 +24,7 @@ func TestSpawnOrderFollowsPriority(t *testing.T) {
 		groups = append(groups, program(string(rune('z'-i)), 100+i, 1))
 	}
 	s := New(configOf(t.TempDir(), groups...), Options{})
-	done := make(chan error, 1)
-	go func() {
-		_, err := s.Run(t.Context())
-		done <- err
-	}()
-	<-s.Ready()
-	t.Cleanup(func() {
-		s.Shutdown()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("Run did not return after Shutdown")
-		}
-	})
+	runInBackground(t, s)
 	ps := s.ProcessesByPriority()
 	forkOrder := func() []int {
 		t.Helper()
@@ -87,6 +74,29 @@ func TestSpawnOrderFollowsPriority(t *testing.T) {
 		}
 	}
 	ordered("start with wait", forkOrder())
+}
+
+// runInBackground runs s until the test ends, then shuts it down and
+// checks that Run returns without error.
+func runInBackground(t *testing.T, s *Supervisor) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Run(t.Context())
+		done <- err
+	}()
+	<-s.Ready()
+	t.Cleanup(func() {
+		s.Shutdown()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run = %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("Run did not return after Shutdown")
+		}
+	})
 }
 
 // wrapped reports whether pids are in order but for one wrap of the pid

@@ -89,17 +89,7 @@ func scaleScenario(sz sizes) scenario {
 				return nil, err
 			}
 			running := time.Since(d.launched)
-			if err := sleepCtx(ctx, 2*time.Second); err != nil {
-				return nil, err
-			}
-			c0, err := cpuSeconds(d.pid)
-			if err != nil {
-				return nil, err
-			}
-			if err := sleepCtx(ctx, time.Duration(sz.IdleSecs)*time.Second); err != nil {
-				return nil, err
-			}
-			c1, err := cpuSeconds(d.pid)
+			cpu, err := idleCPU(ctx, d, sz.IdleSecs)
 			if err != nil {
 				return nil, err
 			}
@@ -112,7 +102,7 @@ func scaleScenario(sz sizes) scenario {
 				return nil, err
 			}
 			return map[string]float64{"running": running.Seconds(), "rss": rss, "peak_rss": peak,
-				"cpu": c1 - c0, "status": status}, nil
+				"cpu": cpu, "status": status}, nil
 		}}
 }
 

@@ -313,18 +313,7 @@ func runIdle(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[st
 		return nil, err
 	}
 	defer d.kill()
-	// Let start-up work (log flushes, timers) finish before measuring.
-	if err := sleepCtx(ctx, 2*time.Second); err != nil {
-		return nil, err
-	}
-	c0, err := cpuSeconds(d.pid)
-	if err != nil {
-		return nil, err
-	}
-	if err := sleepCtx(ctx, time.Duration(e.sizes.IdleSecs)*time.Second); err != nil {
-		return nil, err
-	}
-	c1, err := cpuSeconds(d.pid)
+	cpu, err := idleCPU(ctx, d, e.sizes.IdleSecs)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +321,27 @@ func runIdle(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[st
 	if err != nil {
 		return nil, err
 	}
-	return map[string]float64{"cpu": c1 - c0, "rss": rss}, nil
+	return map[string]float64{"cpu": cpu, "rss": rss}, nil
+}
+
+// idleCPU is the daemon's CPU time in seconds over secs of idling, after
+// 2 s for start-up work (log flushes, timers) to finish.
+func idleCPU(ctx context.Context, d *daemon, secs int) (float64, error) {
+	if err := sleepCtx(ctx, 2*time.Second); err != nil {
+		return 0, err
+	}
+	c0, err := cpuSeconds(d.pid)
+	if err != nil {
+		return 0, err
+	}
+	if err := sleepCtx(ctx, time.Duration(secs)*time.Second); err != nil {
+		return 0, err
+	}
+	c1, err := cpuSeconds(d.pid)
+	if err != nil {
+		return 0, err
+	}
+	return c1 - c0, nil
 }
 
 // crashAfter is how long a restarted child runs before the next SIGKILL.
