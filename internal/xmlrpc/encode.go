@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 const xmlHeader = "<?xml version='1.0'?>\n"
@@ -70,9 +71,9 @@ func writeValue(b *strings.Builder, v any) error {
 		}
 		b.WriteString("<value><boolean>" + s + "</boolean></value>\n")
 	case int:
-		b.WriteString("<value><int>" + strconv.Itoa(x) + "</int></value>\n")
+		writeInt(b, int64(x))
 	case int64:
-		b.WriteString("<value><int>" + strconv.FormatInt(x, 10) + "</int></value>\n")
+		writeInt(b, x)
 	case float64:
 		b.WriteString("<value><double>" + FormatDouble(x) + "</double></value>\n")
 	case []byte:
@@ -90,11 +91,13 @@ func writeValue(b *strings.Builder, v any) error {
 		}
 		b.WriteString("</data></array></value>\n")
 	case Struct:
-		members := make([][2]any, len(x))
-		for i, m := range x {
-			members[i] = [2]any{m.Name, m.Value}
+		b.WriteString("<value><struct>\n")
+		for _, m := range x {
+			if err := writeMember(b, m.Name, m.Value); err != nil {
+				return err
+			}
 		}
-		return writeStruct(b, members)
+		b.WriteString("</struct></value>\n")
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -148,22 +151,41 @@ func writeReflected(b *strings.Builder, v any) error {
 func writeStruct(b *strings.Builder, members [][2]any) error {
 	b.WriteString("<value><struct>\n")
 	for _, m := range members {
-		b.WriteString("<member>\n<name>")
-		writeEscaped(b, m[0].(string))
-		b.WriteString("</name>\n")
-		if err := writeValue(b, m[1]); err != nil {
+		if err := writeMember(b, m[0].(string), m[1]); err != nil {
 			return err
 		}
-		b.WriteString("</member>\n")
 	}
 	b.WriteString("</struct></value>\n")
 	return nil
+}
+
+func writeMember(b *strings.Builder, name string, v any) error {
+	b.WriteString("<member>\n<name>")
+	writeEscaped(b, name)
+	b.WriteString("</name>\n")
+	if err := writeValue(b, v); err != nil {
+		return err
+	}
+	b.WriteString("</member>\n")
+	return nil
+}
+
+// writeInt appends an <int> value without allocating.
+func writeInt(b *strings.Builder, n int64) {
+	var digits [20]byte
+	b.WriteString("<value><int>")
+	b.Write(strconv.AppendInt(digits[:0], n, 10))
+	b.WriteString("</int></value>\n")
 }
 
 // writeEscaped escapes exactly what Python escapes (&, <, >). Invalid UTF-8
 // (e.g. a log chunk cut mid-character) becomes U+FFFD so that the document
 // stays well-formed.
 func writeEscaped(b *strings.Builder, s string) {
+	if !strings.ContainsAny(s, "&<>") && utf8.ValidString(s) {
+		b.WriteString(s) // names, paths, states: most strings
+		return
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {

@@ -1,0 +1,30 @@
+package xmlrpc
+
+import (
+	"fmt"
+	"io"
+	"testing"
+)
+
+// BenchmarkEncodeAllProcessInfo encodes what getAllProcessInfo returns for
+// 500 programs: the answer `supervisorctl status` waits for.
+func BenchmarkEncodeAllProcessInfo(b *testing.B) {
+	infos := make([]any, 500)
+	for i := range infos {
+		name := fmt.Sprintf("p%04d", i)
+		infos[i] = Struct{
+			{"name", name}, {"group", name}, {"start", int64(1764900000)}, {"stop", int64(0)},
+			{"now", int64(1764903600)}, {"state", 20}, {"statename", "RUNNING"}, {"spawnerr", ""},
+			{"exitstatus", 0}, {"logfile", "/var/log/supervisor/" + name + "-stdout---supervisor-abcd1234.log"},
+			{"stdout_logfile", "/var/log/supervisor/" + name + "-stdout---supervisor-abcd1234.log"},
+			{"stderr_logfile", "/var/log/supervisor/" + name + "-stderr---supervisor-efgh5678.log"},
+			{"pid", 100000 + i}, {"description", fmt.Sprintf("pid %d, uptime 1:00:00", 100000+i)},
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := EncodeResponse(io.Discard, infos); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
