@@ -56,21 +56,28 @@ func TestSpawnOrderFollowsPriority(t *testing.T) {
 	}
 	// As startAllProcesses does: each start waits for RUNNING, and the next
 	// is asked for once the previous one is pending.
-	errs := make(chan error, len(ps))
+	var results []chan error
 	for _, p := range ps {
 		pending := make(chan struct{})
 		var once sync.Once
 		ctx := process.WithDeferredNotice(t.Context(), func() { once.Do(func() { close(pending) }) })
-		go func() { errs <- p.Start(ctx, true) }()
+		result := make(chan error, 1)
+		results = append(results, result)
+		go func() { result <- p.Start(ctx, true) }()
 		select {
 		case <-pending:
-		case err := <-errs:
-			t.Fatalf("start %s: %v", p.Namespec, err)
+		case err := <-result:
+			// RUNNING already (a slow machine may not run this loop for
+			// startsecs), or failed.
+			if err != nil {
+				t.Fatalf("start %s: %v", p.Namespec, err)
+			}
+			result <- nil
 		}
 	}
-	for range ps {
-		if err := <-errs; err != nil {
-			t.Errorf("start: %v", err)
+	for i, result := range results {
+		if err := <-result; err != nil {
+			t.Errorf("start %s: %v", ps[i].Namespec, err)
 		}
 	}
 	ordered("start with wait", forkOrder())
