@@ -13,7 +13,10 @@ import (
 // each exit is still reported with its status, after which the child's
 // pidfd is closed, and all its output arrives.
 func TestPollersNeedNoGoroutinePerChild(t *testing.T) {
-	const n = 40
+	n := 40
+	if raceBuild {
+		n = 8 // race-instrumented children and grandchildren start slowly
+	}
 	// Start the pollers (and the spawn thread) before counting.
 	c, _, _ := helperCommand(t, "exit", "0")
 	warm := spawnNotified(t, c)
@@ -34,7 +37,7 @@ func TestPollersNeedNoGoroutinePerChild(t *testing.T) {
 	}
 	// Both have written: the grandchild is there, holding the pipe.
 	for i, out := range outs {
-		for deadline := time.Now().Add(20 * time.Second); strings.Count(out.String(), "\n") < 2; time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(60 * time.Second); strings.Count(out.String(), "\n") < 2; time.Sleep(10 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("child %d: output %q, want its line and its grandchild's", i, out.String())
 			}

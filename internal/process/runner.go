@@ -376,10 +376,17 @@ type exitNotifier interface {
 	NotifyExit(name string, onExit func(ExitStatus)) bool
 }
 
-// sendExit hands the exit of the live child to Run. It does not block:
-// exits holds one, and there is one child at a time, whose exit Run takes
-// before it spawns the next.
-func (r *Runner) sendExit(es ExitStatus) { r.exits <- es }
+// sendExit hands the exit of the live child to Run. It must not block (a
+// poller calls it): exits holds one, and there is one child at a time,
+// whose exit Run takes before it spawns the next; should a second be
+// pending all the same, a goroutine waits to deliver it.
+func (r *Runner) sendExit(es ExitStatus) {
+	select {
+	case r.exits <- es:
+	default:
+		guard.Go("exit of program "+r.cfg.Name, func() { r.exits <- es })
+	}
+}
 
 // signal sends a signal; ESRCH means the child is already gone, which its
 // exit will show.
