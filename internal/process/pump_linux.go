@@ -79,7 +79,7 @@ func (pp *pumpedPipe) finish() {
 // (or a read error: the pipe is then unusable). One read per wake-up, not
 // until EAGAIN: the level-triggered set reports what is left, and the other
 // ready pipes get their turn first.
-func (pp *pumpedPipe) ready(buf []byte) (eof bool) {
+func (pp *pumpedPipe) ready(buf []byte) (n int, eof bool) {
 	for {
 		n, err := syscall.Read(pp.fd, buf)
 		switch {
@@ -88,12 +88,12 @@ func (pp *pumpedPipe) ready(buf []byte) (eof bool) {
 			if n >= defaultPipeSize && !pp.grown {
 				pp.grown = growPipe(pp.fd)
 			}
-			return false
+			return n, false
 		case err == syscall.EINTR:
 		case err == syscall.EAGAIN:
-			return false
+			return 0, false
 		default: // n == 0: EOF
-			return true
+			return 0, true
 		}
 	}
 }
