@@ -100,7 +100,7 @@ type benchEnv struct {
 }
 
 // scenarioGroups lists the names --scenarios accepts, in run order.
-var scenarioGroups = []string{"startup", "idle", "crash", "log", "chatty", "control", "shutdown", "scrape", "dashboard"}
+var scenarioGroups = []string{"startup", "idle", "crash", "log", "chatty", "latency", "control", "shutdown", "scrape", "dashboard"}
 
 // scenarios builds the scenario list for sizes; the issue's goals are
 // attached only at the issue's sizes.
@@ -154,6 +154,7 @@ func scenarios(sz sizes, withGoals bool) []scenario {
 				{"cpu_pct", "daemon CPU", "% core", g("<=", 8)},
 				{"lost", "lines lost", "lines", g("==", 0)},
 			}, run: runChatty},
+		latencyScenario(sz, g),
 		scenario{Name: fmt.Sprintf("control N=%d", sz.ControlN), Group: "control",
 			Measures: []measureDef{
 				{"status", "`supervisorctl status` (Python)", "s", g("<=", 0.03)},
