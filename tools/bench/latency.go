@@ -65,6 +65,25 @@ func chattyOut(cmd, name string) io.Writer {
 	return os.Stdout
 }
 
+// chattyPrograms configures the chatty load: ChattyProgs programs running
+// the chatty sub-command cmd, each logging to its own file, which it
+// returns too.
+func chattyPrograms(e *benchEnv, dir, cmd string) (benchConfig, []string) {
+	sz := e.sizes
+	cfg := benchConfig{Dir: dir}
+	var bases []string
+	for i := range sz.ChattyProgs {
+		name := programName(i)
+		base := filepath.Join(cfg.logDir(), name+".log")
+		bases = append(bases, base)
+		cfg.Programs = append(cfg.Programs, program{Name: name,
+			Command: fmt.Sprintf("%s %s -name %s -rate %d -secs %d -tick %v", e.self, cmd, name,
+				sz.ChattyRate, sz.ChattySecs, sz.ChattyTick),
+			Startsecs: 1, Autorestart: "false", StdoutLogfile: base, StdoutMaxbytes: "50MB"})
+	}
+	return cfg, bases
+}
+
 // tail reads what a log file gained since the last look, whole lines only.
 type tail struct {
 	path string
@@ -104,18 +123,10 @@ func (t *tail) lines(buf []byte) ([][]byte, error) {
 
 func runLatency(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
 	sz := e.sizes
-	cfg := benchConfig{Dir: dir}
+	cfg, bases := chattyPrograms(e, dir, cmdStamped)
 	var tails []*tail
-	for i := range sz.ChattyProgs {
-		name := programName(i)
-		base := filepath.Join(cfg.logDir(), name+".log")
-		if i < latencyTailed {
-			tails = append(tails, &tail{path: base})
-		}
-		cfg.Programs = append(cfg.Programs, program{Name: name,
-			Command: fmt.Sprintf("%s %s -name %s -rate %d -secs %d -tick %v", e.self, cmdStamped, name,
-				sz.ChattyRate, sz.ChattySecs, sz.ChattyTick),
-			Startsecs: 1, Autorestart: "false", StdoutLogfile: base, StdoutMaxbytes: "50MB"})
+	for _, base := range bases[:min(latencyTailed, len(bases))] {
+		tails = append(tails, &tail{path: base})
 	}
 	d, err := startWithPrograms(ctx, k, cfg)
 	if err != nil {
