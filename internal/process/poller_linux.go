@@ -42,6 +42,9 @@ type poller struct {
 	epfd  int
 	mu    sync.Mutex
 	watch map[int32]polled // by descriptor: the epoll events carry it
+	// Owned by run.
+	events [maxEvents]unix.EpollEvent
+	batch  []polled
 }
 
 var (
@@ -61,7 +64,7 @@ func watch(x polled) bool {
 			}
 			p := &poller{epfd: epfd, watch: map[int32]polled{}}
 			pollers = append(pollers, p)
-			guard.Go("output poller", p.run)
+			go p.run() // run guards itself
 		}
 	})
 	if len(pollers) == 0 {
@@ -86,41 +89,44 @@ func watch(x polled) bool {
 // reported again by the next wait.
 const maxEvents = 128
 
-// run waits for ready descriptors and serves each once per wake-up: for a
-// pipe, a batch of whatever the child wrote meanwhile, in one read and one
-// write. It never returns: a panic in a descriptor's handling ends only
-// that descriptor (a pipe is closed, and the child, on its next write,
-// dies of SIGPIPE).
+// run serves the poller's wake-ups for as long as the daemon lives; a panic
+// (a bug) loses one wake-up, not the poller and every pipe it holds.
 func (p *poller) run() {
-	var events [maxEvents]unix.EpollEvent
-	ready := make([]polled, 0, maxEvents)
 	for {
-		n, err := unix.EpollWait(p.epfd, events[:], -1)
-		if err != nil {
-			continue // EINTR
+		guard.Run("output poller", p.serve)
+	}
+}
+
+// serve waits for ready descriptors and serves each once: for a pipe, a
+// batch of whatever the child wrote meanwhile, in one read and one write. A
+// panic in a descriptor's handling ends only that descriptor (a pipe is
+// closed, and the child, on its next write, dies of SIGPIPE).
+func (p *poller) serve() {
+	n, err := unix.EpollWait(p.epfd, p.events[:], -1)
+	if err != nil {
+		return // EINTR
+	}
+	p.batch = p.batch[:0]
+	p.mu.Lock()
+	for _, ev := range p.events[:n] {
+		if x := p.watch[ev.Fd]; x != nil {
+			p.batch = append(p.batch, x)
 		}
-		ready = ready[:0]
-		p.mu.Lock()
-		for _, ev := range events[:n] {
-			if x := p.watch[ev.Fd]; x != nil {
-				ready = append(ready, x)
-			}
+	}
+	p.mu.Unlock()
+	buf := pumpBufs.Get().(*[pumpBufSize]byte)
+	defer pumpBufs.Put(buf)
+	read, busy := false, false
+	for _, x := range p.batch {
+		n, finished := 0, true
+		guard.Run(x.panicName(), func() { n, finished = x.ready(buf[:]) })
+		read, busy = read || n > 0, busy || n >= gatherBelow
+		if finished {
+			p.remove(x)
 		}
-		p.mu.Unlock()
-		buf := pumpBufs.Get().(*[pumpBufSize]byte)
-		read, busy := false, false
-		for _, x := range ready {
-			n, finished := 0, true
-			guard.Run(x.panicName(), func() { n, finished = x.ready(buf[:]) })
-			read, busy = read || n > 0, busy || n >= gatherBelow
-			if finished {
-				p.remove(x)
-			}
-		}
-		pumpBufs.Put(buf)
-		if read && !busy {
-			time.Sleep(gatherPause)
-		}
+	}
+	if read && !busy {
+		time.Sleep(gatherPause)
 	}
 }
 
