@@ -43,7 +43,7 @@ var allowed = map[string][]string{
 	"lint":          {"config", "sysnames"},
 	"supervisor":    {"autoscale", "config", "eventlistener", "events", "guard", "logs", "probe", "process", "proctree", "pyrepr", "queue", "wire"},
 	"rpc":           {"config", "events", "guard", "httpmux", "logs", "process", "pyrepr", "supervisor", "version", "web", "wire", "xmlrpc"},
-	"daemon":        {"config", "events", "fleet", "guard", "health", "httpmux", "logs", "metrics", "process", "proctree", "pyrepr", "reaper", "rpc", "supervisor", "sysnames", "version"},
+	"daemon":        {"config", "events", "fleet", "guard", "health", "httpmux", "logs", "metrics", "process", "proctree", "pyrepr", "reaper", "rpc", "supervisor", "sysnames", "version", "web"},
 	"ctl":           {"client", "config", "pyrepr", "version", "wire"},
 	"cli":           {"ctl", "daemon", "health", "lint", "version"},
 	"health":        {"client", "config", "httpmux", "supervisor"},

@@ -20,6 +20,7 @@ import (
 	"github.com/drover/drover/internal/proctree"
 	"github.com/drover/drover/internal/rpc"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/web"
 )
 
 // rootCritical is logged when root runs supervisord without user=.
@@ -127,10 +128,11 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	defer leave()
 	routes := httpmux.New()
-	rpc.Register(routes, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
-		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead})
 	// One reading of /proc serves the scrapes and the dashboard for a while.
 	procs := proctree.NewSampler("", processSampleAge)
+	rpc.Register(routes, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
+		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead,
+		Dashboard: web.Options{Snapshot: sup.Snapshot, Events: bus, Procs: procs, Log: ml}})
 	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, EventsDropped: bus.Dropped, Procs: procs, Log: ml})
 	health.Register(routes, sup.Snapshot)
 	handlers := serverHandlers(cfg, listeners, routes, ml)

@@ -128,7 +128,7 @@ func (h *Handler) run(ctx context.Context, req actionRequest) error {
 	}
 	var failed []string
 	for i, m := range methods {
-		f, err := h.opts.Source.Call(ctx, m, params...)
+		f, err := h.opts.Actions.Call(ctx, m, params...)
 		// Restarting a process that is not running just starts it.
 		if err != nil && !(req.Action == "restart" && i == 0 && strings.HasPrefix(err.Error(), wire.FaultName(wire.FaultNotRunning))) {
 			return err
