@@ -103,6 +103,7 @@ func TestActionsRunTheRPCMethods(t *testing.T) {
 		{`{"action":"signal","scope":"process","name":"g:a","signal":"HUP"}`, []string{"supervisor.signalProcess [g:a HUP]"}},
 		{`{"action":"signal","scope":"all","signal":"USR1"}`, []string{"supervisor.signalAllProcesses [USR1]"}},
 		{`{"action":"rolling","scope":"group","name":"web"}`, []string{"drover.rollingRestart [web 1]"}},
+		{`{"action":"bounds","scope":"group","name":"w","min":2,"max":5}`, []string{"drover.setPoolBounds [w 2 5]"}},
 	}
 	for _, tt := range tests {
 		src := &fakeSource{}
@@ -129,7 +130,9 @@ func TestActionFaultsAndLog(t *testing.T) {
 		t.Errorf("restart: %+v, calls %q", res, src.calls)
 	}
 	postAction(h, `{"action":"stop","scope":"process","name":"g:a"}`, func(r *http.Request) { r.Header.Del("Authorization") })
-	want := []string{"dashboard: alice asked to restart g:a: SPAWN_ERROR: g:a", "dashboard: anonymous asked to stop g:a: NOT_RUNNING"}
+	postAction(h, `{"action":"bounds","scope":"group","name":"w","min":2,"max":3}`, nil)
+	want := []string{"dashboard: alice asked to restart g:a: SPAWN_ERROR: g:a", "dashboard: anonymous asked to stop g:a: NOT_RUNNING",
+		"dashboard: alice asked to set bounds [2-3] of group w: done"}
 	if !reflect.DeepEqual(logged.lines, want) {
 		t.Errorf("logged %q, want %q", logged.lines, want)
 	}
