@@ -236,6 +236,11 @@ func (l *loader) value(section, option, def string, extra vars) (string, *iniVal
 	if ok {
 		raw = v.Value
 	}
+	if !strings.Contains(raw, "%") {
+		// Nothing to expand: no copy of the expansions (the environment's
+		// worth, for each option of each program) to make and collect.
+		return raw, v, nil
+	}
 	out, err := expand(raw, l.env.clone().merge(extra), section+"."+option)
 	if err != nil {
 		return "", v, l.errAt(v, section, option, err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
@@ -16,12 +17,19 @@ import (
 	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/metrics"
+	"github.com/drover/drover/internal/proctree"
 	"github.com/drover/drover/internal/rpc"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/web"
 )
 
 // rootCritical is logged when root runs supervisord without user=.
 const rootCritical = "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message."
+
+// processSampleAge is how long one reading of the process table serves the
+// metrics scrapes and the dashboard: the dashboard refreshes its figures
+// every 2 s, so a scrape while one is open costs no reading of its own.
+const processSampleAge = 2 * time.Second
 
 // startupNotes are the main-log lines gathered before the log is open, by
 // level, written in Supervisor's order: criticals, warnings, infos.
@@ -120,9 +128,12 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	defer leave()
 	routes := httpmux.New()
+	// One reading of /proc serves the scrapes and the dashboard for a while.
+	procs := proctree.NewSampler("", processSampleAge)
 	rpc.Register(routes, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
-		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead})
-	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, EventsDropped: bus.Dropped, Log: ml})
+		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead,
+		Dashboard: web.Options{Snapshot: sup.Snapshot, Events: bus, Procs: procs, Log: ml}})
+	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, EventsDropped: bus.Dropped, Procs: procs, Log: ml})
 	health.Register(routes, sup.Snapshot)
 	handlers := serverHandlers(cfg, listeners, routes, ml)
 

@@ -3,32 +3,66 @@ package metrics
 import (
 	"fmt"
 	"net/http/httptest"
-	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/proctree"
 	"github.com/drover/drover/internal/supervisor"
 )
 
-// BenchmarkScrape is one scrape of 500 RUNNING programs with this
-// machine's real process table.
+// BenchmarkScrape is one scrape of 500 RUNNING programs, each a real
+// `sleep` on this machine, so that the process table holds them too:
+// cold reads /proc for every scrape, shared takes a recent reading (as
+// while a dashboard is open, or scrapes come within the sampler's age).
 func BenchmarkScrape(b *testing.B) {
+	const n = 500
 	now := time.Now()
 	var groups []supervisor.GroupSnapshot
-	for i := range 500 {
+	for i := range n {
+		cmd := exec.Command("sleep", "3600")
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
 		name := fmt.Sprintf("p%04d", i)
 		groups = append(groups, supervisor.GroupSnapshot{Name: name,
 			Processes: []supervisor.ProcessSnapshot{{Info: process.Info{Name: name, Group: name,
-				State: process.Running, PID: os.Getpid(), Start: now}}},
+				State: process.Running, PID: cmd.Process.Pid, Start: now}, Namespec: name}},
 			Pool: &supervisor.WorkerPool{Group: name, Min: 1, Max: 1, Workers: 1}})
 	}
 	snap := supervisor.Snapshot{Taken: now, Groups: groups}
-	h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap }})
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest("GET", "/metrics", nil)
-		req.Header.Set("Accept-Encoding", "gzip")
-		h.ServeHTTP(rec, req)
+	for _, bc := range []struct {
+		name   string
+		maxAge time.Duration
+	}{{"cold", 0}, {"shared", time.Hour}} {
+		b.Run(bc.name, func(b *testing.B) {
+			h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap },
+				Procs: proctree.NewSampler("", bc.maxAge)})
+			c0 := cpuTime(b)
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+				if rec.Code != 200 {
+					b.Fatal(rec.Code)
+				}
+			}
+			b.ReportMetric(float64(cpuTime(b)-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+		})
 	}
+}
+
+// cpuTime is the CPU time this process has used, every thread counted:
+// on a busy machine a scrape's wall time says little of its cost.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,7 +1,9 @@
 // Package metrics serves /metrics in Prometheus's text format: the daemon's
 // processes, pools, queues and job counts, read from one supervisor
 // Snapshot per scrape (the process engine is never waited on), the
-// resident memory and CPU time of each process tree from one read of
-// /proc, node_exporter's old supervisord metrics so existing dashboards
-// keep working, and the daemon's own Go runtime and process metrics.
+// resident memory and CPU time of each process tree from one reading of
+// /proc (shared with the dashboard), node_exporter's old supervisord
+// metrics so existing dashboards keep working, and the daemon's own Go
+// runtime and process metrics. Drover's own series are written straight
+// into the text format; client_golang collects the runtime ones.
 package metrics

@@ -15,6 +15,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/proctree"
 	"github.com/drover/drover/internal/queue"
 	"github.com/drover/drover/internal/supervisor"
 )
@@ -23,7 +24,7 @@ import (
 // parses it with Prometheus's own text parser.
 func scrape(t *testing.T, snap supervisor.Snapshot, procfs string) map[string]*dto.MetricFamily {
 	t.Helper()
-	return scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procfs: procfs})
+	return scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: proctree.NewSampler(procfs, 0)})
 }
 
 // scrapeWith is scrape with every option given.
@@ -109,7 +110,7 @@ func TestCollect(t *testing.T) {
 			Sample:    queue.Sample{Ready: 7, Delayed: 2, Reserved: 1, OldestWait: 12 * time.Second},
 			Decisions: supervisor.Decisions{Up: 2, Down: 1, Hold: 9}, Jobs: supervisor.JobCounts{Done: 40, Failed: 3}}},
 	}}
-	fams := scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procfs: procfs,
+	fams := scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: proctree.NewSampler(procfs, 0),
 		EventsDropped: func() map[string]uint64 { return map[string]uint64{"gate": 7} }})
 	w0 := []string{"group=worker", "name=worker_0"}
 	checks := []struct {
@@ -193,7 +194,7 @@ func TestBadNameFailsOnlyItsSamples(t *testing.T) {
 		{Name: "ok", Processes: []supervisor.ProcessSnapshot{{Info: process.Info{Name: "ok", Group: "ok"}}}},
 		{Name: "bad\xff", Processes: []supervisor.ProcessSnapshot{{Info: process.Info{Name: "bad\xff", Group: "bad\xff"}}}},
 	}}
-	h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap }, Procfs: t.TempDir(),
+	h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: proctree.NewSampler(t.TempDir(), 0),
 		Log: logFunc(func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) })})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -208,3 +209,15 @@ func TestBadNameFailsOnlyItsSamples(t *testing.T) {
 type logFunc func(format string, args ...any)
 
 func (f logFunc) Logf(_ config.LogLevel, format string, args ...any) { f(format, args...) }
+
+// Label values are escaped as the text format asks, and parse back whole.
+func TestLabelValuesEscaped(t *testing.T) {
+	group := "a\"b\\c\nd"
+	snap := supervisor.Snapshot{Taken: time.Now(), Groups: []supervisor.GroupSnapshot{
+		{Name: group, Processes: []supervisor.ProcessSnapshot{{Info: process.Info{Name: "w", Group: group, State: process.Fatal}}}},
+	}}
+	fams := scrape(t, snap, t.TempDir())
+	if v := value(t, fams, "node_supervisord_state", "group="+group, "name=w"); v != float64(process.Fatal) {
+		t.Errorf("state = %v", v)
+	}
+}

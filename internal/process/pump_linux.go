@@ -1,122 +1,99 @@
 package process
 
 import (
-	"errors"
 	"io"
 	"os"
-	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// pumpBufs holds the read buffers of all pumps. A pump borrows one only
-// while its pipe has data, so the hundreds of idle pipes of a big
-// configuration hold no memory.
-var pumpBufs = sync.Pool{New: func() any { return new([pumpBufSize]byte) }}
+// The output pipes of all children are read by the pollers
+// (poller_linux.go), not by a goroutine each. A pipe belongs to one poller
+// from pump to its end of file.
+//
+// The pollers' epoll sets are level-triggered: a pipe that still holds
+// data, or whose writers have all gone, is reported again at the next wait.
+// So the child's last output and its closing of the pipe may come in one
+// event (a child that writes and exits at once): the read that empties the
+// pipe comes back short, and the next wait reports the end of file.
 
-// pumpedPipe is one output pipe of a child, read by its pump.
+// pumpedPipe is one output pipe of a child, read by a poller.
 type pumpedPipe struct {
-	r *os.File
-	// childExited is set once the child has exited: from then on the
-	// pipe's remaining writers are its descendants, if any.
-	childExited atomic.Bool
+	r    *os.File
+	name string // the program's
+	// Set by pump; then owned by the pipe's poller.
+	what  string // names the pump in the report of a panic
+	fd    int
+	w     io.Writer
+	done  func()
+	grown bool
 }
 
 // pump copies the pipe to w until EOF (every writer of the pipe,
-// grandchildren included, has closed it), then calls done. A failing w (a
-// full disk) neither stops the draining, so the child never blocks on a full
-// pipe, nor the copying: w reports its own errors, and once space is freed
-// the output that follows is logged again.
+// grandchildren included, has closed it), then closes it and calls done.
+// It returns at once: a poller does the copying. A failing w (a full disk)
+// neither stops the draining, so the child never blocks on a full pipe,
+// nor the copying: w reports its own errors, and once space is freed the
+// output that follows is logged again.
 func (pp *pumpedPipe) pump(w io.Writer, done func()) {
-	defer done()
-	defer pp.r.Close()
 	if w == nil {
 		w = io.Discard
 	}
-	rc, err := pp.r.SyscallConn()
-	if err != nil {
-		return
+	pp.w, pp.done, pp.what = w, done, "output pump of "+pp.name
+	// The pipe leaves the runtime's poller, which would otherwise wake
+	// for every write of the child with no goroutine waiting: the poller
+	// reads a duplicate of it (sharing its non-blocking mode).
+	fd := -1
+	if rc, err := pp.r.SyscallConn(); err == nil {
+		rc.Control(func(f uintptr) { fd, _ = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) })
 	}
-	eof, grown := false, false
-	defer func() {
-		if grown {
-			grownPipes.Add(-1)
-		}
-	}()
-	for !eof {
-		// The runtime poller calls drain again each time the pipe turns
-		// readable; between calls the goroutine parks holding no buffer.
-		err := rc.Read(func(fd uintptr) bool {
-			var full bool
-			eof, full = drain(int(fd), w, pp.childExited.Load())
-			if full && !grown {
-				grown = growPipe(int(fd))
-			}
-			return eof
-		})
-		switch {
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			pp.r.SetReadDeadline(time.Time{}) // the exit nudge (childGone): drain again
-		case err != nil:
-			return
-		}
+	if fd >= 0 && unix.SetNonblock(fd, true) != nil { // a blocking read would stall the poller
+		syscall.Close(fd)
+		fd = -1
+	}
+	pp.r.Close()
+	pp.fd = fd
+	if fd < 0 || !watch(pp) {
+		pp.finish()
 	}
 }
 
-// childGone tells the pump that the child has exited, and wakes it to look
-// once more: the child's last output and its closing of the pipe may have
-// come in one readiness event, which the pump, edge-triggered, will not see
-// again (see drain).
-func (pp *pumpedPipe) childGone() {
-	pp.childExited.Store(true)
-	pp.r.SetReadDeadline(time.Now()) // fails harmlessly once the pump has closed r
+func (pp *pumpedPipe) pollFD() int       { return pp.fd }
+func (pp *pumpedPipe) panicName() string { return pp.what }
+
+// finish closes the pipe and gives back its share of the pipe budget; the
+// child, if still writing, gets SIGPIPE.
+func (pp *pumpedPipe) finish() {
+	if pp.fd >= 0 {
+		syscall.Close(pp.fd)
+	}
+	if pp.grown {
+		grownPipes.Add(-1)
+	}
+	pp.done()
 }
 
-// drain copies what the pipe fd holds to w and reports whether it reached
-// EOF (or a read error: the pipe is then unusable). A short read emptied the
-// pipe, and drain returns to wait for the next write: reading on until
-// EAGAIN would cost one more system call per wake-up, and with a writer
-// that floods the pipe, many small reads and log writes instead of a few
-// large ones (a 2 GiB burst ran at 51 % instead of 63 % of the writer's
-// speed into a file). But the poller is edge-triggered, so a close of the
-// pipe that came in the same readiness event as the last data would not be
-// seen. While the child lives, its exit wakes the pump (childGone) to read
-// on; once it has exited (childExited), the writers left are its
-// descendants, and after each short read drain asks the pipe whether they
-// are gone (writersGone) before it waits.
-func drain(fd int, w io.Writer, childExited bool) (eof, full bool) {
-	buf := pumpBufs.Get().(*[pumpBufSize]byte)
-	defer pumpBufs.Put(buf)
+// ready copies one read's worth of the pipe to its sink, and reports EOF
+// (or a read error: the pipe is then unusable). One read per wake-up, not
+// until EAGAIN: the level-triggered set reports what is left, and the other
+// ready pipes get their turn first.
+func (pp *pumpedPipe) ready(buf []byte) (n int, eof bool) {
 	for {
-		n, err := syscall.Read(fd, buf[:])
+		n, err := syscall.Read(pp.fd, buf)
 		switch {
 		case n > 0:
-			w.Write(buf[:n])
-			full = full || n >= defaultPipeSize
-			if n < len(buf) && !(childExited && writersGone(fd)) {
-				return false, full
+			pp.w.Write(buf[:n])
+			if n >= defaultPipeSize && !pp.grown {
+				pp.grown = growPipe(pp.fd)
 			}
+			return n, false
 		case err == syscall.EINTR:
 		case err == syscall.EAGAIN:
-			return false, full
+			return 0, false
 		default: // n == 0: EOF
-			return true, full
-		}
-	}
-}
-
-// writersGone reports whether every writer of the pipe fd has closed it
-// (poll's POLLHUP); on a poll error it says yes, so that the caller reads on
-// and the read tells.
-func writersGone(fd int) bool {
-	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for {
-		_, err := unix.Poll(pfd, 0)
-		if err != unix.EINTR {
-			return err != nil || pfd[0].Revents&unix.POLLHUP != 0
+			return 0, true
 		}
 	}
 }

@@ -21,56 +21,46 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 }
 
 // A child that writes its last words and exits at once hands the pump its
-// data and the end of file in one readiness event. The poller is
-// edge-triggered, so the pump must still find the end of file after reading
-// the data, or it waits forever (and so does whoever waits for the child's
-// output to be drained): in the first order the child's exit, coming after,
-// wakes it; in the second the child has exited before and a grandchild
-// holding the pipe writes its last words and closes it.
+// data and the end of file in one readiness event. The pump must still find
+// the end of file after reading the data, or it waits forever (and so does
+// whoever waits for the child's output to be drained). The same holds for a
+// grandchild that holds the pipe after the child has exited.
 func TestPumpSeesEOFArrivingWithData(t *testing.T) {
-	for _, exitFirst := range []bool{false, true} {
-		for i := range 300 {
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := &lockedBuffer{}
-			done := make(chan struct{})
-			pp := &pumpedPipe{r: r}
-			go pp.pump(out, func() { close(done) })
-			// First some output the pump copies and then waits for more...
-			w.Write([]byte("first\n"))
-			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-				out.mu.Lock()
-				n := out.buf.Len()
-				out.mu.Unlock()
-				if n > 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("exit first %v, round %d: pump copied nothing", exitFirst, i)
-				}
-			}
-			if exitFirst {
-				pp.childGone()
-			}
-			// ...then the last words and the close, together.
-			w.Write([]byte("last words\n"))
-			w.Close()
-			if !exitFirst {
-				pp.childGone()
-			}
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatalf("exit first %v, round %d: pump never saw the end of file after its data", exitFirst, i)
-			}
+	for i := range 600 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := &lockedBuffer{}
+		done := make(chan struct{})
+		pp := &pumpedPipe{r: r}
+		go pp.pump(out, func() { close(done) })
+		// First some output the pump copies and then waits for more...
+		w.Write([]byte("first\n"))
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 			out.mu.Lock()
-			got := out.buf.String()
+			n := out.buf.Len()
 			out.mu.Unlock()
-			if got != "first\nlast words\n" {
-				t.Fatalf("exit first %v, round %d: pump copied %q, want %q", exitFirst, i, got, "first\nlast words\n")
+			if n > 0 {
+				break
 			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: pump copied nothing", i)
+			}
+		}
+		// ...then the last words and the close, together.
+		w.Write([]byte("last words\n"))
+		w.Close()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: pump never saw the end of file after its data", i)
+		}
+		out.mu.Lock()
+		got := out.buf.String()
+		out.mu.Unlock()
+		if got != "first\nlast words\n" {
+			t.Fatalf("round %d: pump copied %q, want %q", i, got, "first\nlast words\n")
 		}
 	}
 }

@@ -21,7 +21,7 @@ type Runner struct {
 	opts    Options
 	spawner Spawner
 	cmds    chan command
-	exits   chan ExitStatus // from the waiter goroutine of the live child
+	exits   chan ExitStatus // the live child's exit (sendExit)
 	// lastOutput is closed when the latest child's output is all written (nil if unknown).
 	lastOutput <-chan struct{}
 	done       chan struct{} // closed when Run returns
@@ -77,7 +77,7 @@ func NewRunner(cfg *config.Process, opts Options) *Runner {
 	r := &Runner{
 		cfg: cfg, opts: opts, spawner: opts.Spawner,
 		cmds:  make(chan command),
-		exits: make(chan ExitStatus),
+		exits: make(chan ExitStatus, 1),
 		done:  make(chan struct{}),
 		st:    status{state: Stopped},
 	}
@@ -379,11 +379,14 @@ func (r *Runner) spawn() event {
 		r.stdin.Store(&stdinPipe{w})
 	}
 	r.release = release
+	if n, ok := c.(exitNotifier); ok && n.NotifyExit(r.cfg.Name, r.sendExit) {
+		return spawned{c.PID()}
+	}
 	guard.Go("waiter of program "+r.cfg.Name, func() {
 		es := ExitStatus{Code: -1}
 		// Deferred, the exit is sent even if Wait panics: the runner
 		// then sees the child gone rather than waiting for it forever.
-		defer func() { r.exits <- es }()
+		defer func() { r.sendExit(es) }()
 		es = c.Wait()
 	})
 	return spawned{c.PID()}
@@ -406,6 +409,24 @@ func queuedAnswer(c command) func() {
 		return func() { c.reply <- result{pending: true} }
 	}
 	return nil
+}
+
+// exitNotifier is a Child that can report its exit with no goroutine
+// waiting for it (see child.NotifyExit).
+type exitNotifier interface {
+	NotifyExit(name string, onExit func(ExitStatus)) bool
+}
+
+// sendExit hands the exit of the live child to Run. It must not block (a
+// poller calls it): exits holds one, and there is one child at a time,
+// whose exit Run takes before it spawns the next; should a second be
+// pending all the same, a goroutine waits to deliver it.
+func (r *Runner) sendExit(es ExitStatus) {
+	select {
+	case r.exits <- es:
+	default:
+		guard.Go("exit of program "+r.cfg.Name, func() { r.exits <- es })
+	}
 }
 
 // signal sends a signal; ESRCH means the child is already gone, which its

@@ -23,7 +23,7 @@ import (
 // forkExec is the real Spawner.
 //
 // Each child gets its own process group (pgid = pid), a stdin pipe (or
-// Command.Stdin), and stdout/stderr pipes read by one pump goroutine each; every other fd is
+// Command.Stdin), and stdout/stderr pipes read by the output pollers (pump_linux.go); every other fd is
 // close-on-exec. Exit is detected by waiting on the pid, never on the pipes.
 //
 // Go cannot run code between fork and exec, so when the program sets umask or
@@ -163,13 +163,14 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		unix.SetNonblock(pidfd, true) // for the runtime poller (awaitExit)
 		ch.pidfd = os.NewFile(uintptr(pidfd), "pidfd")
 	}
+	var outputs []*pumpedPipe
 	var sinks []io.Writer
 	for _, out := range []struct {
 		r *os.File
 		w io.Writer
 	}{{p.out, c.Stdout}, {p.err, c.Stderr}} {
 		if out.r != nil {
-			ch.outputs = append(ch.outputs, &pumpedPipe{r: out.r})
+			outputs = append(outputs, &pumpedPipe{r: out.r, name: c.Name})
 			sinks = append(sinks, out.w)
 		}
 	}
@@ -179,16 +180,14 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	// to zero before the stderr pump was added, and it reached zero twice
 	// (close of closed channel: the daemon died, and every child with it).
 	pumps := new(atomic.Int32)
-	pumps.Store(int32(len(ch.outputs)))
+	pumps.Store(int32(len(outputs)))
 	pumpDone := func() {
 		if pumps.Add(-1) == 0 {
 			close(ch.drained)
 		}
 	}
-	for i, pp := range ch.outputs {
-		// A panic (in a writer, say) ends only this pump: the pipe is
-		// closed, and the child, on its next write, dies of SIGPIPE.
-		guard.Go("output pump of "+c.Name, func() { pp.pump(sinks[i], pumpDone) })
+	for i, pp := range outputs {
+		pp.pump(sinks[i], pumpDone)
 	}
 	return ch, nil
 }
@@ -342,9 +341,8 @@ type child struct {
 	// pidfd refers to the child until Wait has reaped it and closed it:
 	// Signal through it can never reach a process that reused the pid.
 	// nil if the kernel gave none (Wait then blocks a thread in wait4).
-	pidfd   *os.File
-	stdin   *stdinWriter
-	outputs []*pumpedPipe
+	pidfd *os.File
+	stdin *stdinWriter
 	// drained is closed when every output pipe reached EOF.
 	drained chan struct{}
 }
@@ -378,9 +376,6 @@ func (c *child) Signal(sig syscall.Signal, group bool) error {
 func (c *child) Wait() ExitStatus {
 	if c.pidfd != nil {
 		awaitExit(c.pidfd)
-	}
-	for _, pp := range c.outputs {
-		pp.childGone()
 	}
 	var ws syscall.WaitStatus
 	_, err := syscall.Wait4(c.pid, &ws, 0, nil)

@@ -130,18 +130,25 @@ func (tr Trees) Usage(pid int) Usage {
 	if _, ok := tr.t[pid]; !ok {
 		return sum
 	}
-	seen := map[int]bool{}
+	// Each pid has one parent in the table, so the walk meets a process
+	// twice only on a loop (a pid reused while the table was read), and a
+	// loop reachable from pid runs through pid itself: skipping pid as a
+	// child ends it, with no set of visited pids to allocate.
 	stack := []int{pid}
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if seen[p] {
-			continue
+		e := tr.t[p]
+		sum.RSS += e.RSS
+		sum.CPU += e.CPU
+		for _, c := range tr.children[p] {
+			if c != pid {
+				stack = append(stack, c)
+			}
 		}
-		seen[p] = true
-		sum.RSS += tr.t[p].RSS
-		sum.CPU += tr.t[p].CPU
-		stack = append(stack, tr.children[p]...)
 	}
 	return sum
 }
+
+// Process returns the table's entry of pid (zero when it is not there).
+func (tr Trees) Process(pid int) Entry { return tr.t[pid] }

@@ -95,3 +95,37 @@ func TestReadRealProc(t *testing.T) {
 		t.Fatalf("own entry = %+v, want ppid %d and some RSS", self, os.Getppid())
 	}
 }
+
+func TestSamplerSharesAReading(t *testing.T) {
+	procfs := t.TempDir()
+	write := func(rssPages int) {
+		t.Helper()
+		os.MkdirAll(filepath.Join(procfs, "10"), 0o755)
+		stat := fmt.Sprintf("10 (php) S 1 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 100 1000 %d 0\n", rssPages)
+		if err := os.WriteFile(filepath.Join(procfs, "10", "stat"), []byte(stat), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := int64(os.Getpagesize())
+	rss := func(s *Sampler) int64 {
+		t.Helper()
+		tr, at, err := s.Trees()
+		if err != nil || at.IsZero() {
+			t.Fatalf("Trees: %v at %v", err, at)
+		}
+		return tr.Usage(10).RSS
+	}
+	write(1)
+	shared, fresh := NewSampler(procfs, time.Hour), NewSampler(procfs, 0)
+	rss(shared)
+	write(2)
+	if got := rss(shared); got != page {
+		t.Errorf("within maxAge: RSS %d, want the first reading's %d", got, page)
+	}
+	if got := rss(fresh); got != 2*page {
+		t.Errorf("maxAge 0: RSS %d, want %d", got, 2*page)
+	}
+	if _, _, err := NewSampler(filepath.Join(procfs, "none"), 0).Trees(); err == nil {
+		t.Error("no error from a procfs that does not exist")
+	}
+}

@@ -31,6 +31,9 @@ type Options struct {
 	PID            int            // getPID
 	// Fleet reads the fleet for drover.getFleet; nil without [fleet].
 	Fleet FleetReader
+	// Dashboard is what the live dashboard reads; its actions run
+	// through this package's XML-RPC methods (Actions is set here).
+	Dashboard web.Options
 }
 
 // FleetReader reads every node of the fleet (internal/fleet's Reader).
@@ -52,6 +55,7 @@ type handler struct {
 	identification string
 	pid            int
 	fleet          FleetReader
+	dashboard      web.Options
 	table          map[string]*method
 }
 
@@ -64,6 +68,7 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 		identification: opts.Identification,
 		pid:            opts.PID,
 		fleet:          opts.Fleet,
+		dashboard:      opts.Dashboard,
 	}
 	h.table = h.methods()
 	h.addDroverMethods(h.table)
@@ -89,7 +94,9 @@ func (h *handler) register(m *httpmux.Mux) {
 	m.HandlePrefix("/mainlogtail", http.HandlerFunc(h.serveMainLogtail))
 	m.Handle("/index.html", http.HandlerFunc(h.serveStatus))
 	m.Handle("/status", http.HandlerFunc(h.serveStatus))
-	dashboard := web.New(web.Options{Source: dashboardSource{h}, Events: h.events, Log: h.log})
+	dopts := h.dashboard
+	dopts.Actions = dashboardActions{h}
+	dashboard := web.New(dopts)
 	m.Handle("/dashboard", dashboard)
 	m.HandlePrefix("/dashboard/", dashboard)
 	m.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,7 @@ import (
 	"github.com/drover/drover/internal/eventlistener"
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/logs"
+	poolapi "github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/queue"
 	"github.com/drover/drover/internal/wire"
@@ -140,6 +141,8 @@ type Options struct {
 	BaseEnv   []string // supervisord's environment at start
 	// Queues opens the queue source of a scaling pool; nil: Redis (queue.Open).
 	Queues func(config.QueueSource) queue.Source
+	// Limiter is asked before a scaler grows its pool; nil: no limit.
+	Limiter poolapi.Limiter
 }
 
 // New returns a Supervisor for cfg with the groups of cfg created, as

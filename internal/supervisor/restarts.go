@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // RestartReason says why a process was started again.
@@ -43,12 +44,44 @@ func (c RestartCounts) Total() uint64 {
 	return n
 }
 
+// RecentRestartsWindow is the span of Snapshot.RecentRestarts.
+const RecentRestartsWindow = time.Hour
+
+// maxRecentRestarts bounds the restart times kept for RecentRestarts:
+// beyond it the oldest are forgotten, so a crash loop of 500 processes
+// stays cheap and the figure shows the bound.
+const maxRecentRestarts = 10000
+
 // restartBook holds the restart counts of every namespec that ever ran, so
 // that they survive a process being replaced (rolling update, the scaler
-// removing and adding a worker, update) as Prometheus counters must.
+// removing and adding a worker, update) as Prometheus counters must, and
+// the times of the latest restarts of all of them.
 type restartBook struct {
 	mu     sync.Mutex
-	counts map[string]*restartCounters
+	counts map[string]*restartCounters // guarded by mu
+	recent []time.Time                 // oldest first, at most maxRecentRestarts; guarded by mu
+}
+
+// noteRestart records a restart at now.
+func (b *restartBook) noteRestart(now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.recent) == maxRecentRestarts {
+		b.recent = b.recent[1:] // append moves the rest once the capacity is used
+	}
+	b.recent = append(b.recent, now)
+}
+
+// since returns how many restarts happened after cut, forgetting older ones.
+func (b *restartBook) since(cut time.Time) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := 0
+	for i < len(b.recent) && !b.recent[i].After(cut) {
+		i++
+	}
+	b.recent = b.recent[i:]
+	return len(b.recent)
 }
 
 type restartCounters [restartReasons]atomic.Uint64
@@ -64,13 +97,14 @@ func (b *restartBook) tracker(namespec string) *restartTracker {
 		c = new(restartCounters)
 		b.counts[namespec] = c
 	}
-	return &restartTracker{counts: c}
+	return &restartTracker{book: b, counts: c}
 }
 
 // restartTracker attributes each spawn of one Process: the first is a
 // start, not a restart; a later one is a restart for the reason its
 // starter gave, or a crash when the runner spawned on its own.
 type restartTracker struct {
+	book    *restartBook
 	counts  *restartCounters
 	pending atomic.Int32 // 1 + the reason of the start under way; 0 for none
 	spawned atomic.Bool
@@ -82,12 +116,16 @@ func (t *restartTracker) expect(reason RestartReason) { t.pending.Store(int32(re
 // beforeSpawn runs in the runner before each spawn attempt.
 func (t *restartTracker) beforeSpawn() {
 	again := t.spawned.Swap(true)
+	reason := RestartCrash
 	switch r := t.pending.Swap(0); {
 	case r > 0 && (again || RestartReason(r-1) != RestartManual):
-		t.counts[r-1].Add(1)
+		reason = RestartReason(r - 1)
 	case r == 0 && again:
-		t.counts[RestartCrash].Add(1)
+	default:
+		return // a first start
 	}
+	t.counts[reason].Add(1)
+	t.book.noteRestart(time.Now())
 }
 
 func (t *restartTracker) snapshot() RestartCounts {

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -34,6 +35,7 @@ func (s *Supervisor) runScaler(ctx context.Context, pl *workerPool) {
 			src.Close()
 			tick.Stop()
 		}
+		s.releaseHeld(pl, math.MaxInt)
 	}()
 	for {
 		g := s.current(pl)
@@ -53,6 +55,7 @@ func (s *Supervisor) runScaler(ctx context.Context, pl *workerPool) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-pl.wake:
 		}
 		if s.Mood() == MoodRunning {
 			s.scaleOnce(ctx, pl, sc, src)
@@ -124,10 +127,11 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 		})
 		return
 	}
+	lo, hi := pl.limits(sc)
 	d := autoscale.Decide(autoscale.Inputs{
 		Workers: len(live), Draining: draining,
 		Ready: sample.Ready, Due: sample.Due, Reserved: sample.Reserved, OldestWait: sample.OldestWait,
-		Min: sc.Min, Max: sc.Max, Step: sc.Step, JobsPerWorker: sc.JobsPerWorker, MaxWait: sc.MaxWait,
+		Min: lo, Max: hi, Step: sc.Step, JobsPerWorker: sc.JobsPerWorker, MaxWait: sc.MaxWait,
 		Cooldown: sc.Cooldown, LastChange: lastResize, Now: now,
 	})
 	reason := d.Reason
@@ -136,24 +140,38 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 	case d.Target > len(live):
 		// Draining workers keep their slots until they exit, so growth
 		// may use as many slots beyond numprocs_max as are draining.
-		free := freeSlots(g, sc.Max+draining)
+		free := freeSlots(g, hi+draining)
 		n := min(d.Target-len(live), len(free))
 		if n < d.Target-len(live) {
 			reason += " (no free slot: draining workers still hold theirs)"
+		}
+		if want := n; want > 0 && s.opts.Limiter != nil {
+			n = min(max(s.opts.Limiter.Acquire(pl.name, want), 0), want)
+			if n < want {
+				reason += fmt.Sprintf(" (limiter granted %d of %d)", n, want)
+			}
 		}
 		if n > 0 {
 			s.logf(config.LevelInfo, "pool %s: %s", pl.name, d.Reason)
 			lastResize = now
 			count = func(d *Decisions) { d.Up++ }
 		}
+		added := 0
 		for _, pc := range free[:n] {
 			p, err := s.addProcess(pl, pc)
 			if err != nil {
 				s.logf(config.LevelWarn, "pool %s: grow: %v", pl.name, err)
 				break
 			}
+			added++
 			// A failed spawn is the runner's to log and retry.
 			_ = p.Autostart(ctx)
+		}
+		if s.opts.Limiter != nil {
+			s.opts.Limiter.Release(pl.name, n-added)
+			pl.mu.Lock()
+			pl.held += added
+			pl.mu.Unlock()
 		}
 	case d.Target < len(live):
 		// Idle workers first (per their job lines), newest first among
@@ -174,7 +192,9 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 					pl.mu.Lock()
 					delete(pl.draining, p)
 					pl.mu.Unlock()
+					return
 				}
+				s.releaseHeld(pl, 1)
 			})
 		}
 		pl.mu.Unlock()
@@ -185,6 +205,20 @@ func (s *Supervisor) scaleOnce(ctx context.Context, pl *workerPool, sc *config.S
 		st.Target, st.Decision, st.DecidedAt, st.LastResize = d.Target, reason, now, lastResize
 		count(&st.Decisions)
 	})
+}
+
+// releaseHeld gives back to the limiter up to n of the workers pl holds.
+func (s *Supervisor) releaseHeld(pl *workerPool, n int) {
+	if s.opts.Limiter == nil {
+		return
+	}
+	pl.mu.Lock()
+	n = min(n, pl.held)
+	pl.held -= n
+	pl.mu.Unlock()
+	if n > 0 {
+		s.opts.Limiter.Release(pl.name, n)
+	}
 }
 
 func boolInt(b bool) int {

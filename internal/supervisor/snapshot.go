@@ -20,6 +20,10 @@ type Snapshot struct {
 	Taken  time.Time
 	Mood   Mood
 	Groups []GroupSnapshot // by name
+	// RecentRestarts counts the restarts of every process (those counted
+	// in ProcessSnapshot.Restarts) within RecentRestartsWindow before
+	// Taken, at most 10,000.
+	RecentRestarts int
 }
 
 // GroupSnapshot is one active group.
@@ -62,6 +66,7 @@ func (p *ProcessSnapshot) Ready(now time.Time) bool {
 func (s *Supervisor) Snapshot() Snapshot {
 	s.mu.Lock()
 	snap := Snapshot{Taken: time.Now(), Mood: s.mood}
+	snap.RecentRestarts = s.restarts.since(snap.Taken.Add(-RecentRestartsWindow))
 	groups := make([]*Group, 0, len(s.groups))
 	for _, g := range s.groups {
 		groups = append(groups, g)

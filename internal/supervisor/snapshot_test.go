@@ -67,6 +67,28 @@ func TestSnapshotAndRestartReasons(t *testing.T) {
 		if got := snap.Groups[0].Processes[0].Restarts; got.Total() != 0 {
 			t.Errorf("manual restarts %v, want none", got)
 		}
+		if snap.RecentRestarts != 3 {
+			t.Errorf("recent restarts %d, want 3", snap.RecentRestarts)
+		}
+		// An hour on, they are no longer recent; the counters stay.
+		time.Sleep(RecentRestartsWindow)
+		if snap = s.Snapshot(); snap.RecentRestarts != 0 || snap.Groups[1].Processes[0].Restarts != want {
+			t.Errorf("an hour later: recent %d, counts %v", snap.RecentRestarts, snap.Groups[1].Processes[0].Restarts)
+		}
 		s.Shutdown()
 	})
+}
+
+func TestRecentRestartsAreBounded(t *testing.T) {
+	var b restartBook
+	now := time.Now()
+	for i := range maxRecentRestarts + 5 {
+		b.noteRestart(now.Add(time.Duration(i) * time.Millisecond))
+	}
+	if got := b.since(now.Add(-time.Second)); got != maxRecentRestarts {
+		t.Fatalf("since = %d, want the bound %d", got, maxRecentRestarts)
+	}
+	if got := b.since(now.Add(time.Duration(maxRecentRestarts) * time.Millisecond)); got != 4 {
+		t.Fatalf("since the 10,001st = %d, want 4", got)
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/guard"
+	poolapi "github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/queue"
 )
@@ -67,6 +68,26 @@ type workerPool struct {
 	added    map[*Process]context.CancelFunc // runners started by the pool
 	draining map[*Process]bool               // being stopped by the scaler
 	status   WorkerPool
+	bounds   bounds        // set at run time; guarded by mu
+	wake     chan struct{} // a decision is due now (new bounds)
+	held     int           // workers acquired from Options.Limiter; guarded by mu
+}
+
+// bounds are run-time pool bounds, valid for the scaling config they were
+// set on: a new config (update, rolling update) brings its own.
+type bounds struct {
+	on       *config.Scaling
+	min, max int
+}
+
+// limits returns the bounds the scaler keeps to under sc.
+func (pl *workerPool) limits(sc *config.Scaling) (lo, hi int) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if pl.bounds.on == sc {
+		return pl.bounds.min, pl.bounds.max
+	}
+	return sc.Min, sc.Max
 }
 
 // workerPools holds the pool of every activated program group by name,
@@ -84,7 +105,7 @@ func (s *Supervisor) startPool(ctx context.Context, g *Group) {
 	if g.Config.Kind != config.KindProgram {
 		return
 	}
-	pl := &workerPool{name: g.Config.Name, done: g.done, ctx: ctx,
+	pl := &workerPool{name: g.Config.Name, done: g.done, ctx: ctx, wake: make(chan struct{}, 1),
 		added: map[*Process]context.CancelFunc{}, draining: map[*Process]bool{}}
 	pl.status.Group = pl.name
 	s.pools.mu.Lock()
@@ -163,9 +184,42 @@ func (s *Supervisor) poolStatus(g *Group) (WorkerPool, bool) {
 	st.Jobs = s.jobsFinished(g.Config.Name)
 	st.Min, st.Max = len(g.Config.Processes), len(g.Config.Processes)
 	if sc := g.Config.Scaling; sc != nil {
-		st.Scaling, st.Min, st.Max, st.Queue, st.QueueNames = true, sc.Min, sc.Max, sc.Queue.Display, sc.Queue.Keys
+		st.Scaling, st.Queue, st.QueueNames = true, sc.Queue.Display, sc.Queue.Keys
+		st.Min, st.Max = pl.limits(sc)
 	}
 	return st, true
+}
+
+// SetPoolBounds sets the size bounds of the scaling pool group until its
+// configuration changes; the scaler decides with them at once.
+// ErrBadName for no such group, ErrBadBounds for a pool that does not
+// scale or bounds outside 1 <= min <= max <= numprocs_max.
+func (s *Supervisor) SetPoolBounds(group string, lo, hi int) error {
+	pl, g, err := s.poolOf(group)
+	switch {
+	case errors.Is(err, ErrNotRollable):
+		return ErrBadName
+	case err != nil:
+		return err
+	}
+	sc := g.Config.Scaling
+	switch {
+	case sc == nil:
+		return fmt.Errorf("%w: %s does not scale (no numprocs_max)", poolapi.ErrBadBounds, group)
+	case lo < 1 || lo > hi:
+		return fmt.Errorf("%w: want 1 <= min <= max, got min %d, max %d", poolapi.ErrBadBounds, lo, hi)
+	case hi > sc.Max:
+		return fmt.Errorf("%w: max %d is beyond numprocs_max (%d)", poolapi.ErrBadBounds, hi, sc.Max)
+	}
+	pl.mu.Lock()
+	pl.bounds = bounds{on: sc, min: lo, max: hi}
+	pl.mu.Unlock()
+	s.logf(config.LevelInfo, "pool %s: bounds set to [%d-%d]", group, lo, hi)
+	select {
+	case pl.wake <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
 // addProcess creates a process from pc in pl's group and starts its runner

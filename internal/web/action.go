@@ -19,10 +19,14 @@ const maxActionBody = 4096
 
 // actionRequest is the body of POST /dashboard/action.
 type actionRequest struct {
-	Action string `json:"action"` // start, stop, restart, signal, rolling, clearlog
+	Action string `json:"action"` // start, stop, restart, signal, rolling, bounds, clearlog
 	Scope  string `json:"scope"`  // process, group or all
 	Name   string `json:"name"`   // namespec or group name; "" for all
 	Signal string `json:"signal"` // for signal: a name ("HUP") or number
+	// For bounds: the pool's new numprocs_min and numprocs_max, which the
+	// daemon checks.
+	Min int `json:"min"`
+	Max int `json:"max"`
 }
 
 // actionResult is the answer.
@@ -45,6 +49,7 @@ var rpcCalls = map[string]map[string][]string{
 	"signal": {"process": {"supervisor.signalProcess"}, "group": {"supervisor.signalProcessGroup"},
 		"all": {"supervisor.signalAllProcesses"}},
 	"rolling":  {"group": {"drover.rollingRestart"}},
+	"bounds":   {"group": {"drover.setPoolBounds"}},
 	"clearlog": {"process": {"supervisor.clearProcessLogs"}},
 }
 
@@ -85,12 +90,20 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(res)
 }
 
-// describe names an action for the log and the answer, e.g. "stop group web".
+// describe names an action for the log and the answer, e.g. "stop group
+// web", "set bounds [2-5] of group worker".
 func describe(req actionRequest) string {
 	var b strings.Builder
-	b.WriteString(req.Action)
-	if req.Signal != "" && req.Action == "signal" {
-		b.WriteString(" " + req.Signal)
+	switch req.Action {
+	case "signal":
+		b.WriteString(req.Action)
+		if req.Signal != "" {
+			b.WriteString(" " + req.Signal)
+		}
+	case "bounds":
+		fmt.Fprintf(&b, "set bounds [%d-%d] of", req.Min, req.Max)
+	default:
+		b.WriteString(req.Action)
 	}
 	switch req.Scope {
 	case "all":
@@ -125,10 +138,12 @@ func (h *Handler) run(ctx context.Context, req actionRequest) error {
 		params = append(params, req.Signal)
 	case "rolling":
 		params = append(params, 1)
+	case "bounds":
+		params = append(params, req.Min, req.Max)
 	}
 	var failed []string
 	for i, m := range methods {
-		f, err := h.opts.Source.Call(ctx, m, params...)
+		f, err := h.opts.Actions.Call(ctx, m, params...)
 		// Restarting a process that is not running just starts it.
 		if err != nil && !(req.Action == "restart" && i == 0 && strings.HasPrefix(err.Error(), wire.FaultName(wire.FaultNotRunning))) {
 			return err

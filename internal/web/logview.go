@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/supervisor"
 )
 
 const (
@@ -42,9 +43,9 @@ func (h *Handler) serveLog(w http.ResponseWriter, r *http.Request) {
 		}
 		backlog = min(n, maxBacklog)
 	}
-	path, err := h.opts.Source.LogPath(q.Get("name"), channel)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
+	path, ok := logPath(h.opts.Snapshot(), q.Get("name"), channel)
+	if !ok {
+		http.Error(w, "BAD_NAME: "+q.Get("name"), http.StatusNotFound)
 		return
 	}
 	if path == "" {
@@ -55,4 +56,22 @@ func (h *Handler) serveLog(w http.ResponseWriter, r *http.Request) {
 	if err := logs.Follow(r.Context(), path, w, backlog, func() { rc.Flush() }); errors.Is(err, logs.ErrNoFile) {
 		w.Write([]byte("(the log file does not exist yet)\n"))
 	}
+}
+
+// logPath returns the log file of the process namespec's channel as
+// getProcessInfo reports it ("" for none); false when no process is named
+// so.
+func logPath(snap supervisor.Snapshot, namespec, channel string) (string, bool) {
+	for _, g := range snap.Groups {
+		for _, p := range g.Processes {
+			if p.Namespec != namespec {
+				continue
+			}
+			if channel == "stderr" {
+				return p.StderrLog, true
+			}
+			return p.StdoutLog, true
+		}
+	}
+	return "", false
 }

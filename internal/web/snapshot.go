@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/proctree"
+	"github.com/drover/drover/internal/supervisor"
 )
 
 // snapshot is one message of the events stream: everything the page shows.
@@ -32,7 +33,7 @@ type processRow struct {
 	Description string  `json:"description"`
 	PID         int     `json:"pid"`
 	Start       int64   `json:"start"` // unix seconds, 0 if never
-	Restarts    int     `json:"restarts"`
+	Restarts    uint64  `json:"restarts"`
 	CPU         float64 `json:"cpu"` // seconds used by the process tree
 	RSS         int64   `json:"rss"` // bytes of the process tree
 	MemoryLimit int64   `json:"memoryLimit"`
@@ -65,66 +66,60 @@ type poolRow struct {
 	EstimatedWait float64 `json:"estimatedWait"`
 }
 
-// resources are the CPU and memory figures of one read of the process table.
+// resources are the CPU and memory figures of one reading of the process
+// table.
 type resources struct {
-	at     time.Time
-	daemon proctree.Entry
-	trees  map[int]proctree.Usage // by pid of a supervised process
+	readAt time.Time      // when the stream last asked for them
+	at     time.Time      // when the table was read; zero if never
+	trees  proctree.Trees // the trees of every process
 }
 
-// readResources reads the process table once for the daemon and the trees
-// of the given pids.
-func readResources(procfs string, pids []int) (resources, error) {
-	table, err := proctree.Read(procfs)
-	if err != nil {
-		return resources{}, err
-	}
-	trees := table.Trees()
-	res := resources{at: time.Now(), daemon: table[os.Getpid()], trees: make(map[int]proctree.Usage, len(pids))}
-	for _, pid := range pids {
-		res.trees[pid] = trees.Usage(pid)
-	}
-	return res, nil
-}
-
-// build makes the snapshot of ps and the pools with res's figures.
-func (h *Handler) build(ps []Process, res resources) snapshot {
+// build makes the page's snapshot of snap with res's figures.
+func build(snap supervisor.Snapshot, res resources) snapshot {
+	daemon := res.trees.Process(os.Getpid())
 	s := snapshot{
 		Now:              time.Now().UnixMilli(),
-		RestartsLastHour: h.restarts.lastHour(),
-		Daemon:           usage{CPU: res.daemon.CPU.Seconds(), RSS: res.daemon.RSS},
-		Processes:        make([]processRow, 0, len(ps)),
+		RestartsLastHour: snap.RecentRestarts,
+		Daemon:           usage{CPU: daemon.CPU.Seconds(), RSS: daemon.RSS},
+		Processes:        []processRow{},
 		Pools:            []poolRow{},
 	}
 	if !res.at.IsZero() {
 		s.UsageAt = res.at.UnixMilli()
 	}
-	for _, p := range ps {
-		row := processRow{Group: p.Group, Name: p.Name, Namespec: p.Namespec, State: p.State,
-			Description: p.Description, PID: p.PID, Start: unixOrZero(p.Start),
-			Restarts: h.restarts.count(p.Group, p.Name), MemoryLimit: p.MemoryLimit}
-		if p.PID > 0 {
-			tree := res.trees[p.PID]
-			row.CPU, row.RSS = tree.CPU.Seconds(), tree.RSS
-		}
-		s.Processes = append(s.Processes, row)
-	}
-	for _, pl := range h.opts.Source.Pools() {
-		row := poolRow{Group: pl.Group, Scaling: pl.Scaling, Queue: pl.Queue, QueueOK: pl.QueueOK,
-			QueueError: pl.QueueError, Ready: pl.Sample.Ready + pl.Sample.Due, Delayed: pl.Sample.Delayed,
-			Reserved: pl.Sample.Reserved, OldestWait: int64(pl.Sample.OldestWait.Seconds()),
-			Workers: pl.Workers, Busy: pl.Busy, Min: pl.Min, Target: pl.Target, Max: pl.Max,
-			Decision: pl.Decision, DecidedAt: unixOrZero(pl.DecidedAt), Rolling: pl.Rolling,
-			JobsDone: pl.Jobs.Done, JobsFailed: pl.Jobs.Failed, MeanJob: -1, EstimatedWait: -1}
-		if n := pl.Jobs.Done + pl.Jobs.Failed; n > 0 {
-			row.MeanJob = pl.Jobs.Time.Seconds() / float64(n)
-			if pl.Workers > 0 {
-				row.EstimatedWait = float64(row.Ready) * row.MeanJob / float64(pl.Workers)
+	for _, g := range snap.Groups {
+		for _, p := range g.Processes {
+			row := processRow{Group: p.Group, Name: p.Name, Namespec: p.Namespec, State: p.State.String(),
+				Description: p.Description, PID: p.PID, Start: unixOrZero(p.Start),
+				Restarts: p.Restarts.Total(), MemoryLimit: p.MemoryLimit}
+			if p.PID > 0 {
+				tree := res.trees.Usage(p.PID)
+				row.CPU, row.RSS = tree.CPU.Seconds(), tree.RSS
 			}
+			s.Processes = append(s.Processes, row)
 		}
-		s.Pools = append(s.Pools, row)
+		if pl := g.Pool; pl != nil {
+			s.Pools = append(s.Pools, poolFigures(g.Name, pl))
+		}
 	}
 	return s
+}
+
+// poolFigures is the workload row of group's pool.
+func poolFigures(group string, pl *supervisor.WorkerPool) poolRow {
+	row := poolRow{Group: group, Scaling: pl.Scaling, Queue: pl.Queue, QueueOK: pl.QueueOK,
+		QueueError: pl.QueueError, Ready: pl.Sample.Ready + pl.Sample.Due, Delayed: pl.Sample.Delayed,
+		Reserved: pl.Sample.Reserved, OldestWait: int64(pl.Sample.OldestWait.Seconds()),
+		Workers: pl.Workers, Busy: pl.Busy, Min: pl.Min, Target: pl.Target, Max: pl.Max,
+		Decision: pl.Decision, DecidedAt: unixOrZero(pl.DecidedAt), Rolling: pl.Rolling,
+		JobsDone: pl.Jobs.Done, JobsFailed: pl.Jobs.Failed, MeanJob: -1, EstimatedWait: -1}
+	if n := pl.Jobs.Done + pl.Jobs.Failed; n > 0 {
+		row.MeanJob = pl.Jobs.Time.Seconds() / float64(n)
+		if pl.Workers > 0 {
+			row.EstimatedWait = float64(row.Ready) * row.MeanJob / float64(pl.Workers)
+		}
+	}
+	return row
 }
 
 func unixOrZero(t time.Time) int64 {

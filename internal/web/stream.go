@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/guard"
 )
 
@@ -49,10 +50,20 @@ func newHub(h *Handler) *hub {
 	return &hub{h: h, changed: make(chan struct{}, 1), clients: map[*client]struct{}{}}
 }
 
-// stopping says the daemon began to stop (or reload).
-func (b *hub) stopping() {
-	b.ending.Store(true)
-	b.poke()
+// follow takes the events of sub, each batch waking the stream, until the
+// daemon begins to stop (or reload).
+func (b *hub) follow(sub *events.Subscription) {
+	defer sub.Close()
+	for range sub.Ready() {
+		for _, e := range sub.Next() {
+			if _, ok := e.(events.SupervisorStopping); ok {
+				b.ending.Store(true)
+				b.poke()
+				return
+			}
+		}
+		b.poke()
+	}
 }
 
 // poke says the state changed; it never blocks.
@@ -99,7 +110,6 @@ func (b *hub) run() {
 	ticker := time.NewTicker(coalesceEvery)
 	defer ticker.Stop()
 	var res resources
-	var readAt time.Time
 	for first := true; ; first = false {
 		if !first {
 			<-ticker.C
@@ -117,26 +127,20 @@ func (b *hub) run() {
 			changed = true
 		default:
 		}
-		refresh := time.Since(readAt) >= refreshEvery
+		refresh := time.Since(res.readAt) >= refreshEvery
 		if !changed && !refresh {
 			continue
 		}
-		ps := b.h.opts.Source.Processes()
+		snap := b.h.opts.Snapshot()
 		if refresh {
-			readAt = time.Now()
-			pids := make([]int, 0, len(ps))
-			for _, p := range ps {
-				if p.PID > 0 {
-					pids = append(pids, p.PID)
-				}
-			}
-			if r, err := readResources(b.h.opts.Procfs, pids); err == nil {
-				res = r
-			} else if b.h.opts.Log != nil {
+			res.readAt = time.Now()
+			trees, at, err := b.h.opts.Procs.Trees()
+			if err != nil && b.h.opts.Log != nil {
 				b.h.opts.Log.Logf(config.LevelWarn, "dashboard: %v", err)
 			}
+			res.trees, res.at = trees, at
 		}
-		b.broadcast(encodeEvent("state", b.h.build(ps, res)))
+		b.broadcast(encodeEvent("state", build(snap, res)))
 	}
 }
 

@@ -11,51 +11,36 @@ import (
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/proctree"
 	"github.com/drover/drover/internal/supervisor"
 )
 
-// Process is one supervised process as the dashboard shows it.
-type Process struct {
-	Group, Name string
-	Namespec    string // "name" or "group:name", as supervisorctl names it
-	State       string // Supervisor's state name, e.g. "RUNNING"
-	Description string // the text supervisorctl status shows after the state
-	PID         int
-	Start       time.Time // zero if never started
-	MemoryLimit int64     // memory_limit in bytes, 0 for none
-}
-
-// Source is what the dashboard needs from the daemon.
-type Source interface {
-	// Processes returns every process, by group then name.
-	Processes() []Process
-	// Pools returns the worker pool of every program group, by group.
-	Pools() []supervisor.WorkerPool
-	// LogPath returns the log file of a process's channel ("stdout" or
-	// "stderr"), the one supervisorctl tail -f follows; "" for none.
-	LogPath(namespec, channel string) (string, error)
-	// Call runs the daemon's XML-RPC method with params. err is the fault
-	// text ("BAD_NAME: x"); failed lists the processes of a group or "all"
-	// call that did not succeed, as "name: description".
+// Actions runs the daemon's XML-RPC methods for the dashboard's actions.
+type Actions interface {
+	// Call runs method with params. err is the fault text ("BAD_NAME:
+	// x"); failed lists the processes of a group or "all" call that did
+	// not succeed, as "name: description".
 	Call(ctx context.Context, method string, params ...any) (failed []string, err error)
 }
 
 // Options are the dashboard's collaborators.
 type Options struct {
-	Source Source
-	Events *events.Bus    // process state changes; nil: only the periodic refresh
-	Log    process.Logger // main log, where every action is written; nil: silent
-	Procfs string         // where CPU and memory are read; "" is /proc
+	// Snapshot returns the daemon's state: everything the page shows but
+	// CPU and memory. nil: nothing runs.
+	Snapshot func() supervisor.Snapshot
+	Actions  Actions
+	Events   *events.Bus       // wakes the stream on state changes; nil: only the periodic refresh
+	Procs    *proctree.Sampler // CPU and memory; nil: /proc read at each refresh
+	Log      process.Logger    // main log, where every action is written; nil: silent
 }
 
 // Handler serves the dashboard: the page at "/" and "/dashboard", and
 // everything else under "/dashboard/".
 type Handler struct {
-	opts     Options
-	restarts *restartTracker
-	hub      *hub
-	csrf     *http.CrossOriginProtection
-	assets   http.Handler
+	opts   Options
+	hub    *hub
+	csrf   *http.CrossOriginProtection
+	assets http.Handler
 }
 
 //go:embed static
@@ -63,33 +48,34 @@ var static embed.FS
 
 // followBuffer bounds the state changes waiting for the dashboard's
 // follower, which takes them at once; beyond it the oldest are dropped
-// (and counted by the bus), costing only restart counts.
-const followBuffer = 4096
+// (and counted by the bus), which costs nothing: any one wakes the stream.
+const followBuffer = 64
 
 // StaticPrefix is where the page's assets are served; the classic status
 // page takes its stylesheet from here too (StaticPrefix + "classic.css").
 const StaticPrefix = "/dashboard/static/"
 
-// New returns the dashboard's handler. It follows opts.Events from now on
-// (restart counts start here) until the daemon begins to stop.
+// New returns the dashboard's handler. It follows opts.Events until the
+// daemon begins to stop.
 func New(opts Options) *Handler {
-	if opts.Procfs == "" {
-		opts.Procfs = "/proc"
+	if opts.Snapshot == nil {
+		opts.Snapshot = func() supervisor.Snapshot { return supervisor.Snapshot{Taken: time.Now()} }
+	}
+	if opts.Procs == nil {
+		opts.Procs = proctree.NewSampler("", 0)
 	}
 	sub, _ := fs.Sub(static, "static")
 	h := &Handler{
-		opts:     opts,
-		restarts: newRestartTracker(),
-		csrf:     http.NewCrossOriginProtection(),
-		assets:   http.StripPrefix(StaticPrefix, http.FileServerFS(sub)),
+		opts:   opts,
+		csrf:   http.NewCrossOriginProtection(),
+		assets: http.StripPrefix(StaticPrefix, http.FileServerFS(sub)),
 	}
 	h.hub = newHub(h)
 	if opts.Events != nil {
 		guard.Go("dashboard events", func() {
-			h.restarts.follow(opts.Events.Subscribe(events.Named("dashboard"),
-				events.Kinds("PROCESS_STATE", "PROCESS_GROUP_REMOVED", "SUPERVISOR_STATE_CHANGE_STOPPING"),
-				events.Buffer(followBuffer)), h.hub.poke)
-			h.hub.stopping()
+			h.hub.follow(opts.Events.Subscribe(events.Named("dashboard"),
+				events.Kinds("PROCESS_STATE", "PROCESS_GROUP_ADDED", "PROCESS_GROUP_REMOVED", "SUPERVISOR_STATE_CHANGE_STOPPING"),
+				events.Buffer(followBuffer)))
 		})
 	}
 	return h

@@ -19,31 +19,26 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/proctree"
 	"github.com/drover/drover/internal/supervisor"
 )
 
-// fakeSource records the calls the dashboard makes.
+// fakeSource is the daemon as the dashboard sees it: a snapshot, and the
+// XML-RPC calls it is asked to make.
 type fakeSource struct {
 	mu    sync.Mutex
-	procs []Process
+	snap  supervisor.Snapshot
 	calls []string
 	fault map[string]string // method -> fault text
-	logs  map[string]string // namespec/channel -> path
 }
 
-func (f *fakeSource) Processes() []Process {
+func (f *fakeSource) Snapshot() supervisor.Snapshot {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]Process(nil), f.procs...)
+	return f.snap
 }
-func (f *fakeSource) Pools() []supervisor.WorkerPool { return nil }
-func (f *fakeSource) LogPath(namespec, channel string) (string, error) {
-	p, ok := f.logs[namespec+"/"+channel]
-	if !ok {
-		return "", errors.New("BAD_NAME: " + namespec)
-	}
-	return p, nil
-}
+
 func (f *fakeSource) Call(_ context.Context, method string, params ...any) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -52,6 +47,25 @@ func (f *fakeSource) Call(_ context.Context, method string, params ...any) ([]st
 		return nil, errors.New(text)
 	}
 	return nil, nil
+}
+
+// change runs edit on the snapshot's first process.
+func (f *fakeSource) change(edit func(p *supervisor.ProcessSnapshot)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	edit(&f.snap.Groups[0].Processes[0])
+}
+
+// oneProcess is a snapshot of process a of group g.
+func oneProcess(info process.Info) supervisor.Snapshot {
+	info.Group, info.Name = "g", "a"
+	return supervisor.Snapshot{Taken: time.Now(), Groups: []supervisor.GroupSnapshot{{Name: "g",
+		Processes: []supervisor.ProcessSnapshot{{Info: info, Namespec: "g:a"}}}}}
+}
+
+func newDashboard(src *fakeSource, opts Options) *Handler {
+	opts.Snapshot, opts.Actions = src.Snapshot, src
+	return New(opts)
 }
 
 type logLines struct {
@@ -89,10 +103,11 @@ func TestActionsRunTheRPCMethods(t *testing.T) {
 		{`{"action":"signal","scope":"process","name":"g:a","signal":"HUP"}`, []string{"supervisor.signalProcess [g:a HUP]"}},
 		{`{"action":"signal","scope":"all","signal":"USR1"}`, []string{"supervisor.signalAllProcesses [USR1]"}},
 		{`{"action":"rolling","scope":"group","name":"web"}`, []string{"drover.rollingRestart [web 1]"}},
+		{`{"action":"bounds","scope":"group","name":"w","min":2,"max":5}`, []string{"drover.setPoolBounds [w 2 5]"}},
 	}
 	for _, tt := range tests {
 		src := &fakeSource{}
-		h := New(Options{Source: src})
+		h := newDashboard(src, Options{})
 		rec := postAction(h, tt.body, nil)
 		var res actionResult
 		json.Unmarshal(rec.Body.Bytes(), &res)
@@ -105,7 +120,7 @@ func TestActionsRunTheRPCMethods(t *testing.T) {
 func TestActionFaultsAndLog(t *testing.T) {
 	var logged logLines
 	src := &fakeSource{fault: map[string]string{"supervisor.stopProcess": "NOT_RUNNING", "supervisor.startProcess": "SPAWN_ERROR: g:a"}}
-	h := New(Options{Source: src, Log: &logged})
+	h := newDashboard(src, Options{Log: &logged})
 
 	// restart of a stopped process: the NOT_RUNNING of the stop is no failure.
 	rec := postAction(h, `{"action":"restart","scope":"process","name":"g:a"}`, nil)
@@ -115,7 +130,9 @@ func TestActionFaultsAndLog(t *testing.T) {
 		t.Errorf("restart: %+v, calls %q", res, src.calls)
 	}
 	postAction(h, `{"action":"stop","scope":"process","name":"g:a"}`, func(r *http.Request) { r.Header.Del("Authorization") })
-	want := []string{"dashboard: alice asked to restart g:a: SPAWN_ERROR: g:a", "dashboard: anonymous asked to stop g:a: NOT_RUNNING"}
+	postAction(h, `{"action":"bounds","scope":"group","name":"w","min":2,"max":3}`, nil)
+	want := []string{"dashboard: alice asked to restart g:a: SPAWN_ERROR: g:a", "dashboard: anonymous asked to stop g:a: NOT_RUNNING",
+		"dashboard: alice asked to set bounds [2-3] of group w: done"}
 	if !reflect.DeepEqual(logged.lines, want) {
 		t.Errorf("logged %q, want %q", logged.lines, want)
 	}
@@ -123,7 +140,7 @@ func TestActionFaultsAndLog(t *testing.T) {
 
 func TestActionRefusals(t *testing.T) {
 	src := &fakeSource{}
-	h := New(Options{Source: src})
+	h := newDashboard(src, Options{})
 	body := `{"action":"stop","scope":"all"}`
 	tests := []struct {
 		name   string
@@ -157,8 +174,8 @@ func TestActionRefusals(t *testing.T) {
 // that never reads holds nothing up.
 func TestStreamCoalescesAndNeverBlocks(t *testing.T) {
 	bus := &events.Bus{}
-	src := &fakeSource{procs: []Process{{Group: "g", Name: "a", Namespec: "g:a", State: "RUNNING"}}}
-	h := New(Options{Source: src, Events: bus, Procfs: t.TempDir()})
+	src := &fakeSource{snap: oneProcess(process.Info{State: process.Running})}
+	h := newDashboard(src, Options{Events: bus, Procs: proctree.NewSampler(t.TempDir(), 0)})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -197,8 +214,12 @@ func TestStreamCoalescesAndNeverBlocks(t *testing.T) {
 
 	start := time.Now()
 	src.mu.Lock()
-	src.procs[0].State = "EXITED"
+	src.snap.RecentRestarts = 7
 	src.mu.Unlock()
+	src.change(func(p *supervisor.ProcessSnapshot) {
+		p.State = process.Exited
+		p.Restarts[supervisor.RestartCrash] = 5
+	})
 	for i := range 1000 {
 		bus.Publish(events.ProcessState{Group: "g", Process: "a", From: "RUNNING", To: []string{"STARTING", "RUNNING"}[i%2]})
 	}
@@ -217,8 +238,9 @@ func TestStreamCoalescesAndNeverBlocks(t *testing.T) {
 				if got > 20 {
 					t.Errorf("%d messages for one burst", got)
 				}
-				if s.RestartsLastHour != 499 || s.Processes[0].Restarts != 499 {
-					t.Errorf("restarts %d and %d, want 499 (every spawn after the first)", s.RestartsLastHour, s.Processes[0].Restarts)
+				// Restart figures are the core's.
+				if s.RestartsLastHour != 7 || s.Processes[0].Restarts != 5 {
+					t.Errorf("restarts %d and %d, want the snapshot's 7 and 5", s.RestartsLastHour, s.Processes[0].Restarts)
 				}
 				return
 			}
@@ -232,7 +254,7 @@ func TestLogFollows(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "out.log")
 	os.WriteFile(path, []byte("old line\n"), 0o644)
-	h := New(Options{Source: &fakeSource{logs: map[string]string{"g:a/stdout": path, "g:a/stderr": ""}}})
+	h := newDashboard(&fakeSource{snap: oneProcess(process.Info{StdoutLog: path})}, Options{})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for q, code := range map[string]int{"name=g:a&channel=stderr": 404, "name=nope": 404, "name=g:a&channel=x": 400, "name=g:a&backlog=-1": 400} {
@@ -269,7 +291,7 @@ func TestLogFollows(t *testing.T) {
 // not hold up the shutdown of the HTTP server.
 func TestStreamEndsWhenTheDaemonStops(t *testing.T) {
 	bus := &events.Bus{}
-	h := New(Options{Source: &fakeSource{}, Events: bus, Procfs: t.TempDir()})
+	h := newDashboard(&fakeSource{}, Options{Events: bus, Procs: proctree.NewSampler(t.TempDir(), 0)})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

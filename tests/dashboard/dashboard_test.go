@@ -156,8 +156,43 @@ func TestDashboard(t *testing.T) {
 			t.Fatalf("RPUSH: %q", got)
 		}
 		b.waitJS("25 ready jobs", `(document.querySelector('#work tr[data-group="worker"] .ready') || {}).textContent === '25'`, 20*time.Second)
-		if note := eval[string](b, `document.getElementById('work-note').hidden ? '' : document.getElementById('work-note').textContent`); !strings.Contains(note, "not supported") {
-			t.Errorf("the workload table does not say that resizing a pool is not supported: %q", note)
+	})
+
+	t.Run("pool bounds are set from the page, with confirmation", func(t *testing.T) {
+		button := `#work tr[data-group="worker"] button[data-act="bounds"]`
+		dialogOpen := `document.getElementById('confirm').open`
+		// worker_1 is the one the scaler adds and removes: "" while it
+		// is not in the group.
+		worker1 := func() string {
+			info, err := l.rpc.ProcessInfo(t.Context(), "worker:worker_1")
+			if err != nil {
+				return ""
+			}
+			return info.StateName
+		}
+		// The burst grows the pool to its numprocs_max.
+		laravelenv.WaitFor(t, "worker_1 RUNNING", 20*time.Second, pollEvery, func() bool { return worker1() == "RUNNING" })
+		ask := func(max string) {
+			t.Helper()
+			b.do(chromedp.Click(chromedp.CSS(button)))
+			b.waitJS("the bounds form", dialogOpen+` && !document.getElementById('bounds-row').hidden`, 5*time.Second)
+			if got := eval[string](b, `document.getElementById('bounds-min').value + '-' + document.getElementById('bounds-max').value`); got != "1-2" {
+				t.Errorf("the form starts at %q, want the pool's 1-2", got)
+			}
+			b.do(chromedp.SetValue(chromedp.ID("bounds-max"), max), chromedp.Click(chromedp.ID("confirm-ok")))
+			b.waitJS("the dialog to close", `!`+dialogOpen, 5*time.Second)
+		}
+
+		// Bounds the configuration cannot run are refused by the daemon.
+		ask("5")
+		b.waitJS("the refusal", `document.getElementById('toast').textContent.includes('BAD_ARGUMENTS')`, 10*time.Second)
+
+		ask("1")
+		b.waitJS("1 / 1 / 1 on the page", `document.querySelector('#work tr[data-group="worker"]').children[7].textContent === '1 / 1 / 1'`, 20*time.Second)
+		laravelenv.WaitFor(t, "the pool to shrink", 20*time.Second, pollEvery, func() bool { return worker1() != "RUNNING" })
+		log, _ := os.ReadFile(l.mainLog)
+		if want := "dashboard: admin asked to set bounds [1-1] of group worker: done"; !strings.Contains(string(log), want) {
+			t.Errorf("main log lacks %q", want)
 		}
 	})
 

@@ -233,7 +233,7 @@ func runChild(args []string) (bool, error) {
 			return true, err
 		}
 		return true, writePattern(os.Stdout, *n)
-	case cmdChatty:
+	case cmdChatty, cmdStamped:
 		name := fs.String("name", "w", "name at the start of each line")
 		rate := fs.Int("rate", 1000, "lines per second")
 		secs := fs.Int("secs", 10, "seconds to write for")
@@ -245,7 +245,7 @@ func runChild(args []string) (bool, error) {
 			return true, errors.New("chatty: -tick and -rate must be positive")
 		}
 		runtime.GOMAXPROCS(1) // one thread is plenty and keeps the load generator cheap
-		return true, chatty(os.Stdout, *name, *rate, *secs, *tick)
+		return true, chatty(chattyOut(args[0], *name), *name, *rate, *secs, *tick)
 	}
 	return false, nil
 }

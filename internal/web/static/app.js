@@ -144,8 +144,19 @@
         el('td', { class: 'num', text: p.estimatedWait < 0 ? '—' : fmtDuration(p.estimatedWait), title: p.meanJob < 0 ? 'no job timed yet' : 'mean job ' + p.meanJob.toFixed(2) + ' s' }),
         el('td', { class: 'num', text: p.min + ' / ' + p.target + ' / ' + p.max }),
         el('td', { class: 'desc opt', text: (p.rolling ? 'rolling: ' + p.rolling + '; ' : '') + (p.decision || '—') + decided, title: p.decision }),
-        el('td', {}, el('div', { class: 'acts' }, actionButton('rolling', 'group', p.group, 'Rolling restart', 'Rolling restart of group ' + p.group))));
+        el('td', {}, el('div', { class: 'acts' }, ...poolActions(p))));
     }));
+  }
+
+  function poolActions(p) {
+    const acts = [actionButton('rolling', 'group', p.group, 'Rolling restart', 'Rolling restart of group ' + p.group)];
+    if (p.scaling) {
+      const b = actionButton('bounds', 'group', p.group, 'Bounds', 'Set the min and max of pool ' + p.group);
+      b.dataset.min = p.min;
+      b.dataset.max = p.max;
+      acts.push(b);
+    }
+    return acts;
   }
 
   function actionButton(act, scope, name, label, aria, danger) {
@@ -271,14 +282,23 @@
   }
 
   // ---- actions ----------------------------------------------------------
-  const DESTRUCTIVE = new Set(['stop', 'restart', 'signal', 'rolling']);
-  function ask(text, withSignal) {
+  const DESTRUCTIVE = new Set(['stop', 'restart', 'signal', 'rolling', 'bounds']);
+  // ask shows the confirmation dialog; form is 'signal' or 'bounds' (with
+  // the current bounds) for the fields that action takes.
+  function ask(text, form, bounds) {
     const d = $('confirm');
     setText($('confirm-text'), text);
-    $('signal-row').hidden = !withSignal;
-    $('confirm-ok').textContent = withSignal ? 'Send' : 'Confirm';
+    $('signal-row').hidden = form !== 'signal';
+    $('bounds-row').hidden = form !== 'bounds';
+    for (const k of ['min', 'max']) {
+      $('bounds-' + k).disabled = form !== 'bounds';
+      if (bounds) $('bounds-' + k).value = bounds[k];
+    }
+    $('confirm-ok').textContent = form === 'signal' ? 'Send' : form === 'bounds' ? 'Set' : 'Confirm';
     return new Promise((resolve) => {
-      d.addEventListener('close', () => resolve(d.returnValue === 'ok' ? { signal: $('signal-name').value } : null), { once: true });
+      d.addEventListener('close', () => resolve(d.returnValue === 'ok' ? {
+        signal: $('signal-name').value, min: Number($('bounds-min').value), max: Number($('bounds-max').value),
+      } : null), { once: true });
       d.returnValue = '';
       d.showModal();
       $('confirm-cancel').focus();
@@ -297,16 +317,19 @@
 
   function what(act, scope, name) {
     const target = scope === 'all' ? 'all processes' : scope === 'group' ? 'group ' + name : name;
-    return { start: 'Start ', stop: 'Stop ', restart: 'Restart ', signal: 'Send a signal to ', rolling: 'Restart, one at a time, ' }[act] + target;
+    return { start: 'Start ', stop: 'Stop ', restart: 'Restart ', signal: 'Send a signal to ', rolling: 'Restart, one at a time, ',
+      bounds: 'Set the min and max workers of ' }[act] + target;
   }
 
   async function act(btn) {
     const req = { action: btn.dataset.act, scope: btn.dataset.scope, name: btn.dataset.name || '' };
     // Starting one process is harmless; everything else is asked first.
     if (DESTRUCTIVE.has(req.action) || req.scope !== 'process') {
-      const answer = await ask(what(req.action, req.scope, req.name) + '?', req.action === 'signal');
+      const form = req.action === 'signal' || req.action === 'bounds' ? req.action : '';
+      const answer = await ask(what(req.action, req.scope, req.name) + '?', form, form === 'bounds' ? btn.dataset : null);
       if (!answer) return;
       if (req.action === 'signal') req.signal = answer.signal;
+      if (req.action === 'bounds') Object.assign(req, { min: answer.min, max: answer.max });
     }
     toast(what(req.action, req.scope, req.name) + '…');
     try {

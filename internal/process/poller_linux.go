@@ -1,0 +1,194 @@
+package process
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/drover/drover/internal/guard"
+)
+
+// A few poller goroutines (numPollers), each waiting in epoll_wait on its
+// own level-triggered epoll set, watch every child's output pipes
+// (pump_linux.go) and its pidfd (NotifyExit), instead of a goroutine each:
+// with 500 programs that was 1,500 parked goroutines and their stacks. A
+// descriptor belongs to one poller from watch until it is finished.
+//
+// A poller writes to the sinks of its pipes itself, so a sink that blocks
+// (a log on a FIFO nobody reads) holds up the other descriptors of that
+// poller; there are several so that the others go on. Python's
+// supervisord, one loop for everything, stops altogether in that case.
+const numPollers = 4
+
+// polled is a descriptor a poller watches.
+type polled interface {
+	pollFD() int
+	// ready handles the descriptor's readiness with buf as scratch space,
+	// and reports how many bytes it read and whether it is finished with;
+	// finish is then called, once the descriptor has left the poller.
+	ready(buf []byte) (n int, finished bool)
+	finish()
+	panicName() string // names it in the report of a panic
+}
+
+// pumpBufs holds the read buffers of the pollers. A poller borrows one
+// for each wake-up only, so idle pollers hold no memory.
+var pumpBufs = sync.Pool{New: func() any { return new([pumpBufSize]byte) }}
+
+// poller watches the descriptors of its epoll set.
+type poller struct {
+	epfd  int
+	mu    sync.Mutex
+	watch map[int32]polled // by descriptor: the epoll events carry it
+	// Owned by run.
+	events [maxEvents]unix.EpollEvent
+	batch  []polled
+}
+
+var (
+	pollersOnce sync.Once
+	pollers     []*poller // nil if epoll is not to be had
+	nextPoller  atomic.Uint32
+)
+
+// watch gives x to a poller, the pollers in turn, and reports whether
+// one took it.
+func watch(x polled) bool {
+	pollersOnce.Do(func() {
+		for range numPollers {
+			epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+			if err != nil {
+				break
+			}
+			p := &poller{epfd: epfd, watch: map[int32]polled{}}
+			pollers = append(pollers, p)
+			go p.run() // run guards itself
+		}
+	})
+	if len(pollers) == 0 {
+		return false
+	}
+	p := pollers[nextPoller.Add(1)%uint32(len(pollers))]
+	fd := x.pollFD()
+	p.mu.Lock()
+	p.watch[int32(fd)] = x
+	p.mu.Unlock()
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		p.mu.Lock()
+		delete(p.watch, int32(fd))
+		p.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// maxEvents bounds the descriptors served per wake-up; more ready ones are
+// reported again by the next wait.
+const maxEvents = 128
+
+// run serves the poller's wake-ups for as long as the daemon lives; a panic
+// (a bug) loses one wake-up, not the poller and every pipe it holds.
+func (p *poller) run() {
+	for {
+		guard.Run("output poller", p.serve)
+	}
+}
+
+// serve waits for ready descriptors and serves each once: for a pipe, a
+// batch of whatever the child wrote meanwhile, in one read and one write. A
+// panic in a descriptor's handling ends only that descriptor (a pipe is
+// closed, and the child, on its next write, dies of SIGPIPE).
+func (p *poller) serve() {
+	n, err := unix.EpollWait(p.epfd, p.events[:], -1)
+	if err != nil {
+		return // EINTR
+	}
+	p.batch = p.batch[:0]
+	p.mu.Lock()
+	for _, ev := range p.events[:n] {
+		if x := p.watch[ev.Fd]; x != nil {
+			p.batch = append(p.batch, x)
+		}
+	}
+	p.mu.Unlock()
+	buf := pumpBufs.Get().(*[pumpBufSize]byte)
+	defer pumpBufs.Put(buf)
+	read, busy := false, false
+	for _, x := range p.batch {
+		n, finished := 0, true
+		guard.Run(x.panicName(), func() { n, finished = x.ready(buf[:]) })
+		read, busy = read || n > 0, busy || n >= gatherBelow
+		if finished {
+			p.remove(x)
+		}
+	}
+	if read && !busy {
+		time.Sleep(gatherPause)
+	}
+}
+
+// gatherPause is how long a poller lets output gather after a wake-up whose
+// reads were all small (under gatherBelow): chatty children writing line
+// by line then cost one read and one log write per pause instead of one
+// per line (100 programs × 1,000 lines/s: see docs/benchmark.md), at the
+// price of at most this much delay for a line. A pipe with more to give (a
+// burst, a flood) gets no pause, which would leave its writer blocked on a
+// full pipe; nor does a wake-up that only saw exits or ends of file.
+const (
+	gatherPause = 2 * time.Millisecond
+	gatherBelow = 4 << 10
+)
+
+// remove takes x out of the set before finishing it: finish may close
+// the descriptor, whose number a new one may then take.
+func (p *poller) remove(x polled) {
+	fd := x.pollFD()
+	unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	p.mu.Lock()
+	delete(p.watch, int32(fd))
+	p.mu.Unlock()
+	guard.Run(x.panicName(), x.finish)
+}
+
+// exitWatch is a child's pidfd, watched for its exit.
+type exitWatch struct {
+	c      *child
+	fd     int
+	what   string
+	onExit func(ExitStatus)
+}
+
+func (e *exitWatch) pollFD() int       { return e.fd }
+func (e *exitWatch) panicName() string { return e.what }
+
+// ready: a pidfd turns readable once its process has exited.
+func (e *exitWatch) ready([]byte) (int, bool) { return 0, true }
+
+// finish reaps the child (Wait returns at once now) and reports its exit,
+// also if Wait panics.
+func (e *exitWatch) finish() {
+	es := ExitStatus{Code: -1}
+	defer func() { e.onExit(es) }()
+	es = e.c.Wait()
+}
+
+// NotifyExit arranges for onExit to be called with the child's exit
+// status once it has exited and been reaped, by a poller: no goroutine
+// waits for it. It reports false, having arranged nothing, if the child
+// has no pidfd or no poller took it; the caller then waits with Wait.
+// onExit must not block.
+func (c *child) NotifyExit(name string, onExit func(ExitStatus)) bool {
+	if c.pidfd == nil {
+		return false
+	}
+	fd := -1
+	rc, err := c.pidfd.SyscallConn()
+	if err != nil {
+		return false
+	}
+	rc.Control(func(f uintptr) { fd = int(f) })
+	return fd >= 0 && watch(&exitWatch{c: c, fd: fd, what: "waiter of program " + name, onExit: onExit})
+}
