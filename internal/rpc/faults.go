@@ -56,7 +56,7 @@ func toFault(err error, name string) *xmlrpc.Fault {
 		return newFault(wire.FaultAlreadyAdded, name)
 	case errors.Is(err, supervisor.ErrStillRunning):
 		return newFault(wire.FaultStillRunning, name)
-	case errors.Is(err, supervisor.ErrNotRollable):
+	case errors.Is(err, pool.ErrNotRollable):
 		// err reads "cannot roll: <reason>", the detail clients expect.
 		return newFault(wire.FaultCannotRoll, err.Error())
 	case errors.Is(err, pool.ErrBadBounds):

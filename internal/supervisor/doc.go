@@ -1,16 +1,23 @@
-// Package supervisor owns the set of active process groups: it creates them
-// from the configuration (one process.Runner goroutine per process, shared
-// child log files), starts them in priority order, applies reread/add/remove,
-// and stops them group by group in reverse priority order on shutdown or reload.
+// Package supervisor is the core: it owns the set of active process groups,
+// creates them from the configuration (one process.Runner goroutine per
+// process, shared child log files), starts them in priority order, applies
+// reread/add/remove and reloads keeping unchanged programs, and stops them
+// group by group in reverse priority order on shutdown or reload.
 //
-// Ownership: Supervisor.mu guards the group maps and the mood and is never held
-// across I/O or a wait; Supervisor.opMu serialises the operations that change
-// the set of groups (creating, removing, shutting down); each Runner owns its
-// process state.
+// Features live around it and attach through Options.Hooks: worker pools
+// (internal/pool) get each program group's Activation as it starts and
+// grow, shrink and roll it through that handle; start gates (internal/gate)
+// get a StartGate per process; memory limits (internal/memlimit) run as a
+// loop. They read state through Snapshot, Groups and the processes' Info,
+// follow changes with Subscribe (bounded, filtered), and start processes on
+// their own through IfRunning. The core knows nothing of queues, probes or
+// the process table (internal/archtest enforces it).
 //
-// Worker pools (workerpool.go, scale.go, rolling.go): a program group's
-// process list can change while it runs — the scaler grows and shrinks it
-// with its queue, rolling restarts add surge workers. A change replaces the
-// group's Processes slice (copy-on-write under mu, opMu held), so a *Group
-// once obtained keeps a consistent list.
+// Ownership: Supervisor.mu guards the group map and the mood and is never
+// held across I/O or a wait; Supervisor.opMu serialises the operations that
+// change the set of groups or a group's processes (creating, removing,
+// Activation.AddProcess/RemoveProcess, shutting down); each Runner owns its
+// process state. A change to a group's process list or config replaces its
+// *Group (copy-on-write under mu), so a *Group once obtained keeps a
+// consistent list.
 package supervisor

@@ -1,4 +1,4 @@
-package supervisor
+package pool
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/supervisor"
 )
 
 func TestSnapshotAndRestartReasons(t *testing.T) {
@@ -15,7 +16,7 @@ func TestSnapshotAndRestartReasons(t *testing.T) {
 		manual := program("manual", 2, 1)
 		manual.Processes[0].Autostart = false
 		sp := newFakeSpawner()
-		s := New(configOf(t.TempDir(), w, manual), Options{Spawner: sp})
+		s := newPooled(configOf(t.TempDir(), w, manual), pooledOptions{Spawner: sp})
 		started(t, s)
 		time.Sleep(2 * time.Second) // past startsecs
 		synctest.Wait()
@@ -71,24 +72,10 @@ func TestSnapshotAndRestartReasons(t *testing.T) {
 			t.Errorf("recent restarts %d, want 3", snap.RecentRestarts)
 		}
 		// An hour on, they are no longer recent; the counters stay.
-		time.Sleep(RecentRestartsWindow)
+		time.Sleep(supervisor.RecentRestartsWindow)
 		if snap = s.Snapshot(); snap.RecentRestarts != 0 || snap.Groups[1].Processes[0].Restarts != want {
 			t.Errorf("an hour later: recent %d, counts %v", snap.RecentRestarts, snap.Groups[1].Processes[0].Restarts)
 		}
 		s.Shutdown()
 	})
-}
-
-func TestRecentRestartsAreBounded(t *testing.T) {
-	var b restartBook
-	now := time.Now()
-	for i := range maxRecentRestarts + 5 {
-		b.noteRestart(now.Add(time.Duration(i) * time.Millisecond))
-	}
-	if got := b.since(now.Add(-time.Second)); got != maxRecentRestarts {
-		t.Fatalf("since = %d, want the bound %d", got, maxRecentRestarts)
-	}
-	if got := b.since(now.Add(time.Duration(maxRecentRestarts) * time.Millisecond)); got != 4 {
-		t.Fatalf("since the 10,001st = %d, want 4", got)
-	}
 }

@@ -1,4 +1,4 @@
-package supervisor
+package memlimit
 
 import (
 	"fmt"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/supervisor/supervisortest"
 )
 
 func TestOverLimit(t *testing.T) {
@@ -73,22 +75,22 @@ func TestMemorySampleRestartsOverLimit(t *testing.T) {
 	page := int64(os.Getpagesize())
 	synctest.Test(t, func(t *testing.T) {
 		limited := func(name string) *config.Group {
-			g := program(name, 1, 1)
+			g := supervisortest.Program(name, 1, 1)
 			g.Processes[0].StartSecs = 0
 			g.Processes[0].Worker = &config.Worker{MemoryLimit: 10 * page, MemoryCheckInterval: config.DefaultMemoryCheckInterval}
 			return g
 		}
-		sp := newFakeSpawner()
-		s := New(configOf(t.TempDir(), limited("fat"), limited("slim"), program("free", 2, 1)), Options{Spawner: sp})
-		result := started(t, s)
-		pid := func(name string) int { return lookupOne(t, s, name).Info().PID }
+		sp := supervisortest.NewFakeSpawner()
+		s := supervisor.New(supervisortest.ConfigOf(t.TempDir(), limited("fat"), limited("slim"), supervisortest.Program("free", 2, 1)), supervisor.Options{Spawner: sp})
+		result := supervisortest.Started(t, s)
+		pid := func(name string) int { return supervisortest.LookupOne(t, s.Lookup, name).Info().PID }
 		fat, slim := pid("fat"), pid("slim")
 		// fat: 6 pages itself + a child of 6 pages = 12 > 10; slim: 9 pages.
 		fakeProc(t, dir, fat, 1, 6)
 		fakeProc(t, dir, 900, fat, 6)
 		fakeProc(t, dir, slim, 1, 9)
 
-		m := &memoryWatch{s: s, restarting: map[*Process]bool{}}
+		m := &memoryWatch{s: s, restarting: map[*supervisor.Process]bool{}}
 		var restarts sync.WaitGroup
 		m.sample(t.Context(), &restarts)
 		restarts.Wait()
@@ -99,13 +101,13 @@ func TestMemorySampleRestartsOverLimit(t *testing.T) {
 		if got := sp.Spawned(); !slices.Equal(got, []string{"fat", "slim", "free", "fat"}) {
 			t.Errorf("spawned %v, want fat restarted", got)
 		}
-		if info := lookupOne(t, s, "fat").Info(); info.State != process.Running || info.PID == fat {
+		if info := supervisortest.LookupOne(t, s.Lookup, "fat").Info(); info.State != process.Running || info.PID == fat {
 			t.Errorf("fat after restart: %v pid %d (old %d)", info.State, info.PID, fat)
 		}
 		for _, g := range s.Snapshot().Groups {
-			want := RestartCounts{}
+			want := supervisor.RestartCounts{}
 			if g.Name == "fat" {
-				want[RestartMemoryLimit] = 1
+				want[supervisor.RestartMemoryLimit] = 1
 			}
 			if got := g.Processes[0].Restarts; got != want {
 				t.Errorf("%s restarts %v, want %v", g.Name, got, want)
