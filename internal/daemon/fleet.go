@@ -10,12 +10,13 @@ import (
 )
 
 // joinFleet makes this node a member of the [fleet] and returns the reader
-// drover.getFleet serves, and leave to call when the instance ends.
+// drover.getFleet serves, and leave to call when the instance ends
+// (deregister on a shutdown, not on a reload).
 // Without [fleet] the reader is nil ("fleet not configured").
 func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, bus *events.Bus, ml *logs.MainLog) (
-	read rpc.FleetReader, leave func(), err error) {
+	read rpc.FleetReader, leave func(deregister bool), err error) {
 	if cfg == nil {
-		return nil, func() {}, nil
+		return nil, func(bool) {}, nil
 	}
 	reader, err := fleet.NewReader(cfg)
 	if err != nil {
@@ -27,5 +28,5 @@ func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, bus *events.Bus, m
 		return nil, nil, err
 	}
 	ml.Logf(config.LevelInfo, "fleet: node %s joining through Redis every %s", cfg.NodeName, cfg.HeartbeatInterval)
-	return reader, func() { member.Stop(); reader.Close() }, nil
+	return reader, func(deregister bool) { member.Stop(deregister); reader.Close() }, nil
 }

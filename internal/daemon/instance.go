@@ -118,7 +118,8 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	if err != nil {
 		return nil, usageError(d.stderr, d.argv0, err)
 	}
-	defer leave()
+	reloading := false
+	defer func() { leave(!reloading) }()
 	routes := httpmux.New()
 	rpc.Register(routes, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
 		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead})
@@ -150,6 +151,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	d.notify.notify(notifyReady)
 
 	restart, err := d.supervise(sup, ml, sigs)
+	reloading = restart
 	if restart {
 		d.notify.notify(notifyReloading)
 	} else {

@@ -64,12 +64,34 @@ func Join(cfg *config.Fleet, snapshot func() supervisor.Snapshot, bus *events.Bu
 	return m, nil
 }
 
-// Stop ends the beats and closes the connection. The node's key is left
-// to expire: a reload joins again within one beat.
-func (m *Member) Stop() {
+// Stop ends the beats and closes the connection. On a shutdown
+// (deregister) the node leaves the fleet at once: its key and its entry
+// in the member set are deleted. On a reload they are left: the node
+// beats again within a moment.
+func (m *Member) Stop(deregister bool) {
 	m.cancel()
 	<-m.done
+	if deregister {
+		m.leave()
+	}
 	m.rdb.Close()
+}
+
+// leave deletes the node's keys, bounded by one round trip; with Redis
+// away they expire as after a death.
+func (m *Member) leave() {
+	ctx, cancel := context.WithTimeout(context.Background(), roundTrip)
+	defer cancel()
+	_, err := m.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, m.keys.node(m.info.name))
+		p.ZRem(ctx, m.keys.members(), m.info.name)
+		return nil
+	})
+	if err != nil {
+		m.log.Logf(config.LevelWarn, "fleet: node %s could not leave the fleet (its key expires instead): %v", m.info.name, err)
+		return
+	}
+	m.log.Logf(config.LevelInfo, "fleet: node %s left the fleet", m.info.name)
 }
 
 func (m *Member) run(ctx context.Context, sub *events.Subscription) {
