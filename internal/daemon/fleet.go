@@ -9,24 +9,24 @@ import (
 	"github.com/drover/drover/internal/supervisor"
 )
 
-// joinFleet makes this node a member of the [fleet] and returns the reader
-// drover.getFleet serves, and leave to call when the instance ends
+// joinFleet makes this node a member of the [fleet] and returns the client
+// drover.getFleet and drover.fleet* serve, and leave to call when the instance ends
 // (deregister on a shutdown, not on a reload).
-// Without [fleet] the reader is nil ("fleet not configured").
+// Without [fleet] the client is nil ("fleet not configured").
 func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, bus *events.Bus, ml *logs.MainLog) (
-	read rpc.FleetReader, leave func(deregister bool), err error) {
+	fl rpc.Fleet, leave func(deregister bool), err error) {
 	if cfg == nil {
 		return nil, func(bool) {}, nil
 	}
-	reader, err := fleet.NewReader(cfg)
+	client, err := fleet.NewClient(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	member, err := fleet.Join(cfg, sup.Snapshot, bus, ml)
+	member, err := fleet.Join(cfg, sup, bus, ml)
 	if err != nil {
-		reader.Close()
+		client.Close()
 		return nil, nil, err
 	}
 	ml.Logf(config.LevelInfo, "fleet: node %s joining through Redis every %s", cfg.NodeName, cfg.HeartbeatInterval)
-	return reader, func(deregister bool) { member.Stop(deregister); reader.Close() }, nil
+	return client, func(deregister bool) { member.Stop(deregister); client.Close() }, nil
 }

@@ -38,23 +38,37 @@ type Member struct {
 	rdb      redis.UniversalClient
 	snapshot func() supervisor.Snapshot
 	log      Logger
-	lost     bool // the last beat failed; only the loop reads and writes it
+	lost     bool   // the last beat failed; only the loop reads and writes it
+	agent    *agent // nil without a secret
+	agentEnd chan struct{}
 
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// Join starts publishing this node. Redis need not be up: the node beats
-// when it can and logs the loss and the recovery once each. Stop ends it.
-func Join(cfg *config.Fleet, snapshot func() supervisor.Snapshot, bus *events.Bus, log Logger) (*Member, error) {
+// Join starts publishing this node and, with a secret in [fleet], running
+// the fleet commands sent to it. Redis need not be up: the node beats when
+// it can and logs the loss and the recovery once each. Stop ends it.
+func Join(cfg *config.Fleet, sup *supervisor.Supervisor, bus *events.Bus, log Logger) (*Member, error) {
 	rdb, err := newClient(cfg)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Member{keys: keys{cfg.KeyPrefix}, rdb: rdb, snapshot: snapshot, log: log,
+	m := &Member{keys: keys{cfg.KeyPrefix}, rdb: rdb, snapshot: sup.Snapshot, log: log,
 		info:   memberInfo{name: cfg.NodeName, labels: cfg.Labels, interval: cfg.HeartbeatInterval},
 		cancel: cancel, done: make(chan struct{})}
+	if cfg.Secret != "" {
+		// Its own connection: a blocked read of the stream must not
+		// hold back a beat.
+		ardb, err := newClient(cfg)
+		if err != nil {
+			rdb.Close()
+			return nil, err
+		}
+		m.agent = &agent{keys: m.keys, node: cfg.NodeName, secret: cfg.Secret, rdb: ardb, log: log, now: time.Now,
+			run: func(ctx context.Context, c command) (string, error) { return runAction(ctx, sup, c) }}
+	}
 	sub := bus.Subscribe(events.Named("fleet"), events.Kinds("PROCESS_STATE"), events.Buffer(256))
 	guard.Go("fleet member", func() {
 		defer close(m.done)
@@ -71,6 +85,10 @@ func Join(cfg *config.Fleet, snapshot func() supervisor.Snapshot, bus *events.Bu
 func (m *Member) Stop(deregister bool) {
 	m.cancel()
 	<-m.done
+	if m.agent != nil {
+		m.agent.rdb.Close() // ends a blocked read at once
+		<-m.agentEnd
+	}
 	if deregister {
 		m.leave()
 	}
@@ -98,6 +116,16 @@ func (m *Member) run(ctx context.Context, sub *events.Subscription) {
 	tick := time.NewTicker(m.info.interval)
 	defer tick.Stop()
 	var changed <-chan time.Time // set while a debounced beat waits
+	if m.agent != nil {
+		// The consumer group exists before the node is listed, so a
+		// command sent to it as soon as it appears reaches it.
+		m.agent.ensureGroup(ctx)
+		m.agentEnd = make(chan struct{})
+		guard.Go("fleet commands", func() {
+			defer close(m.agentEnd)
+			m.agent.loop(ctx)
+		})
+	}
 	m.beat(ctx)
 	for {
 		select {

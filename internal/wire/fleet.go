@@ -46,3 +46,25 @@ const (
 	FleetStale = "stale" // missed beats, snapshot not expired yet
 	FleetGone  = "gone"  // snapshot expired
 )
+
+// FleetResult is what one node reports of a fleet command
+// (drover.fleetResults: a JSON object of them by node name).
+type FleetResult struct {
+	State   string `json:"state"` // FleetRunning, FleetDone, FleetFailed or FleetRefused
+	Message string `json:"message,omitempty"`
+	At      int64  `json:"at_ms"` // unix milliseconds
+}
+
+// States of a node's result of a fleet command.
+const (
+	FleetRunning = "running" // received and being carried out
+	FleetDone    = "done"
+	FleetFailed  = "failed"
+	FleetRefused = "refused" // expired or from the future; bad signatures leave no result
+)
+
+// FleetSent is drover.fleetSend's answer.
+type FleetSent struct {
+	ID      string `json:"id"`
+	Expires int64  `json:"expires_ms"` // unix milliseconds: a node that has not received it by then refuses it
+}
