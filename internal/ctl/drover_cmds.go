@@ -46,7 +46,9 @@ func addDroverCommands(commands map[string]command) {
 	// docs/upgrade.md --keep-unchanged.
 	helpTexts["pools"] = "pools\t\t\tShow each worker pool: workers, queue depth, target and last decision"
 	commands["fleet"] = (*controller).doFleet
-	helpTexts["fleet"] = "fleet status [GROUP] [--json]\tShow every node of the fleet ([fleet]), or GROUP's processes across nodes"
+	helpTexts["fleet"] = "fleet status [GROUP] [--json]\tShow every node of the fleet ([fleet]), or GROUP's processes across nodes\n" +
+		"fleet start|stop|restart GROUP [--label k=v ...]\tStart, stop or restart GROUP on every node (that has the labels), a result per node\n" +
+		"fleet restart --rolling GROUP [--batch N] [--label k=v ...]\tRoll GROUP node by node (N at a time), each node rolling its own workers, waiting for capacity"
 }
 
 // rollingArgs reads `--rolling [--batch N]` from arg. rolling says whether

@@ -9,6 +9,7 @@ import (
 	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/wire"
 )
 
 // runAction carries out a fleet command on this node's supervisor: what
@@ -20,16 +21,16 @@ func runAction(ctx context.Context, sup *supervisor.Supervisor, c command) (stri
 		return "", fmt.Errorf("no such group %s", c.Group)
 	}
 	switch c.Action {
-	case ActionStart:
+	case wire.FleetStart:
 		return doAll(ctx, g.Processes, "started", start)
-	case ActionStop:
+	case wire.FleetStop:
 		return doAll(ctx, g.Processes, "stopped", stop)
-	case ActionRestart:
+	case wire.FleetRestart:
 		if _, err := doAll(ctx, g.Processes, "stopped", stop); err != nil {
 			return "", err
 		}
 		return doAll(ctx, g.Processes, "restarted", start)
-	case ActionRoll:
+	case wire.FleetRoll:
 		if err := sup.RollingRestart(ctx, c.Group, max(c.Batch, 1)); err != nil {
 			return "", err
 		}

@@ -91,7 +91,7 @@ func (r *Client) Send(ctx context.Context, action, group string, nodes []string,
 	switch {
 	case r.cfg.Secret == "":
 		return "", time.Time{}, errors.New("fleet actions need a secret in [fleet] (docs/fleet.md)")
-	case !slices.Contains([]string{ActionStart, ActionStop, ActionRestart, ActionRoll}, action):
+	case !slices.Contains([]string{wire.FleetStart, wire.FleetStop, wire.FleetRestart, wire.FleetRoll}, action):
 		return "", time.Time{}, fmt.Errorf("unknown fleet action %s", action)
 	case len(nodes) == 0:
 		return "", time.Time{}, errors.New("a fleet command needs at least one target node")

@@ -12,16 +12,6 @@ import (
 	"time"
 )
 
-// Fleet actions a command may carry.
-const (
-	ActionStart   = "start"
-	ActionStop    = "stop"
-	ActionRestart = "restart"
-	// ActionRoll is the node's own rolling restart of the group
-	// (drover.rollingRestart), batch processes at a time.
-	ActionRoll = "rolling-restart"
-)
-
 // maxClockSkew is how far in the future a command's issue time may be:
 // the nodes' clocks differ a little, not by minutes.
 const maxClockSkew = 30 * time.Second

@@ -68,3 +68,13 @@ type FleetSent struct {
 	ID      string `json:"id"`
 	Expires int64  `json:"expires_ms"` // unix milliseconds: a node that has not received it by then refuses it
 }
+
+// Fleet actions a command may carry (drover.fleetSend).
+const (
+	FleetStart   = "start"
+	FleetStop    = "stop"
+	FleetRestart = "restart"
+	// FleetRoll is a node's own rolling restart of the group
+	// (drover.rollingRestart), batch processes at a time.
+	FleetRoll = "rolling-restart"
+)
