@@ -61,7 +61,42 @@ func (r *Client) Nodes(ctx context.Context) ([]wire.FleetNode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fleet: Redis unreachable: %w", err)
 	}
+	names, members, bodies, err = r.dropLeft(ctx, names, members, bodies)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: Redis unreachable: %w", err)
+	}
 	return decodeNodes(names, members, bodies, r.now()), nil
+}
+
+// dropLeft removes the nodes without a snapshot that are no longer
+// members: they left the fleet between the two reads, and are not gone.
+func (r *Client) dropLeft(ctx context.Context, names []string, members []redis.Z, bodies []any) (
+	[]string, []redis.Z, []any, error) {
+	if !slices.Contains(bodies, nil) {
+		return names, members, bodies, nil
+	}
+	scores := map[int]*redis.FloatCmd{}
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, b := range bodies {
+			if b == nil {
+				scores[i] = p.ZScore(ctx, r.keys.members(), names[i])
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, nil, err
+	}
+	keep := func(i int) bool { c := scores[i]; return c == nil || !errors.Is(c.Err(), redis.Nil) }
+	var n []string
+	var m []redis.Z
+	var b []any
+	for i := range names {
+		if keep(i) {
+			n, m, b = append(n, names[i]), append(m, members[i]), append(b, bodies[i])
+		}
+	}
+	return n, m, b, nil
 }
 
 // decodeNodes classifies the members read at now; bodies[i] is the
