@@ -245,7 +245,6 @@ func (c *controller) fleetSummary(final map[string]wire.FleetResult, names []str
 	}
 }
 
-
 // fleetRoll is `fleet restart --rolling GROUP`: a.batch nodes at a time,
 // each rolls its own workers (drover.rollingRestart through a fleet
 // command); before the next batch, the fleet view must show each node of
