@@ -10,6 +10,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -41,9 +42,12 @@ var allowed = map[string][]string{
 	"process":       {"config", "events", "guard", "pyrepr", "reaper", "sysnames", "wire"},
 	"eventlistener": {"config", "events", "guard", "process", "pyrepr"},
 	"lint":          {"config", "sysnames"},
-	"supervisor":    {"autoscale", "config", "eventlistener", "events", "guard", "logs", "probe", "process", "proctree", "pyrepr", "queue", "wire"},
-	"rpc":           {"config", "events", "guard", "httpmux", "logs", "process", "pyrepr", "supervisor", "version", "web", "wire", "xmlrpc"},
-	"daemon":        {"config", "events", "fleet", "guard", "health", "httpmux", "logs", "metrics", "process", "pyrepr", "reaper", "rpc", "supervisor", "sysnames", "version"},
+	"supervisor":    {"config", "eventlistener", "events", "guard", "logs", "process", "pyrepr", "wire"},
+	"pool":          {"autoscale", "config", "process", "queue", "supervisor"},
+	"gate":          {"config", "events", "guard", "probe", "process", "supervisor"},
+	"memlimit":      {"config", "process", "proctree", "supervisor"},
+	"rpc":           {"config", "events", "guard", "httpmux", "logs", "pool", "process", "pyrepr", "supervisor", "version", "web", "wire", "xmlrpc"},
+	"daemon":        {"config", "events", "fleet", "gate", "guard", "health", "httpmux", "logs", "memlimit", "metrics", "pool", "process", "pyrepr", "reaper", "rpc", "supervisor", "sysnames", "version"},
 	"ctl":           {"client", "config", "pyrepr", "version", "wire"},
 	"cli":           {"ctl", "daemon", "health", "lint", "version"},
 	"health":        {"client", "config", "httpmux", "supervisor"},
@@ -52,6 +56,34 @@ var allowed = map[string][]string{
 	"web":           {"config", "events", "guard", "logs", "process", "proctree", "supervisor", "wire"},
 	"e2e":           {"cli"},
 	"archtest":      nil,
+}
+
+// coreKeepsOut are the packages the supervisor core must not import: the
+// queue, scaling, probing and process-table knowledge belongs to the
+// features around it (pool, gate, memlimit), which use its hooks.
+var coreKeepsOut = []string{
+	module + "internal/autoscale",
+	module + "internal/queue",
+	module + "internal/probe",
+	module + "internal/proctree",
+	"github.com/redis/go-redis",
+}
+
+// TestCoreImportsNoFeature fails when internal/supervisor (or a package of
+// it) imports a feature package or go-redis, directly or through another
+// package it imports.
+func TestCoreImportsNoFeature(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../supervisor").Output()
+	if err != nil {
+		t.Fatalf("go list -deps internal/supervisor: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, banned := range coreKeepsOut {
+			if dep == banned || strings.HasPrefix(dep, banned+"/") {
+				t.Errorf("internal/supervisor depends on %s; features reach the core through its hooks instead", dep)
+			}
+		}
+	}
 }
 
 func TestImportsFlowOneWay(t *testing.T) {

@@ -261,6 +261,15 @@ func (c *Client) RollingUpdate(ctx context.Context, group string, batch int) err
 	return err
 }
 
+// SetPoolBounds is drover.setPoolBounds(group, min, max): the scaling
+// pool group keeps between min and max workers until its configuration
+// changes. ErrBadName for no such pool, ErrBadArguments for bounds outside
+// 1 <= min <= max <= numprocs_max or a pool that does not scale.
+func (c *Client) SetPoolBounds(ctx context.Context, group string, min, max int) error {
+	_, err := c.Call(ctx, "drover.setPoolBounds", group, min, max)
+	return err
+}
+
 // KeepingReload is drover.reloadKeeping's answer, by group name.
 type KeepingReload struct {
 	Kept, Restarted, Rolled, Removed, Added []string

@@ -35,6 +35,7 @@ var (
 	ErrAlreadyAdded   = &Fault{Code: wire.FaultAlreadyAdded}
 	ErrStillRunning   = &Fault{Code: wire.FaultStillRunning}
 	ErrCantReread     = &Fault{Code: wire.FaultCantReread}
+	ErrBadArguments   = &Fault{Code: wire.FaultBadArguments}
 	// ErrCannotRoll is a drover.rolling* refusal: the group cannot be
 	// replaced beside itself; restart or update it the plain way.
 	ErrCannotRoll = &Fault{Code: wire.FaultCannotRoll}

@@ -45,6 +45,8 @@ func addDroverCommands(commands map[string]command) {
 	// with supervisorctl's); docs/autoscaling.md documents --rolling,
 	// docs/upgrade.md --keep-unchanged.
 	helpTexts["pools"] = "pools\t\t\tShow each worker pool: workers, queue depth, target and last decision"
+	commands["bounds"] = (*controller).doBounds
+	helpTexts["bounds"] = "bounds <group> <min> <max>\tSet a scaling pool's size bounds until its config changes"
 	commands["fleet"] = (*controller).doFleet
 	helpTexts["fleet"] = "fleet status [GROUP] [--json]\tShow every node of the fleet ([fleet]), or GROUP's processes across nodes\n" +
 		"fleet start|stop|restart GROUP [--label k=v ...]\tStart, stop or restart GROUP on every node (that has the labels), a result per node\n" +
@@ -283,4 +285,37 @@ func rollingNote(p client.PoolInfo) string {
 		return "  ROLLING: " + r
 	}
 	return ""
+}
+
+// doBounds sets a scaling pool's run-time bounds (drover.setPoolBounds).
+func (c *controller) doBounds(arg string) error {
+	f := strings.Fields(arg)
+	var lo, hi int
+	var err error
+	if len(f) == 3 {
+		if lo, err = strconv.Atoi(f[1]); err == nil {
+			hi, err = strconv.Atoi(f[2])
+		}
+	}
+	if len(f) != 3 || err != nil {
+		c.output("Error: bounds needs a group name and two numbers: bounds <group> <min> <max>")
+		c.exitStatus = exitGeneric
+		return nil
+	}
+	switch err := c.cl.SetPoolBounds(c.ctx, f[0], lo, hi); {
+	case err == nil:
+		c.output("%s: bounds set to [%d-%d]", f[0], lo, hi)
+	case client.FaultCode(err) == wire.FaultUnknownMethod:
+		c.output("Error: the server is not Drover (no drover.setPoolBounds)")
+		c.exitStatus = exitUnimplemented
+	case errors.Is(err, client.ErrBadName):
+		c.output("%s: ERROR (no such pool)", f[0])
+		c.exitStatus = exitGeneric
+	case client.FaultCode(err) != 0:
+		c.output("%s: ERROR (%s)", f[0], client.FaultString(err))
+		c.exitStatus = exitGeneric
+	default:
+		return err
+	}
+	return nil
 }

@@ -12,10 +12,13 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/gate"
 	"github.com/drover/drover/internal/health"
 	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/memlimit"
 	"github.com/drover/drover/internal/metrics"
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/rpc"
 	"github.com/drover/drover/internal/supervisor"
 )
@@ -107,13 +110,16 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	defer closeListeners(listeners)
 
 	bus := &events.Bus{Warn: func(msg string) { ml.Logf(config.LevelWarn, "%s", msg) }}
+	pools := pool.New(pool.Options{})
 	sup := supervisor.New(cfg, supervisor.Options{
 		Log:       ml,
 		Events:    bus,
 		Load:      d.load(cfg.File),
 		ServerURL: serverURL(cfg),
 		BaseEnv:   d.baseEnv,
+		Hooks:     features(pools),
 	})
+	pools.Bind(sup)
 	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, bus, ml)
 	if err != nil {
 		return nil, usageError(d.stderr, d.argv0, err)
@@ -121,7 +127,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	reloading := false
 	defer func() { leave(!reloading) }()
 	routes := httpmux.New()
-	rpc.Register(routes, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
+	rpc.Register(routes, rpc.Options{Supervisor: sup, Pools: pools, MainLog: ml, Events: bus, Log: ml,
 		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead})
 	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, EventsDropped: bus.Dropped, Log: ml})
 	health.Register(routes, sup.Snapshot)
@@ -165,6 +171,15 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		return sup.NextConfig(), 0
 	}
 	return nil, sup.ExitCode()
+}
+
+// features are the hooks of what runs around the core: worker pools,
+// start gates and memory limits.
+func features(pools *pool.Pools) supervisor.Hooks {
+	return pools.Hooks(supervisor.Hooks{
+		StartGate: gate.New,
+		Loops:     []func(context.Context, *supervisor.Supervisor){memlimit.Watch},
+	})
 }
 
 // serverHandlers serves routes on each listener with its section's

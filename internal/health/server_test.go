@@ -10,7 +10,6 @@ import (
 
 	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/process"
-	"github.com/drover/drover/internal/queue"
 	"github.com/drover/drover/internal/supervisor"
 )
 
@@ -49,7 +48,7 @@ func TestEndpoints(t *testing.T) {
 		{Name: "w", Processes: []supervisor.ProcessSnapshot{proc("w", process.Backoff, true, 0, now)},
 			Pool: &supervisor.WorkerPool{Scaling: true, Min: 1, Max: 4, Workers: 1, Target: 3, DecidedAt: now,
 				QueueNames: []string{"default"}, QueueOK: true, SampledAt: now,
-				Sample: queue.Sample{Ready: 5, Delayed: 1, Reserved: 2, OldestWait: 1500 * time.Millisecond},
+				Sample: supervisor.QueueSample{Ready: 5, Delayed: 1, Reserved: 2, OldestWait: 1500 * time.Millisecond},
 				Jobs:   supervisor.JobCounts{Done: 9, Failed: 1}}},
 	}}
 	m := httpmux.New()

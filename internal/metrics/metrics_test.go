@@ -15,7 +15,6 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
-	"github.com/drover/drover/internal/queue"
 	"github.com/drover/drover/internal/supervisor"
 )
 
@@ -106,7 +105,7 @@ func TestCollect(t *testing.T) {
 				Start: start, Stop: now}},
 		}, Pool: &supervisor.WorkerPool{Group: "worker", Scaling: true, Min: 1, Max: 5, Workers: 1, Busy: 1,
 			Target: 4, DecidedAt: now, QueueNames: []string{"default", "mail"}, QueueOK: true, SampledAt: now,
-			Sample:    queue.Sample{Ready: 7, Delayed: 2, Reserved: 1, OldestWait: 12 * time.Second},
+			Sample:    supervisor.QueueSample{Ready: 7, Delayed: 2, Reserved: 1, OldestWait: 12 * time.Second},
 			Decisions: supervisor.Decisions{Up: 2, Down: 1, Hold: 9}, Jobs: supervisor.JobCounts{Done: 40, Failed: 3}}},
 	}}
 	fams := scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procfs: procfs,

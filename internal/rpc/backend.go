@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
 )
@@ -44,6 +45,22 @@ type proc interface {
 
 // supervisorBackend adapts *supervisor.Supervisor to backend.
 type supervisorBackend struct{ *supervisor.Supervisor }
+
+// pooledBackend is a supervisorBackend with worker pools: a droverBackend.
+type pooledBackend struct {
+	supervisorBackend
+	*pool.Pools
+}
+
+// newBackend returns the backend of opts: with the drover.* methods when
+// it has Pools.
+func newBackend(opts Options) backend {
+	b := supervisorBackend{opts.Supervisor}
+	if opts.Pools == nil {
+		return b
+	}
+	return pooledBackend{b, opts.Pools}
+}
 
 func (b supervisorBackend) Lookup(namespec string) ([]proc, bool, error) {
 	ps, wildcard, err := b.Supervisor.Lookup(namespec)

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/wire"
@@ -55,9 +56,11 @@ func toFault(err error, name string) *xmlrpc.Fault {
 		return newFault(wire.FaultAlreadyAdded, name)
 	case errors.Is(err, supervisor.ErrStillRunning):
 		return newFault(wire.FaultStillRunning, name)
-	case errors.Is(err, supervisor.ErrNotRollable):
+	case errors.Is(err, pool.ErrNotRollable):
 		// err reads "cannot roll: <reason>", the detail clients expect.
 		return newFault(wire.FaultCannotRoll, err.Error())
+	case errors.Is(err, pool.ErrBadBounds):
+		return newFault(wire.FaultBadArguments, err.Error())
 	case errors.Is(err, supervisor.ErrShuttingDown):
 		return newFault(wire.FaultShutdownState)
 	case errors.Is(err, logs.ErrNoFile):

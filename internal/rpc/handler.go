@@ -14,6 +14,7 @@ import (
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/pyrepr"
 	"github.com/drover/drover/internal/supervisor"
@@ -25,6 +26,7 @@ import (
 // Options are what the HTTP interface serves.
 type Options struct {
 	Supervisor     *supervisor.Supervisor
+	Pools          *pool.Pools    // the drover.* pool methods; nil leaves them out
 	MainLog        *logs.MainLog  // readLog, clearLog, /mainlogtail
 	Events         *events.Bus    // sendRemoteCommEvent publishes here; nil drops
 	Log            process.Logger // main log, for rejected requests; nil: silent
@@ -85,7 +87,7 @@ func Register(m *httpmux.Mux, opts Options) {
 	if opts.MainLog != nil {
 		ml = opts.MainLog
 	}
-	newHandler(supervisorBackend{opts.Supervisor}, ml, opts).register(m)
+	newHandler(newBackend(opts), ml, opts).register(m)
 }
 
 func (h *handler) register(m *httpmux.Mux) {

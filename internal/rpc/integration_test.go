@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/pool"
+	"github.com/drover/drover/internal/queue"
 	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/xmlrpc"
 )
@@ -39,7 +41,7 @@ stdout_logfile=NONE
 command=/nonexistent/bin
 autostart=false
 stdout_logfile=NONE
-`, supervisor.Options{})
+`, serveOptions{})
 
 	// The autostarted process comes up; its log gets its output.
 	deadline := time.Now().Add(20 * time.Second)
@@ -114,7 +116,14 @@ stdout_logfile=NONE
 // standing for a temp dir) behind the HTTP handler, and
 // returns a function making one XML-RPC call to it. The Supervisor is shut
 // down, and must have returned, when the test ends.
-func serveSupervisor(t *testing.T, confText string, opts supervisor.Options) func(method string, params ...any) (any, error) {
+// serveOptions are what the tests vary of a served Supervisor: its loader
+// and its pools' queues.
+type serveOptions struct {
+	Load   func() (*config.Config, error)
+	Queues func(config.QueueSource) queue.Source
+}
+
+func serveSupervisor(t *testing.T, confText string, opts serveOptions) func(method string, params ...any) (any, error) {
 	t.Helper()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "supervisord.conf")
@@ -125,7 +134,9 @@ func serveSupervisor(t *testing.T, confText string, opts supervisor.Options) fun
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := supervisor.New(cfg, opts)
+	pools := pool.New(pool.Options{Queues: opts.Queues})
+	s := supervisor.New(cfg, supervisor.Options{Load: opts.Load, Hooks: pools.Hooks(supervisor.Hooks{})})
+	pools.Bind(s)
 	runDone := make(chan error, 1)
 	go func() {
 		_, err := s.Run(t.Context())
@@ -143,7 +154,7 @@ func serveSupervisor(t *testing.T, confText string, opts supervisor.Options) fun
 		}
 	})
 	<-s.Ready()
-	srv := httptest.NewServer(newServer(Options{Supervisor: s, PID: os.Getpid()}))
+	srv := httptest.NewServer(newServer(Options{Supervisor: s, Pools: pools, PID: os.Getpid()}))
 	t.Cleanup(srv.Close)
 	return func(method string, params ...any) (any, error) {
 		var body bytes.Buffer

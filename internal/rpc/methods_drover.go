@@ -13,6 +13,7 @@ type droverBackend interface {
 	WorkerPools() []supervisor.WorkerPool
 	RollingRestart(ctx context.Context, name string, batch int) error
 	RollingUpdate(ctx context.Context, name string, batch int) error
+	SetPoolBounds(group string, min, max int) error
 	ReloadKeeping(ctx context.Context) (supervisor.KeepingReload, error)
 }
 
@@ -60,6 +61,18 @@ func (h *handler) addDroverMethods(m map[string]*method) {
 			"@param string name  The group name\n@param int batch  Processes replaced at a time (default 1)\n" +
 			"@return boolean result  Always true unless error",
 		call: roll(b.RollingUpdate)}
+	m["drover.setPoolBounds"] = &method{result: "boolean", params: []string{"string", "int", "int"},
+		help: "Set the size bounds of a scaling pool until its configuration changes; the scaler keeps to them at once. " +
+			"1 <= min <= max <= numprocs_max, else BAD_ARGUMENTS\n\n" +
+			"@param string name  The group name\n@param int min  The fewest workers\n@param int max  The most workers\n" +
+			"@return boolean result  Always true unless error",
+		call: func(_ context.Context, args []any) (any, error) {
+			name := args[0].(string)
+			if err := b.SetPoolBounds(name, args[1].(int), args[2].(int)); err != nil {
+				return nil, toFault(err, name)
+			}
+			return true, nil
+		}}
 	m["drover.reloadKeeping"] = &method{result: "struct",
 		help: "Reload the configuration keeping the unchanged program groups running: changed groups are rolled " +
 			"or restarted, removed ones stopped, added ones started; a change outside the groups makes it a full reload\n\n" +

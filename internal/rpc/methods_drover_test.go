@@ -8,7 +8,6 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/queue"
-	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/xmlrpc"
 )
 
@@ -38,7 +37,7 @@ stdout_logfile=NONE
 command=/bin/sleep 1000
 startsecs=0
 stdout_logfile=NONE
-`, supervisor.Options{
+`, serveOptions{
 		Queues: func(config.QueueSource) queue.Source { return fixedQueue{queue.Sample{Ready: 0, Reserved: 2}} }})
 
 	// Both busy workers keep the pool at 2: the sample shows up with the decision.

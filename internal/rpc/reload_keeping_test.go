@@ -10,7 +10,6 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/queue"
-	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
 )
@@ -49,7 +48,7 @@ stdout_logfile=NONE
 // file is CANT_REREAD and changes nothing.
 func TestReloadKeeping(t *testing.T) {
 	next := filepath.Join(t.TempDir(), "next.conf")
-	rpc := serveSupervisor(t, keepingConf, supervisor.Options{
+	rpc := serveSupervisor(t, keepingConf, serveOptions{
 		Load: func() (*config.Config, error) { return config.Load(next, config.Overrides{}) },
 		// Two busy workers keep the pool at 2.
 		Queues: func(config.QueueSource) queue.Source { return fixedQueue{queue.Sample{Reserved: 2}} }})

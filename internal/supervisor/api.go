@@ -15,7 +15,6 @@ import (
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/logs"
 	"github.com/drover/drover/internal/process"
-	"github.com/drover/drover/internal/queue"
 	"github.com/drover/drover/internal/wire"
 )
 
@@ -43,7 +42,7 @@ type Process struct {
 	Namespec string
 
 	stdout, stderr *logs.ChildLog     // nil for NONE; may be shared with other processes
-	gate           *startGate         // nil unless depends_on or wait_for is set (gate.go)
+	gate           StartGate          // nil unless Hooks.StartGate gave one
 	lines          []*logs.LineWriter // framing of a prefixed or JSON channel (lines.go)
 	restarts       *restartTracker
 	asRead         *config.Process
@@ -90,11 +89,13 @@ type Group struct {
 	Config    *config.Group
 	Processes []*Process // sorted by (priority, name)
 
-	seq    int                 // order of activation, ties of the priority sort
-	cancel context.CancelFunc  // ends the runners; nil until started; guarded by Supervisor.mu
-	done   chan struct{}       // closed when every runner has returned and the logs are released
-	pool   *eventlistener.Pool // event listener groups only
+	seq  int                 // order of activation, ties of the priority sort
+	act  *Activation         // this life of the group
+	pool *eventlistener.Pool // event listener groups only
 }
+
+// Activation returns the life of the group g belongs to.
+func (g *Group) Activation() *Activation { return g.act }
 
 // Supervisor owns the active groups and the pending config.
 type Supervisor struct {
@@ -122,9 +123,8 @@ type Supervisor struct {
 	runCtx  context.Context   // parent of the runners; nil until Run; guarded by mu
 	initErr error             // why New could not create the groups; read by Run
 
-	runners sync.WaitGroup // one per activated group, done once its runners returned
+	runners sync.WaitGroup // one per activated group, done once its runners returned; and goroutines of Activation.Go and Hooks.Loops
 
-	pools    workerPools // worker pools of the program groups (workerpool.go)
 	ends     ends        // essential programs and exit_when_all_done (ends.go)
 	restarts restartBook // restart counts by namespec (restarts.go)
 }
@@ -138,8 +138,9 @@ type Options struct {
 	Load      func() (*config.Config, error)
 	ServerURL string   // default SUPERVISOR_SERVER_URL for children
 	BaseEnv   []string // supervisord's environment at start
-	// Queues opens the queue source of a scaling pool; nil: Redis (queue.Open).
-	Queues func(config.QueueSource) queue.Source
+	// Hooks attach the features around the core (worker pools, start
+	// gates, memory limits).
+	Hooks Hooks
 }
 
 // New returns a Supervisor for cfg with the groups of cfg created, as

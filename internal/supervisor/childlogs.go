@@ -48,7 +48,7 @@ func (s *Supervisor) acquireLog(pc *config.Process, channel string, lc config.Ch
 		// exists from the start, empty), as with Supervisor.
 		Deferred: lc.Kind == config.LogFile,
 		OnError: func(err error) {
-			s.logf(config.LevelError, "%v", err) // "write log <path>: …" or "rotate log <path>: …"
+			s.Logf(config.LevelError, "%v", err) // "write log <path>: …" or "rotate log <path>: …"
 		},
 	})
 	if err != nil {
@@ -77,7 +77,7 @@ func (s *Supervisor) releaseLog(l *logs.ChildLog) {
 	s.logsMu.Unlock()
 	if last {
 		if err := l.Close(); err != nil {
-			s.logf(config.LevelWarn, "close log %s: %v", l.Path(), err)
+			s.Logf(config.LevelWarn, "close log %s: %v", l.Path(), err)
 		}
 	}
 }
@@ -92,13 +92,7 @@ func (s *Supervisor) ReopenLogs() {
 	s.logsMu.Unlock()
 	for _, l := range open {
 		if err := l.Reopen(); err != nil {
-			s.logf(config.LevelWarn, "reopen log %s: %v", l.Path(), err)
+			s.Logf(config.LevelWarn, "reopen log %s: %v", l.Path(), err)
 		}
-	}
-}
-
-func (s *Supervisor) logf(level config.LogLevel, format string, args ...any) {
-	if s.opts.Log != nil {
-		s.opts.Log.Logf(level, format, args...)
 	}
 }

@@ -72,13 +72,13 @@ func (e *ends) handle(ev events.ProcessState) {
 				code = 128 + int(last.Signal)
 			}
 		}
-		e.s.logf(config.LevelCritical, "essential program %s ended (%s): shutting down with exit status %d", p.Namespec, why, code)
+		e.s.Logf(config.LevelCritical, "essential program %s ended (%s): shutting down with exit status %d", p.Namespec, why, code)
 		e.shutdown(code)
 		return
 	}
 	if e.s.daemon.ExitWhenAllDone && isEnd(ev.To) {
 		if code, done := e.allDone(); done {
-			e.s.logf(config.LevelInfo, "every program has ended (exit_when_all_done): shutting down with exit status %d", code)
+			e.s.Logf(config.LevelInfo, "every program has ended (exit_when_all_done): shutting down with exit status %d", code)
 			e.shutdown(code)
 		}
 	}

@@ -35,7 +35,7 @@ func dialable(network, addr string) bool {
 func TestFCGISocketRefcount(t *testing.T) {
 	port := freePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	log := &lines{prefix: ""}
+	log := &lines{Prefix: ""}
 	s := newFCGISocket(&config.Group{Name: "web", Kind: config.KindFCGI, Socket: "tcp://" + addr, SocketUID: -1, SocketGID: -1}, log)
 
 	f1, release1, err := s.acquire()

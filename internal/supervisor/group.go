@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync/atomic"
 
@@ -16,7 +17,7 @@ import (
 // newGroup builds the processes of gc with their logs (AUTO files are
 // created now, even for processes never started). Callers hold opMu.
 func (s *Supervisor) newGroup(gc *config.Group) (*Group, error) {
-	g := &Group{Config: gc, done: make(chan struct{}), pool: s.newPool(gc)}
+	g := &Group{Config: gc, act: s.newActivation(gc.Name), pool: s.newPool(gc)}
 	var sock *fcgiSocket
 	if gc.Kind == config.KindFCGI {
 		sock = newFCGISocket(gc, s.opts.Log)
@@ -92,7 +93,9 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 		opts.ChildStdin = sock.acquire
 	}
 	s.eventWriters(pc, pool, &opts)
-	opts.Stdout = s.trackJobs(pc, opts.Stdout)
+	if h := s.opts.Hooks.Output; h != nil {
+		opts.Stdout = h(pc, opts.Stdout)
+	}
 	if pc.RedirectStderr {
 		// Whether the runner merges the pipes or not, stderr belongs in the stdout log.
 		opts.Stderr = opts.Stdout
@@ -102,7 +105,9 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 		pool.Attach(pc.Name, r)
 	}
 	p.Runner = r
-	p.gate = s.newGate(p)
+	if h := s.opts.Hooks.StartGate; h != nil {
+		p.gate = h(s, p)
+	}
 	return p, nil
 }
 
@@ -131,8 +136,10 @@ func (s *Supervisor) insertLocked(g *Group) {
 // have all returned the logs are released and g.done closed.
 func (s *Supervisor) startLocked(g *Group) {
 	ctx, cancel := context.WithCancel(s.runCtx)
-	g.cancel = cancel
-	s.startPool(ctx, g)
+	g.act.ctx, g.act.cancel = ctx, cancel
+	if h := s.opts.Hooks.Started; h != nil && g.Config.Kind == config.KindProgram {
+		h(g)
+	}
 	// Whoever finishes last ends g, so no goroutine per group sits waiting
 	// (with one program per group, that was one more goroutine per program).
 	// The extra count is this function's own, dropped once every runner is
@@ -150,7 +157,7 @@ func (s *Supervisor) startLocked(g *Group) {
 		guard.Go("program "+p.Namespec, func() {
 			defer finish()
 			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				s.logf(config.LevelError, "run %s: %v", p.Namespec, err)
+				s.Logf(config.LevelError, "run %s: %v", p.Namespec, err)
 			}
 		})
 	}
@@ -160,7 +167,7 @@ func (s *Supervisor) startLocked(g *Group) {
 // end releases the logs of g once its runners are gone (or were never started).
 func (g *Group) end(s *Supervisor) {
 	g.releaseLogs(s)
-	close(g.done)
+	close(g.act.done)
 }
 
 // autostart spawns the autostart processes in order, without waiting for
@@ -191,4 +198,41 @@ func (g *Group) stopForShutdown(ctx context.Context) {
 		// ErrNotRunning: already stopped, or stopping by an earlier request.
 		_ = g.Processes[i].StopForShutdown(ctx, false)
 	}
+}
+
+// StartAll starts ps together and waits until each is RUNNING.
+func StartAll(ctx context.Context, ps []*Process) error {
+	return eachConcurrently(ps, func(p *Process) error {
+		err := p.Start(ctx, true)
+		if err != nil && !errors.Is(err, process.ErrAlreadyStarted) {
+			return fmt.Errorf("start %s: %w", p.Namespec, err)
+		}
+		return nil
+	})
+}
+
+// StopAll stops ps together (gracefully) and waits until each is stopped.
+func StopAll(ctx context.Context, ps []*Process) error {
+	return eachConcurrently(ps, func(p *Process) error {
+		err := p.Stop(ctx, true)
+		if err != nil && !errors.Is(err, process.ErrNotRunning) {
+			return fmt.Errorf("stop %s: %w", p.Namespec, err)
+		}
+		return nil
+	})
+}
+
+func eachConcurrently(ps []*Process, f func(*Process) error) error {
+	errs := make([]error, len(ps))
+	done := make(chan struct{})
+	for i, p := range ps {
+		guard.Go("step of "+p.Namespec, func() {
+			defer func() { done <- struct{}{} }()
+			errs[i] = f(p)
+		})
+	}
+	for range ps {
+		<-done
+	}
+	return errors.Join(errs...)
 }

@@ -49,7 +49,7 @@ func (s *Supervisor) ReloadKeeping(ctx context.Context) (KeepingReload, error) {
 // reload it returns with keepMu held, for applyKeeping's caller to release.
 func (s *Supervisor) planKeeping() (keepingPlan, error) {
 	if !s.keepMu.TryLock() {
-		s.logf(config.LevelWarn, "reload ignored: %v", ErrReloadInProgress)
+		s.Logf(config.LevelWarn, "reload ignored: %v", ErrReloadInProgress)
 		return keepingPlan{}, ErrReloadInProgress
 	}
 	added, changed, removed, err := s.Reread()
@@ -64,7 +64,7 @@ func (s *Supervisor) planKeeping() (keepingPlan, error) {
 	if fixed := serverChanges(s.started, cfg); len(fixed) > 0 {
 		s.keepMu.Unlock()
 		why := strings.Join(fixed, ", ") + " changed, which cannot be applied while the daemon runs"
-		s.logf(config.LevelWarn, "reload keeping unchanged programs: %s: reloading every program", why)
+		s.Logf(config.LevelWarn, "reload keeping unchanged programs: %s: reloading every program", why)
 		s.reloadWith(cfg)
 		return keepingPlan{report: KeepingReload{FullReload: why}}, nil
 	}
@@ -74,7 +74,7 @@ func (s *Supervisor) planKeeping() (keepingPlan, error) {
 			kept = append(kept, name)
 		}
 	}
-	s.logf(config.LevelInfo, "reload keeping unchanged programs: kept %s; changed %s; removed %s; added %s",
+	s.Logf(config.LevelInfo, "reload keeping unchanged programs: kept %s; changed %s; removed %s; added %s",
 		listOrNone(kept), listOrNone(changed), listOrNone(removed), listOrNone(added))
 	return keepingPlan{report: KeepingReload{Kept: kept}, changed: changed, removed: removed, added: added}, nil
 }
@@ -83,7 +83,7 @@ func (s *Supervisor) planKeeping() (keepingPlan, error) {
 func (s *Supervisor) applyKeeping(ctx context.Context, plan keepingPlan) KeepingReload {
 	r := plan.report
 	fail := func(name string, err error) {
-		s.logf(config.LevelError, "reload: %s left as it was: %v", name, err)
+		s.Logf(config.LevelError, "reload: %s left as it was: %v", name, err)
 		r.Failed = append(r.Failed, name+": "+err.Error())
 	}
 	for _, name := range plan.removed {
@@ -91,7 +91,7 @@ func (s *Supervisor) applyKeeping(ctx context.Context, plan keepingPlan) Keeping
 			fail(name, err)
 			continue
 		}
-		s.logf(config.LevelInfo, "reload: %s stopped and removed", name)
+		s.Logf(config.LevelInfo, "reload: %s stopped and removed", name)
 		r.Removed = append(r.Removed, name)
 	}
 	for _, name := range plan.changed {
@@ -100,10 +100,10 @@ func (s *Supervisor) applyKeeping(ctx context.Context, plan keepingPlan) Keeping
 		case err != nil:
 			fail(name, err)
 		case rolled:
-			s.logf(config.LevelInfo, "reload: %s rolled to its new config", name)
+			s.Logf(config.LevelInfo, "reload: %s rolled to its new config", name)
 			r.Rolled = append(r.Rolled, name)
 		default:
-			s.logf(config.LevelInfo, "reload: %s restarted with its new config", name)
+			s.Logf(config.LevelInfo, "reload: %s restarted with its new config", name)
 			r.Restarted = append(r.Restarted, name)
 		}
 	}
@@ -112,7 +112,7 @@ func (s *Supervisor) applyKeeping(ctx context.Context, plan keepingPlan) Keeping
 			fail(name, err)
 			continue
 		}
-		s.logf(config.LevelInfo, "reload: %s added", name)
+		s.Logf(config.LevelInfo, "reload: %s added", name)
 		r.Added = append(r.Added, name)
 	}
 	return r
@@ -122,10 +122,9 @@ func (s *Supervisor) applyKeeping(ctx context.Context, plan keepingPlan) Keeping
 // spare process numbers rolls (rolled), any other group is stopped, removed
 // and added again, as update does.
 func (s *Supervisor) replaceGroup(ctx context.Context, name string) (rolled bool, err error) {
-	if next := s.pendingGroup(name); next != nil && len(next.Spares) > 0 {
-		err := s.RollingUpdate(ctx, name, 1)
-		if !errors.Is(err, ErrNotRollable) {
-			return err == nil, err
+	if next := s.pendingGroup(name); next != nil && len(next.Spares) > 0 && s.opts.Hooks.Replace != nil {
+		if rolled, err := s.opts.Hooks.Replace(ctx, name); rolled || err != nil {
+			return rolled, err
 		}
 	}
 	if err := s.stopAndRemoveGroup(ctx, name); err != nil {
@@ -141,7 +140,7 @@ func (s *Supervisor) stopAndRemoveGroup(ctx context.Context, name string) error 
 	if g == nil {
 		return ErrBadName
 	}
-	if err := stopAll(ctx, g.Processes); err != nil {
+	if err := StopAll(ctx, g.Processes); err != nil {
 		return err
 	}
 	return s.RemoveGroup(ctx, name)

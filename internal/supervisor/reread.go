@@ -131,16 +131,16 @@ func (s *Supervisor) RemoveGroup(ctx context.Context, name string) error {
 	}
 	s.mu.Lock()
 	delete(s.groups, name)
-	started := g.cancel != nil
+	started := g.act.cancel != nil
 	s.mu.Unlock()
 	if started {
-		g.cancel()
+		g.act.cancel()
 	} else {
 		g.end(s)
 	}
 	s.publishGroupRemoved(g)
 	select {
-	case <-g.done:
+	case <-g.act.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

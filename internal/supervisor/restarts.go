@@ -98,6 +98,10 @@ func (t *restartTracker) snapshot() RestartCounts {
 	return c
 }
 
+// ExpectRestart says the process's next spawn is a restart for reason
+// (a rolling restart that is about to start it again).
+func (p *Process) ExpectRestart(reason RestartReason) { p.restarts.expect(reason) }
+
 // StartFor is Start for a start that is a restart for reason when the
 // process has run before (a client's start is RestartManual).
 func (p *Process) StartFor(ctx context.Context, wait bool, reason RestartReason) error {

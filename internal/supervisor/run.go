@@ -45,7 +45,9 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	mood := s.mood
 	s.mu.Unlock()
 	s.runners.Go(func() { guard.Run("event listener hub", func() { s.hub.Run(runCtx) }) })
-	s.runners.Go(func() { guard.Run("memory sampler", func() { s.watchMemory(runCtx) }) })
+	for _, loop := range s.opts.Hooks.Loops {
+		s.runners.Go(func() { guard.Run("supervisor loop", func() { loop(runCtx, s) }) })
+	}
 	// ends must see every state change and handles each at once: a large
 	// buffer, so that only a stuck watcher would ever lose one.
 	endsSub := s.bus.Subscribe(events.Named("ends"), events.Kinds("PROCESS_STATE"), events.Buffer(16384))
@@ -106,7 +108,7 @@ func (s *Supervisor) Restart() error {
 }
 
 func (s *Supervisor) logRefusedReload(err error) {
-	s.logf(config.LevelCritical, "reload refused, still running with the current configuration: %v", err)
+	s.Logf(config.LevelCritical, "reload refused, still running with the current configuration: %v", err)
 }
 
 // reloadWith asks for a full reload with the validated cfg.
@@ -209,6 +211,6 @@ func (s *Supervisor) reportShutdown(gs []*Group, last time.Time) time.Time {
 	if len(names) == 0 {
 		return last
 	}
-	s.logf(config.LevelInfo, "waiting for %s to die", strings.Join(names, ", "))
+	s.Logf(config.LevelInfo, "waiting for %s to die", strings.Join(names, ", "))
 	return time.Now()
 }

@@ -3,34 +3,15 @@ package supervisor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/supervisor/supervisortest"
 )
-
-// started runs s in the background and waits until its groups exist;
-// the returned channel yields Run's restart result.
-func started(t *testing.T, s *Supervisor) <-chan bool {
-	t.Helper()
-	result := make(chan bool, 1)
-	go func() {
-		restart, err := s.Run(t.Context())
-		if err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		result <- restart
-	}()
-	<-s.Ready()
-	synctest.Wait()
-	return result
-}
 
 // eventNames drains sub.
 func eventNames(sub *events.Subscription, keep func(events.Event) bool) []string {
@@ -260,27 +241,8 @@ func TestAddRemoveGroup(t *testing.T) {
 	})
 }
 
-// lines is a process.Logger that keeps the messages starting with prefix.
-type lines struct {
-	mu     sync.Mutex
-	prefix string
-	msgs   []string
-}
-
-func (l *lines) Logf(_ config.LogLevel, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if strings.HasPrefix(msg, l.prefix) {
-		l.msgs = append(l.msgs, msg)
-	}
-}
-
-func (l *lines) Msgs() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.msgs)
-}
+// lines keeps the log messages starting with its Prefix.
+type lines = supervisortest.Lines
 
 func TestShutdownReport(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -289,7 +251,7 @@ func TestShutdownReport(t *testing.T) {
 			p.StopWait = time.Minute
 		}
 		sp := newFakeSpawner("w:w_00", "w:w_01")
-		log := &lines{prefix: "waiting for"}
+		log := &lines{Prefix: "waiting for"}
 		s := New(cfg, Options{Spawner: sp, Log: log})
 		result := started(t, s)
 		s.Shutdown()

@@ -72,8 +72,10 @@ func (s *Supervisor) Snapshot() Snapshot {
 	for i, g := range groups {
 		gs := GroupSnapshot{Name: g.Config.Name, Kind: g.Config.Kind, Priority: g.Config.Priority,
 			Processes: make([]ProcessSnapshot, len(g.Processes))}
-		if st, ok := s.poolStatus(g); ok {
-			gs.Pool = &st
+		if h := s.opts.Hooks.Pool; h != nil {
+			if st, ok := h(g); ok {
+				gs.Pool = &st
+			}
 		}
 		for j, p := range g.Processes {
 			gs.Processes[j] = s.processSnapshot(p, snap.Taken)
@@ -98,20 +100,8 @@ func (s *Supervisor) processSnapshot(p *Process, now time.Time) ProcessSnapshot 
 	if pc.Worker != nil {
 		ps.MemoryLimit = pc.Worker.MemoryLimit
 	}
-	ps.Busy = s.busy(p)
+	if h := s.opts.Hooks.Busy; h != nil {
+		ps.Busy = h(p)
+	}
 	return ps
 }
-
-// Desired is the size the pool aims at: its last scaling decision's target,
-// or numprocs (numprocs_min) before the first decision and for a pool that
-// does not scale.
-func (p *WorkerPool) Desired() int {
-	if p.Scaling && !p.DecidedAt.IsZero() {
-		return p.Target
-	}
-	return p.Min
-}
-
-// QueueName names the pool's queue: its Laravel queues or list keys,
-// comma-separated.
-func (p *WorkerPool) QueueName() string { return strings.Join(p.QueueNames, ",") }

@@ -1,4 +1,4 @@
-package supervisor
+package memlimit
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/supervisor"
 )
 
 func TestOverLimit(t *testing.T) {
@@ -79,7 +80,7 @@ func TestMemorySampleRestartsOverLimit(t *testing.T) {
 			return g
 		}
 		sp := newFakeSpawner()
-		s := New(configOf(t.TempDir(), limited("fat"), limited("slim"), program("free", 2, 1)), Options{Spawner: sp})
+		s := supervisor.New(configOf(t.TempDir(), limited("fat"), limited("slim"), program("free", 2, 1)), supervisor.Options{Spawner: sp})
 		result := started(t, s)
 		pid := func(name string) int { return lookupOne(t, s, name).Info().PID }
 		fat, slim := pid("fat"), pid("slim")
@@ -88,7 +89,7 @@ func TestMemorySampleRestartsOverLimit(t *testing.T) {
 		fakeProc(t, dir, 900, fat, 6)
 		fakeProc(t, dir, slim, 1, 9)
 
-		m := &memoryWatch{s: s, restarting: map[*Process]bool{}}
+		m := &memoryWatch{s: s, restarting: map[*supervisor.Process]bool{}}
 		var restarts sync.WaitGroup
 		m.sample(t.Context(), &restarts)
 		restarts.Wait()
@@ -103,9 +104,9 @@ func TestMemorySampleRestartsOverLimit(t *testing.T) {
 			t.Errorf("fat after restart: %v pid %d (old %d)", info.State, info.PID, fat)
 		}
 		for _, g := range s.Snapshot().Groups {
-			want := RestartCounts{}
+			want := supervisor.RestartCounts{}
 			if g.Name == "fat" {
-				want[RestartMemoryLimit] = 1
+				want[supervisor.RestartMemoryLimit] = 1
 			}
 			if got := g.Processes[0].Restarts; got != want {
 				t.Errorf("%s restarts %v, want %v", g.Name, got, want)

@@ -1,4 +1,4 @@
-package supervisor
+package pool
 
 import (
 	"context"
@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
-	"github.com/drover/drover/internal/guard"
-	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/queue"
+	"github.com/drover/drover/internal/supervisor"
 )
 
 // RollingRestart restarts every process of the program group name, batch
@@ -21,12 +20,12 @@ import (
 // starts them again, waiting for RUNNING before the next batch; finally it
 // stops the surge workers. Processes being drained by the scaler are left
 // to finish. A failure stops the roll (and its surge workers) and is returned.
-func (s *Supervisor) RollingRestart(ctx context.Context, name string, batch int) error {
-	pl, g, err := s.poolOf(name)
+func (m *Pools) RollingRestart(ctx context.Context, name string, batch int) error {
+	pl, g, err := m.poolOf(name)
 	if err != nil {
 		return err
 	}
-	return s.roll(ctx, pl, g.Config, batch, func(*Process) (*config.Process, bool) { return nil, true })
+	return m.roll(ctx, pl, g.Config, batch, func(*supervisor.Process) (*config.Process, bool) { return nil, true })
 }
 
 // RollingUpdate replaces the active program group name by its pending
@@ -34,20 +33,20 @@ func (s *Supervisor) RollingRestart(ctx context.Context, name string, batch int)
 // is stopped and replaced by a new one from the pending config; processes
 // the pending config adds are started, those it drops are stopped and
 // removed once the others are up. The group then has the pending config.
-func (s *Supervisor) RollingUpdate(ctx context.Context, name string, batch int) error {
-	pl, g, err := s.poolOf(name)
+func (m *Pools) RollingUpdate(ctx context.Context, name string, batch int) error {
+	pl, g, err := m.poolOf(name)
 	if err != nil {
 		return err
 	}
 	var next *config.Group
-	for _, gc := range s.PendingConfig().Groups {
+	for _, gc := range m.s.PendingConfig().Groups {
 		if gc.Name == name {
 			next = gc
 		}
 	}
 	switch {
 	case next == nil:
-		return fmt.Errorf("%w: group %s is not in the pending config", ErrBadName, name)
+		return fmt.Errorf("%w: group %s is not in the pending config", supervisor.ErrBadName, name)
 	case next.Kind != config.KindProgram || g.Config.Kind != config.KindProgram:
 		return fmt.Errorf("%w: %s is not a program group", ErrNotRollable, name)
 	}
@@ -55,14 +54,26 @@ func (s *Supervisor) RollingUpdate(ctx context.Context, name string, batch int) 
 	for _, pc := range append(slices.Clone(next.Processes), next.Spares...) {
 		byName[pc.Name] = pc
 	}
-	replace := func(p *Process) (*config.Process, bool) {
+	// Compared with the config as read, as the pending one is: the
+	// runner's copy has its AUTO log paths filled in.
+	replace := func(p *supervisor.Process) (*config.Process, bool) {
 		pc := byName[p.Config().Name]
-		if pc == nil || config.SameProcess(pc, p.Config()) {
+		if pc == nil || config.SameProcess(pc, p.ConfigAsRead()) {
 			return nil, false
 		}
 		return pc, true
 	}
-	return s.roll(ctx, pl, next, batch, replace)
+	return m.roll(ctx, pl, next, batch, replace)
+}
+
+// replace is supervisor.Hooks.Replace: a rolling update, one at a time,
+// of a group that can roll.
+func (m *Pools) replace(ctx context.Context, name string) (bool, error) {
+	err := m.RollingUpdate(ctx, name, 1)
+	if errors.Is(err, ErrNotRollable) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // roll replaces the processes of pl's group batch at a time (see
@@ -70,15 +81,15 @@ func (s *Supervisor) RollingUpdate(ctx context.Context, name string, batch int) 
 // and with which config: a new one for a replacement, nil to restart the
 // same process. next is the group config the group ends with; processes it
 // does not name are stopped and removed at the end.
-func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Group, batch int,
-	replace func(*Process) (*config.Process, bool)) error {
+func (m *Pools) roll(ctx context.Context, pl *workerPool, next *config.Group, batch int,
+	replace func(*supervisor.Process) (*config.Process, bool)) error {
 	batch = max(batch, 1)
 	pl.roll.Lock()
 	defer pl.roll.Unlock()
-	defer pl.setStatus(func(st *WorkerPool) { st.Rolling = "" })
-	g := s.current(pl)
+	defer pl.setStatus(func(st *supervisor.WorkerPool) { st.Rolling = "" })
+	g := pl.act.Group()
 	if g == nil {
-		return errPoolGone
+		return supervisor.ErrNotActive
 	}
 	keep, known := map[string]bool{}, map[string]bool{}
 	for _, pc := range next.Processes {
@@ -87,7 +98,7 @@ func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Grou
 	for _, pc := range next.Spares {
 		known[pc.Name] = true
 	}
-	var todo, dropped []*Process
+	var todo, dropped []*supervisor.Process
 	pl.mu.Lock()
 	for _, p := range g.Processes {
 		switch _, act := replace(p); {
@@ -100,7 +111,7 @@ func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Grou
 	}
 	pl.mu.Unlock()
 	if len(todo) == 0 {
-		return s.finishUpdate(ctx, pl, next, dropped)
+		return pl.finishUpdate(ctx, next, dropped)
 	}
 	used := map[string]bool{}
 	for _, p := range g.Processes {
@@ -124,47 +135,47 @@ func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Grou
 	}
 	progress := func(format string, a ...any) {
 		msg := fmt.Sprintf(format, a...)
-		pl.setStatus(func(st *WorkerPool) { st.Rolling = msg })
-		s.logf(config.LevelInfo, "rolling restart of %s: %s", pl.name, msg)
+		pl.setStatus(func(st *supervisor.WorkerPool) { st.Rolling = msg })
+		m.s.Logf(config.LevelInfo, "rolling restart of %s: %s", pl.name, msg)
 	}
 	progress("starting %d surge worker(s)", batch)
-	var surge []*Process
+	var surge []*supervisor.Process
 	defer func() {
 		for _, p := range surge {
-			if err := s.stopAndRemove(context.WithoutCancel(ctx), pl, p); err != nil {
-				s.logf(config.LevelWarn, "rolling restart of %s: %v", pl.name, err)
+			if err := pl.stopAndRemove(context.WithoutCancel(ctx), p); err != nil {
+				m.s.Logf(config.LevelWarn, "rolling restart of %s: %v", pl.name, err)
 			}
 		}
 	}()
 	for _, pc := range surgeCfg {
-		p, err := s.addProcess(pl, pc)
+		p, err := pl.act.AddProcess(pc)
 		if err != nil {
 			return err
 		}
 		surge = append(surge, p)
 	}
-	if err := startAll(ctx, surge); err != nil {
+	if err := supervisor.StartAll(ctx, surge); err != nil {
 		return err
 	}
 	for i := 0; i < len(todo); i += batch {
 		restart := todo[i:min(i+batch, len(todo))]
 		progress("replacing %s (%d of %d)", namesOf(restart), min(i+batch, len(todo)), len(todo))
-		wasLive := map[*Process]bool{}
+		wasLive := map[*supervisor.Process]bool{}
 		for _, p := range restart {
 			wasLive[p] = p.Info().State.IsRunning()
 		}
-		if err := stopAll(ctx, restart); err != nil {
+		if err := supervisor.StopAll(ctx, restart); err != nil {
 			return err
 		}
-		var start []*Process
+		var start []*supervisor.Process
 		for _, p := range restart {
 			pc, _ := replace(p)
 			if pc == nil {
 				start = append(start, p)
 				continue
 			}
-			s.removeProcess(pl, p)
-			np, err := s.addProcess(pl, pc)
+			pl.remove(p)
+			np, err := pl.act.AddProcess(pc)
 			if err != nil {
 				return err
 			}
@@ -173,13 +184,13 @@ func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Grou
 			}
 		}
 		for _, p := range start {
-			p.restarts.expect(RestartRolling)
+			p.ExpectRestart(supervisor.RestartRolling)
 		}
-		if err := startAll(ctx, start); err != nil {
+		if err := supervisor.StartAll(ctx, start); err != nil {
 			return err
 		}
 	}
-	if err := s.finishUpdate(ctx, pl, next, dropped); err != nil {
+	if err := pl.finishUpdate(ctx, next, dropped); err != nil {
 		return err
 	}
 	progress("stopping the surge worker(s)")
@@ -188,21 +199,21 @@ func (s *Supervisor) roll(ctx context.Context, pl *workerPool, next *config.Grou
 
 // finishUpdate starts the processes next adds, stops and removes those it
 // dropped, and makes next the group's config.
-func (s *Supervisor) finishUpdate(ctx context.Context, pl *workerPool, next *config.Group, dropped []*Process) error {
-	g := s.current(pl)
+func (pl *workerPool) finishUpdate(ctx context.Context, next *config.Group, dropped []*supervisor.Process) error {
+	g := pl.act.Group()
 	if g == nil {
-		return errPoolGone
+		return supervisor.ErrNotActive
 	}
 	present := map[string]bool{}
 	for _, p := range g.Processes {
 		present[p.Config().Name] = true
 	}
-	var start []*Process
+	var start []*supervisor.Process
 	for _, pc := range next.Processes {
 		if present[pc.Name] {
 			continue
 		}
-		p, err := s.addProcess(pl, pc)
+		p, err := pl.act.AddProcess(pc)
 		if err != nil {
 			return err
 		}
@@ -210,62 +221,19 @@ func (s *Supervisor) finishUpdate(ctx context.Context, pl *workerPool, next *con
 			start = append(start, p)
 		}
 	}
-	if err := startAll(ctx, start); err != nil {
+	if err := supervisor.StartAll(ctx, start); err != nil {
 		return err
 	}
 	for _, p := range dropped {
-		if err := s.stopAndRemove(ctx, pl, p); err != nil {
+		if err := pl.stopAndRemove(ctx, p); err != nil {
 			return err
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur := s.groups[pl.name]; cur != nil && cur.done == pl.done && cur.Config != next {
-		ng := *cur
-		ng.Config = next
-		s.groups[pl.name] = &ng
-	}
+	pl.act.SetConfig(next)
 	return nil
 }
 
-// startAll starts ps together and waits until each is RUNNING.
-func startAll(ctx context.Context, ps []*Process) error {
-	return eachConcurrently(ps, func(p *Process) error {
-		err := p.Start(ctx, true)
-		if err != nil && !errors.Is(err, process.ErrAlreadyStarted) {
-			return fmt.Errorf("start %s: %w", p.Namespec, err)
-		}
-		return nil
-	})
-}
-
-// stopAll stops ps together (gracefully) and waits until each is stopped.
-func stopAll(ctx context.Context, ps []*Process) error {
-	return eachConcurrently(ps, func(p *Process) error {
-		err := p.Stop(ctx, true)
-		if err != nil && !errors.Is(err, process.ErrNotRunning) {
-			return fmt.Errorf("stop %s: %w", p.Namespec, err)
-		}
-		return nil
-	})
-}
-
-func eachConcurrently(ps []*Process, f func(*Process) error) error {
-	errs := make([]error, len(ps))
-	done := make(chan struct{})
-	for i, p := range ps {
-		guard.Go("rolling step of "+p.Namespec, func() {
-			defer func() { done <- struct{}{} }()
-			errs[i] = f(p)
-		})
-	}
-	for range ps {
-		<-done
-	}
-	return errors.Join(errs...)
-}
-
-func namesOf(ps []*Process) string {
+func namesOf(ps []*supervisor.Process) string {
 	names := make([]string, len(ps))
 	for i, p := range ps {
 		names[i] = p.Config().Name
@@ -279,7 +247,8 @@ const restartWatchEvery = 2 * time.Second
 // watchRestartKey rolls the group whenever the watched key (Laravel's
 // illuminate:queue:restart timestamp) changes from the value it had when
 // the group started. Unreachable Redis is logged once per state change.
-func (s *Supervisor) watchRestartKey(ctx context.Context, pl *workerPool, src config.QueueSource) {
+func (m *Pools) watchRestartKey(pl *workerPool, src config.QueueSource) {
+	ctx := pl.act.Context()
 	key := queue.OpenKey(src)
 	defer key.Close()
 	tick := time.NewTicker(restartWatchEvery)
@@ -293,21 +262,21 @@ func (s *Supervisor) watchRestartKey(ctx context.Context, pl *workerPool, src co
 		switch {
 		case err != nil:
 			if healthy {
-				s.logf(config.LevelWarn, "pool %s: rolling_restart_watch %s unreachable: %v", pl.name, src.Display, err)
+				m.s.Logf(config.LevelWarn, "pool %s: rolling_restart_watch %s unreachable: %v", pl.name, src.Display, err)
 			}
 			healthy = false
 		case !known:
 			last, known, healthy = v, true, true
 		default:
 			if !healthy {
-				s.logf(config.LevelInfo, "pool %s: rolling_restart_watch %s reachable again", pl.name, src.Display)
+				m.s.Logf(config.LevelInfo, "pool %s: rolling_restart_watch %s reachable again", pl.name, src.Display)
 			}
 			healthy = true
-			if v != last && s.Mood() == MoodRunning {
+			if v != last && m.s.Mood() == supervisor.MoodRunning {
 				last = v
-				s.logf(config.LevelInfo, "pool %s: %s changed to %q: rolling restart", pl.name, src.Keys[0], v)
-				if err := s.RollingRestart(ctx, pl.name, 1); err != nil {
-					s.logf(config.LevelWarn, "pool %s: rolling restart: %v", pl.name, err)
+				m.s.Logf(config.LevelInfo, "pool %s: %s changed to %q: rolling restart", pl.name, src.Keys[0], v)
+				if err := m.RollingRestart(ctx, pl.name, 1); err != nil {
+					m.s.Logf(config.LevelWarn, "pool %s: rolling restart: %v", pl.name, err)
 				}
 			}
 		}

@@ -1,4 +1,4 @@
-package supervisor
+package pool
 
 import (
 	"bytes"
@@ -67,11 +67,11 @@ func TestScaleDownPrefersIdleWorkers(t *testing.T) {
 		for _, p := range append(g.Processes, g.Spares...) {
 			p.Extra = map[string]string{"numprocs_max": "3"}
 		}
-		s := New(configOf(t.TempDir(), g), Options{Spawner: newFakeSpawner("w:w_02"),
+		s := newPooled(configOf(t.TempDir(), g), pooledOptions{Spawner: newFakeSpawner("w:w_02"),
 			Queues: func(config.QueueSource) queue.Source { return q }})
 		result := started(t, s)
 		q.set(queue.Sample{Ready: 0, Reserved: 1}, nil) // w_02 runs a job
-		s.pools.jobs["w:w_02"].busy.Store(true)
+		s.Pools.jobs.trackers["w:w_02"].busy.Store(true)
 		time.Sleep(time.Second)
 		synctest.Wait()
 		if got := processStates(s); !slices.Equal(got, []string{"w_00=RUNNING", "w_02=RUNNING"}) {

@@ -1,4 +1,16 @@
-package supervisor
+// Package gate holds back the starts of processes with depends_on or
+// wait_for (start gates): such a process starts only once every process of
+// each program it depends on is RUNNING (and passes that program's
+// ready_check) and every wait_for check passes. Meanwhile it stays in its
+// stopped state, and its description says what it waits for.
+//
+// Starts from a stopped state go through the gate: autostart, a start
+// request, a pool growing. Automatic restarts after an exit (autorestart,
+// BACKOFF retries) do not: the runner does them on its own. The gate
+// attaches to the core with supervisor.Hooks.StartGate (New), follows
+// state changes through a bounded, filtered subscription and starts the
+// process through supervisor.IfRunning.
+package gate
 
 import (
 	"context"
@@ -11,21 +23,13 @@ import (
 	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/probe"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/supervisor"
 )
-
-// Start gates: a process with depends_on or wait_for starts only once every
-// process of each program it depends on is RUNNING (and passes that
-// program's ready_check) and every wait_for check passes. Meanwhile it stays
-// in its stopped state, and its description says what it waits for.
-//
-// Starts from a stopped state go through the gate: autostart, a start
-// request, a pool growing. Automatic restarts after an exit (autorestart,
-// BACKOFF retries) do not: the runner does them on its own.
 
 // startGate holds back the starts of one process.
 type startGate struct {
-	s *Supervisor
-	p *Process
+	s *supervisor.Supervisor
+	p *supervisor.Process
 	w *config.Worker
 
 	mu         sync.Mutex
@@ -37,8 +41,9 @@ type startGate struct {
 // gateWaiter identifies one background wait so that only it clears itself.
 type gateWaiter struct{ cancel context.CancelFunc }
 
-// newGate returns the gate of p, nil when p has no depends_on or wait_for.
-func (s *Supervisor) newGate(p *Process) *startGate {
+// New returns the gate of p, nil when p has no depends_on or wait_for
+// (supervisor.Hooks.StartGate).
+func New(s *supervisor.Supervisor, p *supervisor.Process) supervisor.StartGate {
 	w := p.Config().Worker
 	if !w.Gated() {
 		return nil
@@ -46,51 +51,12 @@ func (s *Supervisor) newGate(p *Process) *startGate {
 	return &startGate{s: s, p: p, w: w}
 }
 
-// Start starts the process (Runner.Start) once its start gate is open. A
-// process without depends_on or wait_for starts at once. For a gated
-// process in a stopped state: without wait, a background waiter starts it
-// when the gate opens (however long that takes) and Start returns nil at
-// once; with wait, Start waits for the gate at most ready_timeout, then
-// fails with a SpawnError saying what is still missing.
-func (p *Process) Start(ctx context.Context, wait bool) error {
-	if p.gate == nil || !p.Runner.Info().State.IsStopped() {
-		return p.Runner.Start(ctx, wait)
-	}
-	return p.gate.start(ctx, wait)
-}
-
-// Autostart starts the process as supervisord does by itself (autostart,
-// a group added by update, a restart of its own): Runner.Autostart once its
-// start gate is open, without waiting.
-func (p *Process) Autostart(ctx context.Context) error {
-	if p.gate == nil || !p.Runner.Info().State.IsStopped() {
-		return p.Runner.Autostart(ctx)
-	}
-	p.gate.startBackground()
-	return nil
-}
-
-// Stop stops the process (Runner.Stop). A process waiting in the background
-// for its gate stops waiting: that counts as stopping it.
-func (p *Process) Stop(ctx context.Context, wait bool) error {
-	if p.gate != nil && p.gate.stopBackground() && p.Runner.Info().State.IsStopped() {
-		return nil
-	}
-	return p.Runner.Stop(ctx, wait)
-}
-
-// Info is Runner.Info plus what a gated process waits for.
-func (p *Process) Info() process.Info {
-	info := p.Runner.Info()
-	if p.gate != nil {
-		info.Waiting = p.gate.waiting()
-	}
-	return info
-}
-
-func (g *startGate) start(ctx context.Context, wait bool) error {
+// Start is Process.Start of a stopped process: with wait, it waits for
+// the gate at most ready_timeout, then fails with a SpawnError saying
+// what is still missing; without, a background waiter starts it.
+func (g *startGate) Start(ctx context.Context, wait bool) error {
 	if !wait {
-		g.startBackground()
+		g.Background()
 		return nil
 	}
 	process.NoteDeferred(ctx)
@@ -104,19 +70,19 @@ func (g *startGate) start(ctx context.Context, wait bool) error {
 	switch {
 	case err != nil && ctx.Err() == nil && wctx.Err() != nil:
 		msg := fmt.Sprintf("still %s after ready_timeout (%s)", note, g.w.ReadyTimeout)
-		g.s.logf(config.LevelWarn, "%s: %s", g.p.Namespec, msg)
+		g.s.Logf(config.LevelWarn, "%s: %s", g.p.Namespec, msg)
 		return &process.SpawnError{Kind: process.SpawnFailed, Msg: msg}
 	case err != nil:
 		return err
 	}
 	// This start wins over a background waiter, which could otherwise start
 	// the process again after it has stopped.
-	g.stopBackground()
+	g.StopWaiting()
 	return g.p.Runner.Start(ctx, true)
 }
 
-// startBackground starts the background waiter unless one runs.
-func (g *startGate) startBackground() {
+// Background starts the background waiter unless one runs.
+func (g *startGate) Background() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.background != nil {
@@ -136,21 +102,19 @@ func (g *startGate) startBackground() {
 		if err != nil {
 			return
 		}
-		// Under opMu a shutdown cannot begin between the mood check and
-		// the spawn (stopAll takes opMu after changing the mood).
-		g.s.opMu.Lock()
-		defer g.s.opMu.Unlock()
-		if ctx.Err() == nil && g.s.Mood() == MoodRunning {
-			// A failed spawn is the runner's to log and retry; the caller
-			// had its answer long ago, so a command that cannot run goes
-			// through spawnerr where the log shows it.
-			_ = g.p.Runner.Autostart(ctx)
-		}
+		g.s.IfRunning(func() {
+			if ctx.Err() == nil {
+				// A failed spawn is the runner's to log and retry; the
+				// caller had its answer long ago, so a command that cannot
+				// run goes through spawnerr where the log shows it.
+				_ = g.p.Runner.Autostart(ctx)
+			}
+		})
 	})
 }
 
-// stopBackground ends the background waiter; it reports whether one ran.
-func (g *startGate) stopBackground() bool {
+// StopWaiting ends the background waiter; it reports whether one ran.
+func (g *startGate) StopWaiting() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.background == nil {
@@ -161,7 +125,8 @@ func (g *startGate) stopBackground() bool {
 	return true
 }
 
-func (g *startGate) waiting() string {
+// Waiting says what the process waits for.
+func (g *startGate) Waiting() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.note
@@ -184,7 +149,7 @@ func (g *startGate) setNote(note string) bool {
 func (g *startGate) wait(ctx context.Context) (string, error) {
 	// Events only wake the gate, which reads the states itself: a lost one
 	// costs nothing, and PROCESS_LOG data never reaches it.
-	sub := g.s.bus.Subscribe(events.Named("gate"), events.Kinds("PROCESS_STATE", "SUPERVISOR_STATE_CHANGE_STOPPING"), events.Buffer(256))
+	sub := g.s.Subscribe(events.Named("gate"), events.Kinds("PROCESS_STATE", "SUPERVISOR_STATE_CHANGE_STOPPING"), events.Buffer(256))
 	defer sub.Close()
 	g.mu.Lock()
 	g.waiters++
@@ -201,19 +166,19 @@ func (g *startGate) wait(ctx context.Context) (string, error) {
 	timer := time.NewTimer(g.w.ReadyInterval)
 	defer timer.Stop()
 	for {
-		if g.s.Mood() != MoodRunning {
-			return last, ErrShuttingDown
+		if g.s.Mood() != supervisor.MoodRunning {
+			return last, supervisor.ErrShuttingDown
 		}
-		note, onState := g.s.gateNote(ctx, g.w)
+		note, onState := waitNote(ctx, g.s, g.w)
 		if note == "" {
 			if last != "" {
-				g.s.logf(config.LevelInfo, "%s: done waiting, starting", name)
+				g.s.Logf(config.LevelInfo, "%s: done waiting, starting", name)
 			}
 			return "", nil
 		}
 		if note != last {
 			if g.setNote(note) {
-				g.s.logf(config.LevelInfo, "%s: %s", name, note)
+				g.s.Logf(config.LevelInfo, "%s: %s", name, note)
 			}
 			last = note
 		}
@@ -252,12 +217,12 @@ func wakes(evs []events.Event, onState bool) bool {
 	return false
 }
 
-// gateNote says what a process with options w waits for, "" when nothing.
+// waitNote says what a process with options w waits for, "" when nothing.
 // onState says it waits for a dependency's state (cheap to re-read), not
 // for a check. States are looked at before any check runs.
-func (s *Supervisor) gateNote(ctx context.Context, w *config.Worker) (note string, onState bool) {
+func waitNote(ctx context.Context, s *supervisor.Supervisor, w *config.Worker) (note string, onState bool) {
 	all := s.AllProcesses()
-	deps := make(map[string][]*Process, len(w.DependsOn))
+	deps := make(map[string][]*supervisor.Process, len(w.DependsOn))
 	for _, p := range all {
 		deps[p.Config().ProgramName] = append(deps[p.Config().ProgramName], p)
 	}

@@ -1,4 +1,4 @@
-package supervisor
+package pool
 
 import (
 	"context"
@@ -64,7 +64,7 @@ func TestScaleUpAndDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := &fakeQueue{}
 		sp := newFakeSpawner("w:w_02")
-		s := New(configOf(t.TempDir(), pool(1, 3, 1, 3)), Options{Spawner: sp,
+		s := newPooled(configOf(t.TempDir(), pool(1, 3, 1, 3)), pooledOptions{Spawner: sp,
 			Queues: func(config.QueueSource) queue.Source { return q }})
 		result := started(t, s)
 		step := func() { time.Sleep(time.Second); synctest.Wait() }
@@ -126,8 +126,8 @@ func TestScaleHoldsWhenQueueUnreachable(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := &fakeQueue{}
 		q.set(queue.Sample{}, errors.New("dial tcp: connection refused"))
-		logs := &lines{prefix: "pool w: queue"}
-		s := New(configOf(t.TempDir(), pool(2, 3, 1, 3)), Options{Spawner: newFakeSpawner(), Log: logs,
+		logs := &lines{Prefix: "pool w: queue"}
+		s := newPooled(configOf(t.TempDir(), pool(2, 3, 1, 3)), pooledOptions{Spawner: newFakeSpawner(), Log: logs,
 			Queues: func(config.QueueSource) queue.Source { return q }})
 		result := started(t, s)
 		for range 3 {
@@ -162,7 +162,7 @@ func TestScaleLeavesStoppedPoolAlone(t *testing.T) {
 		q.set(queue.Sample{Ready: 50}, nil)
 		g := pool(1, 3, 1, 3)
 		g.Processes[0].Autostart = false
-		s := New(configOf(t.TempDir(), g), Options{Spawner: newFakeSpawner(),
+		s := newPooled(configOf(t.TempDir(), g), pooledOptions{Spawner: newFakeSpawner(),
 			Queues: func(config.QueueSource) queue.Source { return q }})
 		result := started(t, s)
 		time.Sleep(3 * time.Second)
@@ -204,7 +204,7 @@ func TestRollingRestartKeepsCapacity(t *testing.T) {
 		sub := bus.Subscribe()
 		defer sub.Close()
 		sp := newFakeSpawner()
-		s := New(configOf(t.TempDir(), pool(3, 3, 0, 0)), Options{Spawner: sp, Events: bus})
+		s := newPooled(configOf(t.TempDir(), pool(3, 3, 0, 0)), pooledOptions{Spawner: sp, Events: bus})
 		result := started(t, s)
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
@@ -273,7 +273,7 @@ func TestRollingUpdateReplacesChanged(t *testing.T) {
 			p.Argv = []string{"/bin/sleep", "2000"}
 			p.Command = "new"
 		}
-		s := New(cfg, Options{Spawner: newFakeSpawner(),
+		s := newPooled(cfg, pooledOptions{Spawner: newFakeSpawner(),
 			Load: func() (*config.Config, error) { return configOf(t.TempDir(), next), nil }})
 		result := started(t, s)
 		time.Sleep(2 * time.Second)
@@ -311,7 +311,7 @@ func TestRollingUpdateReplacesChanged(t *testing.T) {
 
 func TestRollingRestartNeedsSpares(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s := New(configOf(t.TempDir(), program("w", 1, 1)), Options{Spawner: newFakeSpawner()})
+		s := newPooled(configOf(t.TempDir(), program("w", 1, 1)), pooledOptions{Spawner: newFakeSpawner()})
 		result := started(t, s)
 		if err := s.RollingRestart(t.Context(), "w", 1); !errors.Is(err, ErrNotRollable) {
 			t.Errorf("err = %v, want ErrNotRollable", err)
@@ -335,7 +335,7 @@ func TestRollingUpdateOfPoolOptionsRestartsNothing(t *testing.T) {
 		}
 		next := withMax("4")
 		sp := newFakeSpawner()
-		s := New(configOf(t.TempDir(), withMax("2")), Options{Spawner: sp,
+		s := newPooled(configOf(t.TempDir(), withMax("2")), pooledOptions{Spawner: sp,
 			Load: func() (*config.Config, error) { return configOf(t.TempDir(), next), nil }})
 		result := started(t, s)
 		time.Sleep(2 * time.Second)

@@ -1,4 +1,4 @@
-package supervisor
+package gate
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/supervisor"
 )
 
 // gated gives the only process of g the worker options w.
@@ -30,7 +31,7 @@ func TestDependsOnGatesAutostart(t *testing.T) {
 			gated(program("app", 2, 1), config.Worker{DependsOn: []string{"db"}}),
 			gated(program("web", 3, 1), config.Worker{DependsOn: []string{"app"}}))
 		sp := newFakeSpawner()
-		s := New(cfg, Options{Spawner: sp})
+		s := newGated(cfg, supervisor.Options{Spawner: sp})
 		result := started(t, s)
 
 		if got := sp.Spawned(); !slices.Equal(got, []string{"db"}) {
@@ -38,7 +39,7 @@ func TestDependsOnGatesAutostart(t *testing.T) {
 		}
 		app, web := lookupOne(t, s, "app"), lookupOne(t, s, "web")
 		for _, tt := range []struct {
-			p    *Process
+			p    *supervisor.Process
 			want string
 		}{{app, "waiting for db (STARTING)"}, {web, "waiting for app (STOPPED)"}} {
 			if info := tt.p.Info(); info.State != process.Stopped || info.Waiting != tt.want {
@@ -72,8 +73,8 @@ func TestStopEndsTheWait(t *testing.T) {
 		never := program("never", 1, 1)
 		never.Processes[0].Autostart = false
 		sp := newFakeSpawner()
-		s := New(configOf(t.TempDir(), never,
-			gated(program("app", 2, 1), config.Worker{DependsOn: []string{"never"}})), Options{Spawner: sp})
+		s := newGated(configOf(t.TempDir(), never,
+			gated(program("app", 2, 1), config.Worker{DependsOn: []string{"never"}})), supervisor.Options{Spawner: sp})
 		result := started(t, s)
 		app := lookupOne(t, s, "app")
 		if err := app.Stop(t.Context(), true); err != nil {
@@ -106,7 +107,7 @@ func TestStartWaitsAtMostReadyTimeout(t *testing.T) {
 		app := gated(program("app", 2, 1), config.Worker{DependsOn: []string{"never"}, ReadyTimeout: 5 * time.Second})
 		app.Processes[0].Autostart = false
 		sp := newFakeSpawner()
-		s := New(configOf(t.TempDir(), never, app), Options{Spawner: sp})
+		s := newGated(configOf(t.TempDir(), never, app), supervisor.Options{Spawner: sp})
 		result := started(t, s)
 		start := time.Now()
 		err := lookupOne(t, s, "app").Start(t.Context(), true)
@@ -138,8 +139,8 @@ func TestShutdownEndsTheWait(t *testing.T) {
 		never := program("never", 1, 1)
 		never.Processes[0].Autostart = false
 		sp := newFakeSpawner()
-		s := New(configOf(t.TempDir(), never,
-			gated(program("app", 2, 1), config.Worker{DependsOn: []string{"never"}})), Options{Spawner: sp})
+		s := newGated(configOf(t.TempDir(), never,
+			gated(program("app", 2, 1), config.Worker{DependsOn: []string{"never"}})), supervisor.Options{Spawner: sp})
 		result := started(t, s)
 		s.Shutdown()
 		<-result
@@ -169,7 +170,7 @@ func TestGateNoteChecks(t *testing.T) {
 		}
 		return c
 	}
-	s := New(configOf(t.TempDir(), program("db", 1, 1)), Options{Spawner: newFakeSpawner()})
+	s := newGated(configOf(t.TempDir(), program("db", 1, 1)), supervisor.Options{Spawner: newFakeSpawner()})
 	tests := []struct {
 		name    string
 		w       config.Worker
@@ -187,19 +188,10 @@ func TestGateNoteChecks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.w.ReadyInterval = time.Second
-			note, onState := s.gateNote(context.Background(), &tt.w)
+			note, onState := waitNote(context.Background(), s, &tt.w)
 			if note != tt.note || onState != tt.onState {
 				t.Fatalf("gateNote = %q %v, want %q %v", note, onState, tt.note, tt.onState)
 			}
 		})
 	}
-}
-
-func lookupOne(t *testing.T, s *Supervisor, namespec string) *Process {
-	t.Helper()
-	ps, _, err := s.Lookup(namespec)
-	if err != nil || len(ps) != 1 {
-		t.Fatalf("Lookup(%s) = %v, %v", namespec, ps, err)
-	}
-	return ps[0]
 }

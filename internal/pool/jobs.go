@@ -1,4 +1,4 @@
-package supervisor
+package pool
 
 import (
 	"bytes"
@@ -9,12 +9,14 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/queue"
+	"github.com/drover/drover/internal/supervisor"
 )
 
 // jobTracker follows a scaling worker's output for the lines Laravel's
-// queue:work prints around each job ("[time][id] Processing: Class", then
-// "Processed:" or "Failed:"), so the scaler can stop an idle worker rather
-// than a busy one. Output passes through unchanged.
+// queue:work prints around each job (queue.ParseJobLine), so the scaler
+// can stop an idle worker rather than a busy one. Output passes through
+// unchanged.
 type jobTracker struct {
 	inner   io.Writer // the log, possibly a SpawnWriter (capture mode, events)
 	busy    atomic.Bool
@@ -29,52 +31,54 @@ type jobCounters struct {
 	nanos        atomic.Int64
 }
 
-// JobCounts are the jobs a group's workers finished, by outcome, per
-// their job lines, and the time they took together (the jobs whose start
-// was seen).
-type JobCounts struct {
-	Done, Failed uint64
-	Time         time.Duration
+// jobBook holds the job trackers of the scaling programs' processes by
+// namespec, and their counters by group name.
+type jobBook struct {
+	mu       sync.Mutex
+	trackers map[string]*jobTracker
+	counts   map[string]*jobCounters
 }
 
-// trackJobs wraps the stdout writer of a scaling program's process and
-// registers its tracker by namespec; other processes keep w.
-func (s *Supervisor) trackJobs(pc *config.Process, w io.Writer) io.Writer {
+// track wraps the stdout writer of a scaling program's process and
+// registers its tracker by namespec; other processes keep w
+// (supervisor.Hooks.Output). Scaling is a group's setting; a process
+// knows it from its numprocs_max key.
+func (b *jobBook) track(pc *config.Process, w io.Writer) io.Writer {
 	if _, scaling := pc.Extra["numprocs_max"]; !scaling {
 		return w
 	}
 	t := &jobTracker{inner: w}
-	s.pools.mu.Lock()
-	if s.pools.jobs == nil {
-		s.pools.jobs = map[string]*jobTracker{}
-		s.pools.jobCounts = map[string]*jobCounters{}
+	b.mu.Lock()
+	if b.trackers == nil {
+		b.trackers = map[string]*jobTracker{}
+		b.counts = map[string]*jobCounters{}
 	}
-	if t.counts = s.pools.jobCounts[pc.Group]; t.counts == nil {
+	if t.counts = b.counts[pc.Group]; t.counts == nil {
 		t.counts = new(jobCounters)
-		s.pools.jobCounts[pc.Group] = t.counts
+		b.counts[pc.Group] = t.counts
 	}
-	s.pools.jobs[Namespec(pc.Group, pc.Name)] = t
-	s.pools.mu.Unlock()
+	b.trackers[supervisor.Namespec(pc.Group, pc.Name)] = t
+	b.mu.Unlock()
 	return t
 }
 
 // busy reports whether p's last job line says it is running a job.
-func (s *Supervisor) busy(p *Process) bool {
-	s.pools.mu.Lock()
-	t := s.pools.jobs[p.Namespec]
-	s.pools.mu.Unlock()
+func (b *jobBook) busy(p *supervisor.Process) bool {
+	b.mu.Lock()
+	t := b.trackers[p.Namespec]
+	b.mu.Unlock()
 	return t != nil && t.busy.Load()
 }
 
-// jobsFinished returns the jobs the workers of group finished.
-func (s *Supervisor) jobsFinished(group string) JobCounts {
-	s.pools.mu.Lock()
-	c := s.pools.jobCounts[group]
-	s.pools.mu.Unlock()
+// finished returns the jobs the workers of group finished.
+func (b *jobBook) finished(group string) supervisor.JobCounts {
+	b.mu.Lock()
+	c := b.counts[group]
+	b.mu.Unlock()
 	if c == nil {
-		return JobCounts{}
+		return supervisor.JobCounts{}
 	}
-	return JobCounts{Done: c.done.Load(), Failed: c.failed.Load(), Time: time.Duration(c.nanos.Load())}
+	return supervisor.JobCounts{Done: c.done.Load(), Failed: c.failed.Load(), Time: time.Duration(c.nanos.Load())}
 }
 
 // Write passes output not tied to a child to the log.
@@ -102,18 +106,8 @@ type jobLines struct {
 	out     io.Writer
 	spawned func(pid int)
 	mu      sync.Mutex
-	line    []byte // start of the current line, at most lineHead bytes
+	line    []byte // start of the current line, at most queue.JobLineHead bytes
 }
-
-// lineHead bounds what is kept of a line: the markers come right after
-// the timestamp and job id.
-const lineHead = 256
-
-var (
-	markStart  = []byte("] Processing: ")
-	markDone   = []byte("] Processed: ")
-	markFailed = []byte("] Failed: ")
-)
 
 func (c *jobLines) Write(p []byte) (int, error) {
 	c.mu.Lock()
@@ -123,7 +117,7 @@ func (c *jobLines) Write(p []byte) (int, error) {
 		if i >= 0 {
 			chunk = rest[:i]
 		}
-		if room := lineHead - len(c.line); room > 0 {
+		if room := queue.JobLineHead - len(c.line); room > 0 {
 			c.line = append(c.line, chunk[:min(room, len(chunk))]...)
 		}
 		if i < 0 {
@@ -140,13 +134,13 @@ func (c *jobLines) Write(p []byte) (int, error) {
 }
 
 func (c *jobLines) endLine() {
-	switch {
-	case bytes.Contains(c.line, markStart):
+	switch queue.ParseJobLine(c.line) {
+	case queue.JobStarted:
 		c.t.busy.Store(true)
 		c.t.started.Store(time.Now().UnixNano())
-	case bytes.Contains(c.line, markDone):
+	case queue.JobDone:
 		c.t.finished(&c.t.counts.done)
-	case bytes.Contains(c.line, markFailed):
+	case queue.JobFailed:
 		c.t.finished(&c.t.counts.failed)
 	}
 	c.line = c.line[:0]

@@ -1,4 +1,4 @@
-package supervisor
+package pool
 
 import (
 	"context"
@@ -15,7 +15,7 @@ func TestSnapshotAndRestartReasons(t *testing.T) {
 		manual := program("manual", 2, 1)
 		manual.Processes[0].Autostart = false
 		sp := newFakeSpawner()
-		s := New(configOf(t.TempDir(), w, manual), Options{Spawner: sp})
+		s := newPooled(configOf(t.TempDir(), w, manual), pooledOptions{Spawner: sp})
 		started(t, s)
 		time.Sleep(2 * time.Second) // past startsecs
 		synctest.Wait()

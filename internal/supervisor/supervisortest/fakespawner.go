@@ -1,4 +1,8 @@
-package supervisor
+// Package supervisortest has what the tests of the core and of the
+// features around it (internal/pool, internal/gate, internal/memlimit)
+// share: a fake spawner, config builders, a log that keeps lines, and a
+// way to run a Supervisor in a synctest bubble.
+package supervisortest
 
 import (
 	"io"
@@ -8,10 +12,10 @@ import (
 	"github.com/drover/drover/internal/process"
 )
 
-// fakeSpawner records spawns and signals; its children live until signalled
+// FakeSpawner records spawns and signals; its children live until signalled
 // (or, for held ones, until the test lets them go). Channels only, so it
 // works inside a synctest bubble.
-type fakeSpawner struct {
+type FakeSpawner struct {
 	mu       sync.Mutex
 	held     map[string]bool       // namespecs that ignore stop signals
 	spawned  []string              // namespecs in spawn order; guarded by mu
@@ -20,18 +24,25 @@ type fakeSpawner struct {
 	nextPID  int                   // guarded by mu
 }
 
-func newFakeSpawner(held ...string) *fakeSpawner {
-	sp := &fakeSpawner{held: map[string]bool{}, children: map[string]*fakeChild{}, nextPID: 100}
+// NewFakeSpawner returns a spawner whose children named by held (namespecs)
+// ignore stop signals but SIGKILL.
+func NewFakeSpawner(held ...string) *FakeSpawner {
+	sp := &FakeSpawner{held: map[string]bool{}, children: map[string]*fakeChild{}, nextPID: 100}
 	for _, n := range held {
 		sp.held[n] = true
 	}
 	return sp
 }
 
-func (sp *fakeSpawner) Check(*process.Command) error { return nil }
+// Check accepts every command.
+func (sp *FakeSpawner) Check(*process.Command) error { return nil }
 
-func (sp *fakeSpawner) Spawn(c *process.Command) (process.Child, error) {
-	name := Namespec(c.Group, c.Name)
+// Spawn starts a fake child named by its namespec.
+func (sp *FakeSpawner) Spawn(c *process.Command) (process.Child, error) {
+	name := c.Group + ":" + c.Name
+	if c.Group == c.Name {
+		name = c.Name
+	}
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	sp.nextPID++
@@ -41,21 +52,22 @@ func (sp *fakeSpawner) Spawn(c *process.Command) (process.Child, error) {
 	return ch, nil
 }
 
-// Spawned / Signaled return the namespecs in the order they happened.
-func (sp *fakeSpawner) Spawned() []string {
+// Spawned returns the namespecs spawned, in order.
+func (sp *FakeSpawner) Spawned() []string {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	return append([]string(nil), sp.spawned...)
 }
 
-func (sp *fakeSpawner) Signaled() []string {
+// Signaled returns the namespecs signalled, in order.
+func (sp *FakeSpawner) Signaled() []string {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	return append([]string(nil), sp.signaled...)
 }
 
 // Release makes the held child of name exit as if killed by SIGTERM.
-func (sp *fakeSpawner) Release(name string) {
+func (sp *FakeSpawner) Release(name string) {
 	sp.mu.Lock()
 	ch := sp.children[name]
 	sp.mu.Unlock()
@@ -63,7 +75,7 @@ func (sp *fakeSpawner) Release(name string) {
 }
 
 type fakeChild struct {
-	sp   *fakeSpawner
+	sp   *FakeSpawner
 	name string
 	pid  int
 	once sync.Once

@@ -1,4 +1,12 @@
-package supervisor
+// Package memlimit restarts processes over their memory_limit: one
+// sampler for the whole supervisor reads the process table every
+// memory_check_interval (the shortest any process sets) and restarts
+// gracefully each RUNNING process whose tree (the process and all its
+// descendants) holds more resident memory than its limit. RSS has no
+// change notification, so this is the one place Drover polls. A round with
+// no limited process running reads nothing. Watch runs as one of the
+// core's loops (supervisor.Hooks.Loops).
+package memlimit
 
 import (
 	"context"
@@ -10,32 +18,26 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/proctree"
+	"github.com/drover/drover/internal/supervisor"
 )
-
-// Memory limits: one sampler for the whole supervisor reads the process
-// table every memory_check_interval (the shortest any process sets) and
-// restarts gracefully each RUNNING process whose tree (the process and all
-// its descendants) holds more resident memory than its memory_limit. RSS has
-// no change notification, so this is the one place Drover polls. A round
-// with no limited process running reads nothing.
 
 // procfs is where the process table is read; tests may point it elsewhere.
 var procfs = "/proc"
 
 // memoryWatch is the sampler's state.
 type memoryWatch struct {
-	s *Supervisor
+	s *supervisor.Supervisor
 
 	mu         sync.Mutex
-	restarting map[*Process]bool // guarded by mu
+	restarting map[*supervisor.Process]bool // guarded by mu
 }
 
-// watchMemory samples until ctx ends.
-func (s *Supervisor) watchMemory(ctx context.Context) {
-	m := &memoryWatch{s: s, restarting: map[*Process]bool{}}
+// Watch samples until ctx ends; the restarts it began are waited for.
+func Watch(ctx context.Context, s *supervisor.Supervisor) {
+	m := &memoryWatch{s: s, restarting: map[*supervisor.Process]bool{}}
 	var restarts sync.WaitGroup
 	defer restarts.Wait()
-	timer := time.NewTimer(s.memoryInterval())
+	timer := time.NewTimer(interval(s))
 	defer timer.Stop()
 	for {
 		select {
@@ -44,14 +46,14 @@ func (s *Supervisor) watchMemory(ctx context.Context) {
 		case <-timer.C:
 		}
 		m.sample(ctx, &restarts)
-		timer.Reset(s.memoryInterval())
+		timer.Reset(interval(s))
 	}
 }
 
-// memoryInterval is the shortest memory_check_interval of the active
+// interval is the shortest memory_check_interval of the active
 // processes with a memory limit (the default when there are none, so that
 // a limit added by update is seen within that time).
-func (s *Supervisor) memoryInterval() time.Duration {
+func interval(s *supervisor.Supervisor) time.Duration {
 	d := config.DefaultMemoryCheckInterval
 	for _, p := range s.AllProcesses() {
 		if w := p.Config().Worker; w != nil && w.MemoryLimit > 0 {
@@ -64,18 +66,18 @@ func (s *Supervisor) memoryInterval() time.Duration {
 // sample runs one round: it reads the process table only if a limited
 // process is running, and starts a restart for each one over its limit.
 func (m *memoryWatch) sample(ctx context.Context, restarts *sync.WaitGroup) {
-	var limited []*Process
+	var limited []*supervisor.Process
 	for _, p := range m.s.AllProcesses() {
 		if w := p.Config().Worker; w != nil && w.MemoryLimit > 0 && p.Info().State == process.Running {
 			limited = append(limited, p)
 		}
 	}
-	if len(limited) == 0 || m.s.Mood() != MoodRunning {
+	if len(limited) == 0 || m.s.Mood() != supervisor.MoodRunning {
 		return
 	}
 	table, err := proctree.Read(procfs)
 	if err != nil {
-		m.s.logf(config.LevelWarn, "memory limit: %v", err)
+		m.s.Logf(config.LevelWarn, "memory limit: %v", err)
 		return
 	}
 	for _, p := range limited {
@@ -91,7 +93,7 @@ func (m *memoryWatch) sample(ctx context.Context, restarts *sync.WaitGroup) {
 		if !over {
 			continue
 		}
-		m.s.logf(config.LevelWarn, "memory limit: %s (pid %d) uses %s > %s, restarting",
+		m.s.Logf(config.LevelWarn, "memory limit: %s (pid %d) uses %s > %s, restarting",
 			p.Config().Name, info.PID, formatMB(rss, false), formatMB(limit, true))
 		restarts.Go(func() {
 			defer func() {
@@ -112,19 +114,17 @@ func overLimit(state process.State, rss, limit int64, restarting bool) bool {
 
 // restart stops p as `stop` does (stopsignal, SIGKILL after stopwaitsecs)
 // and starts it again, unless a shutdown began meanwhile.
-func (m *memoryWatch) restart(ctx context.Context, p *Process) {
+func (m *memoryWatch) restart(ctx context.Context, p *supervisor.Process) {
 	if err := p.Runner.Stop(ctx, true); err != nil && !errors.Is(err, process.ErrNotRunning) {
-		m.s.logf(config.LevelWarn, "memory limit: stop %s: %v", p.Config().Name, err)
+		m.s.Logf(config.LevelWarn, "memory limit: stop %s: %v", p.Config().Name, err)
 		return
 	}
-	// Under opMu a shutdown cannot begin between the mood check and the spawn.
-	m.s.opMu.Lock()
-	defer m.s.opMu.Unlock()
-	if m.s.Mood() != MoodRunning || ctx.Err() != nil {
-		return
-	}
-	// A failed spawn is the runner's to log and retry.
-	_ = p.AutostartFor(ctx, RestartMemoryLimit)
+	m.s.IfRunning(func() {
+		if ctx.Err() == nil {
+			// A failed spawn is the runner's to log and retry.
+			_ = p.AutostartFor(ctx, supervisor.RestartMemoryLimit)
+		}
+	})
 }
 
 // formatMB writes bytes in MiB ("MB" as memory_limit spells it): one

@@ -1,0 +1,20 @@
+package memlimit
+
+import (
+	"testing"
+
+	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/supervisor/supervisortest"
+)
+
+var (
+	newFakeSpawner = supervisortest.NewFakeSpawner
+	program        = supervisortest.Program
+	configOf       = supervisortest.ConfigOf
+)
+
+func started(t *testing.T, s *supervisor.Supervisor) <-chan bool { return supervisortest.Started(t, s) }
+
+func lookupOne(t *testing.T, s *supervisor.Supervisor, namespec string) *supervisor.Process {
+	return supervisortest.LookupOne(t, s.Lookup, namespec)
+}
