@@ -13,7 +13,7 @@ import (
 // drover.getFleet and drover.fleet* serve, and leave to call when the instance ends
 // (deregister on a shutdown, not on a reload).
 // Without [fleet] the client is nil ("fleet not configured").
-func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, bus *events.Bus, ml *logs.MainLog) (
+func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, roll fleet.Roller, bus *events.Bus, ml *logs.MainLog) (
 	fl rpc.Fleet, leave func(deregister bool), err error) {
 	if cfg == nil {
 		return nil, func(bool) {}, nil
@@ -22,7 +22,7 @@ func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, bus *events.Bus, m
 	if err != nil {
 		return nil, nil, err
 	}
-	member, err := fleet.Join(cfg, sup, bus, ml)
+	member, err := fleet.Join(cfg, sup, roll, bus, ml)
 	if err != nil {
 		client.Close()
 		return nil, nil, err

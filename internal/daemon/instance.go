@@ -120,7 +120,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		Hooks:     features(pools),
 	})
 	pools.Bind(sup)
-	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, bus, ml)
+	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, pools.RollingRestart, bus, ml)
 	if err != nil {
 		return nil, usageError(d.stderr, d.argv0, err)
 	}

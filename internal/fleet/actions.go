@@ -12,10 +12,13 @@ import (
 	"github.com/drover/drover/internal/wire"
 )
 
+// Roller is a group's rolling restart on this node (pool.Pools).
+type Roller func(ctx context.Context, group string, batch int) error
+
 // runAction carries out a fleet command on this node's supervisor: what
 // supervisorctl start|stop|restart GROUP: would do, or the group's own
 // rolling restart.
-func runAction(ctx context.Context, sup *supervisor.Supervisor, c command) (string, error) {
+func runAction(ctx context.Context, sup *supervisor.Supervisor, roll Roller, c command) (string, error) {
 	g := sup.Group(c.Group)
 	if g == nil {
 		return "", fmt.Errorf("no such group %s", c.Group)
@@ -31,7 +34,7 @@ func runAction(ctx context.Context, sup *supervisor.Supervisor, c command) (stri
 		}
 		return doAll(ctx, g.Processes, "restarted", start)
 	case wire.FleetRoll:
-		if err := sup.RollingRestart(ctx, c.Group, max(c.Batch, 1)); err != nil {
+		if err := roll(ctx, c.Group, max(c.Batch, 1)); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("%d process(es) rolled", len(g.Processes)), nil

@@ -49,7 +49,7 @@ type Member struct {
 // Join starts publishing this node and, with a secret in [fleet], running
 // the fleet commands sent to it. Redis need not be up: the node beats when
 // it can and logs the loss and the recovery once each. Stop ends it.
-func Join(cfg *config.Fleet, sup *supervisor.Supervisor, bus *events.Bus, log Logger) (*Member, error) {
+func Join(cfg *config.Fleet, sup *supervisor.Supervisor, roll Roller, bus *events.Bus, log Logger) (*Member, error) {
 	rdb, err := newClient(cfg)
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func Join(cfg *config.Fleet, sup *supervisor.Supervisor, bus *events.Bus, log Lo
 			return nil, err
 		}
 		m.agent = &agent{keys: m.keys, node: cfg.NodeName, secret: cfg.Secret, rdb: ardb, log: log, now: time.Now,
-			run: func(ctx context.Context, c command) (string, error) { return runAction(ctx, sup, c) }}
+			run: func(ctx context.Context, c command) (string, error) { return runAction(ctx, sup, roll, c) }}
 	}
 	sub := bus.Subscribe(events.Named("fleet"), events.Kinds("PROCESS_STATE"), events.Buffer(256))
 	guard.Go("fleet member", func() {
