@@ -5,6 +5,7 @@ import (
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/fleet"
 	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/rpc"
 	"github.com/drover/drover/internal/supervisor"
 )
@@ -29,4 +30,22 @@ func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, roll fleet.Roller,
 	}
 	ml.Logf(config.LevelInfo, "fleet: node %s joining through Redis every %s", cfg.NodeName, cfg.HeartbeatInterval)
 	return client, func(deregister bool) { member.Stop(deregister); client.Close() }, nil
+}
+
+// fleetLeases returns the Limiter of the pools: the fleet's leases when
+// [fleet] is set and a group has fleet_max, else nil; stop gives them back.
+func fleetLeases(cfg *config.Config, ml *logs.MainLog) (limit pool.Limiter, stop func(), err error) {
+	if cfg.Fleet == nil {
+		for _, g := range cfg.Groups {
+			if g.Scaling != nil && g.Scaling.FleetMax > 0 {
+				ml.Logf(config.LevelWarn, "pool %s: fleet_max is ignored without a [fleet] section", g.Name)
+			}
+		}
+		return nil, func() {}, nil
+	}
+	leases, err := fleet.NewLeases(cfg.Fleet, cfg.Groups, ml)
+	if err != nil || leases == nil {
+		return nil, func() {}, err
+	}
+	return leases, leases.Stop, nil
 }

@@ -110,7 +110,12 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	defer closeListeners(listeners)
 
 	bus := &events.Bus{Warn: func(msg string) { ml.Logf(config.LevelWarn, "%s", msg) }}
-	pools := pool.New(pool.Options{})
+	limit, stopLeases, err := fleetLeases(cfg, ml)
+	if err != nil {
+		return nil, usageError(d.stderr, d.argv0, err)
+	}
+	defer stopLeases()
+	pools := pool.New(pool.Options{Limiter: limit})
 	sup := supervisor.New(cfg, supervisor.Options{
 		Log:       ml,
 		Events:    bus,

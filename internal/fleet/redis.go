@@ -40,6 +40,15 @@ func (k keys) ran(node, id string) string { return k.prefix + "ran:" + node + ":
 // JSON wire.FleetResult), kept resultRetention after the last write.
 func (k keys) result(id string) string { return k.prefix + "result:" + id }
 
+// leases is the hash of a group's leased workers by node name (fleet_max).
+// The braces keep it in one Redis Cluster slot with leaseExpiry: the
+// lease script uses both.
+func (k keys) leases(group string) string { return k.prefix + "lease:{" + group + "}" }
+
+// leaseExpiry is the sorted set of a group's leasing nodes scored by the
+// expiry of their lease (unix ms, Redis's clock).
+func (k keys) leaseExpiry(group string) string { return k.prefix + "lease-exp:{" + group + "}" }
+
 // The fields of a command stream entry.
 const (
 	fieldBody = "cmd"
