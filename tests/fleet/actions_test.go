@@ -239,3 +239,87 @@ func TestFleetRolling(t *testing.T) {
 	}
 	t.Logf("%d samples, least RUNNING per node %v", samples, minRunning)
 }
+
+// TestFleetMax: three nodes scale one queue (a Redis list that nobody
+// drains, so each wants numprocs_max = 4 workers) under fleet_max = 6:
+// sampled every 100 ms, the fleet total never exceeds 6, and reaches it.
+func TestFleetMax(t *testing.T) {
+	if droverBin == "" {
+		t.Skip("redis-server not found")
+	}
+	redisSrv := laravelenv.NewRedis(t, laravelenv.TempDir(t, "fleet-redis"))
+	redisSrv.Start(t, pollEvery)
+	const fleetMax = 6
+	workers := fmt.Sprintf(`
+[program:worker]
+command=sleep 1000
+process_name=%%(program_name)s_%%(process_num)02d
+numprocs=1
+numprocs_max=4
+scale_queue=redis-list://127.0.0.1:%d/0?key=jobs
+scale_interval=1
+scale_cooldown=0
+scale_step=2
+fleet_max=%d
+startsecs=0
+stdout_logfile=NONE
+stderr_logfile=NONE
+`, redisSrv.Port, fleetMax)
+	var nodes []*node
+	for _, name := range []string{"n1", "n2", "n3"} {
+		n := startNode(t, name, redisSrv.Port, "role=worker,", sleepers+workers)
+		nodes = append(nodes, n)
+	}
+	rdb := redisClient(t, redisSrv.Port)
+	ctx := context.Background()
+	jobs := make([]any, 200)
+	for i := range jobs {
+		jobs[i] = fmt.Sprintf("job-%d", i)
+	}
+	if err := rdb.RPush(ctx, "jobs", jobs...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// workerCount is the group's processes on n that are not stopped.
+	workerCount := func(n *node) int {
+		infos, err := n.rpc.AllProcessInfo(ctx)
+		if err != nil {
+			return 0
+		}
+		c := 0
+		for _, i := range infos {
+			if i.Group == "worker" && !i.State.IsStopped() {
+				c++
+			}
+		}
+		return c
+	}
+	maxSeen, samples := 0, 0
+	reached := time.Time{}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && (reached.IsZero() || time.Since(reached) < 3*time.Second) {
+		total := 0
+		var per []int
+		for _, n := range nodes {
+			c := workerCount(n)
+			per = append(per, c)
+			total += c
+		}
+		samples++
+		maxSeen = max(maxSeen, total)
+		if total > fleetMax {
+			t.Errorf("fleet total %d (%v) exceeds fleet_max %d", total, per, fleetMax)
+		}
+		if total == fleetMax && reached.IsZero() {
+			reached = time.Now()
+			t.Logf("cap reached: %v", per)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("%d samples, most workers seen %d", samples, maxSeen)
+	if reached.IsZero() {
+		t.Errorf("the fleet never reached fleet_max %d (most seen %d)", fleetMax, maxSeen)
+	}
+	// The scalers say why they stopped short.
+	out, _ := nodes[0].ctl("pools")
+	t.Logf("pools on n1:\n%s", out)
+}
