@@ -116,8 +116,12 @@ func (c *controller) showFleet(nodes []wire.FleetNode) {
 		c.output("%s", strings.TrimRight(line, " "))
 		for _, g := range n.Groups {
 			if p := g.Pool; p != nil {
-				c.output("%-*s pool %s: %d workers (%d busy), target %d [%d-%d] %s", width, "", g.Name,
+				line := fmt.Sprintf("%-*s pool %s: %d workers (%d busy), target %d [%d-%d] %s", width, "", g.Name,
 					p.Workers, p.Busy, p.Target, p.Min, p.Max, p.Queue)
+				if p.FleetMax > 0 {
+					line += fmt.Sprintf("; fleet_max %d: %d leased in the fleet, %d here", p.FleetMax, p.FleetTotal, p.Leased)
+				}
+				c.output("%s", line)
 			}
 		}
 	}

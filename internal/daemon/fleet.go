@@ -14,7 +14,7 @@ import (
 // drover.getFleet and drover.fleet* serve, and leave to call when the instance ends
 // (deregister on a shutdown, not on a reload).
 // Without [fleet] the client is nil ("fleet not configured").
-func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, roll fleet.Roller, bus *events.Bus, ml *logs.MainLog) (
+func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, roll fleet.Roller, leases *fleet.Leases, bus *events.Bus, ml *logs.MainLog) (
 	fl rpc.Fleet, leave func(deregister bool), err error) {
 	if cfg == nil {
 		return nil, func(bool) {}, nil
@@ -23,7 +23,7 @@ func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, roll fleet.Roller,
 	if err != nil {
 		return nil, nil, err
 	}
-	member, err := fleet.Join(cfg, sup, roll, bus, ml)
+	member, err := fleet.Join(cfg, sup, roll, leases, bus, ml)
 	if err != nil {
 		client.Close()
 		return nil, nil, err
@@ -32,20 +32,21 @@ func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, roll fleet.Roller,
 	return client, func(deregister bool) { member.Stop(deregister); client.Close() }, nil
 }
 
-// fleetLeases returns the Limiter of the pools: the fleet's leases when
-// [fleet] is set and a group has fleet_max, else nil; stop gives them back.
-func fleetLeases(cfg *config.Config, ml *logs.MainLog) (limit pool.Limiter, stop func(), err error) {
+// fleetLeases returns the fleet's leases when [fleet] is set and a group
+// has fleet_max, and the same as the pools' Limiter; else nil and a nil
+// Limiter. stop gives them back.
+func fleetLeases(cfg *config.Config, ml *logs.MainLog) (leases *fleet.Leases, limit pool.Limiter, stop func(), err error) {
 	if cfg.Fleet == nil {
 		for _, g := range cfg.Groups {
 			if g.Scaling != nil && g.Scaling.FleetMax > 0 {
 				ml.Logf(config.LevelWarn, "pool %s: fleet_max is ignored without a [fleet] section", g.Name)
 			}
 		}
-		return nil, func() {}, nil
+		return nil, nil, func() {}, nil
 	}
-	leases, err := fleet.NewLeases(cfg.Fleet, cfg.Groups, ml)
+	leases, err = fleet.NewLeases(cfg.Fleet, cfg.Groups, ml)
 	if err != nil || leases == nil {
-		return nil, func() {}, err
+		return nil, nil, func() {}, err
 	}
-	return leases, leases.Stop, nil
+	return leases, leases, leases.Stop, nil
 }

@@ -110,7 +110,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	defer closeListeners(listeners)
 
 	bus := &events.Bus{Warn: func(msg string) { ml.Logf(config.LevelWarn, "%s", msg) }}
-	limit, stopLeases, err := fleetLeases(cfg, ml)
+	leases, limit, stopLeases, err := fleetLeases(cfg, ml)
 	if err != nil {
 		return nil, usageError(d.stderr, d.argv0, err)
 	}
@@ -125,7 +125,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		Hooks:     features(pools),
 	})
 	pools.Bind(sup)
-	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, pools.RollingRestart, bus, ml)
+	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, pools.RollingRestart, leases, bus, ml)
 	if err != nil {
 		return nil, usageError(d.stderr, d.argv0, err)
 	}

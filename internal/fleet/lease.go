@@ -142,8 +142,11 @@ func (l *Leases) Release(group string, n int) {
 
 // Share returns this node's workers of a capped group as leased, the fleet
 // total at the last sync and the cap; ok is false for a group without
-// fleet_max.
+// fleet_max (or nil Leases).
 func (l *Leases) Share(group string) (mine, total, limit int, ok bool) {
+	if l == nil {
+		return 0, 0, 0, false
+	}
 	c, ok := l.caps[group]
 	if !ok {
 		return 0, 0, 0, false

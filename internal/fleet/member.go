@@ -27,6 +27,7 @@ type memberInfo struct {
 	name     string
 	labels   map[string]string
 	interval time.Duration
+	leases   *Leases // nil without a group with fleet_max
 }
 
 // Member publishes this node to the fleet: a beat every heartbeat
@@ -49,14 +50,14 @@ type Member struct {
 // Join starts publishing this node and, with a secret in [fleet], running
 // the fleet commands sent to it. Redis need not be up: the node beats when
 // it can and logs the loss and the recovery once each. Stop ends it.
-func Join(cfg *config.Fleet, sup *supervisor.Supervisor, roll Roller, bus *events.Bus, log Logger) (*Member, error) {
+func Join(cfg *config.Fleet, sup *supervisor.Supervisor, roll Roller, leases *Leases, bus *events.Bus, log Logger) (*Member, error) {
 	rdb, err := newClient(cfg)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Member{keys: keys{cfg.KeyPrefix}, rdb: rdb, snapshot: sup.Snapshot, log: log,
-		info:   memberInfo{name: cfg.NodeName, labels: cfg.Labels, interval: cfg.HeartbeatInterval},
+		info:   memberInfo{name: cfg.NodeName, labels: cfg.Labels, interval: cfg.HeartbeatInterval, leases: leases},
 		cancel: cancel, done: make(chan struct{})}
 	if cfg.Secret != "" {
 		// Its own connection: a blocked read of the stream must not

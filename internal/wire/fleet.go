@@ -38,6 +38,11 @@ type FleetPool struct {
 	Min     int    `json:"min"`
 	Max     int    `json:"max"`
 	Queue   string `json:"queue,omitempty"`
+	// With fleet_max: the cap, the fleet's total at this node's last lease
+	// renewal, and this node's share of it.
+	FleetMax   int `json:"fleet_max,omitempty"`
+	FleetTotal int `json:"fleet_total,omitempty"`
+	Leased     int `json:"leased,omitempty"`
 }
 
 // Node states of a fleet.

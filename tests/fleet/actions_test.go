@@ -319,7 +319,12 @@ stderr_logfile=NONE
 	if reached.IsZero() {
 		t.Errorf("the fleet never reached fleet_max %d (most seen %d)", fleetMax, maxSeen)
 	}
-	// The scalers say why they stopped short.
+	// The scalers say why they stopped short, fleet status shows the shares.
 	out, _ := nodes[0].ctl("pools")
 	t.Logf("pools on n1:\n%s", out)
+	laravelenv.WaitFor(t, "fleet status shows the leases", 30*time.Second, pollEvery, func() bool {
+		out, _ = nodes[0].ctl("fleet", "status")
+		return strings.Contains(out, fmt.Sprintf("fleet_max %d: %d leased in the fleet", fleetMax, fleetMax))
+	})
+	t.Logf("fleet status:\n%s", out)
 }
