@@ -263,6 +263,12 @@ func TestFleet(t *testing.T) {
 		}
 	}
 
+	// Commands flow again after the restart (each node made its consumer
+	// group again).
+	if out, code := nodes[1].ctl("fleet", "restart", "sleeper"); code != 0 || !strings.Contains(out, "3 node(s): 3 done") {
+		t.Errorf("fleet restart after the Redis restart: exit %d:\n%s", code, out)
+	}
+
 	// n3 is SIGKILLed: n1 sees it stale, then gone. Its orphaned
 	// workers are killed at the end.
 	orphans := nodes[2].pids()
