@@ -51,7 +51,7 @@ var allowed = map[string][]string{
 	"ctl":           {"client", "config", "pyrepr", "version", "wire"},
 	"cli":           {"ctl", "daemon", "health", "lint", "version"},
 	"health":        {"client", "config", "httpmux", "supervisor"},
-	"fleet":         {"config", "events", "guard", "supervisor", "version", "wire"},
+	"fleet":         {"config", "events", "guard", "process", "supervisor", "version", "wire"},
 	"metrics":       {"config", "guard", "httpmux", "process", "proctree", "supervisor"},
 	"web":           {"config", "events", "guard", "logs", "process", "proctree", "supervisor", "wire"},
 	"e2e":           {"cli"},

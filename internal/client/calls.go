@@ -216,6 +216,38 @@ func (c *Client) Fleet(ctx context.Context) ([]wire.FleetNode, error) {
 	return nodes, nil
 }
 
+// FleetSend is drover.fleetSend: a signed fleet command for the named
+// nodes; it returns the command's id and expiry.
+func (c *Client) FleetSend(ctx context.Context, action, group string, nodes []string, batch int) (wire.FleetSent, error) {
+	var sent wire.FleetSent
+	list := make([]any, len(nodes))
+	for i, n := range nodes {
+		list[i] = n
+	}
+	s, err := callString(ctx, c, "drover.fleetSend", action, group, list, batch)
+	if err != nil {
+		return sent, err
+	}
+	if err := json.Unmarshal([]byte(s), &sent); err != nil {
+		return sent, fmt.Errorf("drover.fleetSend: %w", err)
+	}
+	return sent, nil
+}
+
+// FleetResults is drover.fleetResults: what each node reported so far of
+// command id, by node name.
+func (c *Client) FleetResults(ctx context.Context, id string) (map[string]wire.FleetResult, error) {
+	s, err := callString(ctx, c, "drover.fleetResults", id)
+	if err != nil {
+		return nil, err
+	}
+	var results map[string]wire.FleetResult
+	if err := json.Unmarshal([]byte(s), &results); err != nil {
+		return nil, fmt.Errorf("drover.fleetResults: %w", err)
+	}
+	return results, nil
+}
+
 // RollingRestart is drover.rollingRestart(group, batch); ErrCannotRoll when
 // the group cannot be replaced beside itself.
 func (c *Client) RollingRestart(ctx context.Context, group string, batch int) error {

@@ -19,12 +19,17 @@ type Fleet struct {
 	Labels            map[string]string // labels=role=worker,az=a
 	HeartbeatInterval time.Duration     // default DefaultHeartbeatInterval
 	KeyPrefix         string            // default DefaultFleetKeyPrefix
+	// Secret signs fleet commands (HMAC-SHA256); empty: this node neither
+	// sends nor runs them.
+	Secret     string
+	CommandTTL time.Duration // a command not received within it is refused
 }
 
 // Defaults of [fleet].
 const (
 	DefaultHeartbeatInterval = 5 * time.Second
 	DefaultFleetKeyPrefix    = "drover:fleet:"
+	minSecretLen             = 16
 	minHeartbeatInterval     = 100 * time.Millisecond
 )
 
@@ -44,6 +49,11 @@ func (l *loader) fleet() error {
 		Labels:            read(r, "labels", "", parseLabels),
 		HeartbeatInterval: read(r, "heartbeat_interval", "5", parseHeartbeat),
 		KeyPrefix:         strings.TrimSpace(r.str("key_prefix", DefaultFleetKeyPrefix)),
+		Secret:            strings.TrimSpace(r.str("secret", "")),
+		CommandTTL:        read(r, "command_ttl", "60", parseCommandTTL),
+	}
+	if r.err == nil && f.Secret != "" && len(f.Secret) < minSecretLen {
+		r.fail("secret", fmt.Errorf("secret must be at least %d characters", minSecretLen))
 	}
 	if r.err == nil && f.NodeName == "" {
 		r.fail("node_name", fmt.Errorf("node_name must not be empty"))
@@ -99,6 +109,14 @@ func parseHeartbeat(s string) (time.Duration, error) {
 	d, err := parseSeconds(s)
 	if err == nil && d < minHeartbeatInterval {
 		err = fmt.Errorf("heartbeat_interval must be at least %s, not %s", minHeartbeatInterval, pyrepr.Str(strings.TrimSpace(s)))
+	}
+	return d, err
+}
+
+func parseCommandTTL(s string) (time.Duration, error) {
+	d, err := parseSeconds(s)
+	if err == nil && d < time.Second {
+		err = fmt.Errorf("command_ttl must be at least 1s, not %s", pyrepr.Str(strings.TrimSpace(s)))
 	}
 	return d, err
 }

@@ -11,7 +11,8 @@ import (
 
 func TestFleetSection(t *testing.T) {
 	path := writeConf(t, map[string]string{"supervisord.conf": "[supervisord]\n[fleet]\n" +
-		"redis_url = rediss://:s3cret@cache.example:6380/2\nlabels = role=worker, az=a\nheartbeat_interval = 300ms\n"})
+		"redis_url = rediss://:s3cret@cache.example:6380/2\nlabels = role=worker, az=a\nheartbeat_interval = 300ms\n" +
+		"secret = 0123456789abcdef0\n"})
 	cfg, err := Load(path, Overrides{})
 	if err != nil {
 		t.Fatal(err)
@@ -20,6 +21,7 @@ func TestFleetSection(t *testing.T) {
 	host, _ := os.Hostname()
 	if f == nil || f.RedisURL != "rediss://:s3cret@cache.example:6380/2" || f.NodeName != host ||
 		f.HeartbeatInterval != 300*time.Millisecond || f.KeyPrefix != DefaultFleetKeyPrefix ||
+		f.Secret != "0123456789abcdef0" || f.CommandTTL != time.Minute ||
 		!maps.Equal(f.Labels, map[string]string{"role": "worker", "az": "a"}) {
 		t.Errorf("fleet = %+v", f)
 	}
@@ -38,6 +40,8 @@ func TestFleetErrors(t *testing.T) {
 		{"redis_url=redis://x:1\nheartbeat_interval=10ms\n", "heartbeat_interval", "heartbeat_interval must be at least 100ms"},
 		{"redis_url=redis://x:1\nheartbeat_interval=soon\n", "heartbeat_interval", "is not a duration"},
 		{"redis_url=redis://x:1\nnode_name=\n", "node_name", "node_name must not be empty"},
+		{"redis_url=redis://x:1\nsecret=short\n", "secret", "secret must be at least 16 characters"},
+		{"redis_url=redis://x:1\ncommand_ttl=0.5\n", "command_ttl", "command_ttl must be at least 1s"},
 	} {
 		path := writeConf(t, map[string]string{"supervisord.conf": "[supervisord]\n[fleet]\n" + tc.body})
 		_, err := Load(path, Overrides{})

@@ -24,11 +24,12 @@ const (
 	optScaleJobs     = "scale_jobs_per_worker"
 	optScaleMaxWait  = "scale_max_wait"
 	optRestartWatch  = "rolling_restart_watch"
+	optFleetMax      = "fleet_max"
 )
 
 // scalingOptions are the keys that only make sense with numprocs_max.
 var scalingOptions = []string{optNumprocsMin, optScaleQueue, optScaleStep, optScaleCooldown,
-	optScaleInterval, optScaleJobs, optScaleMaxWait}
+	optScaleInterval, optScaleJobs, optScaleMaxWait, optFleetMax}
 
 // Scaling is the autoscaling setup of a [program:x] group (numprocs_max set).
 type Scaling struct {
@@ -39,6 +40,9 @@ type Scaling struct {
 	Interval      time.Duration // scale_interval: time between two queue samples (default 2s)
 	JobsPerWorker int           // scale_jobs_per_worker: waiting jobs one extra worker absorbs (default 1)
 	MaxWait       time.Duration // scale_max_wait: grow by a step when the oldest job waited longer (0: off)
+	// FleetMax is fleet_max: the most workers of this group across the
+	// nodes of the [fleet] (leases in Redis); 0: no fleet-wide cap.
+	FleetMax int
 }
 
 // Queue source kinds.
@@ -173,6 +177,7 @@ func (l *loader) scaling(section string, extra map[string]string, numprocs int) 
 		{optNumprocsMin, &sc.Min, 1},
 		{optScaleStep, &sc.Step, 1},
 		{optScaleJobs, &sc.JobsPerWorker, 1},
+		{optFleetMax, &sc.FleetMax, 1},
 	}
 	for _, o := range ints {
 		v, ok := extra[o.opt]

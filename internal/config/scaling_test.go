@@ -27,9 +27,9 @@ func TestScalingOptions(t *testing.T) {
 			spares: []string{"w_02", "w_03", "w_04", "w_05", "w_06", "w_07"}},
 		{name: "everything set",
 			body: "numprocs_min=1\nnumprocs_max=3\nscale_step=2\nscale_cooldown=0\nscale_interval=1\n" +
-				"scale_jobs_per_worker=5\nscale_max_wait=30\n" +
+				"scale_jobs_per_worker=5\nscale_max_wait=30\nfleet_max=7\n" +
 				"scale_queue=laravel-redis://:s3cret@redis.local/2?queues=high,default&prefix=app_\n",
-			want: &Scaling{Min: 1, Max: 3, Step: 2, Interval: time.Second, JobsPerWorker: 5, MaxWait: 30 * time.Second,
+			want: &Scaling{Min: 1, Max: 3, Step: 2, Interval: time.Second, JobsPerWorker: 5, MaxWait: 30 * time.Second, FleetMax: 7,
 				Queue: QueueSource{Kind: QueueLaravelRedis, Addr: "redis.local:6379", DB: 2, Password: "s3cret",
 					Prefix: "app_", Keys: []string{"high", "default"},
 					Display: "laravel-redis://:xxxxx@redis.local/2?queues=high,default&prefix=app_"}},
@@ -54,6 +54,8 @@ func TestScalingOptions(t *testing.T) {
 			errLine: 6, errOpt: "scale_queue", errText: "needs ?key="},
 		{name: "bad step", body: "numprocs_max=2\nscale_queue=redis-list://h?key=k\nscale_step=x\n",
 			errLine: 7, errOpt: "scale_step", errText: "invalid literal for int() with base 10: 'x'"},
+		{name: "fleet_max zero", body: "numprocs_max=2\nscale_queue=redis-list://h?key=k\nfleet_max=0\n",
+			errLine: 7, errOpt: "fleet_max", errText: "fleet_max must be at least 1, not 0"},
 		{name: "interval zero", body: "numprocs_max=2\nscale_queue=redis-list://h?key=k\nscale_interval=0\n",
 			errLine: 7, errOpt: "scale_interval", errText: "scale_interval must be at least 1 seconds, not 0"},
 		{name: "watch", body: "rolling_restart_watch=redis://:pw@h/1?key=laravel_database_laravel_cache:illuminate:queue:restart\n",

@@ -11,12 +11,12 @@ import (
 	"github.com/drover/drover/internal/wire"
 )
 
-// doFleet is `fleet status [GROUP] [--json]`. Fleet actions are not built
-// yet: they answer so (docs/fleet.md).
+// doFleet is `fleet status [GROUP] [--json]` and the fleet actions
+// (doFleetAction).
 func (c *controller) doFleet(arg string) error {
 	words, jsonOut := cutFlag(strings.Fields(arg), "--json")
 	if len(words) == 0 {
-		c.output("Error: fleet needs a subcommand: fleet status [GROUP] [--json]")
+		c.output("Error: fleet needs a subcommand: fleet status [GROUP] [--json]; %s", fleetActionUsage)
 		c.exitStatus = exitInvalidArgs
 		return nil
 	}
@@ -28,28 +28,40 @@ func (c *controller) doFleet(arg string) error {
 			return nil
 		}
 		return c.doFleetStatus(words[1:], jsonOut)
-	case "start", "stop", "restart", "update":
-		c.output("Error: fleet %s is not supported yet: run %s on each node (docs/fleet.md)", sub, sub)
+	case wire.FleetStart, wire.FleetStop, wire.FleetRestart:
+		return c.doFleetAction(sub, words[1:])
+	case "update":
+		c.output("Error: fleet update is not supported: run update on each node (docs/fleet.md)")
 		c.exitStatus = exitUnimplemented
 	default:
-		c.output("Error: unknown fleet subcommand %s: fleet status [GROUP] [--json]", sub)
+		c.output("Error: unknown fleet subcommand %s: fleet status [GROUP] [--json]; %s", sub, fleetActionUsage)
 		c.exitStatus = exitInvalidArgs
 	}
 	return nil
 }
 
-func (c *controller) doFleetStatus(group []string, jsonOut bool) error {
-	nodes, err := c.cl.Fleet(c.ctx)
+// fleetErr handles an error of a drover.*Fleet* call: stop is true when
+// there was one; a fault (not Drover, FAILED) is reported here and err is
+// nil, any other error is returned as it is.
+func (c *controller) fleetErr(err error) (stop bool, _ error) {
 	switch {
+	case err == nil:
+		return false, nil
 	case client.FaultCode(err) == wire.FaultUnknownMethod:
-		c.output("Error: the server is not Drover (no drover.getFleet)")
+		c.output("Error: the server is not Drover (no drover fleet methods)")
 		c.exitStatus = exitUnimplemented
-		return nil
+		return true, nil
 	case client.FaultCode(err) == wire.FaultFailed:
 		c.output("Error: %s", strings.TrimPrefix(client.FaultString(err), "FAILED: "))
 		c.exitStatus = exitGeneric
-		return nil
-	case err != nil:
+		return true, nil
+	}
+	return true, err
+}
+
+func (c *controller) doFleetStatus(group []string, jsonOut bool) error {
+	nodes, err := c.cl.Fleet(c.ctx)
+	if stop, err := c.fleetErr(err); stop {
 		return err
 	}
 	if len(group) == 1 {
@@ -104,8 +116,12 @@ func (c *controller) showFleet(nodes []wire.FleetNode) {
 		c.output("%s", strings.TrimRight(line, " "))
 		for _, g := range n.Groups {
 			if p := g.Pool; p != nil {
-				c.output("%-*s pool %s: %d workers (%d busy), target %d [%d-%d] %s", width, "", g.Name,
+				line := fmt.Sprintf("%-*s pool %s: %d workers (%d busy), target %d [%d-%d] %s", width, "", g.Name,
 					p.Workers, p.Busy, p.Target, p.Min, p.Max, p.Queue)
+				if p.FleetMax > 0 {
+					line += fmt.Sprintf("; fleet_max %d: %d leased in the fleet, %d here", p.FleetMax, p.FleetTotal, p.Leased)
+				}
+				c.output("%s", line)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/drover/drover/internal/wire"
@@ -26,5 +27,41 @@ func TestFleetFormatting(t *testing.T) {
 	}
 	if len(nodes[0].Groups) != 2 {
 		t.Errorf("onlyGroup changed its input: %+v", nodes[0])
+	}
+}
+
+func TestParseFleetAction(t *testing.T) {
+	a, err := parseFleetAction("restart", []string{"--rolling", "worker", "--batch", "2", "--label", "az=a", "--label=role=worker"})
+	if err != nil || !a.rolling || a.batch != 2 || a.group != "worker" || a.labels["az"] != "a" || a.labels["role"] != "worker" {
+		t.Errorf("parse = %+v, %v", a, err)
+	}
+	for _, words := range [][]string{{}, {"a", "b"}, {"worker", "--batch", "2"}, {"worker", "--label", "x"},
+		{"worker", "--batch"}, {"--rolling", "worker", "--batch", "0"}, {"worker", "--force"}} {
+		if _, err := parseFleetAction("restart", words); err == nil {
+			t.Errorf("%q: no error", words)
+		}
+	}
+	if _, err := parseFleetAction("stop", []string{"--rolling", "worker"}); err == nil {
+		t.Errorf("stop --rolling: no error")
+	}
+	nodes := []wire.FleetNode{
+		{Name: "a", State: wire.FleetUp, Labels: map[string]string{"az": "a"}, Groups: []wire.FleetGroup{{Name: "worker"}}},
+		{Name: "b", State: wire.FleetStale, Labels: map[string]string{"az": "b"}, Groups: []wire.FleetGroup{{Name: "worker"}}},
+		{Name: "c", State: wire.FleetGone, Labels: map[string]string{"az": "a"}, Groups: []wire.FleetGroup{{Name: "worker"}}},
+		{Name: "d", State: wire.FleetUp, Labels: map[string]string{"az": "a"}, Groups: []wire.FleetGroup{{Name: "web"}}},
+	}
+	names := func(ns []wire.FleetNode) (out []string) {
+		for _, n := range ns {
+			out = append(out, n.Name)
+		}
+		return out
+	}
+	a = fleetAction{group: "worker", labels: map[string]string{}}
+	if got := names(a.targets(nodes)); strings.Join(got, ",") != "a,b" {
+		t.Errorf("targets = %v", got)
+	}
+	a.labels["az"] = "a"
+	if got := names(a.targets(nodes)); strings.Join(got, ",") != "a" {
+		t.Errorf("targets az=a = %v", got)
 	}
 }

@@ -48,7 +48,9 @@ func addDroverCommands(commands map[string]command) {
 	commands["bounds"] = (*controller).doBounds
 	helpTexts["bounds"] = "bounds <group> <min> <max>\tSet a scaling pool's size bounds until its config changes"
 	commands["fleet"] = (*controller).doFleet
-	helpTexts["fleet"] = "fleet status [GROUP] [--json]\tShow every node of the fleet ([fleet]), or GROUP's processes across nodes"
+	helpTexts["fleet"] = "fleet status [GROUP] [--json]\tShow every node of the fleet ([fleet]), or GROUP's processes across nodes\n" +
+		"fleet start|stop|restart GROUP [--label k=v ...]\tStart, stop or restart GROUP on every node (that has the labels), a result per node\n" +
+		"fleet restart --rolling GROUP [--batch N] [--label k=v ...]\tRoll GROUP node by node (N at a time), each node rolling its own workers, waiting for capacity"
 }
 
 // rollingArgs reads `--rolling [--batch N]` from arg. rolling says whether

@@ -5,27 +5,48 @@ import (
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/fleet"
 	"github.com/drover/drover/internal/logs"
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/rpc"
 	"github.com/drover/drover/internal/supervisor"
 )
 
-// joinFleet makes this node a member of the [fleet] and returns the reader
-// drover.getFleet serves, and leave to call when the instance ends.
-// Without [fleet] the reader is nil ("fleet not configured").
-func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, bus *events.Bus, ml *logs.MainLog) (
-	read rpc.FleetReader, leave func(), err error) {
+// joinFleet makes this node a member of the [fleet] and returns the client
+// drover.getFleet and drover.fleet* serve, and leave to call when the instance ends
+// (deregister on a shutdown, not on a reload).
+// Without [fleet] the client is nil ("fleet not configured").
+func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, roll fleet.Roller, leases *fleet.Leases, bus *events.Bus, ml *logs.MainLog) (
+	fl rpc.Fleet, leave func(deregister bool), err error) {
 	if cfg == nil {
-		return nil, func() {}, nil
+		return nil, func(bool) {}, nil
 	}
-	reader, err := fleet.NewReader(cfg)
+	client, err := fleet.NewClient(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	member, err := fleet.Join(cfg, sup.Snapshot, bus, ml)
+	member, err := fleet.Join(cfg, sup, roll, leases, bus, ml)
 	if err != nil {
-		reader.Close()
+		client.Close()
 		return nil, nil, err
 	}
 	ml.Logf(config.LevelInfo, "fleet: node %s joining through Redis every %s", cfg.NodeName, cfg.HeartbeatInterval)
-	return reader, func() { member.Stop(); reader.Close() }, nil
+	return client, func(deregister bool) { member.Stop(deregister); client.Close() }, nil
+}
+
+// fleetLeases returns the fleet's leases when [fleet] is set and a group
+// has fleet_max, and the same as the pools' Limiter; else nil and a nil
+// Limiter. stop gives them back.
+func fleetLeases(cfg *config.Config, ml *logs.MainLog) (leases *fleet.Leases, limit pool.Limiter, stop func(), err error) {
+	if cfg.Fleet == nil {
+		for _, g := range cfg.Groups {
+			if g.Scaling != nil && g.Scaling.FleetMax > 0 {
+				ml.Logf(config.LevelWarn, "pool %s: fleet_max is ignored without a [fleet] section", g.Name)
+			}
+		}
+		return nil, nil, func() {}, nil
+	}
+	leases, err = fleet.NewLeases(cfg.Fleet, cfg.Groups, ml)
+	if err != nil || leases == nil {
+		return nil, nil, func() {}, err
+	}
+	return leases, leases, leases.Stop, nil
 }

@@ -118,7 +118,12 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	defer closeListeners(listeners)
 
 	bus := &events.Bus{Warn: func(msg string) { ml.Logf(config.LevelWarn, "%s", msg) }}
-	pools := pool.New(pool.Options{})
+	leases, limit, stopLeases, err := fleetLeases(cfg, ml)
+	if err != nil {
+		return nil, usageError(d.stderr, d.argv0, err)
+	}
+	defer stopLeases()
+	pools := pool.New(pool.Options{Limiter: limit})
 	sup := supervisor.New(cfg, supervisor.Options{
 		Log:       ml,
 		Events:    bus,
@@ -128,11 +133,12 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		Hooks:     features(pools),
 	})
 	pools.Bind(sup)
-	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, bus, ml)
+	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, pools.RollingRestart, leases, bus, ml)
 	if err != nil {
 		return nil, usageError(d.stderr, d.argv0, err)
 	}
-	defer leave()
+	reloading := false
+	defer func() { leave(!reloading) }()
 	routes := httpmux.New()
 	// One reading of /proc serves the scrapes and the dashboard for a while.
 	procs := proctree.NewSampler("", processSampleAge)
@@ -167,6 +173,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	d.notify.notify(notifyReady)
 
 	restart, err := d.supervise(sup, ml, sigs)
+	reloading = restart
 	if restart {
 		d.notify.notify(notifyReloading)
 	} else {

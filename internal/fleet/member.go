@@ -27,6 +27,7 @@ type memberInfo struct {
 	name     string
 	labels   map[string]string
 	interval time.Duration
+	leases   *Leases // nil without a group with fleet_max
 }
 
 // Member publishes this node to the fleet: a beat every heartbeat
@@ -38,23 +39,37 @@ type Member struct {
 	rdb      redis.UniversalClient
 	snapshot func() supervisor.Snapshot
 	log      Logger
-	lost     bool // the last beat failed; only the loop reads and writes it
+	lost     bool   // the last beat failed; only the loop reads and writes it
+	agent    *agent // nil without a secret
+	agentEnd chan struct{}
 
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// Join starts publishing this node. Redis need not be up: the node beats
-// when it can and logs the loss and the recovery once each. Stop ends it.
-func Join(cfg *config.Fleet, snapshot func() supervisor.Snapshot, bus *events.Bus, log Logger) (*Member, error) {
+// Join starts publishing this node and, with a secret in [fleet], running
+// the fleet commands sent to it. Redis need not be up: the node beats when
+// it can and logs the loss and the recovery once each. Stop ends it.
+func Join(cfg *config.Fleet, sup *supervisor.Supervisor, roll Roller, leases *Leases, bus *events.Bus, log Logger) (*Member, error) {
 	rdb, err := newClient(cfg)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Member{keys: keys{cfg.KeyPrefix}, rdb: rdb, snapshot: snapshot, log: log,
-		info:   memberInfo{name: cfg.NodeName, labels: cfg.Labels, interval: cfg.HeartbeatInterval},
+	m := &Member{keys: keys{cfg.KeyPrefix}, rdb: rdb, snapshot: sup.Snapshot, log: log,
+		info:   memberInfo{name: cfg.NodeName, labels: cfg.Labels, interval: cfg.HeartbeatInterval, leases: leases},
 		cancel: cancel, done: make(chan struct{})}
+	if cfg.Secret != "" {
+		// Its own connection: a blocked read of the stream must not
+		// hold back a beat.
+		ardb, err := newClient(cfg)
+		if err != nil {
+			rdb.Close()
+			return nil, err
+		}
+		m.agent = &agent{keys: m.keys, node: cfg.NodeName, secret: cfg.Secret, rdb: ardb, log: log, now: time.Now,
+			run: func(ctx context.Context, c command) (string, error) { return runAction(ctx, sup, roll, c) }}
+	}
 	sub := bus.Subscribe(events.Named("fleet"), events.Kinds("PROCESS_STATE"), events.Buffer(256))
 	guard.Go("fleet member", func() {
 		defer close(m.done)
@@ -64,18 +79,54 @@ func Join(cfg *config.Fleet, snapshot func() supervisor.Snapshot, bus *events.Bu
 	return m, nil
 }
 
-// Stop ends the beats and closes the connection. The node's key is left
-// to expire: a reload joins again within one beat.
-func (m *Member) Stop() {
+// Stop ends the beats and closes the connection. On a shutdown
+// (deregister) the node leaves the fleet at once: its key and its entry
+// in the member set are deleted. On a reload they are left: the node
+// beats again within a moment.
+func (m *Member) Stop(deregister bool) {
 	m.cancel()
 	<-m.done
+	if m.agent != nil {
+		m.agent.rdb.Close() // ends a blocked read at once
+		<-m.agentEnd
+	}
+	if deregister {
+		m.leave()
+	}
 	m.rdb.Close()
+}
+
+// leave deletes the node's keys, bounded by one round trip; with Redis
+// away they expire as after a death.
+func (m *Member) leave() {
+	ctx, cancel := context.WithTimeout(context.Background(), roundTrip)
+	defer cancel()
+	_, err := m.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, m.keys.node(m.info.name))
+		p.ZRem(ctx, m.keys.members(), m.info.name)
+		return nil
+	})
+	if err != nil {
+		m.log.Logf(config.LevelWarn, "fleet: node %s could not leave the fleet (its key expires instead): %v", m.info.name, err)
+		return
+	}
+	m.log.Logf(config.LevelInfo, "fleet: node %s left the fleet", m.info.name)
 }
 
 func (m *Member) run(ctx context.Context, sub *events.Subscription) {
 	tick := time.NewTicker(m.info.interval)
 	defer tick.Stop()
 	var changed <-chan time.Time // set while a debounced beat waits
+	if m.agent != nil {
+		// The consumer group exists before the node is listed, so a
+		// command sent to it as soon as it appears reaches it.
+		m.agent.ensureGroup(ctx)
+		m.agentEnd = make(chan struct{})
+		guard.Go("fleet commands", func() {
+			defer close(m.agentEnd)
+			m.agent.loop(ctx)
+		})
+	}
 	m.beat(ctx)
 	for {
 		select {

@@ -23,6 +23,45 @@ func (k keys) members() string { return k.prefix + "nodes" }
 // its last beat.
 func (k keys) node(name string) string { return k.prefix + "node:" + name }
 
+// commands is the stream of signed fleet commands; each node reads it in
+// its own consumer group (consumerGroup) and acknowledges what it read.
+func (k keys) commands() string { return k.prefix + "commands" }
+
+// consumerGroup is a node's consumer group on the command stream: every
+// node sees every command, once.
+func consumerGroup(node string) string { return "node:" + node }
+
+// ran marks that node received command id; it lives until the command
+// expires (and a little more), so a re-delivered or replayed command is
+// refused.
+func (k keys) ran(node, id string) string { return k.prefix + "ran:" + node + ":" + id }
+
+// result is the hash of the nodes' results of command id (node name ->
+// JSON wire.FleetResult), kept resultRetention after the last write.
+func (k keys) result(id string) string { return k.prefix + "result:" + id }
+
+// leases is the hash of a group's leased workers by node name (fleet_max).
+// The braces keep it in one Redis Cluster slot with leaseExpiry: the
+// lease script uses both.
+func (k keys) leases(group string) string { return k.prefix + "lease:{" + group + "}" }
+
+// leaseExpiry is the sorted set of a group's leasing nodes scored by the
+// expiry of their lease (unix ms, Redis's clock).
+func (k keys) leaseExpiry(group string) string { return k.prefix + "lease-exp:{" + group + "}" }
+
+// The fields of a command stream entry.
+const (
+	fieldBody = "cmd"
+	fieldSig  = "sig"
+)
+
+const (
+	// maxCommands bounds the command stream (XADD MAXLEN ~).
+	maxCommands = 1000
+	// resultRetention is how long results stay readable after a write.
+	resultRetention = 10 * time.Minute
+)
+
 // newClient opens go-redis's universal client on the [fleet] URL: one
 // address today, the same client for Sentinel and Cluster later. It
 // connects lazily and does not retry: the next beat is the retry.

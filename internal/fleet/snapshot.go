@@ -34,6 +34,9 @@ func encode(snap supervisor.Snapshot, m memberInfo, beat time.Time) wire.FleetNo
 		if p := g.Pool; p != nil {
 			fg.Pool = &wire.FleetPool{Workers: p.Workers, Busy: p.Busy, Target: p.Desired(),
 				Min: p.Min, Max: p.Max, Queue: p.QueueName()}
+			if mine, total, limit, ok := m.leases.Share(g.Name); ok {
+				fg.Pool.FleetMax, fg.Pool.FleetTotal, fg.Pool.Leased = limit, total, mine
+			}
 		}
 		n.Groups = append(n.Groups, fg)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 	"unicode/utf8"
 
 	"github.com/drover/drover/internal/config"
@@ -31,16 +32,20 @@ type Options struct {
 	Log            process.Logger // main log, for rejected requests; nil: silent
 	Identification string         // getIdentification ([supervisord] identifier)
 	PID            int            // getPID
-	// Fleet reads the fleet for drover.getFleet; nil without [fleet].
-	Fleet FleetReader
+	// Fleet reads the fleet and sends it commands for drover.getFleet and
+	// drover.fleet*; nil without [fleet].
+	Fleet Fleet
 	// Dashboard is what the live dashboard reads; its actions run
 	// through this package's XML-RPC methods (Actions is set here).
 	Dashboard web.Options
 }
 
-// FleetReader reads every node of the fleet (internal/fleet's Reader).
-type FleetReader interface {
+// Fleet reads every node of the fleet and sends them signed commands
+// (internal/fleet's Client).
+type Fleet interface {
 	Nodes(ctx context.Context) ([]wire.FleetNode, error)
+	Send(ctx context.Context, action, group string, nodes []string, batch int) (id string, expires time.Time, err error)
+	Results(ctx context.Context, id string) (map[string]wire.FleetResult, error)
 }
 
 // mainLog is the part of *logs.MainLog the handlers use.
@@ -56,7 +61,7 @@ type handler struct {
 	log            process.Logger
 	identification string
 	pid            int
-	fleet          FleetReader
+	fleet          Fleet
 	dashboard      web.Options
 	table          map[string]*method
 }

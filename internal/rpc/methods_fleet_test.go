@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/internal/xmlrpc"
@@ -39,7 +40,15 @@ func TestGetFleet(t *testing.T) {
 	}
 }
 
-// fleetFunc is a FleetReader made of a function.
+// fleetFunc is a Fleet made of its Nodes function; it sends nothing.
 type fleetFunc func(context.Context) ([]wire.FleetNode, error)
 
 func (f fleetFunc) Nodes(ctx context.Context) ([]wire.FleetNode, error) { return f(ctx) }
+
+func (f fleetFunc) Send(context.Context, string, string, []string, int) (string, time.Time, error) {
+	return "", time.Time{}, errors.New("fleetFunc sends nothing")
+}
+
+func (f fleetFunc) Results(context.Context, string) (map[string]wire.FleetResult, error) {
+	return nil, errors.New("fleetFunc sends nothing")
+}

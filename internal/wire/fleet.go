@@ -38,6 +38,11 @@ type FleetPool struct {
 	Min     int    `json:"min"`
 	Max     int    `json:"max"`
 	Queue   string `json:"queue,omitempty"`
+	// With fleet_max: the cap, the fleet's total at this node's last lease
+	// renewal, and this node's share of it.
+	FleetMax   int `json:"fleet_max,omitempty"`
+	FleetTotal int `json:"fleet_total,omitempty"`
+	Leased     int `json:"leased,omitempty"`
 }
 
 // Node states of a fleet.
@@ -45,4 +50,36 @@ const (
 	FleetUp    = "up"    // beat within two heartbeat intervals
 	FleetStale = "stale" // missed beats, snapshot not expired yet
 	FleetGone  = "gone"  // snapshot expired
+)
+
+// FleetResult is what one node reports of a fleet command
+// (drover.fleetResults: a JSON object of them by node name).
+type FleetResult struct {
+	State   string `json:"state"` // FleetRunning, FleetDone, FleetFailed or FleetRefused
+	Message string `json:"message,omitempty"`
+	At      int64  `json:"at_ms"` // unix milliseconds
+}
+
+// States of a node's result of a fleet command.
+const (
+	FleetRunning = "running" // received and being carried out
+	FleetDone    = "done"
+	FleetFailed  = "failed"
+	FleetRefused = "refused" // expired or from the future; bad signatures leave no result
+)
+
+// FleetSent is drover.fleetSend's answer.
+type FleetSent struct {
+	ID      string `json:"id"`
+	Expires int64  `json:"expires_ms"` // unix milliseconds: a node that has not received it by then refuses it
+}
+
+// Fleet actions a command may carry (drover.fleetSend).
+const (
+	FleetStart   = "start"
+	FleetStop    = "stop"
+	FleetRestart = "restart"
+	// FleetRoll is a node's own rolling restart of the group
+	// (drover.rollingRestart), batch processes at a time.
+	FleetRoll = "rolling-restart"
 )

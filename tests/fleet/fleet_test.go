@@ -18,10 +18,13 @@ import (
 )
 
 const (
+	// secret is every node's [fleet] secret.
+	secret    = "fleet-test-secret-0123456789"
 	pollEvery = 20 * time.Millisecond
 	// heartbeat is every node's heartbeat_interval: stale after 600 ms
 	// without a beat, gone once its key expires at 900 ms.
 	heartbeat = 300 * time.Millisecond
+	keyPrefix = "drover:fleettest:"
 )
 
 var droverBin string
@@ -53,9 +56,23 @@ type node struct {
 	cmd     *exec.Cmd
 	ended   chan struct{}
 	rpc     *client.Client
+	stopped bool
 }
 
-func startNode(t *testing.T, name string, redisPort int) *node {
+// sleepers is a program of two workers that can roll (numbered names).
+const sleepers = `
+[program:sleeper]
+command=sleep 1000
+process_name=%(program_name)s_%(process_num)d
+numprocs=2
+startsecs=0
+stdout_logfile=NONE
+stderr_logfile=NONE
+`
+
+// startNode starts node name with labels (k=v,...) besides node=<name>
+// and the given program sections; it waits until two processes or more run.
+func startNode(t *testing.T, name string, redisPort int, labels, programs string) *node {
 	t.Helper()
 	n := &node{t: t, name: name, dir: laravelenv.TempDir(t, "fleet-"+name)}
 	sock := filepath.Join(n.dir, "s.sock")
@@ -65,18 +82,11 @@ func startNode(t *testing.T, name string, redisPort int) *node {
 [fleet]
 redis_url=redis://127.0.0.1:%d/0
 node_name=%s
-labels=role=worker,node=%s
+labels=%snode=%s
 heartbeat_interval=%s
-key_prefix=drover:fleettest:
-
-[program:sleeper]
-command=sleep 1000
-process_name=%%(program_name)s_%%(process_num)d
-numprocs=2
-startsecs=0
-stdout_logfile=NONE
-stderr_logfile=NONE
-`, redisPort, name, name, heartbeat)
+key_prefix=%s
+secret=%s
+`, redisPort, name, labels, name, heartbeat, keyPrefix, secret) + programs
 	if err := os.WriteFile(n.conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -94,16 +104,21 @@ stderr_logfile=NONE
 	n.ended = make(chan struct{})
 	go func() { n.cmd.Wait(); close(n.ended) }()
 	n.rpc = client.New("unix://"+sock, "", "")
-	t.Cleanup(n.stop)
-	laravelenv.WaitFor(t, name+" answers with 2 RUNNING", 30*time.Second, pollEvery, func() bool {
-		return len(n.pids()) == 2
+	t.Cleanup(func() { n.stop() })
+	laravelenv.WaitFor(t, name+" answers with 2 RUNNING or more", 30*time.Second, pollEvery, func() bool {
+		return len(n.pids()) >= 2
 	})
 	return n
 }
 
 // stop shuts the daemon down, kills what is left of its process group and
-// its workers (a SIGKILLed daemon leaves them), and shows its logs on failure.
+// its workers (a SIGKILLed daemon leaves them), and shows its logs on
+// failure. A second call does nothing.
 func (n *node) stop() {
+	if n.stopped {
+		return
+	}
+	n.stopped = true
 	pids := n.pids()
 	n.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -190,7 +205,7 @@ func TestFleet(t *testing.T) {
 	names := []string{"n1", "n2", "n3"}
 	var nodes []*node
 	for _, name := range names {
-		nodes = append(nodes, startNode(t, name, redis.Port))
+		nodes = append(nodes, startNode(t, name, redis.Port, "role=worker,", sleepers))
 	}
 
 	// Every node sees every node up, with its processes, labels and version.
@@ -212,9 +227,6 @@ func TestFleet(t *testing.T) {
 				t.Errorf("fleet status sleeper (exit %d) lacks %s's %s:\n%s", code, name, p, out)
 			}
 		}
-	}
-	if out, code := nodes[0].ctl("fleet", "restart", "sleeper"); code != 3 || !strings.Contains(out, "not supported yet") {
-		t.Errorf("fleet restart: exit %d: %s", code, out)
 	}
 
 	// Redis goes away: every daemon keeps its workers and logs the loss
@@ -249,6 +261,12 @@ func TestFleet(t *testing.T) {
 		if after := n.pids(); fmt.Sprint(after) != fmt.Sprint(before[i]) {
 			t.Errorf("%s workers changed across the Redis restart: %v, then %v", n.name, before[i], after)
 		}
+	}
+
+	// Commands flow again after the restart (each node made its consumer
+	// group again).
+	if out, code := nodes[1].ctl("fleet", "restart", "sleeper"); code != 0 || !strings.Contains(out, "3 node(s): 3 done") {
+		t.Errorf("fleet restart after the Redis restart: exit %d:\n%s", code, out)
 	}
 
 	// n3 is SIGKILLed: n1 sees it stale, then gone. Its orphaned
