@@ -153,12 +153,6 @@ type Command struct {
 	// has nothing to write to (Child.Stdin fails with EPIPE, as Supervisor's
 	// sendProcessStdin to a FastCGI child gives NO_FILE).
 	Stdin *os.File
-	// Queued, if set, is called by Spawn once the spawn has its place in
-	// the spawn order and all that could fail before the fork is done; the
-	// fork itself may still be under way. A start whose caller does not
-	// need the fork's outcome is answered then, so that the next start in
-	// priority order is prepared while this one forks.
-	Queued func()
 }
 
 // ExitStatus is how a child ended.

@@ -37,11 +37,6 @@ type Runner struct {
 	closing  bool     // ctx done: stopping for good
 	release  func()   // gives back the live child's Options.ChildStdin file; nil if none
 	inflight *command // the command being handled, answered by failed after a panic
-	// killedChild is set while the child that failed killed is not reaped.
-	killedChild bool
-	// queued answers the command being handled once its spawn is in line
-	// (Command.Queued); nil when there is no such answer.
-	queued   func()
 	lastExit ExitStatus
 }
 
@@ -130,24 +125,19 @@ func (r *Runner) next(ctxDone *<-chan struct{}) {
 		r.command(c)
 		r.inflight = nil
 	case es := <-r.exits:
-		r.exited(es)
+		r.child = nil
+		r.lastExit = es
+		// Released once the exit is handled, so "stopped: x" is logged
+		// before the socket's "Closing socket" as in Supervisor; an
+		// immediate autorestart takes the socket over without closing it.
+		release := r.release
+		r.release = nil
+		r.handle(exited{es})
+		if release != nil {
+			release()
+		}
 	case <-timerC:
 		r.handle(timerFired{r.timerGen})
-	}
-}
-
-// exited handles the exit of the child.
-func (r *Runner) exited(es ExitStatus) {
-	r.child, r.killedChild = nil, false
-	r.lastExit = es
-	// Released once the exit is handled, so "stopped: x" is logged
-	// before the socket's "Closing socket" as in Supervisor; an
-	// immediate autorestart takes the socket over without closing it.
-	release := r.release
-	r.release = nil
-	r.handle(exited{es})
-	if release != nil {
-		release()
 	}
 }
 
@@ -159,9 +149,14 @@ func (r *Runner) exited(es ExitStatus) {
 func (r *Runner) failed(p *guard.Panic) {
 	if r.child != nil {
 		_ = r.child.Signal(syscall.SIGKILL, true)
-		r.killedChild = true
 	}
-	r.queued = nil
+	if r.inflight != nil {
+		select {
+		case r.inflight.reply <- result{err: p}:
+		default:
+		}
+		r.inflight = nil
+	}
 	from := r.st.state
 	r.st.timerGen++
 	r.st.backoff = 0
@@ -171,14 +166,6 @@ func (r *Runner) failed(p *guard.Panic) {
 	r.storeInfo()
 	r.logf(config.LevelCritical, "%s entered FATAL state after an internal error: %v", r.cfg.Name, p.Value)
 	r.opts.Events.Publish(events.ProcessState{Process: r.cfg.Name, Group: r.cfg.Group, From: from.String(), To: Fatal.String()})
-	// Answered once FATAL is visible: the caller may look at once.
-	if r.inflight != nil {
-		select {
-		case r.inflight.reply <- result{err: p}:
-		default:
-		}
-		r.inflight = nil
-	}
 	r.answerWaiters()
 }
 
@@ -226,12 +213,6 @@ func (r *Runner) command(c command) {
 			c.reply <- result{err: ErrRunnerDone}
 			return
 		}
-		if r.killedChild {
-			// The child killed by failed is not reaped yet: its exit,
-			// handled after the new spawn, would be taken for the new
-			// child's. It was sent SIGKILL: it comes soon.
-			r.exited(<-r.exits)
-		}
 		// startProcess checks the command before looking at the state.
 		if !start.auto {
 			if err := r.spawner.Check(newCommand(r.cfg, &r.opts)); err != nil {
@@ -240,9 +221,7 @@ func (r *Runner) command(c command) {
 			}
 		}
 	}
-	r.queued = queuedAnswer(c)
 	replied, res := r.handle(c.ev)
-	r.queued = nil
 	if replied {
 		c.reply <- result{err: res}
 		return
@@ -359,7 +338,6 @@ func (r *Runner) spawn() event {
 	} else {
 		cmd.Stderr = perChild(cmd.Stderr)
 	}
-	cmd.Queued = r.queued
 	c, err := r.spawner.Spawn(cmd)
 	if err != nil {
 		if release != nil {
@@ -390,25 +368,6 @@ func (r *Runner) spawn() event {
 		es = c.Wait()
 	})
 	return spawned{c.PID()}
-}
-
-// queuedAnswer is how a start is answered once its spawn is in line: an
-// autostart has its answer (no one looks at its outcome: a failed fork is
-// logged and retried like any spawn error), a start that waits for RUNNING
-// is pending. Either way the caller can go on to the next start in
-// priority order while this one forks. Other commands get nil: they are
-// answered after the spawn, with its outcome.
-func queuedAnswer(c command) func() {
-	start, ok := c.ev.(startCmd)
-	switch {
-	case !ok:
-		return nil
-	case start.auto:
-		return func() { c.reply <- result{} }
-	case c.wait:
-		return func() { c.reply <- result{pending: true} }
-	}
-	return nil
 }
 
 // exitNotifier is a Child that can report its exit with no goroutine
@@ -515,9 +474,7 @@ func NoteDeferred(ctx context.Context) {
 // call sends a command to Run and waits for its final result, calling
 // onPending and the ctx's deferred notice once if Run registered a waiter.
 func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()) error {
-	// Room for every answer the runner may send (queued, pending, final):
-	// it never blocks on a caller that has gone.
-	c := command{ev: ev, wait: wait, reply: make(chan result, 3)}
+	c := command{ev: ev, wait: wait, reply: make(chan result, 2)}
 	select {
 	case r.cmds <- c:
 	case <-r.done:

@@ -135,7 +135,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		Files: []uintptr{stdin, uintptr(p.childOut), uintptr(p.childErr)},
 		Sys:   attr,
 	}
-	pid, err := startOnSpawnThread(exe, argv, procAttr, c.Queued)
+	pid, err := startOnSpawnThread(exe, argv, procAttr)
 	if err != nil && exe == path && !errors.Is(err, syscall.EAGAIN) && !isFDShortage(err) {
 		// The kernel refused a program that resolve accepted (a missing
 		// interpreter, a binary for another machine). Supervisor's exec
@@ -143,7 +143,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		// stderr, exit 127. The trampoline's exec fails the same way.
 		exe, argv = trampolineArgv(path, c, attr.Credential)
 		attr.Credential = nil
-		if pid2, err2 := startOnSpawnThread(exe, argv, procAttr, nil); err2 == nil {
+		if pid2, err2 := startOnSpawnThread(exe, argv, procAttr); err2 == nil {
 			pid, err = pid2, nil
 		}
 	}
@@ -223,19 +223,10 @@ func fdShortage(name string, err error) error {
 	return &SpawnError{SpawnFailed, fmt.Sprintf("too many open files to spawn %s: %s", pyrepr.Str(name), why)}
 }
 
-// spawnQueue is how many spawns may wait for the spawn thread. Queued
-// spawns keep it busy: it forks one child after the other while their
-// runners prepare the next ones and finish the previous ones elsewhere. A
-// few are enough for that; with 256, an autostart of 500 programs ran far
-// ahead of the forks and peak RSS grew by 6 MB.
-const spawnQueue = 4
-
-// startOnSpawnThread is syscall.StartProcess run on the spawn thread, in
-// the order of the calls. queued, if not nil, is called once the request is
-// in line, before its fork.
-func startOnSpawnThread(exe string, argv []string, attr *syscall.ProcAttr, queued func()) (int, error) {
+// startOnSpawnThread is syscall.StartProcess run on the spawn thread.
+func startOnSpawnThread(exe string, argv []string, attr *syscall.ProcAttr) (int, error) {
 	spawnThreadOnce.Do(func() {
-		spawnRequests = make(chan func(), spawnQueue)
+		spawnRequests = make(chan func())
 		guard.Go("spawn thread", func() {
 			runtime.LockOSThread() // never unlocked: the thread lives as long as the daemon
 			for f := range spawnRequests {
@@ -254,9 +245,6 @@ func startOnSpawnThread(exe string, argv []string, attr *syscall.ProcAttr, queue
 			pid, _, err := syscall.StartProcess(exe, argv, attr)
 			return pid, err
 		})
-	}
-	if queued != nil {
-		queued()
 	}
 	<-done
 	return pid, err
