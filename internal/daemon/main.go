@@ -5,8 +5,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/handover"
+	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/version"
 )
 
@@ -19,11 +22,26 @@ const rootSearchWarning = `UserWarning: Supervisord is running as root and it is
 // returns the exit status: 0 after an orderly shutdown (or, when
 // daemonizing, once the daemon is up), 2 for usage and startup errors.
 func Main(args []string, stdout, stderr io.Writer) int {
+	// Children are forked on the main thread, where an upgrade execs:
+	// see process.RunWithSpawnThread.
+	return process.RunWithSpawnThread(func() int { return daemonMain(args, stdout, stderr) })
+}
+
+func daemonMain(args []string, stdout, stderr io.Writer) int {
 	argv0 := "supervisord"
 	if len(args) > 0 {
 		argv0, args = args[0], args[1:]
 	}
+	fullArgs := append([]string{argv0}, args...)
+	exe, _ := os.Executable() // the path as installed, which an upgrade execs
 	child := takeDaemonChild()
+	dryRun := slices.Contains(args, handover.CheckFlag)
+	args = slices.DeleteFunc(args, func(a string) bool { return a == handover.CheckFlag })
+	takeover, err := handover.Receive()
+	if err != nil && !dryRun {
+		fmt.Fprintf(stderr, "Error: take-over: %v\n", err)
+		return 2
+	}
 	opts, action, err := parseFlags(args)
 	if err != nil {
 		return usageError(stderr, argv0, err)
@@ -39,6 +57,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	// Option values are checked before the config file is searched for.
 	if err := config.CheckOverrides(opts.Overrides); err != nil {
 		return usageError(stderr, argv0, err)
+	}
+	if dryRun {
+		return handover.CheckMain(func(path string) (*config.Config, error) { return config.Load(path, opts.Overrides) }, stdout)
+	}
+	if takeover != nil {
+		return d0(argv0, fullArgs, exe, opts.Overrides, stdout, stderr).takeOver(takeover)
 	}
 	path := opts.ConfigFile
 	if path == "" {
@@ -56,16 +80,23 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if child == nil && !cfg.Supervisord.Nodaemon {
 		return spawnDaemon(stdout, stderr)
 	}
-	d := &daemon{
+	d := d0(argv0, fullArgs, exe, opts.Overrides, stdout, stderr)
+	d.child = child
+	return d.run(cfg)
+}
+
+// d0 is a daemon before its first instance.
+func d0(argv0 string, args []string, exe string, overrides config.Overrides, stdout, stderr io.Writer) *daemon {
+	return &daemon{
 		argv0:     argv0,
-		overrides: opts.Overrides,
+		args:      args,
+		exe:       exe,
+		overrides: overrides,
 		stdout:    stdout,
 		stderr:    stderr,
-		child:     child,
 		notify:    newNotifier(),
 		baseEnv:   os.Environ(),
 	}
-	return d.run(cfg)
 }
 
 // usageError reports err the way Supervisor's usage() does.
@@ -76,7 +107,13 @@ func usageError(stderr io.Writer, argv0 string, err error) int {
 
 // daemon is one supervisord process across its reloads.
 type daemon struct {
-	argv0     string
+	argv0 string
+	args  []string // the whole command line, to exec an upgrade with
+	exe   string   // the executable's path, "" if unknown
+	// takeover is the state an upgrade handed to this image, until its
+	// first instance adopted it.
+	takeover  *handover.State
+	fallback  string // why the image this one upgraded to gave the processes back
 	overrides config.Overrides
 	stdout    io.Writer
 	stderr    io.Writer

@@ -23,6 +23,68 @@ type pumpedPipe struct {
 	// childExited is set once the child has exited: from then on the
 	// pipe's remaining writers are its descendants, if any.
 	childExited atomic.Bool
+	// parkMu guards parking, set while an upgrade holds the pump between
+	// two reads (park), and ended, set when the pump has returned.
+	parkMu  sync.Mutex
+	parking *parking
+	ended   bool
+}
+
+// parking is one park of a pump: parked is closed by the pump once it
+// holds (or has returned: gone), resume by unpark.
+type parking struct {
+	parked, resume chan struct{}
+	gone           bool
+}
+
+// park holds the pump between two reads, every byte it read written out,
+// and reports whether it did (false: the pump has returned, the pipe is closed).
+func (pp *pumpedPipe) park() bool {
+	p := &parking{parked: make(chan struct{}), resume: make(chan struct{})}
+	pp.parkMu.Lock()
+	if pp.ended {
+		pp.parkMu.Unlock()
+		return false
+	}
+	pp.parking = p
+	pp.parkMu.Unlock()
+	pp.r.SetReadDeadline(time.Now()) // wakes the pump, as childGone does
+	<-p.parked
+	return !p.gone
+}
+
+// unpark lets a parked pump read on.
+func (pp *pumpedPipe) unpark() {
+	pp.parkMu.Lock()
+	p := pp.parking
+	pp.parking = nil
+	pp.parkMu.Unlock()
+	if p != nil {
+		close(p.resume)
+	}
+}
+
+// holdIfParked is where a pump waits while parked.
+func (pp *pumpedPipe) holdIfParked() {
+	pp.parkMu.Lock()
+	p := pp.parking
+	pp.parkMu.Unlock()
+	if p != nil {
+		close(p.parked)
+		<-p.resume
+	}
+}
+
+// end records that the pump has returned, answering a park in progress.
+func (pp *pumpedPipe) end() {
+	pp.parkMu.Lock()
+	defer pp.parkMu.Unlock()
+	pp.ended = true
+	if p := pp.parking; p != nil {
+		pp.parking = nil
+		p.gone = true
+		close(p.parked)
+	}
 }
 
 // pump copies the pipe to w until EOF (every writer of the pipe,
@@ -32,6 +94,7 @@ type pumpedPipe struct {
 // the output that follows is logged again.
 func (pp *pumpedPipe) pump(w io.Writer, done func()) {
 	defer done()
+	defer pp.end()
 	defer pp.r.Close()
 	if w == nil {
 		w = io.Discard
@@ -59,7 +122,8 @@ func (pp *pumpedPipe) pump(w io.Writer, done func()) {
 		})
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			pp.r.SetReadDeadline(time.Time{}) // the exit nudge (childGone): drain again
+			pp.r.SetReadDeadline(time.Time{}) // the exit nudge (childGone) or a park: drain again
+			pp.holdIfParked()
 		case err != nil:
 			return
 		}

@@ -31,6 +31,9 @@ type Options struct {
 	PID            int            // getPID
 	// Fleet reads the fleet for drover.getFleet; nil without [fleet].
 	Fleet FleetReader
+	// Upgrade starts an in-place upgrade (drover.upgrade) and returns the
+	// new build; nil: the method does not exist.
+	Upgrade func() (newBuild string, err error)
 }
 
 // FleetReader reads every node of the fleet (internal/fleet's Reader).
@@ -52,6 +55,7 @@ type handler struct {
 	identification string
 	pid            int
 	fleet          FleetReader
+	upgrade        func() (string, error)
 	table          map[string]*method
 }
 
@@ -64,9 +68,11 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 		identification: opts.Identification,
 		pid:            opts.PID,
 		fleet:          opts.Fleet,
+		upgrade:        opts.Upgrade,
 	}
 	h.table = h.methods()
 	h.addDroverMethods(h.table)
+	h.addUpgradeMethods(h.table)
 	return h
 }
 
