@@ -45,6 +45,8 @@ func addDroverCommands(commands map[string]command) {
 	// with supervisorctl's); docs/autoscaling.md documents --rolling,
 	// docs/upgrade.md --keep-unchanged.
 	helpTexts["pools"] = "pools\t\t\tShow each worker pool: workers, queue depth, target and last decision"
+	commands["upgrade"] = (*controller).doUpgrade
+	helpTexts["upgrade"] = "upgrade\t\t\tExec the drover binary now on disk in place of the daemon; no program restarts"
 	commands["fleet"] = (*controller).doFleet
 	helpTexts["fleet"] = "fleet status [GROUP] [--json]\tShow every node of the fleet ([fleet]), or GROUP's processes across nodes"
 }
@@ -223,6 +225,52 @@ func (c *controller) doReloadKeeping() error {
 		c.output("ERROR: %s", f)
 		c.exitStatus = exitGeneric
 	}
+	return nil
+}
+
+// upgradeWait bounds how long `upgrade` waits for the new build to answer.
+const upgradeWait = 60 * time.Second
+
+// doUpgrade is `upgrade`: drover.upgrade, then drover.getVersion until the
+// new image answers (a fallback to the old one is reported as a failure).
+func (c *controller) doUpgrade(arg string) error {
+	if strings.TrimSpace(arg) != "" {
+		c.output("Error: upgrade accepts no arguments")
+		c.exitStatus = exitGeneric
+		return nil
+	}
+	from, to, err := c.cl.Upgrade(c.ctx)
+	if err != nil {
+		c.exitStatus = exitGeneric
+		switch client.FaultCode(err) {
+		case wire.FaultUnknownMethod:
+			c.output("Error: the server is not a Drover that can upgrade (no drover.upgrade)")
+			c.exitStatus = exitUnimplemented
+		case wire.FaultFailed:
+			c.output("ERROR: %s", client.FaultString(err))
+		default:
+			return err
+		}
+		return nil
+	}
+	c.output("upgrading drover %s to drover %s", from.Build, to)
+	deadline := time.Now().Add(upgradeWait)
+	for time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		v, err := c.cl.Version(c.ctx)
+		switch {
+		case err != nil || v.Images == from.Images:
+			continue // not switched yet
+		case v.Images == from.Images+1 && v.Build == to:
+			c.output("upgraded: drover %s is running, no program restarted", v.Build)
+			return nil
+		}
+		c.output("ERROR: the take-over failed and drover %s took the programs back; see the main log", v.Build)
+		c.exitStatus = exitGeneric
+		return nil
+	}
+	c.output("ERROR: no answer from drover %s within %s; see the main log", to, upgradeWait)
+	c.exitStatus = exitGeneric
 	return nil
 }
 

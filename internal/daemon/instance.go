@@ -129,11 +129,11 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		return nil, usageError(d.stderr, d.argv0, err)
 	}
 	defer leave()
-	up := &upgrader{Upgrade: handover.Upgrade{Exe: d.exe, Args: d.args, ConfigFile: cfg.File, Supervisor: sup},
+	up := &upgrader{Upgrade: handover.Upgrade{Exe: d.exe, Args: d.args, ConfigFile: cfg.File, Supervisor: sup, Images: d.images},
 		cfg: cfg, ml: ml, listeners: listeners}
 	routes := httpmux.New()
 	rpc.Register(routes, rpc.Options{Supervisor: sup, MainLog: ml, Events: bus, Log: ml,
-		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, Upgrade: up.start})
+		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, Upgrade: up.start, Images: d.images})
 	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, EventsDropped: bus.Dropped, Log: ml})
 	health.Register(routes, sup.Snapshot)
 	up.handlers = serverHandlers(cfg, listeners, routes, ml)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"slices"
 
 	"github.com/drover/drover/internal/config"
@@ -16,6 +17,10 @@ import (
 // rootSearchWarning is what Supervisor warns (through Python's warnings
 // module, on stderr) when root makes it search for its config file.
 const rootSearchWarning = `UserWarning: Supervisord is running as root and it is searching for its configuration file in default locations (including its current working directory); you probably want to specify a "-c" argument specifying an absolute path to a configuration file for improved security.`
+
+// init locks the main goroutine to the main thread (the Go runtime's
+// documented way), for Main to make it the spawn thread.
+func init() { runtime.LockOSThread() }
 
 // Main runs supervisord. args[0] is the program name used in messages
 // ("For help, use <args[0]> -h"); the rest are supervisord's options. It
@@ -32,14 +37,14 @@ func daemonMain(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		argv0, args = args[0], args[1:]
 	}
-	fullArgs := append([]string{argv0}, args...)
+	fullArgs := os.Args // the process's own command line, which an upgrade execs again
 	exe, _ := os.Executable() // the path as installed, which an upgrade execs
 	child := takeDaemonChild()
 	dryRun := slices.Contains(args, handover.CheckFlag)
 	args = slices.DeleteFunc(args, func(a string) bool { return a == handover.CheckFlag })
-	takeover, err := handover.Receive()
-	if err != nil && !dryRun {
-		fmt.Fprintf(stderr, "Error: take-over: %v\n", err)
+	takeover, recvErr := handover.Receive()
+	if recvErr != nil && !dryRun {
+		fmt.Fprintf(stderr, "Error: take-over: %v\n", recvErr)
 		return 2
 	}
 	opts, action, err := parseFlags(args)
@@ -59,7 +64,7 @@ func daemonMain(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, argv0, err)
 	}
 	if dryRun {
-		return handover.CheckMain(func(path string) (*config.Config, error) { return config.Load(path, opts.Overrides) }, stdout)
+		return handover.CheckMain(takeover, recvErr, func(path string) (*config.Config, error) { return config.Load(path, opts.Overrides) }, stdout)
 	}
 	if takeover != nil {
 		return d0(argv0, fullArgs, exe, opts.Overrides, stdout, stderr).takeOver(takeover)
@@ -96,6 +101,7 @@ func d0(argv0 string, args []string, exe string, overrides config.Overrides, std
 		stderr:    stderr,
 		notify:    newNotifier(),
 		baseEnv:   os.Environ(),
+		images:    1,
 	}
 }
 
@@ -114,6 +120,7 @@ type daemon struct {
 	// first instance adopted it.
 	takeover  *handover.State
 	fallback  string // why the image this one upgraded to gave the processes back
+	images    int    // images this process has run, this one included
 	overrides config.Overrides
 	stdout    io.Writer
 	stderr    io.Writer

@@ -183,6 +183,10 @@ func (d *daemon) takeOver(st *handover.State) int {
 	}
 	d.takeover = st
 	d.fallback = handover.FallbackReason()
+	d.images = st.Images + 1
+	if d.fallback != "" {
+		d.images++ // the image that gave up counts
+	}
 	return d.run(cfg)
 }
 

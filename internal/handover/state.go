@@ -36,6 +36,9 @@ const maxStateBytes = 64 << 20
 type State struct {
 	Format int    `json:"format"`
 	Build  string `json:"build"` // version.Build of the image that wrote it
+	// Images counts the images this daemon process has run, the writer's
+	// included: the next one is Images+1.
+	Images int `json:"images"`
 	// ConfigFile is the configuration file (absolute) the daemon runs with;
 	// Args are its command line, to exec the new image with.
 	ConfigFile string   `json:"config_file"`

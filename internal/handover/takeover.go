@@ -81,14 +81,14 @@ func Adoptions(st *State) map[string]supervisor.Adopted {
 	return m
 }
 
-// CheckMain is the dry run (CheckFlag): load is the daemon's config loader.
-// It prints checkPassed and this build, or why not, and returns the exit status.
-func CheckMain(load func(path string) (*config.Config, error), stdout io.Writer) int {
+// CheckMain is the dry run (CheckFlag) on what Receive returned: load is
+// the daemon's config loader. It prints checkPassed and this build, or why
+// not, and returns the exit status.
+func CheckMain(st *State, err error, load func(path string) (*config.Config, error), stdout io.Writer) int {
 	fail := func(err error) int {
 		fmt.Fprintf(stdout, "take-over refused: %v\n", err)
 		return 1
 	}
-	st, err := Receive()
 	if err != nil {
 		return fail(err)
 	}

@@ -32,6 +32,7 @@ type Upgrade struct {
 	Args       []string // the daemon's command line
 	ConfigFile string   // absolute
 	Supervisor *supervisor.Supervisor
+	Images     int // images run so far by this process, this one included
 }
 
 // Check runs the binary now at Exe with CheckFlag on a draft of the state
@@ -96,7 +97,7 @@ func lastBytes(s string, n int) string {
 
 // state is a State of this image without processes.
 func (u *Upgrade) state(prevExe *os.File, listeners []Listener) *State {
-	st := &State{Format: Format, Build: version.Build, ConfigFile: u.ConfigFile, Args: u.Args,
+	st := &State{Format: Format, Build: version.Build, Images: u.Images, ConfigFile: u.ConfigFile, Args: u.Args,
 		PreviousExe: -1, Listeners: listeners}
 	if prevExe != nil {
 		st.PreviousExe = int(prevExe.Fd())

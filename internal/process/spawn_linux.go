@@ -256,6 +256,8 @@ func startSpawnThread() {
 // on its main thread too are the children it adopted and the ones it forks
 // later all children of the one thread its own upgrade execs on.
 func RunWithSpawnThread(run func() int) int {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	spawnThreadOnce.Do(func() { spawnRequests = make(chan func()) })
 	result := make(chan int, 1)
 	go func() { result <- run() }()

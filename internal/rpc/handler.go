@@ -34,6 +34,9 @@ type Options struct {
 	// Upgrade starts an in-place upgrade (drover.upgrade) and returns the
 	// new build; nil: the method does not exist.
 	Upgrade func() (newBuild string, err error)
+	// Images is how many images the daemon process has run (1 + its
+	// upgrades, fallbacks included), for drover.getVersion.
+	Images int
 }
 
 // FleetReader reads every node of the fleet (internal/fleet's Reader).
@@ -56,6 +59,7 @@ type handler struct {
 	pid            int
 	fleet          FleetReader
 	upgrade        func() (string, error)
+	images         int
 	table          map[string]*method
 }
 
@@ -69,6 +73,7 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 		pid:            opts.PID,
 		fleet:          opts.Fleet,
 		upgrade:        opts.Upgrade,
+		images:         opts.Images,
 	}
 	h.table = h.methods()
 	h.addDroverMethods(h.table)

@@ -10,10 +10,12 @@ import (
 // addUpgradeMethods adds drover.getVersion, and drover.upgrade when the
 // daemon can upgrade in place (docs/upgrade.md).
 func (h *handler) addUpgradeMethods(m map[string]*method) {
-	m["drover.getVersion"] = &method{result: "string",
+	m["drover.getVersion"] = &method{result: "struct",
 		help: "Get the build of the running Drover (getSupervisorVersion answers the Supervisor version it is compatible with)\n\n" +
-			"@return string version  The build",
-		call: func(context.Context, []any) (any, error) { return version.Build, nil }}
+			"@return struct result  build: the build, images: how many images the daemon process has run (1 + its upgrades)",
+		call: func(context.Context, []any) (any, error) {
+			return xmlrpc.Struct{{Name: "build", Value: version.Build}, {Name: "images", Value: h.images}}, nil
+		}}
 	if h.upgrade == nil {
 		return
 	}
@@ -26,6 +28,6 @@ func (h *handler) addUpgradeMethods(m map[string]*method) {
 			if err != nil {
 				return nil, toFault(err, "")
 			}
-			return xmlrpc.Struct{{Name: "from", Value: version.Build}, {Name: "to", Value: to}}, nil
+			return xmlrpc.Struct{{Name: "from", Value: version.Build}, {Name: "to", Value: to}, {Name: "images", Value: h.images}}, nil
 		}}
 }
