@@ -37,7 +37,7 @@ func daemonMain(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		argv0, args = args[0], args[1:]
 	}
-	fullArgs := os.Args // the process's own command line, which an upgrade execs again
+	fullArgs := os.Args       // the process's own command line, which an upgrade execs again
 	exe, _ := os.Executable() // the path as installed, which an upgrade execs
 	child := takeDaemonChild()
 	dryRun := slices.Contains(args, handover.CheckFlag)
