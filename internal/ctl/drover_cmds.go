@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/drover/drover/internal/client"
@@ -259,6 +260,12 @@ func (c *controller) doUpgrade(arg string) error {
 		time.Sleep(100 * time.Millisecond)
 		v, err := c.cl.Version(c.ctx)
 		switch {
+		case errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT):
+			// The sockets are held open across the switch: refused means
+			// the process is gone (a new image that died in its take-over).
+			c.output("ERROR: the daemon is gone: %v; see the main log", err)
+			c.exitStatus = exitGeneric
+			return nil
 		case err != nil || v.Images == from.Images:
 			continue // not switched yet
 		case v.Images == from.Images+1 && v.Build == to:
