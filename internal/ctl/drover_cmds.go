@@ -16,7 +16,7 @@ import (
 // addDroverCommands adds Drover's own commands to Supervisor's command
 // table, and the --rolling forms of restart and update.
 func addDroverCommands(commands map[string]command) {
-	restart, update, reload := commands["restart"], commands["update"], commands["reload"]
+	restart, update, reload, version := commands["restart"], commands["update"], commands["reload"], commands["version"]
 	commands["restart"] = func(c *controller, arg string) error {
 		if batch, rest, rolling, ok := c.rollingArgs("restart", arg); rolling {
 			if !ok {
@@ -40,6 +40,12 @@ func addDroverCommands(commands map[string]command) {
 			return c.doReloadKeeping()
 		}
 		return reload(c, arg)
+	}
+	commands["version"] = func(c *controller, arg string) error {
+		if strings.TrimSpace(arg) == droverVersionFlag {
+			return c.doDroverVersion()
+		}
+		return version(c, arg)
 	}
 	commands["pools"] = (*controller).doPools
 	// reload, restart and update keep Supervisor's help texts (output is compared
@@ -226,6 +232,25 @@ func (c *controller) doReloadKeeping() error {
 		c.output("ERROR: %s", f)
 		c.exitStatus = exitGeneric
 	}
+	return nil
+}
+
+// droverVersionFlag makes version print the daemon's Drover build
+// (drover.getVersion) instead of the Supervisor version it is compatible with.
+const droverVersionFlag = "--drover"
+
+// doDroverVersion is `version --drover`.
+func (c *controller) doDroverVersion() error {
+	v, err := c.cl.Version(c.ctx)
+	if err != nil {
+		if client.FaultCode(err) == wire.FaultUnknownMethod {
+			c.output("Error: the server is not Drover (no drover.getVersion)")
+			c.exitStatus = exitUnimplemented
+			return nil
+		}
+		return err
+	}
+	c.output("drover %s", v.Build)
 	return nil
 }
 

@@ -54,6 +54,7 @@ func TestUpgradeInPlaceUnderLoad(t *testing.T) {
 	pids := l.waitAllRunning(workers + 1)
 
 	poll := startStatusPoller(t, l.sock)
+	var allJobs []string
 	for i, to := range []string{"upgrade-test-2", "upgrade-test-1"} {
 		prefix := fmt.Sprintf("u%d-", i)
 		jobs, dispatched := l.dispatchAsync(prefix, 120, 40)
@@ -64,8 +65,9 @@ func TestUpgradeInPlaceUnderLoad(t *testing.T) {
 			t.Fatalf("upgrade to %s: %q", to, out)
 		}
 		dispatched()
+		allJobs = append(allJobs, jobs...)
 		r := l.waitAllDone(jobs, 120*time.Second)
-		l.checkExactlyOnce(r, jobs)
+		l.checkExactlyOnce(r, allJobs)
 		if got := droverBuild(t, l.sock); got != to {
 			t.Errorf("drover.getVersion after the upgrade: %q, want %q", got, to)
 		}
