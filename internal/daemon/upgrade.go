@@ -55,7 +55,10 @@ func (u *upgrader) start() (newBuild string, err error) {
 		u.mu.Unlock()
 		return "", fmt.Errorf("%w: the path of this daemon's executable is unknown", supervisor.ErrUpgradeRefused)
 	}
-	newBuild, err = u.Check(u.socketRecords())
+	err = u.Supervisor.CheckFreezable()
+	if err == nil {
+		newBuild, err = u.Check(u.socketRecords())
+	}
 	if err != nil {
 		u.mu.Unlock()
 		u.ml.Logf(config.LevelError, "upgrade refused, running on: %v", err)

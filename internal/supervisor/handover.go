@@ -33,24 +33,56 @@ var ErrUpgradeRefused = errors.New("upgrade refused")
 // Freeze stops every runner where it stands (process.Runner.Freeze) and
 // returns their snapshots, and thaw, which lets everything run on (the
 // upgrade did not happen). No group change, keep-reload, rolling restart or
-// scaling decision can start until thaw. It refuses what cannot be handed
-// over yet: event listener and FastCGI groups, workers added by a pool's
-// scaler or a rolling restart, a reload or shutdown in progress.
+// scaling decision can start until thaw. It refuses what CheckFreezable refuses.
 func (s *Supervisor) Freeze() (procs []FrozenProcess, thaw func(), err error) {
-	refuse := func(format string, args ...any) ([]FrozenProcess, func(), error) {
-		return nil, nil, fmt.Errorf("%w: "+format, append([]any{ErrUpgradeRefused}, args...)...)
+	groups, unlock, err := s.lockForFreeze()
+	if err != nil {
+		return nil, nil, err
 	}
-	s.opMu.Lock()
-	var undo []func()
+	release := make(chan struct{})
 	thaw = func() {
+		close(release)
+		unlock()
+	}
+	for _, g := range groups {
+		for _, p := range g.Processes {
+			snap, err := p.Runner.Freeze(release)
+			if err != nil {
+				thaw()
+				return nil, nil, fmt.Errorf("%w: %s: %v", ErrUpgradeRefused, p.Namespec, err)
+			}
+			procs = append(procs, FrozenProcess{Group: g.Config.Name, Name: p.Config().Name,
+				Command: p.asRead.Command,
+				Adopted: Adopted{Snapshot: snap, StdoutLog: p.StdoutLogPath(), StderrLog: p.StderrLogPath()}})
+		}
+	}
+	return procs, thaw, nil
+}
+
+// CheckFreezable says why Freeze would refuse now, nil if it would not:
+// event listener and FastCGI groups, workers added by a pool's scaler or a
+// rolling restart, a reload or shutdown in progress.
+func (s *Supervisor) CheckFreezable() error {
+	_, unlock, err := s.lockForFreeze()
+	if err == nil {
+		unlock()
+	}
+	return err
+}
+
+// lockForFreeze takes every lock Freeze holds and checks what it refuses;
+// it returns the groups and unlock, or the refusal with nothing held.
+func (s *Supervisor) lockForFreeze() (groups []*Group, unlock func(), err error) {
+	s.opMu.Lock()
+	undo := []func(){s.opMu.Unlock}
+	unlock = func() {
 		for i := len(undo) - 1; i >= 0; i-- {
 			undo[i]()
 		}
-		s.opMu.Unlock()
 	}
-	fail := func(format string, args ...any) ([]FrozenProcess, func(), error) {
-		thaw()
-		return refuse(format, args...)
+	fail := func(format string, args ...any) ([]*Group, func(), error) {
+		unlock()
+		return nil, nil, fmt.Errorf("%w: "+format, append([]any{ErrUpgradeRefused}, args...)...)
 	}
 	if m := s.Mood(); m != MoodRunning {
 		return fail("the daemon is %s", m)
@@ -59,7 +91,7 @@ func (s *Supervisor) Freeze() (procs []FrozenProcess, thaw func(), err error) {
 		return fail("a reload keeping unchanged programs is in progress")
 	}
 	undo = append(undo, s.keepMu.Unlock)
-	groups := s.Groups()
+	groups = s.Groups()
 	for _, g := range groups {
 		switch g.Config.Kind {
 		case config.KindEventListener:
@@ -67,33 +99,22 @@ func (s *Supervisor) Freeze() (procs []FrozenProcess, thaw func(), err error) {
 		case config.KindFCGI:
 			return fail("FastCGI group %s: handing over FastCGI sockets is not supported", g.Config.Name)
 		}
-		if pl := s.pools.get(g.Config.Name); pl != nil {
-			if !pl.roll.TryLock() {
-				return fail("a rolling restart or scaling of %s is in progress", g.Config.Name)
-			}
-			undo = append(undo, pl.roll.Unlock)
-			pl.mu.Lock()
-			added := len(pl.added)
-			pl.mu.Unlock()
-			if added > 0 {
-				return fail("pool %s runs %d worker(s) beyond its configured ones (scaled up or rolling); upgrade once it is back to numprocs", g.Config.Name, added)
-			}
+		pl := s.pools.get(g.Config.Name)
+		if pl == nil {
+			continue
+		}
+		if !pl.roll.TryLock() {
+			return fail("a rolling restart or scaling of %s is in progress", g.Config.Name)
+		}
+		undo = append(undo, pl.roll.Unlock)
+		pl.mu.Lock()
+		added := len(pl.added)
+		pl.mu.Unlock()
+		if added > 0 {
+			return fail("pool %s runs %d worker(s) beyond its configured ones (scaled up or rolling); upgrade once it is back to numprocs", g.Config.Name, added)
 		}
 	}
-	release := make(chan struct{})
-	undo = append(undo, func() { close(release) })
-	for _, g := range groups {
-		for _, p := range g.Processes {
-			snap, err := p.Runner.Freeze(release)
-			if err != nil {
-				return fail("%s: %v", p.Namespec, err)
-			}
-			procs = append(procs, FrozenProcess{Group: g.Config.Name, Name: p.Config().Name,
-				Command: p.asRead.Command,
-				Adopted: Adopted{Snapshot: snap, StdoutLog: p.StdoutLogPath(), StderrLog: p.StderrLogPath()}})
-		}
-	}
-	return procs, thaw, nil
+	return groups, unlock, nil
 }
 
 // adopt makes the processes of g that the previous image handed over start
