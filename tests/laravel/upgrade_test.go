@@ -3,12 +3,9 @@ package laravel_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	rpcclient "github.com/drover/drover/internal/client"
 	"github.com/drover/drover/tests/laravelenv"
 )
 
@@ -34,10 +32,11 @@ func TestUpgradeInPlaceUnderLoad(t *testing.T) {
 	binDir := laravelenv.TempDir(t, "drover-upgrade")
 	builds := map[string]string{}
 	for _, b := range []string{"upgrade-test-1", "upgrade-test-2"} {
-		builds[b] = buildDrover(t, binDir, b)
+		builds[b] = filepath.Join(binDir, b)
+		laravelenv.BuildDrover(t, builds[b], "-X github.com/drover/drover/internal/version.Build="+b)
 	}
 	installed := filepath.Join(binDir, "drover")
-	install(t, builds["upgrade-test-1"], installed)
+	laravelenv.Install(t, builds["upgrade-test-1"], installed)
 	const workers = 3
 	l := newLab(t, program{numprocs: workers, stopwaitsecs: 30, timeout: 60, daemonBin: installed})
 	drv := l.drv()
@@ -59,7 +58,7 @@ func TestUpgradeInPlaceUnderLoad(t *testing.T) {
 		prefix := fmt.Sprintf("u%d-", i)
 		jobs, dispatched := l.dispatchAsync(prefix, 120, 40)
 		l.waitFor("jobs being worked", 60*time.Second, func() bool { return l.jobs().doneCount() > 0 })
-		install(t, builds[to], installed)
+		laravelenv.Install(t, builds[to], installed)
 		out := l.mustCtl(drv, 0, "upgrade")
 		if !strings.Contains(out, "upgraded: drover "+to+" is running") {
 			t.Fatalf("upgrade to %s: %q", to, out)
@@ -108,58 +107,14 @@ func (l *lab) waitAllRunning(n int) map[string]int {
 	return pids
 }
 
-// buildDrover links drover with version.Build set to build.
-func buildDrover(t *testing.T, dir, build string) string {
-	t.Helper()
-	out := filepath.Join(dir, build)
-	cmd := exec.Command("go", "build", "-o", out, "-ldflags", "-X github.com/drover/drover/internal/version.Build="+build,
-		"github.com/drover/drover/cmd/drover")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", build, err, b)
-	}
-	return out
-}
-
-// install puts a copy of bin at path as a package manager does: a new
-// file renamed over the old one, which the running image keeps open.
-func install(t *testing.T, bin, path string) {
-	t.Helper()
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path+".new", data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(path+".new", path); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// rpcCall posts one XML-RPC call without parameters on the unix socket,
-// each on a new connection (as every supervisorctl run makes one).
-func rpcCall(sock, method string) (string, error) {
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		}}}
-	body := `<?xml version="1.0"?><methodCall><methodName>` + method + `</methodName><params></params></methodCall>`
-	resp, err := c.Post("http://localhost/RPC2", "text/xml", strings.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != 200 || strings.Contains(string(b), "<fault>") {
-		return "", fmt.Errorf("%s: %s: %s", method, resp.Status, b)
-	}
-	return string(b), nil
+// rpc runs one call with a new client, so on a new connection (as every
+// supervisorctl run makes one).
+func rpc[T any](sock string, call func(*rpcclient.Client, context.Context) (T, error)) (T, error) {
+	c := rpcclient.New("unix://"+sock, "", "")
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return call(c, ctx)
 }
 
 // startStatusPoller calls getAllProcessInfo every 50 ms until the returned
@@ -184,10 +139,10 @@ func startStatusPoller(t *testing.T, sock string) (stop func() (int, []error)) {
 			case <-tick.C:
 			}
 			polls++
-			if out, err := rpcCall(sock, "supervisor.getAllProcessInfo"); err != nil {
+			if infos, err := rpc(sock, (*rpcclient.Client).AllProcessInfo); err != nil {
 				failures = append(failures, fmt.Errorf("%s: %w", time.Now().Format("15:04:05.000"), err))
-			} else if !strings.Contains(out, "<name>statename</name>") {
-				failures = append(failures, fmt.Errorf("no process info: %s", out))
+			} else if len(infos) == 0 {
+				failures = append(failures, errors.New("no process info"))
 			}
 		}
 	}()
@@ -201,14 +156,11 @@ func startStatusPoller(t *testing.T, sock string) (stop func() (int, []error)) {
 // droverBuild is the daemon's build (drover.getVersion).
 func droverBuild(t *testing.T, sock string) string {
 	t.Helper()
-	out, err := rpcCall(sock, "drover.getVersion")
+	v, err := rpc(sock, (*rpcclient.Client).Version)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, _ := strings.Cut(out, "<name>build</name>")
-	_, rest, _ = strings.Cut(rest, "<string>")
-	build, _, _ := strings.Cut(rest, "</string>")
-	return build
+	return v.Build
 }
 
 // checkNumbered checks that path holds the lines 1, 2, 3, … with none

@@ -1,4 +1,4 @@
-package handover_test
+package upgrade_test
 
 import (
 	"fmt"
@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/drover/drover/tests/laravelenv"
 )
 
 // These tests run the real binary: a daemon upgraded to a new image that
@@ -20,7 +22,7 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "drover-handover")
+	dir, err := os.MkdirTemp("", "drover-upgrade")
 	if err != nil {
 		panic(err)
 	}
@@ -34,30 +36,10 @@ func TestMain(m *testing.M) {
 func build(t *testing.T, name string, ldflags ...string) string {
 	t.Helper()
 	out := filepath.Join(binDir, name)
-	if _, err := os.Stat(out); err == nil {
-		return out
-	}
-	cmd := exec.Command("go", "build", "-o", out, "-ldflags", strings.Join(ldflags, " "), "github.com/drover/drover/cmd/drover")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", name, err, b)
+	if _, err := os.Stat(out); err != nil {
+		laravelenv.BuildDrover(t, out, ldflags...)
 	}
 	return out
-}
-
-// install puts src at path as a package manager does (rename over).
-func install(t *testing.T, src, path string) {
-	t.Helper()
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path+".new", data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(path+".new", path); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // rig is a daemon running dir/drover with two sleepers and a numbered writer.
@@ -74,7 +56,7 @@ func newRig(t *testing.T, installed string) *rig {
 	dir := t.TempDir()
 	r := &rig{t: t, dir: dir, bin: filepath.Join(dir, "drover"), conf: filepath.Join(dir, "sd.conf"),
 		mainLog: filepath.Join(dir, "main.log"), exited: make(chan error, 1), ctlBin: installed}
-	install(t, installed, r.bin)
+	laravelenv.Install(t, installed, r.bin)
 	sock := filepath.Join(dir, "s.sock")
 	conf := fmt.Sprintf(`[unix_http_server]
 file=%[1]s
@@ -177,7 +159,7 @@ func TestFailedTakeOverFallsBack(t *testing.T) {
 		"-X github.com/drover/drover/internal/handover.injectedFault=panic")
 	r := newRig(t, good)
 	before := r.running()
-	install(t, bad, r.bin)
+	laravelenv.Install(t, bad, r.bin)
 	out, code := r.ctl("upgrade")
 	if code != 1 || !strings.Contains(out, "ERROR: the take-over failed and drover before took the programs back") {
 		t.Fatalf("upgrade to a failing image: exit %d:\n%s", code, out)
@@ -229,7 +211,7 @@ func TestTakeOverDeathStopsChildren(t *testing.T) {
 	}
 	r := newRig(t, good)
 	before := r.running()
-	install(t, dies, r.bin)
+	laravelenv.Install(t, dies, r.bin)
 	if out, code := r.ctl("upgrade"); code != 1 || !strings.Contains(out, "upgrading drover before to drover before\nERROR: the daemon is gone") {
 		t.Fatalf("upgrade: exit %d:\n%s", code, out)
 	}
