@@ -31,6 +31,12 @@ type Options struct {
 	PID            int            // getPID
 	// Fleet reads the fleet for drover.getFleet; nil without [fleet].
 	Fleet FleetReader
+	// Upgrade starts an in-place upgrade (drover.upgrade) and returns the
+	// new build; nil: the method does not exist.
+	Upgrade func() (newBuild string, err error)
+	// Images is how many images the daemon process has run (1 + its
+	// upgrades, fallbacks included), for drover.getVersion.
+	Images int
 }
 
 // FleetReader reads every node of the fleet (internal/fleet's Reader).
@@ -52,6 +58,8 @@ type handler struct {
 	identification string
 	pid            int
 	fleet          FleetReader
+	upgrade        func() (string, error)
+	images         int
 	table          map[string]*method
 }
 
@@ -64,9 +72,12 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 		identification: opts.Identification,
 		pid:            opts.PID,
 		fleet:          opts.Fleet,
+		upgrade:        opts.Upgrade,
+		images:         opts.Images,
 	}
 	h.table = h.methods()
 	h.addDroverMethods(h.table)
+	h.addUpgradeMethods(h.table)
 	return h
 }
 

@@ -47,6 +47,7 @@ type Process struct {
 	lines          []*logs.LineWriter // framing of a prefixed or JSON channel (lines.go)
 	restarts       *restartTracker
 	asRead         *config.Process
+	adopted        bool // handed over by the previous image: not autostarted
 }
 
 // ConfigAsRead returns the process config as the config file gave it (AUTO
@@ -140,6 +141,9 @@ type Options struct {
 	BaseEnv   []string // supervisord's environment at start
 	// Queues opens the queue source of a scaling pool; nil: Redis (queue.Open).
 	Queues func(config.QueueSource) queue.Source
+	// Adopt holds, by namespec, the processes an upgrade handed over: New
+	// makes their runners start from these snapshots (see handover.go).
+	Adopt map[string]Adopted
 }
 
 // New returns a Supervisor for cfg with the groups of cfg created, as
@@ -175,8 +179,10 @@ func New(cfg *config.Config, opts Options) *Supervisor {
 			s.initErr = fmt.Errorf("create group %s: %w", gc.Name, err)
 			break
 		}
+		s.adopt(g)
 		s.insertLocked(g)
 	}
+	s.opts.Adopt = nil // a group added later starts afresh
 	return s
 }
 
