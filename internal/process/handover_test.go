@@ -1,14 +1,22 @@
 package process
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/drover/drover/internal/config"
 )
 
 // execAfterSpawn (a helper mode) forks a child with a parent-death signal
@@ -60,6 +68,62 @@ func TestExecOnSpawnThreadKeepsChildren(t *testing.T) {
 		}
 		if got := strings.TrimSpace(string(out)); !slices.Contains(tc.want, got) {
 			t.Errorf("%s: got %q, want one of %q", tc.mode, got, tc.want)
+		}
+	}
+}
+
+// A freeze takes the child's output pipe from its poller between two reads:
+// while frozen nothing more is read, and the pipe end in the Snapshot is
+// inheritable across execve. A thaw gives the pipe back to a poller,
+// close-on-exec again, and the numbered output loses and repeats no line.
+func TestFreezeParksOutputAndThawResumes(t *testing.T) {
+	cfg := &config.Process{
+		Name: "n", Group: "n", Argv: []string{"/bin/sh", "-c", `i=0; while :; do i=$((i+1)); echo $i; done`},
+		AutoRestart: config.RestartNever, ExitCodes: []int{0}, StopSignal: syscall.SIGKILL,
+		StopWait: 10 * time.Second, Umask: -1, UID: -1, GID: -1,
+	}
+	var out syncBuffer
+	r := NewRunner(cfg, Options{Stdout: &out})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	endRun := sync.OnceFunc(func() { cancel(); <-done }) // Run returns once the output is written
+	defer endRun()
+	if err := r.Start(ctx, true); err != nil {
+		t.Fatalf("Start = %v", err)
+	}
+	waitFor(t, "output", func() bool { return len(out.String()) > 0 })
+	thaw := make(chan struct{})
+	s, err := r.Freeze(thaw)
+	if err != nil {
+		t.Fatalf("Freeze = %v", err)
+	}
+	if s.PID == 0 || s.StdoutFD < 0 {
+		t.Fatalf("Snapshot: pid %d, stdout fd %d; want a live child and its pipe", s.PID, s.StdoutFD)
+	}
+	closeOnExec := func() bool {
+		flags, err := unix.FcntlInt(uintptr(s.StdoutFD), unix.F_GETFD, 0)
+		return err == nil && flags&unix.FD_CLOEXEC != 0
+	}
+	if closeOnExec() {
+		t.Error("the frozen stdout pipe is close-on-exec")
+	}
+	frozen := len(out.String())
+	time.Sleep(300 * time.Millisecond) // the child fills the pipe meanwhile
+	if n := len(out.String()); n != frozen {
+		t.Errorf("read while frozen: %d bytes, then %d", frozen, n)
+	}
+	close(thaw)
+	waitFor(t, "output after the thaw", func() bool { return len(out.String()) > frozen+(64<<10) })
+	waitFor(t, "close-on-exec again", closeOnExec)
+	if err := r.Stop(ctx, true); err != nil {
+		t.Fatalf("Stop = %v", err)
+	}
+	endRun()
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	for i, l := range lines {
+		if l != strconv.Itoa(i+1) {
+			t.Fatalf("line %d of %d is %q", i+1, len(lines), l)
 		}
 	}
 }
