@@ -64,17 +64,23 @@ func (pp *pumpedPipe) pump(w io.Writer, done func()) {
 	pp.r.Close()
 	pp.fd = fd
 	pp.mu.Lock()
-	if fd >= 0 {
-		if p := nextPollerInTurn(); p != nil && p.add(pp) {
-			pp.poller = p
-		}
-	}
-	watched := pp.poller != nil
-	pp.ended = !watched
+	watched := pp.toPoller()
 	pp.mu.Unlock()
 	if !watched {
 		pp.finish()
 	}
+}
+
+// toPoller gives the pipe to a poller, with pp.mu held, and reports whether
+// one took it; if none did, the pipe is ended, for the caller to finish.
+func (pp *pumpedPipe) toPoller() bool {
+	if pp.fd >= 0 {
+		if p := nextPollerInTurn(); p != nil && p.add(pp) {
+			pp.poller = p
+		}
+	}
+	pp.ended = pp.poller == nil
+	return !pp.ended
 }
 
 // park takes the pipe from its poller for an upgrade, between two reads:
@@ -101,12 +107,9 @@ func (pp *pumpedPipe) unpark() {
 	}
 	unix.CloseOnExec(pp.fd)
 	pp.parked = false
-	if p := nextPollerInTurn(); p != nil && p.add(pp) {
-		pp.poller = p
-	}
-	pp.ended = pp.poller == nil
+	watched := pp.toPoller()
 	pp.mu.Unlock()
-	if pp.ended {
+	if !watched {
 		pp.finish()
 	}
 }
