@@ -20,7 +20,7 @@ const upgradeScript = `set -eu
 T=$1 DEB1=$2 DEB2=$3
 for d in usr etc var; do
 	mkdir -p "$T/ov/$d/up" "$T/ov/$d/work"
-	mount -t overlay overlay -o "lowerdir=/$d,upperdir=$T/ov/$d/up,workdir=$T/ov/$d/work" "/$d"
+	mount -t overlay overlay -o "lowerdir=/$d,upperdir=$T/ov/$d/up,workdir=$T/ov/$d/work" "/$d" || exit 77
 done
 mount -t tmpfs tmpfs /run
 rm -rf /etc/supervisor # the machine's, if any: this is a fresh install
@@ -62,6 +62,9 @@ func TestDebUpgradeKeepsPrograms(t *testing.T) {
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", script, dir, deb1, deb2)
 	out, err := cmd.CombinedOutput()
 	text := string(out)
+	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 77 {
+		t.Skip("no overlay mounts here: " + text)
+	}
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}

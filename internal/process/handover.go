@@ -39,10 +39,12 @@ type Snapshot struct {
 	StderrFD int `json:"stderr_fd"`
 }
 
-// freezeCmd asks Run for a Snapshot, then to wait until thaw is closed.
+// freezeCmd asks Run for a Snapshot, then to wait until thaw is closed;
+// Run closes resumed once it has undone the freeze.
 type freezeCmd struct {
-	snap chan<- Snapshot
-	thaw <-chan struct{}
+	snap    chan<- Snapshot
+	thaw    <-chan struct{}
+	resumed chan struct{}
 }
 
 func (freezeCmd) String() string { return "freeze" }
@@ -55,20 +57,22 @@ var ErrNotFreezable = errors.New("child not started by the fork/exec spawner")
 // handled, its child's output pumps are parked between two reads (every
 // byte read is written; the rest waits in the pipe), and the pipe ends are
 // made inheritable across execve. It returns the Snapshot; the Runner
-// stays frozen until thaw is closed, which undoes all of it.
-func (r *Runner) Freeze(thaw <-chan struct{}) (Snapshot, error) {
+// stays frozen until thaw is closed, which undoes all of it, and closes
+// resumed once that is done.
+func (r *Runner) Freeze(thaw <-chan struct{}) (_ Snapshot, resumed <-chan struct{}, _ error) {
 	snap := make(chan Snapshot, 1)
-	c := command{ev: freezeCmd{snap: snap, thaw: thaw}, reply: make(chan result, 1)}
+	f := freezeCmd{snap: snap, thaw: thaw, resumed: make(chan struct{})}
+	c := command{ev: f, reply: make(chan result, 1)}
 	select {
 	case r.cmds <- c:
 	case <-r.done:
-		return Snapshot{}, ErrRunnerDone
+		return Snapshot{}, nil, ErrRunnerDone
 	}
 	res := <-c.reply
 	if res.err != nil {
-		return Snapshot{}, res.err
+		return Snapshot{}, nil, res.err
 	}
-	return <-snap, nil
+	return <-snap, f.resumed, nil
 }
 
 // freeze handles a freezeCmd inside Run.
@@ -104,6 +108,7 @@ func (r *Runner) freeze(f freezeCmd, reply chan result) {
 	if ch != nil {
 		ch.takeBack()
 	}
+	close(f.resumed)
 }
 
 // handOver takes the output pipes from the pollers (park: every byte read

@@ -40,17 +40,23 @@ func (s *Supervisor) Freeze() (procs []FrozenProcess, thaw func(), err error) {
 		return nil, nil, err
 	}
 	release := make(chan struct{})
+	var resumed []<-chan struct{}
+	// No runner may spawn before every pipe is close-on-exec again.
 	thaw = func() {
 		close(release)
+		for _, r := range resumed {
+			<-r
+		}
 		unlock()
 	}
 	for _, g := range groups {
 		for _, p := range g.Processes {
-			snap, err := p.Runner.Freeze(release)
+			snap, res, err := p.Runner.Freeze(release)
 			if err != nil {
 				thaw()
 				return nil, nil, fmt.Errorf("%w: %s: %v", ErrUpgradeRefused, p.Namespec, err)
 			}
+			resumed = append(resumed, res)
 			procs = append(procs, FrozenProcess{Group: g.Config.Name, Name: p.Config().Name,
 				Command: p.asRead.Command,
 				Adopted: Adopted{Snapshot: snap, StdoutLog: p.StdoutLogPath(), StderrLog: p.StderrLogPath()}})
