@@ -54,8 +54,8 @@ func (freezeCmd) String() string { return "freeze" }
 var ErrNotFreezable = errors.New("child not started by the fork/exec spawner")
 
 // Freeze stops the Runner where it is: no command, exit or timer is
-// handled, its child's output pumps are parked between two reads (every
-// byte read is written; the rest waits in the pipe), and the pipe ends are
+// handled, its child's output pipes leave their pollers between two reads
+// (every byte read is written; the rest waits in the pipe), and the pipe ends are
 // made inheritable across execve. It returns the Snapshot; the Runner
 // stays frozen until thaw is closed, which undoes all of it, and closes
 // resumed once that is done.

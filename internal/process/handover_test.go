@@ -94,7 +94,7 @@ func TestFreezeParksOutputAndThawResumes(t *testing.T) {
 	}
 	waitFor(t, "output", func() bool { return len(out.String()) > 0 })
 	thaw := make(chan struct{})
-	s, err := r.Freeze(thaw)
+	s, resumed, err := r.Freeze(thaw)
 	if err != nil {
 		t.Fatalf("Freeze = %v", err)
 	}
@@ -114,8 +114,11 @@ func TestFreezeParksOutputAndThawResumes(t *testing.T) {
 		t.Errorf("read while frozen: %d bytes, then %d", frozen, n)
 	}
 	close(thaw)
+	<-resumed
+	if !closeOnExec() {
+		t.Error("the thawed stdout pipe is inheritable")
+	}
 	waitFor(t, "output after the thaw", func() bool { return len(out.String()) > frozen+(64<<10) })
-	waitFor(t, "close-on-exec again", closeOnExec)
 	if err := r.Stop(ctx, true); err != nil {
 		t.Fatalf("Stop = %v", err)
 	}
