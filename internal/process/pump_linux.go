@@ -12,7 +12,8 @@ import (
 
 // The output pipes of all children are read by the pollers
 // (poller_linux.go), not by a goroutine each. A pipe belongs to one poller
-// from pump to its end of file.
+// from pump to its end of file, unless an upgrade takes it between two
+// reads (park) to hand it to the next image, which pumps it as at spawn.
 //
 // The pollers' epoll sets are level-triggered: a pipe that still holds
 // data, or whose writers have all gone, is reported again at the next wait.
