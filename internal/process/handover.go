@@ -119,9 +119,9 @@ func (c *child) handOver(s *Snapshot) {
 	if c.stdin.f != nil {
 		withFD(c.stdin.f, func(fd int) { s.StdinFD = inheritable(fd) })
 	}
-	fds := []*int{&s.StdoutFD, &s.StderrFD}
+	fds := [2]*int{&s.StdoutFD, &s.StderrFD}
 	for i, pp := range c.outputs {
-		if pp.park() {
+		if pp != nil && pp.park() {
 			*fds[i] = inheritable(pp.fd)
 		}
 	}
@@ -133,7 +133,9 @@ func (c *child) takeBack() {
 		withFD(c.stdin.f, func(fd int) { unix.CloseOnExec(fd) })
 	}
 	for _, pp := range c.outputs {
-		pp.unpark()
+		if pp != nil {
+			pp.unpark()
+		}
 	}
 }
 
@@ -203,7 +205,7 @@ func adoptChild(s Snapshot, cmd *Command) (*child, error) {
 	unix.SetNonblock(pidfd, true)
 	ch := &child{pid: s.PID, pidfd: os.NewFile(uintptr(pidfd), "pidfd"), drained: make(chan struct{})}
 	ch.stdin = newStdinWriter(inherited(s.StdinFD, "stdin of "+cmd.Name))
-	ch.pumpOutputs(cmd.Name, []pipeSink{
+	ch.pumpOutputs(cmd.Name, [2]pipeSink{
 		{inherited(s.StdoutFD, "stdout of "+cmd.Name), cmd.Stdout},
 		{inherited(s.StderrFD, "stderr of "+cmd.Name), cmd.Stderr},
 	})

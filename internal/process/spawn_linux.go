@@ -163,7 +163,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		unix.SetNonblock(pidfd, true) // for the runtime poller (awaitExit)
 		ch.pidfd = os.NewFile(uintptr(pidfd), "pidfd")
 	}
-	ch.pumpOutputs(c.Name, []pipeSink{{p.out, c.Stdout}, {p.err, c.Stderr}})
+	ch.pumpOutputs(c.Name, [2]pipeSink{{p.out, c.Stdout}, {p.err, c.Stderr}})
 	return ch, nil
 }
 
@@ -176,12 +176,12 @@ type pipeSink struct {
 // pumpOutputs gives each output pipe to the pollers, for a spawned child
 // and for one adopted after an upgrade alike. The last pipe to reach EOF
 // closes drained: no goroutine waits for them.
-func (ch *child) pumpOutputs(name string, outs []pipeSink) {
-	var sinks []io.Writer
-	for _, out := range outs {
+func (ch *child) pumpOutputs(name string, outs [2]pipeSink) {
+	n := 0
+	for i, out := range outs {
 		if out.r != nil {
-			ch.outputs = append(ch.outputs, &pumpedPipe{r: out.r, name: name})
-			sinks = append(sinks, out.w)
+			ch.outputs[i] = &pumpedPipe{r: out.r, name: name}
+			n++
 		}
 	}
 	// Every pipe is counted before the first is pumped: counted one by
@@ -189,8 +189,8 @@ func (ch *child) pumpOutputs(name string, outs []pipeSink) {
 	// to zero before the stderr pump was added, and it reached zero twice
 	// (close of closed channel: the daemon died, and every child with it).
 	pumps := new(atomic.Int32)
-	pumps.Store(int32(len(ch.outputs)))
-	if len(ch.outputs) == 0 {
+	pumps.Store(int32(n))
+	if n == 0 {
 		close(ch.drained)
 	}
 	pumpDone := func() {
@@ -199,7 +199,9 @@ func (ch *child) pumpOutputs(name string, outs []pipeSink) {
 		}
 	}
 	for i, pp := range ch.outputs {
-		pp.pump(sinks[i], pumpDone)
+		if pp != nil {
+			pp.pump(outs[i].w, pumpDone)
+		}
 	}
 }
 
@@ -359,9 +361,9 @@ type child struct {
 	// nil if the kernel gave none (Wait then blocks a thread in wait4).
 	pidfd *os.File
 	stdin *stdinWriter
-	// outputs are the output pipes, each read by a poller until its EOF;
-	// an upgrade freezes and hands them over (handover.go).
-	outputs []*pumpedPipe
+	// outputs are the stdout and stderr pipes (nil: none), each read by a
+	// poller until its EOF; an upgrade hands them over (handover.go).
+	outputs [2]*pumpedPipe
 	// drained is closed when every output pipe reached EOF.
 	drained chan struct{}
 }
