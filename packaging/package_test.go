@@ -10,19 +10,22 @@ import (
 
 // buildDeb builds the binary and the package into a temp dir and returns the
 // .deb path and the binary path.
-func buildDeb(t *testing.T) (deb, bin string) {
+func buildDeb(t *testing.T) (deb, bin string) { return buildDebVersion(t, "1.2.3") }
+
+// buildDebVersion is buildDeb of version (the binary's build and the package's).
+func buildDebVersion(t *testing.T, version string) (deb, bin string) {
 	t.Helper()
 	if _, err := exec.LookPath("dpkg-deb"); err != nil {
 		t.Skip("dpkg-deb not installed")
 	}
 	dir := t.TempDir()
 	bin = filepath.Join(dir, "drover")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/drover")
+	build := exec.Command("go", "build", "-o", bin, "-ldflags", "-X github.com/drover/drover/internal/version.Build="+version, "../cmd/drover")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	out, err := exec.Command("sh", "build-deb.sh", bin, "1.2.3", filepath.Join(dir, "dist")).CombinedOutput()
+	out, err := exec.Command("sh", "build-deb.sh", bin, version, filepath.Join(dir, "dist")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("build-deb.sh: %v\n%s", err, out)
 	}

@@ -364,3 +364,31 @@ func asStrings(v any) []string {
 	}
 	return out
 }
+
+// DroverVersion is drover.getVersion's answer: the daemon's build, and how
+// many images its process has run (1 + its upgrades).
+type DroverVersion struct {
+	Build  string
+	Images int
+}
+
+// Upgrade is drover.upgrade: the daemon checked the binary on disk and is
+// switching to it. It returns the running version and the new build.
+func (c *Client) Upgrade(ctx context.Context) (from DroverVersion, to string, err error) {
+	v, err := c.Call(ctx, "drover.upgrade")
+	if err != nil {
+		return DroverVersion{}, "", err
+	}
+	m, _ := v.(map[string]any)
+	return DroverVersion{fields(m).str("from"), fields(m).num("images")}, fields(m).str("to"), nil
+}
+
+// Version is drover.getVersion.
+func (c *Client) Version(ctx context.Context) (DroverVersion, error) {
+	v, err := c.Call(ctx, "drover.getVersion")
+	if err != nil {
+		return DroverVersion{}, err
+	}
+	m, _ := v.(map[string]any)
+	return DroverVersion{fields(m).str("build"), fields(m).num("images")}, nil
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/drover/drover/internal/client"
@@ -15,7 +16,7 @@ import (
 // addDroverCommands adds Drover's own commands to Supervisor's command
 // table, and the --rolling forms of restart and update.
 func addDroverCommands(commands map[string]command) {
-	restart, update, reload := commands["restart"], commands["update"], commands["reload"]
+	restart, update, reload, version := commands["restart"], commands["update"], commands["reload"], commands["version"]
 	commands["restart"] = func(c *controller, arg string) error {
 		if batch, rest, rolling, ok := c.rollingArgs("restart", arg); rolling {
 			if !ok {
@@ -40,6 +41,12 @@ func addDroverCommands(commands map[string]command) {
 		}
 		return reload(c, arg)
 	}
+	commands["version"] = func(c *controller, arg string) error {
+		if strings.TrimSpace(arg) == droverVersionFlag {
+			return c.doDroverVersion()
+		}
+		return version(c, arg)
+	}
 	commands["pools"] = (*controller).doPools
 	// reload, restart and update keep Supervisor's help texts (output is compared
 	// with supervisorctl's); docs/autoscaling.md documents --rolling,
@@ -47,6 +54,8 @@ func addDroverCommands(commands map[string]command) {
 	helpTexts["pools"] = "pools\t\t\tShow each worker pool: workers, queue depth, target and last decision"
 	commands["bounds"] = (*controller).doBounds
 	helpTexts["bounds"] = "bounds <group> <min> <max>\tSet a scaling pool's size bounds until its config changes"
+	commands["upgrade"] = (*controller).doUpgrade
+	helpTexts["upgrade"] = "upgrade\t\t\tExec the drover binary now on disk in place of the daemon; no program restarts"
 	commands["fleet"] = (*controller).doFleet
 	helpTexts["fleet"] = "fleet status [GROUP] [--json]\tShow every node of the fleet ([fleet]), or GROUP's processes across nodes\n" +
 		"fleet start|stop|restart GROUP [--label k=v ...]\tStart, stop or restart GROUP on every node (that has the labels), a result per node\n" +
@@ -227,6 +236,77 @@ func (c *controller) doReloadKeeping() error {
 		c.output("ERROR: %s", f)
 		c.exitStatus = exitGeneric
 	}
+	return nil
+}
+
+// droverVersionFlag makes version print the daemon's Drover build
+// (drover.getVersion) instead of the Supervisor version it is compatible with.
+const droverVersionFlag = "--drover"
+
+// doDroverVersion is `version --drover`.
+func (c *controller) doDroverVersion() error {
+	v, err := c.cl.Version(c.ctx)
+	if err != nil {
+		if client.FaultCode(err) == wire.FaultUnknownMethod {
+			c.output("Error: the server is not Drover (no drover.getVersion)")
+			c.exitStatus = exitUnimplemented
+			return nil
+		}
+		return err
+	}
+	c.output("drover %s", v.Build)
+	return nil
+}
+
+// upgradeWait bounds how long `upgrade` waits for the new build to answer.
+const upgradeWait = 60 * time.Second
+
+// doUpgrade is `upgrade`: drover.upgrade, then drover.getVersion until the
+// new image answers (a fallback to the old one is reported as a failure).
+func (c *controller) doUpgrade(arg string) error {
+	if strings.TrimSpace(arg) != "" {
+		c.output("Error: upgrade accepts no arguments")
+		c.exitStatus = exitGeneric
+		return nil
+	}
+	from, to, err := c.cl.Upgrade(c.ctx)
+	if err != nil {
+		c.exitStatus = exitGeneric
+		switch client.FaultCode(err) {
+		case wire.FaultUnknownMethod:
+			c.output("Error: the server is not a Drover that can upgrade (no drover.upgrade)")
+			c.exitStatus = exitUnimplemented
+		case wire.FaultFailed:
+			c.output("ERROR: %s", client.FaultString(err))
+		default:
+			return err
+		}
+		return nil
+	}
+	c.output("upgrading drover %s to drover %s", from.Build, to)
+	deadline := time.Now().Add(upgradeWait)
+	for time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		v, err := c.cl.Version(c.ctx)
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT):
+			// The sockets are held open across the switch: refused means
+			// the process is gone (a new image that died in its take-over).
+			c.output("ERROR: the daemon is gone: %v; see the main log", err)
+			c.exitStatus = exitGeneric
+			return nil
+		case err != nil || v.Images == from.Images:
+			continue // not switched yet
+		case v.Images == from.Images+1 && v.Build == to:
+			c.output("upgraded: drover %s is running, no program restarted", v.Build)
+			return nil
+		}
+		c.output("ERROR: the take-over failed and drover %s took the programs back; see the main log", v.Build)
+		c.exitStatus = exitGeneric
+		return nil
+	}
+	c.output("ERROR: no answer from drover %s within %s; see the main log", to, upgradeWait)
+	c.exitStatus = exitGeneric
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/gate"
+	"github.com/drover/drover/internal/handover"
 	"github.com/drover/drover/internal/health"
 	"github.com/drover/drover/internal/httpmux"
 	"github.com/drover/drover/internal/logs"
@@ -103,15 +104,23 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	guard.SetReporter(func(p *guard.Panic) {
 		ml.Logf(config.LevelCritical, "%v (recovered; the daemon goes on)\n%s", p, p.Stack)
 	})
+	takeover := d.takeover
+	d.takeover = nil
+	var adopt map[string]supervisor.Adopted
+	if takeover != nil {
+		d.logTakeOver(takeover, ml)
+		adopt = handover.Adoptions(takeover) // before any orphan reaping
+	}
 	defer startReaper(sd, ml)()
 
-	if !sd.Nocleanup {
+	// The AUTO logs of adopted processes are still written.
+	if !sd.Nocleanup && takeover == nil {
 		if err := logs.CleanupAuto(sd.ChildLogDir, sd.Identifier); err != nil {
 			ml.Logf(config.LevelWarn, "Could not clear childlog dir")
 		}
 	}
 
-	listeners, err := openListeners(cfg, d.stderr)
+	listeners, err := openListenersInheriting(cfg, d.stderr, takeOverSockets(takeover))
 	if err != nil {
 		return nil, usageError(d.stderr, d.argv0, err)
 	}
@@ -131,6 +140,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		ServerURL: serverURL(cfg),
 		BaseEnv:   d.baseEnv,
 		Hooks:     features(pools),
+		Adopt:     adopt,
 	})
 	pools.Bind(sup)
 	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, pools.RollingRestart, leases, bus, ml)
@@ -139,15 +149,17 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	reloading := false
 	defer func() { leave(!reloading) }()
+	up := &upgrader{Upgrade: handover.Upgrade{Exe: d.exe, Args: d.args, ConfigFile: cfg.File, Supervisor: sup, Images: d.images},
+		cfg: cfg, ml: ml, listeners: listeners}
 	routes := httpmux.New()
 	// One reading of /proc serves the scrapes and the dashboard for a while.
 	procs := proctree.NewSampler("", processSampleAge)
 	rpc.Register(routes, rpc.Options{Supervisor: sup, Pools: pools, MainLog: ml, Events: bus, Log: ml,
-		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead,
+		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, Upgrade: up.start, Images: d.images,
 		Dashboard: web.Options{Snapshot: sup.Snapshot, Events: bus, Procs: procs, Log: ml}})
 	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, EventsDropped: bus.Dropped, Procs: procs, Log: ml})
 	health.Register(routes, sup.Snapshot)
-	handlers := serverHandlers(cfg, listeners, routes, ml)
+	up.handlers = serverHandlers(cfg, listeners, routes, ml)
 
 	if first && d.child != nil {
 		ml.Logf(config.LevelInfo, "daemonizing the supervisord process")
@@ -164,15 +176,15 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		defer os.Remove(sd.Pidfile)
 	}
 
-	servers := serve(listeners, handlers, defaultHTTPLimits())
-	defer servers.shutdown()
+	up.serve()
+	defer up.shutdownServers()
 	if d.child != nil {
 		d.child.reportReady()
 		d.child = nil
 	}
 	d.notify.notify(notifyReady)
 
-	restart, err := d.supervise(sup, ml, sigs)
+	restart, err := d.supervise(sup, ml, sigs, up)
 	reloading = restart
 	if restart {
 		d.notify.notify(notifyReloading)
@@ -218,7 +230,7 @@ func serverHandlers(cfg *config.Config, ls []*listener, routes *httpmux.Mux, ml 
 }
 
 // supervise runs sup until it stops, turning signals into its requests.
-func (d *daemon) supervise(sup *supervisor.Supervisor, ml *logs.MainLog, sigs <-chan os.Signal) (restart bool, err error) {
+func (d *daemon) supervise(sup *supervisor.Supervisor, ml *logs.MainLog, sigs <-chan os.Signal, up *upgrader) (restart bool, err error) {
 	type result struct {
 		restart bool
 		err     error
@@ -234,7 +246,7 @@ func (d *daemon) supervise(sup *supervisor.Supervisor, ml *logs.MainLog, sigs <-
 	for {
 		select {
 		case sig := <-sigs:
-			d.handleSignal(sig.(syscall.Signal), sup, ml)
+			d.handleSignal(sig.(syscall.Signal), sup, ml, up)
 		case r := <-done:
 			return r.restart, r.err
 		}

@@ -5,8 +5,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"slices"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/handover"
+	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/version"
 )
 
@@ -14,16 +18,35 @@ import (
 // module, on stderr) when root makes it search for its config file.
 const rootSearchWarning = `UserWarning: Supervisord is running as root and it is searching for its configuration file in default locations (including its current working directory); you probably want to specify a "-c" argument specifying an absolute path to a configuration file for improved security.`
 
+// init locks the main goroutine to the main thread (the Go runtime's
+// documented way), for Main to make it the spawn thread.
+func init() { runtime.LockOSThread() }
+
 // Main runs supervisord. args[0] is the program name used in messages
 // ("For help, use <args[0]> -h"); the rest are supervisord's options. It
 // returns the exit status: 0 after an orderly shutdown (or, when
 // daemonizing, once the daemon is up), 2 for usage and startup errors.
 func Main(args []string, stdout, stderr io.Writer) int {
+	// Children are forked on the main thread, where an upgrade execs:
+	// see process.RunWithSpawnThread.
+	return process.RunWithSpawnThread(func() int { return daemonMain(args, stdout, stderr) })
+}
+
+func daemonMain(args []string, stdout, stderr io.Writer) int {
 	argv0 := "supervisord"
 	if len(args) > 0 {
 		argv0, args = args[0], args[1:]
 	}
+	fullArgs := os.Args       // the process's own command line, which an upgrade execs again
+	exe, _ := os.Executable() // the path as installed, which an upgrade execs
 	child := takeDaemonChild()
+	dryRun := slices.Contains(args, handover.CheckFlag)
+	args = slices.DeleteFunc(args, func(a string) bool { return a == handover.CheckFlag })
+	takeover, recvErr := handover.Receive()
+	if recvErr != nil && !dryRun {
+		fmt.Fprintf(stderr, "Error: take-over: %v\n", recvErr)
+		return 2
+	}
 	opts, action, err := parseFlags(args)
 	if err != nil {
 		return usageError(stderr, argv0, err)
@@ -39,6 +62,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	// Option values are checked before the config file is searched for.
 	if err := config.CheckOverrides(opts.Overrides); err != nil {
 		return usageError(stderr, argv0, err)
+	}
+	if dryRun {
+		return handover.CheckMain(takeover, recvErr, func(path string) (*config.Config, error) { return config.Load(path, opts.Overrides) }, stdout)
+	}
+	if takeover != nil {
+		return d0(argv0, fullArgs, exe, opts.Overrides, stdout, stderr).takeOver(takeover)
 	}
 	path := opts.ConfigFile
 	if path == "" {
@@ -56,16 +85,24 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if child == nil && !cfg.Supervisord.Nodaemon {
 		return spawnDaemon(stdout, stderr)
 	}
-	d := &daemon{
+	d := d0(argv0, fullArgs, exe, opts.Overrides, stdout, stderr)
+	d.child = child
+	return d.run(cfg)
+}
+
+// d0 is a daemon before its first instance.
+func d0(argv0 string, args []string, exe string, overrides config.Overrides, stdout, stderr io.Writer) *daemon {
+	return &daemon{
 		argv0:     argv0,
-		overrides: opts.Overrides,
+		args:      args,
+		exe:       exe,
+		overrides: overrides,
 		stdout:    stdout,
 		stderr:    stderr,
-		child:     child,
 		notify:    newNotifier(),
 		baseEnv:   os.Environ(),
+		images:    1,
 	}
-	return d.run(cfg)
 }
 
 // usageError reports err the way Supervisor's usage() does.
@@ -76,7 +113,14 @@ func usageError(stderr io.Writer, argv0 string, err error) int {
 
 // daemon is one supervisord process across its reloads.
 type daemon struct {
-	argv0     string
+	argv0 string
+	args  []string // the whole command line, to exec an upgrade with
+	exe   string   // the executable's path, "" if unknown
+	// takeover is the state an upgrade handed to this image, until its
+	// first instance adopted it.
+	takeover  *handover.State
+	fallback  string // why the image this one upgraded to gave the processes back
+	images    int    // images this process has run, this one included
 	overrides config.Overrides
 	stdout    io.Writer
 	stderr    io.Writer

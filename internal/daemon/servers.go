@@ -41,13 +41,23 @@ type listener struct {
 // Errors carry Supervisor's usage texts. stderr receives the
 // "Unlinking stale socket" notes.
 func openListeners(cfg *config.Config, stderr io.Writer) ([]*listener, error) {
+	return openListenersInheriting(cfg, stderr, nil)
+}
+
+// openListenersInheriting is openListeners taking the sockets of the
+// sections in inherited (section name → descriptor) as they are, already
+// listening: those an upgrade handed over.
+func openListenersInheriting(cfg *config.Config, stderr io.Writer, inherited map[string]int) ([]*listener, error) {
 	var out []*listener
 	fail := func(err error) ([]*listener, error) {
 		closeListeners(out)
 		return nil, err
 	}
 	for _, s := range cfg.UnixHTTPServers {
-		ln, err := listenUnix(s, stderr)
+		ln, err := inheritedListener(inherited, s.Section)
+		if ln == nil && err == nil {
+			ln, err = listenUnix(s, stderr)
+		}
 		if err != nil {
 			return fail(err)
 		}
@@ -55,10 +65,15 @@ func openListeners(cfg *config.Config, stderr io.Writer) ([]*listener, error) {
 			Listener: ln, socketFile: s.File})
 	}
 	for _, s := range cfg.InetHTTPServers {
-		// AF_INET, as Supervisor: "localhost" means 127.0.0.1, "" every IPv4 address.
-		ln, err := net.Listen("tcp4", net.JoinHostPort(s.Host, strconv.Itoa(s.Port)))
+		ln, err := inheritedListener(inherited, s.Section)
+		if ln == nil && err == nil {
+			// AF_INET, as Supervisor: "localhost" means 127.0.0.1, "" every IPv4 address.
+			if ln, err = net.Listen("tcp4", net.JoinHostPort(s.Host, strconv.Itoa(s.Port))); err != nil {
+				err = socketError(err)
+			}
+		}
 		if err != nil {
-			return fail(socketError(err))
+			return fail(err)
 		}
 		out = append(out, &listener{Section: s.Section, Username: s.Username, Password: s.Password, Listener: ln})
 	}

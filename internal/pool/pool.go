@@ -49,8 +49,23 @@ func New(opts Options) *Pools {
 // each program group as it starts, job-line tracking, the pool report of
 // Snapshot and rolling updates for reloads keeping unchanged programs.
 func (m *Pools) Hooks(h supervisor.Hooks) supervisor.Hooks {
-	h.Started, h.Output, h.Pool, h.Busy, h.Replace = m.started, m.jobs.track, m.status, m.jobs.busy, m.replace
+	h.Started, h.Output, h.Pool, h.Busy, h.Replace, h.Hold = m.started, m.jobs.track, m.status, m.jobs.busy, m.replace, m.hold
 	return h
+}
+
+// hold keeps the pool of group name from rolling or scaling until release
+// (supervisor.Hooks.Hold); a group without a pool holds at once.
+func (m *Pools) hold(name string) (release func(), ok bool) {
+	m.mu.Lock()
+	pl := m.m[name]
+	m.mu.Unlock()
+	if pl == nil {
+		return func() {}, true
+	}
+	if !pl.roll.TryLock() {
+		return nil, false
+	}
+	return pl.roll.Unlock, true
 }
 
 // Bind gives the pools the Supervisor made with their hooks; call it

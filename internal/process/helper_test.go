@@ -56,6 +56,8 @@ func helperMain(cmd string, args []string) {
 		for _, kv := range os.Environ() {
 			fmt.Println(kv)
 		}
+	case "exec-spawn-thread", "exec-other-thread":
+		execAfterSpawn(cmd == "exec-spawn-thread")
 	case "stdin":
 		var st syscall.Stat_t
 		if err := syscall.Fstat(0, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFIFO {

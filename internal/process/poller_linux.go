@@ -56,6 +56,13 @@ var (
 // watch gives x to a poller, the pollers in turn, and reports whether
 // one took it.
 func watch(x polled) bool {
+	p := nextPollerInTurn()
+	return p != nil && p.add(x)
+}
+
+// nextPollerInTurn returns the pollers in turn, starting them on first
+// use; nil if epoll is not to be had.
+func nextPollerInTurn() *poller {
 	pollersOnce.Do(func() {
 		for range numPollers {
 			epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
@@ -68,9 +75,13 @@ func watch(x polled) bool {
 		}
 	})
 	if len(pollers) == 0 {
-		return false
+		return nil
 	}
-	p := pollers[nextPoller.Add(1)%uint32(len(pollers))]
+	return pollers[nextPoller.Add(1)%uint32(len(pollers))]
+}
+
+// add puts x in the poller's set, and reports whether it took it.
+func (p *poller) add(x polled) bool {
 	fd := x.pollFD()
 	p.mu.Lock()
 	p.watch[int32(fd)] = x
@@ -145,12 +156,17 @@ const (
 // remove takes x out of the set before finishing it: finish may close
 // the descriptor, whose number a new one may then take.
 func (p *poller) remove(x polled) {
-	fd := x.pollFD()
+	p.forget(x.pollFD())
+	guard.Run(x.panicName(), x.finish)
+}
+
+// forget takes fd out of the set; a wake-up that gathered it already may
+// still call its ready once.
+func (p *poller) forget(fd int) {
 	unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 	p.mu.Lock()
 	delete(p.watch, int32(fd))
 	p.mu.Unlock()
-	guard.Run(x.panicName(), x.finish)
 }
 
 // exitWatch is a child's pidfd, watched for its exit.

@@ -3,6 +3,7 @@ package process
 import (
 	"io"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -11,7 +12,8 @@ import (
 
 // The output pipes of all children are read by the pollers
 // (poller_linux.go), not by a goroutine each. A pipe belongs to one poller
-// from pump to its end of file.
+// from pump to its end of file, unless an upgrade takes it between two
+// reads (park) to hand it to the next image, which pumps it as at spawn.
 //
 // The pollers' epoll sets are level-triggered: a pipe that still holds
 // data, or whose writers have all gone, is reported again at the next wait.
@@ -29,6 +31,13 @@ type pumpedPipe struct {
 	w     io.Writer
 	done  func()
 	grown bool
+	// mu is held by the poller while it reads the pipe and writes out what
+	// it read, and by an upgrade's freeze (park) to take the pipe from its
+	// poller between two reads.
+	mu     sync.Mutex
+	poller *poller // the one watching fd; nil if none took it
+	parked bool    // out of its poller's set for an upgrade
+	ended  bool    // at EOF (or a panic): the pipe is finished and closed
 }
 
 // pump copies the pipe to w until EOF (every writer of the pipe,
@@ -55,7 +64,53 @@ func (pp *pumpedPipe) pump(w io.Writer, done func()) {
 	}
 	pp.r.Close()
 	pp.fd = fd
-	if fd < 0 || !watch(pp) {
+	pp.mu.Lock()
+	watched := pp.toPoller()
+	pp.mu.Unlock()
+	if !watched {
+		pp.finish()
+	}
+}
+
+// toPoller gives the pipe to a poller, with pp.mu held, and reports whether
+// one took it; if none did, the pipe is ended, for the caller to finish.
+func (pp *pumpedPipe) toPoller() bool {
+	if pp.fd >= 0 {
+		if p := nextPollerInTurn(); p != nil && p.add(pp) {
+			pp.poller = p
+		}
+	}
+	pp.ended = pp.poller == nil
+	return !pp.ended
+}
+
+// park takes the pipe from its poller for an upgrade, between two reads:
+// every byte read is written out, the rest waits in the pipe for the next
+// image. It reports false if the pipe is at its end (closed, or about to be).
+func (pp *pumpedPipe) park() bool {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	if pp.ended || pp.parked {
+		return false
+	}
+	pp.poller.forget(pp.fd)
+	pp.poller, pp.parked = nil, true
+	return true
+}
+
+// unpark gives a parked pipe back to a poller, close-on-exec again, after
+// an upgrade that did not happen.
+func (pp *pumpedPipe) unpark() {
+	pp.mu.Lock()
+	if !pp.parked {
+		pp.mu.Unlock()
+		return
+	}
+	unix.CloseOnExec(pp.fd)
+	pp.parked = false
+	watched := pp.toPoller()
+	pp.mu.Unlock()
+	if !watched {
 		pp.finish()
 	}
 }
@@ -80,6 +135,19 @@ func (pp *pumpedPipe) finish() {
 // until EAGAIN: the level-triggered set reports what is left, and the other
 // ready pipes get their turn first.
 func (pp *pumpedPipe) ready(buf []byte) (n int, eof bool) {
+	pp.mu.Lock()
+	ended := true // a panic finishes the pipe too
+	defer func() { pp.ended = ended; pp.mu.Unlock() }()
+	if pp.parked { // by a freeze since this wake-up gathered the pipe
+		ended = false
+		return 0, false
+	}
+	n, ended = pp.readOnce(buf)
+	return n, ended
+}
+
+// readOnce is ready's read, with pp.mu held.
+func (pp *pumpedPipe) readOnce(buf []byte) (n int, eof bool) {
 	for {
 		n, err := syscall.Read(pp.fd, buf)
 		switch {

@@ -38,6 +38,10 @@ type Runner struct {
 	release  func()   // gives back the live child's Options.ChildStdin file; nil if none
 	inflight *command // the command being handled, answered by failed after a panic
 	lastExit ExitStatus
+	// timerArmed: the timer is set and has not fired; timerDeadline is when it fires.
+	timerArmed    bool
+	timerDeadline time.Time
+	adopted       *Snapshot // set by Adopt: Run starts from it
 }
 
 type stdinPipe struct{ w io.Writer }
@@ -98,6 +102,12 @@ func (r *Runner) Run(ctx context.Context) error {
 	}()
 	ctxDone := ctx.Done()
 	what := "runner of program " + r.cfg.Name
+	if s := r.adopted; s != nil {
+		r.adopted = nil
+		if p := guard.Run(what, func() { r.adopt(*s) }); p != nil {
+			r.failed(p)
+		}
+	}
 	for {
 		if p := guard.Run(what, func() { r.next(&ctxDone) }); p != nil {
 			r.failed(p)
@@ -121,6 +131,10 @@ func (r *Runner) next(ctxDone *<-chan struct{}) {
 		r.closing = true
 		r.shutdown()
 	case c := <-r.cmds:
+		if f, ok := c.ev.(freezeCmd); ok {
+			r.freeze(f, c.reply)
+			return
+		}
 		r.inflight = &c
 		r.command(c)
 		r.inflight = nil
@@ -137,6 +151,7 @@ func (r *Runner) next(ctxDone *<-chan struct{}) {
 			release()
 		}
 	case <-timerC:
+		r.timerArmed = false
 		r.handle(timerFired{r.timerGen})
 	}
 }
@@ -323,6 +338,22 @@ func (r *Runner) spawn() event {
 		}
 		cmd.Stdin, release = f, rel
 	}
+	outs := r.childWriters(cmd)
+	c, err := r.spawner.Spawn(cmd)
+	if err != nil {
+		if release != nil {
+			release()
+		}
+		return spawnFailed{err.Error()}
+	}
+	r.watch(c, outs)
+	r.release = release
+	return spawned{c.PID()}
+}
+
+// childWriters gives cmd the per-child writers of Options.Stdout and
+// Stderr (SpawnWriter) and returns them, to be told the child's pid.
+func (r *Runner) childWriters(cmd *Command) []ChildWriter {
 	var outs []ChildWriter
 	perChild := func(w io.Writer) io.Writer {
 		if sw, ok := w.(SpawnWriter); ok {
@@ -338,13 +369,13 @@ func (r *Runner) spawn() event {
 	} else {
 		cmd.Stderr = perChild(cmd.Stderr)
 	}
-	c, err := r.spawner.Spawn(cmd)
-	if err != nil {
-		if release != nil {
-			release()
-		}
-		return spawnFailed{err.Error()}
-	}
+	return outs
+}
+
+// watch makes c the live child: its writers learn its pid, its stdin is
+// offered to WriteStdin, and a poller (NotifyExit) or else a waiter
+// goroutine reports its exit.
+func (r *Runner) watch(c Child, outs []ChildWriter) {
 	for _, cw := range outs {
 		cw.Spawned(c.PID())
 	}
@@ -356,9 +387,8 @@ func (r *Runner) spawn() event {
 	if w := c.Stdin(); w != nil {
 		r.stdin.Store(&stdinPipe{w})
 	}
-	r.release = release
 	if n, ok := c.(exitNotifier); ok && n.NotifyExit(r.cfg.Name, r.sendExit) {
-		return spawned{c.PID()}
+		return
 	}
 	guard.Go("waiter of program "+r.cfg.Name, func() {
 		es := ExitStatus{Code: -1}
@@ -367,7 +397,6 @@ func (r *Runner) spawn() event {
 		defer func() { r.sendExit(es) }()
 		es = c.Wait()
 	})
-	return spawned{c.PID()}
 }
 
 // exitNotifier is a Child that can report its exit with no goroutine
@@ -404,6 +433,7 @@ func (r *Runner) signal(a signalAct) error {
 
 func (r *Runner) arm(a armTimer) {
 	r.timerGen = a.gen
+	r.timerArmed, r.timerDeadline = true, time.Now().Add(a.d)
 	if r.timer == nil {
 		r.timer = time.NewTimer(a.d)
 		return

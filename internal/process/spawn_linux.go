@@ -163,33 +163,46 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		unix.SetNonblock(pidfd, true) // for the runtime poller (awaitExit)
 		ch.pidfd = os.NewFile(uintptr(pidfd), "pidfd")
 	}
-	var outputs []*pumpedPipe
-	var sinks []io.Writer
-	for _, out := range []struct {
-		r *os.File
-		w io.Writer
-	}{{p.out, c.Stdout}, {p.err, c.Stderr}} {
+	ch.pumpOutputs(c.Name, [2]pipeSink{{p.out, c.Stdout}, {p.err, c.Stderr}})
+	return ch, nil
+}
+
+// pipeSink is an output pipe of a child (nil: none) and where its bytes go.
+type pipeSink struct {
+	r *os.File
+	w io.Writer
+}
+
+// pumpOutputs gives each output pipe to the pollers, for a spawned child
+// and for one adopted after an upgrade alike. The last pipe to reach EOF
+// closes drained: no goroutine waits for them.
+func (ch *child) pumpOutputs(name string, outs [2]pipeSink) {
+	n := 0
+	for i, out := range outs {
 		if out.r != nil {
-			outputs = append(outputs, &pumpedPipe{r: out.r, name: c.Name})
-			sinks = append(sinks, out.w)
+			ch.outputs[i] = &pumpedPipe{r: out.r, name: name}
+			n++
 		}
 	}
-	// The last pump to reach EOF closes drained: no goroutine waits for
-	// them. Every pump is counted before the first starts: counted one by
+	// Every pipe is counted before the first is pumped: counted one by
 	// one, a child that exits at once let the stdout pump take the count
 	// to zero before the stderr pump was added, and it reached zero twice
 	// (close of closed channel: the daemon died, and every child with it).
 	pumps := new(atomic.Int32)
-	pumps.Store(int32(len(outputs)))
+	pumps.Store(int32(n))
+	if n == 0 {
+		close(ch.drained)
+	}
 	pumpDone := func() {
 		if pumps.Add(-1) == 0 {
 			close(ch.drained)
 		}
 	}
-	for i, pp := range outputs {
-		pp.pump(sinks[i], pumpDone)
+	for i, pp := range ch.outputs {
+		if pp != nil {
+			pp.pump(outs[i].w, pumpDone)
+		}
 	}
-	return ch, nil
 }
 
 // The kernel sends a child its parent-death signal when the *thread* that
@@ -223,18 +236,61 @@ func fdShortage(name string, err error) error {
 	return &SpawnError{SpawnFailed, fmt.Sprintf("too many open files to spawn %s: %s", pyrepr.Str(name), why)}
 }
 
+// startSpawnThread starts the spawn thread on a goroutine of its own,
+// unless RunWithSpawnThread made the main thread the spawn thread.
+func startSpawnThread() {
+	spawnRequests = make(chan func())
+	guard.Go("spawn thread", func() {
+		runtime.LockOSThread() // never unlocked: the thread lives as long as the daemon
+		for f := range spawnRequests {
+			// A panic must not end the thread: its children would die.
+			guard.Run("fork and exec of a child", f)
+		}
+	})
+}
+
+// RunWithSpawnThread runs run on a new goroutine and makes the calling
+// goroutine, which must be locked to the main thread (runtime.LockOSThread
+// in an init function), the spawn thread, until run returns its result.
+// An upgrade execs on the spawn thread (ExecOnSpawnThread), which the kernel
+// then makes the main thread of the new image: only if the new image forks
+// on its main thread too are the children it adopted and the ones it forks
+// later all children of the one thread its own upgrade execs on.
+func RunWithSpawnThread(run func() int) int {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	spawnThreadOnce.Do(func() { spawnRequests = make(chan func()) })
+	result := make(chan int, 1)
+	go func() { result <- run() }()
+	for {
+		select {
+		case f := <-spawnRequests:
+			guard.Run("fork and exec of a child", f)
+		case code := <-result:
+			return code
+		}
+	}
+}
+
+// ExecOnSpawnThread replaces the process image by path (execve) from the
+// spawn thread, the parent of every child: execve ends every other thread,
+// and a child whose parent thread ends gets its parent-death signal. It
+// returns only if the exec failed.
+func ExecOnSpawnThread(path string, argv, env []string) error {
+	spawnThreadOnce.Do(startSpawnThread)
+	err := errors.New("internal error in exec")
+	done := make(chan struct{})
+	spawnRequests <- func() {
+		defer close(done)
+		err = syscall.Exec(path, argv, env)
+	}
+	<-done
+	return err
+}
+
 // startOnSpawnThread is syscall.StartProcess run on the spawn thread.
 func startOnSpawnThread(exe string, argv []string, attr *syscall.ProcAttr) (int, error) {
-	spawnThreadOnce.Do(func() {
-		spawnRequests = make(chan func())
-		guard.Go("spawn thread", func() {
-			runtime.LockOSThread() // never unlocked: the thread lives as long as the daemon
-			for f := range spawnRequests {
-				// A panic must not end the thread: its children would die.
-				guard.Run("fork and exec of a child", f)
-			}
-		})
-	})
+	spawnThreadOnce.Do(startSpawnThread)
 	var pid int
 	err := errors.New("internal error in spawn")
 	done := make(chan struct{})
@@ -331,6 +387,9 @@ type child struct {
 	// nil if the kernel gave none (Wait then blocks a thread in wait4).
 	pidfd *os.File
 	stdin *stdinWriter
+	// outputs are the stdout and stderr pipes (nil: none), each read by a
+	// poller until its EOF; an upgrade hands them over (handover.go).
+	outputs [2]*pumpedPipe
 	// drained is closed when every output pipe reached EOF.
 	drained chan struct{}
 }

@@ -120,3 +120,11 @@ func children() []int {
 func BecomeSubreaper() error {
 	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 }
+
+// Adopt marks pid owned as Start does, for a child this image did not
+// fork (one handed over by an upgrade): its owner calls Done once reaped.
+func Adopt(pid int) {
+	mu.Lock()
+	owned[pid]++
+	mu.Unlock()
+}

@@ -38,6 +38,12 @@ type Options struct {
 	// Dashboard is what the live dashboard reads; its actions run
 	// through this package's XML-RPC methods (Actions is set here).
 	Dashboard web.Options
+	// Upgrade starts an in-place upgrade (drover.upgrade) and returns the
+	// new build; nil: the method does not exist.
+	Upgrade func() (newBuild string, err error)
+	// Images is how many images the daemon process has run (1 + its
+	// upgrades, fallbacks included), for drover.getVersion.
+	Images int
 }
 
 // Fleet reads every node of the fleet and sends them signed commands
@@ -63,6 +69,8 @@ type handler struct {
 	pid            int
 	fleet          Fleet
 	dashboard      web.Options
+	upgrade        func() (string, error)
+	images         int
 	table          map[string]*method
 }
 
@@ -76,9 +84,12 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 		pid:            opts.PID,
 		fleet:          opts.Fleet,
 		dashboard:      opts.Dashboard,
+		upgrade:        opts.Upgrade,
+		images:         opts.Images,
 	}
 	h.table = h.methods()
 	h.addDroverMethods(h.table)
+	h.addUpgradeMethods(h.table)
 	return h
 }
 

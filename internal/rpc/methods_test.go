@@ -69,6 +69,7 @@ var wantSignatures = map[string][]string{
 	"system.methodHelp":               {"string", "string"},
 	"system.methodSignature":          {"array", "string"},
 	"system.multicall":                {"array", "array"},
+	"drover.getVersion":               {"struct"},
 }
 
 func TestIntrospection(t *testing.T) {
@@ -81,7 +82,7 @@ func TestIntrospection(t *testing.T) {
 	for _, n := range v.([]any) {
 		names = append(names, n.(string))
 	}
-	if len(names) != 41 || !slices.IsSorted(names) {
+	if len(names) != 42 || !slices.IsSorted(names) {
 		t.Errorf("listMethods: %d names, sorted %v", len(names), slices.IsSorted(names))
 	}
 	for _, name := range names {

@@ -46,6 +46,7 @@ type Process struct {
 	lines          []*logs.LineWriter // framing of a prefixed or JSON channel (lines.go)
 	restarts       *restartTracker
 	asRead         *config.Process
+	adopted        bool // handed over by the previous image: not autostarted
 }
 
 // ConfigAsRead returns the process config as the config file gave it (AUTO
@@ -141,6 +142,9 @@ type Options struct {
 	// Hooks attach the features around the core (worker pools, start
 	// gates, memory limits).
 	Hooks Hooks
+	// Adopt holds, by namespec, the processes an upgrade handed over: New
+	// makes their runners start from these snapshots (see handover.go).
+	Adopt map[string]Adopted
 }
 
 // New returns a Supervisor for cfg with the groups of cfg created, as
@@ -176,8 +180,10 @@ func New(cfg *config.Config, opts Options) *Supervisor {
 			s.initErr = fmt.Errorf("create group %s: %w", gc.Name, err)
 			break
 		}
+		s.adopt(g)
 		s.insertLocked(g)
 	}
+	s.opts.Adopt = nil // a group added later starts afresh
 	return s
 }
 

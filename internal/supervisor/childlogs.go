@@ -24,6 +24,10 @@ func (s *Supervisor) acquireLog(pc *config.Process, channel string, lc config.Ch
 	case config.LogNone:
 		return nil, nil
 	case config.LogAuto:
+		if p := s.adoptedLog(pc, channel); p != "" {
+			path = p
+			break
+		}
 		p, err := logs.AutoPath(s.daemon.ChildLogDir, pc.Name, channel, s.daemon.Identifier)
 		if err != nil {
 			return nil, fmt.Errorf("create %s log of %s: %w", channel, pc.Name, err)

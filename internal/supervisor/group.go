@@ -174,7 +174,7 @@ func (g *Group) end(s *Supervisor) {
 // RUNNING: priority orders the spawns, it does not wait for readiness.
 func (g *Group) autostart(ctx context.Context) {
 	for _, p := range g.Processes {
-		if p.Config().Autostart {
+		if p.Config().Autostart && !p.adopted {
 			// A failed spawn is the runner's to log and retry.
 			_ = p.Autostart(ctx)
 		}

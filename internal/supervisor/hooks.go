@@ -35,6 +35,10 @@ type Hooks struct {
 	// reload keeping unchanged programs: replaced is false, with a nil
 	// error, when it cannot; the group is then stopped and added again.
 	Replace func(ctx context.Context, name string) (replaced bool, err error)
+	// Hold keeps the pool of the active group name from scaling or
+	// rolling until release is called (an upgrade's freeze); ok is false
+	// when it is doing either now.
+	Hold func(name string) (release func(), ok bool)
 	// Loops run from Run until the runners end, each in its own
 	// goroutine, and are waited for before Run returns.
 	Loops []func(ctx context.Context, s *Supervisor)

@@ -116,6 +116,7 @@ type program struct {
 	startsecs    int    // 0: not set (Supervisor's default, 1)
 	dropInLater  bool   // the daemon starts without conf.d/laravel-worker.conf
 	drover       string // further lines of the section (Drover's own options)
+	daemonBin    string // the drover binary the daemon runs; "" is droverBin
 }
 
 // lab is one test's world: a redis-server, a Laravel storage folder, a
@@ -328,7 +329,11 @@ environment=%[6]s
 // the foreground and waits until it answers.
 func (l *lab) startDaemon() {
 	l.t.Helper()
-	argv := []string{droverBin, "daemon", "-n", "-c", l.conf}
+	bin := droverBin
+	if l.prog.daemonBin != "" {
+		bin = l.prog.daemonBin
+	}
+	argv := []string{bin, "daemon", "-n", "-c", l.conf}
 	if reference {
 		argv = []string{pythonSupervisord, "-n", "-c", l.conf}
 	}

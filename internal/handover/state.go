@@ -1,0 +1,181 @@
+package handover
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/supervisor"
+)
+
+// Format is the version of the state's layout. A build reads exactly its
+// own Format: any change to State or to the types it holds (process.Snapshot
+// included) that an older or newer build would read differently bumps it,
+// and an upgrade across a bump is refused.
+const Format = 1
+
+// Environment variables of a take-over.
+const (
+	// EnvFD names the descriptor of the state in the new image.
+	EnvFD = "DROVER_HANDOVER_FD"
+	// EnvFallback marks an image exec'ed back after a failed take-over: it
+	// must not fall back again.
+	EnvFallback = "DROVER_HANDOVER_FALLBACK"
+)
+
+// maxStateBytes bounds what a new image reads as state.
+const maxStateBytes = 64 << 20
+
+// State is everything one image hands the next.
+type State struct {
+	Format int    `json:"format"`
+	Build  string `json:"build"` // version.Build of the image that wrote it
+	// Images counts the images this daemon process has run, the writer's
+	// included: the next one is Images+1.
+	Images int `json:"images"`
+	// ConfigFile is the configuration file (absolute) the daemon runs with;
+	// Args are its command line, to exec the new image with.
+	ConfigFile string   `json:"config_file"`
+	Args       []string `json:"args"`
+	// PreviousExe is a descriptor of the executable of the image that wrote
+	// the state, open so that a failed take-over can exec it back even
+	// after the package manager replaced the file; -1 for none.
+	PreviousExe int        `json:"previous_exe"`
+	Processes   []Process  `json:"processes"`
+	Listeners   []Listener `json:"listeners"`
+
+	fd int // the state's own descriptor in the receiving image
+}
+
+// Process is one handed-over process.
+type Process struct {
+	Group   string `json:"group"`
+	Name    string `json:"name"`
+	Command string `json:"command"`
+	supervisor.Adopted
+}
+
+// Listener is the listening socket of one [unix_http_server] or
+// [inet_http_server] section. Addr is the socket path or host:port.
+type Listener struct {
+	Section string `json:"section"`
+	Addr    string `json:"addr"`
+	FD      int    `json:"fd"`
+}
+
+// write puts st in a new memfd that execve keeps open, and returns it.
+func write(st *State) (*os.File, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.MemfdCreate("drover-handover", 0) // no MFD_CLOEXEC: it is inherited
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "drover-handover")
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// read decodes the state in the descriptor fd (from its start: a fallback
+// reads it again) and checks its Format.
+func read(fd int) (*State, error) {
+	f := os.NewFile(uintptr(fd), "drover-handover")
+	b, err := io.ReadAll(io.LimitReader(io.NewSectionReader(f, 0, maxStateBytes+1), maxStateBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read the handed-over state: %w", err)
+	}
+	if len(b) > maxStateBytes {
+		return nil, errors.New("the handed-over state is larger than 64 MiB")
+	}
+	var head struct {
+		Format int `json:"format"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, fmt.Errorf("the handed-over state is not valid JSON: %w", err)
+	}
+	if head.Format != Format {
+		return nil, fmt.Errorf("the running daemon hands over state format %d, this build reads format %d", head.Format, Format)
+	}
+	st := &State{}
+	if err := json.Unmarshal(b, st); err != nil {
+		return nil, fmt.Errorf("the handed-over state does not decode: %w", err)
+	}
+	return st, nil
+}
+
+// Receive returns the state handed to this image, nil if this is no
+// take-over. It removes EnvFD from the environment (the programs must not
+// see it) and makes the state's descriptor close-on-exec.
+func Receive() (*State, error) {
+	v, ok := os.LookupEnv(EnvFD)
+	if !ok {
+		return nil, nil
+	}
+	os.Unsetenv(EnvFD)
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 0 {
+		return nil, fmt.Errorf("%s=%q is not a descriptor", EnvFD, v)
+	}
+	unix.CloseOnExec(fd)
+	st, err := read(fd)
+	if err != nil {
+		return nil, err
+	}
+	st.fd = fd
+	if st.PreviousExe >= 0 {
+		unix.CloseOnExec(st.PreviousExe) // no program may inherit it; FallBack clears it again
+	}
+	return st, nil
+}
+
+// Check validates st against cfg, the configuration the new image loaded:
+// every handed-over process is a program of the same group with the same
+// command, every handed-over socket a server section at the same address.
+// Settings other than the command may differ: the new image applies them
+// to the processes it adopts (a new stopsignal is used at the next stop).
+func Check(st *State, cfg *config.Config) error {
+	progs := map[[2]string]*config.Process{}
+	for _, g := range cfg.Groups {
+		for _, p := range g.Processes {
+			progs[[2]string{g.Name, p.Name}] = p
+		}
+	}
+	for _, p := range st.Processes {
+		pc := progs[[2]string{p.Group, p.Name}]
+		switch {
+		case pc == nil:
+			return fmt.Errorf("process %s is running but not in %s; apply the change (update, reload) before or after the upgrade", supervisor.Namespec(p.Group, p.Name), cfg.File)
+		case pc.Command != p.Command:
+			return fmt.Errorf("the command of %s changed in %s; apply the change (update, reload) before or after the upgrade", supervisor.Namespec(p.Group, p.Name), cfg.File)
+		}
+	}
+	addrs := map[string]string{}
+	for _, s := range cfg.UnixHTTPServers {
+		addrs[s.Section] = s.File
+	}
+	for _, s := range cfg.InetHTTPServers {
+		addrs[s.Section] = inetAddr(s)
+	}
+	for _, l := range st.Listeners {
+		if a, ok := addrs[l.Section]; !ok || a != l.Addr {
+			return fmt.Errorf("[%s] (%s) changed in %s; a changed server needs a full restart", l.Section, l.Addr, cfg.File)
+		}
+	}
+	return nil
+}
+
+// inetAddr is the address an [inet_http_server] section listens on.
+func inetAddr(s config.InetHTTPServer) string {
+	return s.Host + ":" + strconv.Itoa(s.Port)
+}

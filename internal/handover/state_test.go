@@ -1,0 +1,77 @@
+package handover
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/supervisor"
+)
+
+func TestStateRoundTrip(t *testing.T) {
+	st := &State{Format: Format, Build: "b1", Images: 2, ConfigFile: "/etc/s.conf", Args: []string{"drover", "daemon"},
+		PreviousExe: 7, Listeners: []Listener{{Section: "unix_http_server", Addr: "/run/s.sock", FD: 5}},
+		Processes: []Process{{Group: "g", Name: "g_00", Command: "sleep 1",
+			Adopted: supervisor.Adopted{Snapshot: process.Snapshot{State: process.Running, PID: 42, StdinFD: 8, StdoutFD: 9, StderrFD: -1},
+				StdoutLog: "/var/log/a.log"}}}}
+	f, err := write(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := read(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(st)
+	b, _ := json.Marshal(got)
+	if string(a) != string(b) {
+		t.Errorf("read back\n%s\nwant\n%s", b, a)
+	}
+}
+
+// A state of another format is refused, saying both versions.
+func TestStateOfAnotherFormatIsRefused(t *testing.T) {
+	f, err := write(&State{Format: Format + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, err = read(int(f.Fd()))
+	want := fmt.Sprintf("hands over state format %d, this build reads format %d", Format+1, Format)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want an error saying %q", err, want)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	cfg := &config.Config{File: "/etc/s.conf",
+		Groups:          []*config.Group{{Name: "g", Processes: []*config.Process{{Name: "g_00", Command: "sleep 1"}}}},
+		UnixHTTPServers: []config.UnixHTTPServer{{Section: "unix_http_server", File: "/run/s.sock"}}}
+	proc := Process{Group: "g", Name: "g_00", Command: "sleep 1"}
+	sock := Listener{Section: "unix_http_server", Addr: "/run/s.sock"}
+	for _, tc := range []struct {
+		name string
+		st   State
+		want string // "" for no error
+	}{
+		{"same", State{Processes: []Process{proc}, Listeners: []Listener{sock}}, ""},
+		{"removed program", State{Processes: []Process{{Group: "g", Name: "g_01", Command: "sleep 1"}}},
+			"process g:g_01 is running but not in /etc/s.conf"},
+		{"changed command", State{Processes: []Process{{Group: "g", Name: "g_00", Command: "sleep 2"}}},
+			"the command of g:g_00 changed in /etc/s.conf"},
+		{"moved socket", State{Listeners: []Listener{{Section: "unix_http_server", Addr: "/tmp/other.sock"}}},
+			"[unix_http_server] (/tmp/other.sock) changed"},
+	} {
+		err := Check(&tc.st, cfg)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}

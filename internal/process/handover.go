@@ -1,0 +1,224 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/reaper"
+)
+
+// This file is the process engine's side of an in-place upgrade (package
+// handover): a Runner frozen with its child's pipes made inheritable
+// across execve, and a Runner that adopts a child it did not fork.
+
+// Snapshot is a frozen Runner: its state-machine status, the deadline of
+// its armed timer, and the descriptors of its live child, which survive
+// execve. Field names are part of the handover format: renaming one is a
+// format change.
+type Snapshot struct {
+	State      State      `json:"state"`
+	Backoff    int        `json:"backoff"`
+	PID        int        `json:"pid"` // 0 without a live child
+	Start      time.Time  `json:"start"`
+	Stop       time.Time  `json:"stop"`
+	ExitStatus int        `json:"exit_status"`
+	SpawnErr   string     `json:"spawn_err"`
+	NoRestart  bool       `json:"no_restart"`
+	TimerGen   int        `json:"timer_gen"`
+	Timer      *time.Time `json:"timer,omitempty"` // deadline of the armed timer
+	LastExit   ExitStatus `json:"last_exit"`
+	// The parent ends of the child's pipes, -1 for none (closed at EOF,
+	// redirect_stderr, a FastCGI socket as stdin).
+	StdinFD  int `json:"stdin_fd"`
+	StdoutFD int `json:"stdout_fd"`
+	StderrFD int `json:"stderr_fd"`
+}
+
+// freezeCmd asks Run for a Snapshot, then to wait until thaw is closed;
+// Run closes resumed once it has undone the freeze.
+type freezeCmd struct {
+	snap    chan<- Snapshot
+	thaw    <-chan struct{}
+	resumed chan struct{}
+}
+
+func (freezeCmd) String() string { return "freeze" }
+
+// ErrNotFreezable: the child is not one the real spawner started (a test
+// fake), so it has no descriptors to hand over.
+var ErrNotFreezable = errors.New("child not started by the fork/exec spawner")
+
+// Freeze stops the Runner where it is: no command, exit or timer is
+// handled, its child's output pipes leave their pollers between two reads
+// (every byte read is written; the rest waits in the pipe), and the pipe ends are
+// made inheritable across execve. It returns the Snapshot; the Runner
+// stays frozen until thaw is closed, which undoes all of it, and closes
+// resumed once that is done.
+func (r *Runner) Freeze(thaw <-chan struct{}) (_ Snapshot, resumed <-chan struct{}, _ error) {
+	snap := make(chan Snapshot, 1)
+	f := freezeCmd{snap: snap, thaw: thaw, resumed: make(chan struct{})}
+	c := command{ev: f, reply: make(chan result, 1)}
+	select {
+	case r.cmds <- c:
+	case <-r.done:
+		return Snapshot{}, nil, ErrRunnerDone
+	}
+	res := <-c.reply
+	if res.err != nil {
+		return Snapshot{}, nil, res.err
+	}
+	return <-snap, f.resumed, nil
+}
+
+// freeze handles a freezeCmd inside Run.
+func (r *Runner) freeze(f freezeCmd, reply chan result) {
+	// An exit already reaped is handled first: its pid must not be handed over.
+	select {
+	case es := <-r.exits:
+		r.child = nil
+		r.lastExit = es
+		r.handle(exited{es})
+	default:
+	}
+	ch, real := r.child.(*child)
+	if r.child != nil && !real {
+		reply <- result{err: ErrNotFreezable}
+		return
+	}
+	s := Snapshot{
+		State: r.st.state, Backoff: r.st.backoff, PID: r.st.pid, Start: r.st.start, Stop: r.st.stop,
+		ExitStatus: r.st.exitStatus, SpawnErr: r.st.spawnErr, NoRestart: r.st.noRestart,
+		TimerGen: r.st.timerGen, LastExit: r.lastExit, StdinFD: -1, StdoutFD: -1, StderrFD: -1,
+	}
+	if r.timerArmed && r.timerGen == r.st.timerGen {
+		d := r.timerDeadline
+		s.Timer = &d
+	}
+	if ch != nil {
+		ch.handOver(&s)
+	}
+	reply <- result{}
+	f.snap <- s
+	<-f.thaw
+	if ch != nil {
+		ch.takeBack()
+	}
+	close(f.resumed)
+}
+
+// handOver takes the output pipes from the pollers (park: every byte read
+// is written out, the rest stays in the pipe for the next image) and
+// records the inheritable pipe ends in s.
+func (c *child) handOver(s *Snapshot) {
+	s.StdinFD = -1
+	if c.stdin.f != nil {
+		withFD(c.stdin.f, func(fd int) { s.StdinFD = inheritable(fd) })
+	}
+	fds := [2]*int{&s.StdoutFD, &s.StderrFD}
+	for i, pp := range c.outputs {
+		if pp != nil && pp.park() {
+			*fds[i] = inheritable(pp.fd)
+		}
+	}
+}
+
+// takeBack undoes handOver after an upgrade that did not happen.
+func (c *child) takeBack() {
+	if c.stdin.f != nil {
+		withFD(c.stdin.f, func(fd int) { unix.CloseOnExec(fd) })
+	}
+	for _, pp := range c.outputs {
+		if pp != nil {
+			pp.unpark()
+		}
+	}
+}
+
+// inheritable clears close-on-exec on fd and returns it; -1 if that failed.
+func inheritable(fd int) int {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+		return -1
+	}
+	return fd
+}
+
+// withFD runs do with f's descriptor without putting f in blocking mode
+// (as Fd would); not at all once f is closed.
+func withFD(f *os.File, do func(fd int)) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) { do(int(fd)) })
+}
+
+// Adopt makes Run start from s instead of STOPPED: the status, the timer
+// re-armed for what was left of it, and the live child (s.PID) taken over
+// with its pipes. Call it before Run. The caller has marked the pid owned
+// (reaper.Adopt) before any orphan reaping could take it.
+func (r *Runner) Adopt(s Snapshot) { r.adopted = &s }
+
+// adopt is Run's first step for an adopted Runner.
+func (r *Runner) adopt(s Snapshot) {
+	r.st = status{state: s.State, backoff: s.Backoff, pid: s.PID, start: s.Start, stop: s.Stop,
+		exitStatus: s.ExitStatus, spawnErr: s.SpawnErr, timerGen: s.TimerGen, noRestart: s.NoRestart}
+	r.lastExit = s.LastExit
+	if s.Timer != nil {
+		r.arm(armTimer{d: max(0, time.Until(*s.Timer)), gen: s.TimerGen})
+	}
+	if s.PID > 0 {
+		cmd := newCommand(r.cfg, &r.opts)
+		outs := r.childWriters(cmd)
+		c, err := adoptChild(s, cmd)
+		if err != nil {
+			// Gone before the take-over, reaped by the previous image: its
+			// exit status is lost, the state machine sees an exit.
+			r.logf(config.LevelWarn, "%s (pid %d) could not be taken over: %v", r.cfg.Name, s.PID, err)
+			reaper.Done(s.PID)
+			r.handle(exited{ExitStatus{Code: -1}})
+		} else {
+			r.watch(c, outs)
+		}
+	}
+	r.storeInfo()
+}
+
+// adoptChild takes over the child of s: a fresh pidfd (the old one was
+// close-on-exec) and the inherited pipe ends, whose pumps start now.
+func adoptChild(s Snapshot, cmd *Command) (*child, error) {
+	pidfd, err := unix.PidfdOpen(s.PID, 0)
+	if err != nil {
+		return nil, fmt.Errorf("pidfd_open: %w", err)
+	}
+	// Only a child of this process can be waited for: a pid reused by a
+	// stranger is refused here.
+	var info unix.Siginfo
+	if err := unix.Waitid(unix.P_PIDFD, pidfd, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil {
+		unix.Close(pidfd)
+		return nil, fmt.Errorf("not a child of this process: %w", err)
+	}
+	unix.SetNonblock(pidfd, true)
+	ch := &child{pid: s.PID, pidfd: os.NewFile(uintptr(pidfd), "pidfd"), drained: make(chan struct{})}
+	ch.stdin = newStdinWriter(inherited(s.StdinFD, "stdin of "+cmd.Name))
+	ch.pumpOutputs(cmd.Name, [2]pipeSink{
+		{inherited(s.StdoutFD, "stdout of "+cmd.Name), cmd.Stdout},
+		{inherited(s.StderrFD, "stderr of "+cmd.Name), cmd.Stderr},
+	})
+	return ch, nil
+}
+
+// inherited wraps a descriptor handed over by the previous image, close-on-exec
+// again and non-blocking for the runtime poller; nil for -1.
+func inherited(fd int, name string) *os.File {
+	if fd < 0 {
+		return nil
+	}
+	unix.CloseOnExec(fd)
+	unix.SetNonblock(fd, true)
+	return os.NewFile(uintptr(fd), name)
+}

@@ -1,0 +1,157 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/process"
+)
+
+// This file is the supervisor's side of an in-place upgrade (package
+// handover): every runner frozen for the old image, every process adopted
+// from its snapshot in the new one.
+
+// FrozenProcess is one process of a frozen Supervisor.
+type FrozenProcess struct {
+	Group, Name string
+	Command     string // the command line as read, which the new image must find unchanged
+	Adopted
+}
+
+// Adopted is what the new image needs to take over one process: its
+// runner's snapshot and the paths of its AUTO log files, which are names
+// made up at startup (the others come from the config).
+type Adopted struct {
+	Snapshot             process.Snapshot
+	StdoutLog, StderrLog string
+}
+
+// ErrUpgradeRefused wraps every reason Freeze refuses an upgrade.
+var ErrUpgradeRefused = errors.New("upgrade refused")
+
+// Freeze stops every runner where it stands (process.Runner.Freeze) and
+// returns their snapshots, and thaw, which lets everything run on (the
+// upgrade did not happen). No group change, keep-reload, rolling restart or
+// scaling decision can start until thaw. It refuses what CheckFreezable refuses.
+func (s *Supervisor) Freeze() (procs []FrozenProcess, thaw func(), err error) {
+	groups, unlock, err := s.lockForFreeze()
+	if err != nil {
+		return nil, nil, err
+	}
+	release := make(chan struct{})
+	var resumed []<-chan struct{}
+	// No runner may spawn before every pipe is close-on-exec again.
+	thaw = func() {
+		close(release)
+		for _, r := range resumed {
+			<-r
+		}
+		unlock()
+	}
+	for _, g := range groups {
+		for _, p := range g.Processes {
+			snap, res, err := p.Runner.Freeze(release)
+			if err != nil {
+				thaw()
+				return nil, nil, fmt.Errorf("%w: %s: %v", ErrUpgradeRefused, p.Namespec, err)
+			}
+			resumed = append(resumed, res)
+			procs = append(procs, FrozenProcess{Group: g.Config.Name, Name: p.Config().Name,
+				Command: p.asRead.Command,
+				Adopted: Adopted{Snapshot: snap, StdoutLog: p.StdoutLogPath(), StderrLog: p.StderrLogPath()}})
+		}
+	}
+	return procs, thaw, nil
+}
+
+// CheckFreezable says why Freeze would refuse now, nil if it would not:
+// event listener and FastCGI groups, workers added by a pool's scaler or a
+// rolling restart, a reload or shutdown in progress.
+func (s *Supervisor) CheckFreezable() error {
+	_, unlock, err := s.lockForFreeze()
+	if err == nil {
+		unlock()
+	}
+	return err
+}
+
+// lockForFreeze takes every lock Freeze holds and checks what it refuses;
+// it returns the groups and unlock, or the refusal with nothing held.
+func (s *Supervisor) lockForFreeze() (groups []*Group, unlock func(), err error) {
+	s.opMu.Lock()
+	undo := []func(){s.opMu.Unlock}
+	unlock = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	fail := func(format string, args ...any) ([]*Group, func(), error) {
+		unlock()
+		return nil, nil, fmt.Errorf("%w: "+format, append([]any{ErrUpgradeRefused}, args...)...)
+	}
+	if m := s.Mood(); m != MoodRunning {
+		return fail("the daemon is %s", m)
+	}
+	if !s.keepMu.TryLock() {
+		return fail("a reload keeping unchanged programs is in progress")
+	}
+	undo = append(undo, s.keepMu.Unlock)
+	groups = s.Groups()
+	for _, g := range groups {
+		switch g.Config.Kind {
+		case config.KindEventListener:
+			return fail("event listener group %s: handing over event listeners is not supported", g.Config.Name)
+		case config.KindFCGI:
+			return fail("FastCGI group %s: handing over FastCGI sockets is not supported", g.Config.Name)
+		}
+		if hold := s.opts.Hooks.Hold; hold != nil {
+			release, ok := hold(g.Config.Name)
+			if !ok {
+				return fail("a rolling restart or scaling of %s is in progress", g.Config.Name)
+			}
+			undo = append(undo, release)
+		}
+		if n := sparesRunning(g); n > 0 {
+			return fail("pool %s runs %d worker(s) beyond its configured ones (scaled up or rolling); upgrade once it is back to numprocs", g.Config.Name, n)
+		}
+	}
+	return groups, unlock, nil
+}
+
+// adopt makes the processes of g that the previous image handed over start
+// from their snapshots; they are not autostarted.
+func (s *Supervisor) adopt(g *Group) {
+	for _, p := range g.Processes {
+		if a, ok := s.opts.Adopt[p.Namespec]; ok {
+			p.Runner.Adopt(a.Snapshot)
+			p.adopted = true
+		}
+	}
+}
+
+// adoptedLog is the path of the AUTO log of channel ("stdout", "stderr") of
+// pc in the previous image, "" if pc was not handed over.
+func (s *Supervisor) adoptedLog(pc *config.Process, channel string) string {
+	a := s.opts.Adopt[Namespec(pc.Group, pc.Name)]
+	if channel == "stderr" {
+		return a.StderrLog
+	}
+	return a.StdoutLog
+}
+
+// sparesRunning counts the processes of g made from its Spares: workers a
+// pool's scaler or a rolling restart added beyond the configured ones.
+func sparesRunning(g *Group) int {
+	spare := map[string]bool{}
+	for _, pc := range g.Config.Spares {
+		spare[pc.Name] = true
+	}
+	n := 0
+	for _, p := range g.Processes {
+		if spare[p.Config().Name] {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,80 @@
+package supervisor
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/process"
+)
+
+// Freeze then thaw (an upgrade whose exec failed) with a real child that
+// writes as fast as it can: the snapshot names its live pipes, made
+// inheritable, and thawing gives everything back: close-on-exec again,
+// the output goes on with no line lost or repeated.
+func TestFreezeThawKeepsOutput(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "count.log")
+	g := program("count", 1, 1, "/bin/sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; done")
+	g.Processes[0].StartSecs = 0
+	g.Processes[0].Stdout = config.ChildLog{Kind: config.LogFile, Path: out}
+	s := New(configOf(dir, g), Options{})
+	done := make(chan error, 1)
+	go func() { _, err := s.Run(t.Context()); done <- err }()
+	<-s.Ready()
+	for s.AllProcesses()[0].Info().State != process.Running {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+
+	procs, thaw, err := s.Freeze()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := procs[0].Snapshot
+	if snap.State != process.Running || snap.PID == 0 || snap.StdoutFD < 0 || snap.StdinFD < 0 {
+		t.Errorf("snapshot %+v: want RUNNING with a pid, stdin and stdout", snap)
+	}
+	if flags, err := unix.FcntlInt(uintptr(snap.StdoutFD), unix.F_GETFD, 0); err != nil || flags&unix.FD_CLOEXEC != 0 {
+		t.Errorf("frozen stdout fd %d: flags %d, %v; want inheritable", snap.StdoutFD, flags, err)
+	}
+	time.Sleep(100 * time.Millisecond) // the child fills its pipe and waits
+	thaw()
+	if flags, _ := unix.FcntlInt(uintptr(snap.StdoutFD), unix.F_GETFD, 0); flags&unix.FD_CLOEXEC == 0 {
+		t.Errorf("thawed stdout fd %d is still inheritable", snap.StdoutFD)
+	}
+	time.Sleep(100 * time.Millisecond)
+	s.Shutdown()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	lines = lines[:len(lines)-1] // after the last newline; the child may die mid-line
+	for i, l := range lines {
+		if l != strconv.Itoa(i+1) {
+			t.Fatalf("line %d is %q", i+1, l)
+		}
+	}
+	if len(lines) < 100 {
+		t.Errorf("only %d lines", len(lines))
+	}
+}
+
+func TestFreezeRefusedWhileShuttingDown(t *testing.T) {
+	s := New(configOf(t.TempDir(), program("a", 1, 1)), Options{Spawner: newFakeSpawner()})
+	s.setMood(MoodShutdown)
+	if err := s.CheckFreezable(); !errors.Is(err, ErrUpgradeRefused) || !strings.Contains(err.Error(), "the daemon is") {
+		t.Errorf("CheckFreezable while shutting down: %v", err)
+	}
+}

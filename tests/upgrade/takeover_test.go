@@ -1,0 +1,254 @@
+package upgrade_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/drover/drover/tests/laravelenv"
+)
+
+// These tests run the real binary: a daemon upgraded to a new image that
+// fails during its take-over.
+
+// binDir holds the binaries built by build, shared by the tests.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "drover-upgrade")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// build links drover with the given link flags as binDir/name, once.
+func build(t *testing.T, name string, ldflags ...string) string {
+	t.Helper()
+	out := filepath.Join(binDir, name)
+	if _, err := os.Stat(out); err != nil {
+		laravelenv.BuildDrover(t, out, ldflags...)
+	}
+	return out
+}
+
+// rig is a daemon running dir/drover with two sleepers and a numbered writer.
+type rig struct {
+	t                       *testing.T
+	dir, bin, conf, mainLog string
+	ctlBin                  string // the first binary installed: bin may be replaced by anything
+	daemon                  *exec.Cmd
+	exited                  chan error
+}
+
+func newRig(t *testing.T, installed string) *rig {
+	t.Helper()
+	dir := t.TempDir()
+	r := &rig{t: t, dir: dir, bin: filepath.Join(dir, "drover"), conf: filepath.Join(dir, "sd.conf"),
+		mainLog: filepath.Join(dir, "main.log"), exited: make(chan error, 1), ctlBin: installed}
+	laravelenv.Install(t, installed, r.bin)
+	sock := filepath.Join(dir, "s.sock")
+	conf := fmt.Sprintf(`[unix_http_server]
+file=%[1]s
+[supervisord]
+logfile=%[2]s
+pidfile=%[3]s/pid
+childlogdir=%[3]s
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl=unix://%[1]s
+[program:sleeper]
+command=sleep 1000
+numprocs=2
+process_name=%%(program_name)s_%%(process_num)s
+startsecs=0
+[program:counter]
+command=sh -c 'i=0; while :; do i=$((i+1)); echo $i; [ $((i %%%% 20)) = 0 ] && sleep 0.01; done'
+stdout_logfile=%[3]s/counter.log
+startsecs=0
+`, sock, r.mainLog, dir)
+	if err := os.WriteFile(r.conf, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.daemon = exec.Command(r.bin, "daemon", "-n", "-c", r.conf)
+	out, err := os.Create(filepath.Join(dir, "daemon.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	r.daemon.Stdout, r.daemon.Stderr = out, out
+	if err := r.daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { r.exited <- r.daemon.Wait() }()
+	t.Cleanup(func() {
+		r.daemon.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-r.exited:
+		case <-time.After(20 * time.Second):
+			r.daemon.Process.Kill()
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "daemon.out"))
+			t.Logf("daemon's output (main log):\n%s", b)
+		}
+	})
+	return r
+}
+
+// ctl runs drover's supervisorctl (the installed binary) and returns its
+// output and exit status.
+func (r *rig) ctl(args ...string) (string, int) {
+	cmd := exec.Command(r.ctlBin, append([]string{"ctl", "-c", r.conf}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out), ee.ExitCode()
+	} else if err != nil {
+		r.t.Fatalf("ctl %v: %v", args, err)
+	}
+	return string(out), 0
+}
+
+var statusRe = regexp.MustCompile(`(?m)^(\S+)\s+(\S+)\s+pid (\d+),`)
+
+// running waits until the three processes are RUNNING and returns their pids.
+func (r *rig) running() map[string]int {
+	r.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, _ := r.ctl("status")
+		pids := map[string]int{}
+		for _, m := range statusRe.FindAllStringSubmatch(out, -1) {
+			if m[2] == "RUNNING" {
+				pids[m[1]], _ = strconv.Atoi(m[3])
+			}
+		}
+		if len(pids) == 3 {
+			return pids
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("not 3 processes RUNNING:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	return err == nil && !regexp.MustCompile(`(?m)^State:\s+Z`).Match(b)
+}
+
+// A new image that fails during its take-over (a panic, injected by a link
+// flag, after the dry run passed) execs the previous image back, which
+// takes every child again: same pids, still supervised (an exit is seen and
+// autorestarted, a stop stops), the numbered output complete.
+func TestFailedTakeOverFallsBack(t *testing.T) {
+	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
+	bad := build(t, "bad", "-X github.com/drover/drover/internal/version.Build=fallback-bad",
+		"-X github.com/drover/drover/internal/handover.injectedFault=panic")
+	r := newRig(t, good)
+	before := r.running()
+	laravelenv.Install(t, bad, r.bin)
+	out, code := r.ctl("upgrade")
+	if code != 1 || !strings.Contains(out, "ERROR: the take-over failed and drover before took the programs back") {
+		t.Fatalf("upgrade to a failing image: exit %d:\n%s", code, out)
+	}
+	after := r.running()
+	for name, pid := range before {
+		if after[name] != pid {
+			t.Errorf("%s: pid %d after the fallback, was %d", name, after[name], pid)
+		}
+	}
+	log, _ := os.ReadFile(r.mainLog)
+	if !strings.Contains(string(log), "CRIT upgrade failed: the new image gave up the take-over: panic in take-over check: injected fault: panic; drover before took its 3 process(es) back") {
+		t.Errorf("main log: no fallback line")
+	}
+	// Still supervised: an exit is reaped and autorestarted...
+	syscall.Kill(before["sleeper:sleeper_0"], syscall.SIGKILL)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		pids := r.running()
+		if p := pids["sleeper:sleeper_0"]; p != before["sleeper:sleeper_0"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("sleeper_0 not restarted after it was killed")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// ...and a stop stops.
+	if out, code := r.ctl("stop", "counter"); code != 0 || !strings.Contains(out, "counter: stopped") {
+		t.Fatalf("stop counter: exit %d: %s", code, out)
+	}
+	if alive(before["counter"]) {
+		t.Errorf("counter (pid %d) still alive after its stop", before["counter"])
+	}
+	checkNumbered(t, filepath.Join(r.dir, "counter.log"))
+}
+
+// A new image that dies without a chance to fall back (here a "binary"
+// that passes the dry run but exits at once, as a SIGKILL would end it)
+// ends the daemon process: its children get their parent-death signal
+// (stopsignal, the default) from the kernel and stop; none is left running
+// unsupervised. This is the documented limit of the fallback.
+func TestTakeOverDeathStopsChildren(t *testing.T) {
+	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
+	dies := filepath.Join(t.TempDir(), "dies")
+	script := "#!/bin/sh\nfor a; do [ \"$a\" = --check-handover ] && exec " + good + " \"$@\"; done\nexit 3\n"
+	if err := os.WriteFile(dies, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, good)
+	before := r.running()
+	laravelenv.Install(t, dies, r.bin)
+	if out, code := r.ctl("upgrade"); code != 1 || !strings.Contains(out, "upgrading drover before to drover before\nERROR: the daemon is gone") {
+		t.Fatalf("upgrade: exit %d:\n%s", code, out)
+	}
+	select {
+	case err := <-r.exited:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+			t.Errorf("daemon process: %v, want exit status 3 (the dying image's)", err)
+		}
+		r.exited <- err // for the cleanup
+	case <-time.After(30 * time.Second):
+		t.Fatal("the daemon process did not end")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for name, pid := range before {
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s (pid %d) still running after the daemon died", name, pid)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// checkNumbered checks that path holds 1, 2, 3, … with none missing or repeated.
+func checkNumbered(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	for i, l := range lines {
+		if l != strconv.Itoa(i+1) {
+			t.Fatalf("%s: line %d is %q", path, i+1, l)
+		}
+	}
+	if len(lines) < 50 {
+		t.Errorf("%s: only %d lines", path, len(lines))
+	}
+}
