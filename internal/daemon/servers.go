@@ -225,10 +225,19 @@ func serve(ls []*listener, handlers []http.Handler, lim httpLimits) *httpServers
 func (h *httpServers) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, srv := range h.servers {
-		if srv.Shutdown(ctx) != nil {
-			srv.Close()
+	stop := func() {
+		for _, srv := range h.servers {
+			if srv.Shutdown(ctx) != nil {
+				srv.Close()
+			}
 		}
 	}
+	stop()
 	<-h.done
+	// A connection that Serve accepted while Shutdown looked for active
+	// ones is tracked only after that look, and Shutdown did not wait for
+	// it; once every Serve has returned, all are tracked, and a second
+	// Shutdown waits for them (an upgrade would otherwise exec under a
+	// request in progress: its client saw EOF).
+	stop()
 }
