@@ -174,7 +174,15 @@ func TestFailedTakeOverFallsBack(t *testing.T) {
 	if !strings.Contains(string(log), "CRIT upgrade failed: the new image gave up the take-over: panic in take-over check: injected fault: panic; drover before took its 3 process(es) back") {
 		t.Errorf("main log: no fallback line")
 	}
-	// Still supervised: an exit is reaped and autorestarted...
+	r.stillSupervised(before)
+}
+
+// stillSupervised checks that the daemon supervises the processes of
+// before (pids by name) as it did: an exit is reaped and autorestarted, a
+// stop stops, and the numbered output lost and repeated no line.
+func (r *rig) stillSupervised(before map[string]int) {
+	t := r.t
+	t.Helper()
 	syscall.Kill(before["sleeper:sleeper_0"], syscall.SIGKILL)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -187,7 +195,6 @@ func TestFailedTakeOverFallsBack(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// ...and a stop stops.
 	if out, code := r.ctl("stop", "counter"); code != 0 || !strings.Contains(out, "counter: stopped") {
 		t.Fatalf("stop counter: exit %d: %s", code, out)
 	}
@@ -195,6 +202,47 @@ func TestFailedTakeOverFallsBack(t *testing.T) {
 		t.Errorf("counter (pid %d) still alive after its stop", before["counter"])
 	}
 	checkNumbered(t, filepath.Join(r.dir, "counter.log"))
+}
+
+// An execve that fails in the old image (here the binary on disk loses its
+// execute permission once the dry run has passed) leaves that image
+// running: it thaws every runner, serves its sockets again, and the client
+// of the upgrade is told why at once. Every pid is kept, the processes are
+// still supervised, and the next upgrade works.
+func TestFailedExecRunsOn(t *testing.T) {
+	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
+	loses := filepath.Join(t.TempDir(), "loses-exec")
+	script := "#!/bin/sh\n" + good + " \"$@\"\nrc=$?\nchmod a-x \"$0\"\nexit $rc\n"
+	if err := os.WriteFile(loses, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, good)
+	before := r.running()
+	laravelenv.Install(t, loses, r.bin)
+	out, code := r.ctl("upgrade")
+	want := "upgrading drover before to drover before\nERROR: the upgrade did not happen, drover before runs on with every program: execve " +
+		r.bin + ": permission denied"
+	if code != 1 || !strings.Contains(out, want) {
+		t.Fatalf("upgrade whose exec fails: exit %d:\n%s\nwant %q", code, out, want)
+	}
+	after := r.running()
+	for name, pid := range before {
+		if after[name] != pid {
+			t.Errorf("%s: pid %d after the failed exec, was %d", name, after[name], pid)
+		}
+	}
+	log, _ := os.ReadFile(r.mainLog)
+	if !strings.Contains(string(log), "ERRO upgrade failed, running on: execve "+r.bin+": permission denied") {
+		t.Errorf("main log: no failure line")
+	}
+	laravelenv.Install(t, good, r.bin)
+	if out, code := r.ctl("upgrade"); code != 0 || !strings.Contains(out, "upgraded: drover before is running") {
+		t.Fatalf("the upgrade after the failed one: exit %d:\n%s", code, out)
+	}
+	if after := r.running(); after["counter"] != before["counter"] {
+		t.Errorf("counter: pid %d after the second upgrade, was %d", after["counter"], before["counter"])
+	}
+	r.stillSupervised(before)
 }
 
 // A new image that dies without a chance to fall back (here a "binary"
