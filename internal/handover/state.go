@@ -14,11 +14,19 @@ import (
 	"github.com/drover/drover/internal/supervisor"
 )
 
-// Format is the version of the state's layout. A build reads exactly its
-// own Format: any change to State or to the types it holds (process.Snapshot
-// included) that an older or newer build would read differently bumps it,
-// and an upgrade across a bump is refused.
-const Format = 1
+// Format is the version of the state's layout this build writes. Any
+// change to State or to the types it holds (process.Snapshot included)
+// that an older build would read differently bumps it: an older build
+// refuses a newer format (a downgrade across a bump). A build reads the
+// formats from OldestFormat to Format, as long as every newer format only
+// adds what an older writer did not hand over.
+//
+//   - 1: processes, timers, pipes, log files, listening sockets.
+//   - 2: the bytes queued for a child's stdin (process.Snapshot.StdinPending).
+const Format = 2
+
+// OldestFormat is the oldest format this build reads.
+const OldestFormat = 1
 
 // Environment variables of a take-over.
 const (
@@ -104,8 +112,8 @@ func read(fd int) (*State, error) {
 	if err := json.Unmarshal(b, &head); err != nil {
 		return nil, fmt.Errorf("the handed-over state is not valid JSON: %w", err)
 	}
-	if head.Format != Format {
-		return nil, fmt.Errorf("the running daemon hands over state format %d, this build reads format %d", head.Format, Format)
+	if head.Format < OldestFormat || head.Format > Format {
+		return nil, fmt.Errorf("the running daemon hands over state format %d, this build reads formats %d to %d", head.Format, OldestFormat, Format)
 	}
 	st := &State{}
 	if err := json.Unmarshal(b, st); err != nil {

@@ -1,6 +1,8 @@
 package upgrade_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	rpcclient "github.com/drover/drover/internal/client"
 	"github.com/drover/drover/tests/laravelenv"
 )
 
@@ -42,22 +45,27 @@ func build(t *testing.T, name string, ldflags ...string) string {
 	return out
 }
 
-// rig is a daemon running dir/drover with two sleepers and a numbered writer.
+// rig is a daemon running dir/drover with two sleepers and a numbered
+// writer, and the programs of extra.
 type rig struct {
-	t                       *testing.T
-	dir, bin, conf, mainLog string
-	ctlBin                  string // the first binary installed: bin may be replaced by anything
-	daemon                  *exec.Cmd
-	exited                  chan error
+	t                             *testing.T
+	dir, bin, conf, mainLog, sock string
+	ctlBin                        string // the first binary installed: bin may be replaced by anything
+	daemon                        *exec.Cmd
+	exited                        chan error
+	procs                         int // how many processes the configuration runs
 }
 
-func newRig(t *testing.T, installed string) *rig {
+// newRig starts the daemon; extra is more configuration, in which {dir}
+// stands for the rig's directory, with procs processes.
+func newRig(t *testing.T, installed string, extra string, procs int) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	r := &rig{t: t, dir: dir, bin: filepath.Join(dir, "drover"), conf: filepath.Join(dir, "sd.conf"),
-		mainLog: filepath.Join(dir, "main.log"), exited: make(chan error, 1), ctlBin: installed}
+		mainLog: filepath.Join(dir, "main.log"), sock: filepath.Join(dir, "s.sock"), exited: make(chan error, 1),
+		ctlBin: installed, procs: 3 + procs}
 	laravelenv.Install(t, installed, r.bin)
-	sock := filepath.Join(dir, "s.sock")
+	sock := r.sock
 	conf := fmt.Sprintf(`[unix_http_server]
 file=%[1]s
 [supervisord]
@@ -77,7 +85,7 @@ startsecs=0
 command=sh -c 'i=0; while :; do i=$((i+1)); echo $i; [ $((i %%%% 20)) = 0 ] && sleep 0.01; done'
 stdout_logfile=%[3]s/counter.log
 startsecs=0
-`, sock, r.mainLog, dir)
+`, sock, r.mainLog, dir) + strings.ReplaceAll(extra, "{dir}", dir)
 	if err := os.WriteFile(r.conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +130,7 @@ func (r *rig) ctl(args ...string) (string, int) {
 
 var statusRe = regexp.MustCompile(`(?m)^(\S+)\s+(\S+)\s+pid (\d+),`)
 
-// running waits until the three processes are RUNNING and returns their pids.
+// running waits until every process is RUNNING and returns their pids.
 func (r *rig) running() map[string]int {
 	r.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -134,11 +142,11 @@ func (r *rig) running() map[string]int {
 				pids[m[1]], _ = strconv.Atoi(m[3])
 			}
 		}
-		if len(pids) == 3 {
+		if len(pids) == r.procs {
 			return pids
 		}
 		if time.Now().After(deadline) {
-			r.t.Fatalf("not 3 processes RUNNING:\n%s", out)
+			r.t.Fatalf("not %d processes RUNNING:\n%s", r.procs, out)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -157,7 +165,7 @@ func TestFailedTakeOverFallsBack(t *testing.T) {
 	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
 	bad := build(t, "bad", "-X github.com/drover/drover/internal/version.Build=fallback-bad",
 		"-X github.com/drover/drover/internal/handover.injectedFault=panic")
-	r := newRig(t, good)
+	r := newRig(t, good, "", 0)
 	before := r.running()
 	laravelenv.Install(t, bad, r.bin)
 	out, code := r.ctl("upgrade")
@@ -216,7 +224,7 @@ func TestFailedExecRunsOn(t *testing.T) {
 	if err := os.WriteFile(loses, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := newRig(t, good)
+	r := newRig(t, good, "", 0)
 	before := r.running()
 	laravelenv.Install(t, loses, r.bin)
 	out, code := r.ctl("upgrade")
@@ -257,7 +265,7 @@ func TestTakeOverDeathStopsChildren(t *testing.T) {
 	if err := os.WriteFile(dies, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := newRig(t, good)
+	r := newRig(t, good, "", 0)
 	before := r.running()
 	laravelenv.Install(t, dies, r.bin)
 	if out, code := r.ctl("upgrade"); code != 1 || !strings.Contains(out, "upgrading drover before to drover before\nERROR: the daemon is gone") {
@@ -299,4 +307,62 @@ func checkNumbered(t *testing.T, path string) {
 	if len(lines) < 50 {
 		t.Errorf("%s: only %d lines", path, len(lines))
 	}
+}
+
+// Bytes sent with sendProcessStdin that the child has not read yet are
+// handed over: the new image writes them, none lost or repeated. The
+// reader reads nothing until after the upgrade, so all but what the pipe
+// holds wait in the daemon's queue across the switch.
+func TestStdinQueueHandedOver(t *testing.T) {
+	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
+	reader := `[program:reader]
+command=sh -c 'while [ ! -e {dir}/go ]; do sleep 0.05; done; exec cat > {dir}/stdin.out'
+startsecs=0
+`
+	r := newRig(t, good, reader, 1)
+	before := r.running()
+	var sent []byte
+	c := rpcclient.New("unix://"+r.sock, "", "")
+	defer c.Close()
+	line := 0
+	for range 3 { // 3 × 100 KiB: the pipe holds 64 KiB
+		var chunk bytes.Buffer
+		for chunk.Len() < 100<<10 {
+			line++
+			fmt.Fprintf(&chunk, "%07d\n", line)
+		}
+		if _, err := c.Call(context.Background(), "supervisor.sendProcessStdin", "reader", chunk.String()); err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, chunk.Bytes()...)
+	}
+	if out, code := r.ctl("upgrade"); code != 0 || !strings.Contains(out, "upgraded: drover before is running") {
+		t.Fatalf("upgrade: exit %d:\n%s", code, out)
+	}
+	if err := os.WriteFile(filepath.Join(r.dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(r.dir, "stdin.out")
+	var got []byte
+	for deadline := time.Now().Add(20 * time.Second); len(got) < len(sent) && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		got, _ = os.ReadFile(out)
+	}
+	time.Sleep(200 * time.Millisecond) // and nothing more arrives
+	got, _ = os.ReadFile(out)
+	if !bytes.Equal(got, sent) {
+		t.Errorf("the reader got %d bytes, want the %d sent, in order (first difference at byte %d)", len(got), len(sent), firstDifference(got, sent))
+	}
+	if after := r.running(); after["reader"] != before["reader"] {
+		t.Errorf("reader: pid %d after the upgrade, was %d", after["reader"], before["reader"])
+	}
+}
+
+// firstDifference is the index of the first byte where a and b differ.
+func firstDifference(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
