@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/supervisor"
 )
 
@@ -22,7 +24,8 @@ import (
 // adds what an older writer did not hand over.
 //
 //   - 1: processes, timers, pipes, log files, listening sockets.
-//   - 2: the bytes queued for a child's stdin (process.Snapshot.StdinPending).
+//   - 2: the bytes queued for a child's stdin (process.Snapshot.StdinPending);
+//     a pool's workers beyond numprocs, and its scaler's state (Pools).
 const Format = 2
 
 // OldestFormat is the oldest format this build reads.
@@ -57,6 +60,8 @@ type State struct {
 	PreviousExe int        `json:"previous_exe"`
 	Processes   []Process  `json:"processes"`
 	Listeners   []Listener `json:"listeners"`
+	// Pools are the scalers' states; their workers are in Processes.
+	Pools []pool.Handed `json:"pools,omitempty"`
 
 	fd int // the state's own descriptor in the receiving image
 }
@@ -148,14 +153,14 @@ func Receive() (*State, error) {
 }
 
 // Check validates st against cfg, the configuration the new image loaded:
-// every handed-over process is a program of the same group with the same
-// command, every handed-over socket a server section at the same address.
+// every handed-over process is a program of the same group (a pool's
+// spare process numbers included) with the same command, every handed-over socket a server section at the same address.
 // Settings other than the command may differ: the new image applies them
 // to the processes it adopts (a new stopsignal is used at the next stop).
 func Check(st *State, cfg *config.Config) error {
 	progs := map[[2]string]*config.Process{}
 	for _, g := range cfg.Groups {
-		for _, p := range g.Processes {
+		for _, p := range append(slices.Clone(g.Processes), g.Spares...) {
 			progs[[2]string{g.Name, p.Name}] = p
 		}
 	}

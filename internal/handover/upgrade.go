@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/reaper"
 	"github.com/drover/drover/internal/supervisor"
@@ -32,7 +33,8 @@ type Upgrade struct {
 	Args       []string // the daemon's command line
 	ConfigFile string   // absolute
 	Supervisor *supervisor.Supervisor
-	Images     int // images run so far by this process, this one included
+	Pools      *pool.Pools // nil: no pool state is handed over
+	Images     int         // images run so far by this process, this one included
 }
 
 // Check runs the binary now at Exe with CheckFlag on a draft of the state
@@ -139,6 +141,9 @@ func (u *Upgrade) Exec(listeners []Listener) error {
 	st := u.state(prev, listeners)
 	for _, p := range procs {
 		st.Processes = append(st.Processes, Process{Group: p.Group, Name: p.Name, Command: p.Command, Adopted: p.Adopted})
+	}
+	if u.Pools != nil {
+		st.Pools = u.Pools.HandOver()
 	}
 	f, err := write(st)
 	if err != nil {

@@ -366,3 +366,74 @@ func firstDifference(a, b []byte) int {
 	}
 	return min(len(a), len(b))
 }
+
+// An autoscaled pool grown beyond numprocs keeps its size across an
+// upgrade: every worker (the spares included) keeps its pid, the scaler
+// goes on from its state (its last resize is the one before the upgrade),
+// and it still shrinks the pool, stopping adopted spares.
+func TestScaledPoolKeepsItsSize(t *testing.T) {
+	if laravelenv.MissingTool("", "redis-server", "redis-cli") != "" {
+		t.Skip("redis-server and redis-cli are needed")
+	}
+	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
+	redis := laravelenv.NewRedis(t, t.TempDir())
+	redis.Start(t, 50*time.Millisecond)
+	redisCLI := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("redis-cli", append([]string{"-p", strconv.Itoa(redis.Port)}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("redis-cli %v: %v: %s", args, err, out)
+		}
+	}
+	redisCLI("rpush", "jobs", "1", "2", "3") // sleepers never take them: the pool wants 3 workers
+	pool := fmt.Sprintf(`[program:pool]
+command=sleep 1000
+process_name=%%(program_name)s_%%(process_num)s
+numprocs=1
+numprocs_max=4
+scale_queue=redis-list://127.0.0.1:%d/0?key=jobs
+scale_interval=1
+scale_cooldown=1
+scale_step=4
+startsecs=0
+`, redis.Port)
+	r := newRig(t, good, pool, 3)
+	before := r.running()
+	lastResize := func() int {
+		t.Helper()
+		c := rpcclient.New("unix://"+r.sock, "", "")
+		defer c.Close()
+		pools, err := c.Pools(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pools {
+			if p.Group == "pool" {
+				return p.LastResize
+			}
+		}
+		t.Fatalf("drover.getPools: no pool: %v", pools)
+		return 0
+	}
+	resized := lastResize()
+	if out, code := r.ctl("upgrade"); code != 0 || !strings.Contains(out, "upgraded: drover before is running") {
+		t.Fatalf("upgrade of a daemon whose pool is scaled up: exit %d:\n%s", code, out)
+	}
+	if got := lastResize(); got != resized || got == 0 {
+		t.Errorf("pool's last resize after the upgrade: %d, want %d (handed over)", got, resized)
+	}
+	time.Sleep(2 * time.Second) // two scaler ticks in the new image: the size is kept
+	after := r.running()
+	for name, pid := range before {
+		if after[name] != pid {
+			t.Errorf("%s: pid %d after the upgrade, was %d", name, after[name], pid)
+		}
+	}
+	redisCLI("del", "jobs")
+	r.procs = 3 + 1
+	r.running() // back at numprocs_min: the adopted spares stopped and removed
+	for name, pid := range before {
+		if strings.HasPrefix(name, "pool:") && name != "pool:pool_0" && alive(pid) {
+			t.Errorf("%s (pid %d) still alive after the pool shrank", name, pid)
+		}
+	}
+}
