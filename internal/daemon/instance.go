@@ -143,19 +143,22 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		Adopt:     adopt,
 	})
 	pools.Bind(sup)
+	if takeover != nil {
+		pools.TakeOver(takeover.Pools)
+	}
 	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, pools.RollingRestart, leases, bus, ml)
 	if err != nil {
 		return nil, usageError(d.stderr, d.argv0, err)
 	}
 	reloading := false
 	defer func() { leave(!reloading) }()
-	up := &upgrader{Upgrade: handover.Upgrade{Exe: d.exe, Args: d.args, ConfigFile: cfg.File, Supervisor: sup, Images: d.images},
+	up := &upgrader{Upgrade: handover.Upgrade{Exe: d.exe, Args: d.args, ConfigFile: cfg.File, Supervisor: sup, Pools: pools, Images: d.images},
 		cfg: cfg, ml: ml, listeners: listeners}
 	routes := httpmux.New()
 	// One reading of /proc serves the scrapes and the dashboard for a while.
 	procs := proctree.NewSampler("", processSampleAge)
 	rpc.Register(routes, rpc.Options{Supervisor: sup, Pools: pools, MainLog: ml, Events: bus, Log: ml,
-		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, Upgrade: up.start, Images: d.images,
+		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, Upgrade: up, Images: d.images,
 		Dashboard: web.Options{Snapshot: sup.Snapshot, Events: bus, Procs: procs, Log: ml}})
 	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, EventsDropped: bus.Dropped, Procs: procs, Log: ml})
 	health.Register(routes, sup.Snapshot)

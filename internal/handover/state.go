@@ -6,19 +6,30 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/supervisor"
 )
 
-// Format is the version of the state's layout. A build reads exactly its
-// own Format: any change to State or to the types it holds (process.Snapshot
-// included) that an older or newer build would read differently bumps it,
-// and an upgrade across a bump is refused.
-const Format = 1
+// Format is the version of the state's layout this build writes. Any
+// change to State or to the types it holds (process.Snapshot included)
+// that an older build would read differently bumps it: an older build
+// refuses a newer format (a downgrade across a bump). A build reads the
+// formats from OldestFormat to Format, as long as every newer format only
+// adds what an older writer did not hand over.
+//
+//   - 1: processes, timers, pipes, log files, listening sockets.
+//   - 2: the bytes queued for a child's stdin (process.Snapshot.StdinPending);
+//     a pool's workers beyond numprocs, and its scaler's state (Pools).
+const Format = 2
+
+// OldestFormat is the oldest format this build reads.
+const OldestFormat = 1
 
 // Environment variables of a take-over.
 const (
@@ -49,6 +60,8 @@ type State struct {
 	PreviousExe int        `json:"previous_exe"`
 	Processes   []Process  `json:"processes"`
 	Listeners   []Listener `json:"listeners"`
+	// Pools are the scalers' states; their workers are in Processes.
+	Pools []pool.Handed `json:"pools,omitempty"`
 
 	fd int // the state's own descriptor in the receiving image
 }
@@ -104,8 +117,8 @@ func read(fd int) (*State, error) {
 	if err := json.Unmarshal(b, &head); err != nil {
 		return nil, fmt.Errorf("the handed-over state is not valid JSON: %w", err)
 	}
-	if head.Format != Format {
-		return nil, fmt.Errorf("the running daemon hands over state format %d, this build reads format %d", head.Format, Format)
+	if head.Format < OldestFormat || head.Format > Format {
+		return nil, fmt.Errorf("the running daemon hands over state format %d, this build reads formats %d to %d", head.Format, OldestFormat, Format)
 	}
 	st := &State{}
 	if err := json.Unmarshal(b, st); err != nil {
@@ -140,14 +153,14 @@ func Receive() (*State, error) {
 }
 
 // Check validates st against cfg, the configuration the new image loaded:
-// every handed-over process is a program of the same group with the same
-// command, every handed-over socket a server section at the same address.
+// every handed-over process is a program of the same group (a pool's
+// spare process numbers included) with the same command, every handed-over socket a server section at the same address.
 // Settings other than the command may differ: the new image applies them
 // to the processes it adopts (a new stopsignal is used at the next stop).
 func Check(st *State, cfg *config.Config) error {
 	progs := map[[2]string]*config.Process{}
 	for _, g := range cfg.Groups {
-		for _, p := range g.Processes {
+		for _, p := range append(slices.Clone(g.Processes), g.Spares...) {
 			progs[[2]string{g.Name, p.Name}] = p
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/reaper"
 	"github.com/drover/drover/internal/supervisor"
@@ -32,7 +33,8 @@ type Upgrade struct {
 	Args       []string // the daemon's command line
 	ConfigFile string   // absolute
 	Supervisor *supervisor.Supervisor
-	Images     int // images run so far by this process, this one included
+	Pools      *pool.Pools // nil: no pool state is handed over
+	Images     int         // images run so far by this process, this one included
 }
 
 // Check runs the binary now at Exe with CheckFlag on a draft of the state
@@ -107,38 +109,49 @@ func (u *Upgrade) state(prevExe *os.File, listeners []Listener) *State {
 
 // Exec freezes the supervisor and execs Exe with the state. listeners must
 // already be inheritable, and nothing may serve them any more. It returns
-// only if the upgrade did not happen; everything then runs on as before.
+// only if the upgrade did not happen; everything then runs on as before,
+// the listeners' descriptors close-on-exec again.
 func (u *Upgrade) Exec(listeners []Listener) error {
 	procs, thaw, err := u.Supervisor.Freeze()
 	if err != nil {
 		return err
 	}
+	// Until the runners thaw no child is forked: none may inherit what
+	// was made inheritable for the new image.
+	var inheritable []*os.File
+	defer func() {
+		for _, f := range inheritable {
+			f.Close()
+		}
+		for _, l := range listeners {
+			unix.CloseOnExec(l.FD)
+		}
+		thaw()
+	}()
 	// The previous image stays reachable for a fallback even once the
 	// package manager has replaced the file at Exe.
 	prev, err := os.Open("/proc/self/exe")
 	if err != nil {
-		thaw()
 		return fmt.Errorf("open this image's executable: %w", err)
 	}
-	defer prev.Close()
+	inheritable = append(inheritable, prev)
 	if err := Inherit(prev); err != nil {
-		thaw()
 		return err
 	}
 	st := u.state(prev, listeners)
 	for _, p := range procs {
 		st.Processes = append(st.Processes, Process{Group: p.Group, Name: p.Name, Command: p.Command, Adopted: p.Adopted})
 	}
+	if u.Pools != nil {
+		st.Pools = u.Pools.HandOver()
+	}
 	f, err := write(st)
 	if err != nil {
-		thaw()
 		return fmt.Errorf("write the state: %w", err)
 	}
-	defer f.Close()
+	inheritable = append(inheritable, f)
 	env := append(withoutHandoverEnv(os.Environ()), EnvFD+"="+strconv.Itoa(int(f.Fd())))
-	err = process.ExecOnSpawnThread(u.Exe, u.Args, env)
-	thaw()
-	return fmt.Errorf("execve %s: %w", u.Exe, err)
+	return fmt.Errorf("execve %s: %w", u.Exe, process.ExecOnSpawnThread(u.Exe, u.Args, env))
 }
 
 // Inherit clears close-on-exec on f: its descriptor survives execve.

@@ -37,6 +37,9 @@ type Snapshot struct {
 	StdinFD  int `json:"stdin_fd"`
 	StdoutFD int `json:"stdout_fd"`
 	StderrFD int `json:"stderr_fd"`
+	// StdinPending are the bytes sendProcessStdin queued that the child
+	// had not read yet: the new image writes them first.
+	StdinPending []byte `json:"stdin_pending,omitempty"`
 }
 
 // freezeCmd asks Run for a Snapshot, then to wait until thaw is closed;
@@ -100,7 +103,10 @@ func (r *Runner) freeze(f freezeCmd, reply chan result) {
 		s.Timer = &d
 	}
 	if ch != nil {
-		ch.handOver(&s)
+		if err := ch.handOver(&s); err != nil {
+			reply <- result{err: err}
+			return
+		}
 	}
 	reply <- result{}
 	f.snap <- s
@@ -111,12 +117,18 @@ func (r *Runner) freeze(f freezeCmd, reply chan result) {
 	close(f.resumed)
 }
 
-// handOver takes the output pipes from the pollers (park: every byte read
-// is written out, the rest stays in the pipe for the next image) and
-// records the inheritable pipe ends in s.
-func (c *child) handOver(s *Snapshot) {
+// handOver stops the stdin queue's flush, takes the output pipes from the
+// pollers (park: every byte read is written out, the rest stays in the
+// pipe for the next image), and records in s the bytes queued for stdin
+// and the inheritable pipe ends. If it fails, nothing was changed.
+func (c *child) handOver(s *Snapshot) error {
 	s.StdinFD = -1
 	if c.stdin.f != nil {
+		pending, err := c.stdin.hold()
+		if err != nil {
+			return err
+		}
+		s.StdinPending = pending
 		withFD(c.stdin.f, func(fd int) { s.StdinFD = inheritable(fd) })
 	}
 	fds := [2]*int{&s.StdoutFD, &s.StderrFD}
@@ -125,12 +137,14 @@ func (c *child) handOver(s *Snapshot) {
 			*fds[i] = inheritable(pp.fd)
 		}
 	}
+	return nil
 }
 
 // takeBack undoes handOver after an upgrade that did not happen.
 func (c *child) takeBack() {
 	if c.stdin.f != nil {
 		withFD(c.stdin.f, func(fd int) { unix.CloseOnExec(fd) })
+		c.stdin.resume()
 	}
 	for _, pp := range c.outputs {
 		if pp != nil {
@@ -205,6 +219,9 @@ func adoptChild(s Snapshot, cmd *Command) (*child, error) {
 	unix.SetNonblock(pidfd, true)
 	ch := &child{pid: s.PID, pidfd: os.NewFile(uintptr(pidfd), "pidfd"), drained: make(chan struct{})}
 	ch.stdin = newStdinWriter(inherited(s.StdinFD, "stdin of "+cmd.Name))
+	if len(s.StdinPending) > 0 {
+		ch.stdin.Write(s.StdinPending) // the first write to an empty queue is taken whole; without a pipe it fails, as the old image's would have
+	}
 	ch.pumpOutputs(cmd.Name, [2]pipeSink{
 		{inherited(s.StdoutFD, "stdout of "+cmd.Name), cmd.Stdout},
 		{inherited(s.StderrFD, "stderr of "+cmd.Name), cmd.Stderr},

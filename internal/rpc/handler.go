@@ -38,12 +38,22 @@ type Options struct {
 	// Dashboard is what the live dashboard reads; its actions run
 	// through this package's XML-RPC methods (Actions is set here).
 	Dashboard web.Options
-	// Upgrade starts an in-place upgrade (drover.upgrade) and returns the
-	// new build; nil: the method does not exist.
-	Upgrade func() (newBuild string, err error)
+	// Upgrade runs in-place upgrades (drover.upgrade); nil: the method
+	// does not exist.
+	Upgrade Upgrader
 	// Images is how many images the daemon process has run (1 + its
 	// upgrades, fallbacks included), for drover.getVersion.
 	Images int
+}
+
+// Upgrader runs the daemon's in-place upgrades (docs/upgrade.md).
+type Upgrader interface {
+	// Start checks the binary on disk and, if it would take over, switches
+	// to it in the background; it returns the new build.
+	Start() (newBuild string, err error)
+	// Failure is why the last upgrade Start accepted did not switch: this
+	// image runs on. "" if it has not failed (or is still under way).
+	Failure() string
 }
 
 // Fleet reads every node of the fleet and sends them signed commands
@@ -69,7 +79,7 @@ type handler struct {
 	pid            int
 	fleet          Fleet
 	dashboard      web.Options
-	upgrade        func() (string, error)
+	upgrade        Upgrader
 	images         int
 	table          map[string]*method
 }

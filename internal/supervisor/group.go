@@ -15,14 +15,19 @@ import (
 )
 
 // newGroup builds the processes of gc with their logs (AUTO files are
-// created now, even for processes never started). Callers hold opMu.
+// created now, even for processes never started): its configured ones, or
+// those of a pool an upgrade handed over. Callers hold opMu.
 func (s *Supervisor) newGroup(gc *config.Group) (*Group, error) {
 	g := &Group{Config: gc, act: s.newActivation(gc.Name), pool: s.newPool(gc)}
 	var sock *fcgiSocket
 	if gc.Kind == config.KindFCGI {
 		sock = newFCGISocket(gc, s.opts.Log)
 	}
-	for _, pc := range gc.Processes {
+	members := gc.Processes
+	if adopted := s.adoptedMembers(gc); adopted != nil {
+		members = adopted
+	}
+	for _, pc := range members {
 		p, err := s.newProcessOn(pc, g.pool, sock)
 		if err != nil {
 			g.releaseLogs(s)

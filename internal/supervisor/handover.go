@@ -3,6 +3,7 @@ package supervisor
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
@@ -66,8 +67,8 @@ func (s *Supervisor) Freeze() (procs []FrozenProcess, thaw func(), err error) {
 }
 
 // CheckFreezable says why Freeze would refuse now, nil if it would not:
-// event listener and FastCGI groups, workers added by a pool's scaler or a
-// rolling restart, a reload or shutdown in progress.
+// event listener and FastCGI groups, a pool that cannot be held (Hooks.Hold),
+// a reload or shutdown in progress.
 func (s *Supervisor) CheckFreezable() error {
 	_, unlock, err := s.lockForFreeze()
 	if err == nil {
@@ -106,14 +107,11 @@ func (s *Supervisor) lockForFreeze() (groups []*Group, unlock func(), err error)
 			return fail("FastCGI group %s: handing over FastCGI sockets is not supported", g.Config.Name)
 		}
 		if hold := s.opts.Hooks.Hold; hold != nil {
-			release, ok := hold(g.Config.Name)
-			if !ok {
-				return fail("a rolling restart or scaling of %s is in progress", g.Config.Name)
+			release, err := hold(g.Config.Name)
+			if err != nil {
+				return fail("pool %s: %v", g.Config.Name, err)
 			}
 			undo = append(undo, release)
-		}
-		if n := sparesRunning(g); n > 0 {
-			return fail("pool %s runs %d worker(s) beyond its configured ones (scaled up or rolling); upgrade once it is back to numprocs", g.Config.Name, n)
 		}
 	}
 	return groups, unlock, nil
@@ -140,18 +138,19 @@ func (s *Supervisor) adoptedLog(pc *config.Process, channel string) string {
 	return a.StdoutLog
 }
 
-// sparesRunning counts the processes of g made from its Spares: workers a
-// pool's scaler or a rolling restart added beyond the configured ones.
-func sparesRunning(g *Group) int {
-	spare := map[string]bool{}
-	for _, pc := range g.Config.Spares {
-		spare[pc.Name] = true
+// adoptedMembers are the processes of gc the previous image ran: of a
+// worker pool (gc has Spares) exactly those, configured or spare, as its
+// scaler had sized it; nil when none was handed over, or gc is no pool
+// (its configured processes are made, as at any start).
+func (s *Supervisor) adoptedMembers(gc *config.Group) []*config.Process {
+	if len(gc.Spares) == 0 {
+		return nil
 	}
-	n := 0
-	for _, p := range g.Processes {
-		if spare[p.Config().Name] {
-			n++
+	var members []*config.Process
+	for _, pc := range append(slices.Clone(gc.Processes), gc.Spares...) {
+		if _, ok := s.opts.Adopt[Namespec(gc.Name, pc.Name)]; ok {
+			members = append(members, pc)
 		}
 	}
-	return n
+	return members
 }

@@ -78,3 +78,28 @@ func TestFreezeRefusedWhileShuttingDown(t *testing.T) {
 		t.Errorf("CheckFreezable while shutting down: %v", err)
 	}
 }
+
+// A worker pool taken over is made of exactly the workers handed over, as
+// its scaler had sized it: a spare (beyond numprocs) is there, a
+// configured worker the scaler had removed is not. Other groups, and a
+// pool without adoptions, have their configured processes.
+func TestTakeOverKeepsPoolMembers(t *testing.T) {
+	pool := program("pool", 1, 4)
+	pool.Processes, pool.Spares = pool.Processes[:2], pool.Processes[2:]
+	plain := program("plain", 1, 2)
+	adopt := map[string]Adopted{}
+	for _, n := range []string{"pool:pool_00", "pool:pool_02", "plain:plain_00"} {
+		adopt[n] = Adopted{Snapshot: process.Snapshot{State: process.Stopped}}
+	}
+	s := New(configOf(t.TempDir(), pool, plain), Options{Spawner: newFakeSpawner(), Adopt: adopt})
+	if got := names(s.Group("pool").Processes); strings.Join(got, " ") != "pool:pool_00 pool:pool_02" {
+		t.Errorf("pool taken over: %v, want pool_00 and the spare pool_02", got)
+	}
+	if got := names(s.Group("plain").Processes); strings.Join(got, " ") != "plain:plain_00 plain:plain_01" {
+		t.Errorf("plain group: %v, want its configured processes", got)
+	}
+	fresh := New(configOf(t.TempDir(), pool), Options{Spawner: newFakeSpawner()})
+	if got := names(fresh.Group("pool").Processes); strings.Join(got, " ") != "pool:pool_00 pool:pool_01" {
+		t.Errorf("pool not taken over: %v, want its configured processes", got)
+	}
+}
