@@ -127,7 +127,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	defer closeListeners(listeners)
 
 	bus := &events.Bus{Warn: func(msg string) { ml.Logf(config.LevelWarn, "%s", msg) }}
-	leases, limit, stopLeases, err := fleetLeases(cfg, ml)
+	leases, limit, followLeases, stopLeases, err := fleetLeases(cfg, ml)
 	if err != nil {
 		return nil, usageError(d.stderr, d.argv0, err)
 	}
@@ -143,6 +143,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		Adopt:     adopt,
 	})
 	pools.Bind(sup)
+	followLeases(sup)
 	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, pools.RollingRestart, leases, bus, ml)
 	if err != nil {
 		return nil, usageError(d.stderr, d.argv0, err)
