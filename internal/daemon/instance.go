@@ -156,7 +156,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	// One reading of /proc serves the scrapes and the dashboard for a while.
 	procs := proctree.NewSampler("", processSampleAge)
 	rpc.Register(routes, rpc.Options{Supervisor: sup, Pools: pools, MainLog: ml, Events: bus, Log: ml,
-		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, Upgrade: up.start, Images: d.images,
+		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, FleetShare: leases.Share, Upgrade: up.start, Images: d.images,
 		Dashboard: web.Options{Snapshot: sup.Snapshot, Events: bus, Procs: procs, Log: ml}})
 	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, EventsDropped: bus.Dropped, Procs: procs, Log: ml})
 	health.Register(routes, sup.Snapshot)
