@@ -35,6 +35,10 @@ type Options struct {
 	// Fleet reads the fleet and sends it commands for drover.getFleet and
 	// drover.fleet*; nil without [fleet].
 	Fleet Fleet
+	// FleetShare says, for a pool with fleet_max, this node's leased
+	// workers, the fleet's total at the last renewal and the cap
+	// (drover.getPools); nil without [fleet].
+	FleetShare func(group string) (leased, total, limit int, ok bool)
 	// Dashboard is what the live dashboard reads; its actions run
 	// through this package's XML-RPC methods (Actions is set here).
 	Dashboard web.Options
@@ -78,6 +82,7 @@ type handler struct {
 	identification string
 	pid            int
 	fleet          Fleet
+	fleetShare     func(group string) (leased, total, limit int, ok bool)
 	dashboard      web.Options
 	upgrade        Upgrader
 	images         int
@@ -93,6 +98,7 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 		identification: opts.Identification,
 		pid:            opts.PID,
 		fleet:          opts.Fleet,
+		fleetShare:     opts.FleetShare,
 		dashboard:      opts.Dashboard,
 		upgrade:        opts.Upgrade,
 		images:         opts.Images,

@@ -131,8 +131,10 @@ func (n *node) stop() {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	if n.t.Failed() {
-		data, _ := os.ReadFile(n.mainLog)
-		n.t.Logf("%s main log:\n%s", n.name, data)
+		for _, f := range []string{n.mainLog, filepath.Join(n.dir, "daemon.out")} {
+			data, _ := os.ReadFile(f)
+			n.t.Logf("%s %s:\n%s", n.name, filepath.Base(f), data)
+		}
 	}
 }
 
