@@ -153,7 +153,8 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		cfg: cfg, ml: ml, listeners: listeners}
 	routes := httpmux.New()
 	// One reading of /proc serves the scrapes and the dashboard for a while.
-	procs := proctree.NewSampler("", processSampleAge)
+	procs := proctree.NewSampler("", os.Getpid(), processSampleAge)
+	defer procs.Close()
 	rpc.Register(routes, rpc.Options{Supervisor: sup, Pools: pools, MainLog: ml, Events: bus, Log: ml,
 		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, Upgrade: up.start, Images: d.images,
 		Dashboard: web.Options{Snapshot: sup.Snapshot, Events: bus, Procs: procs, Log: ml}})

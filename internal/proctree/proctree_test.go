@@ -116,7 +116,9 @@ func TestSamplerSharesAReading(t *testing.T) {
 		return tr.Usage(10).RSS
 	}
 	write(1)
-	shared, fresh := NewSampler(procfs, time.Hour), NewSampler(procfs, 0)
+	shared, fresh := NewSampler(procfs, 1, time.Hour), NewSampler(procfs, 1, 0)
+	defer shared.Close()
+	defer fresh.Close()
 	rss(shared)
 	write(2)
 	if got := rss(shared); got != page {
@@ -125,7 +127,11 @@ func TestSamplerSharesAReading(t *testing.T) {
 	if got := rss(fresh); got != 2*page {
 		t.Errorf("maxAge 0: RSS %d, want %d", got, 2*page)
 	}
-	if _, _, err := NewSampler(filepath.Join(procfs, "none"), 0).Trees(); err == nil {
+	if _, _, err := NewSampler(filepath.Join(procfs, "none"), 1, 0).Trees(); err == nil {
 		t.Error("no error from a procfs that does not exist")
+	}
+	fresh.Close()
+	if _, _, err := fresh.Trees(); err == nil {
+		t.Error("no error from a closed sampler")
 	}
 }
