@@ -2,10 +2,6 @@ package proctree
 
 import (
 	"bytes"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 )
@@ -23,36 +19,8 @@ type Entry struct {
 // on every architecture Linux and Go share.
 const clockTicks = 100
 
-// Table maps pids to their parent and RSS.
+// Table maps pids to what a reading found of them.
 type Table map[int]Entry
-
-// Read reads every process under procfs (normally "/proc"). Processes that
-// exit while it reads are skipped.
-func Read(procfs string) (Table, error) {
-	dir, err := os.ReadDir(procfs)
-	if err != nil {
-		return nil, fmt.Errorf("read process table: %w", err)
-	}
-	page := int64(os.Getpagesize())
-	t := make(Table, len(dir))
-	// One buffer for every stat file, read with bare system calls: a
-	// scrape reads hundreds of them.
-	buf := make([]byte, 4096)
-	for _, d := range dir {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil || pid <= 0 {
-			continue
-		}
-		data, ok := readSmall(filepath.Join(procfs, d.Name(), "stat"), buf)
-		if !ok {
-			continue
-		}
-		if e, ok := parseStat(data, page); ok {
-			t[pid] = e
-		}
-	}
-	return t, nil
-}
 
 // readSmall reads a file that fits in buf with one read (a stat line does).
 func readSmall(path string, buf []byte) ([]byte, bool) {
@@ -151,10 +119,6 @@ func atoi(b []byte) (int64, bool) {
 	}
 	return n, true
 }
-
-// TreeRSS sums the RSS of pid and of every descendant in t; 0 when pid is
-// not in t.
-func (t Table) TreeRSS(pid int) int64 { return t.Trees().Usage(pid).RSS }
 
 // Usage is what a process tree holds and has used.
 type Usage struct {

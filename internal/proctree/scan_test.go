@@ -31,6 +31,20 @@ func keptStatFiles(t *testing.T) map[int]bool {
 	return kept
 }
 
+// ownStat reads pid's stat file on its own.
+func ownStat(t *testing.T, pid int) Entry {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok := parseStat(data, int64(os.Getpagesize()))
+	if !ok {
+		t.Fatalf("unreadable: %q", data)
+	}
+	return e
+}
+
 // startTree starts `sh -c 'sleep 600 & wait'` (a shell with a child) and
 // returns it.
 func startTree(t *testing.T) *exec.Cmd {
@@ -84,15 +98,11 @@ func TestScannerFollowsTheTree(t *testing.T) {
 	if table == nil {
 		t.Fatal("the shells' children never showed")
 	}
-	full, err := Read("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
 	kept := keptStatFiles(t)
 	for _, pid := range []int{os.Getpid(), a.Process.Pid, b.Process.Pid} {
 		for _, p := range append([]int{pid}, table.Trees().children[pid]...) {
-			if table[p].PPID != full[p].PPID || table[p].RSS <= 0 {
-				t.Errorf("pid %d: %+v, a full read says %+v", p, table[p], full[p])
+			if own := ownStat(t, p); table[p].PPID != own.PPID || table[p].RSS <= 0 {
+				t.Errorf("pid %d: %+v, its stat file says %+v", p, table[p], own)
 			}
 			if !kept[p] {
 				t.Errorf("pid %d in the tree but its stat file is not kept open", p)
@@ -110,7 +120,8 @@ func TestScannerFollowsTheTree(t *testing.T) {
 
 	gone := append([]int{a.Process.Pid}, table.Trees().children[a.Process.Pid]...)
 	kill(a)
-	if table, err = s.read(); err != nil {
+	table, err := s.read()
+	if err != nil {
 		t.Fatal(err)
 	}
 	kept = keptStatFiles(t)
