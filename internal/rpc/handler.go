@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -171,7 +172,6 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
-	var out bytes.Buffer
 	h.logf(config.LevelTrace, "XML-RPC method called: %s()", name)
 	v, err := h.dispatch(r.Context(), name, params)
 	var panicked *panicError
@@ -180,9 +180,10 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		httpmux.Error(w, http.StatusInternalServerError)
 		return
 	}
+	var out *xmlrpc.Message
 	if err == nil {
 		h.logf(config.LevelTrace, "XML-RPC method %s() returned successfully", name)
-		err = xmlrpc.EncodeResponse(&out, v)
+		out, err = xmlrpc.NewResponse(v)
 		if err != nil {
 			h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %v", loggedBody(body), err)
 			httpmux.Error(w, http.StatusInternalServerError)
@@ -194,11 +195,11 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		}
 		f := toFault(err, "")
 		h.logf(config.LevelTrace, "XML-RPC method %s() returned fault: [%d] %s", name, f.Code, f.String)
-		xmlrpc.EncodeFault(&out, f)
+		out = xmlrpc.NewFault(f)
 	}
 	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("Content-Length", fmt.Sprint(out.Len()))
-	w.Write(out.Bytes())
+	w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
+	out.WriteTo(w)
 }
 
 // maxLoggedBody is how much of a request body a log line quotes: Supervisor
