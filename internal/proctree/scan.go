@@ -190,9 +190,12 @@ func (s *scanner) list(from, upTo int) error {
 		s.base = -1
 	}
 	consistent := true
-	var prevPID int
-	var prevNext int64
 	for past := false; !past; {
+		// Only entries of one batch are compared: the next batch starts
+		// where the last entry's position points only if that process
+		// still exists.
+		var prevPID int
+		var prevNext int64
 		n, err := syscall.Getdents(s.dir, dents)
 		if err != nil {
 			return fmt.Errorf("read process table: %w", err)
