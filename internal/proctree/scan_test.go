@@ -84,8 +84,8 @@ func TestScannerFollowsTheTree(t *testing.T) {
 	defer s.close()
 	// The shells' sleeps may not be forked yet: read until both are seen.
 	var table Table
-	for range 200 {
-		var err error
+	var err error
+	for range 500 {
 		if table, err = s.read(); err != nil {
 			t.Fatal(err)
 		}
@@ -118,10 +118,30 @@ func TestScannerFollowsTheTree(t *testing.T) {
 		}
 	}
 
+	// A tree started now is found by listing only the pids allocated since.
+	fullAt := s.fullAt
+	c := startTree(t)
+	var last Table
+	for range 500 {
+		if last, err = s.read(); err != nil {
+			t.Fatal(err)
+		}
+		if settled(last, c.Process.Pid) {
+			break
+		}
+		syscall.Nanosleep(&syscall.Timespec{Nsec: 10e6}, nil)
+	}
+	if !settled(last, c.Process.Pid) {
+		t.Fatalf("the new tree of %d never showed: %+v, children %v", c.Process.Pid,
+			last[c.Process.Pid], last.Trees().children[c.Process.Pid])
+	}
+	if s.fullAt != fullAt {
+		t.Error("/proc was listed whole again")
+	}
+
 	gone := append([]int{a.Process.Pid}, table.Trees().children[a.Process.Pid]...)
 	kill(a)
-	table, err := s.read()
-	if err != nil {
+	if table, err = s.read(); err != nil {
 		t.Fatal(err)
 	}
 	kept = keptStatFiles(t)
@@ -132,6 +152,18 @@ func TestScannerFollowsTheTree(t *testing.T) {
 	}
 	if _, ok := table[b.Process.Pid]; !ok {
 		t.Errorf("pid %d lost", b.Process.Pid)
+	}
+	// A pid below the last one listed (they wrapped around) makes the next
+	// listing whole.
+	s.listedTo = 1 << 30
+	if _, err := s.read(); err != nil || s.fullAt == fullAt {
+		t.Errorf("no whole listing after a wrap-around (%v)", err)
+	}
+	// So does a last listing too old to rule out a wrap-around unseen.
+	fullAt = s.fullAt
+	s.listedAt = s.listedAt.Add(-2 * partialListingGap)
+	if _, err := s.read(); err != nil || s.fullAt == fullAt {
+		t.Errorf("no whole listing after %v (%v)", 2*partialListingGap, err)
 	}
 	s.close()
 	if kept := keptStatFiles(t); len(kept) > 0 {
