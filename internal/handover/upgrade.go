@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/reaper"
@@ -38,13 +39,16 @@ type Upgrade struct {
 }
 
 // Check runs the binary now at Exe with CheckFlag on a draft of the state
-// (the processes and sockets, without descriptors) and returns the build
+// (the processes and sockets, FastCGI ones included, without descriptors) and returns the build
 // it reports, or why it refuses (its output).
 func (u *Upgrade) Check(listeners []Listener) (newBuild string, err error) {
 	st := u.state(nil, listeners)
 	for _, g := range u.Supervisor.Groups() {
 		for _, p := range g.Processes {
 			st.Processes = append(st.Processes, Process{Group: g.Config.Name, Name: p.Config().Name, Command: p.ConfigAsRead().Command})
+		}
+		if g.Config.Kind == config.KindFCGI {
+			st.FCGISockets = append(st.FCGISockets, FCGISocket{Group: g.Config.Name, Socket: g.Config.Socket, FD: -1})
 		}
 	}
 	f, err := write(st)
@@ -112,7 +116,7 @@ func (u *Upgrade) state(prevExe *os.File, listeners []Listener) *State {
 // only if the upgrade did not happen; everything then runs on as before,
 // the listeners' descriptors close-on-exec again.
 func (u *Upgrade) Exec(listeners []Listener) error {
-	procs, thaw, err := u.Supervisor.Freeze()
+	frozen, thaw, err := u.Supervisor.Freeze()
 	if err != nil {
 		return err
 	}
@@ -139,8 +143,11 @@ func (u *Upgrade) Exec(listeners []Listener) error {
 		return err
 	}
 	st := u.state(prev, listeners)
-	for _, p := range procs {
+	for _, p := range frozen.Processes {
 		st.Processes = append(st.Processes, Process{Group: p.Group, Name: p.Name, Command: p.Command, Adopted: p.Adopted})
+	}
+	for group, fd := range frozen.FCGISockets {
+		st.FCGISockets = append(st.FCGISockets, FCGISocket{Group: group, Socket: u.Supervisor.Group(group).Config.Socket, FD: fd})
 	}
 	if u.Pools != nil {
 		st.Pools = u.Pools.HandOver()

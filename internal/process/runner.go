@@ -139,20 +139,25 @@ func (r *Runner) next(ctxDone *<-chan struct{}) {
 		r.command(c)
 		r.inflight = nil
 	case es := <-r.exits:
-		r.child = nil
-		r.lastExit = es
-		// Released once the exit is handled, so "stopped: x" is logged
-		// before the socket's "Closing socket" as in Supervisor; an
-		// immediate autorestart takes the socket over without closing it.
-		release := r.release
-		r.release = nil
-		r.handle(exited{es})
-		if release != nil {
-			release()
-		}
+		r.reaped(es)
 	case <-timerC:
 		r.timerArmed = false
 		r.handle(timerFired{r.timerGen})
+	}
+}
+
+// reaped handles the exit of the live child.
+func (r *Runner) reaped(es ExitStatus) {
+	r.child = nil
+	r.lastExit = es
+	// Released once the exit is handled, so "stopped: x" is logged
+	// before the socket's "Closing socket" as in Supervisor; an
+	// immediate autorestart takes the socket over without closing it.
+	release := r.release
+	r.release = nil
+	r.handle(exited{es})
+	if release != nil {
+		release()
 	}
 }
 

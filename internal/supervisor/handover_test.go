@@ -34,11 +34,11 @@ func TestFreezeThawKeepsOutput(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 
-	procs, thaw, err := s.Freeze()
+	frozen, thaw, err := s.Freeze()
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap := procs[0].Snapshot
+	snap := frozen.Processes[0].Snapshot
 	if snap.State != process.Running || snap.PID == 0 || snap.StdoutFD < 0 || snap.StdinFD < 0 {
 		t.Errorf("snapshot %+v: want RUNNING with a pid, stdin and stdout", snap)
 	}
