@@ -82,6 +82,12 @@ func (s *Supervisor) Freeze() (frozen Frozen, thaw func(), err error) {
 				return Frozen{}, nil, fmt.Errorf("%w: %s: %v", ErrUpgradeRefused, p.Namespec, err)
 			}
 			resumed = append(resumed, res)
+			// The runner writes no more: a line start held back for a
+			// prefix or JSON framing is written now, as a pause would,
+			// rather than lost with this image.
+			for _, lw := range p.lines {
+				lw.Flush()
+			}
 			frozen.Processes = append(frozen.Processes, FrozenProcess{Group: g.Config.Name, Name: p.Config().Name,
 				Command: p.asRead.Command,
 				Adopted: Adopted{Snapshot: snap, StdoutLog: p.StdoutLogPath(), StderrLog: p.StderrLogPath()}})
