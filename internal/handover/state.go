@@ -94,13 +94,14 @@ type FCGISocket struct {
 	FD     int    `json:"fd"`
 }
 
-// write puts st in a new memfd that execve keeps open, and returns it.
+// write puts st in a new memfd, close-on-exec (inherit it for an exec),
+// and returns it.
 func write(st *State) (*os.File, error) {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.MemfdCreate("drover-handover", 0) // no MFD_CLOEXEC: it is inherited
+	fd, err := unix.MemfdCreate("drover-handover", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}

@@ -111,17 +111,17 @@ func (u *Upgrade) state(prevExe *os.File, listeners []Listener) *State {
 	return st
 }
 
-// Exec freezes the supervisor and execs Exe with the state. listeners must
-// already be inheritable, and nothing may serve them any more. It returns
-// only if the upgrade did not happen; everything then runs on as before,
-// the listeners' descriptors close-on-exec again.
+// Exec freezes the supervisor and execs Exe with the state. Nothing may
+// serve listeners any more. It returns only if the upgrade did not happen;
+// everything then runs on as before.
 func (u *Upgrade) Exec(listeners []Listener) error {
 	frozen, thaw, err := u.Supervisor.Freeze()
 	if err != nil {
 		return err
 	}
-	// Until the runners thaw no child is forked: none may inherit what
-	// was made inheritable for the new image.
+	// Only while the runners are frozen, so that no child forked
+	// meanwhile inherits them, are the descriptors for the new image
+	// inheritable.
 	var inheritable []*os.File
 	defer func() {
 		for _, f := range inheritable {
@@ -132,6 +132,11 @@ func (u *Upgrade) Exec(listeners []Listener) error {
 		}
 		thaw()
 	}()
+	for _, l := range listeners {
+		if _, err := unix.FcntlInt(uintptr(l.FD), unix.F_SETFD, 0); err != nil {
+			return fmt.Errorf("make the socket of [%s] inheritable: %w", l.Section, err)
+		}
+	}
 	// The previous image stays reachable for a fallback even once the
 	// package manager has replaced the file at Exe.
 	prev, err := os.Open("/proc/self/exe")
@@ -139,7 +144,7 @@ func (u *Upgrade) Exec(listeners []Listener) error {
 		return fmt.Errorf("open this image's executable: %w", err)
 	}
 	inheritable = append(inheritable, prev)
-	if err := Inherit(prev); err != nil {
+	if err := inherit(prev); err != nil {
 		return err
 	}
 	st := u.state(prev, listeners)
@@ -157,12 +162,15 @@ func (u *Upgrade) Exec(listeners []Listener) error {
 		return fmt.Errorf("write the state: %w", err)
 	}
 	inheritable = append(inheritable, f)
+	if err := inherit(f); err != nil {
+		return err
+	}
 	env := append(withoutHandoverEnv(os.Environ()), EnvFD+"="+strconv.Itoa(int(f.Fd())))
 	return fmt.Errorf("execve %s: %w", u.Exe, process.ExecOnSpawnThread(u.Exe, u.Args, env))
 }
 
-// Inherit clears close-on-exec on f: its descriptor survives execve.
-func Inherit(f *os.File) error {
+// inherit clears close-on-exec on f: its descriptor survives execve.
+func inherit(f *os.File) error {
 	if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil {
 		return fmt.Errorf("make %s inheritable: %w", f.Name(), err)
 	}
