@@ -51,7 +51,7 @@ conformance: build
 	@seed=$${CONFORMANCE_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
 	echo "CONFORMANCE_SEED=$$seed CONFORMANCE_CASES=$(CONFORMANCE_CASES)"; \
 	CONFORMANCE_SEED=$$seed CONFORMANCE_CASES=$(CONFORMANCE_CASES) CONFORMANCE_BUDGET=0 CONFORMANCE_DROVER=$(CURDIR)/$(BIN) \
-		$(GO) test -count=1 -timeout 0 -parallel $(CONFORMANCE_PARALLEL) -run TestConformance ./tests/conformance/
+		$(GO) test -v -count=1 -timeout 0 -parallel $(CONFORMANCE_PARALLEL) -run TestConformance ./tests/conformance/
 
 bench: build
 	$(GO) run ./tools/bench --drover $(BIN) $(BENCHFLAGS)

@@ -75,6 +75,9 @@ type PoolInfo struct {
 	SampledAt, DecidedAt, LastResize   int
 	Decision                           string
 	Rolling                            string
+	// With fleet_max (0 without): the cap, the fleet's leased total at
+	// this node's last renewal, and this node's leased workers.
+	FleetMax, FleetTotal, FleetLeased int
 }
 
 // APIVersion is getVersion: the API version, "3.0" for Supervisor 3 and 4.
@@ -198,7 +201,8 @@ func (c *Client) Pools(ctx context.Context) ([]PoolInfo, error) {
 			Ready: f.num("ready"), Due: f.num("due"), Delayed: f.num("delayed"), Reserved: f.num("reserved"),
 			Expired: f.num("expired"), OldestWait: f.num("oldest_wait"), SampledAt: f.num("sampled_at"),
 			DecidedAt: f.num("decided_at"), LastResize: f.num("last_resize"), Decision: f.str("decision"),
-			Rolling: f.str("rolling")}
+			Rolling: f.str("rolling"), FleetMax: f.num("fleet_max"), FleetTotal: f.num("fleet_total"),
+			FleetLeased: f.num("fleet_leased")}
 	})
 }
 

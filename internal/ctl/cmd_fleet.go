@@ -119,7 +119,7 @@ func (c *controller) showFleet(nodes []wire.FleetNode) {
 				line := fmt.Sprintf("%-*s pool %s: %d workers (%d busy), target %d [%d-%d] %s", width, "", g.Name,
 					p.Workers, p.Busy, p.Target, p.Min, p.Max, p.Queue)
 				if p.FleetMax > 0 {
-					line += fmt.Sprintf("; fleet_max %d: %d leased in the fleet, %d here", p.FleetMax, p.FleetTotal, p.Leased)
+					line += "; " + fleetShare(p.FleetMax, p.FleetTotal, p.Leased)
 				}
 				c.output("%s", line)
 			}
@@ -165,4 +165,9 @@ func labelList(labels map[string]string) string {
 		parts = append(parts, k+"="+labels[k])
 	}
 	return strings.Join(parts, ",")
+}
+
+// fleetShare describes a fleet_max pool's leases, for fleet status and pools.
+func fleetShare(limit, total, leased int) string {
+	return fmt.Sprintf("fleet_max %d: %d leased in the fleet, %d here", limit, total, leased)
 }

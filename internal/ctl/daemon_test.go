@@ -191,7 +191,7 @@ func startDaemon(t *testing.T, s server, extra string, httpPort int) *daemon {
 	}
 	cmd := exec.Command(s.bin, "-n", "-c", d.conf)
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM} // gone with a killed test binary
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -32,21 +32,25 @@ func joinFleet(cfg *config.Fleet, sup *supervisor.Supervisor, roll fleet.Roller,
 	return client, func(deregister bool) { member.Stop(deregister); client.Close() }, nil
 }
 
-// fleetLeases returns the fleet's leases when [fleet] is set and a group
-// has fleet_max, and the same as the pools' Limiter; else nil and a nil
-// Limiter. stop gives them back.
-func fleetLeases(cfg *config.Config, ml *logs.MainLog) (leases *fleet.Leases, limit pool.Limiter, stop func(), err error) {
+// fleetLeases returns the fleet's leases when [fleet] is set, and the
+// same as the pools' Limiter; else nil and a nil Limiter. follow starts
+// their renewals once the Supervisor exists (they read its capped groups
+// as it runs them, so a reload adding or changing fleet_max is followed);
+// stop gives them back.
+func fleetLeases(cfg *config.Config, ml *logs.MainLog) (
+	leases *fleet.Leases, limit pool.Limiter, follow func(*supervisor.Supervisor), stop func(), err error) {
 	if cfg.Fleet == nil {
 		for _, g := range cfg.Groups {
 			if g.Scaling != nil && g.Scaling.FleetMax > 0 {
 				ml.Logf(config.LevelWarn, "pool %s: fleet_max is ignored without a [fleet] section", g.Name)
 			}
 		}
-		return nil, nil, func() {}, nil
+		return nil, nil, func(*supervisor.Supervisor) {}, func() {}, nil
 	}
-	leases, err = fleet.NewLeases(cfg.Fleet, cfg.Groups, ml)
-	if err != nil || leases == nil {
-		return nil, nil, func() {}, err
+	leases, err = fleet.NewLeases(cfg.Fleet, ml)
+	if err != nil {
+		return nil, nil, nil, nil, err
 	}
-	return leases, leases, leases.Stop, nil
+	follow = func(sup *supervisor.Supervisor) { leases.Follow(fleet.CappedGroups(sup), cfg.Fleet.HeartbeatInterval) }
+	return leases, leases, follow, leases.Stop, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/guard"
+	"github.com/drover/drover/internal/supervisor"
 )
 
 // leaseSync is the one atomic step of the leases of a group: it drops the
@@ -43,56 +44,69 @@ return {grant, total + grant}
 // the pools' Limiter (pool.Limiter). Each node holds a lease per capped
 // group: its worker count in a Redis hash and the lease's expiry in a
 // sorted set, renewed every heartbeat interval and lasting three of them,
-// so a node that dies gives its share back within that time. A pool's
-// configured numprocs count as always held (the pool starts them without
-// asking); what its scaler adds is acquired, what it removes released.
+// so a node that dies gives its share back within that time.
+//
+// The count written is the larger of the group's live processes and its
+// numprocs plus what the scaler acquired: so workers the node runs without
+// having asked (numprocs, which start without asking; processes a reload
+// keeping unchanged programs kept, rolled or added) are counted at the next
+// renewal, and a grant is counted before its workers start. The capped
+// groups and their numprocs are read from the running node at each step,
+// so a reload that changes fleet_max or numprocs, or adds a capped group,
+// is followed without a restart.
 type Leases struct {
 	keys keys
 	node string
 	ttl  time.Duration
 	rdb  redis.UniversalClient
 	log  Logger
-	caps map[string]leaseCap
 
 	mu     sync.Mutex
-	held   map[string]int // per group, acquired beyond numprocs
-	totals map[string]int // per group, the fleet total at the last sync
-	lost   bool           // the last sync failed
+	groups func() []Capped      // set by Follow
+	held   map[string]int       // per group, acquired beyond numprocs
+	shares map[string]leaseView // per group written, as of its last sync
+	lost   bool                 // the last sync failed
 
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// leaseCap is a capped group: its fleet_max and this node's numprocs.
-type leaseCap struct{ max, base int }
+// Capped is a group with fleet_max as the node runs it now.
+type Capped struct {
+	Name string
+	Max  int // fleet_max
+	Base int // numprocs: started without asking
+	Live int // processes not stopped (starting, running, backoff, stopping)
+}
 
-// NewLeases returns the leases of the groups of groups with fleet_max, or
-// nil when none has; it renews them until Stop.
-func NewLeases(cfg *config.Fleet, groups []*config.Group, log Logger) (*Leases, error) {
-	caps := map[string]leaseCap{}
-	for _, g := range groups {
-		if g.Scaling != nil && g.Scaling.FleetMax > 0 {
-			caps[g.Name] = leaseCap{max: g.Scaling.FleetMax, base: len(g.Processes)}
-		}
-	}
-	if len(caps) == 0 {
-		return nil, nil
-	}
+// leaseView is what the last sync of a group wrote and read.
+type leaseView struct{ max, mine, total int }
+
+// NewLeases returns the fleet's leases; they renew nothing until Follow.
+func NewLeases(cfg *config.Fleet, log Logger) (*Leases, error) {
 	rdb, err := newClient(cfg)
 	if err != nil {
 		return nil, err
 	}
+	return &Leases{keys: keys{cfg.KeyPrefix}, node: cfg.NodeName, ttl: ttlBeats * cfg.HeartbeatInterval, rdb: rdb, log: log,
+		held: map[string]int{}, shares: map[string]leaseView{}, done: make(chan struct{})}, nil
+}
+
+// Follow gives the leases the capped groups of the running node and
+// renews them every interval until Stop. Call it once, before the pools
+// scale.
+func (l *Leases) Follow(groups func() []Capped, interval time.Duration) {
+	l.mu.Lock()
+	l.groups = groups
+	l.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &Leases{keys: keys{cfg.KeyPrefix}, node: cfg.NodeName, ttl: ttlBeats * cfg.HeartbeatInterval, rdb: rdb, log: log,
-		caps: caps, held: map[string]int{}, totals: map[string]int{}, cancel: cancel, done: make(chan struct{})}
+	l.cancel = cancel
 	guard.Go("fleet leases", func() {
 		defer close(l.done)
-		tick := time.NewTicker(cfg.HeartbeatInterval)
+		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
-			for group := range caps {
-				l.sync(ctx, group, 0)
-			}
+			l.renew(ctx)
 			select {
 			case <-ctx.Done():
 				return
@@ -100,22 +114,101 @@ func NewLeases(cfg *config.Fleet, groups []*config.Group, log Logger) (*Leases, 
 			}
 		}
 	})
-	return l, nil
 }
 
-// Stop ends the renewals and gives this node's leases back at once.
-func (l *Leases) Stop() {
-	l.cancel()
-	<-l.done
-	ctx, cancel := context.WithTimeout(context.Background(), roundTrip)
+// CappedGroups reads the groups with fleet_max of sup as they run now.
+func CappedGroups(sup *supervisor.Supervisor) func() []Capped {
+	return func() []Capped {
+		var out []Capped
+		for _, g := range sup.Groups() {
+			sc := g.Config.Scaling
+			if sc == nil || sc.FleetMax <= 0 {
+				continue
+			}
+			c := Capped{Name: g.Config.Name, Max: sc.FleetMax, Base: len(g.Config.Processes)}
+			for _, p := range g.Processes {
+				if !p.Info().State.IsStopped() {
+					c.Live++
+				}
+			}
+			out = append(out, c)
+		}
+		return out
+	}
+}
+
+// renew syncs every capped group, and gives back the lease of a group
+// that is no longer capped (removed, or its fleet_max dropped).
+func (l *Leases) renew(ctx context.Context) {
+	now := map[string]bool{}
+	for _, c := range l.capped() {
+		now[c.Name] = true
+		l.sync(ctx, c, 0)
+	}
+	l.mu.Lock()
+	var gone []string
+	for group := range l.shares {
+		if !now[group] {
+			gone = append(gone, group)
+			delete(l.shares, group)
+			delete(l.held, group)
+		}
+	}
+	l.mu.Unlock()
+	if len(gone) > 0 {
+		l.giveBack(ctx, gone)
+	}
+}
+
+// capped returns the capped groups now; none before Follow.
+func (l *Leases) capped() []Capped {
+	l.mu.Lock()
+	groups := l.groups
+	l.mu.Unlock()
+	if groups == nil {
+		return nil
+	}
+	return groups()
+}
+
+// capOf returns the capped group called group, false when it is not.
+func (l *Leases) capOf(group string) (Capped, bool) {
+	for _, c := range l.capped() {
+		if c.Name == group {
+			return c, true
+		}
+	}
+	return Capped{}, false
+}
+
+// giveBack deletes this node's leases of groups, bounded by one round trip.
+func (l *Leases) giveBack(ctx context.Context, groups []string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), roundTrip)
 	defer cancel()
 	l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for group := range l.caps {
+		for _, group := range groups {
 			p.HDel(ctx, l.keys.leases(group), l.node)
 			p.ZRem(ctx, l.keys.leaseExpiry(group), l.node)
 		}
 		return nil
 	})
+}
+
+// Stop ends the renewals and gives this node's leases back at once.
+func (l *Leases) Stop() {
+	if l.cancel != nil {
+		l.cancel()
+		<-l.done
+	}
+	l.mu.Lock()
+	var groups []string
+	for group := range l.shares {
+		groups = append(groups, group)
+	}
+	l.mu.Unlock()
+	if len(groups) > 0 {
+		l.giveBack(context.Background(), groups)
+	}
 	l.rdb.Close()
 }
 
@@ -123,49 +216,46 @@ func (l *Leases) Stop() {
 // free across the fleet; none while Redis is unreachable (the pool holds
 // its size).
 func (l *Leases) Acquire(group string, n int) int {
-	if _, capped := l.caps[group]; !capped {
+	c, capped := l.capOf(group)
+	if !capped {
 		return n
 	}
-	return l.sync(context.Background(), group, n)
+	return l.sync(context.Background(), c, n)
 }
 
 // Release gives back n workers of group.
 func (l *Leases) Release(group string, n int) {
-	if _, capped := l.caps[group]; !capped {
-		return
-	}
 	l.mu.Lock()
 	l.held[group] = max(l.held[group]-n, 0)
 	l.mu.Unlock()
-	l.sync(context.Background(), group, 0)
+	if c, capped := l.capOf(group); capped {
+		l.sync(context.Background(), c, 0)
+	}
 }
 
-// Share returns this node's workers of a capped group as leased, the fleet
-// total at the last sync and the cap; ok is false for a group without
-// fleet_max (or nil Leases).
+// Share returns this node's workers of a capped group as leased at the
+// last sync, the fleet total then and the cap; ok is false for a group
+// without fleet_max (or nil Leases).
 func (l *Leases) Share(group string) (mine, total, limit int, ok bool) {
 	if l == nil {
 		return 0, 0, 0, false
 	}
-	c, ok := l.caps[group]
-	if !ok {
-		return 0, 0, 0, false
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return c.base + l.held[group], l.totals[group], c.max, true
+	v, ok := l.shares[group]
+	return v.mine, v.total, v.max, ok
 }
 
-// sync runs leaseSync for group asking want more, and returns the grant.
-// One sync at a time: the count it writes is the one it holds.
-func (l *Leases) sync(ctx context.Context, group string, want int) int {
-	c := l.caps[group]
+// sync runs leaseSync for group c asking want more, and returns the
+// grant. One sync at a time: the count it writes is the one it holds.
+func (l *Leases) sync(ctx context.Context, c Capped, want int) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, roundTrip)
 	defer cancel()
-	res, err := leaseSync.Run(ctx, l.rdb, []string{l.keys.leases(group), l.keys.leaseExpiry(group)},
-		l.ttl.Milliseconds(), c.max, c.base+l.held[group], want, l.node).Int64Slice()
+	mine := max(c.Live, c.Base+l.held[c.Name])
+	res, err := leaseSync.Run(ctx, l.rdb, []string{l.keys.leases(c.Name), l.keys.leaseExpiry(c.Name)},
+		l.ttl.Milliseconds(), c.Max, mine, want, l.node).Int64Slice()
 	if err == nil && len(res) != 2 {
 		err = fmt.Errorf("lease script answered %v", res)
 	}
@@ -180,7 +270,8 @@ func (l *Leases) sync(ctx context.Context, group string, want int) int {
 	if err != nil {
 		return 0
 	}
-	l.held[group] += int(res[0])
-	l.totals[group] = int(res[1])
-	return int(res[0])
+	grant := int(res[0])
+	l.held[c.Name] += grant
+	l.shares[c.Name] = leaseView{max: c.Max, mine: mine + grant, total: int(res[1])}
+	return grant
 }

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/drover/drover/internal/config"
 )
@@ -68,20 +71,30 @@ func (l *logLines) count(text string) int {
 	return n
 }
 
+// leasesOn returns the leases of node name on the Redis at port, following
+// groups (fixed unless the test changes them through set).
+func leasesOn(t *testing.T, port int, name string, beat time.Duration, log Logger, groups ...Capped) (*Leases, func([]Capped)) {
+	t.Helper()
+	cfg := &config.Fleet{RedisURL: fmt.Sprintf("redis://127.0.0.1:%d/0", port), NodeName: name,
+		HeartbeatInterval: beat, KeyPrefix: "t:"}
+	l, err := NewLeases(cfg, log)
+	if err != nil {
+		t.Fatalf("NewLeases: %v", err)
+	}
+	var mu sync.Mutex
+	now := groups
+	l.Follow(func() []Capped { mu.Lock(); defer mu.Unlock(); return slices.Clone(now) }, beat)
+	return l, func(gs []Capped) { mu.Lock(); now = gs; mu.Unlock() }
+}
+
 func TestLeasesAgainstRedis(t *testing.T) {
 	port := startRedis(t)
 	const beat = 100 * time.Millisecond // leases last 300 ms
-	groups := []*config.Group{
-		{Name: "worker", Processes: make([]*config.Process, 1), Scaling: &config.Scaling{FleetMax: 5}},
-		{Name: "uncapped", Processes: make([]*config.Process, 1), Scaling: &config.Scaling{}},
-	}
+	// Each node runs numprocs 1 of worker, capped at 5; uncapped has no
+	// fleet_max, so it is not among the capped groups.
+	worker := Capped{Name: "worker", Max: 5, Base: 1, Live: 1}
 	node := func(name string, log *logLines) *Leases {
-		cfg := &config.Fleet{RedisURL: fmt.Sprintf("redis://127.0.0.1:%d/0", port), NodeName: name,
-			HeartbeatInterval: beat, KeyPrefix: "t:"}
-		l, err := NewLeases(cfg, groups, log)
-		if err != nil || l == nil {
-			t.Fatalf("NewLeases: %v %v", l, err)
-		}
+		l, _ := leasesOn(t, port, name, beat, log, worker)
 		return l
 	}
 	logA := &logLines{}
@@ -89,7 +102,7 @@ func TestLeasesAgainstRedis(t *testing.T) {
 	defer b.Stop()
 	// Each node's numprocs (1) counts: 3 of 5 are taken before any grant.
 	for _, l := range []*Leases{a, b, c} {
-		l.sync(context.Background(), "worker", 0)
+		l.renew(context.Background())
 	}
 	if got := a.Acquire("worker", 3); got != 2 {
 		t.Errorf("a acquired %d of 3, want 2 (cap 5, 3 held)", got)
@@ -135,11 +148,11 @@ func TestLeasesAgainstRedis(t *testing.T) {
 func TestLeasesRedisAway(t *testing.T) {
 	log := &logLines{}
 	cfg := &config.Fleet{RedisURL: "redis://127.0.0.1:1/0", NodeName: "a", HeartbeatInterval: 100 * time.Millisecond, KeyPrefix: "t:"}
-	l, err := NewLeases(cfg, []*config.Group{{Name: "w", Processes: make([]*config.Process, 1),
-		Scaling: &config.Scaling{FleetMax: 3}}}, log)
+	l, err := NewLeases(cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	l.Follow(func() []Capped { return []Capped{{Name: "w", Max: 3, Base: 1, Live: 1}} }, cfg.HeartbeatInterval)
 	defer l.Stop()
 	for range 3 {
 		if got := l.Acquire("w", 1); got != 0 {
@@ -148,5 +161,59 @@ func TestLeasesRedisAway(t *testing.T) {
 	}
 	if n := log.count("leases unreachable"); n != 1 {
 		t.Errorf("the loss was logged %d times, want once", n)
+	}
+}
+
+// TestLeasesFollowTheNode: the count written is what the node runs, not
+// only what it was granted (a reload keeping unchanged programs may leave
+// more workers than numprocs, or raise numprocs); a changed fleet_max is
+// followed, and a group no longer capped gives its lease back.
+func TestLeasesFollowTheNode(t *testing.T) {
+	port := startRedis(t)
+	const beat = 100 * time.Millisecond
+	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+	defer rdb.Close()
+	ctx := context.Background()
+	leased := func(node string) string {
+		v, _ := rdb.HGet(ctx, "t:lease:{worker}", node).Result()
+		return v
+	}
+	a, setA := leasesOn(t, port, "a", beat, &logLines{}, Capped{Name: "worker", Max: 6, Base: 1, Live: 1})
+	defer a.Stop()
+	b, _ := leasesOn(t, port, "b", beat, &logLines{}, Capped{Name: "worker", Max: 6, Base: 1, Live: 1})
+	defer b.Stop()
+	waitFor(t, "a leases 1", func() bool { return leased("a") == "1" })
+	// A reload kept 3 workers beyond numprocs and raised numprocs to 2:
+	// the next renewal counts the 4 running, with no scaler asking.
+	setA([]Capped{{Name: "worker", Max: 6, Base: 2, Live: 4}})
+	waitFor(t, "a leases the 4 it runs", func() bool { return leased("a") == "4" })
+	if got := b.Acquire("worker", 3); got != 1 {
+		t.Errorf("b acquired %d of 3 beside a's 4 (cap 6), want 1", got)
+	}
+	if mine, total, limit, ok := a.Share("worker"); !ok || mine != 4 || limit != 6 || total < 4 {
+		t.Errorf("a's share = %d of %d (cap %d, %v)", mine, total, limit, ok)
+	}
+	// fleet_max lowered to 4: nothing more for b.
+	setA([]Capped{{Name: "worker", Max: 4, Base: 2, Live: 4}})
+	waitFor(t, "a sees the new cap", func() bool { _, _, limit, _ := a.Share("worker"); return limit == 4 })
+	// The group is no longer capped on a: its lease goes.
+	setA(nil)
+	waitFor(t, "a's lease given back", func() bool { return leased("a") == "" })
+	if _, _, _, ok := a.Share("worker"); ok {
+		t.Errorf("a still shows a share of a group no longer capped")
+	}
+	if got := a.Acquire("worker", 7); got != 7 {
+		t.Errorf("an uncapped group got %d of 7", got)
+	}
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -27,7 +27,7 @@ type memberInfo struct {
 	name     string
 	labels   map[string]string
 	interval time.Duration
-	leases   *Leases // nil without a group with fleet_max
+	leases   *Leases // the shares of fleet_max groups; may be nil
 }
 
 // Member publishes this node to the fleet: a beat every heartbeat

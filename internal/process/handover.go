@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/reaper"
 )
 
@@ -66,10 +68,12 @@ func (r *Runner) Freeze(thaw <-chan struct{}) (_ Snapshot, resumed <-chan struct
 	snap := make(chan Snapshot, 1)
 	f := freezeCmd{snap: snap, thaw: thaw, resumed: make(chan struct{})}
 	c := command{ev: f, reply: make(chan result, 1)}
-	select {
-	case r.cmds <- c:
-	case <-r.done:
+	drain, ok := r.post(c)
+	if !ok {
 		return Snapshot{}, nil, ErrRunnerDone
+	}
+	if drain {
+		r.drain(&c)
 	}
 	res := <-c.reply
 	if res.err != nil {
@@ -78,13 +82,22 @@ func (r *Runner) Freeze(thaw <-chan struct{}) (_ Snapshot, resumed <-chan struct
 	return <-snap, f.resumed, nil
 }
 
-// freeze handles a freezeCmd inside Run.
+// freeze handles a freezeCmd: it answers with the Snapshot, then leaves
+// the Runner frozen (drain stops) until a goroutine sees f.thaw closed.
 func (r *Runner) freeze(f freezeCmd, reply chan result) {
 	// An exit already reaped is handled first: its pid must not be handed over.
-	select {
-	case es := <-r.exits:
-		r.reaped(es)
-	default:
+	var exits []ExitStatus
+	r.mu.Lock()
+	r.mailbox = slices.DeleteFunc(r.mailbox, func(in input) bool {
+		e, ok := in.(exitInput)
+		if ok {
+			exits = append(exits, e.es)
+		}
+		return ok
+	})
+	r.mu.Unlock()
+	for _, es := range exits {
+		r.exited(es)
 	}
 	ch, real := r.child.(*child)
 	if r.child != nil && !real {
@@ -106,13 +119,26 @@ func (r *Runner) freeze(f freezeCmd, reply chan result) {
 			return
 		}
 	}
+	r.mu.Lock()
+	r.frozen = true
+	r.mu.Unlock()
 	reply <- result{}
 	f.snap <- s
-	<-f.thaw
-	if ch != nil {
-		ch.takeBack()
-	}
-	close(f.resumed)
+	guard.Go("thaw of program "+r.cfg.Name, func() {
+		<-f.thaw
+		if ch != nil {
+			ch.takeBack()
+		}
+		close(f.resumed)
+		r.mu.Lock()
+		r.frozen = false
+		drain := len(r.mailbox) > 0 && !r.draining
+		r.draining = r.draining || drain
+		r.mu.Unlock()
+		if drain {
+			r.drain(nil)
+		}
+	})
 }
 
 // handOver stops the stdin queue's flush, takes the output pipes from the
@@ -169,13 +195,13 @@ func withFD(f *os.File, do func(fd int)) {
 	rc.Control(func(fd uintptr) { do(int(fd)) })
 }
 
-// Adopt makes Run start from s instead of STOPPED: the status, the timer
+// Adopt makes the Runner start from s instead of STOPPED: the status, the timer
 // re-armed for what was left of it, and the live child (s.PID) taken over
-// with its pipes. Call it before Run. The caller has marked the pid owned
+// with its pipes. Call it before Begin. The caller has marked the pid owned
 // (reaper.Adopt) before any orphan reaping could take it.
 func (r *Runner) Adopt(s Snapshot) { r.adopted = &s }
 
-// adopt is Run's first step for an adopted Runner.
+// adopt is the first input of an adopted Runner.
 func (r *Runner) adopt(s Snapshot) {
 	r.st = status{state: s.State, backoff: s.Backoff, pid: s.PID, start: s.Start, stop: s.Stop,
 		exitStatus: s.ExitStatus, spawnErr: s.SpawnErr, timerGen: s.TimerGen, noRestart: s.NoRestart}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -35,6 +36,10 @@ type Options struct {
 	// Fleet reads the fleet and sends it commands for drover.getFleet and
 	// drover.fleet*; nil without [fleet].
 	Fleet Fleet
+	// FleetShare says, for a pool with fleet_max, this node's leased
+	// workers, the fleet's total at the last renewal and the cap
+	// (drover.getPools); nil without [fleet].
+	FleetShare func(group string) (leased, total, limit int, ok bool)
 	// Dashboard is what the live dashboard reads; its actions run
 	// through this package's XML-RPC methods (Actions is set here).
 	Dashboard web.Options
@@ -78,6 +83,7 @@ type handler struct {
 	identification string
 	pid            int
 	fleet          Fleet
+	fleetShare     func(group string) (leased, total, limit int, ok bool)
 	dashboard      web.Options
 	upgrade        Upgrader
 	images         int
@@ -93,6 +99,7 @@ func newHandler(b backend, ml mainLog, opts Options) *handler {
 		identification: opts.Identification,
 		pid:            opts.PID,
 		fleet:          opts.Fleet,
+		fleetShare:     opts.FleetShare,
 		dashboard:      opts.Dashboard,
 		upgrade:        opts.Upgrade,
 		images:         opts.Images,
@@ -165,7 +172,6 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
-	var out bytes.Buffer
 	h.logf(config.LevelTrace, "XML-RPC method called: %s()", name)
 	v, err := h.dispatch(r.Context(), name, params)
 	var panicked *panicError
@@ -174,9 +180,10 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		httpmux.Error(w, http.StatusInternalServerError)
 		return
 	}
+	var out *xmlrpc.Message
 	if err == nil {
 		h.logf(config.LevelTrace, "XML-RPC method %s() returned successfully", name)
-		err = xmlrpc.EncodeResponse(&out, v)
+		out, err = xmlrpc.NewResponse(v)
 		if err != nil {
 			h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %v", loggedBody(body), err)
 			httpmux.Error(w, http.StatusInternalServerError)
@@ -188,11 +195,11 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		}
 		f := toFault(err, "")
 		h.logf(config.LevelTrace, "XML-RPC method %s() returned fault: [%d] %s", name, f.Code, f.String)
-		xmlrpc.EncodeFault(&out, f)
+		out = xmlrpc.NewFault(f)
 	}
 	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("Content-Length", fmt.Sprint(out.Len()))
-	w.Write(out.Bytes())
+	w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
+	out.WriteTo(w)
 }
 
 // maxLoggedBody is how much of a request body a log line quotes: Supervisor

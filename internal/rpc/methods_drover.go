@@ -27,12 +27,19 @@ func (h *handler) addDroverMethods(m map[string]*method) {
 	h.addFleetMethods(m)
 	m["drover.getPools"] = &method{result: "array",
 		help: "Get the worker pool of every program group: size bounds, live and draining workers, " +
-			"the last queue sample, the scaling target and the reason of the last decision\n\n" +
+			"the last queue sample, the scaling target and the reason of the last decision; " +
+			"with fleet_max, the cap, the fleet's leased total and this node's share\n\n" +
 			"@return array result  An array of pool info structs",
 		call: func(context.Context, []any) (any, error) {
 			var out []xmlrpc.Struct
 			for _, p := range b.WorkerPools() {
-				out = append(out, poolInfo(p))
+				info := poolInfo(p)
+				if h.fleetShare != nil {
+					if leased, total, limit, ok := h.fleetShare(p.Group); ok {
+						info = append(info, member("fleet_max", limit), member("fleet_total", total), member("fleet_leased", leased))
+					}
+				}
+				out = append(out, info)
 			}
 			if out == nil {
 				out = []xmlrpc.Struct{}

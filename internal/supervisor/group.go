@@ -139,18 +139,18 @@ func (s *Supervisor) insertLocked(g *Group) {
 	s.groups[g.Config.Name] = g
 }
 
-// startLocked starts one goroutine per runner of g under s.runCtx; when they
-// have all returned the logs are released and g.done closed.
+// startLocked begins every runner of g under s.runCtx; when they have all
+// ended the logs are released and g.done closed.
 func (s *Supervisor) startLocked(g *Group) {
 	ctx, cancel := context.WithCancel(s.runCtx)
 	g.act.ctx, g.act.cancel = ctx, cancel
 	if h := s.opts.Hooks.Started; h != nil && g.Config.Kind == config.KindProgram {
 		h(g)
 	}
-	// Whoever finishes last ends g, so no goroutine per group sits waiting
-	// (with one program per group, that was one more goroutine per program).
-	// The extra count is this function's own, dropped once every runner is
-	// started; it also ends a group without processes.
+	// Whichever runner ends last ends g, so no goroutine per group sits
+	// waiting (with one program per group, that was one more goroutine per
+	// program). The extra count is this function's own, dropped once every
+	// runner has begun; it also ends a group without processes.
 	s.runners.Add(1)
 	left := new(atomic.Int32)
 	left.Store(int32(len(g.Processes)) + 1)
@@ -161,12 +161,7 @@ func (s *Supervisor) startLocked(g *Group) {
 		}
 	}
 	for _, p := range g.Processes {
-		guard.Go("program "+p.Namespec, func() {
-			defer finish()
-			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				s.Logf(config.LevelError, "run %s: %v", p.Namespec, err)
-			}
-		})
+		p.Begin(ctx, finish)
 	}
 	finish()
 }

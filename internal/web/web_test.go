@@ -20,7 +20,6 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/process"
-	"github.com/drover/drover/internal/proctree"
 	"github.com/drover/drover/internal/supervisor"
 )
 
@@ -175,7 +174,7 @@ func TestActionRefusals(t *testing.T) {
 func TestStreamCoalescesAndNeverBlocks(t *testing.T) {
 	bus := &events.Bus{}
 	src := &fakeSource{snap: oneProcess(process.Info{State: process.Running})}
-	h := newDashboard(src, Options{Events: bus, Procs: proctree.NewSampler(t.TempDir(), 0)})
+	h := newDashboard(src, Options{Events: bus})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -291,7 +290,7 @@ func TestLogFollows(t *testing.T) {
 // not hold up the shutdown of the HTTP server.
 func TestStreamEndsWhenTheDaemonStops(t *testing.T) {
 	bus := &events.Bus{}
-	h := newDashboard(&fakeSource{}, Options{Events: bus, Procs: proctree.NewSampler(t.TempDir(), 0)})
+	h := newDashboard(&fakeSource{}, Options{Events: bus})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

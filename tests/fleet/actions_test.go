@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -327,4 +328,60 @@ stderr_logfile=NONE
 		return strings.Contains(out, fmt.Sprintf("fleet_max %d: %d leased in the fleet", fleetMax, fleetMax))
 	})
 	t.Logf("fleet status:\n%s", out)
+}
+
+// TestFleetMaxKeepingReload: `pools` shows a capped pool's share, and a
+// reload keeping unchanged programs that raises numprocs is counted in
+// the node's lease at the next renewal, while the scaler holds (its queue
+// is empty), not only once it next grows or shrinks.
+func TestFleetMaxKeepingReload(t *testing.T) {
+	if droverBin == "" {
+		t.Skip("redis-server not found")
+	}
+	redisSrv := laravelenv.NewRedis(t, laravelenv.TempDir(t, "fleet-redis"))
+	redisSrv.Start(t, pollEvery)
+	workers := func(numprocs int) string {
+		return fmt.Sprintf(`
+[program:worker]
+command=sleep 1000
+process_name=%%(program_name)s_%%(process_num)02d
+numprocs=%d
+numprocs_max=4
+scale_queue=redis-list://127.0.0.1:%d/0?key=jobs
+scale_interval=1
+fleet_max=6
+startsecs=0
+stdout_logfile=NONE
+stderr_logfile=NONE
+`, numprocs, redisSrv.Port)
+	}
+	n := startNode(t, "n1", redisSrv.Port, "", workers(2))
+	rdb := redisClient(t, redisSrv.Port)
+	leased := func() string {
+		v, _ := rdb.HGet(context.Background(), keyPrefix+"lease:{worker}", "n1").Result()
+		return v
+	}
+	laravelenv.WaitFor(t, "pools shows the share", 30*time.Second, pollEvery, func() bool {
+		out, _ := n.ctl("pools", "worker")
+		return strings.Contains(out, "fleet_max 6: 2 leased in the fleet, 2 here")
+	})
+	conf, err := os.ReadFile(n.conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(n.conf, []byte(strings.Replace(string(conf), "numprocs=2", "numprocs=3", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := n.ctl("reload", "--keep-unchanged"); code != 0 {
+		t.Fatalf("reload --keep-unchanged: exit %d: %s", code, out)
+	}
+	laravelenv.WaitFor(t, "3 workers run", 30*time.Second, pollEvery, func() bool { return len(n.pids()) >= 3 })
+	laravelenv.WaitFor(t, "the lease counts 3", 10*time.Second, pollEvery, func() bool { return leased() == "3" })
+	out, _ := n.ctl("pools", "worker")
+	if !strings.Contains(out, "fleet_max 6: 3 leased in the fleet, 3 here") {
+		t.Errorf("pools after the reload:\n%s", out)
+	}
+	if strings.Contains(out, "limiter granted") {
+		t.Errorf("the scaler asked for leases (the test wants it holding):\n%s", out)
+	}
 }

@@ -96,7 +96,7 @@ secret=%s
 	}
 	n.cmd = exec.Command(droverBin, "daemon", "-n", "-c", n.conf)
 	n.cmd.Stdout, n.cmd.Stderr = out, out
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM} // gone with a killed test binary
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,8 +131,10 @@ func (n *node) stop() {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	if n.t.Failed() {
-		data, _ := os.ReadFile(n.mainLog)
-		n.t.Logf("%s main log:\n%s", n.name, data)
+		for _, f := range []string{n.mainLog, filepath.Join(n.dir, "daemon.out")} {
+			data, _ := os.ReadFile(f)
+			n.t.Logf("%s %s:\n%s", n.name, filepath.Base(f), data)
+		}
 	}
 }
 
