@@ -108,9 +108,11 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	takeover := d.takeover
 	d.takeover = nil
 	var adopt map[string]supervisor.Adopted
+	var adoptSockets map[string]int
 	if takeover != nil {
 		d.logTakeOver(takeover, ml)
 		adopt = handover.Adoptions(takeover) // before any orphan reaping
+		adoptSockets = handover.FCGISockets(takeover)
 	}
 	defer startReaper(sd, ml)()
 
@@ -146,6 +148,8 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		BaseEnv:   d.baseEnv,
 		Hooks:     features(pools, procs),
 		Adopt:     adopt,
+		// The FastCGI sockets an upgrade handed over.
+		AdoptSockets: adoptSockets,
 	})
 	pools.Bind(sup)
 	if takeover != nil {

@@ -116,10 +116,7 @@ func (u *upgrader) switchOver() {
 			u.fail(fmt.Errorf("the socket of [%s] cannot be handed over", l.Section))
 			return
 		}
-		f, err := fl.File()
-		if err == nil {
-			err = handover.Inherit(f)
-		}
+		f, err := fl.File() // close-on-exec until the runners are frozen (Exec)
 		if err != nil {
 			u.fail(fmt.Errorf("the socket of [%s]: %w", l.Section, err))
 			return

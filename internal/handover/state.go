@@ -25,7 +25,8 @@ import (
 //
 //   - 1: processes, timers, pipes, log files, listening sockets.
 //   - 2: the bytes queued for a child's stdin (process.Snapshot.StdinPending);
-//     a pool's workers beyond numprocs, and its scaler's state (Pools).
+//     a pool's workers beyond numprocs, and its scaler's state (Pools);
+//     FastCGI groups, their processes and sockets (FCGISockets).
 const Format = 2
 
 // OldestFormat is the oldest format this build reads.
@@ -62,6 +63,8 @@ type State struct {
 	Listeners   []Listener `json:"listeners"`
 	// Pools are the scalers' states; their workers are in Processes.
 	Pools []pool.Handed `json:"pools,omitempty"`
+	// FCGISockets are the open sockets of FastCGI groups.
+	FCGISockets []FCGISocket `json:"fcgi_sockets,omitempty"`
 
 	fd int // the state's own descriptor in the receiving image
 }
@@ -82,13 +85,23 @@ type Listener struct {
 	FD      int    `json:"fd"`
 }
 
-// write puts st in a new memfd that execve keeps open, and returns it.
+// FCGISocket is the listening socket of an [fcgi-program:x] group, open
+// while a process of the group holds it. Socket is the group's socket
+// setting (unix:///path or tcp://host:port).
+type FCGISocket struct {
+	Group  string `json:"group"`
+	Socket string `json:"socket"`
+	FD     int    `json:"fd"`
+}
+
+// write puts st in a new memfd, close-on-exec (inherit it for an exec),
+// and returns it.
 func write(st *State) (*os.File, error) {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.MemfdCreate("drover-handover", 0) // no MFD_CLOEXEC: it is inherited
+	fd, err := unix.MemfdCreate("drover-handover", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
@@ -185,7 +198,23 @@ func Check(st *State, cfg *config.Config) error {
 			return fmt.Errorf("[%s] (%s) changed in %s; a changed server needs a full restart", l.Section, l.Addr, cfg.File)
 		}
 	}
+	for _, fs := range st.FCGISockets {
+		i := slices.IndexFunc(cfg.Groups, func(g *config.Group) bool { return g.Name == fs.Group })
+		if i < 0 || cfg.Groups[i].Kind != config.KindFCGI || cfg.Groups[i].Socket != fs.Socket {
+			return fmt.Errorf("the socket of FastCGI group %s (%s) changed in %s; apply the change (update, reload) before or after the upgrade", fs.Group, fs.Socket, cfg.File)
+		}
+	}
 	return nil
+}
+
+// FCGISockets maps the groups of the handed-over FastCGI sockets to their
+// descriptors (supervisor.Options.AdoptSockets).
+func FCGISockets(st *State) map[string]int {
+	m := make(map[string]int, len(st.FCGISockets))
+	for _, fs := range st.FCGISockets {
+		m[fs.Group] = fs.FD
+	}
+	return m
 }
 
 // inetAddr is the address an [inet_http_server] section listens on.

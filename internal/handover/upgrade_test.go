@@ -33,9 +33,6 @@ func TestExecFailureLeavesNothingInheritable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sock.Close()
-	if err := Inherit(sock); err != nil {
-		t.Fatal(err)
-	}
 	u := &Upgrade{Exe: notExecutable, Args: []string{notExecutable}, Supervisor: sup, Images: 1}
 	err = u.Exec([]Listener{{Section: "unix_http_server", Addr: "/run/s.sock", FD: int(sock.Fd())}})
 	if !errors.Is(err, syscall.EACCES) || !strings.Contains(err.Error(), "execve "+notExecutable) {

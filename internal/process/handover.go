@@ -221,9 +221,25 @@ func (r *Runner) adopt(s Snapshot) {
 			r.handle(exited{ExitStatus{Code: -1}})
 		} else {
 			r.watch(c, outs)
+			r.release = r.adoptStdin()
 		}
 	}
 	r.storeInfo()
+}
+
+// adoptStdin acquires for an adopted child the Options.ChildStdin file it
+// already has as fd 0 (a FastCGI socket the upgrade handed over), so the
+// file is given back when the child is gone; nil without one.
+func (r *Runner) adoptStdin() func() {
+	if r.opts.ChildStdin == nil {
+		return nil
+	}
+	_, release, err := r.opts.ChildStdin()
+	if err != nil {
+		r.logf(config.LevelWarn, "%s (pid %d): %v", r.cfg.Name, r.st.pid, err)
+		return nil
+	}
+	return release
 }
 
 // adoptChild takes over the child of s: a fresh pidfd (the old one was

@@ -19,16 +19,18 @@ import (
 // those of a pool an upgrade handed over. Callers hold opMu.
 func (s *Supervisor) newGroup(gc *config.Group) (*Group, error) {
 	g := &Group{Config: gc, act: s.newActivation(gc.Name), pool: s.newPool(gc)}
-	var sock *fcgiSocket
 	if gc.Kind == config.KindFCGI {
-		sock = newFCGISocket(gc, s.opts.Log)
+		g.fcgi = newFCGISocket(gc, s.opts.Log)
+		if fd, ok := s.opts.AdoptSockets[gc.Name]; ok {
+			g.fcgi.adopt(fd)
+		}
 	}
 	members := gc.Processes
 	if adopted := s.adoptedMembers(gc); adopted != nil {
 		members = adopted
 	}
 	for _, pc := range members {
-		p, err := s.newProcessOn(pc, g.pool, sock)
+		p, err := s.newProcessOn(pc, g.pool, g.fcgi)
 		if err != nil {
 			g.releaseLogs(s)
 			return nil, err

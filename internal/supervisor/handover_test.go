@@ -34,11 +34,11 @@ func TestFreezeThawKeepsOutput(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 
-	procs, thaw, err := s.Freeze()
+	frozen, thaw, err := s.Freeze()
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap := procs[0].Snapshot
+	snap := frozen.Processes[0].Snapshot
 	if snap.State != process.Running || snap.PID == 0 || snap.StdoutFD < 0 || snap.StdinFD < 0 {
 		t.Errorf("snapshot %+v: want RUNNING with a pid, stdin and stdout", snap)
 	}
@@ -101,5 +101,40 @@ func TestTakeOverKeepsPoolMembers(t *testing.T) {
 	fresh := New(configOf(t.TempDir(), pool), Options{Spawner: newFakeSpawner()})
 	if got := names(fresh.Group("pool").Processes); strings.Join(got, " ") != "pool:pool_00 pool:pool_01" {
 		t.Errorf("pool not taken over: %v, want its configured processes", got)
+	}
+}
+
+// A line start held back for the log's line prefix is written at the
+// freeze, as a pause in the output would write it, not lost with the image.
+func TestFreezeWritesHeldBackLineStart(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.log")
+	g := program("part", 1, 1, "/bin/sh", "-c", "printf 'whole\\npart'; exec sleep 100")
+	g.Processes[0].StartSecs = 0
+	g.Processes[0].Stdout = config.ChildLog{Kind: config.LogFile, Path: out, LinePrefix: "> "}
+	s := New(configOf(dir, g), Options{})
+	done := make(chan error, 1)
+	go func() { _, err := s.Run(t.Context()); done <- err }()
+	<-s.Ready()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if b, _ := os.ReadFile(out); string(b) == "> whole\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the whole line did not reach the log")
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // "part" is read (the child wrote it with "whole")
+	_, thaw, err := s.Freeze()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "> whole\n> part\n" {
+		t.Errorf("log at the freeze: %q, want the held-back start written", b)
+	}
+	thaw()
+	s.Shutdown()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

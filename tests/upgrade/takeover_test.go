@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -434,6 +436,81 @@ startsecs=0
 	for name, pid := range before {
 		if strings.HasPrefix(name, "pool:") && name != "pool:pool_0" && alive(pid) {
 			t.Errorf("%s (pid %d) still alive after the pool shrank", name, pid)
+		}
+	}
+}
+
+// A FastCGI group's socket is handed over: the children keep accepting on
+// it across the upgrade (same pid, same socket file, a connection made
+// meanwhile is answered), and the new image closes it when the last child
+// holding it is stopped, as the old one would have.
+func TestFastCGISocketHandedOver(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("needs python3")
+	}
+	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
+	child := `import os, socket
+listener = socket.socket(fileno=0)
+while True:
+    conn, _ = listener.accept()
+    conn.sendall(b"%d\n" % os.getpid())
+    conn.close()
+`
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "child.py"), []byte(child), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sockPath := filepath.Join(dir, "fc.sock")
+	r := newRig(t, good, fmt.Sprintf("[fcgi-program:fc]\ncommand=python3 %s\nsocket=unix://%s\nstartsecs=0\n",
+		filepath.Join(dir, "child.py"), sockPath), 1)
+	before := r.running()
+	ask := func() string {
+		t.Helper()
+		c, err := net.DialTimeout("unix", sockPath, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(60 * time.Second)) // python's start on a loaded machine
+		b, err := io.ReadAll(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	if got := ask(); got != strconv.Itoa(before["fc"]) {
+		t.Fatalf("the FastCGI child answered %q, want its pid %d", got, before["fc"])
+	}
+	inode := func() uint64 {
+		var st syscall.Stat_t
+		if err := syscall.Stat(sockPath, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Ino
+	}
+	was := inode()
+	if out, code := r.ctl("upgrade"); code != 0 || !strings.Contains(out, "upgraded: drover before is running") {
+		t.Fatalf("upgrade with a FastCGI group: exit %d:\n%s", code, out)
+	}
+	if got := ask(); got != strconv.Itoa(before["fc"]) {
+		t.Errorf("after the upgrade the FastCGI child answered %q, want its pid %d", got, before["fc"])
+	}
+	if inode() != was {
+		t.Error("the socket file was made again")
+	}
+	if after := r.running(); after["fc"] != before["fc"] {
+		t.Errorf("fc: pid %d after the upgrade, was %d", after["fc"], before["fc"])
+	}
+	if out, code := r.ctl("stop", "fc"); code != 0 {
+		t.Fatalf("stop fc: exit %d: %s", code, out)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		log, _ := os.ReadFile(r.mainLog)
+		if strings.Contains(string(log), "INFO Closing socket unix://"+sockPath) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new image did not close the socket once its last child stopped")
 		}
 	}
 }
