@@ -45,12 +45,41 @@ func (s notifyingSpawner) Spawn(c *Command) (Child, error) {
 	return &notifyingChild{fakeChild: ch.(*fakeChild)}, nil
 }
 
+// bubbleGoroutines counts the goroutines of the calling goroutine's
+// synctest bubble: runtime.NumGoroutine also counts those of tests running
+// in parallel outside it.
+func bubbleGoroutines() int {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	// The first goroutine listed is the caller; its header names the bubble.
+	header, _, _ := strings.Cut(string(buf), "\n")
+	i := strings.Index(header, "synctest bubble ")
+	if i < 0 {
+		panic("bubbleGoroutines called outside a synctest bubble: " + header)
+	}
+	tag := header[i:]
+	count := 0
+	for line := range strings.Lines(string(buf)) {
+		if strings.HasPrefix(line, "goroutine ") && strings.Contains(line, tag) {
+			count++
+		}
+	}
+	return count
+}
+
 // Runners whose children run hold no goroutine: with thousands of
 // programs, one parked goroutine each was most of the memory per program.
 func TestIdleRunnersHoldNoGoroutine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		synctest.Wait()
-		before := runtime.NumGoroutine()
+		before := bubbleGoroutines()
 		ctx, cancel := context.WithCancel(t.Context())
 		var rs []*Runner
 		for range 50 {
@@ -68,7 +97,7 @@ func TestIdleRunnersHoldNoGoroutine(t *testing.T) {
 				t.Fatalf("state = %v, want RUNNING", got)
 			}
 		}
-		if got := runtime.NumGoroutine(); got != before {
+		if got := bubbleGoroutines(); got != before {
 			t.Errorf("%d goroutines with 50 RUNNING programs, %d before: want no more", got, before)
 		}
 		cancel()
