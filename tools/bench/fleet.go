@@ -315,4 +315,3 @@ func startBenchRedis(ctx context.Context, dir string) (int, func(), error) {
 	}
 	return port, stop, nil
 }
-
