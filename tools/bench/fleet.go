@@ -54,6 +54,7 @@ func fleetScenario(sz sizes, g func(string, float64) goal) scenario {
 		Group: "fleet", Runs: 1,
 		Measures: []measureDef{
 			{"status", "`supervisorctl fleet status` (Drover's ctl), median", "ms", g("<=", 100)},
+			{"status_plain", "floor: `supervisorctl status` of that node (3 programs), median", "ms", goal{}},
 			{"getfleet", "one drover.getFleet (call → last byte), median", "ms", goal{}},
 			{"cmds", "Redis commands per node", "/s", goal{}},
 			{"bytes_in", "bytes to Redis per node", "B/s", goal{}},
@@ -176,6 +177,12 @@ func runFleet(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[s
 		calls = append(calls, float64(time.Since(t).Microseconds())/1000)
 	}
 	out["getfleet"] = median(calls)
+	// The ctl's own start and one call: the floor of any ctl command.
+	plain, err := timeStatus(ctx, []string{e.droverCtl, "-c", nodes[0].cfg.file()}, fz.Statuses)
+	if err != nil {
+		return nil, err
+	}
+	out["status_plain"] = plain * 1000
 	var statuses []float64
 	argv := []string{e.droverCtl, "-c", nodes[0].cfg.file(), "fleet", "status"}
 	for range fz.Statuses {
