@@ -116,7 +116,7 @@ func (m *Member) Stop(deregister bool) {
 func (m *Member) leave() {
 	ctx, cancel := context.WithTimeout(context.Background(), roundTrip)
 	defer cancel()
-	_, err := m.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, m.keys.node(m.info.name))
 		p.ZRem(ctx, m.keys.members(), m.info.name)
 		return nil
@@ -181,7 +181,8 @@ func (m *Member) beat(ctx context.Context) {
 }
 
 // publish writes the node's snapshot with its lifetime, its place in the
-// member set, and prunes members gone for longer than the retention.
+// member set, and prunes members gone for longer than the retention, in
+// one round trip.
 func (m *Member) publish(ctx context.Context, now time.Time) error {
 	body, err := json.Marshal(encode(m.snapshot(), m.info, now))
 	if err != nil {
@@ -189,7 +190,9 @@ func (m *Member) publish(ctx context.Context, now time.Time) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, min(m.info.interval, roundTrip))
 	defer cancel()
-	_, err = m.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	// A plain pipeline, not a transaction: the keys may live in different
+	// slots of a Redis Cluster, and a beat half written is mended by the next.
+	_, err = m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, m.keys.node(m.info.name), body, ttlBeats*m.info.interval)
 		p.ZAdd(ctx, m.keys.members(), redis.Z{Score: float64(now.UnixMilli()), Member: m.info.name})
 		p.ZRemRangeByScore(ctx, m.keys.members(), "-inf",
