@@ -192,4 +192,3 @@ func TestFleetOnRedisCluster(t *testing.T) {
 		t.Errorf("%d losses of Redis logged on a healthy cluster", n)
 	}
 }
-
