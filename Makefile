@@ -34,7 +34,7 @@ test: build
 # count, not a duration: Go 1.26's coordinator can fail a duration run with
 # "context deadline exceeded" and no crasher when the deadline meets a busy
 # worker (golang/go#75804, fixed in 1.27); a count has no deadline to race.
-FUZZ_TARGETS := config:FuzzINI config:FuzzExpand config:FuzzEnvironment xmlrpc:FuzzDecodeCall rpc:FuzzHandler eventlistener:FuzzProtocol
+FUZZ_TARGETS := config:FuzzINI config:FuzzExpand config:FuzzEnvironment xmlrpc:FuzzDecodeCall rpc:FuzzHandler eventlistener:FuzzProtocol xmlrpc:FuzzScanResponse
 FUZZTIME     ?= 100000x
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
@@ -51,7 +51,7 @@ conformance: build
 	@seed=$${CONFORMANCE_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
 	echo "CONFORMANCE_SEED=$$seed CONFORMANCE_CASES=$(CONFORMANCE_CASES)"; \
 	CONFORMANCE_SEED=$$seed CONFORMANCE_CASES=$(CONFORMANCE_CASES) CONFORMANCE_BUDGET=0 CONFORMANCE_DROVER=$(CURDIR)/$(BIN) \
-		$(GO) test -count=1 -timeout 0 -parallel $(CONFORMANCE_PARALLEL) -run TestConformance ./tests/conformance/
+		$(GO) test -v -count=1 -timeout 0 -parallel $(CONFORMANCE_PARALLEL) -run TestConformance ./tests/conformance/
 
 bench: build
 	$(GO) run ./tools/bench --drover $(BIN) $(BENCHFLAGS)

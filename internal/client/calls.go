@@ -369,11 +369,13 @@ func asStrings(v any) []string {
 	return out
 }
 
-// DroverVersion is drover.getVersion's answer: the daemon's build, and how
-// many images its process has run (1 + its upgrades).
+// DroverVersion is drover.getVersion's answer: the daemon's build, how
+// many images its process has run (1 + its upgrades), and why the last
+// upgrade it accepted did not switch ("" if it did not fail).
 type DroverVersion struct {
-	Build  string
-	Images int
+	Build         string
+	Images        int
+	UpgradeFailed string
 }
 
 // Upgrade is drover.upgrade: the daemon checked the binary on disk and is
@@ -384,7 +386,7 @@ func (c *Client) Upgrade(ctx context.Context) (from DroverVersion, to string, er
 		return DroverVersion{}, "", err
 	}
 	m, _ := v.(map[string]any)
-	return DroverVersion{fields(m).str("from"), fields(m).num("images")}, fields(m).str("to"), nil
+	return DroverVersion{Build: fields(m).str("from"), Images: fields(m).num("images")}, fields(m).str("to"), nil
 }
 
 // Version is drover.getVersion.
@@ -394,5 +396,5 @@ func (c *Client) Version(ctx context.Context) (DroverVersion, error) {
 		return DroverVersion{}, err
 	}
 	m, _ := v.(map[string]any)
-	return DroverVersion{fields(m).str("build"), fields(m).num("images")}, nil
+	return DroverVersion{fields(m).str("build"), fields(m).num("images"), fields(m).str("upgrade_failed")}, nil
 }

@@ -79,7 +79,7 @@ func (c *Client) Call(ctx context.Context, method string, args ...any) (any, err
 	if err != nil {
 		return nil, err
 	}
-	v, err := xmlrpc.DecodeResponse(bytes.NewReader(body))
+	v, err := xmlrpc.DecodeResponseBytes(body)
 	if f, ok := err.(*xmlrpc.Fault); ok {
 		return nil, &Fault{Code: f.Code, String: f.String}
 	}

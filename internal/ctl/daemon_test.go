@@ -44,7 +44,7 @@ const programs = `
 [program:cat]
 command=/bin/cat
 [program:quick]
-command=/bin/sh -c "echo hi; echo err >&2; sleep 0.2"
+command=/bin/sh -c "echo hi; echo err >&2; sleep 0.6"
 autorestart=false
 startsecs=0
 [program:manual]
@@ -191,7 +191,7 @@ func startDaemon(t *testing.T, s server, extra string, httpPort int) *daemon {
 	}
 	cmd := exec.Command(s.bin, "-n", "-c", d.conf)
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM} // gone with a killed test binary
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -244,8 +244,10 @@ func (d *daemon) waitSettled(t *testing.T) {
 
 // settle polls until the daemon answers and no process is in a
 // transitional state (STARTING, BACKOFF, STOPPING, or RUNNING for "quick",
-// which exits by itself 0.2 s after starting: long enough that starting it
-// always reports "started", short enough to wait for), nor an autostart
+// which exits by itself 0.6 s after starting: long enough that starting it
+// always reports "started", and that a loaded Python supervisord still ticks
+// it to RUNNING ("success: quick ...") before it exits, short enough to wait
+// for), nor an autostart
 // process not yet started (the daemon answers before it spawns them).
 func (d *daemon) settle() error {
 	deadline := time.Now().Add(20 * time.Second)

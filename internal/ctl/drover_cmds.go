@@ -262,7 +262,8 @@ func (c *controller) doDroverVersion() error {
 const upgradeWait = 60 * time.Second
 
 // doUpgrade is `upgrade`: drover.upgrade, then drover.getVersion until the
-// new image answers (a fallback to the old one is reported as a failure).
+// new image answers (a fallback to the old one, or an exec that failed in
+// the old one, is reported as a failure).
 func (c *controller) doUpgrade(arg string) error {
 	if strings.TrimSpace(arg) != "" {
 		c.output("Error: upgrade accepts no arguments")
@@ -293,6 +294,10 @@ func (c *controller) doUpgrade(arg string) error {
 			// The sockets are held open across the switch: refused means
 			// the process is gone (a new image that died in its take-over).
 			c.output("ERROR: the daemon is gone: %v; see the main log", err)
+			c.exitStatus = exitGeneric
+			return nil
+		case err == nil && v.Images == from.Images && v.UpgradeFailed != "":
+			c.output("ERROR: the upgrade did not happen, drover %s runs on with every program: %s", v.Build, v.UpgradeFailed)
 			c.exitStatus = exitGeneric
 			return nil
 		case err != nil || v.Images == from.Images:

@@ -119,6 +119,9 @@ exitcodes=2
 	}
 	want, got := mainLogLines(t, ds[0]), mainLogLines(t, ds[1])
 	if !slices.Equal(want, got) {
+		if why := tooLoaded(want); why != "" {
+			t.Skipf("the machine is too loaded to judge by: %s", why)
+		}
 		var diff strings.Builder
 		for _, l := range want {
 			if !slices.Contains(got, l) {
@@ -145,4 +148,29 @@ func (d *daemon) waitState(t *testing.T, name, state string) {
 		}
 	}
 	t.Fatalf("%s in %s never reached %s", name, d.dir, state)
+}
+
+// tooLoaded says what, in supervisord's sorted main log lines, only a
+// machine too loaded to judge by produces: Python's loop reaping failer
+// (/bin/false, startsecs=1, startretries=0) after more than a second, so
+// that it counts as started and is restarted instead of given up, or
+// ticking quick (startsecs=0) only after it has already exited, so that no
+// "success:" line is written. Drover, reaping on a pidfd, does neither.
+func tooLoaded(lines []string) string {
+	count := func(prefix string) int {
+		n := 0
+		for _, l := range lines {
+			if strings.HasPrefix(l, prefix) {
+				n++
+			}
+		}
+		return n
+	}
+	if spawned, gaveUp := count("INFO spawned: 'failer' "), count("INFO gave up: failer "); spawned > gaveUp {
+		return fmt.Sprintf("supervisord spawned failer %d times for %d give-ups", spawned, gaveUp)
+	}
+	if spawned, success := count("INFO spawned: 'quick' "), count("INFO success: quick "); spawned > success {
+		return fmt.Sprintf("supervisord spawned quick %d times and saw it RUNNING %d times", spawned, success)
+	}
+	return ""
 }

@@ -30,9 +30,10 @@ import (
 // rootCritical is logged when root runs supervisord without user=.
 const rootCritical = "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message."
 
-// processSampleAge is how long one reading of the process table serves the
-// metrics scrapes and the dashboard: the dashboard refreshes its figures
-// every 2 s, so a scrape while one is open costs no reading of its own.
+// processSampleAge is how long one reading of the process tree serves the
+// memory limits, the metrics scrapes and the dashboard: the dashboard
+// refreshes its figures every 2 s, so a scrape while one is open costs no
+// reading of its own.
 const processSampleAge = 2 * time.Second
 
 // startupNotes are the main-log lines gathered before the log is open, by
@@ -107,9 +108,11 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	takeover := d.takeover
 	d.takeover = nil
 	var adopt map[string]supervisor.Adopted
+	var adoptSockets map[string]int
 	if takeover != nil {
 		d.logTakeOver(takeover, ml)
 		adopt = handover.Adoptions(takeover) // before any orphan reaping
+		adoptSockets = handover.FCGISockets(takeover)
 	}
 	defer startReaper(sd, ml)()
 
@@ -133,16 +136,25 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	defer stopLeases()
 	pools := pool.New(pool.Options{Limiter: limit})
+	// One reading of the daemon's process tree serves the memory limits,
+	// the scrapes and the dashboard for a while.
+	procs := proctree.NewSampler("", os.Getpid(), processSampleAge)
+	defer procs.Close()
 	sup := supervisor.New(cfg, supervisor.Options{
 		Log:       ml,
 		Events:    bus,
 		Load:      d.load(cfg.File),
 		ServerURL: serverURL(cfg),
 		BaseEnv:   d.baseEnv,
-		Hooks:     features(pools),
+		Hooks:     features(pools, procs),
 		Adopt:     adopt,
+		// The FastCGI sockets an upgrade handed over.
+		AdoptSockets: adoptSockets,
 	})
 	pools.Bind(sup)
+	if takeover != nil {
+		pools.TakeOver(takeover.Pools)
+	}
 	followLeases(sup)
 	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, pools.RollingRestart, leases, bus, ml)
 	if err != nil {
@@ -150,13 +162,11 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	reloading := false
 	defer func() { leave(!reloading) }()
-	up := &upgrader{Upgrade: handover.Upgrade{Exe: d.exe, Args: d.args, ConfigFile: cfg.File, Supervisor: sup, Images: d.images},
+	up := &upgrader{Upgrade: handover.Upgrade{Exe: d.exe, Args: d.args, ConfigFile: cfg.File, Supervisor: sup, Pools: pools, Images: d.images},
 		cfg: cfg, ml: ml, listeners: listeners}
 	routes := httpmux.New()
-	// One reading of /proc serves the scrapes and the dashboard for a while.
-	procs := proctree.NewSampler("", processSampleAge)
 	rpc.Register(routes, rpc.Options{Supervisor: sup, Pools: pools, MainLog: ml, Events: bus, Log: ml,
-		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, FleetShare: leases.Share, Upgrade: up.start, Images: d.images,
+		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, FleetShare: leases.Share, Upgrade: up, Images: d.images,
 		Dashboard: web.Options{Snapshot: sup.Snapshot, Events: bus, Procs: procs, Log: ml, Fleet: fleetNodes(fleetRead)}})
 	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, EventsDropped: bus.Dropped, Procs: procs, Log: ml})
 	health.Register(routes, sup.Snapshot)
@@ -204,10 +214,10 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 
 // features are the hooks of what runs around the core: worker pools,
 // start gates and memory limits.
-func features(pools *pool.Pools) supervisor.Hooks {
+func features(pools *pool.Pools, procs *proctree.Sampler) supervisor.Hooks {
 	return pools.Hooks(supervisor.Hooks{
 		StartGate: gate.New,
-		Loops:     []func(context.Context, *supervisor.Supervisor){memlimit.Watch},
+		Loops:     []func(context.Context, *supervisor.Supervisor){memlimit.Watch(procs)},
 	})
 }
 

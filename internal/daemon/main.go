@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"slices"
 
 	"github.com/drover/drover/internal/config"
@@ -22,6 +23,21 @@ const rootSearchWarning = `UserWarning: Supervisord is running as root and it is
 // documented way), for Main to make it the spawn thread.
 func init() { runtime.LockOSThread() }
 
+// daemonGCPercent is the daemon's GOGC unless the environment sets one.
+// Its live heap is small (about 7 KB a program) and, once its programs
+// run, it allocates little (nothing when idle), so the default headroom of
+// 100 % was most of its peak heap, for GC work it hardly needs: at 50 the
+// peak RSS with 2,000 programs is about 3 MB lower (docs/benchmark.md) for
+// twice as many collections of a few MB each while programs start.
+const daemonGCPercent = 50
+
+// tuneGC sets daemonGCPercent unless GOGC is set in the environment.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(daemonGCPercent)
+	}
+}
+
 // Main runs supervisord. args[0] is the program name used in messages
 // ("For help, use <args[0]> -h"); the rest are supervisord's options. It
 // returns the exit status: 0 after an orderly shutdown (or, when
@@ -33,6 +49,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 }
 
 func daemonMain(args []string, stdout, stderr io.Writer) int {
+	tuneGC(os.Getenv)
 	argv0 := "supervisord"
 	if len(args) > 0 {
 		argv0, args = args[0], args[1:]

@@ -46,7 +46,7 @@ func (d *daemon) handleSignal(sig syscall.Signal, sup *supervisor.Supervisor, ml
 		}
 	case upgradeSignal:
 		ml.Logf(config.LevelInfo, "received %s indicating upgrade request", name)
-		guard.Go("upgrade request", func() { up.start() }) // the outcome is in the main log
+		guard.Go("upgrade request", func() { up.Start() }) // the outcome is in the main log
 	case syscall.SIGUSR2:
 		ml.Logf(config.LevelInfo, "received %s indicating log reopen request", name)
 		ml.Logf(config.LevelInfo, "supervisord logreopen")

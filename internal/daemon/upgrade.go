@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/guard"
@@ -30,6 +31,8 @@ type upgrader struct {
 	mu        sync.Mutex
 	listeners []*listener
 	servers   *httpServers
+
+	failure atomic.Pointer[string] // see Failure
 }
 
 // serve starts the servers on the listeners.
@@ -44,10 +47,10 @@ func (u *upgrader) shutdownServers() {
 	u.servers.shutdown()
 }
 
-// start checks the binary now on disk with a dry run and, if it would take
+// Start checks the binary now on disk with a dry run and, if it would take
 // over, switches to it in the background (the caller's answer must get out
 // before the servers stop). It returns the new binary's build.
-func (u *upgrader) start() (newBuild string, err error) {
+func (u *upgrader) Start() (newBuild string, err error) {
 	if !u.mu.TryLock() {
 		return "", fmt.Errorf("%w: an upgrade is in progress", supervisor.ErrUpgradeRefused)
 	}
@@ -65,6 +68,7 @@ func (u *upgrader) start() (newBuild string, err error) {
 		return "", err
 	}
 	u.ml.Logf(config.LevelInfo, "upgrade from drover %s to drover %s (%s): the dry run passed", version.Build, newBuild, u.Exe)
+	u.failure.Store(nil)
 	guard.Go("upgrade", u.switchOver)
 	return newBuild, nil
 }
@@ -92,7 +96,9 @@ type filer interface{ File() (*os.File, error) }
 
 // switchOver hands the sockets and processes to the new image. Connections
 // that arrive meanwhile wait in the sockets' backlogs for the new image to
-// accept them. If the exec does not happen, this image serves again.
+// accept them. If the exec does not happen (execve itself failed, or the
+// freeze refused), this image serves again, on the same sockets, and
+// Failure says why.
 func (u *upgrader) switchOver() {
 	defer u.mu.Unlock()
 	recs := u.socketRecords()
@@ -107,15 +113,12 @@ func (u *upgrader) switchOver() {
 	for i, l := range u.listeners {
 		fl, ok := l.Listener.(filer)
 		if !ok {
-			u.ml.Logf(config.LevelError, "upgrade failed, running on: the socket of [%s] cannot be handed over", l.Section)
+			u.fail(fmt.Errorf("the socket of [%s] cannot be handed over", l.Section))
 			return
 		}
-		f, err := fl.File()
-		if err == nil {
-			err = handover.Inherit(f)
-		}
+		f, err := fl.File() // close-on-exec until the runners are frozen (Exec)
 		if err != nil {
-			u.ml.Logf(config.LevelError, "upgrade failed, running on: the socket of [%s]: %v", l.Section, err)
+			u.fail(fmt.Errorf("the socket of [%s]: %w", l.Section, err))
 			return
 		}
 		files[i], recs[i].FD = f, int(f.Fd())
@@ -124,8 +127,9 @@ func (u *upgrader) switchOver() {
 	// sockets stay open through files.
 	u.servers.shutdown()
 	u.ml.Logf(config.LevelInfo, "upgrading: executing %s, handing over the processes and %d socket(s)", u.Exe, len(recs))
-	err := u.Exec(recs)
-	u.ml.Logf(config.LevelError, "upgrade failed, running on: %v", err)
+	// Set before the servers answer again: a client polling for the new
+	// image learns at its first answer that there will be none.
+	u.fail(u.Exec(recs))
 	for i, f := range files {
 		ln, lerr := net.FileListener(f)
 		if lerr != nil {
@@ -135,6 +139,24 @@ func (u *upgrader) switchOver() {
 		u.listeners[i].Listener = ln
 	}
 	u.serve()
+}
+
+// fail records why the upgrade under way did not happen, for Failure and
+// the main log.
+func (u *upgrader) fail(err error) {
+	reason := err.Error()
+	u.failure.Store(&reason)
+	u.ml.Logf(config.LevelError, "upgrade failed, running on: %s", reason)
+}
+
+// Failure is why the last upgrade start accepted did not happen, "" if it
+// did not fail: drover.getVersion says it to the client of the upgrade,
+// whose answer left before the switch.
+func (u *upgrader) Failure() string {
+	if p := u.failure.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // takeOverSockets maps the sections of the handed-over sockets to their

@@ -6,19 +6,31 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/supervisor"
 )
 
-// Format is the version of the state's layout. A build reads exactly its
-// own Format: any change to State or to the types it holds (process.Snapshot
-// included) that an older or newer build would read differently bumps it,
-// and an upgrade across a bump is refused.
-const Format = 1
+// Format is the version of the state's layout this build writes. Any
+// change to State or to the types it holds (process.Snapshot included)
+// that an older build would read differently bumps it: an older build
+// refuses a newer format (a downgrade across a bump). A build reads the
+// formats from OldestFormat to Format, as long as every newer format only
+// adds what an older writer did not hand over.
+//
+//   - 1: processes, timers, pipes, log files, listening sockets.
+//   - 2: the bytes queued for a child's stdin (process.Snapshot.StdinPending);
+//     a pool's workers beyond numprocs, and its scaler's state (Pools);
+//     FastCGI groups, their processes and sockets (FCGISockets).
+const Format = 2
+
+// OldestFormat is the oldest format this build reads.
+const OldestFormat = 1
 
 // Environment variables of a take-over.
 const (
@@ -49,6 +61,10 @@ type State struct {
 	PreviousExe int        `json:"previous_exe"`
 	Processes   []Process  `json:"processes"`
 	Listeners   []Listener `json:"listeners"`
+	// Pools are the scalers' states; their workers are in Processes.
+	Pools []pool.Handed `json:"pools,omitempty"`
+	// FCGISockets are the open sockets of FastCGI groups.
+	FCGISockets []FCGISocket `json:"fcgi_sockets,omitempty"`
 
 	fd int // the state's own descriptor in the receiving image
 }
@@ -69,13 +85,23 @@ type Listener struct {
 	FD      int    `json:"fd"`
 }
 
-// write puts st in a new memfd that execve keeps open, and returns it.
+// FCGISocket is the listening socket of an [fcgi-program:x] group, open
+// while a process of the group holds it. Socket is the group's socket
+// setting (unix:///path or tcp://host:port).
+type FCGISocket struct {
+	Group  string `json:"group"`
+	Socket string `json:"socket"`
+	FD     int    `json:"fd"`
+}
+
+// write puts st in a new memfd, close-on-exec (inherit it for an exec),
+// and returns it.
 func write(st *State) (*os.File, error) {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.MemfdCreate("drover-handover", 0) // no MFD_CLOEXEC: it is inherited
+	fd, err := unix.MemfdCreate("drover-handover", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
@@ -104,8 +130,8 @@ func read(fd int) (*State, error) {
 	if err := json.Unmarshal(b, &head); err != nil {
 		return nil, fmt.Errorf("the handed-over state is not valid JSON: %w", err)
 	}
-	if head.Format != Format {
-		return nil, fmt.Errorf("the running daemon hands over state format %d, this build reads format %d", head.Format, Format)
+	if head.Format < OldestFormat || head.Format > Format {
+		return nil, fmt.Errorf("the running daemon hands over state format %d, this build reads formats %d to %d", head.Format, OldestFormat, Format)
 	}
 	st := &State{}
 	if err := json.Unmarshal(b, st); err != nil {
@@ -140,14 +166,14 @@ func Receive() (*State, error) {
 }
 
 // Check validates st against cfg, the configuration the new image loaded:
-// every handed-over process is a program of the same group with the same
-// command, every handed-over socket a server section at the same address.
+// every handed-over process is a program of the same group (a pool's
+// spare process numbers included) with the same command, every handed-over socket a server section at the same address.
 // Settings other than the command may differ: the new image applies them
 // to the processes it adopts (a new stopsignal is used at the next stop).
 func Check(st *State, cfg *config.Config) error {
 	progs := map[[2]string]*config.Process{}
 	for _, g := range cfg.Groups {
-		for _, p := range g.Processes {
+		for _, p := range append(slices.Clone(g.Processes), g.Spares...) {
 			progs[[2]string{g.Name, p.Name}] = p
 		}
 	}
@@ -172,7 +198,23 @@ func Check(st *State, cfg *config.Config) error {
 			return fmt.Errorf("[%s] (%s) changed in %s; a changed server needs a full restart", l.Section, l.Addr, cfg.File)
 		}
 	}
+	for _, fs := range st.FCGISockets {
+		i := slices.IndexFunc(cfg.Groups, func(g *config.Group) bool { return g.Name == fs.Group })
+		if i < 0 || cfg.Groups[i].Kind != config.KindFCGI || cfg.Groups[i].Socket != fs.Socket {
+			return fmt.Errorf("the socket of FastCGI group %s (%s) changed in %s; apply the change (update, reload) before or after the upgrade", fs.Group, fs.Socket, cfg.File)
+		}
+	}
 	return nil
+}
+
+// FCGISockets maps the groups of the handed-over FastCGI sockets to their
+// descriptors (supervisor.Options.AdoptSockets).
+func FCGISockets(st *State) map[string]int {
+	m := make(map[string]int, len(st.FCGISockets))
+	for _, fs := range st.FCGISockets {
+		m[fs.Group] = fs.FD
+	}
+	return m
 }
 
 // inetAddr is the address an [inet_http_server] section listens on.

@@ -33,7 +33,7 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 }
 
-// A state of another format is refused, saying both versions.
+// A state of a newer format is refused, saying both versions.
 func TestStateOfAnotherFormatIsRefused(t *testing.T) {
 	f, err := write(&State{Format: Format + 1})
 	if err != nil {
@@ -41,7 +41,7 @@ func TestStateOfAnotherFormatIsRefused(t *testing.T) {
 	}
 	defer f.Close()
 	_, err = read(int(f.Fd()))
-	want := fmt.Sprintf("hands over state format %d, this build reads format %d", Format+1, Format)
+	want := fmt.Sprintf("hands over state format %d, this build reads formats %d to %d", Format+1, OldestFormat, Format)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got %v, want an error saying %q", err, want)
 	}
@@ -73,5 +73,19 @@ func TestCheck(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// A state of format 1 (written before the stdin queue was handed over) is
+// read: every later format only adds to it.
+func TestStateOfFormat1IsRead(t *testing.T) {
+	f, err := write(&State{Format: 1, Build: "old", Processes: []Process{{Group: "g", Name: "g_00", Command: "sleep 1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := read(int(f.Fd()))
+	if err != nil || st.Build != "old" || len(st.Processes) != 1 || st.Processes[0].Snapshot.StdinPending != nil {
+		t.Errorf("read a format-1 state: %+v, %v", st, err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/reaper"
 	"github.com/drover/drover/internal/supervisor"
@@ -32,17 +34,21 @@ type Upgrade struct {
 	Args       []string // the daemon's command line
 	ConfigFile string   // absolute
 	Supervisor *supervisor.Supervisor
-	Images     int // images run so far by this process, this one included
+	Pools      *pool.Pools // nil: no pool state is handed over
+	Images     int         // images run so far by this process, this one included
 }
 
 // Check runs the binary now at Exe with CheckFlag on a draft of the state
-// (the processes and sockets, without descriptors) and returns the build
+// (the processes and sockets, FastCGI ones included, without descriptors) and returns the build
 // it reports, or why it refuses (its output).
 func (u *Upgrade) Check(listeners []Listener) (newBuild string, err error) {
 	st := u.state(nil, listeners)
 	for _, g := range u.Supervisor.Groups() {
 		for _, p := range g.Processes {
 			st.Processes = append(st.Processes, Process{Group: g.Config.Name, Name: p.Config().Name, Command: p.ConfigAsRead().Command})
+		}
+		if g.Config.Kind == config.KindFCGI {
+			st.FCGISockets = append(st.FCGISockets, FCGISocket{Group: g.Config.Name, Socket: g.Config.Socket, FD: -1})
 		}
 	}
 	f, err := write(st)
@@ -105,44 +111,66 @@ func (u *Upgrade) state(prevExe *os.File, listeners []Listener) *State {
 	return st
 }
 
-// Exec freezes the supervisor and execs Exe with the state. listeners must
-// already be inheritable, and nothing may serve them any more. It returns
-// only if the upgrade did not happen; everything then runs on as before.
+// Exec freezes the supervisor and execs Exe with the state. Nothing may
+// serve listeners any more. It returns only if the upgrade did not happen;
+// everything then runs on as before.
 func (u *Upgrade) Exec(listeners []Listener) error {
-	procs, thaw, err := u.Supervisor.Freeze()
+	frozen, thaw, err := u.Supervisor.Freeze()
 	if err != nil {
 		return err
+	}
+	// Only while the runners are frozen, so that no child forked
+	// meanwhile inherits them, are the descriptors for the new image
+	// inheritable.
+	var inheritable []*os.File
+	defer func() {
+		for _, f := range inheritable {
+			f.Close()
+		}
+		for _, l := range listeners {
+			unix.CloseOnExec(l.FD)
+		}
+		thaw()
+	}()
+	for _, l := range listeners {
+		if _, err := unix.FcntlInt(uintptr(l.FD), unix.F_SETFD, 0); err != nil {
+			return fmt.Errorf("make the socket of [%s] inheritable: %w", l.Section, err)
+		}
 	}
 	// The previous image stays reachable for a fallback even once the
 	// package manager has replaced the file at Exe.
 	prev, err := os.Open("/proc/self/exe")
 	if err != nil {
-		thaw()
 		return fmt.Errorf("open this image's executable: %w", err)
 	}
-	defer prev.Close()
-	if err := Inherit(prev); err != nil {
-		thaw()
+	inheritable = append(inheritable, prev)
+	if err := inherit(prev); err != nil {
 		return err
 	}
 	st := u.state(prev, listeners)
-	for _, p := range procs {
+	for _, p := range frozen.Processes {
 		st.Processes = append(st.Processes, Process{Group: p.Group, Name: p.Name, Command: p.Command, Adopted: p.Adopted})
+	}
+	for group, fd := range frozen.FCGISockets {
+		st.FCGISockets = append(st.FCGISockets, FCGISocket{Group: group, Socket: u.Supervisor.Group(group).Config.Socket, FD: fd})
+	}
+	if u.Pools != nil {
+		st.Pools = u.Pools.HandOver()
 	}
 	f, err := write(st)
 	if err != nil {
-		thaw()
 		return fmt.Errorf("write the state: %w", err)
 	}
-	defer f.Close()
+	inheritable = append(inheritable, f)
+	if err := inherit(f); err != nil {
+		return err
+	}
 	env := append(withoutHandoverEnv(os.Environ()), EnvFD+"="+strconv.Itoa(int(f.Fd())))
-	err = process.ExecOnSpawnThread(u.Exe, u.Args, env)
-	thaw()
-	return fmt.Errorf("execve %s: %w", u.Exe, err)
+	return fmt.Errorf("execve %s: %w", u.Exe, process.ExecOnSpawnThread(u.Exe, u.Args, env))
 }
 
-// Inherit clears close-on-exec on f: its descriptor survives execve.
-func Inherit(f *os.File) error {
+// inherit clears close-on-exec on f: its descriptor survives execve.
+func inherit(f *os.File) error {
 	if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil {
 		return fmt.Errorf("make %s inheritable: %w", f.Name(), err)
 	}

@@ -1,6 +1,7 @@
-// Package memlimit restarts processes over their memory_limit: one
-// sampler for the whole supervisor reads the process table every
-// memory_check_interval (the shortest any process sets) and restarts
+// Package memlimit restarts processes over their memory_limit: one loop
+// for the whole supervisor reads the daemon's process tree every
+// memory_check_interval (the shortest any process sets), through the
+// proctree.Sampler the metrics and the dashboard share, and restarts
 // gracefully each RUNNING process whose tree (the process and all its
 // descendants) holds more resident memory than its limit. RSS has no
 // change notification, so this is the one place Drover polls. A round with
@@ -21,32 +22,33 @@ import (
 	"github.com/drover/drover/internal/supervisor"
 )
 
-// procfs is where the process table is read; tests may point it elsewhere.
-var procfs = "/proc"
-
 // memoryWatch is the sampler's state.
 type memoryWatch struct {
-	s *supervisor.Supervisor
+	s     *supervisor.Supervisor
+	procs *proctree.Sampler
 
 	mu         sync.Mutex
 	restarting map[*supervisor.Process]bool // guarded by mu
 }
 
-// Watch samples until ctx ends; the restarts it began are waited for.
-func Watch(ctx context.Context, s *supervisor.Supervisor) {
-	m := &memoryWatch{s: s, restarting: map[*supervisor.Process]bool{}}
-	var restarts sync.WaitGroup
-	defer restarts.Wait()
-	timer := time.NewTimer(interval(s))
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
+// Watch returns the sampling loop, which reads the process trees from procs
+// until ctx ends and waits for the restarts it began.
+func Watch(procs *proctree.Sampler) func(context.Context, *supervisor.Supervisor) {
+	return func(ctx context.Context, s *supervisor.Supervisor) {
+		m := &memoryWatch{s: s, procs: procs, restarting: map[*supervisor.Process]bool{}}
+		var restarts sync.WaitGroup
+		defer restarts.Wait()
+		timer := time.NewTimer(interval(s))
+		defer timer.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+			}
+			m.sample(ctx, &restarts)
+			timer.Reset(interval(s))
 		}
-		m.sample(ctx, &restarts)
-		timer.Reset(interval(s))
 	}
 }
 
@@ -75,7 +77,7 @@ func (m *memoryWatch) sample(ctx context.Context, restarts *sync.WaitGroup) {
 	if len(limited) == 0 || m.s.Mood() != supervisor.MoodRunning {
 		return
 	}
-	table, err := proctree.Read(procfs)
+	trees, _, err := m.procs.Trees()
 	if err != nil {
 		m.s.Logf(config.LevelWarn, "memory limit: %v", err)
 		return
@@ -83,7 +85,7 @@ func (m *memoryWatch) sample(ctx context.Context, restarts *sync.WaitGroup) {
 	for _, p := range limited {
 		info := p.Info()
 		limit := p.Config().Worker.MemoryLimit
-		rss := table.TreeRSS(info.PID)
+		rss := trees.Usage(info.PID).RSS
 		m.mu.Lock()
 		over := overLimit(info.State, rss, limit, m.restarting[p])
 		if over {

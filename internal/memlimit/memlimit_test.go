@@ -11,6 +11,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/proctree"
 	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/supervisor/supervisortest"
 )
@@ -70,8 +71,6 @@ func fakeProc(t *testing.T, dir string, pid, ppid int, pages int64) {
 
 func TestMemorySampleRestartsOverLimit(t *testing.T) {
 	dir := t.TempDir()
-	procfs = dir
-	defer func() { procfs = "/proc" }()
 	page := int64(os.Getpagesize())
 	synctest.Test(t, func(t *testing.T) {
 		limited := func(name string) *config.Group {
@@ -90,7 +89,9 @@ func TestMemorySampleRestartsOverLimit(t *testing.T) {
 		fakeProc(t, dir, 900, fat, 6)
 		fakeProc(t, dir, slim, 1, 9)
 
-		m := &memoryWatch{s: s, restarting: map[*supervisor.Process]bool{}}
+		procs := proctree.NewSampler(dir, 1, 0)
+		defer procs.Close()
+		m := &memoryWatch{s: s, procs: procs, restarting: map[*supervisor.Process]bool{}}
 		var restarts sync.WaitGroup
 		m.sample(t.Context(), &restarts)
 		restarts.Wait()

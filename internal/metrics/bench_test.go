@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -15,8 +16,9 @@ import (
 
 // BenchmarkScrape is one scrape of 500 RUNNING programs, each a real
 // `sleep` on this machine, so that the process table holds them too:
-// cold reads /proc for every scrape, shared takes a recent reading (as
-// while a dashboard is open, or scrapes come within the sampler's age).
+// cold reads the daemon's process tree for every scrape (its stat files
+// kept open from the first scrape on), shared takes a recent reading (as while
+// a dashboard is open, or scrapes come within the sampler's age).
 func BenchmarkScrape(b *testing.B) {
 	const n = 500
 	now := time.Now()
@@ -42,8 +44,9 @@ func BenchmarkScrape(b *testing.B) {
 		maxAge time.Duration
 	}{{"cold", 0}, {"shared", time.Hour}} {
 		b.Run(bc.name, func(b *testing.B) {
-			h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap },
-				Procs: proctree.NewSampler("", bc.maxAge)})
+			procs := proctree.NewSampler("", os.Getpid(), bc.maxAge)
+			defer procs.Close()
+			h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: procs})
 			c0 := cpuTime(b)
 			for b.Loop() {
 				rec := httptest.NewRecorder()

@@ -25,7 +25,7 @@ type Options struct {
 	// subscriber name (events.Bus.Dropped); nil: not exported.
 	EventsDropped func() map[string]uint64
 	// Procs reads the process trees, sharing recent readings with the
-	// dashboard; nil: a reading of /proc per scrape.
+	// dashboard; nil: no RSS or CPU series.
 	Procs *proctree.Sampler
 	// Log receives scrape errors; nil: silent.
 	Log process.Logger
@@ -56,9 +56,6 @@ type handler struct {
 
 // Handler returns the /metrics handler.
 func Handler(opts Options) http.Handler {
-	if opts.Procs == nil {
-		opts.Procs = proctree.NewSampler("", 0)
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &handler{own: collector{opts}, runtime: reg, log: opts.Log, slots: make(chan struct{}, maxScrapes),

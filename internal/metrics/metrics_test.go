@@ -23,7 +23,7 @@ import (
 // parses it with Prometheus's own text parser.
 func scrape(t *testing.T, snap supervisor.Snapshot, procfs string) map[string]*dto.MetricFamily {
 	t.Helper()
-	return scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: proctree.NewSampler(procfs, 0)})
+	return scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: proctree.NewSampler(procfs, 1, 0)})
 }
 
 // scrapeWith is scrape with every option given.
@@ -109,7 +109,7 @@ func TestCollect(t *testing.T) {
 			Sample:    supervisor.QueueSample{Ready: 7, Delayed: 2, Reserved: 1, OldestWait: 12 * time.Second},
 			Decisions: supervisor.Decisions{Up: 2, Down: 1, Hold: 9}, Jobs: supervisor.JobCounts{Done: 40, Failed: 3}}},
 	}}
-	fams := scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: proctree.NewSampler(procfs, 0),
+	fams := scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: proctree.NewSampler(procfs, 1, 0),
 		EventsDropped: func() map[string]uint64 { return map[string]uint64{"gate": 7} }})
 	w0 := []string{"group=worker", "name=worker_0"}
 	checks := []struct {
@@ -193,7 +193,7 @@ func TestBadNameFailsOnlyItsSamples(t *testing.T) {
 		{Name: "ok", Processes: []supervisor.ProcessSnapshot{{Info: process.Info{Name: "ok", Group: "ok"}}}},
 		{Name: "bad\xff", Processes: []supervisor.ProcessSnapshot{{Info: process.Info{Name: "bad\xff", Group: "bad\xff"}}}},
 	}}
-	h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: proctree.NewSampler(t.TempDir(), 0),
+	h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap },
 		Log: logFunc(func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) })})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))

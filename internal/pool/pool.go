@@ -38,6 +38,9 @@ type Pools struct {
 	mu   sync.Mutex
 	m    map[string]*workerPool // by group name: the latest started activation
 	jobs jobBook
+	// adopted is what an upgrade handed over, by group name, until that
+	// group's pool starts (TakeOver).
+	adopted map[string]Handed
 }
 
 // New returns the pools; they act once bound to a Supervisor.
@@ -54,18 +57,35 @@ func (m *Pools) Hooks(h supervisor.Hooks) supervisor.Hooks {
 }
 
 // hold keeps the pool of group name from rolling or scaling until release
-// (supervisor.Hooks.Hold); a group without a pool holds at once.
-func (m *Pools) hold(name string) (release func(), ok bool) {
+// (supervisor.Hooks.Hold); a group without a pool holds at once. It
+// refuses while a roll, a scaling decision or a drain is in progress, and
+// while the pool holds workers leased from the fleet (fleet_max), whose
+// leases live in this image only.
+func (m *Pools) hold(name string) (release func(), err error) {
 	m.mu.Lock()
 	pl := m.m[name]
 	m.mu.Unlock()
 	if pl == nil {
-		return func() {}, true
+		return func() {}, nil
 	}
 	if !pl.roll.TryLock() {
-		return nil, false
+		return nil, errors.New("a rolling restart or scaling decision is in progress")
 	}
-	return pl.roll.Unlock, true
+	pl.mu.Lock()
+	draining, leased := len(pl.draining), pl.held
+	pl.mu.Unlock()
+	g := pl.act.Group()
+	switch {
+	case draining > 0:
+		err = fmt.Errorf("%d worker(s) being stopped by the scaler", draining)
+	case leased > 0 && g != nil && g.Config.Scaling != nil && g.Config.Scaling.FleetMax > 0:
+		err = fmt.Errorf("%d worker(s) leased from the fleet (fleet_max) beyond numprocs: handing leases over is not supported; upgrade once it is back to numprocs", leased)
+	}
+	if err != nil {
+		pl.roll.Unlock()
+		return nil, err
+	}
+	return pl.roll.Unlock, nil
 }
 
 // Bind gives the pools the Supervisor made with their hooks; call it
@@ -117,7 +137,12 @@ func (m *Pools) started(g *supervisor.Group) {
 	pl.status.Group = pl.name
 	m.mu.Lock()
 	m.m[pl.name] = pl
+	h, adopted := m.adopted[pl.name]
+	delete(m.adopted, pl.name)
 	m.mu.Unlock()
+	if adopted {
+		pl.takeOver(h, g.Config.Scaling)
+	}
 	if g.Config.Scaling != nil {
 		a.Go("pool "+pl.name+": scaler", func() { m.runScaler(pl) })
 	}

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/reaper"
 )
 
@@ -37,6 +39,9 @@ type Snapshot struct {
 	StdinFD  int `json:"stdin_fd"`
 	StdoutFD int `json:"stdout_fd"`
 	StderrFD int `json:"stderr_fd"`
+	// StdinPending are the bytes sendProcessStdin queued that the child
+	// had not read yet: the new image writes them first.
+	StdinPending []byte `json:"stdin_pending,omitempty"`
 }
 
 // freezeCmd asks Run for a Snapshot, then to wait until thaw is closed;
@@ -63,10 +68,12 @@ func (r *Runner) Freeze(thaw <-chan struct{}) (_ Snapshot, resumed <-chan struct
 	snap := make(chan Snapshot, 1)
 	f := freezeCmd{snap: snap, thaw: thaw, resumed: make(chan struct{})}
 	c := command{ev: f, reply: make(chan result, 1)}
-	select {
-	case r.cmds <- c:
-	case <-r.done:
+	drain, ok := r.post(c)
+	if !ok {
 		return Snapshot{}, nil, ErrRunnerDone
+	}
+	if drain {
+		r.drain(&c)
 	}
 	res := <-c.reply
 	if res.err != nil {
@@ -75,15 +82,22 @@ func (r *Runner) Freeze(thaw <-chan struct{}) (_ Snapshot, resumed <-chan struct
 	return <-snap, f.resumed, nil
 }
 
-// freeze handles a freezeCmd inside Run.
+// freeze handles a freezeCmd: it answers with the Snapshot, then leaves
+// the Runner frozen (drain stops) until a goroutine sees f.thaw closed.
 func (r *Runner) freeze(f freezeCmd, reply chan result) {
 	// An exit already reaped is handled first: its pid must not be handed over.
-	select {
-	case es := <-r.exits:
-		r.child = nil
-		r.lastExit = es
-		r.handle(exited{es})
-	default:
+	var exits []ExitStatus
+	r.mu.Lock()
+	r.mailbox = slices.DeleteFunc(r.mailbox, func(in input) bool {
+		e, ok := in.(exitInput)
+		if ok {
+			exits = append(exits, e.es)
+		}
+		return ok
+	})
+	r.mu.Unlock()
+	for _, es := range exits {
+		r.exited(es)
 	}
 	ch, real := r.child.(*child)
 	if r.child != nil && !real {
@@ -100,23 +114,45 @@ func (r *Runner) freeze(f freezeCmd, reply chan result) {
 		s.Timer = &d
 	}
 	if ch != nil {
-		ch.handOver(&s)
+		if err := ch.handOver(&s); err != nil {
+			reply <- result{err: err}
+			return
+		}
 	}
+	r.mu.Lock()
+	r.frozen = true
+	r.mu.Unlock()
 	reply <- result{}
 	f.snap <- s
-	<-f.thaw
-	if ch != nil {
-		ch.takeBack()
-	}
-	close(f.resumed)
+	guard.Go("thaw of program "+r.cfg.Name, func() {
+		<-f.thaw
+		if ch != nil {
+			ch.takeBack()
+		}
+		close(f.resumed)
+		r.mu.Lock()
+		r.frozen = false
+		drain := len(r.mailbox) > 0 && !r.draining
+		r.draining = r.draining || drain
+		r.mu.Unlock()
+		if drain {
+			r.drain(nil)
+		}
+	})
 }
 
-// handOver takes the output pipes from the pollers (park: every byte read
-// is written out, the rest stays in the pipe for the next image) and
-// records the inheritable pipe ends in s.
-func (c *child) handOver(s *Snapshot) {
+// handOver stops the stdin queue's flush, takes the output pipes from the
+// pollers (park: every byte read is written out, the rest stays in the
+// pipe for the next image), and records in s the bytes queued for stdin
+// and the inheritable pipe ends. If it fails, nothing was changed.
+func (c *child) handOver(s *Snapshot) error {
 	s.StdinFD = -1
 	if c.stdin.f != nil {
+		pending, err := c.stdin.hold()
+		if err != nil {
+			return err
+		}
+		s.StdinPending = pending
 		withFD(c.stdin.f, func(fd int) { s.StdinFD = inheritable(fd) })
 	}
 	fds := [2]*int{&s.StdoutFD, &s.StderrFD}
@@ -125,12 +161,14 @@ func (c *child) handOver(s *Snapshot) {
 			*fds[i] = inheritable(pp.fd)
 		}
 	}
+	return nil
 }
 
 // takeBack undoes handOver after an upgrade that did not happen.
 func (c *child) takeBack() {
 	if c.stdin.f != nil {
 		withFD(c.stdin.f, func(fd int) { unix.CloseOnExec(fd) })
+		c.stdin.resume()
 	}
 	for _, pp := range c.outputs {
 		if pp != nil {
@@ -157,13 +195,13 @@ func withFD(f *os.File, do func(fd int)) {
 	rc.Control(func(fd uintptr) { do(int(fd)) })
 }
 
-// Adopt makes Run start from s instead of STOPPED: the status, the timer
+// Adopt makes the Runner start from s instead of STOPPED: the status, the timer
 // re-armed for what was left of it, and the live child (s.PID) taken over
-// with its pipes. Call it before Run. The caller has marked the pid owned
+// with its pipes. Call it before Begin. The caller has marked the pid owned
 // (reaper.Adopt) before any orphan reaping could take it.
 func (r *Runner) Adopt(s Snapshot) { r.adopted = &s }
 
-// adopt is Run's first step for an adopted Runner.
+// adopt is the first input of an adopted Runner.
 func (r *Runner) adopt(s Snapshot) {
 	r.st = status{state: s.State, backoff: s.Backoff, pid: s.PID, start: s.Start, stop: s.Stop,
 		exitStatus: s.ExitStatus, spawnErr: s.SpawnErr, timerGen: s.TimerGen, noRestart: s.NoRestart}
@@ -183,9 +221,25 @@ func (r *Runner) adopt(s Snapshot) {
 			r.handle(exited{ExitStatus{Code: -1}})
 		} else {
 			r.watch(c, outs)
+			r.release = r.adoptStdin()
 		}
 	}
 	r.storeInfo()
+}
+
+// adoptStdin acquires for an adopted child the Options.ChildStdin file it
+// already has as fd 0 (a FastCGI socket the upgrade handed over), so the
+// file is given back when the child is gone; nil without one.
+func (r *Runner) adoptStdin() func() {
+	if r.opts.ChildStdin == nil {
+		return nil
+	}
+	_, release, err := r.opts.ChildStdin()
+	if err != nil {
+		r.logf(config.LevelWarn, "%s (pid %d): %v", r.cfg.Name, r.st.pid, err)
+		return nil
+	}
+	return release
 }
 
 // adoptChild takes over the child of s: a fresh pidfd (the old one was
@@ -205,6 +259,9 @@ func adoptChild(s Snapshot, cmd *Command) (*child, error) {
 	unix.SetNonblock(pidfd, true)
 	ch := &child{pid: s.PID, pidfd: os.NewFile(uintptr(pidfd), "pidfd"), drained: make(chan struct{})}
 	ch.stdin = newStdinWriter(inherited(s.StdinFD, "stdin of "+cmd.Name))
+	if len(s.StdinPending) > 0 {
+		ch.stdin.Write(s.StdinPending) // the first write to an empty queue is taken whole; without a pipe it fails, as the old image's would have
+	}
 	ch.pumpOutputs(cmd.Name, [2]pipeSink{
 		{inherited(s.StdoutFD, "stdout of "+cmd.Name), cmd.Stdout},
 		{inherited(s.StderrFD, "stderr of "+cmd.Name), cmd.Stderr},

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -15,20 +17,29 @@ import (
 	"github.com/drover/drover/internal/guard"
 )
 
-// Runner supervises one process: one goroutine (Run) owns its state.
+// Runner supervises one process. Its state is owned by whichever goroutine
+// drains its mailbox (drain), one at a time: the caller of a command, a
+// fired timer's or a cancelled context's goroutine, or one started for a
+// child's exit. No goroutine is kept per Runner while nothing happens: with
+// 2,000 programs, one parked goroutine each was the largest part of the
+// daemon's memory per program (docs/benchmark.md).
 type Runner struct {
 	cfg     *config.Process
 	opts    Options
 	spawner Spawner
-	cmds    chan command
-	exits   chan ExitStatus // the live child's exit (sendExit)
 	// lastOutput is closed when the latest child's output is all written (nil if unknown).
 	lastOutput <-chan struct{}
-	done       chan struct{} // closed when Run returns
+	done       chan struct{} // closed when the Runner has ended
 	info       atomic.Pointer[Info]
 	stdin      atomic.Pointer[stdinPipe] // live child's stdin; nil when none or stopping
 
-	// Owned by Run.
+	mu       sync.Mutex
+	mailbox  []input // inputs not yet handled, in order
+	draining bool    // a goroutine drains the mailbox (or Begin has not been called)
+	frozen   bool    // by Freeze: inputs wait for the thaw
+	over     bool    // ended: no input is taken
+
+	// Owned by the drainer.
 	st       status
 	child    Child
 	timer    *time.Timer
@@ -41,12 +52,24 @@ type Runner struct {
 	// timerArmed: the timer is set and has not fired; timerDeadline is when it fires.
 	timerArmed    bool
 	timerDeadline time.Time
-	adopted       *Snapshot // set by Adopt: Run starts from it
+	adopted       *Snapshot   // set by Adopt: Begin queues it first
+	stopCtx       func() bool // undoes Begin's watch of its ctx
+	onEnd         func()      // Begin's, called once ended
 }
 
 type stdinPipe struct{ w io.Writer }
 
-// command is a request to Run; reply gets the outcome.
+// input is one item of the mailbox: a command, or one of the types below.
+type input any
+
+type (
+	exitInput  struct{ es ExitStatus } // the live child's exit (sendExit)
+	timerInput struct{ gen int }       // the timer armed with gen fired
+	closeInput struct{}                // Begin's ctx is done
+	adoptInput struct{ s Snapshot }    // Adopt's snapshot, the first input
+)
+
+// command is a request to the Runner; reply gets the outcome.
 type command struct {
 	ev    event
 	wait  bool
@@ -71,14 +94,14 @@ const (
 	reportGrace = 50 * time.Millisecond // before the first one
 )
 
-// NewRunner returns a Runner in state STOPPED. It starts no goroutine.
+// NewRunner returns a Runner in state STOPPED. It starts no goroutine, and
+// handles no command before Begin.
 func NewRunner(cfg *config.Process, opts Options) *Runner {
 	r := &Runner{
 		cfg: cfg, opts: opts, spawner: opts.Spawner,
-		cmds:  make(chan command),
-		exits: make(chan ExitStatus, 1),
-		done:  make(chan struct{}),
-		st:    status{state: Stopped},
+		done:     make(chan struct{}),
+		draining: true, // until Begin
+		st:       status{state: Stopped},
 	}
 	if r.spawner == nil {
 		r.spawner = ForkExec()
@@ -87,72 +110,174 @@ func NewRunner(cfg *config.Process, opts Options) *Runner {
 	return r
 }
 
-// Run owns the process until ctx is done; on return no child of this Runner is left alive
-// (it stops the child as Stop would, then SIGKILL after stopwaitsecs).
-// Run must be called once.
-func (r *Runner) Run(ctx context.Context) error {
-	defer close(r.done)
-	defer func() {
-		if r.timer != nil {
-			r.timer.Stop()
-		}
-		for _, w := range r.waiters {
-			w.reply <- result{err: ErrRunnerDone}
-		}
-	}()
-	ctxDone := ctx.Done()
-	what := "runner of program " + r.cfg.Name
+// Begin makes the Runner take commands, exits and timers until ctx is
+// done, then stop its child as Stop would (SIGKILL after stopwaitsecs) and
+// end: Done is closed once no child of this Runner is left alive, and then
+// onEnd (if not nil) is called. Begin returns at once and starts no
+// goroutine that outlives its work. It must be called once.
+func (r *Runner) Begin(ctx context.Context, onEnd func()) {
+	r.onEnd = onEnd
+	r.mu.Lock()
 	if s := r.adopted; s != nil {
 		r.adopted = nil
-		if p := guard.Run(what, func() { r.adopt(*s) }); p != nil {
+		r.mailbox = slices.Insert(r.mailbox, 0, input(adoptInput{*s}))
+	}
+	r.mu.Unlock()
+	r.stopCtx = context.AfterFunc(ctx, func() { r.postAndDrain(closeInput{}) })
+	r.mu.Lock()
+	start := len(r.mailbox) > 0
+	r.draining = start
+	r.mu.Unlock()
+	if start {
+		guard.Go(r.what(), func() { r.drain(nil) })
+	}
+}
+
+// Run is Begin, then waiting until the Runner has ended (Done).
+func (r *Runner) Run(ctx context.Context) error {
+	r.Begin(ctx, nil)
+	<-r.done
+	return nil
+}
+
+func (r *Runner) what() string { return "runner of program " + r.cfg.Name }
+
+// post puts in the mailbox. It reports whether the caller is to drain it
+// now (no one else does), and accepted false if the Runner has ended.
+func (r *Runner) post(in input) (drain, accepted bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.over {
+		return false, false
+	}
+	r.mailbox = append(r.mailbox, in)
+	if r.draining || r.frozen {
+		return false, true
+	}
+	r.draining = true
+	return true, true
+}
+
+// postAndDrain posts in and drains if no one else does: for goroutines
+// that may block (a timer's, a context's).
+func (r *Runner) postAndDrain(in input) {
+	if drain, _ := r.post(in); drain {
+		r.drain(nil)
+	}
+}
+
+// drain handles the mailbox in order until it is empty, the Runner is
+// frozen, or it ends. A command's caller drains with its own command as
+// mine: once that is handled it leaves the rest, and the Runner's end, to
+// a new goroutine, so it does not do other inputs' work (an autorestart's
+// spawn, releasing logs) while holding whatever it holds.
+func (r *Runner) drain(mine *command) {
+	handOff := false
+	for {
+		r.mu.Lock()
+		if len(r.mailbox) == 0 || r.frozen {
+			r.draining = false
+			if len(r.mailbox) == 0 {
+				r.mailbox = nil // an idle Runner holds no backing array
+			}
+			r.mu.Unlock()
+			return
+		}
+		if handOff {
+			r.mu.Unlock()
+			guard.Go(r.what(), func() { r.drain(nil) })
+			return
+		}
+		in := r.mailbox[0]
+		r.mailbox[0] = nil
+		r.mailbox = r.mailbox[1:]
+		r.mu.Unlock()
+		if p := guard.Run(r.what(), func() { r.dispatch(in) }); p != nil {
 			r.failed(p)
 		}
-	}
-	for {
-		if p := guard.Run(what, func() { r.next(&ctxDone) }); p != nil {
-			r.failed(p)
+		if c, ok := in.(command); ok && mine != nil && c.reply == mine.reply {
+			handOff = true
 		}
 		if r.closing && r.child == nil {
-			r.awaitOutput()
-			return nil
+			if mine != nil {
+				guard.Go(r.what(), r.end)
+			} else {
+				r.end()
+			}
+			return
 		}
 	}
 }
 
-// next handles one input of Run; ctxDone is set to nil once handled.
-func (r *Runner) next(ctxDone *<-chan struct{}) {
-	var timerC <-chan time.Time
-	if r.timer != nil {
-		timerC = r.timer.C
-	}
-	select {
-	case <-*ctxDone:
-		*ctxDone = nil
+// dispatch handles one input.
+func (r *Runner) dispatch(in input) {
+	switch in := in.(type) {
+	case closeInput:
 		r.closing = true
 		r.shutdown()
-	case c := <-r.cmds:
-		if f, ok := c.ev.(freezeCmd); ok {
-			r.freeze(f, c.reply)
+	case command:
+		if f, ok := in.ev.(freezeCmd); ok {
+			r.freeze(f, in.reply)
 			return
 		}
-		r.inflight = &c
-		r.command(c)
+		r.inflight = &in
+		r.command(in)
 		r.inflight = nil
-	case es := <-r.exits:
-		r.child = nil
-		r.lastExit = es
-		// Released once the exit is handled, so "stopped: x" is logged
-		// before the socket's "Closing socket" as in Supervisor; an
-		// immediate autorestart takes the socket over without closing it.
-		release := r.release
-		r.release = nil
-		r.handle(exited{es})
-		if release != nil {
-			release()
+	case exitInput:
+		r.exited(in.es)
+	case timerInput:
+		if in.gen == r.timerGen {
+			r.timerArmed = false
 		}
-	case <-timerC:
-		r.timerArmed = false
-		r.handle(timerFired{r.timerGen})
+		r.handle(timerFired{in.gen})
+	case adoptInput:
+		r.adopt(in.s)
+	}
+}
+
+// exited handles the exit of the live child.
+func (r *Runner) exited(es ExitStatus) {
+	r.child = nil
+	r.lastExit = es
+	// Released once the exit is handled, so "stopped: x" is logged
+	// before the socket's "Closing socket" as in Supervisor; an
+	// immediate autorestart takes the socket over without closing it.
+	release := r.release
+	r.release = nil
+	r.handle(exited{es})
+	if release != nil {
+		release()
+	}
+}
+
+// end finishes the Runner once it is closing and its child is gone: the
+// last output is awaited, every command still queued and every waiter is
+// answered ErrRunnerDone, Done is closed and onEnd called.
+func (r *Runner) end() {
+	r.awaitOutput()
+	if r.stopCtx != nil {
+		r.stopCtx()
+	}
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	r.mu.Lock()
+	r.over = true
+	left := r.mailbox
+	r.mailbox = nil
+	r.mu.Unlock()
+	for _, in := range left {
+		if c, ok := in.(command); ok {
+			c.reply <- result{err: ErrRunnerDone}
+		}
+	}
+	for _, w := range r.waiters {
+		w.reply <- result{err: ErrRunnerDone}
+	}
+	r.waiters = nil
+	close(r.done)
+	if r.onEnd != nil {
+		r.onEnd()
 	}
 }
 
@@ -184,7 +309,7 @@ func (r *Runner) failed(p *guard.Panic) {
 	r.answerWaiters()
 }
 
-// outputDrainGrace bounds how long Run, once its child is gone, waits for
+// outputDrainGrace bounds how long a Runner, once its child is gone, waits for
 // the child's last output to reach its writers: long enough for a pipe's
 // worth of buffered bytes, short enough that a grandchild still holding the
 // pipe open cannot hold up a shutdown.
@@ -196,7 +321,7 @@ type drainer interface {
 }
 
 // awaitOutput waits, within outputDrainGrace, until the last child's output
-// has been written, so the owner may close the log files after Run returns
+// has been written, so the owner may close the log files once it has ended
 // without losing the tail of that output.
 func (r *Runner) awaitOutput() {
 	if r.lastOutput == nil {
@@ -405,15 +530,11 @@ type exitNotifier interface {
 	NotifyExit(name string, onExit func(ExitStatus)) bool
 }
 
-// sendExit hands the exit of the live child to Run. It must not block (a
-// poller calls it): exits holds one, and there is one child at a time,
-// whose exit Run takes before it spawns the next; should a second be
-// pending all the same, a goroutine waits to deliver it.
+// sendExit hands the exit of the live child to the Runner. It must not
+// block (a poller calls it): if no one drains the mailbox, a new goroutine does.
 func (r *Runner) sendExit(es ExitStatus) {
-	select {
-	case r.exits <- es:
-	default:
-		guard.Go("exit of program "+r.cfg.Name, func() { r.exits <- es })
+	if drain, _ := r.post(exitInput{es}); drain {
+		guard.Go(r.what(), func() { r.drain(nil) })
 	}
 }
 
@@ -431,14 +552,15 @@ func (r *Runner) signal(a signalAct) error {
 	return err
 }
 
+// arm replaces the timer by one that posts timerInput{a.gen} after a.d; one
+// that fired before it was replaced is ignored by its stale generation.
 func (r *Runner) arm(a armTimer) {
 	r.timerGen = a.gen
 	r.timerArmed, r.timerDeadline = true, time.Now().Add(a.d)
-	if r.timer == nil {
-		r.timer = time.NewTimer(a.d)
-		return
+	if r.timer != nil {
+		r.timer.Stop()
 	}
-	r.timer.Reset(a.d)
+	r.timer = time.AfterFunc(a.d, func() { r.postAndDrain(timerInput{a.gen}) })
 }
 
 func (r *Runner) answerWaiters() {
@@ -476,10 +598,10 @@ func (r *Runner) storeInfo() {
 // Config returns the process configuration.
 func (r *Runner) Config() *config.Process { return r.cfg }
 
-// Info returns a snapshot without waiting on Run.
+// Info returns a snapshot without waiting for the drainer.
 func (r *Runner) Info() Info { return *r.info.Load() }
 
-// Done is closed when Run has returned (the runner takes no more commands).
+// Done is closed when the Runner has ended (the runner takes no more commands).
 func (r *Runner) Done() <-chan struct{} { return r.done }
 
 type deferredKey struct{}
@@ -501,16 +623,19 @@ func NoteDeferred(ctx context.Context) {
 	}
 }
 
-// call sends a command to Run and waits for its final result, calling
-// onPending and the ctx's deferred notice once if Run registered a waiter.
+// call posts a command and waits for its final result, calling
+// onPending and the ctx's deferred notice once if the Runner registered a waiter.
 func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c := command{ev: ev, wait: wait, reply: make(chan result, 2)}
-	select {
-	case r.cmds <- c:
-	case <-r.done:
+	drain, ok := r.post(c)
+	if !ok {
 		return ErrRunnerDone
-	case <-ctx.Done():
-		return ctx.Err()
+	}
+	if drain {
+		r.drain(&c)
 	}
 	for {
 		select {

@@ -1,11 +1,15 @@
 package process
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
-
-	"github.com/drover/drover/internal/guard"
 	"sync"
 	"syscall"
+	"time"
+
+	"github.com/drover/drover/internal/guard"
 )
 
 // maxStdinQueued bounds what waits for a child that does not read its
@@ -29,7 +33,14 @@ type stdinWriter struct {
 	queued   int      // guarded by mu: bytes queued or being written
 	flushing bool     // guarded by mu: a flush goroutine is running
 	err      error    // guarded by mu: first write error
+	// held (guarded by mu) stops the flush for an upgrade (hold); idle,
+	// if not nil, is closed when the flush goroutine has stopped.
+	held bool
+	idle chan struct{}
 }
+
+// errStdinHeld refuses a write while the queue is being handed over.
+var errStdinHeld = errors.New("stdin is being handed over to a new daemon image; send again")
 
 func newStdinWriter(f *os.File) *stdinWriter {
 	if f == nil {
@@ -43,6 +54,9 @@ func (w *stdinWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	if w.err != nil {
 		return 0, w.err
+	}
+	if w.held {
+		return 0, errStdinHeld
 	}
 	if w.queued > 0 && w.queued+len(p) > maxStdinQueued {
 		return 0, ErrStdinFull
@@ -69,21 +83,75 @@ func (w *stdinWriter) guardedFlush() {
 func (w *stdinWriter) flush() {
 	for {
 		w.mu.Lock()
-		if len(w.queue) == 0 || w.err != nil {
-			w.queue, w.flushing = nil, false
+		if len(w.queue) == 0 || w.err != nil || w.held {
+			if w.err != nil || !w.held {
+				w.queue = nil
+			}
+			w.flushing = false
+			if w.idle != nil {
+				close(w.idle)
+				w.idle = nil
+			}
 			w.mu.Unlock()
 			return
 		}
 		p := w.queue[0]
 		w.queue = w.queue[1:]
 		w.mu.Unlock()
-		_, err := w.f.Write(p)
+		n, err := w.f.Write(p)
 		w.mu.Lock()
-		w.queued -= len(p)
-		if err != nil {
+		w.queued -= n
+		switch {
+		case w.held && errors.Is(err, os.ErrDeadlineExceeded):
+			// Cut short by hold: the rest goes first when the flush resumes.
+			w.queue = append([][]byte{p[n:]}, w.queue...)
+		case err != nil:
+			w.queued -= len(p) - n
 			w.err = err
 		}
 		w.mu.Unlock()
+	}
+}
+
+// hold stops the flush between two bytes (a write in progress returns at
+// once with what it wrote) and returns the bytes queued and not written
+// yet, for an upgrade to hand over; resume undoes it. Writes are refused
+// meanwhile.
+func (w *stdinWriter) hold() ([]byte, error) {
+	w.mu.Lock()
+	w.held = true
+	var idle chan struct{}
+	if w.flushing {
+		idle = make(chan struct{})
+		w.idle = idle
+	}
+	w.mu.Unlock()
+	if idle != nil {
+		if err := w.f.SetWriteDeadline(time.Now()); err != nil {
+			w.resume()
+			return nil, fmt.Errorf("interrupt the write to stdin: %w", err)
+		}
+		<-idle
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return nil, nil
+	}
+	return bytes.Join(w.queue, nil), nil
+}
+
+// resume lets the flush go on after hold.
+func (w *stdinWriter) resume() {
+	if w.f != nil {
+		w.f.SetWriteDeadline(time.Time{})
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.held = false
+	if len(w.queue) > 0 && w.err == nil && !w.flushing {
+		w.flushing = true
+		go w.guardedFlush()
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/drover/drover/internal/sysnames"
 )
 
-// status is the mutable state of one process, owned by the Runner goroutine.
+// status is the mutable state of one process, owned by the Runner's drainer.
 type status struct {
 	state      State
 	backoff    int // failed starts in a row (Supervisor's "tries")

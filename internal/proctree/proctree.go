@@ -2,10 +2,6 @@ package proctree
 
 import (
 	"bytes"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 )
@@ -23,36 +19,8 @@ type Entry struct {
 // on every architecture Linux and Go share.
 const clockTicks = 100
 
-// Table maps pids to their parent and RSS.
+// Table maps pids to what a reading found of them.
 type Table map[int]Entry
-
-// Read reads every process under procfs (normally "/proc"). Processes that
-// exit while it reads are skipped.
-func Read(procfs string) (Table, error) {
-	dir, err := os.ReadDir(procfs)
-	if err != nil {
-		return nil, fmt.Errorf("read process table: %w", err)
-	}
-	page := int64(os.Getpagesize())
-	t := make(Table, len(dir))
-	// One buffer for every stat file, read with bare system calls: a
-	// scrape reads hundreds of them.
-	buf := make([]byte, 4096)
-	for _, d := range dir {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil || pid <= 0 {
-			continue
-		}
-		data, ok := readSmall(filepath.Join(procfs, d.Name(), "stat"), buf)
-		if !ok {
-			continue
-		}
-		if e, ok := parseStat(data, page); ok {
-			t[pid] = e
-		}
-	}
-	return t, nil
-}
 
 // readSmall reads a file that fits in buf with one read (a stat line does).
 func readSmall(path string, buf []byte) ([]byte, bool) {
@@ -71,36 +39,86 @@ func readSmall(path string, buf []byte) ([]byte, bool) {
 // parseStat reads ppid (field 4), utime, stime, cutime, cstime (14-17) and
 // rss in pages (field 24) of /proc/<pid>/stat. The command name (field 2)
 // is parenthesised and may hold spaces and parentheses, so fields are
-// counted after its last ')'.
+// counted after its last ')'. It allocates nothing: a reading parses
+// hundreds of these.
 func parseStat(data []byte, page int64) (Entry, bool) {
 	end := bytes.LastIndexByte(data, ')')
 	if end < 0 {
 		return Entry{}, false
 	}
-	f := bytes.Fields(data[end+1:])
-	// f[0] is field 3 (state): ppid is f[1], the times f[11..14], rss f[21].
-	if len(f) < 22 {
-		return Entry{}, false
-	}
-	ppid, err1 := strconv.Atoi(string(f[1]))
-	rss, err2 := strconv.ParseInt(string(f[21]), 10, 64)
-	if err1 != nil || err2 != nil {
-		return Entry{}, false
-	}
-	var ticks int64
-	for _, field := range f[11:15] {
-		n, err := strconv.ParseInt(string(field), 10, 64)
-		if err != nil {
+	var e Entry
+	var ticks, rss int64
+	rest := data[end+1:]
+	for field := 3; field <= 24; field++ {
+		var v []byte
+		v, rest = nextField(rest)
+		if v == nil {
 			return Entry{}, false
 		}
-		ticks += n
+		switch {
+		case field == 4:
+			n, ok := atoi(v)
+			if !ok {
+				return Entry{}, false
+			}
+			e.PPID = int(n)
+		case field >= 14 && field <= 17:
+			n, ok := atoi(v)
+			if !ok {
+				return Entry{}, false
+			}
+			ticks += n
+		case field == 24:
+			n, ok := atoi(v)
+			if !ok {
+				return Entry{}, false
+			}
+			rss = n
+		}
 	}
-	return Entry{PPID: ppid, RSS: rss * page, CPU: time.Duration(ticks) * time.Second / clockTicks}, true
+	e.RSS = rss * page
+	e.CPU = time.Duration(ticks) * time.Second / clockTicks
+	return e, true
 }
 
-// TreeRSS sums the RSS of pid and of every descendant in t; 0 when pid is
-// not in t.
-func (t Table) TreeRSS(pid int) int64 { return t.Trees().Usage(pid).RSS }
+// nextField splits the first space-separated field off b; nil when there
+// is none.
+func nextField(b []byte) (field, rest []byte) {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n') {
+		i++
+	}
+	j := i
+	for j < len(b) && b[j] != ' ' && b[j] != '\n' {
+		j++
+	}
+	if i == j {
+		return nil, nil
+	}
+	return b[i:j], b[j:]
+}
+
+// atoi parses a decimal integer, with its sign.
+func atoi(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
 
 // Usage is what a process tree holds and has used.
 type Usage struct {

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func TestTreeRSS(t *testing.T) {
+func TestUsage(t *testing.T) {
 	table := Table{
 		1:  {PPID: 0, RSS: 1000},
 		10: {PPID: 1, RSS: 100}, // the supervised process
@@ -28,22 +28,25 @@ func TestTreeRSS(t *testing.T) {
 		{20, 550},
 		{99, 0}, // gone
 	}
+	trees := table.Trees()
 	for _, tt := range tests {
-		if got := table.TreeRSS(tt.pid); got != tt.want {
-			t.Errorf("TreeRSS(%d) = %d, want %d", tt.pid, got, tt.want)
+		if got := trees.Usage(tt.pid).RSS; got != tt.want {
+			t.Errorf("Usage(%d).RSS = %d, want %d", tt.pid, got, tt.want)
 		}
 	}
 }
 
-func TestTreeRSSCycle(t *testing.T) {
+func TestUsageCycle(t *testing.T) {
 	// A pid reused while the table was read can make a loop; it must end.
 	table := Table{5: {PPID: 6, RSS: 1}, 6: {PPID: 5, RSS: 2}}
-	if got := table.TreeRSS(5); got != 3 {
-		t.Fatalf("TreeRSS = %d, want 3", got)
+	if got := table.Trees().Usage(5).RSS; got != 3 {
+		t.Fatalf("Usage(5).RSS = %d, want 3", got)
 	}
 }
 
-func TestRead(t *testing.T) {
+// A scanner reads the fields it needs from stat lines, whatever the
+// command name holds, and skips what it cannot read.
+func TestScanFields(t *testing.T) {
 	procfs := t.TempDir()
 	page := int64(os.Getpagesize())
 	stat := func(pid, ppid int, comm string, rssPages int) string {
@@ -67,7 +70,9 @@ func TestRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	table, err := Read(procfs)
+	s := newScanner(procfs, 1)
+	defer s.close()
+	table, err := s.read()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,22 +82,8 @@ func TestRead(t *testing.T) {
 	if len(table) != len(want) || table[10] != want[10] || table[11] != want[11] {
 		t.Fatalf("table = %v, want %v", table, want)
 	}
-	if got := table.TreeRSS(10); got != 107*page {
-		t.Fatalf("TreeRSS = %d, want %d", got, 107*page)
-	}
 	if got, want := table.Trees().Usage(10), (Usage{RSS: 107 * page, CPU: 2 * cpu}); got != want {
 		t.Fatalf("Usage = %+v, want %+v", got, want)
-	}
-}
-
-func TestReadRealProc(t *testing.T) {
-	table, err := Read("/proc")
-	if err != nil {
-		t.Skip("no /proc:", err)
-	}
-	self := table[os.Getpid()]
-	if self.PPID != os.Getppid() || self.RSS <= 0 {
-		t.Fatalf("own entry = %+v, want ppid %d and some RSS", self, os.Getppid())
 	}
 }
 
@@ -116,7 +107,9 @@ func TestSamplerSharesAReading(t *testing.T) {
 		return tr.Usage(10).RSS
 	}
 	write(1)
-	shared, fresh := NewSampler(procfs, time.Hour), NewSampler(procfs, 0)
+	shared, fresh := NewSampler(procfs, 1, time.Hour), NewSampler(procfs, 1, 0)
+	defer shared.Close()
+	defer fresh.Close()
 	rss(shared)
 	write(2)
 	if got := rss(shared); got != page {
@@ -125,7 +118,11 @@ func TestSamplerSharesAReading(t *testing.T) {
 	if got := rss(fresh); got != 2*page {
 		t.Errorf("maxAge 0: RSS %d, want %d", got, 2*page)
 	}
-	if _, _, err := NewSampler(filepath.Join(procfs, "none"), 0).Trees(); err == nil {
+	if _, _, err := NewSampler(filepath.Join(procfs, "none"), 1, 0).Trees(); err == nil {
 		t.Error("no error from a procfs that does not exist")
+	}
+	fresh.Close()
+	if _, _, err := fresh.Trees(); err == nil {
+		t.Error("no error from a closed sampler")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -42,12 +43,22 @@ type Options struct {
 	// Dashboard is what the live dashboard reads; its actions run
 	// through this package's XML-RPC methods (Actions is set here).
 	Dashboard web.Options
-	// Upgrade starts an in-place upgrade (drover.upgrade) and returns the
-	// new build; nil: the method does not exist.
-	Upgrade func() (newBuild string, err error)
+	// Upgrade runs in-place upgrades (drover.upgrade); nil: the method
+	// does not exist.
+	Upgrade Upgrader
 	// Images is how many images the daemon process has run (1 + its
 	// upgrades, fallbacks included), for drover.getVersion.
 	Images int
+}
+
+// Upgrader runs the daemon's in-place upgrades (docs/upgrade.md).
+type Upgrader interface {
+	// Start checks the binary on disk and, if it would take over, switches
+	// to it in the background; it returns the new build.
+	Start() (newBuild string, err error)
+	// Failure is why the last upgrade Start accepted did not switch: this
+	// image runs on. "" if it has not failed (or is still under way).
+	Failure() string
 }
 
 // Fleet reads every node of the fleet and sends them signed commands
@@ -74,7 +85,7 @@ type handler struct {
 	fleet          Fleet
 	fleetShare     func(group string) (leased, total, limit int, ok bool)
 	dashboard      web.Options
-	upgrade        func() (string, error)
+	upgrade        Upgrader
 	images         int
 	table          map[string]*method
 }
@@ -161,7 +172,6 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		httpmux.Error(w, http.StatusBadRequest)
 		return
 	}
-	var out bytes.Buffer
 	h.logf(config.LevelTrace, "XML-RPC method called: %s()", name)
 	v, err := h.dispatch(r.Context(), name, params)
 	var panicked *panicError
@@ -170,9 +180,10 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		httpmux.Error(w, http.StatusInternalServerError)
 		return
 	}
+	var out *xmlrpc.Message
 	if err == nil {
 		h.logf(config.LevelTrace, "XML-RPC method %s() returned successfully", name)
-		err = xmlrpc.EncodeResponse(&out, v)
+		out, err = xmlrpc.NewResponse(v)
 		if err != nil {
 			h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %v", loggedBody(body), err)
 			httpmux.Error(w, http.StatusInternalServerError)
@@ -184,11 +195,11 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		}
 		f := toFault(err, "")
 		h.logf(config.LevelTrace, "XML-RPC method %s() returned fault: [%d] %s", name, f.Code, f.String)
-		xmlrpc.EncodeFault(&out, f)
+		out = xmlrpc.NewFault(f)
 	}
 	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("Content-Length", fmt.Sprint(out.Len()))
-	w.Write(out.Bytes())
+	w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
+	out.WriteTo(w)
 }
 
 // maxLoggedBody is how much of a request body a log line quotes: Supervisor

@@ -246,3 +246,12 @@ func TestBadRequestLogCut(t *testing.T) {
 		t.Errorf("logged %d lines, the first %.200q...", len(logged), logged)
 	}
 }
+
+// The tail page renders (its template is parsed on first use).
+func TestTailPage(t *testing.T) {
+	rec := httptest.NewRecorder()
+	newTestHandler(newFakeBackend()).ServeHTTP(rec, httptest.NewRequest("GET", "/tail.html", nil))
+	if body := rec.Body.String(); rec.Code != 200 || !strings.Contains(body, "No process name found") || !strings.Contains(body, "<html") {
+		t.Errorf("tail page: %d\n%s", rec.Code, body)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/drover/drover/internal/config"
@@ -67,7 +68,7 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request) {
 			Startable:   info.State == process.Stopped || info.State == process.Exited || info.State == process.Fatal,
 		})
 	}
-	if err := statusTemplate.Execute(w, page); err != nil {
+	if err := statusTemplate().Execute(w, page); err != nil {
 		h.logf(config.LevelError, "render status page: %v", err)
 	}
 }
@@ -98,7 +99,10 @@ func stateClass(s process.State) string {
 	return "statusnominal"
 }
 
-var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
+// The pages' templates are parsed on first use, not at start-up: every
+// run of the binary (supervisorctl included) paid for them in its init.
+var statusTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -130,6 +134,7 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 </body>
 </html>
 `))
+})
 
 // performAction runs a status page action and returns Supervisor's message;
 // ok is false for an unknown action.
@@ -227,7 +232,7 @@ func (h *handler) serveTailPage(w http.ResponseWriter, r *http.Request) {
 	}
 	noCache(w.Header())
 	w.Header().Set("Content-Type", "text/html;charset=utf-8")
-	tailTemplate.Execute(w, page)
+	tailTemplate().Execute(w, page)
 }
 
 func toFaultOrNil(err error, name string) *xmlrpc.Fault {
@@ -246,7 +251,8 @@ type tailPage struct {
 	Limit      int
 }
 
-var tailTemplate = template.Must(template.New("tail").Parse(`<!DOCTYPE html>
+var tailTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("tail").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -263,6 +269,7 @@ var tailTemplate = template.Must(template.New("tail").Parse(`<!DOCTYPE html>
 </body>
 </html>
 `))
+})
 
 // serverURL is the scheme and host the client used, as Supervisor derives
 // it from the Host header (default ports omitted).

@@ -103,13 +103,10 @@ func (a *Activation) AddProcess(pc *config.Process) (*Process, error) {
 		return nil, fmt.Errorf("add %s: %w", pc.Name, err)
 	}
 	ctx, cancel := context.WithCancel(a.Context())
-	s.runners.Go(func() {
-		defer s.releaseProcessLogs(p)
-		guard.Run("program "+p.Namespec, func() {
-			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				s.Logf(config.LevelError, "run %s: %v", p.Namespec, err)
-			}
-		})
+	s.runners.Add(1)
+	p.Begin(ctx, func() {
+		s.releaseProcessLogs(p)
+		s.runners.Done()
 	})
 	a.mu.Lock()
 	a.added[p] = cancel

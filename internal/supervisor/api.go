@@ -93,6 +93,7 @@ type Group struct {
 	seq  int                 // order of activation, ties of the priority sort
 	act  *Activation         // this life of the group
 	pool *eventlistener.Pool // event listener groups only
+	fcgi *fcgiSocket         // FastCGI groups only
 }
 
 // Activation returns the life of the group g belongs to.
@@ -145,6 +146,9 @@ type Options struct {
 	// Adopt holds, by namespec, the processes an upgrade handed over: New
 	// makes their runners start from these snapshots (see handover.go).
 	Adopt map[string]Adopted
+	// AdoptSockets holds, by group name, the descriptors of the FastCGI
+	// sockets an upgrade handed over, which New's groups take again.
+	AdoptSockets map[string]int
 }
 
 // New returns a Supervisor for cfg with the groups of cfg created, as
@@ -183,7 +187,7 @@ func New(cfg *config.Config, opts Options) *Supervisor {
 		s.adopt(g)
 		s.insertLocked(g)
 	}
-	s.opts.Adopt = nil // a group added later starts afresh
+	s.opts.Adopt, s.opts.AdoptSockets = nil, nil // a group added later starts afresh
 	return s
 }
 

@@ -1,6 +1,6 @@
 // Package supervisor is the core: it owns the set of active process groups,
-// creates them from the configuration (one process.Runner goroutine per
-// process, shared child log files), starts them in priority order, applies
+// creates them from the configuration (one process.Runner per process,
+// shared child log files), starts them in priority order, applies
 // reread/add/remove and reloads keeping unchanged programs, and stops them
 // group by group in reverse priority order on shutdown or reload.
 //

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/pyrepr"
@@ -35,7 +37,7 @@ func newFCGISocket(cfg *config.Group, log process.Logger) *fcgiSocket {
 func (s *fcgiSocket) acquire() (*os.File, func(), error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.refs == 0 {
+	if s.refs == 0 && s.file == nil {
 		s.logf("Creating socket %s", s.cfg.Socket)
 		f, err := listenFCGI(s.cfg)
 		if err != nil {
@@ -58,6 +60,39 @@ func (s *fcgiSocket) release() {
 		s.file = nil
 	}
 }
+
+// adopt makes fd, the socket an upgrade handed over, the group's open
+// socket: the adopted processes that hold it acquire it (refs) as their
+// runners take them over.
+func (s *fcgiSocket) adopt(fd int) {
+	unix.CloseOnExec(fd)
+	s.mu.Lock()
+	s.file = os.NewFile(uintptr(fd), s.cfg.Socket)
+	s.mu.Unlock()
+}
+
+// handOver makes the open socket inheritable for an upgrade and returns
+// its descriptor; ok is false when no process holds it (it is closed).
+func (s *fcgiSocket) handOver() (fd int, ok bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refs == 0 {
+		return 0, false, nil
+	}
+	fd = -1
+	rc, err := s.file.SyscallConn()
+	if err == nil {
+		rc.Control(func(d uintptr) {
+			if _, err = unix.FcntlInt(d, unix.F_SETFD, 0); err == nil {
+				fd = int(d)
+			}
+		})
+	}
+	return fd, err == nil, err
+}
+
+// takeBack undoes handOver after an upgrade that did not happen.
+func (s *fcgiSocket) takeBack(fd int) { unix.CloseOnExec(fd) }
 
 func (s *fcgiSocket) logf(format string, args ...any) {
 	if s.log != nil {

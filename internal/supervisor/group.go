@@ -15,15 +15,22 @@ import (
 )
 
 // newGroup builds the processes of gc with their logs (AUTO files are
-// created now, even for processes never started). Callers hold opMu.
+// created now, even for processes never started): its configured ones, or
+// those of a pool an upgrade handed over. Callers hold opMu.
 func (s *Supervisor) newGroup(gc *config.Group) (*Group, error) {
 	g := &Group{Config: gc, act: s.newActivation(gc.Name), pool: s.newPool(gc)}
-	var sock *fcgiSocket
 	if gc.Kind == config.KindFCGI {
-		sock = newFCGISocket(gc, s.opts.Log)
+		g.fcgi = newFCGISocket(gc, s.opts.Log)
+		if fd, ok := s.opts.AdoptSockets[gc.Name]; ok {
+			g.fcgi.adopt(fd)
+		}
 	}
-	for _, pc := range gc.Processes {
-		p, err := s.newProcessOn(pc, g.pool, sock)
+	members := gc.Processes
+	if adopted := s.adoptedMembers(gc); adopted != nil {
+		members = adopted
+	}
+	for _, pc := range members {
+		p, err := s.newProcessOn(pc, g.pool, g.fcgi)
 		if err != nil {
 			g.releaseLogs(s)
 			return nil, err
@@ -132,18 +139,18 @@ func (s *Supervisor) insertLocked(g *Group) {
 	s.groups[g.Config.Name] = g
 }
 
-// startLocked starts one goroutine per runner of g under s.runCtx; when they
-// have all returned the logs are released and g.done closed.
+// startLocked begins every runner of g under s.runCtx; when they have all
+// ended the logs are released and g.done closed.
 func (s *Supervisor) startLocked(g *Group) {
 	ctx, cancel := context.WithCancel(s.runCtx)
 	g.act.ctx, g.act.cancel = ctx, cancel
 	if h := s.opts.Hooks.Started; h != nil && g.Config.Kind == config.KindProgram {
 		h(g)
 	}
-	// Whoever finishes last ends g, so no goroutine per group sits waiting
-	// (with one program per group, that was one more goroutine per program).
-	// The extra count is this function's own, dropped once every runner is
-	// started; it also ends a group without processes.
+	// Whichever runner ends last ends g, so no goroutine per group sits
+	// waiting (with one program per group, that was one more goroutine per
+	// program). The extra count is this function's own, dropped once every
+	// runner has begun; it also ends a group without processes.
 	s.runners.Add(1)
 	left := new(atomic.Int32)
 	left.Store(int32(len(g.Processes)) + 1)
@@ -154,12 +161,7 @@ func (s *Supervisor) startLocked(g *Group) {
 		}
 	}
 	for _, p := range g.Processes {
-		guard.Go("program "+p.Namespec, func() {
-			defer finish()
-			if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				s.Logf(config.LevelError, "run %s: %v", p.Namespec, err)
-			}
-		})
+		p.Begin(ctx, finish)
 	}
 	finish()
 }

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
@@ -30,19 +31,33 @@ type Adopted struct {
 // ErrUpgradeRefused wraps every reason Freeze refuses an upgrade.
 var ErrUpgradeRefused = errors.New("upgrade refused")
 
+// Frozen is what a frozen Supervisor hands over: its processes, and the
+// descriptors of the open FastCGI sockets by group name, inheritable
+// until thaw.
+type Frozen struct {
+	Processes   []FrozenProcess
+	FCGISockets map[string]int
+}
+
 // Freeze stops every runner where it stands (process.Runner.Freeze) and
-// returns their snapshots, and thaw, which lets everything run on (the
-// upgrade did not happen). No group change, keep-reload, rolling restart or
-// scaling decision can start until thaw. It refuses what CheckFreezable refuses.
-func (s *Supervisor) Freeze() (procs []FrozenProcess, thaw func(), err error) {
+// returns their snapshots and the FastCGI sockets, and thaw, which lets
+// everything run on (the upgrade did not happen). No group change,
+// keep-reload, rolling restart or scaling decision can start until thaw.
+// It refuses what CheckFreezable refuses.
+func (s *Supervisor) Freeze() (frozen Frozen, thaw func(), err error) {
 	groups, unlock, err := s.lockForFreeze()
 	if err != nil {
-		return nil, nil, err
+		return Frozen{}, nil, err
 	}
 	release := make(chan struct{})
 	var resumed []<-chan struct{}
-	// No runner may spawn before every pipe is close-on-exec again.
+	frozen.FCGISockets = map[string]int{}
+	handed := map[*fcgiSocket]int{}
+	// No runner may spawn before every pipe and socket is close-on-exec again.
 	thaw = func() {
+		for sock, fd := range handed {
+			sock.takeBack(fd)
+		}
 		close(release)
 		for _, r := range resumed {
 			<-r
@@ -50,24 +65,40 @@ func (s *Supervisor) Freeze() (procs []FrozenProcess, thaw func(), err error) {
 		unlock()
 	}
 	for _, g := range groups {
+		if g.fcgi != nil {
+			fd, open, err := g.fcgi.handOver()
+			if err != nil {
+				thaw()
+				return Frozen{}, nil, fmt.Errorf("%w: the FastCGI socket of %s: %v", ErrUpgradeRefused, g.Config.Name, err)
+			}
+			if open {
+				frozen.FCGISockets[g.Config.Name], handed[g.fcgi] = fd, fd
+			}
+		}
 		for _, p := range g.Processes {
 			snap, res, err := p.Runner.Freeze(release)
 			if err != nil {
 				thaw()
-				return nil, nil, fmt.Errorf("%w: %s: %v", ErrUpgradeRefused, p.Namespec, err)
+				return Frozen{}, nil, fmt.Errorf("%w: %s: %v", ErrUpgradeRefused, p.Namespec, err)
 			}
 			resumed = append(resumed, res)
-			procs = append(procs, FrozenProcess{Group: g.Config.Name, Name: p.Config().Name,
+			// The runner writes no more: a line start held back for a
+			// prefix or JSON framing is written now, as a pause would,
+			// rather than lost with this image.
+			for _, lw := range p.lines {
+				lw.Flush()
+			}
+			frozen.Processes = append(frozen.Processes, FrozenProcess{Group: g.Config.Name, Name: p.Config().Name,
 				Command: p.asRead.Command,
 				Adopted: Adopted{Snapshot: snap, StdoutLog: p.StdoutLogPath(), StderrLog: p.StderrLogPath()}})
 		}
 	}
-	return procs, thaw, nil
+	return frozen, thaw, nil
 }
 
 // CheckFreezable says why Freeze would refuse now, nil if it would not:
-// event listener and FastCGI groups, workers added by a pool's scaler or a
-// rolling restart, a reload or shutdown in progress.
+// event listener groups, a pool that cannot be held (Hooks.Hold),
+// a reload or shutdown in progress.
 func (s *Supervisor) CheckFreezable() error {
 	_, unlock, err := s.lockForFreeze()
 	if err == nil {
@@ -102,18 +133,13 @@ func (s *Supervisor) lockForFreeze() (groups []*Group, unlock func(), err error)
 		switch g.Config.Kind {
 		case config.KindEventListener:
 			return fail("event listener group %s: handing over event listeners is not supported", g.Config.Name)
-		case config.KindFCGI:
-			return fail("FastCGI group %s: handing over FastCGI sockets is not supported", g.Config.Name)
 		}
 		if hold := s.opts.Hooks.Hold; hold != nil {
-			release, ok := hold(g.Config.Name)
-			if !ok {
-				return fail("a rolling restart or scaling of %s is in progress", g.Config.Name)
+			release, err := hold(g.Config.Name)
+			if err != nil {
+				return fail("pool %s: %v", g.Config.Name, err)
 			}
 			undo = append(undo, release)
-		}
-		if n := sparesRunning(g); n > 0 {
-			return fail("pool %s runs %d worker(s) beyond its configured ones (scaled up or rolling); upgrade once it is back to numprocs", g.Config.Name, n)
 		}
 	}
 	return groups, unlock, nil
@@ -140,18 +166,19 @@ func (s *Supervisor) adoptedLog(pc *config.Process, channel string) string {
 	return a.StdoutLog
 }
 
-// sparesRunning counts the processes of g made from its Spares: workers a
-// pool's scaler or a rolling restart added beyond the configured ones.
-func sparesRunning(g *Group) int {
-	spare := map[string]bool{}
-	for _, pc := range g.Config.Spares {
-		spare[pc.Name] = true
+// adoptedMembers are the processes of gc the previous image ran: of a
+// worker pool (gc has Spares) exactly those, configured or spare, as its
+// scaler had sized it; nil when none was handed over, or gc is no pool
+// (its configured processes are made, as at any start).
+func (s *Supervisor) adoptedMembers(gc *config.Group) []*config.Process {
+	if len(gc.Spares) == 0 {
+		return nil
 	}
-	n := 0
-	for _, p := range g.Processes {
-		if spare[p.Config().Name] {
-			n++
+	var members []*config.Process
+	for _, pc := range append(slices.Clone(gc.Processes), gc.Spares...) {
+		if _, ok := s.opts.Adopt[Namespec(gc.Name, pc.Name)]; ok {
+			members = append(members, pc)
 		}
 	}
-	return n
+	return members
 }

@@ -34,11 +34,11 @@ func TestFreezeThawKeepsOutput(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 
-	procs, thaw, err := s.Freeze()
+	frozen, thaw, err := s.Freeze()
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap := procs[0].Snapshot
+	snap := frozen.Processes[0].Snapshot
 	if snap.State != process.Running || snap.PID == 0 || snap.StdoutFD < 0 || snap.StdinFD < 0 {
 		t.Errorf("snapshot %+v: want RUNNING with a pid, stdin and stdout", snap)
 	}
@@ -76,5 +76,65 @@ func TestFreezeRefusedWhileShuttingDown(t *testing.T) {
 	s.setMood(MoodShutdown)
 	if err := s.CheckFreezable(); !errors.Is(err, ErrUpgradeRefused) || !strings.Contains(err.Error(), "the daemon is") {
 		t.Errorf("CheckFreezable while shutting down: %v", err)
+	}
+}
+
+// A worker pool taken over is made of exactly the workers handed over, as
+// its scaler had sized it: a spare (beyond numprocs) is there, a
+// configured worker the scaler had removed is not. Other groups, and a
+// pool without adoptions, have their configured processes.
+func TestTakeOverKeepsPoolMembers(t *testing.T) {
+	pool := program("pool", 1, 4)
+	pool.Processes, pool.Spares = pool.Processes[:2], pool.Processes[2:]
+	plain := program("plain", 1, 2)
+	adopt := map[string]Adopted{}
+	for _, n := range []string{"pool:pool_00", "pool:pool_02", "plain:plain_00"} {
+		adopt[n] = Adopted{Snapshot: process.Snapshot{State: process.Stopped}}
+	}
+	s := New(configOf(t.TempDir(), pool, plain), Options{Spawner: newFakeSpawner(), Adopt: adopt})
+	if got := names(s.Group("pool").Processes); strings.Join(got, " ") != "pool:pool_00 pool:pool_02" {
+		t.Errorf("pool taken over: %v, want pool_00 and the spare pool_02", got)
+	}
+	if got := names(s.Group("plain").Processes); strings.Join(got, " ") != "plain:plain_00 plain:plain_01" {
+		t.Errorf("plain group: %v, want its configured processes", got)
+	}
+	fresh := New(configOf(t.TempDir(), pool), Options{Spawner: newFakeSpawner()})
+	if got := names(fresh.Group("pool").Processes); strings.Join(got, " ") != "pool:pool_00 pool:pool_01" {
+		t.Errorf("pool not taken over: %v, want its configured processes", got)
+	}
+}
+
+// A line start held back for the log's line prefix is written at the
+// freeze, as a pause in the output would write it, not lost with the image.
+func TestFreezeWritesHeldBackLineStart(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.log")
+	g := program("part", 1, 1, "/bin/sh", "-c", "printf 'whole\\npart'; exec sleep 100")
+	g.Processes[0].StartSecs = 0
+	g.Processes[0].Stdout = config.ChildLog{Kind: config.LogFile, Path: out, LinePrefix: "> "}
+	s := New(configOf(dir, g), Options{})
+	done := make(chan error, 1)
+	go func() { _, err := s.Run(t.Context()); done <- err }()
+	<-s.Ready()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if b, _ := os.ReadFile(out); string(b) == "> whole\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the whole line did not reach the log")
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // "part" is read (the child wrote it with "whole")
+	_, thaw, err := s.Freeze()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "> whole\n> part\n" {
+		t.Errorf("log at the freeze: %q, want the held-back start written", b)
+	}
+	thaw()
+	s.Shutdown()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

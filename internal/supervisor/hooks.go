@@ -36,9 +36,9 @@ type Hooks struct {
 	// error, when it cannot; the group is then stopped and added again.
 	Replace func(ctx context.Context, name string) (replaced bool, err error)
 	// Hold keeps the pool of the active group name from scaling or
-	// rolling until release is called (an upgrade's freeze); ok is false
-	// when it is doing either now.
-	Hold func(name string) (release func(), ok bool)
+	// rolling until release is called (an upgrade's freeze); err says why
+	// it cannot now (a roll, a scaling decision or a drain in progress).
+	Hold func(name string) (release func(), err error)
 	// Loops run from Run until the runners end, each in its own
 	// goroutine, and are waited for before Run returns.
 	Loops []func(ctx context.Context, s *Supervisor)

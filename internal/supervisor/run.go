@@ -14,7 +14,7 @@ import (
 // shutdownReportEvery is how often a shutdown names the processes it waits for.
 const shutdownReportEvery = 3 * time.Second
 
-// Run starts one runner goroutine per process of the active groups,
+// Run begins the runner of every process of the active groups,
 // publishes PROCESS_GROUP_ADDED for each and SUPERVISOR_STATE_CHANGE_RUNNING,
 // and spawns the autostart processes at once in (group priority, name) then
 // (process priority, name) order. It then supervises until Shutdown or

@@ -31,7 +31,7 @@ type Options struct {
 	Snapshot func() supervisor.Snapshot
 	Actions  Actions
 	Events   *events.Bus       // wakes the stream on state changes; nil: only the periodic refresh
-	Procs    *proctree.Sampler // CPU and memory; nil: /proc read at each refresh
+	Procs    *proctree.Sampler // CPU and memory; nil: none shown
 	Log      process.Logger    // main log, where every action is written; nil: silent
 	// Fleet reads every node of the [fleet] from Redis for the fleet
 	// page; nil without [fleet] (no page).
@@ -65,9 +65,6 @@ const StaticPrefix = "/dashboard/static/"
 func New(opts Options) *Handler {
 	if opts.Snapshot == nil {
 		opts.Snapshot = func() supervisor.Snapshot { return supervisor.Snapshot{Taken: time.Now()} }
-	}
-	if opts.Procs == nil {
-		opts.Procs = proctree.NewSampler("", 0)
 	}
 	sub, _ := fs.Sub(static, "static")
 	h := &Handler{

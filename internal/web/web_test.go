@@ -21,7 +21,6 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/process"
-	"github.com/drover/drover/internal/proctree"
 	"github.com/drover/drover/internal/supervisor"
 	"github.com/drover/drover/internal/wire"
 )
@@ -177,7 +176,7 @@ func TestActionRefusals(t *testing.T) {
 func TestStreamCoalescesAndNeverBlocks(t *testing.T) {
 	bus := &events.Bus{}
 	src := &fakeSource{snap: oneProcess(process.Info{State: process.Running})}
-	h := newDashboard(src, Options{Events: bus, Procs: proctree.NewSampler(t.TempDir(), 0)})
+	h := newDashboard(src, Options{Events: bus})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -293,7 +292,7 @@ func TestLogFollows(t *testing.T) {
 // not hold up the shutdown of the HTTP server.
 func TestStreamEndsWhenTheDaemonStops(t *testing.T) {
 	bus := &events.Bus{}
-	h := newDashboard(&fakeSource{}, Options{Events: bus, Procs: proctree.NewSampler(t.TempDir(), 0)})
+	h := newDashboard(&fakeSource{}, Options{Events: bus})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -325,7 +324,7 @@ func TestStreamEndsWhenTheDaemonStops(t *testing.T) {
 
 func TestFleetStream(t *testing.T) {
 	src := &fakeSource{snap: oneProcess(process.Info{State: process.Running})}
-	without := httptest.NewServer(newDashboard(src, Options{Procs: proctree.NewSampler(t.TempDir(), 0)}))
+	without := httptest.NewServer(newDashboard(src, Options{}))
 	defer without.Close()
 	for _, path := range []string{"/dashboard/fleet", "/dashboard/fleet/events"} {
 		resp, err := http.Get(without.URL + path)
@@ -345,7 +344,7 @@ func TestFleetStream(t *testing.T) {
 		}
 		return []wire.FleetNode{{Name: "n1", State: wire.FleetUp, Counts: map[string]int{"RUNNING": 2}}}, nil
 	}
-	srv := httptest.NewServer(newDashboard(src, Options{Procs: proctree.NewSampler(t.TempDir(), 0), Fleet: fleet}))
+	srv := httptest.NewServer(newDashboard(src, Options{Fleet: fleet}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/dashboard/fleet/events")
 	if err != nil {

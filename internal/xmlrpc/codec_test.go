@@ -259,14 +259,14 @@ func TestEncodeOrderedStruct(t *testing.T) {
 	}
 	var viaStruct bytes.Buffer
 	viaStruct.WriteString(xmlHeader + "<methodResponse>\n<fault>\n")
-	var b strings.Builder
-	writeValue(&b, Struct{{"faultCode", 10}, {"faultString", "BAD_NAME: nosuch"}})
+	b := new(Message)
+	writeValue(b, Struct{{"faultCode", 10}, {"faultString", "BAD_NAME: nosuch"}})
 	viaStruct.WriteString(b.String() + "</fault>\n</methodResponse>\n")
 	if got.String() != viaStruct.String() {
 		t.Errorf("got\n%s\nwant\n%s", viaStruct.String(), got.String())
 	}
-	b.Reset()
-	writeValue(&b, Struct{{"z", 1}, {"a", 2}})
+	b = new(Message)
+	writeValue(b, Struct{{"z", 1}, {"a", 2}})
 	if want := "<value><struct>\n<member>\n<name>z</name>\n<value><int>1</int></value>\n</member>\n<member>\n<name>a</name>\n<value><int>2</int></value>\n</member>\n</struct></value>\n"; b.String() != want {
 		t.Errorf("member order: %q", b.String())
 	}

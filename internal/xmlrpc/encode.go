@@ -17,48 +17,60 @@ const xmlHeader = "<?xml version='1.0'?>\n"
 
 // EncodeResponse writes a methodResponse carrying the single value v.
 func EncodeResponse(w io.Writer, v any) error {
-	var b strings.Builder
-	b.WriteString(xmlHeader + "<methodResponse>\n<params>\n<param>\n")
-	if err := writeValue(&b, v); err != nil {
-		return fmt.Errorf("encode response: %w", err)
+	m, err := NewResponse(v)
+	if err != nil {
+		return err
 	}
-	b.WriteString("</param>\n</params>\n</methodResponse>\n")
-	return flush(w, &b)
+	_, err = m.WriteTo(w)
+	return err
+}
+
+// NewResponse returns a methodResponse carrying the single value v.
+func NewResponse(v any) (*Message, error) {
+	m := new(Message)
+	m.WriteString(xmlHeader + "<methodResponse>\n<params>\n<param>\n")
+	if err := writeValue(m, v); err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
+	}
+	m.WriteString("</param>\n</params>\n</methodResponse>\n")
+	return m, nil
 }
 
 // EncodeFault writes a methodResponse carrying the fault f.
 func EncodeFault(w io.Writer, f *Fault) error {
-	var b strings.Builder
-	b.WriteString(xmlHeader + "<methodResponse>\n<fault>\n")
-	writeStruct(&b, [][2]any{{"faultCode", f.Code}, {"faultString", f.String}})
-	b.WriteString("</fault>\n</methodResponse>\n")
-	return flush(w, &b)
+	_, err := NewFault(f).WriteTo(w)
+	return err
+}
+
+// NewFault returns a methodResponse carrying the fault f.
+func NewFault(f *Fault) *Message {
+	m := new(Message)
+	m.WriteString(xmlHeader + "<methodResponse>\n<fault>\n")
+	writeStruct(m, [][2]any{{"faultCode", f.Code}, {"faultString", f.String}})
+	m.WriteString("</fault>\n</methodResponse>\n")
+	return m
 }
 
 // EncodeCall writes a methodCall of method with params.
 func EncodeCall(w io.Writer, method string, params ...any) error {
-	var b strings.Builder
-	b.WriteString(xmlHeader + "<methodCall>\n<methodName>")
-	writeEscaped(&b, method)
-	b.WriteString("</methodName>\n<params>\n")
+	m := new(Message)
+	m.WriteString(xmlHeader + "<methodCall>\n<methodName>")
+	writeEscaped(m, method)
+	m.WriteString("</methodName>\n<params>\n")
 	for i, p := range params {
-		b.WriteString("<param>\n")
-		if err := writeValue(&b, p); err != nil {
+		m.WriteString("<param>\n")
+		if err := writeValue(m, p); err != nil {
 			return fmt.Errorf("encode param %d of %s: %w", i+1, method, err)
 		}
-		b.WriteString("</param>\n")
+		m.WriteString("</param>\n")
 	}
-	b.WriteString("</params>\n</methodCall>\n")
-	return flush(w, &b)
-}
-
-func flush(w io.Writer, b *strings.Builder) error {
-	_, err := io.WriteString(w, b.String())
+	m.WriteString("</params>\n</methodCall>\n")
+	_, err := m.WriteTo(w)
 	return err
 }
 
 // writeValue appends one <value> element (with its trailing newline).
-func writeValue(b *strings.Builder, v any) error {
+func writeValue(b *Message, v any) error {
 	switch x := v.(type) {
 	case string:
 		b.WriteString("<value><string>")
@@ -117,7 +129,7 @@ func writeValue(b *strings.Builder, v any) error {
 
 // writeReflected handles the remaining integer and float kinds, typed slices
 // and string-keyed maps by converting them to the canonical Go values.
-func writeReflected(b *strings.Builder, v any) error {
+func writeReflected(b *Message, v any) error {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -148,7 +160,7 @@ func writeReflected(b *strings.Builder, v any) error {
 	return fmt.Errorf("cannot marshal %T", v)
 }
 
-func writeStruct(b *strings.Builder, members [][2]any) error {
+func writeStruct(b *Message, members [][2]any) error {
 	b.WriteString("<value><struct>\n")
 	for _, m := range members {
 		if err := writeMember(b, m[0].(string), m[1]); err != nil {
@@ -159,7 +171,7 @@ func writeStruct(b *strings.Builder, members [][2]any) error {
 	return nil
 }
 
-func writeMember(b *strings.Builder, name string, v any) error {
+func writeMember(b *Message, name string, v any) error {
 	b.WriteString("<member>\n<name>")
 	writeEscaped(b, name)
 	b.WriteString("</name>\n")
@@ -171,7 +183,7 @@ func writeMember(b *strings.Builder, name string, v any) error {
 }
 
 // writeInt appends an <int> value without allocating.
-func writeInt(b *strings.Builder, n int64) {
+func writeInt(b *Message, n int64) {
 	var digits [20]byte
 	b.WriteString("<value><int>")
 	b.Write(strconv.AppendInt(digits[:0], n, 10))
@@ -181,7 +193,7 @@ func writeInt(b *strings.Builder, n int64) {
 // writeEscaped escapes exactly what Python escapes (&, <, >). Invalid UTF-8
 // (e.g. a log chunk cut mid-character) becomes U+FFFD so that the document
 // stays well-formed.
-func writeEscaped(b *strings.Builder, s string) {
+func writeEscaped(b *Message, s string) {
 	if !strings.ContainsAny(s, "&<>") && utf8.ValidString(s) {
 		b.WriteString(s) // names, paths, states: most strings
 		return
@@ -203,7 +215,7 @@ func writeEscaped(b *strings.Builder, s string) {
 
 // writeBase64Lines mimics base64.encodebytes: 76-character lines, each
 // terminated by a newline.
-func writeBase64Lines(b *strings.Builder, data []byte) {
+func writeBase64Lines(b *Message, data []byte) {
 	enc := base64.StdEncoding.EncodeToString(data)
 	for len(enc) > 76 {
 		b.WriteString(enc[:76] + "\n")

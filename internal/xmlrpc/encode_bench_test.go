@@ -1,6 +1,7 @@
 package xmlrpc
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"testing"
@@ -9,6 +10,17 @@ import (
 // BenchmarkEncodeAllProcessInfo encodes what getAllProcessInfo returns for
 // 500 programs: the answer `supervisorctl status` waits for.
 func BenchmarkEncodeAllProcessInfo(b *testing.B) {
+	infos := allProcessInfo()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := EncodeResponse(io.Discard, infos); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// allProcessInfo is what getAllProcessInfo returns for 500 programs.
+func allProcessInfo() []any {
 	infos := make([]any, 500)
 	for i := range infos {
 		name := fmt.Sprintf("p%04d", i)
@@ -21,9 +33,23 @@ func BenchmarkEncodeAllProcessInfo(b *testing.B) {
 			{"pid", 100000 + i}, {"description", fmt.Sprintf("pid %d, uptime 1:00:00", 100000+i)},
 		}
 	}
+	return infos
+}
+
+func allProcessInfoAnswer(b *testing.B) []byte {
+	var body bytes.Buffer
+	if err := EncodeResponse(&body, allProcessInfo()); err != nil {
+		b.Fatal(err)
+	}
+	return body.Bytes()
+}
+
+// BenchmarkDecodeAllProcessInfo decodes that answer as the client does.
+func BenchmarkDecodeAllProcessInfo(b *testing.B) {
+	body := allProcessInfoAnswer(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := EncodeResponse(io.Discard, infos); err != nil {
+		if _, err := DecodeResponseBytes(body); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -129,7 +129,9 @@ func (in *instance) start() error {
 	in.daemon = exec.Command(argv[0], argv[1:]...)
 	in.daemon.Dir = in.dir
 	in.daemon.Stdout, in.daemon.Stderr = out, out
-	in.daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A harness stopped midway (Ctrl-C, a timeout) takes both daemons
+	// down with it; SIGTERM, so each stops its own children first.
+	in.daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := in.daemon.Start(); err != nil {
 		return err
 	}

@@ -96,7 +96,7 @@ secret=%s
 	}
 	n.cmd = exec.Command(droverBin, "daemon", "-n", "-c", n.conf)
 	n.cmd.Stdout, n.cmd.Stderr = out, out
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM} // gone with a killed test binary
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

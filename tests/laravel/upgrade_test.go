@@ -3,7 +3,6 @@ package laravel_test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,6 +58,7 @@ func TestUpgradeInPlaceUnderLoad(t *testing.T) {
 		jobs, dispatched := l.dispatchAsync(prefix, 120, 40)
 		l.waitFor("jobs being worked", 60*time.Second, func() bool { return l.jobs().doneCount() > 0 })
 		laravelenv.Install(t, builds[to], installed)
+		t.Logf("%s: upgrading to %s", time.Now().Format("15:04:05.000"), to)
 		out := l.mustCtl(drv, 0, "upgrade")
 		if !strings.Contains(out, "upgraded: drover "+to+" is running") {
 			t.Fatalf("upgrade to %s: %q", to, out)
@@ -78,7 +78,8 @@ func TestUpgradeInPlaceUnderLoad(t *testing.T) {
 	}
 	polls, failures := poll()
 	if len(failures) > 0 {
-		t.Errorf("%d of %d status calls failed during the upgrades, first: %v", len(failures), polls, failures[0])
+		t.Errorf("%d of %d status calls failed during the upgrades (the main log's times tell where in the switch): %v",
+			len(failures), polls, failures[:min(len(failures), 10)])
 	}
 	t.Logf("%d status calls, none failed", polls)
 	l.mustCtl(drv, 0, "stop", "counter")
@@ -142,7 +143,7 @@ func startStatusPoller(t *testing.T, sock string) (stop func() (int, []error)) {
 			if infos, err := rpc(sock, (*rpcclient.Client).AllProcessInfo); err != nil {
 				failures = append(failures, fmt.Errorf("%s: %w", time.Now().Format("15:04:05.000"), err))
 			} else if len(infos) == 0 {
-				failures = append(failures, errors.New("no process info"))
+				failures = append(failures, fmt.Errorf("%s: no process info", time.Now().Format("15:04:05.000")))
 			}
 		}
 	}()

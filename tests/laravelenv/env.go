@@ -139,7 +139,7 @@ func (r *Redis) Start(t testing.TB, poll time.Duration) {
 	t.Helper()
 	cmd := exec.Command("redis-server", "--port", strconv.Itoa(r.Port),
 		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", r.dir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM} // gone with a killed test binary
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func StartDaemon(t testing.TB, bin, conf, dir, mainLog string) *Daemon {
 	defer out.Close()
 	d := &Daemon{cmd: exec.Command(bin, "daemon", "-n", "-c", conf), ended: make(chan struct{})}
 	d.cmd.Stdout, d.cmd.Stderr = out, out
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM} // gone with a killed test binary
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

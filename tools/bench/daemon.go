@@ -72,7 +72,7 @@ func startDaemon(kind daemonKind, cfg benchConfig) (*daemon, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = cfg.Dir
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM} // gone with a killed test binary
 	d := &daemon{kind: kind, cfg: cfg, cmd: cmd, rpc: client.New("unix://"+cfg.socket(), "", ""), done: make(chan struct{})}
 	running.Lock()
 	defer running.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,26 +50,33 @@ func statFields(b []byte) ([]string, error) {
 
 // memMB returns the VmRSS and VmHWM (peak RSS) of pid in MB (2^20 bytes).
 func memMB(pid int) (rss, peak float64, err error) {
+	mb, err := statusMB(pid, "VmRSS", "VmHWM")
+	if err != nil {
+		return 0, 0, err
+	}
+	return mb[0], mb[1], nil
+}
+
+// statusMB returns the memory figures keys of /proc/pid/status, in MB.
+func statusMB(pid int, keys ...string) ([]float64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, fmt.Errorf("read memory: %w", err)
+		return nil, fmt.Errorf("read memory: %w", err)
 	}
+	mb := make([]float64, len(keys))
 	for line := range strings.Lines(string(b)) {
 		key, val, ok := strings.Cut(line, ":")
-		if !ok || (key != "VmRSS" && key != "VmHWM") {
+		i := slices.Index(keys, key)
+		if !ok || i < 0 {
 			continue
 		}
 		kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(val), " kB"), 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("parse %s of %d: %w", key, pid, err)
+			return nil, fmt.Errorf("parse %s of %d: %w", key, pid, err)
 		}
-		if key == "VmRSS" {
-			rss = kb / 1024
-		} else {
-			peak = kb / 1024
-		}
+		mb[i] = kb / 1024
 	}
-	return rss, peak, nil
+	return mb, nil
 }
 
 // procIDs returns the Tgid and PPid of the task pid, which may be a thread.

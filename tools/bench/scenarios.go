@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -199,6 +198,8 @@ func scenarios(sz sizes, withGoals bool) []scenario {
 				{"cpu_none", "daemon CPU, no dashboard", "% core", goal{}},
 				{"cpu_open", "daemon CPU, one dashboard open", "% core", goal{}},
 				{"cpu_rise", "rise with the dashboard open", "% core", g("<=", 3)},
+				{"running", "launch → all RUNNING", "s", goal{}},
+				{"load", "load average (1 min) per CPU, end of the windows", "", goal{}},
 			}, run: runDashboard},
 	)
 	out = append(out, scaleScenario(sz))
@@ -769,84 +770,4 @@ func runScrape(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[
 	}
 	return map[string]float64{"cpu_ms": (c1 - c0) * 1000 / float64(e.sizes.Scrapes), "latency": median(lat),
 		"cpu_ms_apart": (c2 - c1) * 1000 / float64(apart)}, nil
-}
-
-// dashStartup bounds the dashboard scenario's start-up.
-const dashStartup = 120 * time.Second
-
-// runDashboard measures what one open dashboard costs the daemon: its CPU
-// over DashSecs with no browser, then over DashSecs with one event stream
-// read as fast as it comes, while DashChatty of DashN programs write. Only
-// Drover has a dashboard; supervisord gets no figures.
-func runDashboard(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
-	if k.Name != "drover" {
-		return map[string]float64{}, nil
-	}
-	sz := e.sizes
-	cfg := benchConfig{Dir: dir}
-	// The writers outlast both windows and the longest start-up waited for
-	// (on a busy machine 500 starts take more than 30 s, and a writer that
-	// ended first left the daemon never all RUNNING).
-	secs := 2*sz.DashSecs + int(dashStartup/time.Second)
-	for i := range sz.DashN {
-		p := program{Name: programName(i), Command: e.sleepBin + " 1000000", Autostart: true, Startsecs: 1}
-		if i < sz.DashChatty {
-			p.Command = fmt.Sprintf("%s %s -name %s -rate %d -secs %d -tick %v", e.self, cmdChatty, p.Name,
-				sz.ChattyRate, secs, sz.ChattyTick)
-			p.StdoutLogfile, p.StdoutMaxbytes = filepath.Join(cfg.logDir(), p.Name+".log"), "50MB"
-		}
-		cfg.Programs = append(cfg.Programs, p)
-	}
-	d, err := startWithPrograms(ctx, k, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer d.kill()
-	if err := d.waitAllRunning(ctx, programName(sz.DashN-1), dashStartup); err != nil {
-		return nil, err
-	}
-	window := func() (float64, error) {
-		c0, err := cpuSeconds(d.pid)
-		if err != nil {
-			return 0, err
-		}
-		t0 := time.Now()
-		if err := sleepCtx(ctx, time.Duration(sz.DashSecs)*time.Second); err != nil {
-			return 0, err
-		}
-		c1, err := cpuSeconds(d.pid)
-		if err != nil {
-			return 0, err
-		}
-		return 100 * (c1 - c0) / time.Since(t0).Seconds(), nil
-	}
-	none, err := window()
-	if err != nil {
-		return nil, err
-	}
-	streamCtx, endStream := context.WithCancel(ctx)
-	defer endStream()
-	var received countingWriter
-	streamed := make(chan error, 1)
-	go func() { streamed <- d.rpc.Stream(streamCtx, "/dashboard/events", &received) }()
-	open, err := window()
-	if err != nil {
-		return nil, err
-	}
-	endStream()
-	if err := <-streamed; err != nil && !errors.Is(err, context.Canceled) {
-		return nil, fmt.Errorf("dashboard event stream: %w", err)
-	}
-	if received.n.Load() == 0 {
-		return nil, errors.New("the dashboard's event stream sent nothing")
-	}
-	return map[string]float64{"cpu_none": none, "cpu_open": open, "cpu_rise": open - none}, nil
-}
-
-// countingWriter counts and discards what it is given.
-type countingWriter struct{ n atomic.Int64 }
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	c.n.Add(int64(len(p)))
-	return len(p), nil
 }
