@@ -14,7 +14,10 @@ import (
 // 4.2.5 ignores sections it does not know, so a config with [fleet] still
 // runs under Supervisor, without a fleet.
 type Fleet struct {
-	RedisURL          string            // redis:// or rediss:// URL, password allowed
+	RedisURL string // redis:// or rediss:// URL, password allowed
+	// RedisCluster reads RedisURL as a Redis Cluster's: a seed node, more
+	// seeds as ?addr=host:port parameters, no database number.
+	RedisCluster      bool
 	NodeName          string            // default the host name
 	Labels            map[string]string // labels=role=worker,az=a
 	HeartbeatInterval time.Duration     // default DefaultHeartbeatInterval
@@ -45,6 +48,7 @@ func (l *loader) fleet() error {
 	}
 	f := &Fleet{
 		RedisURL:          read(r, "redis_url", "", parseRedisURL),
+		RedisCluster:      read(r, "redis_cluster", "false", parseBool),
 		NodeName:          strings.TrimSpace(r.str("node_name", l.hostname)),
 		Labels:            read(r, "labels", "", parseLabels),
 		HeartbeatInterval: read(r, "heartbeat_interval", "5", parseHeartbeat),
@@ -54,6 +58,11 @@ func (l *loader) fleet() error {
 	}
 	if r.err == nil && f.Secret != "" && len(f.Secret) < minSecretLen {
 		r.fail("secret", fmt.Errorf("secret must be at least %d characters", minSecretLen))
+	}
+	if r.err == nil && f.RedisCluster {
+		if u, _ := url.Parse(f.RedisURL); strings.Trim(u.Path, "/") != "" && strings.Trim(u.Path, "/") != "0" {
+			r.fail("redis_url", fmt.Errorf("a Redis Cluster has only database 0, not %s", pyrepr.Str(strings.Trim(u.Path, "/"))))
+		}
 	}
 	if r.err == nil && f.NodeName == "" {
 		r.fail("node_name", fmt.Errorf("node_name must not be empty"))
@@ -68,8 +77,8 @@ func (l *loader) fleet() error {
 	return nil
 }
 
-// parseRedisURL checks the form go-redis's ParseURL accepts for one server;
-// the password stays in the URL.
+// parseRedisURL checks the form go-redis's ParseURL (ParseClusterURL with
+// redis_cluster) accepts; the password stays in the URL.
 func parseRedisURL(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	u, err := url.Parse(s)

@@ -21,9 +21,14 @@ func TestFleetSection(t *testing.T) {
 	host, _ := os.Hostname()
 	if f == nil || f.RedisURL != "rediss://:s3cret@cache.example:6380/2" || f.NodeName != host ||
 		f.HeartbeatInterval != 300*time.Millisecond || f.KeyPrefix != DefaultFleetKeyPrefix ||
-		f.Secret != "0123456789abcdef0" || f.CommandTTL != time.Minute ||
+		f.Secret != "0123456789abcdef0" || f.CommandTTL != time.Minute || f.RedisCluster ||
 		!maps.Equal(f.Labels, map[string]string{"role": "worker", "az": "a"}) {
 		t.Errorf("fleet = %+v", f)
+	}
+	path = writeConf(t, map[string]string{"supervisord.conf": "[supervisord]\n[fleet]\n" +
+		"redis_url = redis://10.0.0.1:7000?addr=10.0.0.2:7000\nredis_cluster = true\n"})
+	if cfg, err := Load(path, Overrides{}); err != nil || !cfg.Fleet.RedisCluster {
+		t.Errorf("redis_cluster: fleet = %+v, err %v", cfg.Fleet, err)
 	}
 	path = writeConf(t, map[string]string{"supervisord.conf": "[supervisord]\n"})
 	if cfg, err := Load(path, Overrides{}); err != nil || cfg.Fleet != nil {
@@ -40,6 +45,8 @@ func TestFleetErrors(t *testing.T) {
 		{"redis_url=redis://x:1\nheartbeat_interval=10ms\n", "heartbeat_interval", "heartbeat_interval must be at least 100ms"},
 		{"redis_url=redis://x:1\nheartbeat_interval=soon\n", "heartbeat_interval", "is not a duration"},
 		{"redis_url=redis://x:1\nnode_name=\n", "node_name", "node_name must not be empty"},
+		{"redis_url=redis://x:1/2\nredis_cluster=true\n", "redis_url", "a Redis Cluster has only database 0, not '2'"},
+		{"redis_url=redis://x:1\nredis_cluster=maybe\n", "redis_cluster", "maybe"},
 		{"redis_url=redis://x:1\nsecret=short\n", "secret", "secret must be at least 16 characters"},
 		{"redis_url=redis://x:1\ncommand_ttl=0.5\n", "command_ttl", "command_ttl must be at least 1s"},
 	} {

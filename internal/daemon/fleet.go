@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"context"
+
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/fleet"
@@ -8,6 +10,7 @@ import (
 	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/rpc"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/wire"
 )
 
 // joinFleet makes this node a member of the [fleet] and returns the client
@@ -53,4 +56,12 @@ func fleetLeases(cfg *config.Config, ml *logs.MainLog) (
 	}
 	follow = func(sup *supervisor.Supervisor) { leases.Follow(fleet.CappedGroups(sup), cfg.Fleet.HeartbeatInterval) }
 	return leases, leases, follow, leases.Stop, nil
+}
+
+// fleetNodes is what the dashboard's fleet page reads: nil without [fleet].
+func fleetNodes(fl rpc.Fleet) func(context.Context) ([]wire.FleetNode, error) {
+	if fl == nil {
+		return nil
+	}
+	return fl.Nodes
 }

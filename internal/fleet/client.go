@@ -57,7 +57,7 @@ func (r *Client) Nodes(ctx context.Context) ([]wire.FleetNode, error) {
 		names[i], _ = z.Member.(string)
 		ks[i] = r.keys.node(names[i])
 	}
-	bodies, err := r.rdb.MGet(ctx, ks...).Result()
+	bodies, err := r.snapshots(ctx, ks)
 	if err != nil {
 		return nil, fmt.Errorf("fleet: Redis unreachable: %w", err)
 	}
@@ -66,6 +66,32 @@ func (r *Client) Nodes(ctx context.Context) ([]wire.FleetNode, error) {
 		return nil, fmt.Errorf("fleet: Redis unreachable: %w", err)
 	}
 	return decodeNodes(names, members, bodies, r.now()), nil
+}
+
+// snapshots reads the snapshot keys ks, nil for an expired one, with one
+// GET each in one pipeline: an MGET would span the slots of a Redis
+// Cluster (a cluster client sends each GET to its node).
+func (r *Client) snapshots(ctx context.Context, ks []string) ([]any, error) {
+	gets := make([]*redis.StringCmd, len(ks))
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range ks {
+			gets[i] = p.Get(ctx, k)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	out := make([]any, len(ks))
+	for i, g := range gets {
+		switch v, err := g.Result(); {
+		case err == nil:
+			out[i] = v
+		case !errors.Is(err, redis.Nil):
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // dropLeft removes the nodes without a snapshot that are no longer

@@ -185,7 +185,7 @@ func (l *Leases) capOf(group string) (Capped, bool) {
 func (l *Leases) giveBack(ctx context.Context, groups []string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), roundTrip)
 	defer cancel()
-	l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, group := range groups {
 			p.HDel(ctx, l.keys.leases(group), l.node)
 			p.ZRem(ctx, l.keys.leaseExpiry(group), l.node)

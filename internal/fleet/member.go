@@ -51,12 +51,28 @@ type Member struct {
 // the fleet commands sent to it. Redis need not be up: the node beats when
 // it can and logs the loss and the recovery once each. Stop ends it.
 func Join(cfg *config.Fleet, sup *supervisor.Supervisor, roll Roller, leases *Leases, bus *events.Bus, log Logger) (*Member, error) {
+	return join(cfg, sup.Snapshot, func(ctx context.Context, c command) (string, error) { return runAction(ctx, sup, roll, c) },
+		leases, bus, log)
+}
+
+// JoinSimulated publishes a node with no daemon behind it: snapshot says
+// what it runs, and with a secret it reads its commands and reports them
+// done without running anything. It talks to Redis exactly as a daemon's
+// Member does (the same beats, debounce and command reads): the fleet
+// benchmark (tools/bench) simulates the nodes it cannot run for real with it.
+func JoinSimulated(cfg *config.Fleet, snapshot func() supervisor.Snapshot, log Logger) (*Member, error) {
+	simulated := func(context.Context, command) (string, error) { return "simulated node: nothing run", nil }
+	return join(cfg, snapshot, simulated, nil, &events.Bus{}, log)
+}
+
+func join(cfg *config.Fleet, snapshot func() supervisor.Snapshot, run func(context.Context, command) (string, error),
+	leases *Leases, bus *events.Bus, log Logger) (*Member, error) {
 	rdb, err := newClient(cfg)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Member{keys: keys{cfg.KeyPrefix}, rdb: rdb, snapshot: sup.Snapshot, log: log,
+	m := &Member{keys: keys{cfg.KeyPrefix}, rdb: rdb, snapshot: snapshot, log: log,
 		info:   memberInfo{name: cfg.NodeName, labels: cfg.Labels, interval: cfg.HeartbeatInterval, leases: leases},
 		cancel: cancel, done: make(chan struct{})}
 	if cfg.Secret != "" {
@@ -67,8 +83,7 @@ func Join(cfg *config.Fleet, sup *supervisor.Supervisor, roll Roller, leases *Le
 			rdb.Close()
 			return nil, err
 		}
-		m.agent = &agent{keys: m.keys, node: cfg.NodeName, secret: cfg.Secret, rdb: ardb, log: log, now: time.Now,
-			run: func(ctx context.Context, c command) (string, error) { return runAction(ctx, sup, roll, c) }}
+		m.agent = &agent{keys: m.keys, node: cfg.NodeName, secret: cfg.Secret, rdb: ardb, log: log, now: time.Now, run: run}
 	}
 	sub := bus.Subscribe(events.Named("fleet"), events.Kinds("PROCESS_STATE"), events.Buffer(256))
 	guard.Go("fleet member", func() {
@@ -101,7 +116,7 @@ func (m *Member) Stop(deregister bool) {
 func (m *Member) leave() {
 	ctx, cancel := context.WithTimeout(context.Background(), roundTrip)
 	defer cancel()
-	_, err := m.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, m.keys.node(m.info.name))
 		p.ZRem(ctx, m.keys.members(), m.info.name)
 		return nil
@@ -166,7 +181,8 @@ func (m *Member) beat(ctx context.Context) {
 }
 
 // publish writes the node's snapshot with its lifetime, its place in the
-// member set, and prunes members gone for longer than the retention.
+// member set, and prunes members gone for longer than the retention, in
+// one round trip.
 func (m *Member) publish(ctx context.Context, now time.Time) error {
 	body, err := json.Marshal(encode(m.snapshot(), m.info, now))
 	if err != nil {
@@ -174,7 +190,9 @@ func (m *Member) publish(ctx context.Context, now time.Time) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, min(m.info.interval, roundTrip))
 	defer cancel()
-	_, err = m.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	// A plain pipeline, not a transaction: the keys may live in different
+	// slots of a Redis Cluster, and a beat half written is mended by the next.
+	_, err = m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, m.keys.node(m.info.name), body, ttlBeats*m.info.interval)
 		p.ZAdd(ctx, m.keys.members(), redis.Z{Score: float64(now.UnixMilli()), Member: m.info.name})
 		p.ZRemRangeByScore(ctx, m.keys.members(), "-inf",

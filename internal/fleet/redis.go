@@ -63,18 +63,28 @@ const (
 )
 
 // newClient opens go-redis's universal client on the [fleet] URL: one
-// address today, the same client for Sentinel and Cluster later. It
-// connects lazily and does not retry: the next beat is the retry.
+// server, or with redis_cluster a Redis Cluster from its seed addresses.
+// It connects lazily and does not retry: the next beat is the retry.
+//
+// What the fleet sends works on a Cluster: no transaction and no
+// multi-key command spans keys of different slots (the beats are plain
+// pipelines, snapshots are read with one GET each, a lease's two keys
+// share the hash tag of their group).
 func newClient(cfg *config.Fleet) (redis.UniversalClient, error) {
+	timeout := min(cfg.HeartbeatInterval, roundTrip)
+	uo := &redis.UniversalOptions{MaxRetries: -1, DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolSize: 2}
+	if cfg.RedisCluster {
+		o, err := redis.ParseClusterURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("fleet: redis_url: %w", err)
+		}
+		uo.Addrs, uo.Username, uo.Password, uo.TLSConfig, uo.IsClusterMode = o.Addrs, o.Username, o.Password, o.TLSConfig, true
+		return redis.NewUniversalClient(uo), nil
+	}
 	o, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("fleet: redis_url: %w", err)
 	}
-	timeout := min(cfg.HeartbeatInterval, roundTrip)
-	return redis.NewUniversalClient(&redis.UniversalOptions{
-		Addrs: []string{o.Addr}, Username: o.Username, Password: o.Password, DB: o.DB,
-		TLSConfig: o.TLSConfig, MaxRetries: -1,
-		DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout,
-		PoolSize: 2,
-	}), nil
+	uo.Addrs, uo.Username, uo.Password, uo.DB, uo.TLSConfig = []string{o.Addr}, o.Username, o.Password, o.DB, o.TLSConfig
+	return redis.NewUniversalClient(uo), nil
 }

@@ -18,6 +18,7 @@ type snapshot struct {
 	RestartsLastHour int          `json:"restartsLastHour"`
 	Processes        []processRow `json:"processes"`
 	Pools            []poolRow    `json:"pools"`
+	Fleet            bool         `json:"fleet"` // the fleet page exists ([fleet])
 }
 
 type usage struct {

@@ -140,7 +140,9 @@ func (b *hub) run() {
 			}
 			res.trees, res.at = trees, at
 		}
-		b.broadcast(encodeEvent("state", build(snap, res)))
+		s := build(snap, res)
+		s.Fleet = b.h.opts.Fleet != nil
+		b.broadcast(encodeEvent("state", s))
 	}
 }
 

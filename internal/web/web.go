@@ -13,6 +13,7 @@ import (
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/proctree"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/wire"
 )
 
 // Actions runs the daemon's XML-RPC methods for the dashboard's actions.
@@ -32,6 +33,9 @@ type Options struct {
 	Events   *events.Bus       // wakes the stream on state changes; nil: only the periodic refresh
 	Procs    *proctree.Sampler // CPU and memory; nil: none shown
 	Log      process.Logger    // main log, where every action is written; nil: silent
+	// Fleet reads every node of the [fleet] from Redis for the fleet
+	// page; nil without [fleet] (no page).
+	Fleet func(ctx context.Context) ([]wire.FleetNode, error)
 }
 
 // Handler serves the dashboard: the page at "/" and "/dashboard", and
@@ -39,6 +43,7 @@ type Options struct {
 type Handler struct {
 	opts   Options
 	hub    *hub
+	fleet  fleetStreams
 	csrf   *http.CrossOriginProtection
 	assets http.Handler
 }
@@ -95,6 +100,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.assets.ServeHTTP(w, r)
 	case path == "/dashboard/events":
 		h.hub.serve(w, r)
+	case path == "/dashboard/fleet":
+		h.serveFleetPage(w, r)
+	case path == "/dashboard/fleet/events":
+		h.serveFleet(w, r)
 	case path == "/dashboard/action":
 		h.serveAction(w, r)
 	case path == "/dashboard/log":
@@ -105,12 +114,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
+	h.serveStatic(w, r, "static/index.html")
+}
+
+// serveStatic serves one of the embedded HTML pages.
+func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request, name string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	page, err := static.ReadFile("static/index.html")
+	page, err := static.ReadFile(name)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
+	"github.com/drover/drover/internal/wire"
 )
 
 // fakeSource is the daemon as the dashboard sees it: a snapshot, and the
@@ -317,5 +319,71 @@ func TestStreamEndsWhenTheDaemonStops(t *testing.T) {
 	}
 	if ctx.Err() != nil {
 		t.Fatal("the stream was still open 30 s after the daemon began to stop")
+	}
+}
+
+func TestFleetStream(t *testing.T) {
+	src := &fakeSource{snap: oneProcess(process.Info{State: process.Running})}
+	without := httptest.NewServer(newDashboard(src, Options{}))
+	defer without.Close()
+	for _, path := range []string{"/dashboard/fleet", "/dashboard/fleet/events"} {
+		resp, err := http.Get(without.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s without [fleet]: %d, want 404", path, resp.StatusCode)
+		}
+	}
+
+	var reads atomic.Int32
+	fleet := func(context.Context) ([]wire.FleetNode, error) {
+		if reads.Add(1) == 2 {
+			return nil, errors.New("fleet: Redis unreachable: connection refused")
+		}
+		return []wire.FleetNode{{Name: "n1", State: wire.FleetUp, Counts: map[string]int{"RUNNING": 2}}}, nil
+	}
+	srv := httptest.NewServer(newDashboard(src, Options{Fleet: fleet}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/dashboard/fleet/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	var msgs []fleetMessage
+	for len(msgs) < 3 && sc.Scan() {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			var m fleetMessage
+			if err := json.Unmarshal([]byte(data), &m); err != nil {
+				t.Fatal(err)
+			}
+			msgs = append(msgs, m)
+		}
+	}
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages: %v", len(msgs), sc.Err())
+	}
+	if m := msgs[0]; len(m.Nodes) != 1 || m.Nodes[0].Name != "n1" || m.Error != "" {
+		t.Errorf("first message %+v", m)
+	}
+	if m := msgs[1]; len(m.Nodes) != 0 || !strings.Contains(m.Error, "Redis unreachable") {
+		t.Errorf("a failed read gives %+v, want the error and no node", m)
+	}
+	if m := msgs[2]; len(m.Nodes) != 1 {
+		t.Errorf("after the failure %+v", m)
+	}
+	page, err := http.Get(srv.URL + "/dashboard/fleet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Body.Close()
+	if page.StatusCode != http.StatusOK {
+		t.Errorf("GET /dashboard/fleet: %d", page.StatusCode)
 	}
 }

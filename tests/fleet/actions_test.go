@@ -178,43 +178,9 @@ func TestFleetRolling(t *testing.T) {
 		before[n.name] = n.pids()
 	}
 	// Sample every node's RUNNING sleepers every 100 ms during the roll.
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	minRunning := map[string]int{}
-	samples := 0
-	var mu sync.Mutex
-	for _, n := range nodes {
-		wg.Go(func() {
-			tick := time.NewTicker(100 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-				}
-				infos, err := n.rpc.AllProcessInfo(ctx)
-				if err != nil {
-					continue
-				}
-				running := 0
-				for _, i := range infos {
-					if i.Group == "sleeper" && i.State == wire.ProcessRunning {
-						running++
-					}
-				}
-				mu.Lock()
-				if cur, ok := minRunning[n.name]; !ok || running < cur {
-					minRunning[n.name] = running
-				}
-				samples++
-				mu.Unlock()
-			}
-		})
-	}
+	stopSampling := sampleRunning(nodes, "sleeper")
 	out, code := nodes[0].ctl("fleet", "restart", "--rolling", "sleeper", "--batch", "2")
-	cancel()
-	wg.Wait()
+	minRunning, samples := stopSampling()
 	t.Logf("fleet restart --rolling (exit %d):\n%s", code, out)
 	for _, want := range []string{"fleet rolling restart of sleeper on 3 node(s), 2 at a time",
 		"batch 1/2: n1, n2", "batch 2/2: n3", "n1: capacity back (2 RUNNING)", "n3: capacity back", "3 node(s): 3 done"} {
@@ -383,5 +349,50 @@ stderr_logfile=NONE
 	}
 	if strings.Contains(out, "limiter granted") {
 		t.Errorf("the scaler asked for leases (the test wants it holding):\n%s", out)
+	}
+}
+
+// sampleRunning counts every node's RUNNING processes of group every
+// 100 ms until stop, which returns the least count seen per node and the
+// number of samples.
+func sampleRunning(nodes []*node, group string) (stop func() (least map[string]int, samples int)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	least := map[string]int{}
+	samples := 0
+	for _, n := range nodes {
+		wg.Go(func() {
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+				}
+				infos, err := n.rpc.AllProcessInfo(ctx)
+				if err != nil {
+					continue
+				}
+				running := 0
+				for _, i := range infos {
+					if i.Group == group && i.State == wire.ProcessRunning {
+						running++
+					}
+				}
+				mu.Lock()
+				if cur, ok := least[n.name]; !ok || running < cur {
+					least[n.name] = running
+				}
+				samples++
+				mu.Unlock()
+			}
+		})
+	}
+	return func() (map[string]int, int) {
+		cancel()
+		wg.Wait()
+		return least, samples
 	}
 }

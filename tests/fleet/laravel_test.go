@@ -1,15 +1,12 @@
 package fleet
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/tests/laravelenv"
 )
 
@@ -73,39 +70,7 @@ func TestFleetRollingLaravel(t *testing.T) {
 	const jobMS = 300
 	ids := laravelenv.JobIDs("a", 150)
 	artisan(laravelenv.DispatchArgs("a", 150, jobMS)...)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	minRunning, samples := map[string]int{}, 0
-	for _, n := range nodes {
-		wg.Go(func() {
-			tick := time.NewTicker(100 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-				}
-				infos, err := n.rpc.AllProcessInfo(ctx)
-				if err != nil {
-					continue
-				}
-				running := 0
-				for _, i := range infos {
-					if i.Group == "laravel-worker" && i.State == wire.ProcessRunning {
-						running++
-					}
-				}
-				mu.Lock()
-				if cur, ok := minRunning[n.name]; !ok || running < cur {
-					minRunning[n.name] = running
-				}
-				samples++
-				mu.Unlock()
-			}
-		})
-	}
+	stopSampling := sampleRunning(nodes, "laravel-worker")
 	more := make(chan error, 1)
 	go func() {
 		out, err := laravelenv.Artisan(appDir, storage, env, nil, laravelenv.DispatchArgs("b", 150, jobMS)...)
@@ -120,8 +85,7 @@ func TestFleetRollingLaravel(t *testing.T) {
 		before[n.name] = n.pids()
 	}
 	out, code := nodes[0].ctl("fleet", "restart", "--rolling", "laravel-worker")
-	cancel()
-	wg.Wait()
+	minRunning, samples := stopSampling()
 	if err := <-more; err != nil {
 		t.Fatalf("jobs:dispatch b: %v", err)
 	}

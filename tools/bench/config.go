@@ -26,6 +26,8 @@ type benchConfig struct {
 	// LogDir holds the programs' log files; empty means Dir/log.
 	LogDir   string
 	Programs []program
+	// Extra is appended to the configuration as is (further sections).
+	Extra string
 }
 
 func (c benchConfig) socket() string { return filepath.Join(c.Dir, "s.sock") }
@@ -47,6 +49,7 @@ func (c benchConfig) render() string {
 	fmt.Fprintf(&b, "nodaemon=true\nloglevel=info\nminfds=%d\n\n", fdsFor(len(c.Programs)))
 	b.WriteString("[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n")
 	fmt.Fprintf(&b, "[supervisorctl]\nserverurl=unix://%s\n", c.socket())
+	b.WriteString(c.Extra)
 	for _, p := range c.Programs {
 		fmt.Fprintf(&b, "\n[program:%s]\ncommand=%s\nautostart=%t\nstartsecs=%d\n", p.Name, p.Command, p.Autostart, p.Startsecs)
 		if p.Autorestart != "" {

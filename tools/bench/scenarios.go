@@ -39,8 +39,9 @@ type sizes struct {
 	DashSecs   int `json:"dashboard_secs"`
 	// MemoryNs are the program counts of the memory scenario, ScaleN that
 	// of the scale scenario.
-	MemoryNs []int `json:"memory_ns"`
-	ScaleN   int   `json:"scale_n"`
+	MemoryNs []int      `json:"memory_ns"`
+	ScaleN   int        `json:"scale_n"`
+	Fleet    fleetSizes `json:"fleet"` // set in fleet.go
 }
 
 // largest is the most programs any scenario runs.
@@ -110,7 +111,7 @@ type benchEnv struct {
 }
 
 // scenarioGroups lists the names --scenarios accepts, in run order.
-var scenarioGroups = []string{"startup", "memory", "idle", "crash", "log", "chatty", "latency", "control", "shutdown", "scrape", "dashboard", "scale"}
+var scenarioGroups = []string{"startup", "memory", "idle", "crash", "log", "chatty", "latency", "control", "shutdown", "scrape", "dashboard", "scale", "fleet"}
 
 // scenarios builds the scenario list for sizes; the issue's goals are
 // attached only at the issue's sizes.
@@ -202,6 +203,7 @@ func scenarios(sz sizes, withGoals bool) []scenario {
 			}, run: runDashboard},
 	)
 	out = append(out, scaleScenario(sz))
+	out = append(out, fleetScenario(sz, g))
 	return out
 }
 

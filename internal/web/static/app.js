@@ -69,6 +69,7 @@
 
   function render(s) {
     lastSnap = s;
+    $('fleet-link').hidden = !s.fleet;
     updateUsage(s);
     renderTiles(s);
     renderWork(s);
