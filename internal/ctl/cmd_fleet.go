@@ -47,9 +47,7 @@ func (c *controller) fleetErr(err error) (stop bool, _ error) {
 	switch {
 	case err == nil:
 		return false, nil
-	case client.FaultCode(err) == wire.FaultUnknownMethod:
-		c.output("Error: the server is not Drover (no drover fleet methods)")
-		c.exitStatus = exitUnimplemented
+	case c.notDrover(err, "drover fleet methods"):
 		return true, nil
 	case client.FaultCode(err) == wire.FaultFailed:
 		c.output("Error: %s", strings.TrimPrefix(client.FaultString(err), "FAILED: "))

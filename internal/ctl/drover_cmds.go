@@ -212,8 +212,7 @@ func (c *controller) doReloadKeeping() error {
 		case wire.FaultCantReread:
 			c.output("ERROR: %s", client.FaultString(err))
 		case wire.FaultUnknownMethod:
-			c.output("Error: the server is not Drover (no drover.reloadKeeping)")
-			c.exitStatus = exitUnimplemented
+			c.notDrover(err, "drover.reloadKeeping")
 		default:
 			return err
 		}
@@ -239,6 +238,17 @@ func (c *controller) doReloadKeeping() error {
 	return nil
 }
 
+// notDrover reports whether err is the fault of a server without method,
+// a Drover extension; if so it says so and sets the exit status.
+func (c *controller) notDrover(err error, method string) bool {
+	if client.FaultCode(err) != wire.FaultUnknownMethod {
+		return false
+	}
+	c.output("Error: the server is not Drover (no %s)", method)
+	c.exitStatus = exitUnimplemented
+	return true
+}
+
 // droverVersionFlag makes version print the daemon's Drover build
 // (drover.getVersion) instead of the Supervisor version it is compatible with.
 const droverVersionFlag = "--drover"
@@ -247,9 +257,7 @@ const droverVersionFlag = "--drover"
 func (c *controller) doDroverVersion() error {
 	v, err := c.cl.Version(c.ctx)
 	if err != nil {
-		if client.FaultCode(err) == wire.FaultUnknownMethod {
-			c.output("Error: the server is not Drover (no drover.getVersion)")
-			c.exitStatus = exitUnimplemented
+		if c.notDrover(err, "drover.getVersion") {
 			return nil
 		}
 		return err
@@ -319,9 +327,7 @@ func (c *controller) doUpgrade(arg string) error {
 func (c *controller) doPools(arg string) error {
 	pools, err := c.cl.Pools(c.ctx)
 	if err != nil {
-		if client.FaultCode(err) == wire.FaultUnknownMethod {
-			c.output("Error: the server is not Drover (no drover.getPools)")
-			c.exitStatus = exitUnimplemented
+		if c.notDrover(err, "drover.getPools") {
 			return nil
 		}
 		return err
@@ -393,9 +399,7 @@ func (c *controller) doBounds(arg string) error {
 	switch err := c.cl.SetPoolBounds(c.ctx, f[0], lo, hi); {
 	case err == nil:
 		c.output("%s: bounds set to [%d-%d]", f[0], lo, hi)
-	case client.FaultCode(err) == wire.FaultUnknownMethod:
-		c.output("Error: the server is not Drover (no drover.setPoolBounds)")
-		c.exitStatus = exitUnimplemented
+	case c.notDrover(err, "drover.setPoolBounds"):
 	case errors.Is(err, client.ErrBadName):
 		c.output("%s: ERROR (no such pool)", f[0])
 		c.exitStatus = exitGeneric
