@@ -142,9 +142,14 @@ func runLatency(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 	}()
 	perProgram := sz.ChattyRate * sz.ChattySecs
 	want := perProgram * len(tails)
-	if _, err := d.rpc.Call(ctx, "supervisor.startAllProcesses", false); err != nil {
-		return nil, err
-	}
+	// The call answers once every program is spawned, seconds after the
+	// first ones began to write: the tailing starts now, or those seconds
+	// would count as latency.
+	started := make(chan error, 1)
+	go func() {
+		_, err := d.rpc.Call(ctx, "supervisor.startAllProcesses", false)
+		started <- err
+	}()
 	limit := time.Since(d.launched) + time.Duration(sz.ChattySecs+30)*time.Second
 	lat := make([]float64, 0, want)
 	buf := make([]byte, 64<<10)
@@ -166,6 +171,13 @@ func runLatency(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 				}
 			}
 		}
+	}
+	select {
+	case err := <-started:
+		if err != nil {
+			return nil, err
+		}
+	default: // still starting the last programs
 	}
 	if len(lat) == 0 {
 		return nil, errors.New("line latency: no line reached the logs")
