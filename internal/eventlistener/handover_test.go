@@ -207,3 +207,21 @@ func TestTickerTakenOver(t *testing.T) {
 		<-done
 	})
 }
+
+// A buffer handed over to a pool whose buffer_size shrank drops its oldest
+// events as a full buffer does, saying so.
+func TestTakeOverIntoSmallerBuffer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		old := newHarness(t)
+		old.pool("l", 10, []string{"PROCESS_GROUP"}, "l")
+		old.publish(group("a"), group("b"), group("c"))
+		st := handOver(t, old)
+		h := newHarness(t)
+		h.hub.TakeOver(st)
+		_, ls := h.pool("l", 2, []string{"PROCESS_GROUP"}, "l")
+		expect(t, "log", h.log.take(config.LevelError), []string{"pool l event buffer overflowed, discarding event 0"})
+		ls[0].start()
+		ls[0].say("READY\n")
+		expect(t, "oldest kept", ls[0].proc.sent(), []string{header(1, "l", 1, "PROCESS_GROUP_ADDED", 12)})
+	})
+}
