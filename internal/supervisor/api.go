@@ -111,16 +111,13 @@ type Supervisor struct {
 	// started is the config the daemon started with; ReloadKeeping compares
 	// its sections outside the groups, which only a full reload applies.
 	started *config.Config
-	keepMu  sync.Mutex    // held by a ReloadKeeping from its decision to its end
-	stop    chan struct{} // signalled by Shutdown and Restart
-	ready   chan struct{} // closed when Run has started the groups
-	ran     atomic.Bool   // Run was called
-	// tookOver: an upgrade handed this image its processes; the daemon did
-	// not start (no SUPERVISOR_STATE_CHANGE_RUNNING).
-	tookOver bool
-	opMu     sync.Mutex           // serialises changes to the set of groups (held across I/O and waits)
-	logsMu   sync.Mutex           // guards logs
-	logs     map[string]*childLog // open child logs by path; guarded by logsMu
+	keepMu  sync.Mutex           // held by a ReloadKeeping from its decision to its end
+	stop    chan struct{}        // signalled by Shutdown and Restart
+	ready   chan struct{}        // closed when Run has started the groups
+	ran     atomic.Bool          // Run was called
+	opMu    sync.Mutex           // serialises changes to the set of groups (held across I/O and waits)
+	logsMu  sync.Mutex           // guards logs
+	logs    map[string]*childLog // open child logs by path; guarded by logsMu
 
 	mu      sync.Mutex
 	mood    Mood              // guarded by mu
@@ -135,6 +132,9 @@ type Supervisor struct {
 
 	ends     ends        // essential programs and exit_when_all_done (ends.go)
 	restarts restartBook // restart counts by namespec (restarts.go)
+	// tookOver: an upgrade handed this image its processes; the daemon did
+	// not start (no SUPERVISOR_STATE_CHANGE_RUNNING). Set by New.
+	tookOver bool
 }
 
 // Options are the Supervisor's collaborators.

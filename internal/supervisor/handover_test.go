@@ -2,8 +2,10 @@ package supervisor
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/eventlistener"
+	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/process"
 )
 
@@ -209,6 +212,31 @@ func TestFreezeThawHandsOverListener(t *testing.T) {
 		if !strings.Contains(lines[i], want) {
 			t.Errorf("event %d: %q, want %q", i, lines[i], want)
 		}
+	}
+	s.Shutdown()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The image that took over publishes no PROCESS_GROUP_ADDED for the groups
+// handed over and no SUPERVISOR_STATE_CHANGE_RUNNING (to a listener
+// nothing started); a group new in the file is added as at any start.
+func TestTakeOverPublishesNoStart(t *testing.T) {
+	bus := &events.Bus{}
+	sub := bus.Subscribe(events.Kinds("PROCESS_GROUP", "SUPERVISOR_STATE_CHANGE"))
+	adopt := map[string]Adopted{"old": {Snapshot: process.Snapshot{State: process.Stopped}}}
+	s := New(configOf(t.TempDir(), program("old", 1, 1), program("added", 2, 1)),
+		Options{Spawner: newFakeSpawner(), Events: bus, Adopt: adopt})
+	done := make(chan error, 1)
+	go func() { _, err := s.Run(t.Context()); done <- err }()
+	<-s.Ready()
+	var got []string
+	for _, e := range sub.Next() {
+		got = append(got, fmt.Sprintf("%s %+v", e.Name(), e))
+	}
+	if want := []string{"PROCESS_GROUP_ADDED {Group:added}"}; !slices.Equal(got, want) {
+		t.Errorf("published %q, want %q", got, want)
 	}
 	s.Shutdown()
 	if err := <-done; err != nil {
