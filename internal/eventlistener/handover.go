@@ -32,8 +32,10 @@ type HandedPool struct {
 
 // HandedEvent is an event numbered for a pool and not processed yet.
 type HandedEvent struct {
-	Name       string `json:"name"`
-	Payload    string `json:"payload"`
+	Name string `json:"name"`
+	// Payload is bytes, not a JSON string: a string would not carry
+	// invalid UTF-8 (a name in the config file) unchanged.
+	Payload    []byte `json:"payload"`
 	Serial     int64  `json:"serial"`
 	PoolSerial int64  `json:"pool_serial"`
 }
@@ -142,7 +144,7 @@ func (p *Pool) handOver() HandedPool {
 }
 
 func (q *queued) handed() HandedEvent {
-	return HandedEvent{Name: q.name, Payload: q.payload, Serial: q.serial, PoolSerial: q.poolSerial}
+	return HandedEvent{Name: q.name, Payload: []byte(q.payload), Serial: q.serial, PoolSerial: q.poolSerial}
 }
 
 // Late returns an error if an event a pool would take was published since
@@ -264,5 +266,5 @@ func (p *Pool) takeOver(hp HandedPool) {
 }
 
 func takenEvent(e HandedEvent) *queued {
-	return &queued{name: e.Name, payload: e.Payload, serial: e.Serial, poolSerial: e.PoolSerial}
+	return &queued{name: e.Name, payload: string(e.Payload), serial: e.Serial, poolSerial: e.PoolSerial}
 }

@@ -19,10 +19,10 @@ func TestStateRoundTrip(t *testing.T) {
 			Adopted: supervisor.Adopted{Snapshot: process.Snapshot{State: process.Running, PID: 42, StdinFD: 8, StdoutFD: 9, StderrFD: -1},
 				StdoutLog: "/var/log/a.log"}}},
 		Events: &eventlistener.Handed{Serial: 41, Ticks: []int64{5, 60, 3600}, Pools: []eventlistener.HandedPool{{Group: "l", Serial: 9,
-			Buffer: []eventlistener.HandedEvent{{Name: "TICK_5", Payload: "when:5", Serial: 40, PoolSerial: 8}},
+			Buffer: []eventlistener.HandedEvent{{Name: "TICK_5", Payload: []byte("when:5"), Serial: 40, PoolSerial: 8}},
 			Listeners: []eventlistener.HandedListener{{Name: "l", State: "RUNNING", Session: &eventlistener.HandedSession{
 				PID: 43, Protocol: eventlistener.Busy, Unread: []byte("RESULT 2\nO"), ResultLen: -1,
-				Event: &eventlistener.HandedEvent{Name: "TICK_5", Payload: "when:0", Serial: 39, PoolSerial: 7}}}}}}}}
+				Event: &eventlistener.HandedEvent{Name: "TICK_5", Payload: []byte("when:0"), Serial: 39, PoolSerial: 7}}}}}}}}
 	f, err := write(st)
 	if err != nil {
 		t.Fatal(err)
