@@ -86,8 +86,8 @@ startsecs=0
 	flap("stop")
 	waitFor("flap's first 4 states", func() bool { return flapStates() == 4 })
 
-	// BUSY across the switch with flap's STARTING, its RESULT line
-	// written; flap's RUNNING, STOPPING, STOPPED wait in the pool.
+	// BUSY across the switch with flap's STARTING (or a TICK_5 come
+	// first), its RESULT line written; the events after it wait in the pool.
 	hold := filepath.Join(r.dir, "hold")
 	if err := os.WriteFile(hold, nil, 0o644); err != nil {
 		t.Fatal(err)
