@@ -48,7 +48,7 @@ var allowed = map[string][]string{
 	"memlimit":      {"config", "process", "proctree", "supervisor"},
 	"rpc":           {"config", "events", "guard", "httpmux", "logs", "pool", "process", "pyrepr", "supervisor", "version", "web", "wire", "xmlrpc"},
 	"daemon":        {"config", "events", "fleet", "gate", "guard", "handover", "health", "httpmux", "logs", "memlimit", "metrics", "pool", "process", "proctree", "pyrepr", "reaper", "rpc", "supervisor", "sysnames", "version", "web", "wire"},
-	"handover":      {"config", "guard", "pool", "process", "reaper", "supervisor", "version"},
+	"handover":      {"config", "eventlistener", "guard", "pool", "process", "reaper", "supervisor", "version"},
 	"ctl":           {"client", "config", "pyrepr", "version", "wire"},
 	"cli":           {"ctl", "daemon", "health", "lint", "version"},
 	"health":        {"client", "config", "httpmux", "supervisor"},

@@ -150,6 +150,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		Adopt:     adopt,
 		// The FastCGI sockets an upgrade handed over.
 		AdoptSockets: adoptSockets,
+		AdoptEvents:  handover.Events(takeover),
 	})
 	pools.Bind(sup)
 	if takeover != nil {

@@ -24,9 +24,17 @@ type Hub struct {
 	identifier string
 
 	serials *serialCounter // the global serial
+	ticks   *ticker
 
 	mu    sync.Mutex
 	pools []*Pool // in order of creation; guarded by mu
+	// An upgrade's state (handover.go), guarded by mu: the pools handed
+	// over and not created yet, whether the pools are held, whether the
+	// events are left to the next image (frozen), and those that came since.
+	handed map[string]HandedPool
+	held   bool
+	frozen bool
+	late   []events.Event
 }
 
 // serialCounter numbers events. Supervisor's global serial lives as long as
@@ -49,7 +57,7 @@ func (c *serialCounter) next() int64 {
 // header's server token.
 func NewHub(bus *events.Bus, log process.Logger, identifier string) *Hub {
 	return &Hub{bus: bus, sub: bus.Subscribe(events.Named("eventlisteners"), events.Buffer(hubBuffer)),
-		log: log, identifier: identifier, serials: &globalSerial}
+		log: log, identifier: identifier, serials: &globalSerial, ticks: newTicker()}
 }
 
 // hubBuffer bounds the events waiting for the hub, which only moves them
@@ -64,7 +72,7 @@ func (h *Hub) Run(ctx context.Context) {
 	defer h.sub.Close()
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	wg.Go(func() { RunTicks(ctx, h.bus) })
+	wg.Go(func() { h.ticks.run(ctx, h.bus) })
 	for {
 		select {
 		case <-ctx.Done():
@@ -77,12 +85,20 @@ func (h *Hub) Run(ctx context.Context) {
 	}
 }
 
-// NewPool creates the pool of an [eventlistener:x] group. It receives
-// events once added (AddPool).
+// NewPool creates the pool of an [eventlistener:x] group, from where the
+// previous image left it if an upgrade handed it over (TakeOver). It
+// receives events once added (AddPool).
 func (h *Hub) NewPool(g *config.Group) *Pool {
 	p := &Pool{hub: h, cfg: g, serial: -1}
 	for _, pc := range g.Processes {
 		p.listeners = append(p.listeners, &Listener{pool: p, name: pc.Name, state: "STOPPED"})
+	}
+	h.mu.Lock()
+	hp, ok := h.handed[g.Name]
+	delete(h.handed, g.Name)
+	h.mu.Unlock()
+	if ok {
+		p.takeOver(hp)
 	}
 	return p
 }
@@ -110,6 +126,9 @@ func (h *Hub) RemovePool(p *Pool) {
 }
 
 func (h *Hub) deliverLocked() {
+	if h.frozen {
+		return
+	}
 	for _, e := range h.sub.Next() {
 		h.deliver(e)
 	}
@@ -168,6 +187,7 @@ type Pool struct {
 	buffer    []*queued   // guarded by mu
 	listeners []*Listener // in the group's process order; their fields are guarded by mu
 	removed   bool        // guarded by mu
+	held      bool        // no dispatch during an upgrade's freeze; guarded by mu
 }
 
 // queued is an event in a pool's buffer; it keeps its serials when re-queued.
@@ -184,6 +204,9 @@ type Listener struct {
 	proc  Process   // nil until Attach
 	state string    // process state, from the PROCESS_STATE events
 	cur   *session  // the current child's protocol state; nil before the first spawn
+	// adopting is the session of the child an upgrade handed over, until
+	// the runner taking that child over asks for it (ForSpawn).
+	adopting *session
 }
 
 // Process is what a pool needs of a listener's runner.
@@ -264,9 +287,9 @@ func (p *Pool) bufferLocked(q *queued, head bool) {
 
 // dispatchLocked sends buffered events, oldest first, to ready listeners.
 func (p *Pool) dispatchLocked() {
-	for len(p.buffer) > 0 && !p.removed {
+	for len(p.buffer) > 0 && !p.removed && !p.held {
 		i := slices.IndexFunc(p.listeners, func(l *Listener) bool {
-			return l.state == "RUNNING" && l.proc != nil && l.cur != nil && !l.cur.dead && l.cur.proto.state == Ready
+			return l.state == "RUNNING" && l.proc != nil && l.cur != nil && l.cur.spawned && !l.cur.dead && l.cur.proto.state == Ready
 		})
 		if i < 0 {
 			return
@@ -309,6 +332,7 @@ func (l *Listener) Write(b []byte) (int, error) {
 
 // ForSpawn starts the protocol afresh for a new child (ACKNOWLEDGED, awaiting
 // READY); an event the previous child was busy with goes back to the pool.
+// The child an upgrade handed over goes on with its session instead.
 func (l *Listener) ForSpawn() process.ChildWriter {
 	p := l.pool
 	p.mu.Lock()
@@ -316,7 +340,10 @@ func (l *Listener) ForSpawn() process.ChildWriter {
 	if l.cur != nil {
 		l.cur.retireLocked()
 	}
-	l.cur = &session{l: l, proto: newProtocol(l.name)}
+	l.cur, l.adopting = l.adopting, nil
+	if l.cur == nil {
+		l.cur = &session{l: l, proto: newProtocol(l.name)}
+	}
 	return l.cur
 }
 
@@ -324,16 +351,29 @@ func (l *Listener) ForSpawn() process.ChildWriter {
 type session struct {
 	l         *Listener
 	proto     protocol
-	pid       int
+	pid       int           // the child's, once known (handed over: before Spawned)
+	spawned   bool          // Spawned was called: the child's stdin takes events
 	event     *queued       // the event sent and not yet answered (BUSY)
 	dead      bool          // the child is gone
 	lastWrite chan struct{} // closed when the last event write has ended
 }
 
+// Spawned makes the session's child, pid, eligible for events: the runner
+// offers its stdin before it calls Spawned.
 func (s *session) Spawned(pid int) {
-	s.l.pool.mu.Lock()
-	s.pid = pid
-	s.l.pool.mu.Unlock()
+	p := s.l.pool
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s.pid != 0 && s.pid != pid {
+		// Handed over for a child that is gone: this one starts afresh.
+		if s.event != nil {
+			p.requeueLocked(s.event)
+			s.event = nil
+		}
+		s.proto = newProtocol(s.l.name)
+	}
+	s.pid, s.spawned = pid, true
+	p.dispatchLocked()
 }
 
 // Write logs the listener's output and runs the protocol on it.

@@ -11,7 +11,7 @@ import (
 	"github.com/drover/drover/internal/events"
 )
 
-func TestRunTicks(t *testing.T) {
+func TestTicker(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// The bubble's clock starts at 2000-01-01 00:00:00 UTC, a boundary of
 		// every period; start 2.5 s into a 5 s period, 57.5 s before an hour.
@@ -21,7 +21,7 @@ func TestRunTicks(t *testing.T) {
 		sub := bus.Subscribe()
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { RunTicks(ctx, bus); close(done) }()
+		go func() { newTicker().run(ctx, bus); close(done) }()
 
 		synctest.Wait()
 		if got := drain(sub); len(got) != 0 {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/eventlistener"
 	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/supervisor"
 )
@@ -27,7 +28,10 @@ import (
 //   - 2: the bytes queued for a child's stdin (process.Snapshot.StdinPending);
 //     a pool's workers beyond numprocs, and its scaler's state (Pools);
 //     FastCGI groups, their processes and sockets (FCGISockets).
-const Format = 2
+//   - 3: event listeners (Events): the serials, the TICK clock, each pool's
+//     buffer and each listener's protocol state with the event it is busy
+//     with. Builds of formats 1 and 2 refused to hand event listeners over.
+const Format = 3
 
 // OldestFormat is the oldest format this build reads.
 const OldestFormat = 1
@@ -65,6 +69,9 @@ type State struct {
 	Pools []pool.Handed `json:"pools,omitempty"`
 	// FCGISockets are the open sockets of FastCGI groups.
 	FCGISockets []FCGISocket `json:"fcgi_sockets,omitempty"`
+	// Events is the event listeners' state (its pools' listener processes
+	// are in Processes); nil from a build of format 1 or 2.
+	Events *eventlistener.Handed `json:"events,omitempty"`
 
 	fd int // the state's own descriptor in the receiving image
 }
@@ -167,7 +174,9 @@ func Receive() (*State, error) {
 
 // Check validates st against cfg, the configuration the new image loaded:
 // every handed-over process is a program of the same group (a pool's
-// spare process numbers included) with the same command, every handed-over socket a server section at the same address.
+// spare process numbers included) with the same command, of an event
+// listener group exactly when its pool was handed over, every handed-over
+// socket a server section at the same address.
 // Settings other than the command may differ: the new image applies them
 // to the processes it adopts (a new stopsignal is used at the next stop).
 func Check(st *State, cfg *config.Config) error {
@@ -177,6 +186,16 @@ func Check(st *State, cfg *config.Config) error {
 			progs[[2]string{g.Name, p.Name}] = p
 		}
 	}
+	listening := map[string]bool{}
+	if st.Events != nil {
+		for _, hp := range st.Events.Pools {
+			listening[hp.Group] = true
+		}
+	}
+	kinds := map[string]config.GroupKind{}
+	for _, g := range cfg.Groups {
+		kinds[g.Name] = g.Kind
+	}
 	for _, p := range st.Processes {
 		pc := progs[[2]string{p.Group, p.Name}]
 		switch {
@@ -184,6 +203,8 @@ func Check(st *State, cfg *config.Config) error {
 			return fmt.Errorf("process %s is running but not in %s; apply the change (update, reload) before or after the upgrade", supervisor.Namespec(p.Group, p.Name), cfg.File)
 		case pc.Command != p.Command:
 			return fmt.Errorf("the command of %s changed in %s; apply the change (update, reload) before or after the upgrade", supervisor.Namespec(p.Group, p.Name), cfg.File)
+		case listening[p.Group] != (kinds[p.Group] == config.KindEventListener):
+			return fmt.Errorf("%s changed between program and event listener in %s; apply the change (update, reload) before or after the upgrade", p.Group, cfg.File)
 		}
 	}
 	addrs := map[string]string{}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/eventlistener"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
 )
@@ -16,7 +17,12 @@ func TestStateRoundTrip(t *testing.T) {
 		PreviousExe: 7, Listeners: []Listener{{Section: "unix_http_server", Addr: "/run/s.sock", FD: 5}},
 		Processes: []Process{{Group: "g", Name: "g_00", Command: "sleep 1",
 			Adopted: supervisor.Adopted{Snapshot: process.Snapshot{State: process.Running, PID: 42, StdinFD: 8, StdoutFD: 9, StderrFD: -1},
-				StdoutLog: "/var/log/a.log"}}}}
+				StdoutLog: "/var/log/a.log"}}},
+		Events: &eventlistener.Handed{Serial: 41, Ticks: []int64{5, 60, 3600}, Pools: []eventlistener.HandedPool{{Group: "l", Serial: 9,
+			Buffer: []eventlistener.HandedEvent{{Name: "TICK_5", Payload: []byte("when:5"), Serial: 40, PoolSerial: 8}},
+			Listeners: []eventlistener.HandedListener{{Name: "l", State: "RUNNING", Session: &eventlistener.HandedSession{
+				PID: 43, Protocol: eventlistener.Busy, Unread: []byte("RESULT 2\nO"), ResultLen: -1,
+				Event: &eventlistener.HandedEvent{Name: "TICK_5", Payload: []byte("when:0"), Serial: 39, PoolSerial: 7}}}}}}}}
 	f, err := write(st)
 	if err != nil {
 		t.Fatal(err)
@@ -49,9 +55,11 @@ func TestStateOfAnotherFormatIsRefused(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	cfg := &config.Config{File: "/etc/s.conf",
-		Groups:          []*config.Group{{Name: "g", Processes: []*config.Process{{Name: "g_00", Command: "sleep 1"}}}},
+		Groups: []*config.Group{{Name: "g", Processes: []*config.Process{{Name: "g_00", Command: "sleep 1"}}},
+			{Name: "l", Kind: config.KindEventListener, Processes: []*config.Process{{Name: "l", Command: "listen"}}}},
 		UnixHTTPServers: []config.UnixHTTPServer{{Section: "unix_http_server", File: "/run/s.sock"}}}
 	proc := Process{Group: "g", Name: "g_00", Command: "sleep 1"}
+	lsn := Process{Group: "l", Name: "l", Command: "listen"}
 	sock := Listener{Section: "unix_http_server", Addr: "/run/s.sock"}
 	for _, tc := range []struct {
 		name string
@@ -63,6 +71,10 @@ func TestCheck(t *testing.T) {
 			"process g:g_01 is running but not in /etc/s.conf"},
 		{"changed command", State{Processes: []Process{{Group: "g", Name: "g_00", Command: "sleep 2"}}},
 			"the command of g:g_00 changed in /etc/s.conf"},
+		{"listener", State{Processes: []Process{lsn}, Events: &eventlistener.Handed{Pools: []eventlistener.HandedPool{{Group: "l"}}}}, ""},
+		{"program now a listener", State{Processes: []Process{lsn}}, "l changed between program and event listener in /etc/s.conf"},
+		{"listener now a program", State{Processes: []Process{proc}, Events: &eventlistener.Handed{Pools: []eventlistener.HandedPool{{Group: "g"}}}},
+			"g changed between program and event listener in /etc/s.conf"},
 		{"moved socket", State{Listeners: []Listener{{Section: "unix_http_server", Addr: "/tmp/other.sock"}}},
 			"[unix_http_server] (/tmp/other.sock) changed"},
 	} {
@@ -85,7 +97,7 @@ func TestStateOfFormat1IsRead(t *testing.T) {
 	}
 	defer f.Close()
 	st, err := read(int(f.Fd()))
-	if err != nil || st.Build != "old" || len(st.Processes) != 1 || st.Processes[0].Snapshot.StdinPending != nil {
+	if err != nil || st.Build != "old" || len(st.Processes) != 1 || st.Processes[0].Snapshot.StdinPending != nil || st.Events != nil {
 		t.Errorf("read a format-1 state: %+v, %v", st, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/eventlistener"
 	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/reaper"
@@ -79,6 +80,15 @@ func Adoptions(st *State) map[string]supervisor.Adopted {
 		m[supervisor.Namespec(p.Group, p.Name)] = p.Adopted
 	}
 	return m
+}
+
+// Events is the event listeners' state of st (supervisor.Options.AdoptEvents),
+// nil without a take-over or from a build of format 1 or 2.
+func Events(st *State) *eventlistener.Handed {
+	if st == nil {
+		return nil
+	}
+	return st.Events
 }
 
 // CheckMain is the dry run (CheckFlag) on what Receive returned: load is

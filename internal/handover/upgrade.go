@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/eventlistener"
 	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/reaper"
@@ -43,12 +44,16 @@ type Upgrade struct {
 // it reports, or why it refuses (its output).
 func (u *Upgrade) Check(listeners []Listener) (newBuild string, err error) {
 	st := u.state(nil, listeners)
+	st.Events = &eventlistener.Handed{}
 	for _, g := range u.Supervisor.Groups() {
 		for _, p := range g.Processes {
 			st.Processes = append(st.Processes, Process{Group: g.Config.Name, Name: p.Config().Name, Command: p.ConfigAsRead().Command})
 		}
-		if g.Config.Kind == config.KindFCGI {
+		switch g.Config.Kind {
+		case config.KindFCGI:
 			st.FCGISockets = append(st.FCGISockets, FCGISocket{Group: g.Config.Name, Socket: g.Config.Socket, FD: -1})
+		case config.KindEventListener:
+			st.Events.Pools = append(st.Events.Pools, eventlistener.HandedPool{Group: g.Config.Name})
 		}
 	}
 	f, err := write(st)
@@ -157,6 +162,7 @@ func (u *Upgrade) Exec(listeners []Listener) error {
 	if u.Pools != nil {
 		st.Pools = u.Pools.HandOver()
 	}
+	st.Events = &frozen.Events
 	f, err := write(st)
 	if err != nil {
 		return fmt.Errorf("write the state: %w", err)
@@ -166,6 +172,9 @@ func (u *Upgrade) Exec(listeners []Listener) error {
 		return err
 	}
 	env := append(withoutHandoverEnv(os.Environ()), EnvFD+"="+strconv.Itoa(int(f.Fd())))
+	if err := u.Supervisor.EventsSinceFreeze(); err != nil {
+		return err
+	}
 	return fmt.Errorf("execve %s: %w", u.Exe, process.ExecOnSpawnThread(u.Exe, u.Args, env))
 }
 

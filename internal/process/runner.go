@@ -497,10 +497,15 @@ func (r *Runner) childWriters(cmd *Command) []ChildWriter {
 	return outs
 }
 
-// watch makes c the live child: its writers learn its pid, its stdin is
-// offered to WriteStdin, and a poller (NotifyExit) or else a waiter
+// watch makes c the live child: its stdin is offered to WriteStdin, its
+// writers learn its pid, and a poller (NotifyExit) or else a waiter
 // goroutine reports its exit.
 func (r *Runner) watch(c Child, outs []ChildWriter) {
+	// Stdin first: a writer told the pid may write to it at once (an event
+	// listener's pool sends it the events waiting).
+	if w := c.Stdin(); w != nil {
+		r.stdin.Store(&stdinPipe{w})
+	}
 	for _, cw := range outs {
 		cw.Spawned(c.PID())
 	}
@@ -508,9 +513,6 @@ func (r *Runner) watch(c Child, outs []ChildWriter) {
 	r.lastOutput = nil
 	if d, ok := c.(drainer); ok {
 		r.lastOutput = d.Drained()
-	}
-	if w := c.Stdin(); w != nil {
-		r.stdin.Store(&stdinPipe{w})
 	}
 	if n, ok := c.(exitNotifier); ok && n.NotifyExit(r.cfg.Name, r.sendExit) {
 		return

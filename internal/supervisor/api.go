@@ -94,6 +94,9 @@ type Group struct {
 	act  *Activation         // this life of the group
 	pool *eventlistener.Pool // event listener groups only
 	fcgi *fcgiSocket         // FastCGI groups only
+	// tookOver: an upgrade handed its processes over; the group was not
+	// added (no PROCESS_GROUP_ADDED) and its pool already takes events.
+	tookOver bool
 }
 
 // Activation returns the life of the group g belongs to.
@@ -129,6 +132,9 @@ type Supervisor struct {
 
 	ends     ends        // essential programs and exit_when_all_done (ends.go)
 	restarts restartBook // restart counts by namespec (restarts.go)
+	// tookOver: an upgrade handed this image its processes; the daemon did
+	// not start (no SUPERVISOR_STATE_CHANGE_RUNNING). Set by New.
+	tookOver bool
 }
 
 // Options are the Supervisor's collaborators.
@@ -149,6 +155,9 @@ type Options struct {
 	// AdoptSockets holds, by group name, the descriptors of the FastCGI
 	// sockets an upgrade handed over, which New's groups take again.
 	AdoptSockets map[string]int
+	// AdoptEvents is the event listener state an upgrade handed over: the
+	// serials, the TICK clock, the pools New creates go on from it.
+	AdoptEvents *eventlistener.Handed
 }
 
 // New returns a Supervisor for cfg with the groups of cfg created, as
@@ -174,6 +183,10 @@ func New(cfg *config.Config, opts Options) *Supervisor {
 		groups:  make(map[string]*Group),
 		hub:     eventlistener.NewHub(bus, opts.Log, cfg.Supervisord.Identifier),
 	}
+	s.tookOver = opts.Adopt != nil || opts.AdoptEvents != nil
+	if opts.AdoptEvents != nil {
+		s.hub.TakeOver(*opts.AdoptEvents)
+	}
 	for _, gc := range cfg.Groups {
 		g, err := s.newGroup(gc)
 		if err != nil {
@@ -187,7 +200,8 @@ func New(cfg *config.Config, opts Options) *Supervisor {
 		s.adopt(g)
 		s.insertLocked(g)
 	}
-	s.opts.Adopt, s.opts.AdoptSockets = nil, nil // a group added later starts afresh
+	s.hub.EndTakeOver()
+	s.opts.Adopt, s.opts.AdoptSockets, s.opts.AdoptEvents = nil, nil, nil // a group added later starts afresh
 	return s
 }
 

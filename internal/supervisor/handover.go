@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/eventlistener"
 	"github.com/drover/drover/internal/process"
 )
 
@@ -31,23 +32,30 @@ type Adopted struct {
 // ErrUpgradeRefused wraps every reason Freeze refuses an upgrade.
 var ErrUpgradeRefused = errors.New("upgrade refused")
 
-// Frozen is what a frozen Supervisor hands over: its processes, and the
+// Frozen is what a frozen Supervisor hands over: its processes, the
 // descriptors of the open FastCGI sockets by group name, inheritable
-// until thaw.
+// until thaw, and the event listeners' state.
 type Frozen struct {
 	Processes   []FrozenProcess
 	FCGISockets map[string]int
+	Events      eventlistener.Handed
 }
 
 // Freeze stops every runner where it stands (process.Runner.Freeze) and
-// returns their snapshots and the FastCGI sockets, and thaw, which lets
-// everything run on (the upgrade did not happen). No group change,
-// keep-reload, rolling restart or scaling decision can start until thaw.
+// returns their snapshots, the FastCGI sockets and the event listeners'
+// state, and thaw, which lets everything run on (the upgrade did not
+// happen). No group change, keep-reload, rolling restart or scaling
+// decision can start until thaw, and no event is sent to a listener (the
+// pools are held before the runners freeze, and handed over once they are).
 // It refuses what CheckFreezable refuses.
 func (s *Supervisor) Freeze() (frozen Frozen, thaw func(), err error) {
 	groups, unlock, err := s.lockForFreeze()
 	if err != nil {
 		return Frozen{}, nil, err
+	}
+	if err := s.hub.Hold(); err != nil {
+		unlock()
+		return Frozen{}, nil, fmt.Errorf("%w: event listeners: %v", ErrUpgradeRefused, err)
 	}
 	release := make(chan struct{})
 	var resumed []<-chan struct{}
@@ -62,6 +70,7 @@ func (s *Supervisor) Freeze() (frozen Frozen, thaw func(), err error) {
 		for _, r := range resumed {
 			<-r
 		}
+		s.hub.Release() // after the runners: the events go to stdin queues taking writes again
 		unlock()
 	}
 	for _, g := range groups {
@@ -93,12 +102,22 @@ func (s *Supervisor) Freeze() (frozen Frozen, thaw func(), err error) {
 				Adopted: Adopted{Snapshot: snap, StdoutLog: p.StdoutLogPath(), StderrLog: p.StderrLogPath()}})
 		}
 	}
+	frozen.Events = s.hub.HandOver()
 	return frozen, thaw, nil
 }
 
+// EventsSinceFreeze returns an error if an event a listener pool would
+// take was published since Freeze: handed over already, it would be lost
+// with this image. Call it just before the exec; thaw delivers it.
+func (s *Supervisor) EventsSinceFreeze() error {
+	if err := s.hub.Late(); err != nil {
+		return fmt.Errorf("%w: %v", ErrUpgradeRefused, err)
+	}
+	return nil
+}
+
 // CheckFreezable says why Freeze would refuse now, nil if it would not:
-// event listener groups, a pool that cannot be held (Hooks.Hold),
-// a reload or shutdown in progress.
+// a pool that cannot be held (Hooks.Hold), a reload or shutdown in progress.
 func (s *Supervisor) CheckFreezable() error {
 	_, unlock, err := s.lockForFreeze()
 	if err == nil {
@@ -130,10 +149,6 @@ func (s *Supervisor) lockForFreeze() (groups []*Group, unlock func(), err error)
 	undo = append(undo, s.keepMu.Unlock)
 	groups = s.Groups()
 	for _, g := range groups {
-		switch g.Config.Kind {
-		case config.KindEventListener:
-			return fail("event listener group %s: handing over event listeners is not supported", g.Config.Name)
-		}
 		if hold := s.opts.Hooks.Hold; hold != nil {
 			release, err := hold(g.Config.Name)
 			if err != nil {
@@ -147,12 +162,17 @@ func (s *Supervisor) lockForFreeze() (groups []*Group, unlock func(), err error)
 
 // adopt makes the processes of g that the previous image handed over start
 // from their snapshots; they are not autostarted.
+// A group handed over takes events at once, as it did in the previous
+// image: its pool is added before any runner begins.
 func (s *Supervisor) adopt(g *Group) {
 	for _, p := range g.Processes {
 		if a, ok := s.opts.Adopt[p.Namespec]; ok {
 			p.Runner.Adopt(a.Snapshot)
-			p.adopted = true
+			p.adopted, g.tookOver = true, true
 		}
+	}
+	if g.tookOver && g.pool != nil {
+		s.hub.AddPool(g.pool)
 	}
 }
 

@@ -2,8 +2,10 @@ package supervisor
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/eventlistener"
+	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/process"
 )
 
@@ -133,6 +137,107 @@ func TestFreezeWritesHeldBackLineStart(t *testing.T) {
 		t.Errorf("log at the freeze: %q, want the held-back start written", b)
 	}
 	thaw()
+	s.Shutdown()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// listenerScript is an event listener in sh: it appends each event's
+// header to $EVENTS and, while the file $HOLD exists, stays BUSY with it.
+const listenerScript = `echo READY
+while read -r h; do
+  dd bs=1 count="${h##*len:}" >/dev/null 2>&1
+  echo "$h" >> "$EVENTS"
+  while [ -e "$HOLD" ]; do sleep 0.02; done
+  printf 'RESULT 2\nOKREADY\n'
+done`
+
+// A freeze holds the event listener pools and hands over a BUSY listener
+// with the event it is busy with, the buffer and the serials; a thaw (the
+// exec failed) lets the listener answer and get the rest, numbered on.
+func TestFreezeThawHandsOverListener(t *testing.T) {
+	dir := t.TempDir()
+	evlog, hold := filepath.Join(dir, "events"), filepath.Join(dir, "hold")
+	if err := os.WriteFile(hold, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := program("lsn", 1, 1, "/bin/sh", "-c", listenerScript)
+	g.Kind, g.Events, g.BufferSize = config.KindEventListener, []string{"PROCESS_STATE"}, 10
+	pc := g.Processes[0]
+	pc.StartSecs = 0
+	pc.Environment = []config.EnvVar{{Key: "EVENTS", Value: evlog}, {Key: "HOLD", Value: hold}}
+	s := New(configOf(dir, g), Options{})
+	done := make(chan error, 1)
+	go func() { _, err := s.Run(t.Context()); done <- err }()
+	<-s.Ready()
+	waitLines := func(n int) []string {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			b, _ := os.ReadFile(evlog)
+			if lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"); len(b) > 0 && len(lines) >= n {
+				return lines
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("fewer than %d events received", n)
+			}
+		}
+	}
+	waitLines(1) // lsn's own STARTING; its RUNNING waits in the buffer
+
+	frozen, thaw, err := s.Freeze()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := frozen.Events
+	if ev.Serial != 1 || len(ev.Pools) != 1 {
+		t.Fatalf("handed over %+v: want the global serial 1 and the pool", ev)
+	}
+	hp := ev.Pools[0]
+	if hp.Serial != 1 || len(hp.Buffer) != 1 || hp.Buffer[0].Name != "PROCESS_STATE_RUNNING" || len(hp.Listeners) != 1 {
+		t.Fatalf("pool handed over: %+v", hp)
+	}
+	hs := hp.Listeners[0].Session
+	if hp.Listeners[0].State != "RUNNING" || hs == nil || hs.Protocol != eventlistener.Busy ||
+		hs.PID != frozen.Processes[0].Snapshot.PID || hs.Event == nil || hs.Event.Name != "PROCESS_STATE_STARTING" {
+		t.Fatalf("listener handed over: %+v, session %+v", hp.Listeners[0], hs)
+	}
+	if err := s.EventsSinceFreeze(); err != nil {
+		t.Errorf("EventsSinceFreeze: %v", err)
+	}
+	thaw()
+	os.Remove(hold)
+	lines := waitLines(2)
+	for i, want := range []string{"serial:0 pool:lsn poolserial:0 eventname:PROCESS_STATE_STARTING", "serial:1 pool:lsn poolserial:1 eventname:PROCESS_STATE_RUNNING"} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("event %d: %q, want %q", i, lines[i], want)
+		}
+	}
+	s.Shutdown()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The image that took over publishes no PROCESS_GROUP_ADDED for the groups
+// handed over and no SUPERVISOR_STATE_CHANGE_RUNNING (to a listener
+// nothing started); a group new in the file is added as at any start.
+func TestTakeOverPublishesNoStart(t *testing.T) {
+	bus := &events.Bus{}
+	sub := bus.Subscribe(events.Kinds("PROCESS_GROUP", "SUPERVISOR_STATE_CHANGE"))
+	adopt := map[string]Adopted{"old": {Snapshot: process.Snapshot{State: process.Stopped}}}
+	s := New(configOf(t.TempDir(), program("old", 1, 1), program("added", 2, 1)),
+		Options{Spawner: newFakeSpawner(), Events: bus, Adopt: adopt})
+	done := make(chan error, 1)
+	go func() { _, err := s.Run(t.Context()); done <- err }()
+	<-s.Ready()
+	var got []string
+	for _, e := range sub.Next() {
+		got = append(got, fmt.Sprintf("%s %+v", e.Name(), e))
+	}
+	if want := []string{"PROCESS_GROUP_ADDED {Group:added}"}; !slices.Equal(got, want) {
+		t.Errorf("published %q, want %q", got, want)
+	}
 	s.Shutdown()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -15,7 +15,8 @@ import (
 const shutdownReportEvery = 3 * time.Second
 
 // Run begins the runner of every process of the active groups,
-// publishes PROCESS_GROUP_ADDED for each and SUPERVISOR_STATE_CHANGE_RUNNING,
+// publishes PROCESS_GROUP_ADDED for each and SUPERVISOR_STATE_CHANGE_RUNNING
+// (neither for what an upgrade handed over: to a listener, nothing started),
 // and spawns the autostart processes at once in (group priority, name) then
 // (process priority, name) order. It then supervises until Shutdown or
 // Restart is called or ctx is done (a shutdown); then it stops every group,
@@ -54,10 +55,14 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	s.ends.s, s.ends.sub, s.ends.restarting = s, endsSub, map[*Process]bool{}
 	s.runners.Go(func() { guard.Run("end watcher", func() { s.ends.watch(runCtx) }) })
 	for _, g := range gs {
-		s.publishGroupAdded(g)
+		if !g.tookOver {
+			s.publishGroupAdded(g)
+		}
 	}
 	if mood == MoodRunning { // else Shutdown or Restart came before Run
-		s.bus.Publish(events.SupervisorRunning{})
+		if !s.tookOver {
+			s.bus.Publish(events.SupervisorRunning{})
+		}
 		for _, g := range gs {
 			g.autostart(ctx)
 		}
