@@ -155,6 +155,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	pools.Bind(sup)
 	if takeover != nil {
 		pools.TakeOver(takeover.Pools)
+		leases.TakeOver(pool.Leased(takeover.Pools))
 	}
 	followLeases(sup)
 	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, pools.RollingRestart, leases, bus, ml)
@@ -165,6 +166,9 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	defer func() { leave(!reloading) }()
 	up := &upgrader{Upgrade: handover.Upgrade{Exe: d.exe, Args: d.args, ConfigFile: cfg.File, Supervisor: sup, Pools: pools, Images: d.images},
 		cfg: cfg, ml: ml, listeners: listeners}
+	if leases != nil {
+		up.HoldLeases = leases.HoldForHandover
+	}
 	routes := httpmux.New()
 	rpc.Register(routes, rpc.Options{Supervisor: sup, Pools: pools, MainLog: ml, Events: bus, Log: ml,
 		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, FleetShare: leases.Share, Upgrade: up, Images: d.images,

@@ -31,7 +31,10 @@ import (
 //   - 3: event listeners (Events): the serials, the TICK clock, each pool's
 //     buffer and each listener's protocol state with the event it is busy
 //     with. Builds of formats 1 and 2 refused to hand event listeners over.
-const Format = 3
+//   - 4: a rolling restart or update in progress (pool.Handed.Roll) and the
+//     workers a pool leased from the fleet (pool.Handed.Leased). Builds of
+//     formats 1 to 3 refused to hand either over.
+const Format = 4
 
 // OldestFormat is the oldest format this build reads.
 const OldestFormat = 1
@@ -179,6 +182,8 @@ func Receive() (*State, error) {
 // socket a server section at the same address.
 // Settings other than the command may differ: the new image applies them
 // to the processes it adopts (a new stopsignal is used at the next stop).
+// A process a rolling update handed over has yet to replace may differ in
+// its command too: the new image replaces it with the group's config.
 func Check(st *State, cfg *config.Config) error {
 	progs := map[[2]string]*config.Process{}
 	for _, g := range cfg.Groups {
@@ -192,6 +197,10 @@ func Check(st *State, cfg *config.Config) error {
 			listening[hp.Group] = true
 		}
 	}
+	rolls := map[string]pool.Handed{}
+	for _, h := range st.Pools {
+		rolls[h.Group] = h
+	}
 	kinds := map[string]config.GroupKind{}
 	for _, g := range cfg.Groups {
 		kinds[g.Name] = g.Kind
@@ -201,7 +210,7 @@ func Check(st *State, cfg *config.Config) error {
 		switch {
 		case pc == nil:
 			return fmt.Errorf("process %s is running but not in %s; apply the change (update, reload) before or after the upgrade", supervisor.Namespec(p.Group, p.Name), cfg.File)
-		case pc.Command != p.Command:
+		case pc.Command != p.Command && !rolls[p.Group].Replaces(p.Name):
 			return fmt.Errorf("the command of %s changed in %s; apply the change (update, reload) before or after the upgrade", supervisor.Namespec(p.Group, p.Name), cfg.File)
 		case listening[p.Group] != (kinds[p.Group] == config.KindEventListener):
 			return fmt.Errorf("%s changed between program and event listener in %s; apply the change (update, reload) before or after the upgrade", p.Group, cfg.File)

@@ -37,6 +37,10 @@ type Upgrade struct {
 	Supervisor *supervisor.Supervisor
 	Pools      *pool.Pools // nil: no pool state is handed over
 	Images     int         // images run so far by this process, this one included
+	// HoldLeases keeps the fleet's leases of this node valid through the
+	// switch, renewing none until resume (the upgrade did not happen);
+	// nil without a fleet.
+	HoldLeases func() (resume func())
 }
 
 // Check runs the binary now at Exe with CheckFlag on a draft of the state
@@ -45,6 +49,9 @@ type Upgrade struct {
 func (u *Upgrade) Check(listeners []Listener) (newBuild string, err error) {
 	st := u.state(nil, listeners)
 	st.Events = &eventlistener.Handed{}
+	if u.Pools != nil {
+		st.Pools = u.Pools.HandOver() // a roll's processes yet to replace are checked as such
+	}
 	for _, g := range u.Supervisor.Groups() {
 		for _, p := range g.Processes {
 			st.Processes = append(st.Processes, Process{Group: g.Config.Name, Name: p.Config().Name, Command: p.ConfigAsRead().Command})
@@ -161,6 +168,10 @@ func (u *Upgrade) Exec(listeners []Listener) error {
 	}
 	if u.Pools != nil {
 		st.Pools = u.Pools.HandOver()
+	}
+	if u.HoldLeases != nil {
+		resume := u.HoldLeases()
+		defer resume() // reached only if the exec did not happen
 	}
 	st.Events = &frozen.Events
 	f, err := write(st)

@@ -1,14 +1,18 @@
 package pool
 
 import (
+	"slices"
+
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/supervisor"
 )
 
 // This file is the pools' side of an in-place upgrade (package handover):
 // the scaler's state handed to the next image, so a pool keeps its size
-// and goes on deciding where it stood. Its workers, those beyond numprocs
-// included, are handed over by the Supervisor.
+// and goes on deciding where it stood, the workers it leased (fleet_max),
+// and a roll in progress, which the next image finishes. Its workers, those
+// beyond numprocs and the surge workers included, are handed over by the
+// Supervisor.
 
 // Handed is one pool's state across an upgrade. Field names are part of
 // the handover format.
@@ -21,10 +25,38 @@ type Handed struct {
 	// configured ones.
 	Min int `json:"min,omitempty"`
 	Max int `json:"max,omitempty"`
+	// Leased are the workers the scaler acquired from the Limiter (the
+	// fleet's leases) beyond numprocs. Format 4.
+	Leased int `json:"leased,omitempty"`
+	// Roll is the rolling restart or update in progress, nil for none.
+	// Format 4.
+	Roll *RollState `json:"roll,omitempty"`
 }
 
-// HandOver returns the state of every started pool. Call it while the
-// pools are held (supervisor.Freeze): no scaler decides meanwhile.
+// Replaces says whether the roll handed over will replace the process
+// called name with the group's config in the next image: a rolling update
+// has yet to, so the process may still run a command the configuration
+// no longer has.
+func (h Handed) Replaces(name string) bool {
+	r := h.Roll
+	return r != nil && r.Update && r.Done >= 0 && r.Done <= len(r.Todo) && slices.Contains(r.Todo[r.Done:], name)
+}
+
+// Leased maps the scaling pools of handed to the workers their scalers
+// leased (0 included: the pool may hold a lease for its numprocs).
+func Leased(handed []Handed) map[string]int {
+	m := map[string]int{}
+	for _, h := range handed {
+		if h.Status.Scaling {
+			m[h.Group] = h.Leased
+		}
+	}
+	return m
+}
+
+// HandOver returns the state of every started pool that scales or rolls.
+// Call it while the pools are held (supervisor.Freeze): no scaler decides
+// meanwhile, and a roll's processes no longer change.
 func (m *Pools) HandOver() []Handed {
 	m.mu.Lock()
 	pools := make([]*workerPool, 0, len(m.m))
@@ -35,16 +67,23 @@ func (m *Pools) HandOver() []Handed {
 	var out []Handed
 	for _, pl := range pools {
 		g := pl.act.Group()
-		if g == nil || g.Config.Scaling == nil {
+		if g == nil {
 			continue
 		}
 		pl.mu.Lock()
-		h := Handed{Group: pl.name, Status: pl.status}
-		if pl.bounds.on == g.Config.Scaling {
+		h := Handed{Group: pl.name, Status: pl.status, Leased: pl.held}
+		h.Status.Scaling = g.Config.Scaling != nil
+		if pl.rolling != nil {
+			r := *pl.rolling
+			h.Roll = &r
+		}
+		if g.Config.Scaling != nil && pl.bounds.on == g.Config.Scaling {
 			h.Min, h.Max = pl.bounds.min, pl.bounds.max
 		}
 		pl.mu.Unlock()
-		out = append(out, h)
+		if g.Config.Scaling != nil || h.Roll != nil {
+			out = append(out, h)
+		}
 	}
 	return out
 }
@@ -62,8 +101,9 @@ func (m *Pools) TakeOver(handed []Handed) {
 }
 
 // takeOver starts pl from h under the scaling config sc: run-time bounds
-// that no longer fit sc are dropped, as a config change drops them.
-func (pl *workerPool) takeOver(h Handed, sc *config.Scaling) {
+// that no longer fit sc are dropped, as a config change drops them. The
+// leased workers are held again when the pools have a Limiter.
+func (pl *workerPool) takeOver(h Handed, sc *config.Scaling, limited bool) {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	st := h.Status
@@ -71,5 +111,42 @@ func (pl *workerPool) takeOver(h Handed, sc *config.Scaling) {
 	pl.status = st
 	if sc != nil && h.Max > 0 && 1 <= h.Min && h.Min <= h.Max && h.Max <= sc.Max {
 		pl.bounds = bounds{on: sc, min: h.Min, max: h.Max}
+	}
+	if limited && sc != nil {
+		pl.held = max(h.Leased, 0)
+	}
+}
+
+// resumable returns the roll of h as the next image carries it out, nil
+// for none or for a state that does not hold together.
+func resumable(h Handed) *RollState {
+	r := h.Roll
+	if r == nil || r.Batch < 1 || r.Done < 0 || r.Done > len(r.Todo) || len(r.Surge) == 0 {
+		return nil
+	}
+	st := *r
+	return &st
+}
+
+// resumeRoll finishes in this image the roll st the previous one handed
+// over, pl.roll held (and released at the end). The processes took the
+// group's config as this image read it, so what is left to replace is
+// restarted.
+func (m *Pools) resumeRoll(pl *workerPool, st *RollState) {
+	defer pl.roll.Unlock()
+	ctx := pl.act.Context()
+	select {
+	case <-m.s.Ready():
+	case <-ctx.Done():
+		return
+	}
+	g := pl.act.Group()
+	if g == nil {
+		return
+	}
+	m.s.Logf(config.LevelInfo, "rolling restart of %s: resumed after the upgrade, %d of %d replaced", pl.name, st.Done, len(st.Todo))
+	restart := func(*supervisor.Process) (*config.Process, bool) { return nil, true }
+	if err := m.runRoll(ctx, pl, g.Config, st, restart, nil); err != nil {
+		m.s.Logf(config.LevelWarn, "pool %s: rolling restart: %v", pl.name, err)
 	}
 }

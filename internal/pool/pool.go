@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/drover/drover/internal/config"
-	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/queue"
 	"github.com/drover/drover/internal/supervisor"
 )
@@ -57,10 +56,11 @@ func (m *Pools) Hooks(h supervisor.Hooks) supervisor.Hooks {
 }
 
 // hold keeps the pool of group name from rolling or scaling until release
-// (supervisor.Hooks.Hold); a group without a pool holds at once. It
-// refuses while a roll, a scaling decision or a drain is in progress, and
-// while the pool holds workers leased from the fleet (fleet_max), whose
-// leases live in this image only.
+// (supervisor.Hooks.Hold); a group without a pool holds at once. A roll in
+// progress is not stopped: it goes on until the freeze stops its
+// processes, and is handed over where it then stands (HandOver). It
+// refuses while a scaling decision or a drain is in progress, and while a
+// rolling update removes processes the new image could not take over.
 func (m *Pools) hold(name string) (release func(), err error) {
 	m.mu.Lock()
 	pl := m.m[name]
@@ -69,21 +69,28 @@ func (m *Pools) hold(name string) (release func(), err error) {
 		return func() {}, nil
 	}
 	if !pl.roll.TryLock() {
-		return nil, errors.New("a rolling restart or scaling decision is in progress")
+		pl.mu.Lock()
+		defer pl.mu.Unlock()
+		switch {
+		case pl.rolling == nil:
+			return nil, errors.New("a scaling decision is in progress")
+		case pl.rollDrops > 0:
+			return nil, fmt.Errorf("a rolling update that removes %d process(es) no longer in the configuration is in progress", pl.rollDrops)
+		}
+		// The scaler must not decide in the moment the roll ends.
+		pl.frozen = true
+		return func() {
+			pl.mu.Lock()
+			pl.frozen = false
+			pl.mu.Unlock()
+		}, nil
 	}
 	pl.mu.Lock()
-	draining, leased := len(pl.draining), pl.held
+	draining := len(pl.draining)
 	pl.mu.Unlock()
-	g := pl.act.Group()
-	switch {
-	case draining > 0:
-		err = fmt.Errorf("%d worker(s) being stopped by the scaler", draining)
-	case leased > 0 && g != nil && g.Config.Scaling != nil && g.Config.Scaling.FleetMax > 0:
-		err = fmt.Errorf("%d worker(s) leased from the fleet (fleet_max) beyond numprocs: handing leases over is not supported; upgrade once it is back to numprocs", leased)
-	}
-	if err != nil {
+	if draining > 0 {
 		pl.roll.Unlock()
-		return nil, err
+		return nil, fmt.Errorf("%d worker(s) being stopped by the scaler", draining)
 	}
 	return pl.roll.Unlock, nil
 }
@@ -109,6 +116,25 @@ type workerPool struct {
 	bounds   bounds // set at run time
 	held     int    // workers acquired from the Limiter
 	wake     chan struct{}
+	// rolling is the roll in progress, nil when none; rollDrops counts
+	// the processes it removes at the end (a rolling update).
+	rolling   *RollState
+	rollDrops int
+	frozen    bool // held for an upgrade while a roll runs: no scaling decision
+}
+
+// setRoll publishes st as pl's roll in progress (nil: none).
+func (pl *workerPool) setRoll(st *RollState, drops int) {
+	pl.mu.Lock()
+	pl.rolling, pl.rollDrops = st, drops
+	pl.mu.Unlock()
+}
+
+// updateRoll changes the roll in progress; HandOver reads it meanwhile.
+func (pl *workerPool) updateRoll(change func()) {
+	pl.mu.Lock()
+	change()
+	pl.mu.Unlock()
 }
 
 // bounds are run-time pool bounds, valid for the scaling config they were
@@ -141,7 +167,12 @@ func (m *Pools) started(g *supervisor.Group) {
 	delete(m.adopted, pl.name)
 	m.mu.Unlock()
 	if adopted {
-		pl.takeOver(h, g.Config.Scaling)
+		pl.takeOver(h, g.Config.Scaling, m.opts.Limiter != nil)
+		// Taken now, before the scaler can try it.
+		if st := resumable(h); st != nil {
+			pl.roll.Lock()
+			a.Go("pool "+pl.name+": rolling restart", func() { m.resumeRoll(pl, st) })
+		}
 	}
 	if g.Config.Scaling != nil {
 		a.Go("pool "+pl.name+": scaler", func() { m.runScaler(pl) })
@@ -247,11 +278,11 @@ func (m *Pools) SetPoolBounds(group string, lo, hi int) error {
 }
 
 // stopAndRemove stops p gracefully (its stopsignal, SIGKILL only after
-// stopwaitsecs, as any stop) and then removes it from the group.
+// stopwaitsecs, as any stop; a stop in progress is waited for) and then
+// removes it from the group.
 func (pl *workerPool) stopAndRemove(ctx context.Context, p *supervisor.Process) error {
-	err := p.Stop(ctx, true)
-	if err != nil && !errors.Is(err, process.ErrNotRunning) {
-		return fmt.Errorf("stop %s: %w", p.Namespec, err)
+	if err := stopAll(ctx, []*supervisor.Process{p}); err != nil {
+		return err
 	}
 	if !p.Info().State.IsStopped() {
 		return fmt.Errorf("stop %s: still %s", p.Namespec, p.Info().State)

@@ -73,6 +73,12 @@ func (m *Pools) scaleOnce(ctx context.Context, pl *workerPool, sc *config.Scalin
 		return
 	}
 	defer pl.roll.Unlock()
+	pl.mu.Lock()
+	frozen := pl.frozen
+	pl.mu.Unlock()
+	if frozen {
+		return
+	}
 	now := time.Now()
 	sample, ok := m.sample(ctx, pl, sc, src, now)
 	if !ok {

@@ -198,14 +198,25 @@ func withFD(f *os.File, do func(fd int)) {
 // Adopt makes the Runner start from s instead of STOPPED: the status, the timer
 // re-armed for what was left of it, and the live child (s.PID) taken over
 // with its pipes. Call it before Begin. The caller has marked the pid owned
-// (reaper.Adopt) before any orphan reaping could take it.
-func (r *Runner) Adopt(s Snapshot) { r.adopted = &s }
+// (reaper.Adopt) before any orphan reaping could take it. Info reports the
+// status of s at once, before the Runner has begun (a roll the upgrade
+// handed over reads it as it resumes).
+func (r *Runner) Adopt(s Snapshot) {
+	r.adopted = &s
+	r.restore(s)
+	r.storeInfo()
+}
 
-// adopt is the first input of an adopted Runner.
-func (r *Runner) adopt(s Snapshot) {
+// restore sets the status of the state machine to that of s.
+func (r *Runner) restore(s Snapshot) {
 	r.st = status{state: s.State, backoff: s.Backoff, pid: s.PID, start: s.Start, stop: s.Stop,
 		exitStatus: s.ExitStatus, spawnErr: s.SpawnErr, timerGen: s.TimerGen, noRestart: s.NoRestart}
 	r.lastExit = s.LastExit
+}
+
+// adopt is the first input of an adopted Runner.
+func (r *Runner) adopt(s Snapshot) {
+	r.restore(s)
 	if s.Timer != nil {
 		r.arm(armTimer{d: max(0, time.Until(*s.Timer)), gen: s.TimerGen})
 	}
