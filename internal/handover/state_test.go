@@ -8,6 +8,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/eventlistener"
+	"github.com/drover/drover/internal/pool"
 	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor"
 )
@@ -75,6 +76,14 @@ func TestCheck(t *testing.T) {
 		{"program now a listener", State{Processes: []Process{lsn}}, "l changed between program and event listener in /etc/s.conf"},
 		{"listener now a program", State{Processes: []Process{proc}, Events: &eventlistener.Handed{Pools: []eventlistener.HandedPool{{Group: "g"}}}},
 			"g changed between program and event listener in /etc/s.conf"},
+		{"a rolling update's process yet to replace", State{Processes: []Process{{Group: "g", Name: "g_00", Command: "sleep 2"}},
+			Pools: []pool.Handed{{Group: "g", Roll: &pool.RollState{Update: true, Batch: 1, Surge: []string{"g_05"}, Todo: []string{"g_00"}}}}}, ""},
+		{"a rolling update's process replaced", State{Processes: []Process{{Group: "g", Name: "g_00", Command: "sleep 2"}},
+			Pools: []pool.Handed{{Group: "g", Roll: &pool.RollState{Update: true, Batch: 1, Surge: []string{"g_05"}, Todo: []string{"g_00"}, Done: 1}}}},
+			"the command of g:g_00 changed in /etc/s.conf"},
+		{"a rolling restart's process", State{Processes: []Process{{Group: "g", Name: "g_00", Command: "sleep 2"}},
+			Pools: []pool.Handed{{Group: "g", Roll: &pool.RollState{Batch: 1, Surge: []string{"g_05"}, Todo: []string{"g_00"}}}}},
+			"the command of g:g_00 changed in /etc/s.conf"},
 		{"moved socket", State{Listeners: []Listener{{Section: "unix_http_server", Addr: "/tmp/other.sock"}}},
 			"[unix_http_server] (/tmp/other.sock) changed"},
 	} {

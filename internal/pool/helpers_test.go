@@ -25,13 +25,14 @@ type pooledOptions struct {
 	Events  *events.Bus
 	Load    func() (*config.Config, error)
 	Queues  func(config.QueueSource) queue.Source
+	Adopt   map[string]supervisor.Adopted // what an upgrade handed over
 }
 
 // newPooled returns the Supervisor of cfg with worker pools.
 func newPooled(cfg *config.Config, opts pooledOptions) *Supervisor {
 	m := New(Options{Queues: opts.Queues})
 	s := supervisor.New(cfg, supervisor.Options{Spawner: opts.Spawner, Log: opts.Log, Events: opts.Events,
-		Load: opts.Load, Hooks: m.Hooks(supervisor.Hooks{})})
+		Load: opts.Load, Hooks: m.Hooks(supervisor.Hooks{}), Adopt: opts.Adopt})
 	m.Bind(s)
 	return &Supervisor{s, m}
 }

@@ -1,0 +1,114 @@
+package pool
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/supervisor"
+)
+
+// A roll in progress can be held for an upgrade, and is handed over where
+// it stands: its surge worker, what it replaces, how many are done and
+// whether the current batch is stopped. Held, it is not stopped: it goes
+// on once its process lets it.
+func TestHandOverCarriesRoll(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sp := newFakeSpawner("w:w_01") // w_01 ignores SIGTERM: the roll waits on its stop
+		s := newPooled(configOf(t.TempDir(), pool(3, 3, 0, 0)), pooledOptions{Spawner: sp})
+		result := started(t, s)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		done := make(chan error, 1)
+		go func() { done <- s.RollingRestart(t.Context(), "w", 1) }()
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		release, err := s.hold("w")
+		if err != nil {
+			t.Fatalf("hold during a roll: %v", err)
+		}
+		handed := s.HandOver()
+		release()
+		if len(handed) != 1 || handed[0].Roll == nil {
+			t.Fatalf("handed over %+v, want the roll", handed)
+		}
+		r := *handed[0].Roll
+		if r.Update || r.Batch != 1 || !slices.Equal(r.Surge, []string{"w_05"}) ||
+			!slices.Equal(r.Todo, []string{"w_00", "w_01", "w_02"}) || r.Done != 1 || r.Stopped || r.Ending {
+			t.Errorf("roll handed over: %+v, want surge w_05, w_00 replaced, stopping w_01", r)
+		}
+		sp.Release("w:w_01")
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if handed := s.HandOver(); len(handed) != 0 {
+			t.Errorf("after the roll: handed over %+v, want nothing", handed)
+		}
+		s.Shutdown()
+		<-result
+	})
+}
+
+// The next image resumes the roll it was handed where it stood: the
+// surge worker it adopted serves again, the workers already replaced are
+// left alone, each other one is replaced once, and the surge worker goes.
+// (The fake children cannot be adopted running, so every adopted process
+// starts STOPPED here; tests/upgrade adopts real ones.)
+func TestTakeOverResumesRoll(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		roll  RollState
+		spawn []string
+	}{
+		{"stopping w_01", RollState{Batch: 1, Surge: []string{"w_05"}, Todo: []string{"w_00", "w_01", "w_02"}, Done: 1},
+			[]string{"w:w_05", "w:w_01", "w:w_02"}},
+		{"w_01 stopped", RollState{Batch: 1, Surge: []string{"w_05"}, Todo: []string{"w_00", "w_01", "w_02"}, Done: 1, Stopped: true},
+			[]string{"w:w_05", "w:w_01", "w:w_02"}},
+		{"w_02 left stopped", RollState{Update: true, Batch: 1, Surge: []string{"w_05"}, Todo: []string{"w_00", "w_01", "w_02"}, Done: 2,
+			Stopped: true, Idle: []string{"w_02"}}, []string{"w:w_05"}},
+		{"ending", RollState{Batch: 1, Surge: []string{"w_05"}, Todo: []string{"w_00", "w_01", "w_02"}, Done: 3, Ending: true}, nil},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				adopt := map[string]supervisor.Adopted{}
+				for _, n := range []string{"w:w_00", "w:w_01", "w:w_02", "w:w_05"} {
+					adopt[n] = supervisor.Adopted{Snapshot: process.Snapshot{State: process.Stopped}}
+				}
+				sp := newFakeSpawner()
+				s := newPooled(configOf(t.TempDir(), pool(3, 3, 0, 0)), pooledOptions{Spawner: sp, Adopt: adopt})
+				roll := tc.roll
+				s.TakeOver([]Handed{{Group: "w", Roll: &roll}})
+				result := started(t, s)
+				time.Sleep(5 * time.Second)
+				synctest.Wait()
+				if got := sp.Spawned(); !slices.Equal(got, tc.spawn) {
+					t.Errorf("spawned %v, want %v", got, tc.spawn)
+				}
+				var names []string
+				for _, p := range s.Group("w").Processes {
+					names = append(names, p.Config().Name)
+				}
+				if !slices.Equal(names, []string{"w_00", "w_01", "w_02"}) {
+					t.Errorf("after the roll the pool is %v, want w_00 to w_02 (the surge worker gone)", names)
+				}
+				if st := s.WorkerPools()[0]; st.Rolling != "" {
+					t.Errorf("still rolling: %q", st.Rolling)
+				}
+				for _, p := range s.Snapshot().Groups[0].Processes {
+					want := RestartCounts{}
+					if slices.Contains(tc.spawn, "w:"+p.Name) {
+						want = RestartCounts{RestartRolling: 1}
+					}
+					if p.Restarts != want {
+						t.Errorf("%s restarts %v, want %v", p.Name, p.Restarts, want)
+					}
+				}
+				s.Shutdown()
+				<-result
+			})
+		})
+	}
+}
