@@ -194,7 +194,11 @@ func (m *Pools) runRoll(ctx context.Context, pl *workerPool, next *config.Group,
 		progress("stopping the surge worker(s)")
 		return nil
 	}
-	progress("starting %d surge worker(s)", len(st.Surge))
+	if up := pl.present(st.Surge); len(up) < len(st.Surge) || slices.ContainsFunc(up, func(p *supervisor.Process) bool {
+		return p.Info().State != process.Running
+	}) {
+		progress("starting %d surge worker(s)", len(st.Surge))
+	}
 	surge, err := pl.ensure(next, st.Surge)
 	if err != nil {
 		return err
