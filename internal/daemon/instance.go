@@ -158,7 +158,12 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 		leases.TakeOver(pool.Leased(takeover.Pools))
 	}
 	followLeases(sup)
-	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, pools.RollingRestart, leases, bus, ml)
+	// A fleet command's result is this image's to report: its roll
+	// cannot be handed over.
+	fleetRoll := func(ctx context.Context, group string, batch int) error {
+		return pools.RollingRestart(pool.PinToImage(ctx, "a fleet command (fleet restart --rolling)"), group, batch)
+	}
+	fleetRead, leave, err := joinFleet(cfg.Fleet, sup, fleetRoll, leases, bus, ml)
 	if err != nil {
 		return nil, usageError(d.stderr, d.argv0, err)
 	}

@@ -59,8 +59,9 @@ func (m *Pools) Hooks(h supervisor.Hooks) supervisor.Hooks {
 // (supervisor.Hooks.Hold); a group without a pool holds at once. A roll in
 // progress is not stopped: it goes on until the freeze stops its
 // processes, and is handed over where it then stands (HandOver). It
-// refuses while a scaling decision or a drain is in progress, and while a
-// rolling update removes processes the new image could not take over.
+// refuses while a scaling decision or a drain is in progress, while a
+// rolling update removes processes the new image could not take over, and
+// while a roll pinned to this image (PinToImage) runs.
 func (m *Pools) hold(name string) (release func(), err error) {
 	m.mu.Lock()
 	pl := m.m[name]
@@ -76,6 +77,8 @@ func (m *Pools) hold(name string) (release func(), err error) {
 			return nil, errors.New("a scaling decision is in progress")
 		case pl.rollDrops > 0:
 			return nil, fmt.Errorf("a rolling update that removes %d process(es) no longer in the configuration is in progress", pl.rollDrops)
+		case pl.rollPinned != "":
+			return nil, fmt.Errorf("a rolling restart is in progress for %s, which waits for it in this image", pl.rollPinned)
 		}
 		// The scaler must not decide in the moment the roll ends.
 		pl.frozen = true
@@ -118,9 +121,10 @@ type workerPool struct {
 	wake     chan struct{}
 	// rolling is the roll in progress, nil when none; rollDrops counts
 	// the processes it removes at the end (a rolling update).
-	rolling   *RollState
-	rollDrops int
-	frozen    bool // held for an upgrade while a roll runs: no scaling decision
+	rolling    *RollState
+	rollDrops  int
+	rollPinned string // see PinToImage
+	frozen     bool   // held for an upgrade while a roll runs: no scaling decision
 }
 
 // setRoll publishes st as pl's roll in progress (nil: none).

@@ -112,3 +112,34 @@ func TestTakeOverResumesRoll(t *testing.T) {
 		})
 	}
 }
+
+// A roll whose waiter is bound to this image (a fleet command, whose
+// result this node reports) is not handed over: holding is refused,
+// saying who waits.
+func TestHoldRefusesPinnedRoll(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sp := newFakeSpawner("w:w_00")
+		s := newPooled(configOf(t.TempDir(), pool(2, 2, 0, 0)), pooledOptions{Spawner: sp})
+		result := started(t, s)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		done := make(chan error, 1)
+		go func() { done <- s.RollingRestart(PinToImage(t.Context(), "a fleet command"), "w", 1) }()
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if _, err := s.hold("w"); err == nil || !strings.Contains(err.Error(), "a rolling restart is in progress for a fleet command") {
+			t.Errorf("hold during a pinned roll: %v", err)
+		}
+		sp.Release("w:w_00")
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		release, err := s.hold("w")
+		if err != nil {
+			t.Fatalf("hold once the roll is done: %v", err)
+		}
+		release()
+		s.Shutdown()
+		<-result
+	})
+}

@@ -136,7 +136,24 @@ func (m *Pools) roll(ctx context.Context, pl *workerPool, next *config.Group, ba
 			ErrNotRollable, pl.name, len(surge), batch)
 	}
 	st := &RollState{Update: update, Batch: batch, Surge: surge, Todo: todo}
+	pl.updateRoll(func() { pl.rollPinned = pinnedBy(ctx) })
+	defer pl.updateRoll(func() { pl.rollPinned = "" })
 	return m.runRoll(ctx, pl, next, st, replace, dropped)
+}
+
+type pinnedKey struct{}
+
+// PinToImage marks the rolls started with ctx as bound to this image: an
+// upgrade is refused while one runs, saying who waits for it (why), where
+// the waiter is in this image and could not learn the outcome from the
+// next one (a fleet command, whose result this node reports).
+func PinToImage(ctx context.Context, why string) context.Context {
+	return context.WithValue(ctx, pinnedKey{}, why)
+}
+
+func pinnedBy(ctx context.Context) string {
+	why, _ := ctx.Value(pinnedKey{}).(string)
+	return why
 }
 
 // RollState is where a rolling restart or update stands: what an upgrade
