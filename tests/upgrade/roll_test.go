@@ -1,6 +1,7 @@
 package upgrade_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -29,9 +30,49 @@ stopwaitsecs=20
 // across the switch, the other programs are untouched, and RUNNING workers
 // of the pool never drop below three (sampled).
 func TestRollingRestartAcrossUpgrade(t *testing.T) {
+	rollAcrossUpgrade(t, "restart", "--rolling", "w")
+}
+
+// The same with a rolling update that changes the workers' command: the
+// workers it has yet to replace at the switch still run the old command,
+// which the new image lets through and replaces; at the end every worker
+// runs the new one and the group has the file's config (reread: no change).
+func TestRollingUpdateAcrossUpgrade(t *testing.T) {
+	r := rollAcrossUpgrade(t, "update", "--rolling", "w")
+	for name, pid := range r.statusPids() {
+		if !strings.HasPrefix(name, "w:") {
+			continue
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if !strings.Contains(string(cmdline), newWorkerCommand) {
+			t.Errorf("%s (pid %d) runs %q, want the new command", name, pid, cmdline)
+		}
+	}
+	if out, _ := r.ctl("reread"); !strings.Contains(out, "No config updates to processes") {
+		t.Errorf("reread after the rolling update: %s", out)
+	}
+}
+
+// newWorkerCommand is what a rolling update gives rollingPool's workers.
+const newWorkerCommand = "sleep 0.11"
+
+// rollAcrossUpgrade runs rollingPool, starts the roll ctlArgs asks for
+// ("update" first changes the workers' command in the file), upgrades
+// the daemon once the roll has replaced one worker, and checks what
+// TestRollingRestartAcrossUpgrade says. It returns the rig.
+func rollAcrossUpgrade(t *testing.T, ctlArgs ...string) *rig {
 	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
 	r := newRig(t, good, rollingPool, 3)
 	before := r.running()
+	if ctlArgs[0] == "update" {
+		conf, err := os.ReadFile(r.conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(r.conf, []byte(strings.Replace(string(conf), "sleep 0.1;", newWorkerCommand+";", 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	var mu sync.Mutex
 	least, samples := 3, 0
@@ -56,7 +97,7 @@ func TestRollingRestartAcrossUpgrade(t *testing.T) {
 		}
 	}()
 
-	roll := exec.Command(r.ctlBin, "ctl", "-c", r.conf, "restart", "--rolling", "w")
+	roll := exec.Command(r.ctlBin, append([]string{"ctl", "-c", r.conf}, ctlArgs...)...)
 	var rollOut strings.Builder
 	roll.Stdout, roll.Stderr = &rollOut, &rollOut
 	if err := roll.Start(); err != nil {
@@ -65,7 +106,7 @@ func TestRollingRestartAcrossUpgrade(t *testing.T) {
 	defer func() {
 		// Its connection ends with the old image's servers.
 		err := roll.Wait()
-		t.Logf("restart --rolling: %v: %s", err, rollOut.String())
+		t.Logf("%v: %v: %s", ctlArgs, err, rollOut.String())
 	}()
 	r.waitLog(regexp.MustCompile(`rolling restart of w: replacing w_1 \(2 of 3\)`))
 	mid := r.statusPids()
@@ -118,6 +159,7 @@ func TestRollingRestartAcrossUpgrade(t *testing.T) {
 	if samples < 10 || least < 3 {
 		t.Errorf("RUNNING workers of w: at least %d in %d samples, want never below 3", least, samples)
 	}
+	return r
 }
 
 // statusPids returns the pid of every process that has one, RUNNING or not.
