@@ -124,7 +124,7 @@ func TestFleetOnRedisCluster(t *testing.T) {
 		}
 		up := 0
 		for _, n := range nodes {
-			if n.State == wire.FleetUp && n.Counts["RUNNING"] == 2 {
+			if n.State == wire.FleetUp && n.Counts["RUNNING"] == 3 {
 				up++
 			}
 		}
