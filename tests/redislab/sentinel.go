@@ -1,0 +1,138 @@
+package redislab
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/drover/drover/tests/laravelenv"
+)
+
+// The names and passwords of the Sentinel setup.
+const (
+	MasterName       = "fleetmaster"
+	MasterPassword   = "master-pw"
+	SentinelPassword = "sentinel-pw"
+)
+
+// waitBound bounds each wait of the lab (a start, a failover) on a loaded
+// machine.
+const waitBound = 60 * time.Second
+
+// Sentinel is a master and its replica, both with MasterPassword, watched
+// by two Sentinels with SentinelPassword under the name MasterName.
+type Sentinel struct {
+	Servers   []*laravelenv.Redis // the first starts as master, the second as its replica
+	Sentinels []*laravelenv.Redis
+	clients   []*redis.SentinelClient // one per Sentinel
+}
+
+// StartSentinel starts the setup and returns once each Sentinel knows the
+// replica (a failover needs one), polling every poll. It skips t without
+// redis-server.
+func StartSentinel(t testing.TB, poll time.Duration) *Sentinel {
+	t.Helper()
+	if missing := laravelenv.MissingTool("", "redis-server"); missing != "" {
+		t.Skip(missing)
+	}
+	s := &Sentinel{}
+	for i := range 2 {
+		r := laravelenv.NewRedis(t, laravelenv.TempDir(t, "sentinel-redis"))
+		r.Args = []string{"--requirepass", MasterPassword, "--masterauth", MasterPassword}
+		if i == 1 {
+			r.Args = append(r.Args, "--replicaof", "127.0.0.1", strconv.Itoa(s.Servers[0].Port))
+		}
+		r.Start(t, poll)
+		s.Servers = append(s.Servers, r)
+	}
+	for range 2 {
+		dir := laravelenv.TempDir(t, "sentinel")
+		r := laravelenv.NewRedis(t, dir)
+		r.ConfFile = filepath.Join(dir, "sentinel.conf")
+		conf := fmt.Sprintf("sentinel monitor %[1]s 127.0.0.1 %[2]d 1\nsentinel auth-pass %[1]s %[3]s\n"+
+			"sentinel down-after-milliseconds %[1]s 2000\nsentinel failover-timeout %[1]s 20000\n"+
+			"requirepass %[4]s\nsentinel sentinel-pass %[4]s\n", MasterName, s.Servers[0].Port, MasterPassword, SentinelPassword)
+		if err := os.WriteFile(r.ConfFile, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r.Args = []string{"--sentinel"}
+		r.Start(t, poll)
+		s.Sentinels = append(s.Sentinels, r)
+		c := redis.NewSentinelClient(&redis.Options{Addr: addr(r.Port), Password: SentinelPassword})
+		t.Cleanup(func() { c.Close() })
+		s.clients = append(s.clients, c)
+	}
+	for i, c := range s.clients {
+		laravelenv.WaitFor(t, fmt.Sprintf("Sentinel %d knows the replica", i+1), waitBound, poll, func() bool {
+			replicas, err := c.Replicas(context.Background(), MasterName).Result()
+			return err == nil && len(replicas) == 1 && !strings.Contains(replicas[0]["flags"], "down") &&
+				replicas[0]["master-link-status"] == "ok"
+		})
+	}
+	return s
+}
+
+func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// URL is the [fleet] redis_url of the setup: the master's password, the
+// first Sentinel's address, the second's as an addr parameter, database db.
+func (s *Sentinel) URL(db int) string {
+	return fmt.Sprintf("redis://:%s@%s/%d?addr=%s", MasterPassword, addr(s.Sentinels[0].Port), db, addr(s.Sentinels[1].Port))
+}
+
+// Master is the address of the master as the first Sentinel names it.
+func (s *Sentinel) Master(t testing.TB) string {
+	t.Helper()
+	a, err := s.clients[0].GetMasterAddrByName(context.Background(), MasterName).Result()
+	if err != nil {
+		t.Fatalf("SENTINEL GET-MASTER-ADDR-BY-NAME: %v", err)
+	}
+	return net.JoinHostPort(a[0], a[1])
+}
+
+// Client is a plain client of database db of the server at address a.
+func (s *Sentinel) Client(t testing.TB, a string, db int) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: a, Password: MasterPassword, DB: db})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Failover asks the first Sentinel for a failover (SENTINEL FAILOVER: the
+// replica is promoted, the old master turned into its replica) and
+// returns the new master's address once both Sentinels name it and it
+// says it is a master.
+func (s *Sentinel) Failover(t testing.TB, poll time.Duration) string {
+	t.Helper()
+	old := s.Master(t)
+	ctx := context.Background()
+	if err := s.clients[0].Failover(ctx, MasterName).Err(); err != nil {
+		t.Fatalf("SENTINEL FAILOVER: %v", err)
+	}
+	var now string
+	laravelenv.WaitFor(t, "both Sentinels name the new master", waitBound, poll, func() bool {
+		var names []string
+		for _, c := range s.clients {
+			a, err := c.GetMasterAddrByName(ctx, MasterName).Result()
+			if err != nil {
+				return false
+			}
+			names = append(names, net.JoinHostPort(a[0], a[1]))
+		}
+		now = names[0]
+		return now != old && names[1] == now
+	})
+	c := s.Client(t, now, 0)
+	laravelenv.WaitFor(t, "the new master says it is one", waitBound, poll, func() bool {
+		info, err := c.Info(ctx, "replication").Result()
+		return err == nil && strings.Contains(info, "role:master")
+	})
+	return now
+}
