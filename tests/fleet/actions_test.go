@@ -294,6 +294,22 @@ stderr_logfile=NONE
 		return strings.Contains(out, fmt.Sprintf("fleet_max %d: %d leased in the fleet", fleetMax, fleetMax))
 	})
 	t.Logf("fleet status:\n%s", out)
+	// Every node's snapshot carries its pool's queue sample: the 200 jobs
+	// that sleeping workers never take.
+	if c := strings.Count(out, "queue jobs: ready 200  due 0  delayed 0  in flight 0"); c != len(nodes) {
+		t.Errorf("fleet status shows the queue figures of %d pools, want %d", c, len(nodes))
+	}
+	for name, fn := range nodes[1].fleet() {
+		for _, g := range fn.Groups {
+			if g.Name != "worker" {
+				continue
+			}
+			if g.Pool == nil || g.Pool.QueueFigures == nil || g.Pool.QueueFigures.Ready != 200 ||
+				g.Pool.QueueFigures.SampledMS == 0 || g.Pool.QueueFigures.Unreachable {
+				t.Errorf("fleet status --json: %s's worker pool is %+v, want 200 jobs ready in its queue figures", name, g.Pool)
+			}
+		}
+	}
 }
 
 // TestFleetMaxKeepingReload: `pools` shows a capped pool's share, and a
