@@ -11,6 +11,22 @@ import (
 	"github.com/drover/drover/tests/redislab"
 )
 
+// startWorkers starts the named nodes with sleepers on the Redis that the
+// [fleet] lines on name, and waits until each sees them all up.
+func startWorkers(t *testing.T, on string, names []string) []*node {
+	t.Helper()
+	var nodes []*node
+	for _, name := range names {
+		nodes = append(nodes, startNode(t, name, on, "role=worker,", sleepers))
+	}
+	for _, n := range nodes {
+		laravelenv.WaitFor(t, n.name+" sees every node up", 30*time.Second, pollEvery, func() bool {
+			return allUp(n.fleet(), names...)
+		})
+	}
+	return nodes
+}
+
 // TestFleetThroughSentinel: three daemons find their Redis through two
 // Sentinels (passwords on both, database 1): every node sees the others,
 // a fleet command runs on each; then Sentinel promotes the replica, and
@@ -24,15 +40,7 @@ func TestFleetThroughSentinel(t *testing.T) {
 	on := fmt.Sprintf("redis_url=%s\nredis_sentinel_master=%s\nredis_sentinel_password=%s\n",
 		lab.URL(1), redislab.MasterName, redislab.SentinelPassword)
 	names := []string{"n1", "n2", "n3"}
-	var nodes []*node
-	for _, name := range names {
-		nodes = append(nodes, startNode(t, name, on, "role=worker,", sleepers))
-	}
-	for _, n := range nodes {
-		laravelenv.WaitFor(t, n.name+" sees the three nodes up", 30*time.Second, pollEvery, func() bool {
-			return allUp(n.fleet(), names...)
-		})
-	}
+	nodes := startWorkers(t, on, names)
 	if out, code := nodes[2].ctl("fleet", "restart", "sleeper"); code != 0 || !strings.Contains(out, "3 node(s): 3 done") {
 		t.Errorf("fleet restart through Sentinel: exit %d:\n%s", code, out)
 	}
@@ -78,15 +86,7 @@ func TestFleetOnCluster(t *testing.T) {
 	addrs := redislab.StartCluster(t, pollEvery)
 	on := fmt.Sprintf("redis_url=redis://%s?addr=%s\nredis_cluster=true\n", addrs[0], addrs[1])
 	names := []string{"n1", "n2", "n3"}
-	var nodes []*node
-	for _, name := range names {
-		nodes = append(nodes, startNode(t, name, on, "role=worker,", sleepers))
-	}
-	for _, n := range nodes {
-		laravelenv.WaitFor(t, n.name+" sees the three nodes up", 30*time.Second, pollEvery, func() bool {
-			return allUp(n.fleet(), names...)
-		})
-	}
+	nodes := startWorkers(t, on, names)
 	for name, fn := range nodes[0].fleet() {
 		if fn.Counts["RUNNING"] != 2 || len(fn.Groups) != 1 {
 			t.Errorf("n1 sees %s as %+v", name, fn)
