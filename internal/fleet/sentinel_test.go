@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/tests/laravelenv"
@@ -91,18 +93,25 @@ func TestFleetOnRedisSentinel(t *testing.T) {
 	if promoted == master {
 		t.Fatalf("the master is still %s after the failover", master)
 	}
-	failedOver := time.Now()
-	nc := lab.Client(t, promoted, db)
-	laravelenv.WaitFor(t, "every node beats on the promoted master", 30*time.Second, poll, func() bool {
-		for _, name := range names {
-			score, err := nc.ZScore(ctx, "s:nodes", name).Result()
-			if err != nil || int64(score) <= failedOver.UnixMilli() {
-				return false
+	// beatsOn waits until every node has beaten on the master at a since
+	// the failover to it, and returns a client of it.
+	beatsOn := func(a string) *redis.Client {
+		t.Helper()
+		since := time.Now().UnixMilli()
+		nc := lab.Client(t, a, db)
+		laravelenv.WaitFor(t, "every node beats on the master at "+a, 30*time.Second, poll, func() bool {
+			for _, name := range names {
+				score, err := nc.ZScore(ctx, "s:nodes", name).Result()
+				if err != nil || int64(score) <= since {
+					return false
+				}
 			}
-		}
-		return true
-	})
-	laravelenv.WaitFor(t, "three nodes up after the failover", 30*time.Second, poll, allUp)
+			return true
+		})
+		laravelenv.WaitFor(t, "three nodes up after the failover to "+a, 30*time.Second, poll, allUp)
+		return nc
+	}
+	nc := beatsOn(promoted)
 	commandTravels("after the failover")
 	la.Release("worker", 1)
 	if got := lb.Acquire("worker", 1); got != 1 {
@@ -111,10 +120,21 @@ func TestFleetOnRedisSentinel(t *testing.T) {
 	if total, err := nc.HGetAll(ctx, "s:lease:{worker}").Result(); err != nil || total["a"] != "1" || total["b"] != "2" {
 		t.Errorf("leases on the promoted master: %v (%v), want a 1, b 2", total, err)
 	}
-	// A beat lost in the switch is logged once, and so is its recovery.
 	lost, back := log.count("fleet: Redis unreachable, node"), log.count("fleet: Redis reachable again")
-	if lost != back {
-		t.Errorf("%d losses of Redis logged and %d recoveries", lost, back)
+	t.Logf("failover from %s to %s: %d losses of Redis logged, %d recoveries", master, promoted, lost, back)
+
+	// The promoted master dies: Sentinel promotes the first one again,
+	// now its replica, and the nodes follow.
+	third := lab.StopMaster(t, poll)
+	if third != master {
+		t.Fatalf("after %s stopped, Sentinel promoted %s, not %s", promoted, third, master)
 	}
-	t.Logf("failover from %s to %s: %d beats' losses logged (each recovered)", master, promoted, lost)
+	beatsOn(third)
+	commandTravels("after the master died")
+	// Each node logs a loss of Redis once, and its recovery once.
+	lost, back = log.count("fleet: Redis unreachable, node"), log.count("fleet: Redis reachable again")
+	if lost != back || lost > len(names) {
+		t.Errorf("%d losses of Redis logged and %d recoveries (%d nodes)", lost, back, len(names))
+	}
+	t.Logf("master stopped, %s promoted: %d losses of Redis logged, %d recoveries", third, lost, back)
 }

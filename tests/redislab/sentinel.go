@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,7 +59,7 @@ func StartSentinel(t testing.TB, poll time.Duration) *Sentinel {
 		r := laravelenv.NewRedis(t, dir)
 		r.ConfFile = filepath.Join(dir, "sentinel.conf")
 		conf := fmt.Sprintf("sentinel monitor %[1]s 127.0.0.1 %[2]d 1\nsentinel auth-pass %[1]s %[3]s\n"+
-			"sentinel down-after-milliseconds %[1]s 2000\nsentinel failover-timeout %[1]s 20000\n"+
+			"sentinel down-after-milliseconds %[1]s 1000\nsentinel failover-timeout %[1]s 3000\n"+
 			"requirepass %[4]s\nsentinel sentinel-pass %[4]s\n", MasterName, s.Servers[0].Port, MasterPassword, SentinelPassword)
 		if err := os.WriteFile(r.ConfFile, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
@@ -70,14 +71,23 @@ func StartSentinel(t testing.TB, poll time.Duration) *Sentinel {
 		t.Cleanup(func() { c.Close() })
 		s.clients = append(s.clients, c)
 	}
+	s.awaitReplica(t, poll)
+	return s
+}
+
+// awaitReplica waits until each Sentinel knows a replica of the master
+// that is up and in sync: one it can promote.
+func (s *Sentinel) awaitReplica(t testing.TB, poll time.Duration) {
+	t.Helper()
 	for i, c := range s.clients {
-		laravelenv.WaitFor(t, fmt.Sprintf("Sentinel %d knows the replica", i+1), waitBound, poll, func() bool {
+		laravelenv.WaitFor(t, fmt.Sprintf("Sentinel %d knows a replica in sync", i+1), waitBound, poll, func() bool {
 			replicas, err := c.Replicas(context.Background(), MasterName).Result()
-			return err == nil && len(replicas) == 1 && !strings.Contains(replicas[0]["flags"], "down") &&
-				replicas[0]["master-link-status"] == "ok"
+			return err == nil && slices.ContainsFunc(replicas, func(r map[string]string) bool {
+				return !strings.Contains(r["flags"], "down") && !strings.Contains(r["flags"], "disconnected") &&
+					r["master-link-status"] == "ok"
+			})
 		})
 	}
-	return s
 }
 
 func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
@@ -107,17 +117,48 @@ func (s *Sentinel) Client(t testing.TB, a string, db int) *redis.Client {
 
 // Failover asks the first Sentinel for a failover (SENTINEL FAILOVER: the
 // replica is promoted, the old master turned into its replica) and
-// returns the new master's address once both Sentinels name it and it
-// says it is a master.
+// returns the new master's address (awaitMaster).
 func (s *Sentinel) Failover(t testing.TB, poll time.Duration) string {
 	t.Helper()
 	old := s.Master(t)
-	ctx := context.Background()
-	if err := s.clients[0].Failover(ctx, MasterName).Err(); err != nil {
+	if err := s.clients[0].Failover(context.Background(), MasterName).Err(); err != nil {
 		t.Fatalf("SENTINEL FAILOVER: %v", err)
 	}
+	return s.awaitMaster(t, old, poll)
+}
+
+// StopMaster stops the master's redis-server once its replica says it is
+// in sync (the Sentinels' own view of the replica is refreshed only every
+// 10 s, and need not be: it was linked when they last looked): the
+// Sentinels see the master down after down-after-milliseconds (1 s) and
+// promote the replica. It returns the new master's address (awaitMaster).
+func (s *Sentinel) StopMaster(t testing.TB, poll time.Duration) string {
+	t.Helper()
+	old := s.Master(t)
+	var master, replica *laravelenv.Redis
+	for _, r := range s.Servers {
+		if addr(r.Port) == old {
+			master = r
+		} else {
+			replica = r
+		}
+	}
+	c := s.Client(t, addr(replica.Port), 0)
+	laravelenv.WaitFor(t, "the replica in sync with the master", waitBound, poll, func() bool {
+		info, err := c.Info(context.Background(), "replication").Result()
+		return err == nil && strings.Contains(info, "master_link_status:up")
+	})
+	master.Stop()
+	return s.awaitMaster(t, old, poll)
+}
+
+// awaitMaster waits until both Sentinels name a master other than old and
+// that server says it is a master, and returns its address.
+func (s *Sentinel) awaitMaster(t testing.TB, old string, poll time.Duration) string {
+	t.Helper()
+	ctx := context.Background()
 	var now string
-	laravelenv.WaitFor(t, "both Sentinels name the new master", waitBound, poll, func() bool {
+	laravelenv.WaitFor(t, "both Sentinels name a new master", waitBound, poll, func() bool {
 		var names []string
 		for _, c := range s.clients {
 			a, err := c.GetMasterAddrByName(ctx, MasterName).Result()
