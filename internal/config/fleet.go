@@ -142,7 +142,8 @@ func checkRedisTopology(r *reader, f *Fleet) {
 }
 
 // parseRedisURL checks the form go-redis's ParseURL (ParseClusterURL with
-// redis_cluster) accepts; the password stays in the URL.
+// redis_cluster, ParseFailoverURL with redis_sentinel_master) accepts; the
+// password stays in the URL.
 func parseRedisURL(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	u, err := url.Parse(s)
