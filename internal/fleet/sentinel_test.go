@@ -14,8 +14,8 @@ import (
 )
 
 // TestFleetOnRedisSentinel: membership, the fleet view, a command and its
-// result, and leases, through Redis Sentinel (passwords on the master and
-// on the Sentinels, database 2); then a failover: every node goes on
+// result, and leases, through Redis Sentinel (ACL users with passwords on
+// the master and on the Sentinels, database 2); then a failover: every node goes on
 // publishing to the promoted replica, and commands and leases work there,
 // with no node joined again.
 func TestFleetOnRedisSentinel(t *testing.T) {
@@ -23,8 +23,9 @@ func TestFleetOnRedisSentinel(t *testing.T) {
 	lab := redislab.StartSentinel(t, poll)
 	const beat, db = 200 * time.Millisecond, 2
 	cfg := func(name string) *config.Fleet {
-		return &config.Fleet{RedisURL: lab.URL(db), RedisSentinelMaster: redislab.MasterName,
-			RedisSentinelPassword: redislab.SentinelPassword, NodeName: name, HeartbeatInterval: beat,
+		return &config.Fleet{RedisURL: lab.URL(redislab.MasterUser+":"+redislab.MasterUserPassword, db),
+			RedisSentinelMaster: redislab.MasterName, RedisSentinelUsername: redislab.SentinelUser,
+			RedisSentinelPassword: redislab.SentinelUserPassword, NodeName: name, HeartbeatInterval: beat,
 			KeyPrefix: "s:", Secret: "sentinel-test-secret-0123", CommandTTL: 10 * time.Second}
 	}
 	log := &logLines{}

@@ -38,7 +38,7 @@ func TestFleetThroughSentinel(t *testing.T) {
 	}
 	lab := redislab.StartSentinel(t, pollEvery)
 	on := fmt.Sprintf("redis_url=%s\nredis_sentinel_master=%s\nredis_sentinel_password=%s\n",
-		lab.URL(1), redislab.MasterName, redislab.SentinelPassword)
+		lab.URL(":"+redislab.MasterPassword, 1), redislab.MasterName, redislab.SentinelPassword)
 	names := []string{"n1", "n2", "n3"}
 	nodes := startWorkers(t, on, names)
 	if out, code := nodes[2].ctl("fleet", "restart", "sleeper"); code != 0 || !strings.Contains(out, "3 node(s): 3 done") {

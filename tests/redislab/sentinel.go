@@ -17,19 +17,27 @@ import (
 	"github.com/drover/drover/tests/laravelenv"
 )
 
-// The names and passwords of the Sentinel setup.
+// The names and passwords of the Sentinel setup. The servers and the
+// Sentinels each have a password for their default user (requirepass)
+// and an ACL user with a password of its own.
 const (
-	MasterName       = "fleetmaster"
-	MasterPassword   = "master-pw"
-	SentinelPassword = "sentinel-pw"
+	MasterName = "fleetmaster"
+
+	MasterPassword     = "master-pw"
+	MasterUser         = "fleet"
+	MasterUserPassword = "fleet-pw"
+
+	SentinelPassword     = "sentinel-pw"
+	SentinelUser         = "fleet-sentinel"
+	SentinelUserPassword = "fleet-sentinel-pw"
 )
 
 // waitBound bounds each wait of the lab (a start, a failover) on a loaded
 // machine.
 const waitBound = 60 * time.Second
 
-// Sentinel is a master and its replica, both with MasterPassword, watched
-// by two Sentinels with SentinelPassword under the name MasterName.
+// Sentinel is a master and its replica watched by two Sentinels under the
+// name MasterName.
 type Sentinel struct {
 	Servers   []*laravelenv.Redis // the first starts as master, the second as its replica
 	Sentinels []*laravelenv.Redis
@@ -47,7 +55,8 @@ func StartSentinel(t testing.TB, poll time.Duration) *Sentinel {
 	s := &Sentinel{}
 	for i := range 2 {
 		r := laravelenv.NewRedis(t, laravelenv.TempDir(t, "sentinel-redis"))
-		r.Args = []string{"--requirepass", MasterPassword, "--masterauth", MasterPassword}
+		r.Args = []string{"--requirepass", MasterPassword, "--masterauth", MasterPassword,
+			"--user", MasterUser, "on", ">" + MasterUserPassword, "~*", "&*", "+@all"}
 		if i == 1 {
 			r.Args = append(r.Args, "--replicaof", "127.0.0.1", strconv.Itoa(s.Servers[0].Port))
 		}
@@ -60,7 +69,8 @@ func StartSentinel(t testing.TB, poll time.Duration) *Sentinel {
 		r.ConfFile = filepath.Join(dir, "sentinel.conf")
 		conf := fmt.Sprintf("sentinel monitor %[1]s 127.0.0.1 %[2]d 1\nsentinel auth-pass %[1]s %[3]s\n"+
 			"sentinel down-after-milliseconds %[1]s 1000\nsentinel failover-timeout %[1]s 3000\n"+
-			"requirepass %[4]s\nsentinel sentinel-pass %[4]s\n", MasterName, s.Servers[0].Port, MasterPassword, SentinelPassword)
+			"requirepass %[4]s\nsentinel sentinel-pass %[4]s\nuser %[5]s on >%[6]s ~* &* +@all\n",
+			MasterName, s.Servers[0].Port, MasterPassword, SentinelPassword, SentinelUser, SentinelUserPassword)
 		if err := os.WriteFile(r.ConfFile, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -92,10 +102,11 @@ func (s *Sentinel) awaitReplica(t testing.TB, poll time.Duration) {
 
 func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
-// URL is the [fleet] redis_url of the setup: the master's password, the
+// URL is the [fleet] redis_url of the setup: userinfo for the master
+// (":" + MasterPassword, or MasterUser + ":" + MasterUserPassword), the
 // first Sentinel's address, the second's as an addr parameter, database db.
-func (s *Sentinel) URL(db int) string {
-	return fmt.Sprintf("redis://:%s@%s/%d?addr=%s", MasterPassword, addr(s.Sentinels[0].Port), db, addr(s.Sentinels[1].Port))
+func (s *Sentinel) URL(userinfo string, db int) string {
+	return fmt.Sprintf("redis://%s@%s/%d?addr=%s", userinfo, addr(s.Sentinels[0].Port), db, addr(s.Sentinels[1].Port))
 }
 
 // Master is the address of the master as the first Sentinel names it.
