@@ -117,9 +117,16 @@ func (c *controller) showFleet(nodes []wire.FleetNode) {
 				line := fmt.Sprintf("%-*s pool %s: %d workers (%d busy), target %d [%d-%d] %s", width, "", g.Name,
 					p.Workers, p.Busy, p.Target, p.Min, p.Max, p.Queue)
 				if p.FleetMax > 0 {
-					line += "; " + fleetShare(p.FleetMax, p.FleetTotal, p.Leased)
+					line = strings.TrimRight(line, " ") + "; " + fleetShare(p.FleetMax, p.FleetTotal, p.Leased)
 				}
-				c.output("%s", line)
+				c.output("%s", strings.TrimRight(line, " "))
+				if q := p.QueueFigures; q != nil {
+					figures := queueFigures(q.Ready, q.Due, q.Delayed, q.Reserved, q.Expired, time.Duration(q.OldestWaitMS)*time.Millisecond)
+					if q.Unreachable {
+						figures = "UNREACHABLE; last sample: " + figures
+					}
+					c.output("%-*s queue %s: %s", width, "", p.Queue, figures)
+				}
 			}
 		}
 	}
@@ -163,6 +170,12 @@ func labelList(labels map[string]string) string {
 		parts = append(parts, k+"="+labels[k])
 	}
 	return strings.Join(parts, ",")
+}
+
+// queueFigures describes a pool's queue sample, for fleet status and pools.
+func queueFigures(ready, due, delayed, reserved, expired int, oldestWait time.Duration) string {
+	return fmt.Sprintf("ready %d  due %d  delayed %d  in flight %d  expired %d  oldest wait %s",
+		ready, due, delayed, reserved, expired, oldestWait.Round(time.Second))
 }
 
 // fleetShare describes a fleet_max pool's leases, for fleet status and pools.
