@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +71,14 @@ func TestFleetThroughSentinel(t *testing.T) {
 		}
 		if l, b := n.logCount("fleet: Redis unreachable"), n.logCount("fleet: Redis reachable again"); l != b {
 			t.Errorf("%s logged %d losses of Redis and %d recoveries", n.name, l, b)
+		}
+		// go-redis tells of the new master in its own words: in the main
+		// log at DEBG, never on the daemon's stderr past the log's level.
+		out, _ := os.ReadFile(filepath.Join(n.dir, "daemon.out"))
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(line, "redis: ") {
+				t.Errorf("%s: go-redis wrote to the daemon's stderr: %s", n.name, line)
+			}
 		}
 	}
 	if out, code := nodes[1].ctl("fleet", "restart", "sleeper"); code != 0 || !strings.Contains(out, "3 node(s): 3 done") {
