@@ -35,7 +35,7 @@ test: build
 # "context deadline exceeded" and no crasher when the deadline meets a busy
 # worker (golang/go#75804, fixed in 1.27); a count has no deadline to race.
 FUZZ_TARGETS := config:FuzzINI config:FuzzExpand config:FuzzEnvironment xmlrpc:FuzzDecodeCall rpc:FuzzHandler eventlistener:FuzzProtocol xmlrpc:FuzzScanResponse \
-	pool:FuzzJobLines fleet:FuzzOpenCommand
+	pool:FuzzJobLines fleet:FuzzOpenCommand ctl:FuzzFleetStatus
 FUZZTIME     ?= 100000x
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -3,6 +3,7 @@ package fleet
 import (
 	"encoding/json"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,14 @@ func TestEncodeRoundTrip(t *testing.T) {
 		len(g.Groups) != 3 || g.Groups[1].Pool == nil || g.Groups[1].Pool.Queue != "default,mail" ||
 		g.Groups[1].Pool.Target != 2 || g.Groups[1].Processes[1].State != "BACKOFF" || g.Groups[0].Processes[0].PID != 41 {
 		t.Errorf("decoded %+v", g)
+	}
+	// A body claiming another node's name is shown under its own key.
+	forged := strings.Replace(string(body), `"name":"n1"`, `"name":"n2"`, 1)
+	if forged == string(body) {
+		t.Fatalf("no name in the snapshot %s", body)
+	}
+	if got := decodeNodes([]string{"n1"}, []redis.Z{{Score: float64(beat.UnixMilli())}}, []any{forged}, beat); got[0].Name != "n1" {
+		t.Errorf("a snapshot claiming n2 under n1's key shows as %q", got[0].Name)
 	}
 	// The scaling pool carries its queue sample, the fixed one none.
 	want := wire.FleetQueue{Ready: 5, Delayed: 2, Reserved: 1, OldestWaitMS: 1500, SampledMS: 1_700_000_000_000}
