@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/drover/drover/internal/client"
 	"github.com/drover/drover/internal/wire"
@@ -103,23 +105,30 @@ func (c *controller) showFleet(nodes []wire.FleetNode) {
 	}
 	width := 16
 	for _, n := range nodes {
-		width = max(width, len(n.Name))
+		width = max(width, len(shown(n.Name)))
 	}
 	c.output("%-*s %-6s %-10s %-10s %s", width, "NODE", "STATE", "BEAT", "VERSION", "PROCESSES")
 	for _, n := range nodes {
-		line := fmt.Sprintf("%-*s %-6s %-10s %-10s %s", width, n.Name, n.State, beatAge(n.AgeMS), n.Version, stateCounts(n.Counts))
+		line := fmt.Sprintf("%-*s %-6s %-10s %-10s %s", width, shown(n.Name), shown(n.State), beatAge(n.AgeMS), shown(n.Version), stateCounts(n.Counts))
 		if len(n.Labels) > 0 {
 			line += "  [" + labelList(n.Labels) + "]"
 		}
 		c.output("%s", strings.TrimRight(line, " "))
 		for _, g := range n.Groups {
 			if p := g.Pool; p != nil {
-				line := fmt.Sprintf("%-*s pool %s: %d workers (%d busy), target %d [%d-%d] %s", width, "", g.Name,
-					p.Workers, p.Busy, p.Target, p.Min, p.Max, p.Queue)
+				line := fmt.Sprintf("%-*s pool %s: %d workers (%d busy), target %d [%d-%d] %s", width, "", shown(g.Name),
+					p.Workers, p.Busy, p.Target, p.Min, p.Max, shown(p.Queue))
 				if p.FleetMax > 0 {
-					line += "; " + fleetShare(p.FleetMax, p.FleetTotal, p.Leased)
+					line = strings.TrimRight(line, " ") + "; " + fleetShare(p.FleetMax, p.FleetTotal, p.Leased)
 				}
-				c.output("%s", line)
+				c.output("%s", strings.TrimRight(line, " "))
+				if q := p.QueueFigures; q != nil {
+					figures := queueFigures(q.Ready, q.Due, q.Delayed, q.Reserved, q.Expired, time.Duration(q.OldestWaitMS)*time.Millisecond)
+					if q.Unreachable {
+						figures = "UNREACHABLE; last sample: " + figures
+					}
+					c.output("%-*s queue %s: %s", width, "", shown(p.Queue), figures)
+				}
 			}
 		}
 	}
@@ -129,13 +138,24 @@ func (c *controller) showFleet(nodes []wire.FleetNode) {
 func (c *controller) showFleetGroup(nodes []wire.FleetNode) {
 	for _, n := range nodes {
 		for _, p := range n.Groups[0].Processes {
-			line := fmt.Sprintf("%-16s %-6s %-30s %-10s", n.Name, n.State, n.Groups[0].Name+":"+p.Name, p.State)
+			line := fmt.Sprintf("%-16s %-6s %-30s %-10s", shown(n.Name), shown(n.State), shown(n.Groups[0].Name+":"+p.Name), shown(p.State))
 			if p.PID > 0 {
 				line += fmt.Sprintf(" pid %d", p.PID)
 			}
 			c.output("%s", strings.TrimRight(line, " "))
 		}
 	}
+}
+
+// shown makes text from the fleet's snapshots, which anyone allowed to
+// write to Redis can forge, safe to print: a control character (a forged
+// line, a terminal escape sequence) appears escaped, as \n or \x1b.
+func shown(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 func beatAge(ms int64) string {
@@ -160,9 +180,15 @@ func stateCounts(counts map[string]int) string {
 func labelList(labels map[string]string) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
-		parts = append(parts, k+"="+labels[k])
+		parts = append(parts, shown(k+"="+labels[k]))
 	}
 	return strings.Join(parts, ",")
+}
+
+// queueFigures describes a pool's queue sample, for fleet status and pools.
+func queueFigures(ready, due, delayed, reserved, expired int, oldestWait time.Duration) string {
+	return fmt.Sprintf("ready %d  due %d  delayed %d  in flight %d  expired %d  oldest wait %s",
+		ready, due, delayed, reserved, expired, oldestWait.Round(time.Second))
 }
 
 // fleetShare describes a fleet_max pool's leases, for fleet status and pools.

@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -27,6 +28,34 @@ func TestFleetFormatting(t *testing.T) {
 	}
 	if len(nodes[0].Groups) != 2 {
 		t.Errorf("onlyGroup changed its input: %+v", nodes[0])
+	}
+}
+
+// TestShowFleet: the node and pool lines end without spaces (a pool with
+// no queue name too), and a scaling pool's queue figures follow its pool.
+func TestShowFleet(t *testing.T) {
+	var out bytes.Buffer
+	c := &controller{out: &out}
+	c.showFleet([]wire.FleetNode{{Name: "a", State: wire.FleetUp, AgeMS: 1200, Version: "1.4.0",
+		Counts: map[string]int{"RUNNING": 3}, Groups: []wire.FleetGroup{
+			{Name: "fixed", Pool: &wire.FleetPool{Workers: 1, Target: 1, Min: 1, Max: 1}},
+			{Name: "capped", Pool: &wire.FleetPool{Workers: 1, Target: 1, Min: 1, Max: 4, FleetMax: 6, FleetTotal: 5, Leased: 1}},
+			{Name: "worker", Pool: &wire.FleetPool{Workers: 2, Busy: 1, Target: 3, Min: 1, Max: 4, Queue: "default",
+				QueueFigures: &wire.FleetQueue{Ready: 120, Delayed: 3, Reserved: 2, OldestWaitMS: 2400, SampledMS: 1}}},
+			{Name: "mail", Pool: &wire.FleetPool{Workers: 1, Target: 1, Min: 1, Max: 4, Queue: "mail",
+				QueueFigures: &wire.FleetQueue{Ready: 7, SampledMS: 1, Unreachable: true}}},
+		}}})
+	want := `NODE             STATE  BEAT       VERSION    PROCESSES
+a                up     1.2s ago   1.4.0      RUNNING 3
+                 pool fixed: 1 workers (0 busy), target 1 [1-1]
+                 pool capped: 1 workers (0 busy), target 1 [1-4]; fleet_max 6: 5 leased in the fleet, 1 here
+                 pool worker: 2 workers (1 busy), target 3 [1-4] default
+                 queue default: ready 120  due 0  delayed 3  in flight 2  expired 0  oldest wait 2s
+                 pool mail: 1 workers (0 busy), target 1 [1-4] mail
+                 queue mail: UNREACHABLE; last sample: ready 7  due 0  delayed 0  in flight 0  expired 0  oldest wait 0s
+`
+	if out.String() != want {
+		t.Errorf("fleet status:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
 

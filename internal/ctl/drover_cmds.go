@@ -362,8 +362,7 @@ func (c *controller) doPools(arg string) error {
 			queue = "queue UNREACHABLE: " + p.QueueError
 		}
 		c.output("%-24s %-28s target %d [%d-%d]  %s%s", name, size, p.Target, p.Min, p.Max, queue, rollingNote(p))
-		c.output("%-24s ready %d  due %d  delayed %d  in flight %d  expired %d  oldest wait %s  (%s)", "",
-			p.Ready, p.Due, p.Delayed, p.Reserved, p.Expired, time.Duration(p.OldestWait)*time.Second, p.Queue)
+		c.output("%-24s %s  (%s)", "", queueFigures(p.Ready, p.Due, p.Delayed, p.Reserved, p.Expired, time.Duration(p.OldestWait)*time.Second), p.Queue)
 		if p.FleetMax > 0 {
 			c.output("%-24s %s", "", fleetShare(p.FleetMax, p.FleetTotal, p.FleetLeased))
 		}

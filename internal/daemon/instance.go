@@ -102,6 +102,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	}
 	defer ml.Close()
 	notes.flush(ml)
+	logRedisTo(ml)
 	guard.SetReporter(func(p *guard.Panic) {
 		ml.Logf(config.LevelCritical, "%v (recovered; the daemon goes on)\n%s", p, p.Stack)
 	})

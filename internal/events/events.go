@@ -47,11 +47,12 @@ type Bus struct {
 // Subscription receives the events published after Subscribe that pass its
 // filter, in order, oldest lost first when its buffer is full.
 type Subscription struct {
-	bus   *Bus
-	name  string
-	kinds []string // event types (IsA); nil for every event
-	limit int
-	ready chan struct{} // has a value while events wait
+	bus    *Bus
+	name   string
+	kinds  []string // event types (IsA); nil for every event
+	limit  int
+	latest bool          // keep only the newest waiting event (Latest)
+	ready  chan struct{} // has a value while events wait
 
 	mu     sync.Mutex
 	buf    []Event // ring of the waiting events, grown up to limit; guarded by mu
@@ -74,6 +75,12 @@ func Kinds(types ...string) Option { return func(s *Subscription) { s.kinds = ty
 
 // Buffer bounds the events waiting for the subscriber (at least 1).
 func Buffer(n int) Option { return func(s *Subscription) { s.limit = max(n, 1) } }
+
+// Latest keeps only the newest waiting event, for a subscriber that needs
+// to know that something happened, not what (a view redrawn from a
+// snapshot). An event it replaces is no loss to such a subscriber: it is
+// neither counted in Dropped nor reported.
+func Latest() Option { return func(s *Subscription) { s.latest, s.limit = true, 1 } }
 
 // Subscribe starts a subscription; Close it when done.
 func (b *Bus) Subscribe(opts ...Option) *Subscription {
@@ -146,7 +153,8 @@ func (s *Subscription) wants(name string) bool {
 }
 
 // push appends e, dropping the oldest waiting event when the buffer is
-// full; first is true for the first drop since the subscriber caught up.
+// full (a loss unless latest); first is true for the first loss since the
+// subscriber caught up.
 func (s *Subscription) push(e Event) (dropped, first bool) {
 	s.mu.Lock()
 	if s.closed {
@@ -157,8 +165,10 @@ func (s *Subscription) push(e Event) (dropped, first bool) {
 		s.buf[s.head] = nil
 		s.head = (s.head + 1) % len(s.buf)
 		s.n--
-		s.lost++
-		dropped, first = true, s.lost == 1
+		if !s.latest {
+			s.lost++
+			dropped, first = true, s.lost == 1
+		}
 	}
 	if s.n == len(s.buf) {
 		grown := make([]Event, min(max(2*len(s.buf), 16), s.limit))

@@ -67,6 +67,34 @@ func TestFullBufferDropsOldest(t *testing.T) {
 	}
 }
 
+// A Latest subscriber keeps the newest event only, and what it replaces is
+// neither counted nor reported: the dashboard and the fleet only need to
+// know that something changed, and a start-up of many programs must not
+// log them as too slow.
+func TestLatestKeepsNewestWithoutLoss(t *testing.T) {
+	var warnings []string
+	b := Bus{Warn: func(m string) { warnings = append(warnings, m) }}
+	s := b.Subscribe(Named("poked"), Latest())
+	defer s.Close()
+	for i := range 10 {
+		b.Publish(RemoteCommunication{Type: fmt.Sprint(i)})
+	}
+	select {
+	case <-s.Ready():
+	default:
+		t.Fatal("not ready after 10 events")
+	}
+	if got := s.Next(); len(got) != 1 || got[0].(RemoteCommunication).Type != "9" {
+		t.Errorf("Next = %v, want the newest event only", got)
+	}
+	if d := b.Dropped(); len(d) != 0 {
+		t.Errorf("Dropped = %v, want none", d)
+	}
+	if len(warnings) != 0 {
+		t.Errorf("warnings = %q, want none", warnings)
+	}
+}
+
 // A subscriber that never reads neither blocks the publisher nor makes
 // memory grow: 100,000 events of 1 KiB (100 MiB if they were all kept)
 // leave the heap within a few MiB, the loss counted, while a subscriber

@@ -136,6 +136,7 @@ func decodeNodes(names []string, members []redis.Z, bodies []any, now time.Time)
 			present = false // an unreadable snapshot shows what is certain
 			n = wire.FleetNode{Name: name, Beat: int64(members[i].Score)}
 		}
+		n.Name = name // a node is shown under the key it publishes to, whatever its body claims
 		beat := time.UnixMilli(n.Beat)
 		n.State = classify(now, beat, time.Duration(n.IntervalMS)*time.Millisecond, present)
 		n.AgeMS = now.Sub(beat).Milliseconds()

@@ -2,10 +2,6 @@ package fleet
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,81 +9,14 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/wire"
+	"github.com/drover/drover/tests/redislab"
 )
-
-// clusterPorts returns n free loopback ports whose cluster bus ports
-// (port + 10000) are free too.
-func clusterPorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	for tries := 0; len(ports) < n && tries < 100; tries++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		bus, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+10000))
-		ln.Close()
-		if err != nil {
-			continue
-		}
-		bus.Close()
-		ports = append(ports, port)
-	}
-	if len(ports) < n {
-		t.Fatal("no free ports for a cluster")
-	}
-	return ports
-}
-
-// startCluster runs a Redis Cluster of three masters on loopback and
-// returns their addresses once it says cluster_state:ok.
-func startCluster(t *testing.T) []string {
-	t.Helper()
-	for _, tool := range []string{"redis-server", "redis-cli"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skip(tool + " not found")
-		}
-	}
-	dir := t.TempDir()
-	var addrs []string
-	for _, port := range clusterPorts(t, 3) {
-		cmd := exec.Command("redis-server", "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-			"--cluster-enabled", "yes", "--cluster-config-file", fmt.Sprintf("nodes-%d.conf", port), "--dir", dir)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", port))
-	}
-	for _, a := range addrs {
-		waitFor(t, a+" answers", func() bool {
-			c := redis.NewClient(&redis.Options{Addr: a})
-			defer c.Close()
-			return c.Ping(context.Background()).Err() == nil
-		})
-	}
-	out, err := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...),
-		"--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
-	}
-	for _, a := range addrs {
-		c := redis.NewClient(&redis.Options{Addr: a})
-		waitFor(t, a+" says cluster_state:ok", func() bool {
-			info, _ := c.ClusterInfo(context.Background()).Result()
-			return strings.Contains(info, "cluster_state:ok")
-		})
-		c.Close()
-	}
-	return addrs
-}
 
 // TestFleetOnRedisCluster: membership, the fleet view, a command and its
 // result, and leases, with every node on a Redis Cluster of three masters
 // (its keys spread over the slots).
 func TestFleetOnRedisCluster(t *testing.T) {
-	addrs := startCluster(t)
+	addrs := redislab.StartCluster(t, 20*time.Millisecond)
 	url := "redis://" + addrs[0] + "/?addr=" + addrs[1]
 	const beat = 200 * time.Millisecond
 	cfg := func(name string) *config.Fleet {
@@ -124,7 +53,7 @@ func TestFleetOnRedisCluster(t *testing.T) {
 		}
 		up := 0
 		for _, n := range nodes {
-			if n.State == wire.FleetUp && n.Counts["RUNNING"] == 2 {
+			if n.State == wire.FleetUp && n.Counts["RUNNING"] == 3 {
 				up++
 			}
 		}

@@ -85,7 +85,7 @@ func join(cfg *config.Fleet, snapshot func() supervisor.Snapshot, run func(conte
 		}
 		m.agent = &agent{keys: m.keys, node: cfg.NodeName, secret: cfg.Secret, rdb: ardb, log: log, now: time.Now, run: run}
 	}
-	sub := bus.Subscribe(events.Named("fleet"), events.Kinds("PROCESS_STATE"), events.Buffer(256))
+	sub := bus.Subscribe(events.Named("fleet"), events.Kinds("PROCESS_STATE"), events.Latest()) // a change only hastens the next beat
 	guard.Go("fleet member", func() {
 		defer close(m.done)
 		defer sub.Close()

@@ -63,8 +63,9 @@ const (
 )
 
 // newClient opens go-redis's universal client on the [fleet] URL: one
-// server, or with redis_cluster a Redis Cluster from its seed addresses.
-// It connects lazily and does not retry: the next beat is the retry.
+// server, a Redis Cluster from its seed addresses (redis_cluster), or the
+// master that Redis Sentinel names (redis_sentinel_master). It connects
+// lazily and does not retry: the next beat is the retry.
 //
 // What the fleet sends works on a Cluster: no transaction and no
 // multi-key command spans keys of different slots (the beats are plain
@@ -73,18 +74,32 @@ const (
 func newClient(cfg *config.Fleet) (redis.UniversalClient, error) {
 	timeout := min(cfg.HeartbeatInterval, roundTrip)
 	uo := &redis.UniversalOptions{MaxRetries: -1, DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolSize: 2}
-	if cfg.RedisCluster {
+	switch {
+	case cfg.RedisCluster:
 		o, err := redis.ParseClusterURL(cfg.RedisURL)
 		if err != nil {
 			return nil, fmt.Errorf("fleet: redis_url: %w", err)
 		}
 		uo.Addrs, uo.Username, uo.Password, uo.TLSConfig, uo.IsClusterMode = o.Addrs, o.Username, o.Password, o.TLSConfig, true
-		return redis.NewUniversalClient(uo), nil
+	case cfg.RedisSentinelMaster != "":
+		o, err := redis.ParseFailoverURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("fleet: redis_url: %w", err)
+		}
+		// The URL's user and password are the master's, as with one
+		// server (go-redis's URL would give them to the Sentinels); the
+		// Sentinels' own come from their options. Without
+		// RouteByLatency or RouteRandomly the universal client is
+		// go-redis's failover client: every command goes to the master.
+		uo.Addrs, uo.DB, uo.TLSConfig = o.SentinelAddrs, o.DB, o.TLSConfig
+		uo.Username, uo.Password = o.SentinelUsername, o.SentinelPassword
+		uo.MasterName, uo.SentinelUsername, uo.SentinelPassword = cfg.RedisSentinelMaster, cfg.RedisSentinelUsername, cfg.RedisSentinelPassword
+	default:
+		o, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("fleet: redis_url: %w", err)
+		}
+		uo.Addrs, uo.Username, uo.Password, uo.DB, uo.TLSConfig = []string{o.Addr}, o.Username, o.Password, o.DB, o.TLSConfig
 	}
-	o, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return nil, fmt.Errorf("fleet: redis_url: %w", err)
-	}
-	uo.Addrs, uo.Username, uo.Password, uo.DB, uo.TLSConfig = []string{o.Addr}, o.Username, o.Password, o.DB, o.TLSConfig
 	return redis.NewUniversalClient(uo), nil
 }

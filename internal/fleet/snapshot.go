@@ -37,10 +37,22 @@ func encode(snap supervisor.Snapshot, m memberInfo, beat time.Time) wire.FleetNo
 			if mine, total, limit, ok := m.leases.Share(g.Name); ok {
 				fg.Pool.FleetMax, fg.Pool.FleetTotal, fg.Pool.Leased = limit, total, mine
 			}
+			fg.Pool.QueueFigures = queueFigures(p)
 		}
 		n.Groups = append(n.Groups, fg)
 	}
 	return n
+}
+
+// queueFigures is a scaling pool's last queue sample, nil before the
+// first one and for a pool that does not scale.
+func queueFigures(p *supervisor.WorkerPool) *wire.FleetQueue {
+	if !p.Scaling || p.SampledAt.IsZero() {
+		return nil
+	}
+	s := p.Sample
+	return &wire.FleetQueue{Ready: s.Ready, Due: s.Due, Delayed: s.Delayed, Reserved: s.Reserved, Expired: s.Expired,
+		OldestWaitMS: s.OldestWait.Milliseconds(), SampledMS: p.SampledAt.UnixMilli(), Unreachable: !p.QueueOK}
 }
 
 // classify says what a reader at now makes of a node that last beat at

@@ -50,19 +50,21 @@ func newHub(h *Handler) *hub {
 	return &hub{h: h, changed: make(chan struct{}, 1), clients: map[*client]struct{}{}}
 }
 
-// follow takes the events of sub, each batch waking the stream, until the
-// daemon begins to stop (or reload).
-func (b *hub) follow(sub *events.Subscription) {
-	defer sub.Close()
-	for range sub.Ready() {
-		for _, e := range sub.Next() {
-			if _, ok := e.(events.SupervisorStopping); ok {
-				b.ending.Store(true)
-				b.poke()
-				return
-			}
+// follow wakes the stream at each state change until the daemon begins to
+// stop (or reload).
+func (b *hub) follow(changes, stopping *events.Subscription) {
+	defer changes.Close()
+	defer stopping.Close()
+	for {
+		select {
+		case <-changes.Ready():
+			changes.Next()
+			b.poke()
+		case <-stopping.Ready():
+			b.ending.Store(true)
+			b.poke()
+			return
 		}
-		b.poke()
 	}
 }
 

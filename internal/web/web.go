@@ -51,11 +51,6 @@ type Handler struct {
 //go:embed static
 var static embed.FS
 
-// followBuffer bounds the state changes waiting for the dashboard's
-// follower, which takes them at once; beyond it the oldest are dropped
-// (and counted by the bus), which costs nothing: any one wakes the stream.
-const followBuffer = 64
-
 // StaticPrefix is where the page's assets are served; the classic status
 // page takes its stylesheet from here too (StaticPrefix + "classic.css").
 const StaticPrefix = "/dashboard/static/"
@@ -74,11 +69,14 @@ func New(opts Options) *Handler {
 	}
 	h.hub = newHub(h)
 	if opts.Events != nil {
-		guard.Go("dashboard events", func() {
-			h.hub.follow(opts.Events.Subscribe(events.Named("dashboard"),
-				events.Kinds("PROCESS_STATE", "PROCESS_GROUP_ADDED", "PROCESS_GROUP_REMOVED", "SUPERVISOR_STATE_CHANGE_STOPPING"),
-				events.Buffer(followBuffer)))
-		})
+		// Any state change wakes the stream, which sends a snapshot: the
+		// newest change is all the follower needs (Latest). The stop is
+		// followed on its own, so that changes after it cannot replace it.
+		changes := opts.Events.Subscribe(events.Named("dashboard"), events.Latest(),
+			events.Kinds("PROCESS_STATE", "PROCESS_GROUP_ADDED", "PROCESS_GROUP_REMOVED"))
+		stopping := opts.Events.Subscribe(events.Named("dashboard stop"),
+			events.Kinds("SUPERVISOR_STATE_CHANGE_STOPPING"), events.Buffer(1))
+		guard.Go("dashboard events", func() { h.hub.follow(changes, stopping) })
 	}
 	return h
 }

@@ -289,7 +289,8 @@ func TestLogFollows(t *testing.T) {
 }
 
 // Once the daemon stops, a stream ends after one message, so that it does
-// not hold up the shutdown of the HTTP server.
+// not hold up the shutdown of the HTTP server, however many state changes
+// follow the stop.
 func TestStreamEndsWhenTheDaemonStops(t *testing.T) {
 	bus := &events.Bus{}
 	h := newDashboard(&fakeSource{}, Options{Events: bus})
@@ -314,6 +315,10 @@ func TestStreamEndsWhenTheDaemonStops(t *testing.T) {
 		}
 	}
 	bus.Publish(events.SupervisorStopping{})
+	// The processes stop next: their changes must not crowd the stop out.
+	for range 200 {
+		bus.Publish(events.ProcessState{Process: "p", To: "STOPPING"})
+	}
 	if _, err := io.Copy(io.Discard, r); err != nil {
 		t.Fatalf("stream did not end cleanly: %v", err)
 	}

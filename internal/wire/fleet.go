@@ -43,6 +43,24 @@ type FleetPool struct {
 	FleetMax   int `json:"fleet_max,omitempty"`
 	FleetTotal int `json:"fleet_total,omitempty"`
 	Leased     int `json:"leased,omitempty"`
+	// QueueFigures is the pool's last queue sample; nil for a pool that
+	// does not scale or has not sampled its queue yet.
+	QueueFigures *FleetQueue `json:"queue_figures,omitempty"`
+}
+
+// FleetQueue is a scaling pool's last queue sample on its node, the
+// figures `pools` shows; zeros are left out to keep the snapshot compact.
+type FleetQueue struct {
+	Ready        int   `json:"ready,omitempty"`
+	Due          int   `json:"due,omitempty"`     // delayed jobs whose time has come
+	Delayed      int   `json:"delayed,omitempty"` // not due yet
+	Reserved     int   `json:"reserved,omitempty"`
+	Expired      int   `json:"expired,omitempty"`        // reservations past retry_after
+	OldestWaitMS int64 `json:"oldest_wait_ms,omitempty"` // wait of the oldest ready job
+	SampledMS    int64 `json:"sampled_ms"`               // when the sample was taken, unix milliseconds
+	// Unreachable: the last sample failed; the figures are those of the
+	// last sample that succeeded.
+	Unreachable bool `json:"unreachable,omitempty"`
 }
 
 // Node states of a fleet.

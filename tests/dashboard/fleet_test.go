@@ -93,6 +93,10 @@ func TestFleetPage(t *testing.T) {
 			t.Errorf("web1's row lacks %q", want)
 		}
 	}
+	// The scaling pool's queue figures, once it has sampled its list.
+	b.waitJS("web1's worker pool with its queue figures",
+		`/worker: .*; queue ready \d+, due 0, delayed 0, in flight \d+, expired 0, oldest wait \d+ s/.test(`+
+			`document.querySelector('#nodes tr[data-node="web1"] .pools').textContent)`, 30*time.Second)
 	if v := eval[string](b, `document.querySelector('#nodes tr[data-node="web1"] .version').textContent`); v == "" {
 		t.Errorf("web1's row shows no version")
 	}

@@ -26,9 +26,9 @@ func startFleet(t *testing.T) (*laravelenv.Redis, []*node) {
 	redisSrv := laravelenv.NewRedis(t, laravelenv.TempDir(t, "fleet-redis"))
 	redisSrv.Start(t, pollEvery)
 	nodes := []*node{
-		startNode(t, "n1", redisSrv.Port, "role=worker,az=a,", sleepers),
-		startNode(t, "n2", redisSrv.Port, "role=worker,az=b,", sleepers),
-		startNode(t, "n3", redisSrv.Port, "role=web,", sleepers),
+		startNode(t, "n1", onRedis(redisSrv.Port), "role=worker,az=a,", sleepers),
+		startNode(t, "n2", onRedis(redisSrv.Port), "role=worker,az=b,", sleepers),
+		startNode(t, "n3", onRedis(redisSrv.Port), "role=web,", sleepers),
 	}
 	laravelenv.WaitFor(t, "n1 sees the three nodes up", 30*time.Second, pollEvery, func() bool {
 		return allUp(nodes[0].fleet(), "n1", "n2", "n3")
@@ -234,7 +234,7 @@ stderr_logfile=NONE
 `, redisSrv.Port, fleetMax)
 	var nodes []*node
 	for _, name := range []string{"n1", "n2", "n3"} {
-		n := startNode(t, name, redisSrv.Port, "role=worker,", sleepers+workers)
+		n := startNode(t, name, onRedis(redisSrv.Port), "role=worker,", sleepers+workers)
 		nodes = append(nodes, n)
 	}
 	rdb := redisClient(t, redisSrv.Port)
@@ -294,6 +294,22 @@ stderr_logfile=NONE
 		return strings.Contains(out, fmt.Sprintf("fleet_max %d: %d leased in the fleet", fleetMax, fleetMax))
 	})
 	t.Logf("fleet status:\n%s", out)
+	// Every node's snapshot carries its pool's queue sample: the 200 jobs
+	// that sleeping workers never take.
+	if c := strings.Count(out, "queue jobs: ready 200  due 0  delayed 0  in flight 0"); c != len(nodes) {
+		t.Errorf("fleet status shows the queue figures of %d pools, want %d", c, len(nodes))
+	}
+	for name, fn := range nodes[1].fleet() {
+		for _, g := range fn.Groups {
+			if g.Name != "worker" {
+				continue
+			}
+			if g.Pool == nil || g.Pool.QueueFigures == nil || g.Pool.QueueFigures.Ready != 200 ||
+				g.Pool.QueueFigures.SampledMS == 0 || g.Pool.QueueFigures.Unreachable {
+				t.Errorf("fleet status --json: %s's worker pool is %+v, want 200 jobs ready in its queue figures", name, g.Pool)
+			}
+		}
+	}
 }
 
 // TestFleetMaxKeepingReload: `pools` shows a capped pool's share, and a
@@ -321,7 +337,7 @@ stdout_logfile=NONE
 stderr_logfile=NONE
 `, numprocs, redisSrv.Port)
 	}
-	n := startNode(t, "n1", redisSrv.Port, "", workers(2))
+	n := startNode(t, "n1", onRedis(redisSrv.Port), "", workers(2))
 	rdb := redisClient(t, redisSrv.Port)
 	leased := func() string {
 		v, _ := rdb.HGet(context.Background(), keyPrefix+"lease:{worker}", "n1").Result()

@@ -70,9 +70,13 @@ stdout_logfile=NONE
 stderr_logfile=NONE
 `
 
-// startNode starts node name with labels (k=v,...) besides node=<name>
-// and the given program sections; it waits until two processes or more run.
-func startNode(t *testing.T, name string, redisPort int, labels, programs string) *node {
+// onRedis is the [fleet] line naming the redis-server on port.
+func onRedis(port int) string { return fmt.Sprintf("redis_url=redis://127.0.0.1:%d/0\n", port) }
+
+// startNode starts node name on the Redis that the [fleet] lines redis
+// name (onRedis), with labels (k=v,...) besides node=<name> and the given
+// program sections; it waits until two processes or more run.
+func startNode(t *testing.T, name, redis, labels, programs string) *node {
 	t.Helper()
 	n := &node{t: t, name: name, dir: laravelenv.TempDir(t, "fleet-"+name)}
 	sock := filepath.Join(n.dir, "s.sock")
@@ -80,13 +84,12 @@ func startNode(t *testing.T, name string, redisPort int, labels, programs string
 	n.conf = filepath.Join(n.dir, "supervisord.conf")
 	conf := laravelenv.ConfHeader(sock, n.mainLog, n.dir) + fmt.Sprintf(`
 [fleet]
-redis_url=redis://127.0.0.1:%d/0
-node_name=%s
+%snode_name=%s
 labels=%snode=%s
 heartbeat_interval=%s
 key_prefix=%s
 secret=%s
-`, redisPort, name, labels, name, heartbeat, keyPrefix, secret) + programs
+`, redis, name, labels, name, heartbeat, keyPrefix, secret) + programs
 	if err := os.WriteFile(n.conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +210,7 @@ func TestFleet(t *testing.T) {
 	names := []string{"n1", "n2", "n3"}
 	var nodes []*node
 	for _, name := range names {
-		nodes = append(nodes, startNode(t, name, redis.Port, "role=worker,", sleepers))
+		nodes = append(nodes, startNode(t, name, onRedis(redis.Port), "role=worker,", sleepers))
 	}
 
 	// Every node sees every node up, with its processes, labels and version.

@@ -60,7 +60,7 @@ func TestFleetRollingLaravel(t *testing.T) {
 	programs := laravelWorkers(appDir, env)
 	var nodes []*node
 	for _, name := range []string{"n1", "n2", "n3"} {
-		nodes = append(nodes, startNode(t, name, redisSrv.Port, "role=worker,", programs))
+		nodes = append(nodes, startNode(t, name, onRedis(redisSrv.Port), "role=worker,", programs))
 	}
 	laravelenv.WaitFor(t, "n1 sees the three nodes up", 30*time.Second, pollEvery, func() bool {
 		return allUp(nodes[0].fleet(), "n1", "n2", "n3")

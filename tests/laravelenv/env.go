@@ -113,10 +113,14 @@ func WaitFor(t testing.TB, what string, timeout, poll time.Duration, cond func()
 // Redis is a redis-server on a free loopback port, saving nothing; it can be
 // stopped and started again on the same port.
 type Redis struct {
-	Port   int
-	dir    string
-	cmd    *exec.Cmd
-	exited chan struct{}
+	Port int
+	// ConfFile, when set, is a config file given first on the command
+	// line (a Sentinel's, which it rewrites); Args follow the defaults.
+	ConfFile string
+	Args     []string
+	dir      string
+	cmd      *exec.Cmd
+	exited   chan struct{}
 }
 
 // NewRedis picks a free port for a redis-server working in dir and stops it
@@ -134,11 +138,15 @@ func NewRedis(t testing.TB, dir string) *Redis {
 }
 
 // Start starts redis-server and waits (30 s, polling every poll) until it
-// answers PING; it fails t if redis-server exits meanwhile.
+// answers PING (or asks for its password); it fails t if redis-server exits meanwhile.
 func (r *Redis) Start(t testing.TB, poll time.Duration) {
 	t.Helper()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(r.Port),
-		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", r.dir)
+	var args []string
+	if r.ConfFile != "" {
+		args = append(args, r.ConfFile)
+	}
+	args = append(args, "--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", r.dir)
+	cmd := exec.Command("redis-server", append(args, r.Args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM} // gone with a killed test binary
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -159,7 +167,7 @@ func (r *Redis) Start(t testing.TB, poll time.Duration) {
 		defer c.Close()
 		fmt.Fprint(c, "PING\r\n")
 		line, _ := bufio.NewReader(c).ReadString('\n')
-		return strings.HasPrefix(line, "+PONG")
+		return strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH") // up, with a password
 	})
 }
 

@@ -34,6 +34,12 @@
     const p = g.pool;
     let t = g.name + ': ' + p.workers + ' workers (' + p.busy + ' busy), target ' + p.target + ' [' + p.min + '-' + p.max + ']';
     if (p.fleet_max) t += ', fleet_max ' + p.fleet_max + ': ' + p.fleet_total + ' leased, ' + p.leased + ' here';
+    const q = p.queue_figures;
+    if (q) {
+      t += '; queue ' + (q.unreachable ? 'UNREACHABLE, last sample: ' : '') + 'ready ' + (q.ready || 0) + ', due ' + (q.due || 0) +
+        ', delayed ' + (q.delayed || 0) + ', in flight ' + (q.reserved || 0) + ', expired ' + (q.expired || 0) +
+        ', oldest wait ' + Math.round((q.oldest_wait_ms || 0) / 1000) + ' s';
+    }
     return t;
   }
 
