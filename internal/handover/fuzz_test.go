@@ -26,6 +26,7 @@ func FuzzReadState(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"format":3,"events":{"pools":[{"group":"l"}]},"processes":[{"group":"l","name":"l"}]}`))
+	f.Add([]byte(`{"format":4,"pools":[{"group":"g","leased":2,"roll":{"update":true,"batch":1,"surge":["g_05"],"todo":["g_00"],"done":0}}],"processes":[{"group":"g","name":"g_00","command":"sleep 2"}]}`))
 	cfg := &config.Config{File: "/etc/s.conf",
 		Groups: []*config.Group{{Name: "g", Processes: []*config.Process{{Name: "g_00", Command: "sleep 1"}}},
 			{Name: "l", Kind: config.KindEventListener, Processes: []*config.Process{{Name: "l", Command: "listen"}}}},

@@ -123,11 +123,32 @@ func write(st *State) (*os.File, error) {
 	return f, nil
 }
 
+// fdReaderAt reads a descriptor it does not own. An *os.File would close
+// the descriptor once garbage collected, and the state's descriptor must
+// stay open for a fallback (FallBack execs with it).
+type fdReaderAt int
+
+func (fd fdReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := unix.Pread(int(fd), p[n:], off+int64(n))
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return n, err
+		case m == 0:
+			return n, io.EOF
+		}
+		n += m
+	}
+	return n, nil
+}
+
 // read decodes the state in the descriptor fd (from its start: a fallback
 // reads it again) and checks its Format.
 func read(fd int) (*State, error) {
-	f := os.NewFile(uintptr(fd), "drover-handover")
-	b, err := io.ReadAll(io.LimitReader(io.NewSectionReader(f, 0, maxStateBytes+1), maxStateBytes+1))
+	b, err := io.ReadAll(io.NewSectionReader(fdReaderAt(fd), 0, maxStateBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read the handed-over state: %w", err)
 	}

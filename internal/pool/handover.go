@@ -121,7 +121,7 @@ func (pl *workerPool) takeOver(h Handed, sc *config.Scaling, limited bool) {
 // for none or for a state that does not hold together.
 func resumable(h Handed) *RollState {
 	r := h.Roll
-	if r == nil || r.Batch < 1 || r.Done < 0 || r.Done > len(r.Todo) || len(r.Surge) == 0 {
+	if r == nil || r.Batch < 1 || r.Batch != len(r.Surge) || r.Done < 0 || r.Done > len(r.Todo) {
 		return nil
 	}
 	st := *r
