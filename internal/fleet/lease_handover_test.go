@@ -16,13 +16,8 @@ import (
 func TestLeasesAcrossAnUpgrade(t *testing.T) {
 	port := startRedis(t)
 	const beat = 100 * time.Millisecond // leases last 300 ms
-	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
-	defer rdb.Close()
+	rdb, leased := workerLeases(t, port)
 	ctx := context.Background()
-	leased := func(node string) string {
-		v, _ := rdb.HGet(ctx, "t:lease:{worker}", node).Result()
-		return v
-	}
 	// The old image runs numprocs 1 and acquires 2 more of a cap of 4.
 	old, _ := leasesOn(t, port, "a", beat, &logLines{}, Capped{Name: "worker", Max: 4, Base: 1, Live: 1})
 	old.renew(ctx)
@@ -70,6 +65,16 @@ func TestLeasesAcrossAnUpgrade(t *testing.T) {
 	next.Release("worker", 2)
 	if got := leased("a"); got != "1" {
 		t.Errorf("a's lease after releasing the 2: %q, want 1", got)
+	}
+}
+
+// workerLeases returns a client of the Redis at port and what each node
+// leases of group worker there ("" for no lease).
+func workerLeases(t *testing.T, port int) (*redis.Client, func(node string) string) {
+	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+	t.Cleanup(func() { rdb.Close() })
+	return rdb, func(node string) string {
+		return rdb.HGet(context.Background(), "t:lease:{worker}", node).Val()
 	}
 }
 

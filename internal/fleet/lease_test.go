@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/drover/drover/internal/config"
 )
 
@@ -171,13 +169,7 @@ func TestLeasesRedisAway(t *testing.T) {
 func TestLeasesFollowTheNode(t *testing.T) {
 	port := startRedis(t)
 	const beat = 100 * time.Millisecond
-	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
-	defer rdb.Close()
-	ctx := context.Background()
-	leased := func(node string) string {
-		v, _ := rdb.HGet(ctx, "t:lease:{worker}", node).Result()
-		return v
-	}
+	_, leased := workerLeases(t, port)
 	a, setA := leasesOn(t, port, "a", beat, &logLines{}, Capped{Name: "worker", Max: 6, Base: 1, Live: 1})
 	defer a.Stop()
 	b, _ := leasesOn(t, port, "b", beat, &logLines{}, Capped{Name: "worker", Max: 6, Base: 1, Live: 1})

@@ -6,13 +6,10 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/drover/drover/tests/laravelenv"
 )
 
 // fleetPool is a node of a fleet on the Redis at port whose pool wants 3
@@ -44,12 +41,8 @@ startsecs=0
 // sampled every 20 ms while another node asks for more all along, never
 // goes beyond fleet_max. Then the new image still releases what it holds.
 func TestFleetLeasesAcrossUpgrade(t *testing.T) {
-	if laravelenv.MissingTool("", "redis-server", "redis-cli") != "" {
-		t.Skip("redis-server and redis-cli are needed")
-	}
+	srv := startRedis(t)
 	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
-	srv := laravelenv.NewRedis(t, t.TempDir())
-	srv.Start(t, 50*time.Millisecond)
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(srv.Port)})
 	defer rdb.Close()
 	ctx := context.Background()
@@ -92,7 +85,6 @@ func TestFleetLeasesAcrossUpgrade(t *testing.T) {
 	waitUntil("the fleet is at its cap", func() bool { return total() == 4 && leased("n2") == "1" })
 	before := poolPids(n1)
 
-	var mu sync.Mutex
 	most, samples := 0, 0
 	var closest time.Duration = time.Hour // the least time n1's lease had left
 	left := func() time.Duration {
@@ -102,28 +94,14 @@ func TestFleetLeasesAcrossUpgrade(t *testing.T) {
 		}
 		return time.UnixMilli(int64(exp)).Sub(rdb.Time(ctx).Val())
 	}
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			n, l := total(), left()
-			mu.Lock()
-			most, samples, closest = max(most, n), samples+1, min(closest, l)
-			mu.Unlock()
-		}
-	}()
+	stopSampling := sampleEvery(20*time.Millisecond, func() {
+		most, samples, closest = max(most, total()), samples+1, min(closest, left())
+	})
 	if out, code := n1.ctl("upgrade"); code != 0 || !strings.Contains(out, "upgraded: drover before is running") {
 		t.Fatalf("upgrade of a node holding leased workers: exit %d:\n%s", code, out)
 	}
 	time.Sleep(3 * time.Second) // n2 asks three times more
-	close(stop)
-	<-stopped
-	mu.Lock()
+	stopSampling()
 	if samples < 20 || most > 4 {
 		t.Errorf("fleet total at most %d in %d samples, want never beyond fleet_max 4", most, samples)
 	}
@@ -131,7 +109,6 @@ func TestFleetLeasesAcrossUpgrade(t *testing.T) {
 		t.Errorf("n1's lease expired or went during the upgrade (%v left at the closest)", closest)
 	}
 	t.Logf("%d samples: fleet total at most %d, n1's lease at least %v from expiring", samples, most, closest)
-	mu.Unlock()
 	if got := leased("n1"); got != "3" {
 		t.Errorf("n1's lease after the upgrade: %q, want 3", got)
 	}

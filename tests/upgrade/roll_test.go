@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -74,28 +73,14 @@ func rollAcrossUpgrade(t *testing.T, ctlArgs ...string) *rig {
 		}
 	}
 
-	var mu sync.Mutex
 	least, samples := 3, 0
-	stopSampling := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		for {
-			select {
-			case <-stopSampling:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			out, code := r.ctl("status", "w:*")
-			if code != 0 && !strings.Contains(out, "w:w_") {
-				continue // the switch: no answer is not a count
-			}
-			n := strings.Count(out, " RUNNING ")
-			mu.Lock()
-			least, samples = min(least, n), samples+1
-			mu.Unlock()
+	stopSampling := sampleEvery(100*time.Millisecond, func() {
+		out, code := r.ctl("status", "w:*")
+		if code != 0 && !strings.Contains(out, "w:w_") {
+			return // the switch: no answer is not a count
 		}
-	}()
+		least, samples = min(least, strings.Count(out, " RUNNING ")), samples+1
+	})
 
 	roll := exec.Command(r.ctlBin, append([]string{"ctl", "-c", r.conf}, ctlArgs...)...)
 	var rollOut strings.Builder
@@ -125,8 +110,7 @@ func rollAcrossUpgrade(t *testing.T, ctlArgs ...string) *rig {
 	r.waitLog(regexp.MustCompile(`rolling restart of w: resumed after the upgrade, [12] of 3 replaced`))
 	r.waitLog(regexp.MustCompile(`(?s)resumed after the upgrade.*rolling restart of w: stopping the surge worker`))
 	end := r.running() // three workers and the other programs: the surge worker is gone
-	close(stopSampling)
-	<-sampled
+	stopSampling()
 	if _, ok := end["w:w_5"]; ok {
 		t.Errorf("the surge worker is still there: %v", end)
 	}
@@ -154,12 +138,29 @@ func rollAcrossUpgrade(t *testing.T, ctlArgs ...string) *rig {
 			t.Errorf("%s spawned %d times, want %d", name, got, want)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if samples < 10 || least < 3 {
 		t.Errorf("RUNNING workers of w: at least %d in %d samples, want never below 3", least, samples)
 	}
 	return r
+}
+
+// sampleEvery calls sample every d in a goroutine of its own until stop,
+// which returns once the last call has: the test reads what sample wrote
+// only after stop.
+func sampleEvery(d time.Duration, sample func()) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-time.After(d):
+			}
+			sample()
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 // statusPids returns the pid of every process that has one, RUNNING or not.

@@ -293,6 +293,18 @@ func TestTakeOverDeathStopsChildren(t *testing.T) {
 	}
 }
 
+// startRedis runs a redis-server for the test, which it skips without one
+// (or without redis-cli).
+func startRedis(t *testing.T) *laravelenv.Redis {
+	t.Helper()
+	if laravelenv.MissingTool("", "redis-server", "redis-cli") != "" {
+		t.Skip("redis-server and redis-cli are needed")
+	}
+	srv := laravelenv.NewRedis(t, t.TempDir())
+	srv.Start(t, 50*time.Millisecond)
+	return srv
+}
+
 // checkNumbered checks that path holds 1, 2, 3, … with none missing or repeated.
 func checkNumbered(t *testing.T, path string) {
 	t.Helper()
@@ -374,12 +386,8 @@ func firstDifference(a, b []byte) int {
 // goes on from its state (its last resize is the one before the upgrade),
 // and it still shrinks the pool, stopping adopted spares.
 func TestScaledPoolKeepsItsSize(t *testing.T) {
-	if laravelenv.MissingTool("", "redis-server", "redis-cli") != "" {
-		t.Skip("redis-server and redis-cli are needed")
-	}
+	redis := startRedis(t)
 	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
-	redis := laravelenv.NewRedis(t, t.TempDir())
-	redis.Start(t, 50*time.Millisecond)
 	redisCLI := func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command("redis-cli", append([]string{"-p", strconv.Itoa(redis.Port)}, args...)...).CombinedOutput(); err != nil {
