@@ -109,7 +109,7 @@ func (c *controller) doRollingRestart(batch int, names []string) error {
 	}
 	for _, name := range names {
 		group := strings.TrimSuffix(strings.TrimSuffix(name, "*"), ":")
-		if err := c.cl.RollingRestart(c.ctx, group, batch); err != nil {
+		if err := c.rollThroughUpgrade(group, func() error { return c.cl.RollingRestart(c.ctx, group, batch) }); err != nil {
 			if client.FaultCode(err) == 0 {
 				return err
 			}
@@ -130,7 +130,7 @@ func (c *controller) rollAll(batch int) error {
 		return err
 	}
 	for _, g := range groupNames(infos) {
-		err := c.cl.RollingRestart(c.ctx, g, batch)
+		err := c.rollThroughUpgrade(g, func() error { return c.cl.RollingRestart(c.ctx, g, batch) })
 		switch {
 		case err == nil:
 			c.output("%s: restarted (rolling, %d at a time)", g, batch)
@@ -185,7 +185,7 @@ func (c *controller) doRollingUpdate(batch int, names []string, update command) 
 		if len(selected) > 0 && !selected[g] {
 			continue
 		}
-		if err := c.cl.RollingUpdate(c.ctx, g, batch); err != nil {
+		if err := c.rollThroughUpgrade(g, func() error { return c.cl.RollingUpdate(c.ctx, g, batch) }); err != nil {
 			if client.FaultCode(err) == 0 {
 				return err
 			}

@@ -108,6 +108,9 @@ func (pl *workerPool) takeOver(h Handed, sc *config.Scaling, limited bool) {
 	defer pl.mu.Unlock()
 	st := h.Status
 	st.Group, st.Rolling = pl.name, ""
+	if resumable(h) != nil {
+		st.Rolling = "resuming after the upgrade" // until the roll says where it stands
+	}
 	pl.status = st
 	if sc != nil && h.Max > 0 && 1 <= h.Min && h.Min <= h.Max && h.Max <= sc.Max {
 		pl.bounds = bounds{on: sc, min: h.Min, max: h.Max}

@@ -88,11 +88,8 @@ func rollAcrossUpgrade(t *testing.T, ctlArgs ...string) *rig {
 	if err := roll.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		// Its connection ends with the old image's servers.
-		err := roll.Wait()
-		t.Logf("%v: %v: %s", ctlArgs, err, rollOut.String())
-	}()
+	rollDone := make(chan error, 1)
+	go func() { rollDone <- roll.Wait() }()
 	r.waitLog(regexp.MustCompile(`rolling restart of w: replacing w_1 \(2 of 3\)`))
 	mid := r.statusPids()
 	if mid["w:w_5"] == 0 || mid["w:w_0"] == before["w:w_0"] {
@@ -109,6 +106,18 @@ func rollAcrossUpgrade(t *testing.T, ctlArgs ...string) *rig {
 	}
 	r.waitLog(regexp.MustCompile(`rolling restart of w: resumed after the upgrade, [12] of 3 replaced`))
 	r.waitLog(regexp.MustCompile(`(?s)resumed after the upgrade.*rolling restart of w: stopping the surge worker`))
+	// Its client lost its connection with the old image's servers, and
+	// follows the roll in the new image to its end.
+	select {
+	case err := <-rollDone:
+		want := "w: drover before took the roll over in an upgrade; waiting for it to finish\n"
+		if err != nil || !strings.Contains(rollOut.String(), want) {
+			t.Errorf("%v: %v:\n%s\nwant it to say %q and succeed", ctlArgs, err, rollOut.String(), want)
+		}
+		t.Logf("%v:\n%s", ctlArgs, rollOut.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%v did not end with the roll", ctlArgs)
+	}
 	end := r.running() // three workers and the other programs: the surge worker is gone
 	stopSampling()
 	if _, ok := end["w:w_5"]; ok {
