@@ -7,7 +7,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/process"
+	"github.com/drover/drover/internal/queue"
 	"github.com/drover/drover/internal/supervisor"
 )
 
@@ -139,6 +141,46 @@ func TestHoldRefusesPinnedRoll(t *testing.T) {
 			t.Fatalf("hold once the roll is done: %v", err)
 		}
 		release()
+		s.Shutdown()
+		<-result
+	})
+}
+
+// Held for an upgrade while a roll runs, a pool makes no scaling decision
+// even once the roll is done, until it is released.
+func TestHoldDuringRollKeepsScalerStill(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := &fakeQueue{}
+		sp := newFakeSpawner("w:w_00")
+		s := newPooled(configOf(t.TempDir(), pool(1, 2, 1, 2)), pooledOptions{Spawner: sp,
+			Queues: func(config.QueueSource) queue.Source { return q }})
+		result := started(t, s)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		done := make(chan error, 1)
+		go func() { done <- s.RollingRestart(t.Context(), "w", 1) }()
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		release, err := s.hold("w")
+		if err != nil {
+			t.Fatalf("hold during a roll: %v", err)
+		}
+		sp.Release("w:w_00")
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		q.set(queue.Sample{Ready: 10}, nil) // the scaler would grow to 2
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if n := len(s.Group("w").Processes); n != 1 {
+			t.Errorf("held, the pool has %d processes, want 1 (no scaling decision)", n)
+		}
+		release()
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if n := len(s.Group("w").Processes); n != 2 {
+			t.Errorf("released, the pool has %d processes, want 2", n)
+		}
 		s.Shutdown()
 		<-result
 	})
