@@ -23,6 +23,9 @@ import (
 // counted that long, which can only hold the fleet below its cap.
 const leaseHandoverHold = 30 * time.Second
 
+// leaseHoldTimeout bounds the extension: the runners are frozen meanwhile.
+const leaseHoldTimeout = 500 * time.Millisecond
+
 // leaseExtend makes this node's lease (ARGV[2]) of a group expire no
 // sooner than ARGV[1] ms from now, keys included; a lease the node does
 // not hold is left alone. It returns 1 when the node holds one.
@@ -50,7 +53,7 @@ func (l *Leases) HoldForHandover() (resume func()) {
 		return func() {}
 	}
 	l.mu.Lock()
-	ctx, cancel := context.WithTimeout(context.Background(), roundTrip)
+	ctx, cancel := context.WithTimeout(context.Background(), leaseHoldTimeout)
 	defer cancel()
 	_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for group := range l.shares {

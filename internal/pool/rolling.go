@@ -88,6 +88,12 @@ func (m *Pools) roll(ctx context.Context, pl *workerPool, next *config.Group, ba
 	batch = max(batch, 1)
 	pl.roll.Lock()
 	defer pl.roll.Unlock()
+	pl.mu.Lock()
+	frozen := pl.frozen
+	pl.mu.Unlock()
+	if frozen { // the roll before this one ended during an upgrade's switch
+		return errors.New("the daemon is switching to a new image (an upgrade); roll again")
+	}
 	g := pl.act.Group()
 	if g == nil {
 		return supervisor.ErrNotActive

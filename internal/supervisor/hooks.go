@@ -37,7 +37,8 @@ type Hooks struct {
 	Replace func(ctx context.Context, name string) (replaced bool, err error)
 	// Hold keeps the pool of the active group name from scaling or
 	// rolling until release is called (an upgrade's freeze); err says why
-	// it cannot now (a roll, a scaling decision or a drain in progress).
+	// it cannot now (a scaling decision or a drain in progress, a roll
+	// that cannot be handed over).
 	Hold func(name string) (release func(), err error)
 	// Loops run from Run until the runners end, each in its own
 	// goroutine, and are waited for before Run returns.
