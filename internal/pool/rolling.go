@@ -163,11 +163,13 @@ func pinnedBy(ctx context.Context) string {
 }
 
 // RollState is where a rolling restart or update stands: what an upgrade
-// hands over for the next image to finish it. Each step is recorded before
-// it acts, and each step is one that can be done again from what the
-// processes are then (a stop of a stopped process, a start of a running
-// one, do nothing), so the state taken at any moment resumes the roll with
-// every process replaced once. Field names are part of the handover format.
+// hands over for the next image to finish it. What it names is fixed
+// before the roll acts (its surge workers, the processes to replace), and
+// a step is recorded as done only once it is; every step can be done
+// again from what the processes are then (a stop of a stopped process, a
+// start of a running one, do nothing; one in progress is waited for), so
+// the state taken at any moment resumes the roll with every process
+// replaced once. Field names are part of the handover format.
 type RollState struct {
 	// Update is a rolling update (the processes take the group's new
 	// config), not a restart.
