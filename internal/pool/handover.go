@@ -38,8 +38,8 @@ type Handed struct {
 // has yet to, so the process may still run a command the configuration
 // no longer has.
 func (h Handed) Replaces(name string) bool {
-	r := h.Roll
-	return r != nil && r.Update && r.Done >= 0 && r.Done <= len(r.Todo) && slices.Contains(r.Todo[r.Done:], name)
+	r := resumable(h)
+	return r != nil && r.Update && slices.Contains(r.Todo[r.Done:], name)
 }
 
 // Leased maps the scaling pools of handed to the workers their scalers
