@@ -31,9 +31,10 @@ import (
 //   - 3: event listeners (Events): the serials, the TICK clock, each pool's
 //     buffer and each listener's protocol state with the event it is busy
 //     with. Builds of formats 1 and 2 refused to hand event listeners over.
-//   - 4: a rolling restart or update in progress (pool.Handed.Roll) and the
-//     workers a pool leased from the fleet (pool.Handed.Leased). Builds of
-//     formats 1 to 3 refused to hand either over.
+//   - 4: a rolling restart or update in progress (pool.Handed.Roll), the
+//     workers a pool leased from the fleet (pool.Handed.Leased) and those
+//     its scaler drains (pool.Handed.Draining). Builds of formats 1 to 3
+//     refused to hand any of them over.
 const Format = 4
 
 // OldestFormat is the oldest format this build reads.

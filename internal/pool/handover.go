@@ -31,6 +31,9 @@ type Handed struct {
 	// Roll is the rolling restart or update in progress, nil for none.
 	// Format 4.
 	Roll *RollState `json:"roll,omitempty"`
+	// Draining are the workers the scaler is stopping, to remove once
+	// stopped. Format 4.
+	Draining []string `json:"draining,omitempty"`
 }
 
 // Replaces says whether the roll handed over will replace the process
@@ -77,6 +80,10 @@ func (m *Pools) HandOver() []Handed {
 			r := *pl.rolling
 			h.Roll = &r
 		}
+		for p := range pl.draining {
+			h.Draining = append(h.Draining, p.Config().Name)
+		}
+		slices.Sort(h.Draining)
 		if g.Config.Scaling != nil && pl.bounds.on == g.Config.Scaling {
 			h.Min, h.Max = pl.bounds.min, pl.bounds.max
 		}
@@ -100,10 +107,12 @@ func (m *Pools) TakeOver(handed []Handed) {
 	}
 }
 
-// takeOver starts pl from h under the scaling config sc: run-time bounds
-// that no longer fit sc are dropped, as a config change drops them. The
-// leased workers are held again when the pools have a Limiter.
-func (pl *workerPool) takeOver(h Handed, sc *config.Scaling, limited bool) {
+// takeOver starts pl, of group g, from h: run-time bounds that no longer
+// fit g's scaling config are dropped, as a config change drops them. The
+// leased workers are held again when the pools have a Limiter. It returns
+// the processes the scaler was draining, which are drained again.
+func (pl *workerPool) takeOver(h Handed, g *supervisor.Group, limited bool) (draining []*supervisor.Process) {
+	sc := g.Config.Scaling
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	st := h.Status
@@ -118,6 +127,13 @@ func (pl *workerPool) takeOver(h Handed, sc *config.Scaling, limited bool) {
 	if limited && sc != nil {
 		pl.held = max(h.Leased, 0)
 	}
+	for _, p := range g.Processes {
+		if slices.Contains(h.Draining, p.Config().Name) {
+			pl.draining[p] = true
+			draining = append(draining, p)
+		}
+	}
+	return draining
 }
 
 // resumable returns the roll of h as the next image carries it out, nil

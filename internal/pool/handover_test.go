@@ -1,7 +1,7 @@
 package pool
 
 import (
-	"strings"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -11,8 +11,8 @@ import (
 )
 
 // A pool's scaler state goes to the next image: its target, last resize
-// (the cooldown goes on), decision counts and run-time bounds. Holding it
-// is refused while the scaler drains a worker.
+// (the cooldown goes on), decision counts and run-time bounds, and the
+// workers it drains.
 func TestHandOverCarriesScalerState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := &fakeQueue{}
@@ -42,9 +42,14 @@ func TestHandOverCarriesScalerState(t *testing.T) {
 
 		q.set(queue.Sample{}, nil) // the scaler shrinks: w_01 drains
 		step()
-		if _, err := s.hold("w"); err == nil || !strings.Contains(err.Error(), "1 worker(s) being stopped by the scaler") {
-			t.Errorf("hold while a worker drains: %v", err)
+		release, err = s.hold("w")
+		if err != nil {
+			t.Fatalf("hold while a worker drains: %v", err)
 		}
+		if handed := s.HandOver(); len(handed) != 1 || !slices.Equal(handed[0].Draining, []string{"w_01"}) {
+			t.Errorf("handed over while w_01 drains: %+v", handed)
+		}
+		release()
 		sp.Release("w:w_01")
 		s.Shutdown()
 		<-result

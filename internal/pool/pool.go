@@ -58,10 +58,11 @@ func (m *Pools) Hooks(h supervisor.Hooks) supervisor.Hooks {
 // hold keeps the pool of group name from rolling or scaling until release
 // (supervisor.Hooks.Hold); a group without a pool holds at once. A roll in
 // progress is not stopped: it goes on until the freeze stops its
-// processes, and is handed over where it then stands (HandOver). It
-// refuses while a scaling decision or a drain is in progress, while a
-// rolling update removes processes the new image could not take over, and
-// while a roll pinned to this image (PinToImage) runs.
+// processes, and is handed over where it then stands (HandOver), as are
+// the workers the scaler drains. It refuses while a scaling decision is
+// in progress, while a rolling update removes processes the new image
+// could not take over, and while a roll pinned to this image
+// (PinToImage) runs.
 func (m *Pools) hold(name string) (release func(), err error) {
 	m.mu.Lock()
 	pl := m.m[name]
@@ -87,13 +88,6 @@ func (m *Pools) hold(name string) (release func(), err error) {
 			pl.frozen = false
 			pl.mu.Unlock()
 		}, nil
-	}
-	pl.mu.Lock()
-	draining := len(pl.draining)
-	pl.mu.Unlock()
-	if draining > 0 {
-		pl.roll.Unlock()
-		return nil, fmt.Errorf("%d worker(s) being stopped by the scaler", draining)
 	}
 	return pl.roll.Unlock, nil
 }
@@ -171,7 +165,9 @@ func (m *Pools) started(g *supervisor.Group) {
 	delete(m.adopted, pl.name)
 	m.mu.Unlock()
 	if adopted {
-		pl.takeOver(h, g.Config.Scaling, m.opts.Limiter != nil)
+		for _, p := range pl.takeOver(h, g, m.opts.Limiter != nil) {
+			a.Go("pool "+pl.name+": shrink", func() { m.drain(pl.act.Context(), pl, p) })
+		}
 		// Taken now, before the scaler can try it.
 		if st := resumable(h); st != nil {
 			pl.roll.Lock()

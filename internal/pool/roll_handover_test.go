@@ -3,6 +3,7 @@ package pool
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -184,4 +185,62 @@ func TestHoldDuringRollKeepsScalerStill(t *testing.T) {
 		s.Shutdown()
 		<-result
 	})
+}
+
+// The next image drains again what the scaler was draining: the worker is
+// stopped and removed, the other ones kept, and the worker it had leased
+// is given back to the Limiter.
+func TestTakeOverDrainsAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// Stopped: the fake children cannot be adopted; w_2 had stopped
+		// but was not removed yet.
+		adopt := map[string]supervisor.Adopted{}
+		for _, n := range []string{"w:w_0", "w:w_1", "w:w_2"} {
+			adopt[n] = supervisor.Adopted{Snapshot: process.Snapshot{State: process.Stopped}}
+		}
+		g := pool(1, 3, 1, 3)
+		for i, p := range append(slices.Clone(g.Processes), g.Spares...) {
+			p.Name = "w_" + string(rune('0'+i))
+		}
+		limiter := &countingLimiter{}
+		m := New(Options{Queues: func(config.QueueSource) queue.Source { return &fakeQueue{} }, Limiter: limiter})
+		sup := supervisor.New(configOf(t.TempDir(), g), supervisor.Options{Spawner: newFakeSpawner(), Hooks: m.Hooks(supervisor.Hooks{}), Adopt: adopt})
+		m.Bind(sup)
+		s := &Supervisor{sup, m}
+		m.TakeOver([]Handed{{Group: "w", Status: supervisor.WorkerPool{Scaling: true}, Leased: 2, Draining: []string{"w_2"}}})
+		result := started(t, s)
+		synctest.Wait()
+		var names []string
+		for _, p := range s.Group("w").Processes {
+			names = append(names, p.Config().Name)
+		}
+		if !slices.Equal(names, []string{"w_0", "w_1"}) {
+			t.Errorf("after the take-over the pool is %v, want w_2 drained away", names)
+		}
+		if got := limiter.released(); got != 1 {
+			t.Errorf("released %d to the limiter, want the 1 drained", got)
+		}
+		s.Shutdown()
+		<-result
+	})
+}
+
+// countingLimiter grants everything and counts what is released.
+type countingLimiter struct {
+	mu  sync.Mutex
+	out int
+}
+
+func (l *countingLimiter) Acquire(_ string, n int) int { return n }
+
+func (l *countingLimiter) Release(_ string, n int) {
+	l.mu.Lock()
+	l.out += n
+	l.mu.Unlock()
+}
+
+func (l *countingLimiter) released() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.out
 }

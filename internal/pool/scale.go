@@ -237,17 +237,21 @@ func (m *Pools) shrink(ctx context.Context, pl *workerPool, live []*supervisor.P
 	}
 	pl.mu.Unlock()
 	for _, p := range drain {
-		pl.act.Go("pool "+pl.name+": shrink", func() {
-			if err := pl.stopAndRemove(ctx, p); err != nil {
-				m.s.Logf(config.LevelWarn, "pool %s: shrink: %v", pl.name, err)
-				pl.mu.Lock()
-				delete(pl.draining, p)
-				pl.mu.Unlock()
-				return
-			}
-			m.releaseHeld(pl, 1)
-		})
+		pl.act.Go("pool "+pl.name+": shrink", func() { m.drain(ctx, pl, p) })
 	}
+}
+
+// drain stops p, which pl drains, removes it and gives back a worker
+// acquired from the Limiter.
+func (m *Pools) drain(ctx context.Context, pl *workerPool, p *supervisor.Process) {
+	if err := pl.stopAndRemove(ctx, p); err != nil {
+		m.s.Logf(config.LevelWarn, "pool %s: shrink: %v", pl.name, err)
+		pl.mu.Lock()
+		delete(pl.draining, p)
+		pl.mu.Unlock()
+		return
+	}
+	m.releaseHeld(pl, 1)
 }
 
 // releaseHeld gives back to the Limiter up to n of the workers pl holds.
