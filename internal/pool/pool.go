@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/queue"
@@ -75,7 +76,9 @@ func (m *Pools) hold(name string) (release func(), err error) {
 		defer pl.mu.Unlock()
 		switch {
 		case pl.rolling == nil:
-			return nil, errors.New("a scaling decision is in progress")
+			// The freeze tries again: no next decision may start first.
+			pl.holdWanted = time.Now().Add(holdWantedFor)
+			return nil, errDeciding
 		case pl.rollDrops > 0:
 			return nil, fmt.Errorf("a rolling update that removes %d process(es) no longer in the configuration is in progress", pl.rollDrops)
 		case pl.rollPinned != "":
@@ -91,6 +94,10 @@ func (m *Pools) hold(name string) (release func(), err error) {
 	}
 	return pl.roll.Unlock, nil
 }
+
+// holdWantedFor is how long a freeze that found the scaler deciding keeps
+// the next decision from starting: longer than its retries' interval.
+const holdWantedFor = time.Second
 
 // Bind gives the pools the Supervisor made with their hooks; call it
 // before Run.
@@ -119,6 +126,9 @@ type workerPool struct {
 	rollDrops  int
 	rollPinned string // see PinToImage
 	frozen     bool   // held for an upgrade while a roll runs: no scaling decision
+	// holdWanted: an upgrade's freeze waits for the decision in progress,
+	// and no other starts until then.
+	holdWanted time.Time
 }
 
 // setRoll publishes st as pl's roll in progress (nil: none).

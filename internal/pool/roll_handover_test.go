@@ -1,6 +1,8 @@
 package pool
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -243,4 +245,62 @@ func (l *countingLimiter) released() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.out
+}
+
+// slowQueue answers each sample after a while, asking for more workers.
+type slowQueue struct{ after time.Duration }
+
+func (q slowQueue) Sample(ctx context.Context, _ time.Time) (queue.Sample, error) {
+	select {
+	case <-time.After(q.after):
+	case <-ctx.Done():
+	}
+	return queue.Sample{Ready: 10}, nil
+}
+
+func (slowQueue) Close() error { return nil }
+
+// slowLimiter answers each request after a while, granting nothing.
+type slowLimiter struct{ after time.Duration }
+
+func (l slowLimiter) Acquire(string, int) int { time.Sleep(l.after); return 0 }
+func (slowLimiter) Release(string, int)       {}
+
+// A pool whose scaler is deciding cannot be held for that moment; the
+// freeze waits for it (no next decision starts meanwhile), up to a bound,
+// and then says why it refuses.
+func TestFreezeWaitsForScalingDecision(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		sample, answer time.Duration
+		refuse         bool
+	}{
+		{"queue answering in 1.5s", 1500 * time.Millisecond, 0, false},
+		{"limiter answering in 9s", 0, 9 * time.Second, true},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				m := New(Options{Queues: func(config.QueueSource) queue.Source { return slowQueue{tc.sample} },
+					Limiter: slowLimiter{tc.answer}})
+				sup := supervisor.New(configOf(t.TempDir(), pool(1, 2, 1, 2)), supervisor.Options{Spawner: newFakeSpawner(),
+					Hooks: m.Hooks(supervisor.Hooks{})})
+				m.Bind(sup)
+				s := &Supervisor{sup, m}
+				result := started(t, s)
+				time.Sleep(1200 * time.Millisecond) // the first decision began at 1 s
+				if _, err := s.hold("w"); !errors.Is(err, supervisor.ErrHoldBusy) {
+					t.Errorf("hold while the scaler decides: %v, want a refusal for a moment", err)
+				}
+				err := s.CheckFreezable()
+				switch {
+				case tc.refuse && (err == nil || !strings.Contains(err.Error(), "upgrade refused: pool w: a scaling decision is in progress")):
+					t.Errorf("%v, want a refusal", err)
+				case !tc.refuse && err != nil:
+					t.Errorf("%v, want the freeze to wait for the decision", err)
+				}
+				s.Shutdown()
+				<-result
+			})
+		})
+	}
 }

@@ -73,13 +73,13 @@ func (m *Pools) scaleOnce(ctx context.Context, pl *workerPool, sc *config.Scalin
 		return
 	}
 	defer pl.roll.Unlock()
+	now := time.Now()
 	pl.mu.Lock()
-	frozen := pl.frozen
+	holding := pl.frozen || now.Before(pl.holdWanted)
 	pl.mu.Unlock()
-	if frozen {
+	if holding {
 		return
 	}
-	now := time.Now()
 	sample, ok := m.sample(ctx, pl, sc, src, now)
 	if !ok {
 		return

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/eventlistener"
@@ -126,9 +127,31 @@ func (s *Supervisor) CheckFreezable() error {
 	return err
 }
 
+// holdRetry bounds how long lockForFreeze tries again while a pool is
+// busy for a moment (ErrHoldBusy), and how often.
+const (
+	holdRetryFor   = 5 * time.Second
+	holdRetryEvery = 50 * time.Millisecond
+)
+
 // lockForFreeze takes every lock Freeze holds and checks what it refuses;
-// it returns the groups and unlock, or the refusal with nothing held.
+// it returns the groups and unlock, or the refusal with nothing held. A
+// pool busy for a moment (a scaling decision, which may need the locks
+// taken here to finish) is waited for with nothing held, up to
+// holdRetryFor.
 func (s *Supervisor) lockForFreeze() (groups []*Group, unlock func(), err error) {
+	deadline := time.Now().Add(holdRetryFor)
+	for {
+		groups, unlock, err = s.tryLockForFreeze()
+		if !errors.Is(err, ErrHoldBusy) || time.Now().After(deadline) {
+			return groups, unlock, err
+		}
+		time.Sleep(holdRetryEvery)
+	}
+}
+
+// tryLockForFreeze is one attempt of lockForFreeze.
+func (s *Supervisor) tryLockForFreeze() (groups []*Group, unlock func(), err error) {
 	s.opMu.Lock()
 	undo := []func(){s.opMu.Unlock}
 	unlock = func() {
@@ -152,7 +175,8 @@ func (s *Supervisor) lockForFreeze() (groups []*Group, unlock func(), err error)
 		if hold := s.opts.Hooks.Hold; hold != nil {
 			release, err := hold(g.Config.Name)
 			if err != nil {
-				return fail("pool %s: %v", g.Config.Name, err)
+				unlock()
+				return nil, nil, fmt.Errorf("%w: pool %s: %w", ErrUpgradeRefused, g.Config.Name, err)
 			}
 			undo = append(undo, release)
 		}

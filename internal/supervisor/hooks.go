@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/drover/drover/internal/config"
@@ -37,13 +38,17 @@ type Hooks struct {
 	Replace func(ctx context.Context, name string) (replaced bool, err error)
 	// Hold keeps the pool of the active group name from scaling or
 	// rolling until release is called (an upgrade's freeze); err says why
-	// it cannot now (a scaling decision or a drain in progress, a roll
-	// that cannot be handed over).
+	// it cannot now (a roll that cannot be handed over), wrapping
+	// ErrHoldBusy when that lasts a moment (a scaling decision): the
+	// freeze then tries again for a while.
 	Hold func(name string) (release func(), err error)
 	// Loops run from Run until the runners end, each in its own
 	// goroutine, and are waited for before Run returns.
 	Loops []func(ctx context.Context, s *Supervisor)
 }
+
+// ErrHoldBusy is wrapped by a Hooks.Hold refusal that lasts a moment.
+var ErrHoldBusy = errors.New("busy for a moment")
 
 // A StartGate holds back the starts of one process until what it waits
 // for is there (depends_on, wait_for). The Process calls it only for a
