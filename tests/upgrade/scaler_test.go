@@ -3,7 +3,9 @@ package upgrade_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,4 +134,64 @@ func TestFleetLeasesAcrossUpgrade(t *testing.T) {
 		t.Fatalf("redis-cli del: %v: %s", err, out)
 	}
 	waitUntil("n1 is back to its numprocs", func() bool { return len(poolPids(n1)) == 1 && leased("n1") == "1" })
+}
+
+// Workers the scaler is stopping (finishing their job on SIGTERM) are
+// handed over: the upgrade is not refused, the new image waits for each to
+// stop and removes it, and the worker the pool keeps keeps its pid.
+func TestDrainingWorkersAcrossUpgrade(t *testing.T) {
+	srv := startRedis(t)
+	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(srv.Port)})
+	defer rdb.Close()
+	ctx := context.Background()
+	if err := rdb.RPush(ctx, "jobs", 1, 2, 3).Err(); err != nil {
+		t.Fatal(err)
+	}
+	pool := fmt.Sprintf(`[program:pool]
+command=sh -c 'trap "sleep 3; exit 0" TERM; while :; do sleep 0.1; done'
+process_name=%%(program_name)s_%%(process_num)s
+numprocs=1
+numprocs_max=3
+scale_queue=redis-list://127.0.0.1:%d/0?key=jobs
+scale_interval=1
+scale_cooldown=1
+scale_step=3
+startsecs=0
+stopwaitsecs=20
+`, srv.Port)
+	r := newRig(t, good, pool, 3)
+	before := r.running()
+	if err := rdb.Del(ctx, "jobs").Err(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLog(regexp.MustCompile(`waiting for pool_[12] to stop`)) // draining
+	if out, code := r.ctl("upgrade"); code != 0 || !strings.Contains(out, "upgraded: drover before is running") {
+		t.Fatalf("upgrade while the scaler drains workers: exit %d:\n%s", code, out)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		out, _ := r.ctl("status", "pool:*")
+		if strings.Count(out, "pool:") == 1 {
+			break // the drained workers stopped and removed
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the drained workers are still there:\n%s", out)
+		}
+	}
+	after := r.statusPids()
+	if _, still := after["pool:pool_1"]; still {
+		t.Errorf("pool_1 is still there: %v", after)
+	}
+	if after["pool:pool_0"] != before["pool:pool_0"] {
+		t.Errorf("pool_0: pid %d, was %d", after["pool:pool_0"], before["pool:pool_0"])
+	}
+	for _, name := range []string{"pool:pool_1", "pool:pool_2"} {
+		if alive(before[name]) {
+			t.Errorf("%s (pid %d) still alive", name, before[name])
+		}
+	}
+	log, _ := os.ReadFile(r.mainLog)
+	if !regexp.MustCompile(`(?s)took over from drover before.*stopped: pool_[12] \(exit status 0\)`).Match(log) {
+		t.Errorf("no drained worker stopped after the take-over:\n%s", log)
+	}
 }
