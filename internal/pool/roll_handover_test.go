@@ -16,6 +16,24 @@ import (
 	"github.com/drover/drover/internal/supervisor"
 )
 
+// heldMidRoll starts a rolling restart of s's group w, batch 1, and holds
+// w for an upgrade while it runs (the test's held child keeps it there);
+// done answers the roll's end.
+func heldMidRoll(t *testing.T, s *Supervisor) (done <-chan error, release func()) {
+	t.Helper()
+	time.Sleep(2 * time.Second)
+	synctest.Wait()
+	ended := make(chan error, 1)
+	go func() { ended <- s.RollingRestart(t.Context(), "w", 1) }()
+	time.Sleep(2 * time.Second)
+	synctest.Wait()
+	release, err := s.hold("w")
+	if err != nil {
+		t.Fatalf("hold during a roll: %v", err)
+	}
+	return ended, release
+}
+
 // A roll in progress can be held for an upgrade, and is handed over where
 // it stands: its surge worker, what it replaces, how many are done and
 // whether the current batch is stopped. Held, it is not stopped: it goes
@@ -25,16 +43,7 @@ func TestHandOverCarriesRoll(t *testing.T) {
 		sp := newFakeSpawner("w:w_01") // w_01 ignores SIGTERM: the roll waits on its stop
 		s := newPooled(configOf(t.TempDir(), pool(3, 3, 0, 0)), pooledOptions{Spawner: sp})
 		result := started(t, s)
-		time.Sleep(2 * time.Second)
-		synctest.Wait()
-		done := make(chan error, 1)
-		go func() { done <- s.RollingRestart(t.Context(), "w", 1) }()
-		time.Sleep(2 * time.Second)
-		synctest.Wait()
-		release, err := s.hold("w")
-		if err != nil {
-			t.Fatalf("hold during a roll: %v", err)
-		}
+		done, release := heldMidRoll(t, s)
 		handed := s.HandOver()
 		release()
 		if len(handed) != 1 || handed[0].Roll == nil {
@@ -158,16 +167,7 @@ func TestHoldDuringRollKeepsScalerStill(t *testing.T) {
 		s := newPooled(configOf(t.TempDir(), pool(1, 2, 1, 2)), pooledOptions{Spawner: sp,
 			Queues: func(config.QueueSource) queue.Source { return q }})
 		result := started(t, s)
-		time.Sleep(2 * time.Second)
-		synctest.Wait()
-		done := make(chan error, 1)
-		go func() { done <- s.RollingRestart(t.Context(), "w", 1) }()
-		time.Sleep(2 * time.Second)
-		synctest.Wait()
-		release, err := s.hold("w")
-		if err != nil {
-			t.Fatalf("hold during a roll: %v", err)
-		}
+		done, release := heldMidRoll(t, s)
 		sp.Release("w:w_00")
 		if err := <-done; err != nil {
 			t.Fatal(err)

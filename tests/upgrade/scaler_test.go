@@ -19,22 +19,39 @@ import (
 // cap of 4. Beats every 200 ms: a lease lasts 600 ms, less than a switch
 // may take on a loaded machine.
 func fleetPool(node string, port int) string {
-	return fmt.Sprintf(`[fleet]
-redis_url=redis://127.0.0.1:%[2]d/0
-node_name=%[1]s
-heartbeat_interval=200ms
-[program:pool]
-command=sleep 1000
+	return fmt.Sprintf("[fleet]\nredis_url=redis://127.0.0.1:%d/0\nnode_name=%s\nheartbeat_interval=200ms\n", port, node) +
+		scalingPool(port, 4, "sleep 1000", "fleet_max=4\n")
+}
+
+// scalingPool is a [program:pool] of numprocs 1 running command, scaling
+// up to most workers (in one step) by the list jobs of the Redis at port,
+// deciding every second; extra adds lines to it.
+func scalingPool(port, most int, command, extra string) string {
+	return fmt.Sprintf(`[program:pool]
+command=%[1]s
 process_name=%%(program_name)s_%%(process_num)s
 numprocs=1
-numprocs_max=4
-scale_queue=redis-list://127.0.0.1:%[2]d/0?key=jobs
+numprocs_max=%[2]d
+scale_queue=redis-list://127.0.0.1:%[3]d/0?key=jobs
 scale_interval=1
 scale_cooldown=1
-scale_step=4
-fleet_max=4
+scale_step=%[2]d
 startsecs=0
-`, node, port)
+`, command, most, port) + extra
+}
+
+// jobsIn returns a client of the Redis at port, its list jobs holding n
+// jobs (which the pools' sleepers never take).
+func jobsIn(t *testing.T, port, n int) *redis.Client {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port)})
+	t.Cleanup(func() { rdb.Close() })
+	for i := range n {
+		if err := rdb.RPush(context.Background(), "jobs", i).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rdb
 }
 
 // A pool holding workers leased from the fleet (fleet_max) is upgraded
@@ -45,12 +62,8 @@ startsecs=0
 func TestFleetLeasesAcrossUpgrade(t *testing.T) {
 	srv := startRedis(t)
 	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(srv.Port)})
-	defer rdb.Close()
+	rdb := jobsIn(t, srv.Port, 3)
 	ctx := context.Background()
-	if err := rdb.RPush(ctx, "jobs", 1, 2, 3).Err(); err != nil {
-		t.Fatal(err)
-	}
 	const leases, expiries = "drover:fleet:lease:{pool}", "drover:fleet:lease-exp:{pool}"
 	total := func() int {
 		vals, _ := rdb.HVals(ctx, leases).Result()
@@ -142,24 +155,9 @@ func TestFleetLeasesAcrossUpgrade(t *testing.T) {
 func TestDrainingWorkersAcrossUpgrade(t *testing.T) {
 	srv := startRedis(t)
 	good := build(t, "good", "-X github.com/drover/drover/internal/version.Build=before")
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(srv.Port)})
-	defer rdb.Close()
+	rdb := jobsIn(t, srv.Port, 3)
 	ctx := context.Background()
-	if err := rdb.RPush(ctx, "jobs", 1, 2, 3).Err(); err != nil {
-		t.Fatal(err)
-	}
-	pool := fmt.Sprintf(`[program:pool]
-command=sh -c 'trap "sleep 3; exit 0" TERM; while :; do sleep 0.1; done'
-process_name=%%(program_name)s_%%(process_num)s
-numprocs=1
-numprocs_max=3
-scale_queue=redis-list://127.0.0.1:%d/0?key=jobs
-scale_interval=1
-scale_cooldown=1
-scale_step=3
-startsecs=0
-stopwaitsecs=20
-`, srv.Port)
+	pool := scalingPool(srv.Port, 3, `sh -c 'trap "sleep 3; exit 0" TERM; while :; do sleep 0.1; done'`, "stopwaitsecs=20\n")
 	r := newRig(t, good, pool, 3)
 	before := r.running()
 	if err := rdb.Del(ctx, "jobs").Err(); err != nil {

@@ -395,18 +395,7 @@ func TestScaledPoolKeepsItsSize(t *testing.T) {
 		}
 	}
 	redisCLI("rpush", "jobs", "1", "2", "3") // sleepers never take them: the pool wants 3 workers
-	pool := fmt.Sprintf(`[program:pool]
-command=sleep 1000
-process_name=%%(program_name)s_%%(process_num)s
-numprocs=1
-numprocs_max=4
-scale_queue=redis-list://127.0.0.1:%d/0?key=jobs
-scale_interval=1
-scale_cooldown=1
-scale_step=4
-startsecs=0
-`, redis.Port)
-	r := newRig(t, good, pool, 3)
+	r := newRig(t, good, scalingPool(redis.Port, 4, "sleep 1000", ""), 3)
 	before := r.running()
 	lastResize := func() int {
 		t.Helper()
