@@ -9,17 +9,24 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"syscall"
 	"time"
 )
 
-// The line-latency scenario: the chatty load (ChattyProgs programs ×
+// The line-latency scenario: the chatty rate (ChattyProgs programs ×
 // ChattyRate lines/s), each line stamped with the wall-clock time of its
 // write(2); the tool tails latencyTailed of the log files every
 // latencyPoll and takes, for each line, the time from its stamp until the
 // tool saw it in the file. The poll adds up to latencyPoll to every line,
 // to both daemons alike.
+//
+// The programs are `cat` of a FIFO each, which the tool itself writes,
+// a tick's lines in one write(2): 100 writers of the chatty scenario (Go
+// processes waking every 10 ms) alone needed 2.9 CPUs on the 2-CPU
+// machine, so the lines waited for a CPU, not for the daemon. The hop
+// through cat (a wake-up, a read and a write) is in every line's time.
 const (
-	cmdStamped    = "stamped"
 	latencyTailed = 10
 	latencyPoll   = time.Millisecond
 )
@@ -42,46 +49,71 @@ func stampedLine(name string, at time.Time) []byte {
 	return append(line[:chattyLineLen-1], '\n')
 }
 
-// stampWriter replaces each line the chatty writer hands it with a
-// stamped one of the same length, written at once.
+// stampWriter replaces each line the chatty writer hands it (a tick's
+// lines at once) with a stamped one of the same length, all stamped with
+// the time of their one write(2).
 type stampWriter struct {
 	w    io.Writer
 	name string
 }
 
 func (s stampWriter) Write(p []byte) (int, error) {
-	if _, err := s.w.Write(stampedLine(s.name, time.Now())); err != nil {
+	stamped := make([]byte, 0, len(p))
+	now := time.Now()
+	for range bytes.Count(p, []byte{'\n'}) {
+		stamped = append(stamped, stampedLine(s.name, now)...)
+	}
+	if _, err := s.w.Write(stamped); err != nil {
 		return 0, err
 	}
 	return len(p), nil
 }
 
-// chattyOut is where the chatty sub-command cmd writes: its stdout, with
-// stamped lines for cmdStamped.
-func chattyOut(cmd, name string) io.Writer {
-	if cmd == cmdStamped {
-		return stampWriter{os.Stdout, name}
+// latencyPrograms configures the latency load: ChattyProgs programs, each
+// `cat` of its own FIFO (made here) into its own log file; it returns the
+// FIFOs and the log files.
+func latencyPrograms(e *benchEnv, dir string) (cfg benchConfig, fifos, bases []string, err error) {
+	cfg = benchConfig{Dir: dir}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return cfg, nil, nil, fmt.Errorf("line latency: %w", err)
 	}
-	return os.Stdout
-}
-
-// chattyPrograms configures the chatty load: ChattyProgs programs running
-// the chatty sub-command cmd, each logging to its own file, which it
-// returns too.
-func chattyPrograms(e *benchEnv, dir, cmd string) (benchConfig, []string) {
-	sz := e.sizes
-	cfg := benchConfig{Dir: dir}
-	var bases []string
-	for i := range sz.ChattyProgs {
+	for i := range e.sizes.ChattyProgs {
 		name := programName(i)
+		fifo := filepath.Join(dir, name+".fifo")
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			return cfg, nil, nil, fmt.Errorf("line latency: %w", err)
+		}
 		base := filepath.Join(cfg.logDir(), name+".log")
-		bases = append(bases, base)
-		cfg.Programs = append(cfg.Programs, program{Name: name,
-			Command: fmt.Sprintf("%s %s -name %s -rate %d -secs %d -tick %v", e.self, cmd, name,
-				sz.ChattyRate, sz.ChattySecs, sz.ChattyTick),
+		fifos, bases = append(fifos, fifo), append(bases, base)
+		cfg.Programs = append(cfg.Programs, program{Name: name, Command: "cat " + fifo,
 			Startsecs: 1, Autorestart: "false", StdoutLogfile: base, StdoutMaxbytes: "50MB"})
 	}
-	return cfg, bases
+	return cfg, fifos, bases, nil
+}
+
+// feedFIFO writes the chatty rate of stamped lines of name into fifo once
+// its cat opens it, then closes it, which ends the cat.
+func feedFIFO(ctx context.Context, sz sizes, fifo, name string) error {
+	opened := make(chan struct{})
+	go func() { // an open for writing waits for the reader; ctx ends the wait
+		select {
+		case <-ctx.Done():
+			if f, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+				f.Close()
+			}
+		case <-opened:
+		}
+	}()
+	f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	close(opened)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return chatty(stampWriter{f, name}, name, sz.ChattyRate, sz.ChattySecs, sz.ChattyTick, true)
 }
 
 // tail reads what a log file gained since the last look, whole lines only.
@@ -123,7 +155,10 @@ func (t *tail) lines(buf []byte) ([][]byte, error) {
 
 func runLatency(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
 	sz := e.sizes
-	cfg, bases := chattyPrograms(e, dir, cmdStamped)
+	cfg, fifos, bases, err := latencyPrograms(e, dir)
+	if err != nil {
+		return nil, err
+	}
 	var tails []*tail
 	for _, base := range bases[:min(latencyTailed, len(bases))] {
 		tails = append(tails, &tail{path: base})
@@ -150,6 +185,13 @@ func runLatency(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 		_, err := d.rpc.Call(ctx, "supervisor.startAllProcesses", false)
 		started <- err
 	}()
+	feedCtx, stopFeeding := context.WithCancel(ctx)
+	var feeders sync.WaitGroup
+	fed := make(chan error, len(fifos))
+	for i, fifo := range fifos {
+		feeders.Go(func() { fed <- feedFIFO(feedCtx, sz, fifo, programName(i)) })
+	}
+	defer func() { stopFeeding(); feeders.Wait() }()
 	limit := time.Since(d.launched) + time.Duration(sz.ChattySecs+30)*time.Second
 	lat := make([]float64, 0, want)
 	buf := make([]byte, 64<<10)
@@ -178,6 +220,11 @@ func runLatency(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map
 			return nil, err
 		}
 	default: // still starting the last programs
+	}
+	for range len(fed) {
+		if err := <-fed; err != nil {
+			return nil, fmt.Errorf("line latency: feeding a program: %w", err)
+		}
 	}
 	if len(lat) == 0 {
 		return nil, errors.New("line latency: no line reached the logs")

@@ -528,9 +528,28 @@ func referenceWrite(e *benchEnv, dir string, size int64) (time.Duration, error) 
 	return time.Since(t0), nil
 }
 
+// chattyPrograms configures the chatty load: ChattyProgs programs running
+// the chatty sub-command, each logging to its own file, which it returns
+// too.
+func chattyPrograms(e *benchEnv, dir string) (benchConfig, []string) {
+	sz := e.sizes
+	cfg := benchConfig{Dir: dir}
+	var bases []string
+	for i := range sz.ChattyProgs {
+		name := programName(i)
+		base := filepath.Join(cfg.logDir(), name+".log")
+		bases = append(bases, base)
+		cfg.Programs = append(cfg.Programs, program{Name: name,
+			Command: fmt.Sprintf("%s %s -name %s -rate %d -secs %d -tick %v", e.self, cmdChatty, name,
+				sz.ChattyRate, sz.ChattySecs, sz.ChattyTick),
+			Startsecs: 1, Autorestart: "false", StdoutLogfile: base, StdoutMaxbytes: "50MB"})
+	}
+	return cfg, bases
+}
+
 func runChatty(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
 	sz := e.sizes
-	cfg, bases := chattyPrograms(e, dir, cmdChatty)
+	cfg, bases := chattyPrograms(e, dir)
 	d, err := startWithPrograms(ctx, k, cfg)
 	if err != nil {
 		return nil, err
