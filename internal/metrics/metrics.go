@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"bytes"
 	"net/http"
 	"strings"
 	"sync"
@@ -51,7 +50,7 @@ type handler struct {
 	runtime prometheus.Gatherer
 	log     process.Logger
 	slots   chan struct{} // one per scrape under way
-	bufs    sync.Pool     // *bytes.Buffer, reused: an answer is about 0.5 MB with 500 programs
+	chunks  sync.Pool     // *[]byte of chunkSize, reused
 }
 
 // Handler returns the /metrics handler.
@@ -59,11 +58,12 @@ func Handler(opts Options) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &handler{own: collector{opts}, runtime: reg, log: opts.Log, slots: make(chan struct{}, maxScrapes),
-		bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
+		chunks: sync.Pool{New: func() any { b := make([]byte, 0, chunkSize+4096); return &b }}}
 }
 
 // ServeHTTP answers uncompressed: on a unix socket or a local network gzip
-// cost the daemon more CPU than the rest of a scrape.
+// cost the daemon more CPU than the rest of a scrape. The answer goes out
+// in chunks as it is written (see exposition).
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	select {
 	case h.slots <- struct{}{}:
@@ -72,31 +72,39 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many scrapes at once, try again later", http.StatusServiceUnavailable)
 		return
 	}
-	buf := h.bufs.Get().(*bytes.Buffer)
-	defer h.bufs.Put(buf)
-	buf.Reset()
+	chunk := h.chunks.Get().(*[]byte)
+	e := exposition{buf: (*chunk)[:0], out: w}
+	defer func() {
+		*chunk = e.buf[:0]
+		h.chunks.Put(chunk)
+	}()
+	w.Header().Set("Content-Type", string(textFormat))
 	// A panic while writing fails this scrape, logged at CRIT by guard;
 	// the daemon goes on.
-	if p := guard.Run("metrics scrape", func() { h.write(buf) }); p != nil {
+	p := guard.Run("metrics scrape", func() { h.write(&e) })
+	switch {
+	case p == nil:
+		e.flush()
+	case !e.flushed:
 		http.Error(w, "metrics: "+p.Error(), http.StatusInternalServerError)
-		return
+	default:
+		// Part of the answer has gone out under status 200: break the
+		// connection, so that the scraper sees a failed scrape rather than
+		// a short one (net/http recovers this panic and logs nothing).
+		panic(http.ErrAbortHandler)
 	}
-	w.Header().Set("Content-Type", string(textFormat))
-	w.Write(buf.Bytes())
 }
 
-// write writes the whole answer into buf; what fails is logged and left out.
-func (h *handler) write(buf *bytes.Buffer) {
-	e := exposition{buf: buf.AvailableBuffer()}
-	if refused := h.own.write(&e); len(refused) > 0 {
+// write writes the whole answer into e; what fails is logged and left out.
+func (h *handler) write(e *exposition) {
+	if refused := h.own.write(e); len(refused) > 0 {
 		h.logf("metrics: left out (not UTF-8): %s", strings.Join(refused, ", "))
 	}
-	buf.Write(e.buf)
 	families, err := h.runtime.Gather()
 	if err != nil {
 		h.logf("metrics: %v", err)
 	}
-	enc := expfmt.NewEncoder(buf, textFormat)
+	enc := expfmt.NewEncoder(e, textFormat)
 	for _, f := range families {
 		if err := enc.Encode(f); err != nil {
 			h.logf("metrics: %v", err)

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -218,5 +219,86 @@ func TestLabelValuesEscaped(t *testing.T) {
 	fams := scrape(t, snap, t.TempDir())
 	if v := value(t, fams, "node_supervisord_state", "group="+group, "name=w"); v != float64(process.Fatal) {
 		t.Errorf("state = %v", v)
+	}
+}
+
+// manyProcesses is a snapshot of n stopped programs, each its own group.
+func manyProcesses(n int) supervisor.Snapshot {
+	snap := supervisor.Snapshot{Taken: time.Now()}
+	for i := range n {
+		name := fmt.Sprintf("program_%04d", i)
+		snap.Groups = append(snap.Groups, supervisor.GroupSnapshot{Name: name, Processes: []supervisor.ProcessSnapshot{
+			{Info: process.Info{Name: name, Group: name, State: process.Stopped}, Namespec: name}}})
+	}
+	return snap
+}
+
+// countingWriter is a ResponseWriter that records the size of each write.
+type countingWriter struct {
+	*httptest.ResponseRecorder
+	writes []int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, len(p))
+	return w.ResponseRecorder.Write(p)
+}
+
+// A large answer goes out in bounded chunks as it is written, and parses
+// whole.
+func TestLargeAnswerGoesOutInChunks(t *testing.T) {
+	const n = 2000
+	snap := manyProcesses(n)
+	w := &countingWriter{ResponseRecorder: httptest.NewRecorder()}
+	Handler(Options{Snapshot: func() supervisor.Snapshot { return snap }}).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	if w.Code != 200 {
+		t.Fatalf("scrape: %d", w.Code)
+	}
+	if len(w.writes) < 2 {
+		t.Errorf("%d bytes in %d write(s)", w.Body.Len(), len(w.writes))
+	}
+	for _, size := range w.writes {
+		if size > chunkSize+4096 {
+			t.Errorf("a write of %d bytes, past the chunk size %d", size, chunkSize)
+		}
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(w.Body)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if got := len(fams["node_supervisord_state"].GetMetric()); got != n {
+		t.Errorf("%d node_supervisord_state series, want %d", got, n)
+	}
+	if fams["go_goroutines"] == nil {
+		t.Error("no Go runtime metrics after the chunks")
+	}
+}
+
+// A panic before anything went out answers 500; after a chunk went out
+// under status 200, it breaks the connection, so the scraper sees a
+// failed scrape rather than a short one. The server goes on serving.
+func TestPanicFailsTheScrape(t *testing.T) {
+	snap := manyProcesses(2000)
+	early := Handler(Options{Snapshot: func() supervisor.Snapshot { panic("snapshot") }})
+	rec := httptest.NewRecorder()
+	early.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 500 {
+		t.Errorf("panic before the answer: status %d", rec.Code)
+	}
+	late := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap },
+		EventsDropped: func() map[string]uint64 { panic("events") }})
+	srv := httptest.NewServer(late)
+	defer srv.Close()
+	for range 2 {
+		resp, err := srv.Client().Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || err == nil {
+			t.Errorf("panic after a chunk: status %d, %d bytes read, error %v; want 200 and a broken body", resp.StatusCode, len(body), err)
+		}
 	}
 }
