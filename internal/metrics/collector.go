@@ -65,8 +65,12 @@ type poolRow struct {
 func (c *collector) write(e *exposition) (refused []string) {
 	snap := c.opts.Snapshot()
 	trees := c.readTrees(snap)
-	var rows []procRow
-	var pools []poolRow
+	n := 0
+	for _, g := range snap.Groups {
+		n += len(g.Processes)
+	}
+	rows := make([]procRow, 0, n)
+	pools := make([]poolRow, 0, len(snap.Groups))
 	for _, g := range snap.Groups {
 		for i := range g.Processes {
 			p := &g.Processes[i]

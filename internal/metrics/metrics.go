@@ -43,10 +43,11 @@ func Register(m *httpmux.Mux, opts Options) {
 }
 
 // handler answers a scrape with Drover's own metrics, written by
-// exposition, and the daemon's Go runtime and process metrics from
-// client_golang's standard collectors.
+// exposition, the daemon's process metrics (selfStats) and its Go runtime
+// metrics from client_golang's standard collector.
 type handler struct {
 	own     collector
+	self    selfStats
 	runtime prometheus.Gatherer
 	log     process.Logger
 	slots   chan struct{} // one per scrape under way
@@ -56,8 +57,8 @@ type handler struct {
 // Handler returns the /metrics handler.
 func Handler(opts Options) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &handler{own: collector{opts}, runtime: reg, log: opts.Log, slots: make(chan struct{}, maxScrapes),
+	reg.MustRegister(collectors.NewGoCollector())
+	return &handler{own: collector{opts}, self: newSelfStats("/proc"), runtime: reg, log: opts.Log, slots: make(chan struct{}, maxScrapes),
 		chunks: sync.Pool{New: func() any { b := make([]byte, 0, chunkSize+4096); return &b }}}
 }
 
@@ -100,6 +101,7 @@ func (h *handler) write(e *exposition) {
 	if refused := h.own.write(e); len(refused) > 0 {
 		h.logf("metrics: left out (not UTF-8): %s", strings.Join(refused, ", "))
 	}
+	h.self.write(e)
 	families, err := h.runtime.Gather()
 	if err != nil {
 		h.logf("metrics: %v", err)

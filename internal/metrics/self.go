@@ -1,0 +1,180 @@
+package metrics
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"strconv"
+	"syscall"
+)
+
+// The daemon's own process metrics: the names, types and meanings of
+// client_golang's process collector, which dashboards know. That collector
+// cost a scrape about 0.6 ms and 100 KB of garbage with 500 programs: it
+// read the whole /proc/stat for the boot time, and named each of the
+// daemon's thousands of open descriptors to count them.
+var (
+	selfCPU       = counterFamily("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.")
+	selfOpenFDs   = gaugeFamily("process_open_fds", "Number of open file descriptors.")
+	selfMaxFDs    = gaugeFamily("process_max_fds", "Maximum number of open file descriptors.")
+	selfVSize     = gaugeFamily("process_virtual_memory_bytes", "Virtual memory size in bytes.")
+	selfMaxVSize  = gaugeFamily("process_virtual_memory_max_bytes", "Maximum amount of virtual memory available in bytes.")
+	selfRSS       = gaugeFamily("process_resident_memory_bytes", "Resident memory size in bytes.")
+	selfStartTime = gaugeFamily("process_start_time_seconds", "Start time of the process since unix epoch in seconds.")
+	selfNetIn     = counterFamily("process_network_receive_bytes_total", "Number of bytes received by the process over the network.")
+	selfNetOut    = counterFamily("process_network_transmit_bytes_total", "Number of bytes sent by the process over the network.")
+)
+
+// userHZ is the unit of the times in /proc/<pid>/stat: 100 on every
+// architecture Linux and Go share.
+const userHZ = 100
+
+// selfStats reads the daemon's process metrics from procfs.
+type selfStats struct {
+	procfs    string
+	startTime float64 // Unix seconds; 0 when procfs did not say
+}
+
+// newSelfStats reads the daemon's start time, which does not change.
+func newSelfStats(procfs string) selfStats {
+	s := selfStats{procfs: procfs}
+	stat, ok := s.stat()
+	boot, err := os.ReadFile(procfs + "/stat")
+	if !ok || err != nil {
+		return s
+	}
+	for line := range bytes.Lines(boot) {
+		if v, found := bytes.CutPrefix(line, []byte("btime ")); found {
+			if btime, err := strconv.ParseFloat(string(bytes.TrimSpace(v)), 64); err == nil {
+				s.startTime = btime + stat[starttime]/userHZ
+			}
+		}
+	}
+	return s
+}
+
+// Fields of /proc/<pid>/stat, counted from 0 after the command name (field
+// 3, the state, is 0).
+const (
+	utime     = 14 - 3
+	stime     = 15 - 3
+	starttime = 22 - 3
+	vsize     = 23 - 3
+	rss       = 24 - 3
+)
+
+// stat returns the numeric fields of the daemon's /proc/self/stat from the
+// state on.
+func (s selfStats) stat() ([]float64, bool) {
+	data, err := os.ReadFile(s.procfs + "/self/stat")
+	end := bytes.LastIndexByte(data, ')')
+	if err != nil || end < 0 {
+		return nil, false
+	}
+	fields := bytes.Fields(data[end+1:])
+	if len(fields) <= rss {
+		return nil, false
+	}
+	values := make([]float64, rss+1)
+	for i := 1; i <= rss; i++ { // field 0 is the state, a letter
+		v, err := strconv.ParseFloat(string(fields[i]), 64)
+		if err != nil {
+			return nil, false
+		}
+		values[i] = v
+	}
+	return values, true
+}
+
+// write writes every process metric it can read; the others are left out.
+func (s selfStats) write(e *exposition) {
+	if stat, ok := s.stat(); ok {
+		e.sample(selfCPU, (stat[utime]+stat[stime])/userHZ)
+		e.sample(selfVSize, stat[vsize])
+		e.sample(selfRSS, stat[rss]*float64(os.Getpagesize()))
+	}
+	if s.startTime > 0 {
+		e.sample(selfStartTime, s.startTime)
+	}
+	if n, ok := s.openFDs(); ok {
+		e.sample(selfOpenFDs, float64(n))
+	}
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil {
+		e.sample(selfMaxFDs, float64(lim.Cur))
+	}
+	if syscall.Getrlimit(syscall.RLIMIT_AS, &lim) == nil {
+		e.sample(selfMaxVSize, float64(lim.Cur))
+	}
+	if in, out, ok := s.netOctets(); ok {
+		e.sample(selfNetIn, in)
+		e.sample(selfNetOut, out)
+	}
+}
+
+// openFDs counts the entries of /proc/self/fd (the descriptor listing it
+// counts itself) without naming them.
+func (s selfStats) openFDs() (int, bool) {
+	fd, err := syscall.Open(s.procfs+"/self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer syscall.Close(fd)
+	buf := make([]byte, 16<<10)
+	count := 0
+	for {
+		n, err := syscall.Getdents(fd, buf)
+		if err != nil {
+			return 0, false
+		}
+		if n <= 0 {
+			return count, true
+		}
+		// struct linux_dirent64: ino, off, reclen, type, name.
+		for b := buf[:n]; len(b) >= 19; {
+			size := int(binary.NativeEndian.Uint16(b[16:]))
+			if size < 20 || size > len(b) {
+				return 0, false
+			}
+			if name := b[19:size]; name[0] != '.' {
+				count++
+			}
+			b = b[size:]
+		}
+	}
+}
+
+// netOctets reads the bytes the daemon's network namespace received and
+// sent (IpExt's InOctets and OutOctets in /proc/self/net/netstat), as
+// client_golang's collector does.
+func (s selfStats) netOctets() (in, out float64, ok bool) {
+	data, err := os.ReadFile(s.procfs + "/self/net/netstat")
+	if err != nil {
+		return 0, 0, false
+	}
+	var names [][]byte
+	for line := range bytes.Lines(data) {
+		fields := bytes.Fields(line)
+		if len(fields) == 0 || string(fields[0]) != "IpExt:" {
+			continue
+		}
+		if names == nil {
+			names = fields
+			continue
+		}
+		found := 0
+		for i := 1; i < len(fields) && i < len(names); i++ {
+			v, err := strconv.ParseFloat(string(fields[i]), 64)
+			switch {
+			case err != nil:
+				return 0, 0, false
+			case string(names[i]) == "InOctets":
+				in, found = v, found+1
+			case string(names[i]) == "OutOctets":
+				out, found = v, found+1
+			}
+		}
+		return in, out, found == 2
+	}
+	return 0, 0, false
+}
