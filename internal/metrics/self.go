@@ -31,13 +31,19 @@ const userHZ = 100
 
 // selfStats reads the daemon's process metrics from procfs.
 type selfStats struct {
-	procfs    string
-	startTime float64 // Unix seconds; 0 when procfs did not say
+	procfs        string
+	startTime     float64 // Unix seconds; 0 when procfs did not say
+	fdCountInSize bool    // procfs is Linux's, whose fd directories' size may be their count
 }
+
+// procfsMagic is the file system type of Linux's procfs (statfs(2)).
+const procfsMagic = 0x9fa0
 
 // newSelfStats reads the daemon's start time, which does not change.
 func newSelfStats(procfs string) selfStats {
 	s := selfStats{procfs: procfs}
+	var fs syscall.Statfs_t
+	s.fdCountInSize = syscall.Statfs(procfs, &fs) == nil && fs.Type == procfsMagic
 	stat, ok := s.stat()
 	boot, err := os.ReadFile(procfs + "/stat")
 	if !ok || err != nil {
@@ -112,16 +118,24 @@ func (s selfStats) write(e *exposition) {
 	}
 }
 
-// openFDs counts the entries of /proc/self/fd (the descriptor listing it
-// counts itself) without naming them.
+// openFDs counts the daemon's open descriptors. Since Linux 6.2 the size
+// of /proc/<pid>/fd says how many there are; listing it instead costs
+// about 1 µs a descriptor (procfs makes a dentry for each), 2 ms with
+// 500 programs. Elsewhere (an older kernel, or not procfs) it is listed,
+// the descriptor listing it left out of the count.
 func (s selfStats) openFDs() (int, bool) {
-	fd, err := syscall.Open(s.procfs+"/self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	dir := s.procfs + "/self/fd"
+	var st syscall.Stat_t
+	if s.fdCountInSize && syscall.Stat(dir, &st) == nil && st.Size > 0 {
+		return int(st.Size), true
+	}
+	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, false
 	}
 	defer syscall.Close(fd)
 	buf := make([]byte, 16<<10)
-	count := 0
+	count := -1 // fd itself
 	for {
 		n, err := syscall.Getdents(fd, buf)
 		if err != nil {

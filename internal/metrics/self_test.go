@@ -62,7 +62,7 @@ func TestSelfStats(t *testing.T) {
 		"process_virtual_memory_bytes":         1e9,
 		"process_resident_memory_bytes":        300 * page,
 		"process_start_time_seconds":           1800000000 + 123.45,
-		"process_open_fds":                     4,
+		"process_open_fds":                     3, // the listing's own descriptor left out
 		"process_max_fds":                      float64(files.Cur),
 		"process_virtual_memory_max_bytes":     float64(as.Cur),
 		"process_network_receive_bytes_total":  1234,
@@ -85,5 +85,32 @@ func TestSelfStatsMissing(t *testing.T) {
 	}
 	if fams["process_max_fds"] == nil {
 		t.Error("process_max_fds, which comes from getrlimit, left out")
+	}
+}
+
+// On Linux's procfs the count of open descriptors follows the daemon's.
+func TestSelfOpenFDs(t *testing.T) {
+	self := newSelfStats("/proc")
+	before, ok := self.openFDs()
+	if !ok {
+		t.Fatal("no count of open descriptors")
+	}
+	const opened = 50
+	for range opened {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+	}
+	if after, _ := self.openFDs(); after != before+opened {
+		t.Errorf("%d open descriptors, then %d after opening %d more", before, after, opened)
+	}
+	// Listing the directory counts the same, on any kernel.
+	listed := selfStats{procfs: "/proc"}
+	byList, _ := listed.openFDs()
+	bySize, _ := self.openFDs()
+	if byList != bySize {
+		t.Errorf("%d open descriptors listed, %d by the directory's size", byList, bySize)
 	}
 }
