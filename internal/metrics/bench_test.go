@@ -47,7 +47,7 @@ func BenchmarkScrape(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			procs := proctree.NewSampler("", os.Getpid(), bc.maxAge)
 			defer procs.Close()
-			h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: procs})
+			h := Handler(Options{Snapshot: snapshotOf(snap), Procs: procs})
 			c0 := cpuTime(b)
 			for b.Loop() {
 				w := &discard{header: http.Header{}}

@@ -19,7 +19,10 @@ import (
 
 // Options are what the metrics are read from.
 type Options struct {
-	Snapshot func() supervisor.Snapshot
+	// Snapshot writes the supervisor's state into its argument, reusing
+	// the memory of the last snapshot written there
+	// (supervisor.Supervisor.SnapshotInto).
+	Snapshot func(*supervisor.Snapshot)
 	// EventsDropped returns the events each bus subscriber lost, by
 	// subscriber name (events.Bus.Dropped); nil: not exported.
 	EventsDropped func() map[string]uint64
@@ -58,8 +61,10 @@ type handler struct {
 func Handler(opts Options) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector())
-	return &handler{own: collector{opts}, self: newSelfStats("/proc"), runtime: reg, log: opts.Log, slots: make(chan struct{}, maxScrapes),
+	h := &handler{own: collector{opts: opts}, self: newSelfStats("/proc"), runtime: reg, log: opts.Log, slots: make(chan struct{}, maxScrapes),
 		chunks: sync.Pool{New: func() any { b := make([]byte, 0, chunkSize+4096); return &b }}}
+	h.own.snaps.New = func() any { return new(supervisor.Snapshot) }
+	return h
 }
 
 // ServeHTTP answers uncompressed: on a unix socket or a local network gzip

@@ -24,7 +24,12 @@ import (
 // parses it with Prometheus's own text parser.
 func scrape(t *testing.T, snap supervisor.Snapshot, procfs string) map[string]*dto.MetricFamily {
 	t.Helper()
-	return scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: proctree.NewSampler(procfs, 1, 0)})
+	return scrapeWith(t, Options{Snapshot: snapshotOf(snap), Procs: proctree.NewSampler(procfs, 1, 0)})
+}
+
+// snapshotOf is an Options.Snapshot that gives snap.
+func snapshotOf(snap supervisor.Snapshot) func(*supervisor.Snapshot) {
+	return func(dst *supervisor.Snapshot) { *dst = snap }
 }
 
 // scrapeWith is scrape with every option given.
@@ -110,7 +115,7 @@ func TestCollect(t *testing.T) {
 			Sample:    supervisor.QueueSample{Ready: 7, Delayed: 2, Reserved: 1, OldestWait: 12 * time.Second},
 			Decisions: supervisor.Decisions{Up: 2, Down: 1, Hold: 9}, Jobs: supervisor.JobCounts{Done: 40, Failed: 3}}},
 	}}
-	fams := scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: proctree.NewSampler(procfs, 1, 0),
+	fams := scrapeWith(t, Options{Snapshot: snapshotOf(snap), Procs: proctree.NewSampler(procfs, 1, 0),
 		EventsDropped: func() map[string]uint64 { return map[string]uint64{"gate": 7} }})
 	w0 := []string{"group=worker", "name=worker_0"}
 	checks := []struct {
@@ -194,7 +199,7 @@ func TestBadNameFailsOnlyItsSamples(t *testing.T) {
 		{Name: "ok", Processes: []supervisor.ProcessSnapshot{{Info: process.Info{Name: "ok", Group: "ok"}}}},
 		{Name: "bad\xff", Processes: []supervisor.ProcessSnapshot{{Info: process.Info{Name: "bad\xff", Group: "bad\xff"}}}},
 	}}
-	h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap },
+	h := Handler(Options{Snapshot: snapshotOf(snap),
 		Log: logFunc(func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) })})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -250,7 +255,7 @@ func TestLargeAnswerGoesOutInChunks(t *testing.T) {
 	const n = 2000
 	snap := manyProcesses(n)
 	w := &countingWriter{ResponseRecorder: httptest.NewRecorder()}
-	Handler(Options{Snapshot: func() supervisor.Snapshot { return snap }}).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	Handler(Options{Snapshot: snapshotOf(snap)}).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	if w.Code != 200 {
 		t.Fatalf("scrape: %d", w.Code)
 	}
@@ -280,13 +285,13 @@ func TestLargeAnswerGoesOutInChunks(t *testing.T) {
 // failed scrape rather than a short one. The server goes on serving.
 func TestPanicFailsTheScrape(t *testing.T) {
 	snap := manyProcesses(2000)
-	early := Handler(Options{Snapshot: func() supervisor.Snapshot { panic("snapshot") }})
+	early := Handler(Options{Snapshot: func(*supervisor.Snapshot) { panic("snapshot") }})
 	rec := httptest.NewRecorder()
 	early.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if rec.Code != 500 {
 		t.Errorf("panic before the answer: status %d", rec.Code)
 	}
-	late := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap },
+	late := Handler(Options{Snapshot: snapshotOf(snap),
 		EventsDropped: func() map[string]uint64 { panic("events") }})
 	srv := httptest.NewServer(late)
 	defer srv.Close()
