@@ -50,7 +50,7 @@ func Register(m *httpmux.Mux, opts Options) {
 // metrics from client_golang's standard collector.
 type handler struct {
 	own     collector
-	self    selfStats
+	self    *selfStats
 	runtime prometheus.Gatherer
 	log     process.Logger
 	slots   chan struct{} // one per scrape under way

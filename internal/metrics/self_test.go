@@ -107,7 +107,7 @@ func TestSelfOpenFDs(t *testing.T) {
 		t.Errorf("%d open descriptors, then %d after opening %d more", before, after, opened)
 	}
 	// Listing the directory counts the same, on any kernel.
-	listed := selfStats{procfs: "/proc"}
+	listed := &selfStats{procfs: "/proc", buf: make([]byte, 16<<10)}
 	byList, _ := listed.openFDs()
 	bySize, _ := self.openFDs()
 	if byList != bySize {
