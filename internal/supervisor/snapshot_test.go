@@ -11,7 +11,9 @@ import (
 // its own last snapshot, it reuses that memory.
 func TestSnapshotIntoReuses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		pooled := func(g *Group) (WorkerPool, bool) { return WorkerPool{Group: g.Config.Name, Workers: 1}, g.Config.Name == "b" }
+		pooled := func(g *Group) (WorkerPool, bool) {
+			return WorkerPool{Group: g.Config.Name, Workers: 1}, g.Config.Name == "b"
+		}
 		s := New(configOf(t.TempDir(), program("a", 1, 2), program("b", 2, 1)), Options{Spawner: newFakeSpawner(), Hooks: Hooks{Pool: pooled}})
 		started(t, s)
 		synctest.Wait()
