@@ -179,7 +179,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	rpc.Register(routes, rpc.Options{Supervisor: sup, Pools: pools, MainLog: ml, Events: bus, Log: ml,
 		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, FleetShare: leases.Share, Upgrade: up, Images: d.images,
 		Dashboard: web.Options{Snapshot: sup.Snapshot, Events: bus, Procs: procs, Log: ml, Fleet: fleetNodes(fleetRead)}})
-	metrics.Register(routes, metrics.Options{Snapshot: sup.Snapshot, EventsDropped: bus.Dropped, Procs: procs, Log: ml})
+	metrics.Register(routes, metrics.Options{Snapshot: sup.SnapshotInto, EventsDropped: bus.Dropped, Procs: procs, Log: ml})
 	health.Register(routes, sup.Snapshot)
 	up.handlers = serverHandlers(cfg, listeners, routes, ml)
 

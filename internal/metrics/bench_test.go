@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -46,18 +47,34 @@ func BenchmarkScrape(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			procs := proctree.NewSampler("", os.Getpid(), bc.maxAge)
 			defer procs.Close()
-			h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: procs})
+			h := Handler(Options{Snapshot: snapshotOf(snap), Procs: procs})
 			c0 := cpuTime(b)
 			for b.Loop() {
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-				if rec.Code != 200 {
-					b.Fatal(rec.Code)
+				w := &discard{header: http.Header{}}
+				h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+				if w.code != 200 {
+					b.Fatal(w.code)
 				}
 			}
 			b.ReportMetric(float64(cpuTime(b)-c0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 		})
 	}
+}
+
+// discard is a ResponseWriter that keeps only the status: what the
+// scraper does with the answer is not the daemon's cost.
+type discard struct {
+	header http.Header
+	code   int
+}
+
+func (d *discard) Header() http.Header  { return d.header }
+func (d *discard) WriteHeader(code int) { d.code = code }
+func (d *discard) Write(p []byte) (int, error) {
+	if d.code == 0 {
+		d.code = 200
+	}
+	return len(p), nil
 }
 
 // cpuTime is the CPU time this process has used, every thread counted:

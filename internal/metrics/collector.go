@@ -3,6 +3,7 @@ package metrics
 import (
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/drover/drover/internal/config"
@@ -44,7 +45,10 @@ var (
 
 // collector writes Drover's own metrics from one Snapshot and one reading
 // of the process table.
-type collector struct{ opts Options }
+type collector struct {
+	opts  Options
+	snaps sync.Pool // *supervisor.Snapshot, reused: one of 500 programs is about 250 KB
+}
 
 // procRow is one process to report, with its tree's usage.
 type procRow struct {
@@ -63,10 +67,16 @@ type poolRow struct {
 // names are not valid UTF-8 (Prometheus refuses them) are left out and
 // returned, so that they fail only their own series.
 func (c *collector) write(e *exposition) (refused []string) {
-	snap := c.opts.Snapshot()
-	trees := c.readTrees(snap)
-	var rows []procRow
-	var pools []poolRow
+	snap := c.snaps.Get().(*supervisor.Snapshot)
+	defer c.snaps.Put(snap)
+	c.opts.Snapshot(snap)
+	trees := c.readTrees(*snap)
+	n := 0
+	for _, g := range snap.Groups {
+		n += len(g.Processes)
+	}
+	rows := make([]procRow, 0, n)
+	pools := make([]poolRow, 0, len(snap.Groups))
 	for _, g := range snap.Groups {
 		for i := range g.Processes {
 			p := &g.Processes[i]

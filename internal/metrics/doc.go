@@ -4,6 +4,7 @@
 // resident memory and CPU time of each process tree from one reading of
 // /proc (shared with the dashboard), node_exporter's old supervisord
 // metrics so existing dashboards keep working, and the daemon's own Go
-// runtime and process metrics. Drover's own series are written straight
-// into the text format; client_golang collects the runtime ones.
+// runtime and process metrics. Drover's own series and the process ones
+// are written straight into the text format, in chunks as the answer goes
+// out; client_golang collects the Go runtime ones.
 package metrics

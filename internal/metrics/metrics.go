@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"bytes"
 	"net/http"
 	"strings"
 	"sync"
@@ -20,7 +19,10 @@ import (
 
 // Options are what the metrics are read from.
 type Options struct {
-	Snapshot func() supervisor.Snapshot
+	// Snapshot writes the supervisor's state into its argument, reusing
+	// the memory of the last snapshot written there
+	// (supervisor.Supervisor.SnapshotInto).
+	Snapshot func(*supervisor.Snapshot)
 	// EventsDropped returns the events each bus subscriber lost, by
 	// subscriber name (events.Bus.Dropped); nil: not exported.
 	EventsDropped func() map[string]uint64
@@ -44,26 +46,30 @@ func Register(m *httpmux.Mux, opts Options) {
 }
 
 // handler answers a scrape with Drover's own metrics, written by
-// exposition, and the daemon's Go runtime and process metrics from
-// client_golang's standard collectors.
+// exposition, the daemon's process metrics (selfStats) and its Go runtime
+// metrics from client_golang's standard collector.
 type handler struct {
 	own     collector
+	self    *selfStats
 	runtime prometheus.Gatherer
 	log     process.Logger
 	slots   chan struct{} // one per scrape under way
-	bufs    sync.Pool     // *bytes.Buffer, reused: an answer is about 0.5 MB with 500 programs
+	chunks  sync.Pool     // *[]byte of chunkSize, reused
 }
 
 // Handler returns the /metrics handler.
 func Handler(opts Options) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &handler{own: collector{opts}, runtime: reg, log: opts.Log, slots: make(chan struct{}, maxScrapes),
-		bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
+	reg.MustRegister(collectors.NewGoCollector())
+	h := &handler{own: collector{opts: opts}, self: newSelfStats("/proc"), runtime: reg, log: opts.Log, slots: make(chan struct{}, maxScrapes),
+		chunks: sync.Pool{New: func() any { b := make([]byte, 0, chunkSize+4096); return &b }}}
+	h.own.snaps.New = func() any { return new(supervisor.Snapshot) }
+	return h
 }
 
 // ServeHTTP answers uncompressed: on a unix socket or a local network gzip
-// cost the daemon more CPU than the rest of a scrape.
+// cost the daemon more CPU than the rest of a scrape. The answer goes out
+// in chunks as it is written (see exposition).
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	select {
 	case h.slots <- struct{}{}:
@@ -72,31 +78,40 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many scrapes at once, try again later", http.StatusServiceUnavailable)
 		return
 	}
-	buf := h.bufs.Get().(*bytes.Buffer)
-	defer h.bufs.Put(buf)
-	buf.Reset()
+	chunk := h.chunks.Get().(*[]byte)
+	e := exposition{buf: (*chunk)[:0], out: w}
+	defer func() {
+		*chunk = e.buf[:0]
+		h.chunks.Put(chunk)
+	}()
+	w.Header().Set("Content-Type", string(textFormat))
 	// A panic while writing fails this scrape, logged at CRIT by guard;
 	// the daemon goes on.
-	if p := guard.Run("metrics scrape", func() { h.write(buf) }); p != nil {
+	p := guard.Run("metrics scrape", func() { h.write(&e) })
+	switch {
+	case p == nil:
+		e.flush()
+	case !e.flushed:
 		http.Error(w, "metrics: "+p.Error(), http.StatusInternalServerError)
-		return
+	default:
+		// Part of the answer has gone out under status 200: break the
+		// connection, so that the scraper sees a failed scrape rather than
+		// a short one (net/http recovers this panic and logs nothing).
+		panic(http.ErrAbortHandler)
 	}
-	w.Header().Set("Content-Type", string(textFormat))
-	w.Write(buf.Bytes())
 }
 
-// write writes the whole answer into buf; what fails is logged and left out.
-func (h *handler) write(buf *bytes.Buffer) {
-	e := exposition{buf: buf.AvailableBuffer()}
-	if refused := h.own.write(&e); len(refused) > 0 {
+// write writes the whole answer into e; what fails is logged and left out.
+func (h *handler) write(e *exposition) {
+	if refused := h.own.write(e); len(refused) > 0 {
 		h.logf("metrics: left out (not UTF-8): %s", strings.Join(refused, ", "))
 	}
-	buf.Write(e.buf)
+	h.self.write(e)
 	families, err := h.runtime.Gather()
 	if err != nil {
 		h.logf("metrics: %v", err)
 	}
-	enc := expfmt.NewEncoder(buf, textFormat)
+	enc := expfmt.NewEncoder(e, textFormat)
 	for _, f := range families {
 		if err := enc.Encode(f); err != nil {
 			h.logf("metrics: %v", err)

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -23,7 +24,12 @@ import (
 // parses it with Prometheus's own text parser.
 func scrape(t *testing.T, snap supervisor.Snapshot, procfs string) map[string]*dto.MetricFamily {
 	t.Helper()
-	return scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: proctree.NewSampler(procfs, 1, 0)})
+	return scrapeWith(t, Options{Snapshot: snapshotOf(snap), Procs: proctree.NewSampler(procfs, 1, 0)})
+}
+
+// snapshotOf is an Options.Snapshot that gives snap.
+func snapshotOf(snap supervisor.Snapshot) func(*supervisor.Snapshot) {
+	return func(dst *supervisor.Snapshot) { *dst = snap }
 }
 
 // scrapeWith is scrape with every option given.
@@ -109,7 +115,7 @@ func TestCollect(t *testing.T) {
 			Sample:    supervisor.QueueSample{Ready: 7, Delayed: 2, Reserved: 1, OldestWait: 12 * time.Second},
 			Decisions: supervisor.Decisions{Up: 2, Down: 1, Hold: 9}, Jobs: supervisor.JobCounts{Done: 40, Failed: 3}}},
 	}}
-	fams := scrapeWith(t, Options{Snapshot: func() supervisor.Snapshot { return snap }, Procs: proctree.NewSampler(procfs, 1, 0),
+	fams := scrapeWith(t, Options{Snapshot: snapshotOf(snap), Procs: proctree.NewSampler(procfs, 1, 0),
 		EventsDropped: func() map[string]uint64 { return map[string]uint64{"gate": 7} }})
 	w0 := []string{"group=worker", "name=worker_0"}
 	checks := []struct {
@@ -193,7 +199,7 @@ func TestBadNameFailsOnlyItsSamples(t *testing.T) {
 		{Name: "ok", Processes: []supervisor.ProcessSnapshot{{Info: process.Info{Name: "ok", Group: "ok"}}}},
 		{Name: "bad\xff", Processes: []supervisor.ProcessSnapshot{{Info: process.Info{Name: "bad\xff", Group: "bad\xff"}}}},
 	}}
-	h := Handler(Options{Snapshot: func() supervisor.Snapshot { return snap },
+	h := Handler(Options{Snapshot: snapshotOf(snap),
 		Log: logFunc(func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) })})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -218,5 +224,86 @@ func TestLabelValuesEscaped(t *testing.T) {
 	fams := scrape(t, snap, t.TempDir())
 	if v := value(t, fams, "node_supervisord_state", "group="+group, "name=w"); v != float64(process.Fatal) {
 		t.Errorf("state = %v", v)
+	}
+}
+
+// manyProcesses is a snapshot of n stopped programs, each its own group.
+func manyProcesses(n int) supervisor.Snapshot {
+	snap := supervisor.Snapshot{Taken: time.Now()}
+	for i := range n {
+		name := fmt.Sprintf("program_%04d", i)
+		snap.Groups = append(snap.Groups, supervisor.GroupSnapshot{Name: name, Processes: []supervisor.ProcessSnapshot{
+			{Info: process.Info{Name: name, Group: name, State: process.Stopped}, Namespec: name}}})
+	}
+	return snap
+}
+
+// countingWriter is a ResponseWriter that records the size of each write.
+type countingWriter struct {
+	*httptest.ResponseRecorder
+	writes []int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, len(p))
+	return w.ResponseRecorder.Write(p)
+}
+
+// A large answer goes out in bounded chunks as it is written, and parses
+// whole.
+func TestLargeAnswerGoesOutInChunks(t *testing.T) {
+	const n = 2000
+	snap := manyProcesses(n)
+	w := &countingWriter{ResponseRecorder: httptest.NewRecorder()}
+	Handler(Options{Snapshot: snapshotOf(snap)}).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	if w.Code != 200 {
+		t.Fatalf("scrape: %d", w.Code)
+	}
+	if len(w.writes) < 2 {
+		t.Errorf("%d bytes in %d write(s)", w.Body.Len(), len(w.writes))
+	}
+	for _, size := range w.writes {
+		if size > chunkSize+4096 {
+			t.Errorf("a write of %d bytes, past the chunk size %d", size, chunkSize)
+		}
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(w.Body)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if got := len(fams["node_supervisord_state"].GetMetric()); got != n {
+		t.Errorf("%d node_supervisord_state series, want %d", got, n)
+	}
+	if fams["go_goroutines"] == nil {
+		t.Error("no Go runtime metrics after the chunks")
+	}
+}
+
+// A panic before anything went out answers 500; after a chunk went out
+// under status 200, it breaks the connection, so the scraper sees a
+// failed scrape rather than a short one. The server goes on serving.
+func TestPanicFailsTheScrape(t *testing.T) {
+	snap := manyProcesses(2000)
+	early := Handler(Options{Snapshot: func(*supervisor.Snapshot) { panic("snapshot") }})
+	rec := httptest.NewRecorder()
+	early.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 500 {
+		t.Errorf("panic before the answer: status %d", rec.Code)
+	}
+	late := Handler(Options{Snapshot: snapshotOf(snap),
+		EventsDropped: func() map[string]uint64 { panic("events") }})
+	srv := httptest.NewServer(late)
+	defer srv.Close()
+	for range 2 {
+		resp, err := srv.Client().Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || err == nil {
+			t.Errorf("panic after a chunk: status %d, %d bytes read, error %v; want 200 and a broken body", resp.StatusCode, len(body), err)
+		}
 	}
 }

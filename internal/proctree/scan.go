@@ -63,7 +63,8 @@ type scanner struct {
 	fullAt    time.Time // the last full listing
 	fullCount int       // processes remembered after it
 
-	member map[int]bool // per reading: whether a pid is in the tree
+	member   map[int]bool // per reading: whether a pid is in the tree
+	treeSize int          // processes in the tree at the last reading
 }
 
 // tracked is one process listed under procfs.
@@ -120,7 +121,7 @@ func (s *scanner) read() (Table, error) {
 		}
 	}
 	clear(s.member)
-	t := Table{}
+	t := make(Table, s.treeSize) // sized as the last, so as not to grow
 	for pid, p := range s.procs {
 		if p.outside {
 			continue
@@ -135,6 +136,7 @@ func (s *scanner) read() (Table, error) {
 		}
 		t[pid] = p.entry
 	}
+	s.treeSize = len(t)
 	return t, nil
 }
 
