@@ -38,7 +38,8 @@ func Watch(procs *proctree.Sampler) func(context.Context, *supervisor.Supervisor
 		m := &memoryWatch{s: s, procs: procs, restarting: map[*supervisor.Process]bool{}}
 		var restarts sync.WaitGroup
 		defer restarts.Wait()
-		timer := time.NewTimer(interval(s))
+		_, every := limits(s)
+		timer := time.NewTimer(every)
 		defer timer.Stop()
 		for {
 			select {
@@ -46,34 +47,37 @@ func Watch(procs *proctree.Sampler) func(context.Context, *supervisor.Supervisor
 				return
 			case <-timer.C:
 			}
-			m.sample(ctx, &restarts)
-			timer.Reset(interval(s))
+			running, every := limits(s)
+			m.sample(ctx, running, &restarts)
+			timer.Reset(every)
 		}
 	}
 }
 
-// interval is the shortest memory_check_interval of the active
-// processes with a memory limit (the default when there are none, so that
-// a limit added by update is seen within that time).
-func interval(s *supervisor.Supervisor) time.Duration {
-	d := config.DefaultMemoryCheckInterval
-	for _, p := range s.AllProcesses() {
-		if w := p.Config().Worker; w != nil && w.MemoryLimit > 0 {
-			d = min(d, w.MemoryCheckInterval)
+// limits returns, in one pass over the processes (most have no limit: no
+// sorting, no allocation for them), the RUNNING ones with a memory limit,
+// and the shortest memory_check_interval of all those with one (the
+// default when there are none, so that a limit added by update is seen
+// within that time).
+func limits(s *supervisor.Supervisor) (running []*supervisor.Process, every time.Duration) {
+	every = config.DefaultMemoryCheckInterval
+	for _, g := range s.Groups() {
+		for _, p := range g.Processes {
+			if w := p.Config().Worker; w != nil && w.MemoryLimit > 0 {
+				every = min(every, w.MemoryCheckInterval)
+				if p.Info().State == process.Running {
+					running = append(running, p)
+				}
+			}
 		}
 	}
-	return d
+	return running, every
 }
 
-// sample runs one round: it reads the process table only if a limited
-// process is running, and starts a restart for each one over its limit.
-func (m *memoryWatch) sample(ctx context.Context, restarts *sync.WaitGroup) {
-	var limited []*supervisor.Process
-	for _, p := range m.s.AllProcesses() {
-		if w := p.Config().Worker; w != nil && w.MemoryLimit > 0 && p.Info().State == process.Running {
-			limited = append(limited, p)
-		}
-	}
+// sample runs one round on the limited RUNNING processes: it reads the
+// process table only if there are any, and starts a restart for each one
+// over its limit.
+func (m *memoryWatch) sample(ctx context.Context, limited []*supervisor.Process, restarts *sync.WaitGroup) {
 	if len(limited) == 0 || m.s.Mood() != supervisor.MoodRunning {
 		return
 	}

@@ -93,7 +93,8 @@ func TestMemorySampleRestartsOverLimit(t *testing.T) {
 		defer procs.Close()
 		m := &memoryWatch{s: s, procs: procs, restarting: map[*supervisor.Process]bool{}}
 		var restarts sync.WaitGroup
-		m.sample(t.Context(), &restarts)
+		running, _ := limits(s)
+		m.sample(t.Context(), running, &restarts)
 		restarts.Wait()
 		synctest.Wait()
 		if got := sp.Signaled(); !slices.Equal(got, []string{"fat"}) {
