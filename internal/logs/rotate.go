@@ -241,7 +241,11 @@ func shift(src, dst string) error {
 	if !exists || err != nil {
 		return err
 	}
-	if err := syscall.Rename(src, dst); err != nil && err != syscall.ENOENT {
+	err = syscall.Rename(src, dst)
+	for err == syscall.EINTR { // the runtime's preemption signal, on a network file system
+		err = syscall.Rename(src, dst)
+	}
+	if err != nil && err != syscall.ENOENT {
 		return &os.LinkError{Op: "rename", Old: src, New: dst, Err: err}
 	}
 	return nil
