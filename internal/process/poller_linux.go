@@ -10,16 +10,20 @@ import (
 	"github.com/drover/drover/internal/guard"
 )
 
-// A few poller goroutines (numPollers), each waiting in epoll_wait on its
-// own level-triggered epoll set, watch every child's output pipes
-// (pump_linux.go) and its pidfd (NotifyExit), instead of a goroutine each:
-// with 500 programs that was 1,500 parked goroutines and their stacks. A
-// descriptor belongs to one poller from watch until it is finished.
+// A few pollers (numPollers), each a level-triggered epoll set, watch
+// every child's output pipes (pump_linux.go) and its pidfd (NotifyExit),
+// instead of a goroutine each: with 500 programs that was 1,500 parked
+// goroutines and their stacks. A descriptor belongs to one poller from
+// watch until it is finished.
 //
-// A poller writes to the sinks of its pipes itself, so a sink that blocks
-// (a log on a FIFO nobody reads) holds up the other descriptors of that
-// poller; there are several so that the others go on. Python's
-// supervisord, one loop for everything, stops altogether in that case.
+// One driver goroutine serves all the pollers (driver_linux.go): it
+// waits in epoll_wait on a set of the pollers' sets, and serves each ready
+// poller in turn, writing to the sinks of its pipes itself. So a sink that
+// blocks (a log on a FIFO nobody reads) holds up the driver; a watchdog
+// then takes that poller out of the driver's set and starts a new driver
+// for the others, and the held-up one leaves once its write returns.
+// Python's supervisord, one loop for everything, stops altogether in that
+// case.
 const numPollers = 4
 
 // polled is a descriptor a poller watches.
@@ -40,11 +44,17 @@ var pumpBufs = sync.Pool{New: func() any { return new([pumpBufSize]byte) }}
 // poller watches the descriptors of its epoll set.
 type poller struct {
 	epfd  int
+	index int // in pollers, carried by the driver's epoll events
 	mu    sync.Mutex
 	watch map[int32]polled // by descriptor: the epoll events carry it
-	// Owned by run.
-	events [maxEvents]unix.EpollEvent
-	batch  []polled
+	// serving is held by the driver serving the poller; it owns what
+	// follows.
+	serving sync.Mutex
+	events  [maxEvents]unix.EpollEvent
+	batch   []polled
+	// heldUp: out of the driver's set, its driver held up by a sink
+	// (under drv.mu).
+	heldUp bool
 }
 
 var (
@@ -63,17 +73,7 @@ func watch(x polled) bool {
 // nextPollerInTurn returns the pollers in turn, starting them on first
 // use; nil if epoll is not to be had.
 func nextPollerInTurn() *poller {
-	pollersOnce.Do(func() {
-		for range numPollers {
-			epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-			if err != nil {
-				break
-			}
-			p := &poller{epfd: epfd, watch: map[int32]polled{}}
-			pollers = append(pollers, p)
-			go p.run() // run guards itself
-		}
-	})
+	pollersOnce.Do(startPollers)
 	if len(pollers) == 0 {
 		return nil
 	}
@@ -100,22 +100,15 @@ func (p *poller) add(x polled) bool {
 // reported again by the next wait.
 const maxEvents = 128
 
-// run serves the poller's wake-ups for as long as the daemon lives; a panic
-// (a bug) loses one wake-up, not the poller and every pipe it holds.
-func (p *poller) run() {
-	for {
-		guard.Run("output poller", p.serve)
-	}
-}
-
-// serve waits for ready descriptors and serves each once: for a pipe, a
-// batch of whatever the child wrote meanwhile, in one read and one write. A
-// panic in a descriptor's handling ends only that descriptor (a pipe is
-// closed, and the child, on its next write, dies of SIGPIPE).
-func (p *poller) serve() {
-	n, err := unix.EpollWait(p.epfd, p.events[:], -1)
-	if err != nil {
-		return // EINTR
+// serve takes the poller's ready descriptors and serves each once: for a
+// pipe, a batch of whatever the child wrote meanwhile, in one read and one
+// write. It reports whether it read anything, and whether any read was
+// large. A panic in a descriptor's handling ends only that descriptor (a
+// pipe is closed, and the child, on its next write, dies of SIGPIPE).
+func (p *poller) serve() (read, busy bool) {
+	n, err := unix.EpollWait(p.epfd, p.events[:], 0)
+	if err != nil || n <= 0 {
+		return false, false // EINTR, or taken by a forget since the driver's wait
 	}
 	p.batch = p.batch[:0]
 	p.mu.Lock()
@@ -127,7 +120,6 @@ func (p *poller) serve() {
 	p.mu.Unlock()
 	buf := pumpBufs.Get().(*[pumpBufSize]byte)
 	defer pumpBufs.Put(buf)
-	read, busy := false, false
 	for _, x := range p.batch {
 		n, finished := 0, true
 		guard.Run(x.panicName(), func() { n, finished = x.ready(buf[:]) })
@@ -136,12 +128,10 @@ func (p *poller) serve() {
 			p.remove(x)
 		}
 	}
-	if read && !busy {
-		time.Sleep(gatherPause)
-	}
+	return read, busy
 }
 
-// gatherPause is how long a poller lets output gather after a wake-up whose
+// gatherPause is how long the driver lets output gather after a wake-up whose
 // reads were all small (under gatherBelow): chatty children writing line
 // by line then cost one read and one log write per pause instead of one
 // per line (100 programs × 1,000 lines/s: see docs/benchmark.md), at the

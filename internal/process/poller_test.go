@@ -1,8 +1,10 @@
 package process
 
 import (
+	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -101,4 +103,87 @@ func spawnNotified(t *testing.T, c *Command) *notified {
 	}
 	t.Cleanup(func() { syscall.Kill(-k.PID(), syscall.SIGKILL) })
 	return k
+}
+
+// blockingSink holds every write until released, and says when the first
+// one came.
+type blockingSink struct {
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+	lockedBuffer
+}
+
+func (b *blockingSink) Write(p []byte) (int, error) {
+	b.once.Do(func() { close(b.entered) })
+	<-b.release
+	return b.lockedBuffer.Write(p)
+}
+
+// TestHeldUpSinkLeavesOtherPollers: a sink that blocks (a log on a FIFO
+// nobody reads) holds up the driver serving its poller; the pipes of the
+// other pollers are still copied, and once the sink takes writes again its
+// pipe's output arrives whole and in order.
+func TestHeldUpSinkLeavesOtherPollers(t *testing.T) {
+	stuck := &blockingSink{entered: make(chan struct{}), release: make(chan struct{})}
+	stuckR, stuckW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuckDone := make(chan struct{})
+	stuckPipe := &pumpedPipe{r: stuckR}
+	stuckPipe.pump(stuck, func() { close(stuckDone) })
+	// Another pipe, on another poller (they are handed out in turn).
+	var freePipe *pumpedPipe
+	var freeW *os.File
+	var freeDone chan struct{}
+	free := &lockedBuffer{}
+	for freePipe == nil || freePipe.poller == stuckPipe.poller {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if freePipe != nil {
+			freeW.Close()
+		}
+		done := make(chan struct{})
+		freePipe, freeW, freeDone = &pumpedPipe{r: r}, w, done
+		freePipe.pump(free, func() { close(done) })
+	}
+	stuckW.Write([]byte("one\n"))
+	select {
+	case <-stuck.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sink never got its first write")
+	}
+	stuckW.Write([]byte("two\n"))
+	freeW.Write([]byte("free\n"))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		free.mu.Lock()
+		got := free.buf.String()
+		free.mu.Unlock()
+		if got == "free\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("other poller's pipe copied %q while a sink was held up, want %q", got, "free\n")
+		}
+	}
+	close(stuck.release)
+	stuckW.Write([]byte("three\n"))
+	stuckW.Close()
+	freeW.Close()
+	for _, done := range []chan struct{}{stuckDone, freeDone} {
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a pipe never reached its end of file")
+		}
+	}
+	stuck.mu.Lock()
+	got := stuck.buf.String()
+	stuck.mu.Unlock()
+	if got != "one\ntwo\nthree\n" {
+		t.Errorf("held-up sink got %q, want %q", got, "one\ntwo\nthree\n")
+	}
 }
