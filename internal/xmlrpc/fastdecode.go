@@ -1,12 +1,11 @@
 package xmlrpc
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 )
 
-// DecodeResponseBytes is DecodeResponse of a whole body. A response in the
+// DecodeResponseString is DecodeResponse of a whole body. A response in the
 // plain form Supervisor's and Drover's servers write (ASCII text; strings,
 // ints, booleans, arrays and structs; no attributes, comments, CDATA or
 // character references) is parsed by a scanner about ten times faster than
@@ -14,27 +13,34 @@ import (
 // CPU decoding the answer. Anything else, faults included, goes to
 // DecodeResponse, so the result is always DecodeResponse's (a fuzz test
 // holds the scanner to that).
-func DecodeResponseBytes(body []byte) (any, error) {
+//
+// The body is a string so that the scanner's strings are substrings of it,
+// not copies: any of them keeps the whole body in memory, which suits a
+// client that drops the answer soon.
+func DecodeResponseString(body string) (any, error) {
 	if v, ok := scanResponse(body); ok {
 		return v, nil
 	}
-	return DecodeResponse(bytes.NewReader(body))
+	return DecodeResponse(strings.NewReader(body))
 }
 
 // scanner reads the plain subset; ok false means "not plain", never an
 // error of the document: DecodeResponse then decides.
 type scanner struct {
-	b     []byte
+	b     string
 	i     int
 	depth int // elements open, bounded by MaxDepth as in the decoder
+	// members is the size of the last struct read, the size hint of the
+	// next one's map: the structs of an array are alike.
+	members int
 }
 
 // scanResponse parses <methodResponse><params><param><value>… up to
 // </params>; like DecodeResponse it reads nothing after that.
-func scanResponse(b []byte) (any, bool) {
+func scanResponse(b string) (any, bool) {
 	s := &scanner{b: b}
 	for _, h := range []string{`<?xml version='1.0'?>`, `<?xml version="1.0"?>`} {
-		if bytes.HasPrefix(b, []byte(h)) {
+		if strings.HasPrefix(b, h) {
 			s.i = len(h)
 			break
 		}
@@ -89,7 +95,7 @@ func (s *scanner) tag(name string, end bool) bool {
 		}
 		i++
 	}
-	if !bytes.HasPrefix(s.b[i:], []byte(name)) || i+len(name) >= len(s.b) || s.b[i+len(name)] != '>' {
+	if !strings.HasPrefix(s.b[i:], name) || i+len(name) >= len(s.b) || s.b[i+len(name)] != '>' {
 		return false
 	}
 	s.i = i + len(name) + 1
@@ -110,7 +116,7 @@ func (s *scanner) startName() string {
 	if j == i+1 || j >= len(s.b) || s.b[j] != '>' {
 		return ""
 	}
-	return string(s.b[i+1 : j])
+	return s.b[i+1 : j]
 }
 
 // text reads character data up to the next '<', decoding the five
@@ -125,7 +131,7 @@ func (s *scanner) text() (string, bool) {
 		switch {
 		case c == '&':
 			plain = false
-		case c == ']' && bytes.HasPrefix(s.b[s.i:], []byte("]]>")):
+		case c == ']' && strings.HasPrefix(s.b[s.i:], "]]>"):
 			return "", false
 		case c >= 0x80 || c < 0x20 && c != '\t' && c != '\n':
 			return "", false
@@ -137,20 +143,20 @@ func (s *scanner) text() (string, bool) {
 	}
 	raw := s.b[start:s.i]
 	if plain {
-		return string(raw), true
+		return raw, true
 	}
 	var out strings.Builder
 	for len(raw) > 0 {
-		k := bytes.IndexByte(raw, '&')
+		k := strings.IndexByte(raw, '&')
 		if k < 0 {
-			out.Write(raw)
+			out.WriteString(raw)
 			break
 		}
-		out.Write(raw[:k])
+		out.WriteString(raw[:k])
 		raw = raw[k:]
 		found := false
 		for _, e := range [...][2]string{{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", `"`}, {"&apos;", "'"}} {
-			if bytes.HasPrefix(raw, []byte(e[0])) {
+			if strings.HasPrefix(raw, e[0]) {
 				out.WriteString(e[1])
 				raw = raw[len(e[0]):]
 				found = true
@@ -243,9 +249,10 @@ func (s *scanner) array() (any, bool) {
 }
 
 func (s *scanner) structure() (any, bool) {
-	m := map[string]any{}
+	m := make(map[string]any, s.members)
 	for {
 		if s.close("struct") {
+			s.members = len(m)
 			return m, true
 		}
 		if !s.open("member") {

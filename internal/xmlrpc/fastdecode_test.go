@@ -24,7 +24,7 @@ func TestScanResponseMatchesDecoder(t *testing.T) {
 		if err := EncodeResponse(&body, v); err != nil {
 			t.Fatal(err)
 		}
-		got, ok := scanResponse(body.Bytes())
+		got, ok := scanResponse(body.String())
 		if !ok {
 			t.Errorf("%#v: not scanned", v)
 			continue
@@ -52,13 +52,13 @@ func TestScanResponseLeavesTheRest(t *testing.T) {
 		xmlHeader + "<methodResponse><params><param><value>a\rb</value></param></params></methodResponse>",
 		xmlHeader + "<methodResponse><params><param><value><int>99999999999999999999</int></value></param></params></methodResponse>",
 	} {
-		if v, ok := scanResponse([]byte(body)); ok {
+		if v, ok := scanResponse(body); ok {
 			t.Errorf("%q scanned as %#v", body, v)
 		}
 		want, wantErr := DecodeResponse(bytes.NewReader([]byte(body)))
-		got, gotErr := DecodeResponseBytes([]byte(body))
+		got, gotErr := DecodeResponseString(body)
 		if !reflect.DeepEqual(got, want) || (gotErr == nil) != (wantErr == nil) {
-			t.Errorf("%q: DecodeResponseBytes = %#v, %v; DecodeResponse = %#v, %v", body, got, gotErr, want, wantErr)
+			t.Errorf("%q: DecodeResponseString = %#v, %v; DecodeResponse = %#v, %v", body, got, gotErr, want, wantErr)
 		}
 	}
 }
@@ -71,7 +71,7 @@ func FuzzScanResponse(f *testing.F) {
 		f.Add(body.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got, ok := scanResponse(body)
+		got, ok := scanResponse(string(body))
 		if !ok {
 			return
 		}
