@@ -111,17 +111,25 @@ func commentStart(line string) int {
 	if strings.HasPrefix(trimmed, ";") || strings.HasPrefix(trimmed, "#") {
 		return 0
 	}
-	next := map[byte]int{';': -1, '#': -1}
-	for len(next) > 0 {
+	// The k-th match of each prefix still found; -1 before the first
+	// round, len(line) once there is none left. No map: this runs for
+	// every line of every file read, `supervisorctl` included.
+	prefixes := [2]byte{';', '#'}
+	next := [2]int{-1, -1}
+	for next[0] < len(line) || next[1] < len(line) {
 		best := -1
-		for prefix, from := range next {
+		for i, prefix := range prefixes {
+			from := next[i]
+			if from >= len(line) {
+				continue
+			}
 			idx := strings.IndexByte(line[from+1:], prefix)
 			if idx < 0 {
-				delete(next, prefix)
+				next[i] = len(line)
 				continue
 			}
 			idx += from + 1
-			next[prefix] = idx
+			next[i] = idx
 			if idx == 0 || precededBySpace(line, idx) {
 				if best < 0 || idx < best {
 					best = idx
