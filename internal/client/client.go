@@ -80,10 +80,34 @@ func (c *Client) Call(ctx context.Context, method string, args ...any) (any, err
 		return nil, err
 	}
 	v, err := xmlrpc.DecodeResponseString(body.String())
-	if f, ok := err.(*xmlrpc.Fault); ok {
-		return nil, &Fault{Code: f.Code, String: f.String}
+	if err != nil {
+		return nil, decodeError(err)
 	}
-	return v, err
+	return v, nil
+}
+
+// decodeError is the client's form of a decoding error: a fault is a
+// *Fault.
+func decodeError(err error) error {
+	if f, ok := err.(*xmlrpc.Fault); ok {
+		return &Fault{Code: f.Code, String: f.String}
+	}
+	return err
+}
+
+// callStructs performs a call whose result is an array of structs and
+// gives their members to member (xmlrpc.DecodeStructArrayString) instead
+// of building maps; it returns the number of structs.
+func (c *Client) callStructs(ctx context.Context, member func(i int, name string, v any), method string, args ...any) (int, error) {
+	var body strings.Builder
+	if err := c.exchange(ctx, &body, method, args...); err != nil {
+		return 0, err
+	}
+	n, err := xmlrpc.DecodeStructArrayString(body.String(), member)
+	if err != nil {
+		return 0, decodeError(err)
+	}
+	return n, nil
 }
 
 // Exchange sends one call and returns the response body undecoded (a fault
