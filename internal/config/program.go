@@ -263,7 +263,10 @@ func sortProcesses(procs []*Process) {
 
 // groups builds every process group: [group:x] first (their programs then
 // leave the homogeneous groups), then [program:x], [eventlistener:x] and
-// [fcgi-program:x], finally sorted by (priority, name).
+// [fcgi-program:x], finally sorted by (priority, name). A [group:x] keeps
+// its programs in programs= order, each section's processes by name, and
+// is then sorted stably by priority alone: Supervisor starts, stops and
+// lists ("waiting for … to die") a group's processes in that order.
 func (l *loader) groups() ([]*Group, error) {
 	var groups []*Group
 	excluded := map[string]bool{}
@@ -305,7 +308,7 @@ func (l *loader) groups() ([]*Group, error) {
 			}
 			g.Processes = append(g.Processes, procs...)
 		}
-		sortProcesses(g.Processes)
+		slices.SortStableFunc(g.Processes, func(a, b *Process) int { return a.Priority - b.Priority })
 		groups = append(groups, g)
 	}
 	for _, section := range l.ini.Order {

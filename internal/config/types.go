@@ -122,7 +122,8 @@ type Group struct {
 	Name     string
 	Kind     GroupKind
 	Priority int
-	// Processes sorted by (Priority, Name).
+	// Processes sorted by (Priority, Name); a [group:x] sorted stably by
+	// Priority from programs= order (see loader.groups).
 	Processes []*Process
 
 	// Event listener pools only.

@@ -82,6 +82,49 @@ func TestChildRotation(t *testing.T) {
 	}
 }
 
+// TestChildRotationShiftsAroundGaps: a rotation moves each backup that
+// exists one place up, over whatever was there, and skips the names that do
+// not exist (an operator removed a backup), as Supervisor does; a backup that
+// is not a regular file stops the rotation where it is, nothing below it
+// moved, and the output stays in the base file.
+func TestChildRotationShiftsAroundGaps(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gaps.log")
+	for suffix, content := range map[string]string{"": "base", ".1": "one", ".3": "three", ".4": "four"} {
+		if err := os.WriteFile(path+suffix, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := openChild(t, ChildConfig{Path: path, MaxBytes: 8, Backups: 4})
+	writeString(t, l, "++++") // "base++++": full, rotated
+	for suffix, want := range map[string]string{"": "", ".1": "base++++", ".2": "one", ".3": "", ".4": "three"} {
+		got, err := os.ReadFile(path + suffix)
+		switch {
+		case want == "" && suffix != "":
+			if !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s: %q, %v; want no such file", suffix, got, err)
+			}
+		case err != nil || string(got) != want:
+			t.Errorf("%s: %q, %v; want %q", suffix, got, err, want)
+		}
+	}
+
+	if err := syscall.Mkfifo(path+".3", 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l.Write([]byte("12345678")) // full again: .3 blocks the rotation
+	if err := l.Err(); err == nil || !strings.Contains(err.Error(), path+".3 is not a regular file") {
+		t.Errorf("Err = %v, want the FIFO named", err)
+	}
+	if st, err := os.Lstat(path + ".3"); err != nil || st.Mode().Type() != os.ModeNamedPipe {
+		t.Errorf("the FIFO was moved: %v, %v", st, err)
+	}
+	for suffix, want := range map[string]string{"": "12345678", ".1": "base++++", ".2": "one", ".4": "three"} {
+		if got := readString(t, path+suffix); got != want {
+			t.Errorf("after the failed rotation %s = %q, want %q", suffix, got, want)
+		}
+	}
+}
+
 // TestChildRotationAfterExternalChange checks that rotation follows the
 // file's real size when something else changed the file: a truncation
 // (logrotate's copytruncate) must not make the next write rotate early, and

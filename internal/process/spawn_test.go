@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -735,6 +736,73 @@ func TestSpawnPumpPanicEndsOnlyThePump(t *testing.T) {
 		}
 	default:
 		t.Error("the panic was not reported")
+	}
+}
+
+// gatedWriter is a log writer that stops, once it has been given more than
+// gateAfter bytes, until open is closed, as a log on a stalled disk does.
+// It notes any Write that overlaps another.
+type gatedWriter struct {
+	syncBuffer
+	gateAfter int
+	stopped   chan struct{} // closed when a Write waits for open
+	open      chan struct{}
+	writing   atomic.Int32
+	overlaps  atomic.Int32
+	got       int // owned by Write, which is never concurrent (overlaps)
+}
+
+func (w *gatedWriter) Write(p []byte) (int, error) {
+	if w.writing.Add(1) > 1 {
+		w.overlaps.Add(1)
+	}
+	defer w.writing.Add(-1)
+	if w.got += len(p); w.got > w.gateAfter && w.stopped != nil {
+		close(w.stopped)
+		w.stopped = nil
+		<-w.open
+	}
+	return w.syncBuffer.Write(p)
+}
+
+// TestSpawnFloodWaitsForItsSink: a flooded pipe's output reaches its sink
+// one write at a time and in order, and a stalled sink stops the reading:
+// the child then blocks on its full pipe instead of the daemon holding its
+// output (memory stays bounded whatever the child writes), and nothing is
+// lost once the sink goes on.
+func TestSpawnFloodWaitsForItsSink(t *testing.T) {
+	const lines = 1_200_000 // 8.3 MB
+	c, _, _ := helperCommand(t)
+	c.Argv = []string{"seq", fmt.Sprint(lines)} // fast, also in the race run
+	out := &gatedWriter{gateAfter: 2 << 20, stopped: make(chan struct{}), open: make(chan struct{})}
+	stopped := out.stopped
+	c.Stdout = out
+	tc := spawnHelper(t, c)
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sink was never given 2 MiB")
+	}
+	// Held: the chunk being written and a grown pipe (1 MiB). The child
+	// has much more to write: it must be blocked.
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case <-tc.done:
+		t.Error("the child wrote its whole output while the sink was stalled")
+	default:
+	}
+	close(out.open)
+	tc.finish(t)
+	var want strings.Builder
+	for i := 1; i <= lines; i++ {
+		want.WriteString(strconv.Itoa(i))
+		want.WriteByte('\n')
+	}
+	if got := out.String(); got != want.String() {
+		t.Errorf("got %d bytes, want %d identical bytes", len(got), want.Len())
+	}
+	if k := out.overlaps.Load(); k > 0 {
+		t.Errorf("%d writes overlapped another", k)
 	}
 }
 

@@ -88,7 +88,7 @@ func Namespec(group, name string) string {
 // Group is an active process group.
 type Group struct {
 	Config    *config.Group
-	Processes []*Process // sorted by (priority, name)
+	Processes []*Process // in the config's order (config.Group.Processes)
 
 	seq  int                 // order of activation, ties of the priority sort
 	act  *Activation         // this life of the group

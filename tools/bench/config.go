@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,9 @@ type program struct {
 	StdoutLogfile  string
 	StdoutMaxbytes string // e.g. "50MB"; default when empty
 	StdoutBackups  int    // default when zero
+	// RedirectStderr sends stderr into stdout's pipe and log: one pipe
+	// and one log file fewer per program.
+	RedirectStderr bool
 }
 
 // benchConfig is a generated supervisord configuration rooted in Dir.
@@ -64,13 +68,21 @@ func (c benchConfig) render() string {
 		if p.StdoutBackups != 0 {
 			fmt.Fprintf(&b, "stdout_logfile_backups=%d\n", p.StdoutBackups)
 		}
+		if p.RedirectStderr {
+			b.WriteString("redirect_stderr=true\n")
+		}
 	}
 	return b.String()
 }
 
 // fdsFor is the minfds of a configuration with n programs: each child
-// holds three pipes in the daemon and two log files.
-func fdsFor(n int) int { return max(1024, 8*n+256) }
+// holds three pipes in the daemon and two log files. It never asks beyond
+// fdCeiling, since a daemon refuses to start when minfds is above a limit
+// it cannot raise.
+func fdsFor(n int) int { return min(max(1024, 8*n+256), fdCeiling) }
+
+// fdCeiling is the RLIMIT_NOFILE the daemons inherit (see raiseFDLimit).
+var fdCeiling = math.MaxInt
 
 // write creates the directories the configuration names and the file itself.
 func (c benchConfig) write() error {

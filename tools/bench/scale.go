@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -87,7 +88,14 @@ func scaleScenario(sz sizes) scenario {
 		},
 		run: func(ctx context.Context, e *benchEnv, k daemonKind, dir string) (map[string]float64, error) {
 			n := sz.ScaleN
-			d, err := startWithPrograms(ctx, k, benchConfig{Dir: dir, Programs: sleepers(n, e.sleepBin, 1, "")})
+			// stderr into stdout: one pipe and one log file fewer per
+			// program, so that 5,000 fit where the hard RLIMIT_NOFILE is
+			// 20,000 and cannot be raised.
+			progs := sleepers(n, e.sleepBin, 1, "")
+			for i := range progs {
+				progs[i].RedirectStderr = true
+			}
+			d, err := startWithPrograms(ctx, k, benchConfig{Dir: dir, Programs: progs})
 			if err != nil {
 				return nil, err
 			}
@@ -120,7 +128,10 @@ func runningLimit(n int) time.Duration {
 }
 
 // raiseFDLimit makes RLIMIT_NOFILE at least n, soft and hard (root may
-// raise the hard limit), for this process and the daemons it starts.
+// raise the hard limit), for this process and the daemons it starts. When
+// the hard limit cannot be raised (no CAP_SYS_RESOURCE, as in some
+// containers), the soft limit goes up to the hard one and fdCeiling is set
+// to it, so that the configurations' minfds stays within reach.
 func raiseFDLimit(n int) error {
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
@@ -129,9 +140,18 @@ func raiseFDLimit(n int) error {
 	if lim.Cur >= uint64(n) {
 		return nil
 	}
-	lim.Cur, lim.Max = uint64(n), max(lim.Max, uint64(n))
-	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+	want := unix.Rlimit{Cur: uint64(n), Max: max(lim.Max, uint64(n))}
+	err := unix.Setrlimit(unix.RLIMIT_NOFILE, &want)
+	switch {
+	case err == nil:
+		return nil
+	case lim.Max >= uint64(n):
 		return fmt.Errorf("raise RLIMIT_NOFILE to %d (the largest scenarios may run short of descriptors): %w", n, err)
 	}
-	return nil
+	lim.Cur = lim.Max
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("raise RLIMIT_NOFILE to its hard limit %d: %w", lim.Max, err)
+	}
+	fdCeiling = int(min(lim.Max, math.MaxInt32))
+	return fmt.Errorf("RLIMIT_NOFILE stays at its hard limit %d, under the %d the largest scenarios ask for (minfds capped to it): %w", lim.Max, n, err)
 }

@@ -32,7 +32,7 @@
   function nodeState(state) { return el('span', { class: 'state node-state ' + (NODE_CLASS[state] || 's-UNKNOWN'), text: state }); }
   function poolText(g) {
     const p = g.pool;
-    let t = g.name + ': ' + p.workers + ' workers (' + p.busy + ' busy), target ' + p.target + ' [' + p.min + '-' + p.max + ']';
+    let t = g.name + ': ' + p.workers + ' workers (' + p.busy + ' busy), target ' + p.target + ' [' + p.min + '\u2060-\u2060' + p.max + ']'; // word joiners: the bounds never wrap at the hyphen
     if (p.fleet_max) t += ', fleet_max ' + p.fleet_max + ': ' + p.fleet_total + ' leased, ' + p.leased + ' here';
     const q = p.queue_figures;
     if (q) {
