@@ -98,11 +98,20 @@ func (c *Client) PID(ctx context.Context) (int, error) {
 
 // AllProcessInfo is getAllProcessInfo: every process, in status order.
 func (c *Client) AllProcessInfo(ctx context.Context) ([]ProcessInfo, error) {
-	v, err := c.Call(ctx, "supervisor.getAllProcessInfo")
+	var out []ProcessInfo
+	n, err := c.callStructs(ctx, func(i int, name string, v any) {
+		for len(out) <= i {
+			out = append(out, ProcessInfo{})
+		}
+		out[i].set(name, v)
+	}, "supervisor.getAllProcessInfo")
 	if err != nil {
 		return nil, err
 	}
-	return decodeAll(v, toProcessInfo)
+	for len(out) < n { // structs without members
+		out = append(out, ProcessInfo{})
+	}
+	return out, nil
 }
 
 // ProcessInfo is getProcessInfo(namespec).
@@ -296,10 +305,45 @@ func (c *Client) ReloadKeeping(ctx context.Context) (KeepingReload, error) {
 }
 
 func toProcessInfo(f fields) ProcessInfo {
-	return ProcessInfo{Name: f.str("name"), Group: f.str("group"), State: wire.ProcessState(f.num("state")),
-		StateName: f.str("statename"), PID: f.num("pid"), Description: f.str("description"),
-		ExitStatus: f.num("exitstatus"), Start: f.num("start"), Stop: f.num("stop"), Now: f.num("now"),
-		SpawnErr: f.str("spawnerr"), StdoutLogfile: f.str("stdout_logfile"), StderrLogfile: f.str("stderr_logfile")}
+	var p ProcessInfo
+	for name, v := range f {
+		p.set(name, v)
+	}
+	return p
+}
+
+// set sets the field of getProcessInfo's member name; a value of another
+// type leaves it zero, and other members are ignored.
+func (p *ProcessInfo) set(name string, v any) {
+	str := func() string { s, _ := v.(string); return s }
+	switch name {
+	case "name":
+		p.Name = str()
+	case "group":
+		p.Group = str()
+	case "state":
+		p.State = wire.ProcessState(asInt(v))
+	case "statename":
+		p.StateName = str()
+	case "pid":
+		p.PID = asInt(v)
+	case "description":
+		p.Description = str()
+	case "exitstatus":
+		p.ExitStatus = asInt(v)
+	case "start":
+		p.Start = asInt(v)
+	case "stop":
+		p.Stop = asInt(v)
+	case "now":
+		p.Now = asInt(v)
+	case "spawnerr":
+		p.SpawnErr = str()
+	case "stdout_logfile":
+		p.StdoutLogfile = str()
+	case "stderr_logfile":
+		p.StderrLogfile = str()
+	}
 }
 
 func callString(ctx context.Context, c *Client, method string, args ...any) (string, error) {

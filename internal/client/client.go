@@ -75,39 +75,90 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body io.Re
 // int, bool, float64, []byte, time.Time, []any or map[string]any. A fault is
 // a *Fault, a non-200 answer an *HTTPError.
 func (c *Client) Call(ctx context.Context, method string, args ...any) (any, error) {
-	body, err := c.Exchange(ctx, method, args...)
-	if err != nil {
+	var body strings.Builder
+	if err := c.exchange(ctx, &body, method, args...); err != nil {
 		return nil, err
 	}
-	v, err := xmlrpc.DecodeResponseBytes(body)
-	if f, ok := err.(*xmlrpc.Fault); ok {
-		return nil, &Fault{Code: f.Code, String: f.String}
+	v, err := xmlrpc.DecodeResponseString(body.String())
+	if err != nil {
+		return nil, decodeError(err)
 	}
-	return v, err
+	return v, nil
+}
+
+// decodeError is the client's form of a decoding error: a fault is a
+// *Fault.
+func decodeError(err error) error {
+	if f, ok := err.(*xmlrpc.Fault); ok {
+		return &Fault{Code: f.Code, String: f.String}
+	}
+	return err
+}
+
+// callStructs performs a call whose result is an array of structs and
+// gives their members to member (xmlrpc.DecodeStructArrayString) instead
+// of building maps; it returns the number of structs.
+func (c *Client) callStructs(ctx context.Context, member func(i int, name string, v any), method string, args ...any) (int, error) {
+	var body strings.Builder
+	if err := c.exchange(ctx, &body, method, args...); err != nil {
+		return 0, err
+	}
+	n, err := xmlrpc.DecodeStructArrayString(body.String(), member)
+	if err != nil {
+		return 0, decodeError(err)
+	}
+	return n, nil
 }
 
 // Exchange sends one call and returns the response body undecoded (a fault
 // is not an error here): timing it measures the server, not the decoder.
 func (c *Client) Exchange(ctx context.Context, method string, args ...any) ([]byte, error) {
 	var body bytes.Buffer
-	if err := xmlrpc.EncodeCall(&body, method, args...); err != nil {
+	if err := c.exchange(ctx, &body, method, args...); err != nil {
 		return nil, err
+	}
+	return body.Bytes(), nil
+}
+
+// answerBuffer is where exchange copies a response body.
+type answerBuffer interface {
+	io.Writer
+	Grow(n int)
+}
+
+// maxAnswerHint bounds the memory taken at once for an answer on the word
+// of its Content-Length; a longer answer grows the buffer as it arrives.
+const maxAnswerHint = 16 << 20
+
+// exchange sends one call and copies the response body into dst, sized
+// once from the Content-Length: growing it by doubling as the body
+// arrived (io.ReadAll) allocated, zeroed and copied twice the 0.6 MB of a
+// getAllProcessInfo of 500 programs, about a tenth of `supervisorctl
+// status`'s CPU time.
+func (c *Client) exchange(ctx context.Context, dst answerBuffer, method string, args ...any) error {
+	var body bytes.Buffer
+	if err := xmlrpc.EncodeCall(&body, method, args...); err != nil {
+		return err
 	}
 	req, err := c.newRequest(ctx, http.MethodPost, "/RPC2", &body)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	req.Header.Set("Content-Type", "text/xml")
 	req.Header.Set("Accept", "text/xml")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, newHTTPError(resp)
+		return newHTTPError(resp)
 	}
-	return io.ReadAll(resp.Body)
+	if resp.ContentLength > 0 {
+		dst.Grow(int(min(resp.ContentLength, maxAnswerHint)) + bytes.MinRead) // bytes.Buffer reads to EOF into MinRead free bytes
+	}
+	_, err = io.Copy(dst, resp.Body)
+	return err
 }
 
 // Stream GETs path (a /logtail/... or /mainlogtail URL) and copies the body

@@ -2,10 +2,12 @@ package client
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,7 +17,16 @@ import (
 
 // serve answers every request with body (a raw XML-RPC response) on a unix
 // socket, after checking basic auth when user is set, and returns its URL.
+// net/http sends a body of more than 4 KB in chunks, without a
+// Content-Length.
 func serve(t *testing.T, user, pass, body string) string {
+	t.Helper()
+	return serveLength(t, user, pass, body, false)
+}
+
+// serveLength is serve, sending a Content-Length with every answer when
+// withLength is set.
+func serveLength(t *testing.T, user, pass, body string, withLength bool) string {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "s.sock")
 	ln, err := net.Listen("unix", sock)
@@ -32,6 +43,9 @@ func serve(t *testing.T, user, pass, body string) string {
 			if _, _, err := xmlrpc.DecodeCall(r.Body); err != nil {
 				t.Errorf("bad call: %v", err)
 			}
+		}
+		if withLength {
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		}
 		io.WriteString(w, body)
 	})}
@@ -145,5 +159,36 @@ func TestGetKeepsTheBodyOfARefusal(t *testing.T) {
 	var he *HTTPError
 	if !errors.As(err, &he) || he.Code != http.StatusServiceUnavailable || he.Body != "web:web_00 is STARTING\n" {
 		t.Errorf("/readyz: %#v, want a 503 with its body", err)
+	}
+}
+
+// A large answer decodes the same whether or not the server says its
+// length (the client sizes its buffer from it), and Exchange returns it
+// byte for byte.
+func TestLargeAnswerWithAndWithoutLength(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0"?><methodResponse><params><param><value><array><data>`)
+	const n = 300
+	for i := range n {
+		fmt.Fprintf(&b, `<value><struct><member><name>name</name><value><string>p%04d</string></value></member>
+<member><name>group</name><value><string>g</string></value></member><member><name>pid</name><value><int>%d</int></value></member>
+<member><name>description</name><value><string>pid %d, uptime 0:00:0%d &amp; more</string></value></member></struct></value>
+`, i, 1000+i, 1000+i, i%10)
+	}
+	b.WriteString(`</data></array></value></param></params></methodResponse>`)
+	body := b.String()
+	for _, withLength := range []bool{false, true} {
+		c := New(serveLength(t, "", "", body, withLength), "", "")
+		ps, err := c.AllProcessInfo(t.Context())
+		if err != nil {
+			t.Fatalf("length %v: %v", withLength, err)
+		}
+		if len(ps) != n || ps[n-1].Name != "p0299" || ps[n-1].PID != 1299 || ps[n-1].Description != "pid 1299, uptime 0:00:09 & more" {
+			t.Errorf("length %v: %d processes, last %+v", withLength, len(ps), ps[len(ps)-1])
+		}
+		raw, err := c.Exchange(t.Context(), "supervisor.getAllProcessInfo")
+		if err != nil || string(raw) != body {
+			t.Errorf("length %v: Exchange gave %d bytes (want %d), %v", withLength, len(raw), len(body), err)
+		}
 	}
 }

@@ -50,6 +50,7 @@ func LoadCtl(path string) (Supervisorctl, bool, error) {
 		return ctlDefaults(), false, err
 	}
 	ini := newINI()
+	ini.only = "supervisorctl"
 	if err := ini.parse(data, path); err != nil {
 		return ctlDefaults(), false, err
 	}

@@ -25,6 +25,10 @@ func TestLoadCtlAgainstPython(t *testing.T) {
 		"[supervisord]\n",
 		"[supervisorctl]\nusername=%(nope)s\n",
 		"[supervisorctl]\nhistory_file=~/.sc_history\n",
+		// LoadCtl keeps only [supervisorctl]'s options but reads every line.
+		"[program:a]\ncommand=/bin/cat\n  --flag\n\n  more\n[supervisorctl]\nserverurl=unix:///tmp/x.sock\n  ; c\nprompt=p\n  two\n[program:b]\ncommand=x\n",
+		"[supervisorctl]\nprompt=a\n[program:a]\nprompt=b\nusername=v\n[supervisorctl]\nusername=u\n",
+		"[program:a]\ncommand=x\n[DEFAULT]\nusername=d\n[supervisorctl]\n",
 	}
 	root := t.TempDir()
 	var paths []string
@@ -66,6 +70,25 @@ func TestLoadCtlAgainstPython(t *testing.T) {
 			"prompt": c.Prompt, "history_file": c.HistoryFile}
 		if !maps.Equal(got, want[i].Ctl) {
 			t.Errorf("%q:\n got: %v\nwant: %v", confs[i], got, want[i].Ctl)
+		}
+	}
+}
+
+// LoadCtl keeps only [supervisorctl]'s options, but it fails on a file
+// exactly as a whole parse does (Supervisor's supervisorctl reads the
+// whole file and dies of the same parse errors).
+func TestLoadCtlErrorsAreThoseOfTheWholeFile(t *testing.T) {
+	for _, conf := range []string{
+		"[program:a]\nnot an option line\n[supervisorctl]\n",
+		"[program:a]\ncommand=x\n  cont\n= no name\n[supervisorctl]\nprompt=p\n[program:b]\nbad\n",
+		"prompt=x\n[supervisorctl]\n",
+	} {
+		path := filepath.Join(t.TempDir(), "supervisord.conf")
+		os.WriteFile(path, []byte(conf), 0o644)
+		want := newINI().parse(conf, path)
+		_, _, err := LoadCtl(path)
+		if want == nil || err == nil || err.Error() != want.Error() {
+			t.Errorf("%q: LoadCtl error %v, a whole parse's %v", conf, err, want)
 		}
 	}
 }

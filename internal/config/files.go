@@ -45,14 +45,25 @@ func readConfigFile(name string) (string, error) {
 	case !fi.Mode().IsRegular():
 		return "", errNotRegular
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
-	if err != nil {
-		return "", err
+	// One buffer of the file's size, not io.ReadAll's doubling from 512
+	// bytes; it still grows if the file does while it is read.
+	data := make([]byte, 0, min(max(fi.Size(), 0), maxConfigBytes)+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if len(data) > maxConfigBytes {
+			return "", errTooLarge
+		}
+		if err == io.EOF {
+			return string(data), nil
+		}
+		if err != nil {
+			return "", err
+		}
 	}
-	if len(data) > maxConfigBytes {
-		return "", errTooLarge
-	}
-	return string(data), nil
 }
 
 // readMainFile reads the file supervisord or supervisorctl was given, with

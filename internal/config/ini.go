@@ -55,6 +55,11 @@ type iniFile struct {
 	Sections map[string]*iniSection
 	Order    []string // section names in first-declaration order, without DEFAULT
 	Defaults *iniSection
+	// only, when set, is the one section (besides DEFAULT) whose options
+	// parse keeps: `supervisorctl` reads its section of a file that may
+	// have thousands of program options. Every line is still read and
+	// checked, so the errors are those of a whole parse.
+	only string
 }
 
 func newINI() *iniFile {
@@ -111,17 +116,25 @@ func commentStart(line string) int {
 	if strings.HasPrefix(trimmed, ";") || strings.HasPrefix(trimmed, "#") {
 		return 0
 	}
-	next := map[byte]int{';': -1, '#': -1}
-	for len(next) > 0 {
+	// The k-th match of each prefix still found; -1 before the first
+	// round, len(line) once there is none left. No map: this runs for
+	// every line of every file read, `supervisorctl` included.
+	prefixes := [2]byte{';', '#'}
+	next := [2]int{-1, -1}
+	for next[0] < len(line) || next[1] < len(line) {
 		best := -1
-		for prefix, from := range next {
+		for i, prefix := range prefixes {
+			from := next[i]
+			if from >= len(line) {
+				continue
+			}
 			idx := strings.IndexByte(line[from+1:], prefix)
 			if idx < 0 {
-				delete(next, prefix)
+				next[i] = len(line)
 				continue
 			}
 			idx += from + 1
-			next[prefix] = idx
+			next[i] = idx
 			if idx == 0 || precededBySpace(line, idx) {
 				if best < 0 || idx < best {
 					best = idx
@@ -142,8 +155,10 @@ func precededBySpace(line string, i int) bool {
 
 // parse reads one file's text into f, merging with what is already there.
 func (f *iniFile) parse(text, fname string) error {
+	var skipped iniSection // the current section when its options are not kept
 	var (
 		cur         *iniSection
+		skipping    bool // cur is a section whose options are not kept (f.only)
 		optName     string
 		lines       []string // pieces of the value being continued
 		indentLevel = 0
@@ -179,7 +194,9 @@ func (f *iniFile) parse(text, fname string) error {
 		}
 		indent := strings.IndexFunc(line, func(r rune) bool { return !unicode.IsSpace(r) })
 		if cur != nil && optName != "" && indent > indentLevel {
-			lines = append(lines, value)
+			if !skipping {
+				lines = append(lines, value)
+			}
 			continue
 		}
 		flush()
@@ -188,7 +205,10 @@ func (f *iniFile) parse(text, fname string) error {
 			if end := strings.LastIndex(value, "]"); end > 1 {
 				curName := value[1:end]
 				optName = ""
-				if curName == defaultSection {
+				skipping = f.only != "" && curName != f.only && curName != defaultSection
+				if skipping {
+					cur = &skipped
+				} else if curName == defaultSection {
 					cur = f.Defaults
 				} else if s, ok := f.Sections[curName]; ok {
 					cur = s
@@ -214,6 +234,9 @@ func (f *iniFile) parse(text, fname string) error {
 			badLine(lineno, line)
 		}
 		optName = name
+		if skipping {
+			continue
+		}
 		cur.set(name, &iniValue{Value: strings.TrimSpace(value[d+1:]), Pos: Pos{File: fname, Line: lineno}})
 		lines = []string{strings.TrimSpace(value[d+1:])}
 	}

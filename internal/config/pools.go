@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // EventTypeNames are the event types a listener may subscribe to
@@ -65,7 +66,8 @@ func (l *loader) listenerPool(section, name string) (*Group, error) {
 	return g, nil
 }
 
-var tcpSocket = regexp.MustCompile(`^tcp://([^\s:]+):(\d+)$`)
+// tcpSocket is compiled on first use, not at every start of the binary.
+var tcpSocket = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^tcp://([^\s:]+):(\d+)$`) })
 
 func (l *loader) fcgiGroup(section, rest string) (*Group, error) {
 	name, err := checkName(rest)
@@ -145,7 +147,7 @@ func (g *Group) parseSocket(sock string, procUID int, ownerSet, modeSet bool) er
 	if ownerSet || modeSet {
 		return fmt.Errorf("socket_owner and socket_mode params should only be used with a Unix domain socket")
 	}
-	m := tcpSocket.FindStringSubmatch(sock)
+	m := tcpSocket().FindStringSubmatch(sock)
 	if m == nil {
 		return fmt.Errorf("(%s, %s)", pyrepr.Str("Bad socket format %s"), pyrepr.Str(sock))
 	}

@@ -6,11 +6,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 // programOptions are the options Supervisor reads from a program-type
-// section; any other key goes to Process.Extra.
+// section; any other key goes to Process.Extra. These sets are made on
+// first use, not at every start of the binary (`supervisorctl` included).
 var programOptions = optionSet("command process_name numprocs numprocs_start priority autostart " +
 	"autorestart startsecs startretries exitcodes stopsignal stopwaitsecs stopasgroup " +
 	"killasgroup user redirect_stderr environment directory umask serverurl " +
@@ -21,12 +23,14 @@ var programOptions = optionSet("command process_name numprocs numprocs_start pri
 var listenerOptions = optionSet("buffer_size events result_handler")
 var fcgiOptions = optionSet("socket socket_backlog socket_owner socket_mode")
 
-func optionSet(names string) map[string]bool {
-	m := map[string]bool{}
-	for _, n := range strings.Fields(names) {
-		m[n] = true
-	}
-	return m
+func optionSet(names string) func() map[string]bool {
+	return sync.OnceValue(func() map[string]bool {
+		m := map[string]bool{}
+		for _, n := range strings.Fields(names) {
+			m[n] = true
+		}
+		return m
+	})
 }
 
 // programSection reads the options of one [program:x]-like section into
@@ -224,7 +228,7 @@ func (l *loader) extra(section string, kind GroupKind, common vars) (map[string]
 	var vals map[string]string
 	var lines map[string]Pos
 	for _, key := range l.ini.options(section) {
-		if programOptions[key] || kind == KindEventListener && listenerOptions[key] || kind == KindFCGI && fcgiOptions[key] {
+		if programOptions()[key] || kind == KindEventListener && listenerOptions()[key] || kind == KindFCGI && fcgiOptions()[key] {
 			continue
 		}
 		if vals == nil {

@@ -6,5 +6,5 @@
 // metrics so existing dashboards keep working, and the daemon's own Go
 // runtime and process metrics. Drover's own series and the process ones
 // are written straight into the text format, in chunks as the answer goes
-// out; client_golang collects the Go runtime ones.
+// out, as are the Go runtime ones (client_golang's names, not its code).
 package metrics

@@ -40,13 +40,6 @@ type exposition struct {
 // chunkSize is how much an exposition gathers before writing it out.
 const chunkSize = 32 << 10
 
-// Write appends p, for client_golang's encoder.
-func (e *exposition) Write(p []byte) (int, error) {
-	e.buf = append(e.buf, p...)
-	e.flushIfFull()
-	return len(p), nil
-}
-
 func (e *exposition) flushIfFull() {
 	if len(e.buf) >= chunkSize {
 		e.flush()
@@ -69,6 +62,12 @@ func (e *exposition) flush() {
 // alphabetical order (client_golang's order); every value must be valid
 // UTF-8, which the caller checks (see validLabels).
 func (e *exposition) sample(f *family, v float64, labels ...string) {
+	e.sampleSuffixed(f, "", v, labels...)
+}
+
+// sampleSuffixed writes one sample of f named f.name+suffix: a summary's
+// _sum and _count.
+func (e *exposition) sampleSuffixed(f *family, suffix string, v float64, labels ...string) {
 	if e.cur != f {
 		e.cur = f
 		e.buf = append(e.buf, "# HELP "...)
@@ -82,6 +81,7 @@ func (e *exposition) sample(f *family, v float64, labels ...string) {
 		e.buf = append(e.buf, '\n')
 	}
 	e.buf = append(e.buf, f.name...)
+	e.buf = append(e.buf, suffix...)
 	for i := 0; i+1 < len(labels); i += 2 {
 		if i == 0 {
 			e.buf = append(e.buf, '{')

@@ -5,10 +5,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/common/expfmt"
-
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/httpmux"
@@ -37,8 +33,9 @@ type Options struct {
 const maxScrapes = 4
 
 // textFormat is the Content-Type of every answer: Prometheus's text
-// format, which every scraper takes whatever it asks for first.
-var textFormat = expfmt.NewFormat(expfmt.TypeTextPlain)
+// format, version 0.0.4, which every scraper takes whatever it asks for
+// first.
+const textFormat = "text/plain; version=0.0.4; charset=utf-8"
 
 // Register serves /metrics on m, behind the servers' authentication.
 func Register(m *httpmux.Mux, opts Options) {
@@ -47,11 +44,11 @@ func Register(m *httpmux.Mux, opts Options) {
 
 // handler answers a scrape with Drover's own metrics, written by
 // exposition, the daemon's process metrics (selfStats) and its Go runtime
-// metrics from client_golang's standard collector.
+// metrics (goStats).
 type handler struct {
 	own     collector
 	self    *selfStats
-	runtime prometheus.Gatherer
+	runtime *goStats
 	log     process.Logger
 	slots   chan struct{} // one per scrape under way
 	chunks  sync.Pool     // *[]byte of chunkSize, reused
@@ -59,9 +56,7 @@ type handler struct {
 
 // Handler returns the /metrics handler.
 func Handler(opts Options) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector())
-	h := &handler{own: collector{opts: opts}, self: newSelfStats("/proc"), runtime: reg, log: opts.Log, slots: make(chan struct{}, maxScrapes),
+	h := &handler{own: collector{opts: opts}, self: newSelfStats("/proc"), runtime: newGoStats(), log: opts.Log, slots: make(chan struct{}, maxScrapes),
 		chunks: sync.Pool{New: func() any { b := make([]byte, 0, chunkSize+4096); return &b }}}
 	h.own.snaps.New = func() any { return new(supervisor.Snapshot) }
 	return h
@@ -84,7 +79,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		*chunk = e.buf[:0]
 		h.chunks.Put(chunk)
 	}()
-	w.Header().Set("Content-Type", string(textFormat))
+	w.Header().Set("Content-Type", textFormat)
 	// A panic while writing fails this scrape, logged at CRIT by guard;
 	// the daemon goes on.
 	p := guard.Run("metrics scrape", func() { h.write(&e) })
@@ -107,16 +102,7 @@ func (h *handler) write(e *exposition) {
 		h.logf("metrics: left out (not UTF-8): %s", strings.Join(refused, ", "))
 	}
 	h.self.write(e)
-	families, err := h.runtime.Gather()
-	if err != nil {
-		h.logf("metrics: %v", err)
-	}
-	enc := expfmt.NewEncoder(e, textFormat)
-	for _, f := range families {
-		if err := enc.Encode(f); err != nil {
-			h.logf("metrics: %v", err)
-		}
-	}
+	h.runtime.write(e)
 }
 
 func (h *handler) logf(format string, args ...any) {

@@ -129,7 +129,7 @@ func (pl *workerPool) takeOver(h Handed, g *supervisor.Group, limited bool) (dra
 	}
 	for _, p := range g.Processes {
 		if slices.Contains(h.Draining, p.Config().Name) {
-			pl.draining[p] = true
+			pl.markDraining(p)
 			draining = append(draining, p)
 		}
 	}

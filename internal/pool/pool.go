@@ -115,11 +115,11 @@ type workerPool struct {
 	roll sync.Mutex
 
 	mu       sync.Mutex
-	draining map[*supervisor.Process]bool // being stopped by the scaler
+	draining map[*supervisor.Process]bool // being stopped by the scaler; nil until one is (markDraining)
 	status   supervisor.WorkerPool
-	bounds   bounds // set at run time
-	held     int    // workers acquired from the Limiter
-	wake     chan struct{}
+	bounds   bounds        // set at run time
+	held     int           // workers acquired from the Limiter
+	wake     chan struct{} // nil without a scaler: every program is a group with a pool record
 	// rolling is the roll in progress, nil when none; rollDrops counts
 	// the processes it removes at the end (a rolling update).
 	rolling    *RollState
@@ -129,6 +129,14 @@ type workerPool struct {
 	// holdWanted: an upgrade's freeze waits for the decision in progress,
 	// and no other starts until then.
 	holdWanted time.Time
+}
+
+// markDraining notes p as being stopped by the scaler; pl.mu is held.
+func (pl *workerPool) markDraining(p *supervisor.Process) {
+	if pl.draining == nil {
+		pl.draining = map[*supervisor.Process]bool{}
+	}
+	pl.draining[p] = true
 }
 
 // setRoll publishes st as pl's roll in progress (nil: none).
@@ -167,8 +175,11 @@ func (pl *workerPool) limits(sc *config.Scaling) (lo, hi int) {
 // Supervisor's lock is held, so this only records and starts goroutines).
 func (m *Pools) started(g *supervisor.Group) {
 	a := g.Activation()
-	pl := &workerPool{act: a, name: a.Name(), wake: make(chan struct{}, 1), draining: map[*supervisor.Process]bool{}}
+	pl := &workerPool{act: a, name: a.Name()}
 	pl.status.Group = pl.name
+	if g.Config.Scaling != nil {
+		pl.wake = make(chan struct{}, 1)
+	}
 	m.mu.Lock()
 	m.m[pl.name] = pl
 	h, adopted := m.adopted[pl.name]

@@ -233,7 +233,7 @@ func (m *Pools) shrink(ctx context.Context, pl *workerPool, live []*supervisor.P
 	drain := live[:n]
 	pl.mu.Lock()
 	for _, p := range drain {
-		pl.draining[p] = true
+		pl.markDraining(p)
 	}
 	pl.mu.Unlock()
 	for _, p := range drain {

@@ -82,6 +82,9 @@ type Options struct {
 	// next child starts: they must be safe for concurrent use.
 	ServerURL string   // SUPERVISOR_SERVER_URL, "" for none
 	BaseEnv   []string // supervisord's environment, KEY=VALUE
+	// StdoutLog and StderrLog are the log paths Info reports (an AUTO
+	// log's generated name), "" for none: the configuration has AUTO.
+	StdoutLog, StderrLog string
 	// BeforeSpawn, if set, runs before each spawn attempt: Supervisor
 	// creates a log file named by path only when it spawns the process.
 	BeforeSpawn func()

@@ -589,10 +589,10 @@ func (r *Runner) storeInfo() {
 		Name: r.cfg.Name, Group: r.cfg.Group,
 		State: r.st.state, Start: r.st.start, Stop: r.st.stop,
 		PID: r.st.pid, ExitStatus: r.st.exitStatus, SpawnErr: r.st.spawnErr,
-		StdoutLog: r.cfg.Stdout.Path, LastExit: r.lastExit,
+		StdoutLog: r.opts.StdoutLog, LastExit: r.lastExit,
 	}
 	if !r.cfg.RedirectStderr {
-		info.StderrLog = r.cfg.Stderr.Path
+		info.StderrLog = r.opts.StderrLog
 	}
 	r.info.Store(info)
 }

@@ -47,8 +47,11 @@ func TestChildLogs(t *testing.T) {
 	if _, err := os.Stat(r.StdoutLogPath()); err != nil {
 		t.Errorf("AUTO log not created with the group: %v", err)
 	}
-	if r.stderr != nil || r.StderrLogPath() != "" || r.Config().Stderr.Kind != config.LogNone {
-		t.Errorf("redirect_stderr: stderr log %q, kind %v; want none", r.StderrLogPath(), r.Config().Stderr.Kind)
+	if r.stderr != nil || r.StderrLogPath() != "" || r.Info().StderrLog != "" {
+		t.Errorf("redirect_stderr: stderr log %q, info %q; want none", r.StderrLogPath(), r.Info().StderrLog)
+	}
+	if r.Info().StdoutLog != r.StdoutLogPath() {
+		t.Errorf("AUTO stdout log %q, info %q", r.StdoutLogPath(), r.Info().StdoutLog)
 	}
 	if p := gs[2].Processes[0]; p.stdout != nil || p.stderr != nil {
 		t.Errorf("NONE logs opened: %q, %q", p.StdoutLogPath(), p.StderrLogPath())

@@ -59,14 +59,6 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 			return nil, err
 		}
 	}
-	// The runner reports its config's paths in Info: give it the AUTO names.
-	// The group keeps the config as read so reread compares like with like.
-	rc := *pc
-	rc.Stdout.Path = logPath(stdout)
-	rc.Stderr.Path = logPath(stderr)
-	if pc.RedirectStderr {
-		rc.Stderr.Kind = config.LogNone
-	}
 	restarts := s.restarts.tracker(Namespec(pc.Group, pc.Name))
 	serverURL := pc.ServerURL
 	if serverURL == "" || serverURL == "AUTO" {
@@ -86,6 +78,10 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 		Stdout:    p.lineWriter(pc, "stdout", pc.Stdout, stdout),
 		Stderr:    p.lineWriter(pc, "stderr", pc.Stderr, stderr),
 		ServerURL: serverURL,
+		// The config keeps AUTO, as read, so that reread compares like
+		// with like; Info reports the names given.
+		StdoutLog: logPath(stdout),
+		StderrLog: logPath(stderr),
 		BaseEnv:   s.opts.BaseEnv,
 		BeforeSpawn: func() {
 			restarts.beforeSpawn()
@@ -107,7 +103,7 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 		// Whether the runner merges the pipes or not, stderr belongs in the stdout log.
 		opts.Stderr = opts.Stdout
 	}
-	r := process.NewRunner(&rc, opts)
+	r := process.NewRunner(pc, opts)
 	if pool != nil {
 		pool.Attach(pc.Name, r)
 	}

@@ -72,11 +72,15 @@ func TestReread(t *testing.T) {
 	if s.PendingConfig() != pending {
 		t.Errorf("Reread did not replace the pending config")
 	}
-	// The AUTO group is unchanged although its runners log to real files.
+	// The AUTO group is unchanged although its runners log to real files,
+	// which their Info reports.
 	same := s.Group("same")
 	for _, p := range same.Processes {
-		if p.StdoutLogPath() == "" || p.Config().Stdout.Path != p.StdoutLogPath() {
-			t.Errorf("%s: stdout log %q, runner config path %q", p.Namespec, p.StdoutLogPath(), p.Config().Stdout.Path)
+		if p.StdoutLogPath() == "" || p.Info().StdoutLog != p.StdoutLogPath() {
+			t.Errorf("%s: stdout log %q, info %q", p.Namespec, p.StdoutLogPath(), p.Info().StdoutLog)
+		}
+		if p.Config().Stdout.Path != "" {
+			t.Errorf("%s: the runner's config was given the AUTO path %q", p.Namespec, p.Config().Stdout.Path)
 		}
 	}
 	if same.Config.Processes[0].Stdout.Path != "" {

@@ -1,12 +1,12 @@
 package xmlrpc
 
 import (
-	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 )
 
-// DecodeResponseBytes is DecodeResponse of a whole body. A response in the
+// DecodeResponseString is DecodeResponse of a whole body. A response in the
 // plain form Supervisor's and Drover's servers write (ASCII text; strings,
 // ints, booleans, arrays and structs; no attributes, comments, CDATA or
 // character references) is parsed by a scanner about ten times faster than
@@ -14,31 +14,92 @@ import (
 // CPU decoding the answer. Anything else, faults included, goes to
 // DecodeResponse, so the result is always DecodeResponse's (a fuzz test
 // holds the scanner to that).
-func DecodeResponseBytes(body []byte) (any, error) {
+//
+// The body is a string so that the scanner's strings are substrings of it,
+// not copies: any of them keeps the whole body in memory, which suits a
+// client that drops the answer soon.
+func DecodeResponseString(body string) (any, error) {
 	if v, ok := scanResponse(body); ok {
 		return v, nil
 	}
-	return DecodeResponse(bytes.NewReader(body))
+	return DecodeResponse(strings.NewReader(body))
+}
+
+// DecodeStructArrayString decodes a response whose value is an array of
+// structs (getAllProcessInfo's) without building the array and its maps:
+// it calls member for each member of element i with its name and value,
+// as DecodeResponseString's maps would hold them, and returns the number
+// of elements. With 500 processes the maps were about a tenth of the
+// memory `supervisorctl status` touched. member may be called again for
+// the same element and name with the same value (when a plain scan gives
+// up part way and the decoder takes over); the last call for a name
+// holds, as the last of a struct's duplicate members does in a map. A
+// fault is a *Fault; another value is an error.
+func DecodeStructArrayString(body string, member func(i int, name string, v any)) (int, error) {
+	if n, ok := scanStructArray(body, member); ok {
+		return n, nil
+	}
+	v, err := DecodeResponseString(body)
+	if err != nil {
+		return 0, err
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return 0, fmt.Errorf("a %T, not an array", v)
+	}
+	for i, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return 0, fmt.Errorf("an array member is a %T, not a struct", item)
+		}
+		for name, v := range m {
+			member(i, name, v)
+		}
+	}
+	return len(list), nil
+}
+
+// scanStructArray is scanResponse for an array of structs, reporting
+// members instead of building maps; not ok for anything else.
+func scanStructArray(b string, member func(i int, name string, v any)) (int, bool) {
+	s := newScanner(b)
+	if !s.open("methodResponse") || !s.open("params") || !s.open("param") || !s.open("value") ||
+		!s.open("array") || !s.open("data") {
+		return 0, false
+	}
+	n := 0
+	for {
+		s.space()
+		if s.close("data") {
+			break
+		}
+		if !s.open("value") || !s.open("struct") || !s.members(func(name string, v any) { member(n, name, v) }) ||
+			!s.close("value") {
+			return 0, false
+		}
+		n++
+	}
+	if !s.close("array") || !s.close("value") || !s.close("param") || !s.close("params") {
+		return 0, false
+	}
+	return n, true
 }
 
 // scanner reads the plain subset; ok false means "not plain", never an
 // error of the document: DecodeResponse then decides.
 type scanner struct {
-	b     []byte
+	b     string
 	i     int
 	depth int // elements open, bounded by MaxDepth as in the decoder
+	// size is the size of the last struct read, the size hint of the
+	// next one's map: the structs of an array are alike.
+	size int
 }
 
 // scanResponse parses <methodResponse><params><param><value>… up to
 // </params>; like DecodeResponse it reads nothing after that.
-func scanResponse(b []byte) (any, bool) {
-	s := &scanner{b: b}
-	for _, h := range []string{`<?xml version='1.0'?>`, `<?xml version="1.0"?>`} {
-		if bytes.HasPrefix(b, []byte(h)) {
-			s.i = len(h)
-			break
-		}
-	}
+func scanResponse(b string) (any, bool) {
+	s := newScanner(b)
 	if !s.open("methodResponse") || !s.open("params") || !s.open("param") || !s.open("value") {
 		return nil, false
 	}
@@ -47,6 +108,18 @@ func scanResponse(b []byte) (any, bool) {
 		return nil, false
 	}
 	return v, true
+}
+
+// newScanner returns a scanner of b past its XML declaration.
+func newScanner(b string) *scanner {
+	s := &scanner{b: b}
+	for _, h := range []string{`<?xml version='1.0'?>`, `<?xml version="1.0"?>`} {
+		if strings.HasPrefix(b, h) {
+			s.i = len(h)
+			break
+		}
+	}
+	return s
 }
 
 // space skips the whitespace the decoder skips between elements.
@@ -89,7 +162,7 @@ func (s *scanner) tag(name string, end bool) bool {
 		}
 		i++
 	}
-	if !bytes.HasPrefix(s.b[i:], []byte(name)) || i+len(name) >= len(s.b) || s.b[i+len(name)] != '>' {
+	if !strings.HasPrefix(s.b[i:], name) || i+len(name) >= len(s.b) || s.b[i+len(name)] != '>' {
 		return false
 	}
 	s.i = i + len(name) + 1
@@ -110,7 +183,7 @@ func (s *scanner) startName() string {
 	if j == i+1 || j >= len(s.b) || s.b[j] != '>' {
 		return ""
 	}
-	return string(s.b[i+1 : j])
+	return s.b[i+1 : j]
 }
 
 // text reads character data up to the next '<', decoding the five
@@ -125,7 +198,7 @@ func (s *scanner) text() (string, bool) {
 		switch {
 		case c == '&':
 			plain = false
-		case c == ']' && bytes.HasPrefix(s.b[s.i:], []byte("]]>")):
+		case c == ']' && strings.HasPrefix(s.b[s.i:], "]]>"):
 			return "", false
 		case c >= 0x80 || c < 0x20 && c != '\t' && c != '\n':
 			return "", false
@@ -137,20 +210,20 @@ func (s *scanner) text() (string, bool) {
 	}
 	raw := s.b[start:s.i]
 	if plain {
-		return string(raw), true
+		return raw, true
 	}
 	var out strings.Builder
 	for len(raw) > 0 {
-		k := bytes.IndexByte(raw, '&')
+		k := strings.IndexByte(raw, '&')
 		if k < 0 {
-			out.Write(raw)
+			out.WriteString(raw)
 			break
 		}
-		out.Write(raw[:k])
+		out.WriteString(raw[:k])
 		raw = raw[k:]
 		found := false
 		for _, e := range [...][2]string{{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", `"`}, {"&apos;", "'"}} {
-			if bytes.HasPrefix(raw, []byte(e[0])) {
+			if strings.HasPrefix(raw, e[0]) {
 				out.WriteString(e[1])
 				raw = raw[len(e[0]):]
 				found = true
@@ -243,13 +316,23 @@ func (s *scanner) array() (any, bool) {
 }
 
 func (s *scanner) structure() (any, bool) {
-	m := map[string]any{}
+	m := make(map[string]any, s.size)
+	if !s.members(func(name string, v any) { m[name] = v }) {
+		return nil, false
+	}
+	s.size = len(m)
+	return m, true
+}
+
+// members reads the members of a struct whose start tag is consumed,
+// through </struct>, giving each to add.
+func (s *scanner) members(add func(name string, v any)) bool {
 	for {
 		if s.close("struct") {
-			return m, true
+			return true
 		}
 		if !s.open("member") {
-			return nil, false
+			return false
 		}
 		var name string
 		var v any
@@ -263,15 +346,15 @@ func (s *scanner) structure() (any, bool) {
 				v, ok = s.value()
 				haveValue = true
 			default:
-				return nil, false
+				return false
 			}
 			if !ok {
-				return nil, false
+				return false
 			}
 		}
 		if !haveName || !haveValue {
-			return nil, false
+			return false
 		}
-		m[name] = v
+		add(name, v)
 	}
 }
