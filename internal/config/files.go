@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -47,23 +48,15 @@ func readConfigFile(name string) (string, error) {
 	}
 	// One buffer of the file's size, not io.ReadAll's doubling from 512
 	// bytes; it still grows if the file does while it is read.
-	data := make([]byte, 0, min(max(fi.Size(), 0), maxConfigBytes)+1)
-	for {
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if len(data) > maxConfigBytes {
-			return "", errTooLarge
-		}
-		if err == io.EOF {
-			return string(data), nil
-		}
-		if err != nil {
-			return "", err
-		}
+	var data bytes.Buffer
+	data.Grow(int(min(max(fi.Size(), 0), maxConfigBytes)) + bytes.MinRead) // ReadFrom reads to EOF into MinRead free bytes
+	if _, err := data.ReadFrom(io.LimitReader(f, maxConfigBytes+1)); err != nil {
+		return "", err
 	}
+	if data.Len() > maxConfigBytes {
+		return "", errTooLarge
+	}
+	return data.String(), nil
 }
 
 // readMainFile reads the file supervisord or supervisorctl was given, with

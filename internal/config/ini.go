@@ -155,10 +155,10 @@ func precededBySpace(line string, i int) bool {
 
 // parse reads one file's text into f, merging with what is already there.
 func (f *iniFile) parse(text, fname string) error {
-	var skipped iniSection // the current section when its options are not kept
 	var (
 		cur         *iniSection
-		skipping    bool // cur is a section whose options are not kept (f.only)
+		skipped     iniSection // cur while skipping
+		skipping    bool       // cur is a section whose options are not kept (f.only)
 		optName     string
 		lines       []string // pieces of the value being continued
 		indentLevel = 0
