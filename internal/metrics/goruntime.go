@@ -16,34 +16,34 @@ import (
 // a quarter of the CPU time of `drover version`.
 var (
 	goGCDuration   = &family{"go_gc_duration_seconds", "summary", "Stop-the-world pause durations of garbage collections, in seconds."}
-	goGOGC         = &family{"go_gc_gogc_percent", "gauge", "The heap growth target in percent: GOGC or runtime/debug.SetGCPercent. Runtime metric /gc/gogc:percent."}
-	goMemLimit     = &family{"go_gc_gomemlimit_bytes", "gauge", "The soft memory limit: GOMEMLIMIT or runtime/debug.SetMemoryLimit. Runtime metric /gc/gomemlimit:bytes."}
-	goGoroutines   = &family{"go_goroutines", "gauge", "Goroutines that exist now."}
-	goInfo         = &family{"go_info", "gauge", "The Go version the daemon was built with."}
-	goAlloc        = &family{"go_memstats_alloc_bytes", "gauge", "Bytes of heap objects allocated and not yet freed (/memory/classes/heap/objects:bytes)."}
-	goAllocTotal   = &family{"go_memstats_alloc_bytes_total", "counter", "Bytes allocated on the heap since the start, freed or not (/gc/heap/allocs:bytes)."}
-	goBuckHash     = &family{"go_memstats_buck_hash_sys_bytes", "gauge", "Bytes of the profiling buckets' hash table (/memory/classes/profiling/buckets:bytes)."}
-	goFrees        = &family{"go_memstats_frees_total", "counter", "Heap objects freed since the start (/gc/heap/frees:objects + /gc/heap/tiny/allocs:objects)."}
-	goGCSys        = &family{"go_memstats_gc_sys_bytes", "gauge", "Bytes of the collector's metadata (/memory/classes/metadata/other:bytes)."}
-	goHeapAlloc    = &family{"go_memstats_heap_alloc_bytes", "gauge", "Bytes of heap objects allocated and not yet freed, as go_memstats_alloc_bytes (/memory/classes/heap/objects:bytes)."}
-	goHeapIdle     = &family{"go_memstats_heap_idle_bytes", "gauge", "Heap bytes holding no object (/memory/classes/heap/released:bytes + /memory/classes/heap/free:bytes)."}
-	goHeapInuse    = &family{"go_memstats_heap_inuse_bytes", "gauge", "Heap bytes in spans holding objects (/memory/classes/heap/objects:bytes + /memory/classes/heap/unused:bytes)."}
-	goHeapObjects  = &family{"go_memstats_heap_objects", "gauge", "Heap objects allocated and not yet freed (/gc/heap/objects:objects)."}
-	goHeapReleased = &family{"go_memstats_heap_released_bytes", "gauge", "Heap bytes given back to the system (/memory/classes/heap/released:bytes)."}
-	goHeapSys      = &family{"go_memstats_heap_sys_bytes", "gauge", "Heap bytes obtained from the system: in use, idle and released."}
-	goLastGC       = &family{"go_memstats_last_gc_time_seconds", "gauge", "When the last garbage collection ended, in seconds since 1970."}
-	goMallocs      = &family{"go_memstats_mallocs_total", "counter", "Heap objects allocated since the start (/gc/heap/allocs:objects + /gc/heap/tiny/allocs:objects)."}
-	goMCacheInuse  = &family{"go_memstats_mcache_inuse_bytes", "gauge", "Bytes of mcache structures in use (/memory/classes/metadata/mcache/inuse:bytes)."}
-	goMCacheSys    = &family{"go_memstats_mcache_sys_bytes", "gauge", "Bytes of mcache structures obtained from the system (/memory/classes/metadata/mcache/inuse:bytes + /memory/classes/metadata/mcache/free:bytes)."}
-	goMSpanInuse   = &family{"go_memstats_mspan_inuse_bytes", "gauge", "Bytes of mspan structures in use (/memory/classes/metadata/mspan/inuse:bytes)."}
-	goMSpanSys     = &family{"go_memstats_mspan_sys_bytes", "gauge", "Bytes of mspan structures obtained from the system (/memory/classes/metadata/mspan/inuse:bytes + /memory/classes/metadata/mspan/free:bytes)."}
-	goNextGC       = &family{"go_memstats_next_gc_bytes", "gauge", "The heap size at which the next collection starts (/gc/heap/goal:bytes)."}
-	goOtherSys     = &family{"go_memstats_other_sys_bytes", "gauge", "Bytes of other runtime allocations (/memory/classes/other:bytes)."}
-	goStackInuse   = &family{"go_memstats_stack_inuse_bytes", "gauge", "Bytes of goroutine stacks taken from the heap (/memory/classes/heap/stacks:bytes)."}
-	goStackSys     = &family{"go_memstats_stack_sys_bytes", "gauge", "Bytes of stacks obtained from the system (/memory/classes/heap/stacks:bytes + /memory/classes/os-stacks:bytes)."}
-	goSys          = &family{"go_memstats_sys_bytes", "gauge", "Bytes obtained from the system (/memory/classes/total:bytes)."}
-	goMaxProcs     = &family{"go_sched_gomaxprocs_threads", "gauge", "GOMAXPROCS: the threads that may run Go code at once. Runtime metric /sched/gomaxprocs:threads."}
-	goThreads      = &family{"go_threads", "gauge", "Operating system threads created."}
+	goGOGC         = gaugeFamily("go_gc_gogc_percent", "The heap growth target in percent: GOGC or runtime/debug.SetGCPercent. Runtime metric /gc/gogc:percent.")
+	goMemLimit     = gaugeFamily("go_gc_gomemlimit_bytes", "The soft memory limit: GOMEMLIMIT or runtime/debug.SetMemoryLimit. Runtime metric /gc/gomemlimit:bytes.")
+	goGoroutines   = gaugeFamily("go_goroutines", "Goroutines that exist now.")
+	goInfo         = gaugeFamily("go_info", "The Go version the daemon was built with.")
+	goAlloc        = gaugeFamily("go_memstats_alloc_bytes", "Bytes of heap objects allocated and not yet freed (/memory/classes/heap/objects:bytes).")
+	goAllocTotal   = counterFamily("go_memstats_alloc_bytes_total", "Bytes allocated on the heap since the start, freed or not (/gc/heap/allocs:bytes).")
+	goBuckHash     = gaugeFamily("go_memstats_buck_hash_sys_bytes", "Bytes of the profiling buckets' hash table (/memory/classes/profiling/buckets:bytes).")
+	goFrees        = counterFamily("go_memstats_frees_total", "Heap objects freed since the start (/gc/heap/frees:objects + /gc/heap/tiny/allocs:objects).")
+	goGCSys        = gaugeFamily("go_memstats_gc_sys_bytes", "Bytes of the collector's metadata (/memory/classes/metadata/other:bytes).")
+	goHeapAlloc    = gaugeFamily("go_memstats_heap_alloc_bytes", "Bytes of heap objects allocated and not yet freed, as go_memstats_alloc_bytes (/memory/classes/heap/objects:bytes).")
+	goHeapIdle     = gaugeFamily("go_memstats_heap_idle_bytes", "Heap bytes holding no object (/memory/classes/heap/released:bytes + /memory/classes/heap/free:bytes).")
+	goHeapInuse    = gaugeFamily("go_memstats_heap_inuse_bytes", "Heap bytes in spans holding objects (/memory/classes/heap/objects:bytes + /memory/classes/heap/unused:bytes).")
+	goHeapObjects  = gaugeFamily("go_memstats_heap_objects", "Heap objects allocated and not yet freed (/gc/heap/objects:objects).")
+	goHeapReleased = gaugeFamily("go_memstats_heap_released_bytes", "Heap bytes given back to the system (/memory/classes/heap/released:bytes).")
+	goHeapSys      = gaugeFamily("go_memstats_heap_sys_bytes", "Heap bytes obtained from the system: in use, idle and released.")
+	goLastGC       = gaugeFamily("go_memstats_last_gc_time_seconds", "When the last garbage collection ended, in seconds since 1970.")
+	goMallocs      = counterFamily("go_memstats_mallocs_total", "Heap objects allocated since the start (/gc/heap/allocs:objects + /gc/heap/tiny/allocs:objects).")
+	goMCacheInuse  = gaugeFamily("go_memstats_mcache_inuse_bytes", "Bytes of mcache structures in use (/memory/classes/metadata/mcache/inuse:bytes).")
+	goMCacheSys    = gaugeFamily("go_memstats_mcache_sys_bytes", "Bytes of mcache structures obtained from the system (/memory/classes/metadata/mcache/inuse:bytes + /memory/classes/metadata/mcache/free:bytes).")
+	goMSpanInuse   = gaugeFamily("go_memstats_mspan_inuse_bytes", "Bytes of mspan structures in use (/memory/classes/metadata/mspan/inuse:bytes).")
+	goMSpanSys     = gaugeFamily("go_memstats_mspan_sys_bytes", "Bytes of mspan structures obtained from the system (/memory/classes/metadata/mspan/inuse:bytes + /memory/classes/metadata/mspan/free:bytes).")
+	goNextGC       = gaugeFamily("go_memstats_next_gc_bytes", "The heap size at which the next collection starts (/gc/heap/goal:bytes).")
+	goOtherSys     = gaugeFamily("go_memstats_other_sys_bytes", "Bytes of other runtime allocations (/memory/classes/other:bytes).")
+	goStackInuse   = gaugeFamily("go_memstats_stack_inuse_bytes", "Bytes of goroutine stacks taken from the heap (/memory/classes/heap/stacks:bytes).")
+	goStackSys     = gaugeFamily("go_memstats_stack_sys_bytes", "Bytes of stacks obtained from the system (/memory/classes/heap/stacks:bytes + /memory/classes/os-stacks:bytes).")
+	goSys          = gaugeFamily("go_memstats_sys_bytes", "Bytes obtained from the system (/memory/classes/total:bytes).")
+	goMaxProcs     = gaugeFamily("go_sched_gomaxprocs_threads", "GOMAXPROCS: the threads that may run Go code at once. Runtime metric /sched/gomaxprocs:threads.")
+	goThreads      = gaugeFamily("go_threads", "Operating system threads created.")
 )
 
 // The runtime/metrics samples read at each scrape, in the order of
