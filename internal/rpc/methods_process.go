@@ -26,17 +26,17 @@ func (h *handler) addProcessMethods(m map[string]*method) {
 			if err != nil {
 				return nil, err
 			}
-			return processInfo(p.Info(), timeNow()), nil
+			return processInfo{p.Info(), timeNow()}, nil
 		}}
 	m["supervisor.getAllProcessInfo"] = &method{result: "array",
 		help: "Get info about all processes\n\n@return array result  An array of process status results",
 		call: func(context.Context, []any) (any, error) {
-			t := timeNow()
-			infos := []any{}
-			for _, p := range h.b.AllProcesses() {
-				infos = append(infos, processInfo(p.Info(), t))
+			ps := h.b.AllProcesses()
+			all := allProcessInfo{make([]process.Info, len(ps)), timeNow()}
+			for i, p := range ps {
+				all.infos[i] = p.Info()
 			}
-			return infos, nil
+			return all, nil
 		}}
 
 	m["supervisor.startProcess"] = &method{result: "boolean", params: []string{"string", "boolean"}, defaults: []any{true},

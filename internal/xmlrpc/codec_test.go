@@ -56,6 +56,28 @@ func TestEncodeGoldens(t *testing.T) {
 	}
 }
 
+// Invalid UTF-8 becomes U+FFFD, one for each run of bad bytes, wherever
+// it is and whatever surrounds it, so that the document stays well-formed;
+// valid UTF-8 and ASCII control bytes are written as they are.
+func TestEncodeInvalidUTF8(t *testing.T) {
+	for in, want := range map[string]string{
+		"\x80":                   "\uFFFD",
+		"a\xffb":                 "a\uFFFDb",
+		"cut\xe6\x97":            "cut\uFFFD",
+		"é<\x80\x80&>":           "é&lt;\uFFFD&amp;&gt;",
+		"日本\xc3":                 "日本\uFFFD",
+		"\x7f\x01ok\xed\xa0\x80": "\x7f\x01ok\uFFFD",
+	} {
+		var b bytes.Buffer
+		if err := EncodeResponse(&b, in); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.String(); got != xmlHeader+"<methodResponse>\n<params>\n<param>\n<value><string>"+want+"</string></value>\n</param>\n</params>\n</methodResponse>\n" {
+			t.Errorf("%q encoded as %q, want the string %q", in, got, want)
+		}
+	}
+}
+
 func TestEncodeTypedSlicesAndMaps(t *testing.T) {
 	var got, want bytes.Buffer
 	if err := EncodeResponse(&got, []any{[]string{"x"}, []int{1}, []map[string]any{{"k": int64(2)}}, map[string]string{"s": "v"}, int32(7)}); err != nil {
