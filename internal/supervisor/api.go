@@ -268,16 +268,27 @@ func (s *Supervisor) Lookup(namespec string) (procs []*Process, wildcard bool, e
 }
 
 // AllProcesses returns every process sorted by group name then process name
-// (getAllProcessInfo order).
+// (getAllProcessInfo order). The groups are sorted by name only, not first
+// by priority as Groups does: `status` asks for this on every call.
 func (s *Supervisor) AllProcesses() []*Process {
-	var ps []*Process
-	for _, g := range s.Groups() {
-		ps = append(ps, g.Processes...)
+	s.mu.Lock()
+	gs := make([]*Group, 0, len(s.groups))
+	n := 0
+	for _, g := range s.groups {
+		gs = append(gs, g)
+		n += len(g.Processes)
 	}
-	slices.SortFunc(ps, func(a, b *Process) int {
-		ac, bc := a.Config(), b.Config()
-		return cmp.Or(strings.Compare(ac.Group, bc.Group), strings.Compare(ac.Name, bc.Name))
-	})
+	s.mu.Unlock()
+	slices.SortFunc(gs, func(a, b *Group) int { return strings.Compare(a.Config.Name, b.Config.Name) })
+	ps := make([]*Process, 0, n)
+	for _, g := range gs {
+		ps = append(ps, g.Processes...)
+		if len(g.Processes) > 1 {
+			slices.SortFunc(ps[len(ps)-len(g.Processes):], func(a, b *Process) int {
+				return strings.Compare(a.Config().Name, b.Config().Name)
+			})
+		}
+	}
 	return ps
 }
 
