@@ -237,13 +237,28 @@ func writeInt(b *Message, n int64) {
 // (e.g. a log chunk cut mid-character) becomes U+FFFD so that the document
 // stays well-formed.
 func writeEscaped[S string | []byte](b *Message, s S) {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 { // 8 bytes at a time while none is special
+		if mayNeedEscape(uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
 		if c := s[i]; c >= utf8.RuneSelf || c == '&' || c == '<' || c == '>' {
 			writeEscapedRest(b, s[:i], string(s[i:]))
 			return
 		}
 	}
 	appendText(b, s) // names, paths, states: most strings
+}
+
+// mayNeedEscape reports whether one of the 8 bytes in x is not ASCII or is
+// '&', '<' or '>' ('<' and '>' differ only in bit 1).
+func mayNeedEscape(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	return (x&highs)|hasZero(x^(ones*'&'))|hasZero((x|ones*2)^(ones*'>')) != 0
 }
 
 // writeEscapedRest writes done, which needs no escaping, then escapes rest.
