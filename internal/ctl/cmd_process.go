@@ -70,9 +70,13 @@ func (c *controller) showStatuses(infos []client.ProcessInfo) {
 	for _, info := range infos {
 		width = max(width, len(info.Namespec()))
 	}
+	// One write for the table, not one per line: 500 programs were 500
+	// write(2) calls.
+	var table []byte
 	for _, info := range infos {
-		c.output("%-*s%-10s%s", width+3, info.Namespec(), info.StateName, info.Description)
+		table = fmt.Appendf(table, "%-*s%-10s%s\n", width+3, info.Namespec(), info.StateName, info.Description)
 	}
+	c.out.Write(table)
 }
 
 // cutFlag removes every occurrence of flag from words.
