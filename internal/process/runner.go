@@ -239,7 +239,9 @@ func (r *Runner) dispatch(in input) {
 		r.exited(in.es)
 	case timerInput:
 		if in.gen == r.timerGen {
-			r.timerArmed = false
+			// Dropped once fired (arm makes a new one): a RUNNING
+			// program keeps no timer after its startsecs.
+			r.timerArmed, r.timer = false, nil
 		}
 		r.handle(timerFired{in.gen})
 	case adoptInput:
