@@ -135,11 +135,12 @@ func (s *Supervisor) insertLocked(g *Group) {
 	s.groups[g.Config.Name] = g
 }
 
-// startLocked begins every runner of g under s.runCtx; when they have all
+// startLocked begins every runner of g, until its activation stops
+// (stopLocked: the group is removed, or Run ends); when they have all
 // ended the logs are released and g.done closed.
 func (s *Supervisor) startLocked(g *Group) {
 	ctx, cancel := context.WithCancel(s.runCtx)
-	g.act.ctx, g.act.cancel = ctx, cancel
+	g.act.ctx, g.act.cancel, g.act.begun = ctx, cancel, g.Processes
 	if h := s.opts.Hooks.Started; h != nil && g.Config.Kind == config.KindProgram {
 		h(g)
 	}
@@ -157,9 +158,12 @@ func (s *Supervisor) startLocked(g *Group) {
 		}
 	}
 	for _, p := range g.Processes {
-		p.Begin(ctx, finish)
+		p.Begin(context.Background(), finish)
 	}
 	finish()
+	if s.runCtx.Err() != nil {
+		g.act.stopLocked() // Run has stopped the others already
+	}
 }
 
 // end releases the logs of g once its runners are gone (or were never started).

@@ -132,10 +132,11 @@ func (s *Supervisor) RemoveGroup(ctx context.Context, name string) error {
 	s.mu.Lock()
 	delete(s.groups, name)
 	started := g.act.cancel != nil
-	s.mu.Unlock()
 	if started {
-		g.act.cancel()
-	} else {
+		g.act.stopLocked()
+	}
+	s.mu.Unlock()
+	if !started {
 		g.end(s)
 	}
 	s.publishGroupRemoved(g)

@@ -77,6 +77,13 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	}
 	s.stopAll(context.WithoutCancel(ctx))
 	cancelRunners()
+	s.mu.Lock()
+	for _, g := range s.groups {
+		if g.act.cancel != nil {
+			g.act.stopLocked()
+		}
+	}
+	s.mu.Unlock()
 	s.runners.Wait()
 	return s.Mood() == MoodRestarting, nil
 }
