@@ -74,6 +74,8 @@ type command struct {
 	ev    event
 	wait  bool
 	reply chan result
+	// inLine is the caller's WithInLineNotice, given to its spawn.
+	inLine func()
 }
 
 // result answers a command; pending says a waiter was registered and the
@@ -463,6 +465,9 @@ func (r *Runner) spawn() event {
 		}
 		cmd.Stdin, release = f, rel
 	}
+	if r.inflight != nil {
+		cmd.InLine = r.inflight.inLine
+	}
 	outs := r.childWriters(cmd)
 	c, err := r.spawner.Spawn(cmd)
 	if err != nil {
@@ -625,6 +630,23 @@ func NoteDeferred(ctx context.Context) {
 	}
 }
 
+type inLineKey struct{}
+
+// WithInLineNotice returns ctx carrying notify, which a Start or Autostart
+// called with it runs once its fork is queued for the spawn thread, still
+// before it returns: its caller may then prepare the next spawn, which
+// cannot overtake this one, while this one forks. A start that does not
+// get that far (not in a stopped state, refused before its fork) never runs it.
+func WithInLineNotice(ctx context.Context, notify func()) context.Context {
+	return context.WithValue(ctx, inLineKey{}, notify)
+}
+
+// InLineNotice returns the notice ctx carries (WithInLineNotice), nil if none.
+func InLineNotice(ctx context.Context) func() {
+	notify, _ := ctx.Value(inLineKey{}).(func())
+	return notify
+}
+
 // call posts a command and waits for its final result, calling
 // onPending and the ctx's deferred notice once if the Runner registered a waiter.
 func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()) error {
@@ -632,6 +654,7 @@ func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()
 		return err
 	}
 	c := command{ev: ev, wait: wait, reply: make(chan result, 2)}
+	c.inLine = InLineNotice(ctx)
 	drain, ok := r.post(c)
 	if !ok {
 		return ErrRunnerDone

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 
 	"github.com/drover/drover/internal/config"
@@ -168,15 +169,41 @@ func (g *Group) end(s *Supervisor) {
 	close(g.act.done)
 }
 
-// autostart spawns the autostart processes in order, without waiting for
-// RUNNING: priority orders the spawns, it does not wait for readiness.
-func (g *Group) autostart(ctx context.Context) {
-	for _, p := range g.Processes {
-		if p.Config().Autostart && !p.adopted {
-			// A failed spawn is the runner's to log and retry.
-			_ = p.Autostart(ctx)
+// autostartAhead is how many autostarts autostart keeps under way: the one
+// forking, and the next ones preparing their spawns or queued behind it.
+const autostartAhead = 4
+
+// autostart spawns the autostart processes of gs in order, without waiting
+// for RUNNING: priority orders the spawns, it does not wait for readiness.
+// It returns once every spawn was attempted. The next start begins as soon
+// as the previous fork is queued for the spawn thread (the runner says so
+// through process.WithInLineNotice): its pipes, logs and environment are
+// made while the previous one forks, and it cannot fork first.
+func autostart(ctx context.Context, gs ...*Group) {
+	var wg sync.WaitGroup
+	ahead := make(chan struct{}, autostartAhead)
+	for _, g := range gs {
+		for _, p := range g.Processes {
+			if !p.Config().Autostart || p.adopted {
+				continue
+			}
+			ahead <- struct{}{}
+			inLine, over := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			lineCtx := process.WithInLineNotice(ctx, func() { once.Do(func() { close(inLine) }) })
+			wg.Go(func() {
+				defer func() { <-ahead }()
+				defer close(over)
+				// A failed spawn is the runner's to log and retry.
+				guard.Run("autostart of "+p.Namespec, func() { _ = p.Autostart(lineCtx) })
+			})
+			select {
+			case <-inLine:
+			case <-over:
+			}
 		}
 	}
+	wg.Wait()
 }
 
 // stopped reports whether every process of g is in a stopped state.
