@@ -65,6 +65,55 @@ func TestGroupResultOrder(t *testing.T) {
 	})
 }
 
+// A start whose fork is queued for the spawn thread lets the next start
+// begin before it answers; its answer still counts as immediate unless it
+// went deferred, and immediate answers keep the order of the processes,
+// not the order they came in.
+func TestGroupResultOrderInLine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newFakeProc("g", "a", process.Stopped) // fork fails once in line
+		a.forkGate = make(chan struct{})
+		a.startErr = &process.SpawnError{Kind: process.SpawnFailed, Msg: "Too many processes in process table to spawn 'a'"}
+		b := newFakeProc("g", "b", process.Stopped) // waits for RUNNING
+		b.forkGate, b.gate = make(chan struct{}), make(chan struct{})
+		close(b.forkGate)
+		c := newFakeProc("g", "c", process.Stopped) // RUNNING at once
+		c.forkGate = make(chan struct{})
+		close(c.forkGate)
+		h := newTestHandler(newFakeBackend(a, b, c))
+
+		var body bytes.Buffer
+		xmlrpc.EncodeCall(&body, "supervisor.startProcessGroup", "g")
+		rec := httptest.NewRecorder()
+		done := make(chan struct{})
+		go func() {
+			h.ServeHTTP(rec, httptest.NewRequest("POST", "/RPC2", &body))
+			close(done)
+		}()
+		synctest.Wait()
+		c.mu.Lock()
+		cStarted := c.started
+		c.mu.Unlock()
+		if !cStarted {
+			t.Error("c was not started while a's fork was in line")
+		}
+		close(a.forkGate)
+		synctest.Wait()
+		close(b.gate)
+		<-done
+
+		got, err := xmlrpc.DecodeResponse(rec.Body)
+		want := []any{
+			result("a", 50, "SPAWN_ERROR: g:a"),
+			result("c", 80, "OK"),
+			result("b", 80, "OK"),
+		}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("got %#v %v\nwant %#v", got, err, want)
+		}
+	})
+}
+
 // Without wait every result is immediate and results keep priority order.
 func TestGroupResultOrderNoWait(t *testing.T) {
 	var ps []*fakeProc
