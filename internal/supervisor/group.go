@@ -170,8 +170,10 @@ func (g *Group) end(s *Supervisor) {
 }
 
 // autostartAhead is how many autostarts autostart keeps under way: the one
-// forking, and the next ones preparing their spawns or queued behind it.
-const autostartAhead = 4
+// forking and the next, preparing its spawn or queued behind it. A fork
+// takes ten times longer than preparing one; more ahead only took CPU from
+// the children's execs.
+const autostartAhead = 2
 
 // autostart spawns the autostart processes of gs in order, without waiting
 // for RUNNING: priority orders the spawns, it does not wait for readiness.
