@@ -158,7 +158,7 @@ type Command struct {
 	Stdin *os.File
 	// InLine, if set, is called once the fork is queued for the spawn
 	// thread behind every fork queued before it, before Spawn returns
-	// (WithInLineNotice). A Spawner that has no such queue never calls it.
+	// (WithSpawnTurn). A Spawner that has no such queue never calls it.
 	InLine func()
 }
 

@@ -74,8 +74,8 @@ type command struct {
 	ev    event
 	wait  bool
 	reply chan result
-	// inLine is the caller's WithInLineNotice, given to its spawn.
-	inLine func()
+	// turn is the caller's WithSpawnTurn, for its spawn.
+	turn spawnTurn
 }
 
 // result answers a command; pending says a waiter was registered and the
@@ -466,10 +466,13 @@ func (r *Runner) spawn() event {
 		cmd.Stdin, release = f, rel
 	}
 	if r.inflight != nil {
-		cmd.InLine = r.inflight.inLine
+		cmd.InLine = r.inflight.turn.inLine
 	}
 	outs := r.childWriters(cmd)
 	c, err := r.spawner.Spawn(cmd)
+	if r.inflight != nil && r.inflight.turn.prev != nil {
+		<-r.inflight.turn.prev
+	}
 	if err != nil {
 		if release != nil {
 			release()
@@ -630,21 +633,34 @@ func NoteDeferred(ctx context.Context) {
 	}
 }
 
-type inLineKey struct{}
+type spawnTurnKey struct{}
 
-// WithInLineNotice returns ctx carrying notify, which a Start or Autostart
-// called with it runs once its fork is queued for the spawn thread, still
-// before it returns: its caller may then prepare the next spawn, which
-// cannot overtake this one, while this one forks. A start that does not
-// get that far (not in a stopped state, refused before its fork) never runs it.
-func WithInLineNotice(ctx context.Context, notify func()) context.Context {
-	return context.WithValue(ctx, inLineKey{}, notify)
+// spawnTurn is a start's place in a series (WithSpawnTurn).
+type spawnTurn struct {
+	inLine func()
+	prev   <-chan struct{}
 }
 
-// InLineNotice returns the notice ctx carries (WithInLineNotice), nil if none.
+// WithSpawnTurn returns ctx for a Start or Autostart that is one of a
+// series started in order, each without waiting for the previous fork:
+// inLine is run once its fork is queued for the spawn thread, still before
+// the start returns, so that the caller may begin the next start, which
+// cannot fork first; and the fork's outcome is handled (logged as
+// "spawned", published) only once prev is closed (nil: at once), at the end
+// of the previous start, so that the log and the events keep the fork order
+// too. A start that does not get to its fork never runs inLine.
+func WithSpawnTurn(ctx context.Context, inLine func(), prev <-chan struct{}) context.Context {
+	return context.WithValue(ctx, spawnTurnKey{}, spawnTurn{inLine, prev})
+}
+
+// InLineNotice returns the inLine of ctx's WithSpawnTurn, nil if none.
 func InLineNotice(ctx context.Context) func() {
-	notify, _ := ctx.Value(inLineKey{}).(func())
-	return notify
+	return spawnTurnOf(ctx).inLine
+}
+
+func spawnTurnOf(ctx context.Context) spawnTurn {
+	turn, _ := ctx.Value(spawnTurnKey{}).(spawnTurn)
+	return turn
 }
 
 // call posts a command and waits for its final result, calling
@@ -654,7 +670,7 @@ func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()
 		return err
 	}
 	c := command{ev: ev, wait: wait, reply: make(chan result, 2)}
-	c.inLine = InLineNotice(ctx)
+	c.turn = spawnTurnOf(ctx)
 	drain, ok := r.post(c)
 	if !ok {
 		return ErrRunnerDone

@@ -135,18 +135,23 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		Files: []uintptr{stdin, uintptr(p.childOut), uintptr(p.childErr)},
 		Sys:   attr,
 	}
-	pid, err := startOnSpawnThread(exe, argv, procAttr, c.InLine)
-	if err != nil && exe == path && !errors.Is(err, syscall.EAGAIN) && !isFDShortage(err) {
-		// The kernel refused a program that resolve accepted (a missing
-		// interpreter, a binary for another machine). Supervisor's exec
-		// fails after its fork: "spawned", the reason on the child's
-		// stderr, exit 127. The trampoline's exec fails the same way.
-		exe, argv = trampolineArgv(path, c, attr.Credential)
-		attr.Credential = nil
-		if pid2, err2 := startOnSpawnThread(exe, argv, procAttr, nil); err2 == nil {
-			pid, err = pid2, nil
+	pid, err := startOnSpawnThread(func() (int, error) {
+		pid, _, err := syscall.StartProcess(exe, argv, procAttr)
+		if err != nil && exe == path && !errors.Is(err, syscall.EAGAIN) && !isFDShortage(err) {
+			// The kernel refused a program that resolve accepted (a missing
+			// interpreter, a binary for another machine). Supervisor's exec
+			// fails after its fork: "spawned", the reason on the child's
+			// stderr, exit 127. The trampoline's exec fails the same way.
+			// Retried in the same turn of the spawn thread: no fork queued
+			// after this one may come first.
+			tExe, tArgv := trampolineArgv(path, c, attr.Credential)
+			attr.Credential = nil
+			if pid2, _, err2 := syscall.StartProcess(tExe, tArgv, procAttr); err2 == nil {
+				return pid2, nil
+			}
 		}
-	}
+		return pid, err
+	}, c.InLine)
 	p.closeChildEnds()
 	if err != nil {
 		p.closeParentEnds()
@@ -297,9 +302,9 @@ func ExecOnSpawnThread(path string, argv, env []string) error {
 	return err
 }
 
-// startOnSpawnThread is syscall.StartProcess run on the spawn thread;
-// inLine, if not nil, is called once the fork is queued.
-func startOnSpawnThread(exe string, argv []string, attr *syscall.ProcAttr, inLine func()) (int, error) {
+// startOnSpawnThread runs start, which starts one child and returns its
+// pid, on the spawn thread; inLine, if not nil, is called once it is queued.
+func startOnSpawnThread(start func() (int, error), inLine func()) (int, error) {
 	spawnThreadOnce.Do(startSpawnThread)
 	var pid int
 	err := errors.New("internal error in spawn")
@@ -307,10 +312,7 @@ func startOnSpawnThread(exe string, argv []string, attr *syscall.ProcAttr, inLin
 	spawnRequests <- func() {
 		defer close(done)
 		// The reaper must leave this child to Wait, which reaps it.
-		pid, err = reaper.Start(func() (int, error) {
-			pid, _, err := syscall.StartProcess(exe, argv, attr)
-			return pid, err
-		})
+		pid, err = reaper.Start(start)
 	}
 	if inLine != nil {
 		inLine()

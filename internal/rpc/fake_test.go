@@ -27,7 +27,7 @@ type fakeProc struct {
 	stopErr  error
 	gate     chan struct{}
 	// forkGate, if set, makes Start note its fork in line
-	// (process.WithInLineNotice), then wait for it before answering.
+	// (process.WithSpawnTurn), then wait for it before answering.
 	forkGate  chan struct{}
 	started   bool
 	signals   []syscall.Signal

@@ -255,6 +255,7 @@ type resultOrder struct {
 	got      map[int]outcome // received, not yet told immediate or deferred
 	early    []outcome       // deferred ones that completed while others started
 	deferred int             // operations that went deferred
+	prevOver chan struct{}   // closed once the last started went deferred or answered
 }
 
 // startedOp is an operation under way and whether it went deferred.
@@ -265,14 +266,18 @@ type startedOp struct {
 
 // start runs the operation on ps[i] and waits until it answered, went
 // deferred, or its fork is queued for the spawn thread: the next start then
-// prepares its spawn while this one forks, and cannot fork first.
+// prepares its spawn while this one forks, cannot fork first, and handles
+// its fork's outcome only once this one went deferred or answered.
 func (r *resultOrder) start(ctx context.Context, i int, run func(context.Context) error) error {
-	wentDeferred, inLine := make(chan struct{}), make(chan struct{})
-	var deferOnce, lineOnce sync.Once
-	octx := process.WithDeferredNotice(ctx, func() { deferOnce.Do(func() { close(wentDeferred) }) })
-	octx = process.WithInLineNotice(octx, func() { lineOnce.Do(func() { close(inLine) }) })
+	wentDeferred, inLine, over := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var deferOnce, lineOnce, overOnce sync.Once
+	end := func() { overOnce.Do(func() { close(over) }) }
+	octx := process.WithDeferredNotice(ctx, func() { deferOnce.Do(func() { close(wentDeferred) }); end() })
+	octx = process.WithSpawnTurn(octx, func() { lineOnce.Do(func() { close(inLine) }) }, r.prevOver)
+	r.prevOver = over
 	r.started = append(r.started, startedOp{i, wentDeferred})
 	go func() {
+		defer end()
 		o := outcome{index: i}
 		if p := guard.Run("XML-RPC call on "+r.ps[i].Namespec(), func() { o.err = run(octx) }); p != nil {
 			o.err = p

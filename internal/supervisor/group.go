@@ -179,11 +179,13 @@ const autostartAhead = 2
 // for RUNNING: priority orders the spawns, it does not wait for readiness.
 // It returns once every spawn was attempted. The next start begins as soon
 // as the previous fork is queued for the spawn thread (the runner says so
-// through process.WithInLineNotice): its pipes, logs and environment are
-// made while the previous one forks, and it cannot fork first.
+// through process.WithSpawnTurn): its pipes, logs and environment are made
+// while the previous one forks, it cannot fork first, and its "spawned"
+// comes after the previous one's.
 func autostart(ctx context.Context, gs ...*Group) {
 	var wg sync.WaitGroup
 	ahead := make(chan struct{}, autostartAhead)
+	var prev chan struct{} // the previous start's over
 	for _, g := range gs {
 		for _, p := range g.Processes {
 			if !p.Config().Autostart || p.adopted {
@@ -192,7 +194,8 @@ func autostart(ctx context.Context, gs ...*Group) {
 			ahead <- struct{}{}
 			inLine, over := make(chan struct{}), make(chan struct{})
 			var once sync.Once
-			lineCtx := process.WithInLineNotice(ctx, func() { once.Do(func() { close(inLine) }) })
+			lineCtx := process.WithSpawnTurn(ctx, func() { once.Do(func() { close(inLine) }) }, prev)
+			prev = over
 			wg.Go(func() {
 				defer func() { <-ahead }()
 				defer close(over)

@@ -14,7 +14,7 @@ import (
 // were forked in priority order, at autostart and again when started all
 // at once: the kernel hands out pids in fork order. The next start begins
 // as soon as the previous fork is queued for the spawn thread
-// (process.WithInLineNotice), so that it is prepared meanwhile; the order
+// (process.WithSpawnTurn), so that it is prepared meanwhile; the order
 // must survive that.
 func TestSpawnOrderFollowsPriority(t *testing.T) {
 	// Names in the reverse order of priorities: neither name order nor
@@ -62,7 +62,7 @@ func TestSpawnOrderFollowsPriority(t *testing.T) {
 		pending := make(chan struct{})
 		var once sync.Once
 		ctx := process.WithDeferredNotice(t.Context(), func() { once.Do(func() { close(pending) }) })
-		ctx = process.WithInLineNotice(ctx, func() { once.Do(func() { close(pending) }) })
+		ctx = process.WithSpawnTurn(ctx, func() { once.Do(func() { close(pending) }) }, nil)
 		result := make(chan error, 1)
 		results = append(results, result)
 		go func() { result <- p.Start(ctx, true) }()
