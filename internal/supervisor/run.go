@@ -63,9 +63,7 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 		if !s.tookOver {
 			s.bus.Publish(events.SupervisorRunning{})
 		}
-		for _, g := range gs {
-			g.autostart(ctx)
-		}
+		autostart(ctx, gs...)
 	}
 	close(s.ready)
 	s.opMu.Unlock()
