@@ -46,7 +46,8 @@ type ChildLog struct {
 	// lastUse is when the file was last opened or written; cfg.Idle
 	// closes it idleClose after that.
 	lastUse time.Time
-	idleAt  int // index in cfg.Idle's open logs; -1 when not in them
+	idleAt  int  // index in cfg.Idle's open logs; guarded by cfg.Idle's lock, since another log's forget moves it
+	watched bool // in cfg.Idle's open logs; guarded by mu, changed only by this log's watch and forget
 }
 
 // idleClose is how long a regular log file stays open after its last write.
@@ -58,7 +59,7 @@ func OpenChild(c ChildConfig) (*ChildLog, error) {
 	if c.Idle == nil {
 		c.Idle = NewIdleCloser()
 	}
-	l := &ChildLog{cfg: c, idleAt: -1}
+	l := &ChildLog{cfg: c}
 	if c.Deferred {
 		return l, nil
 	}
@@ -114,7 +115,7 @@ func (l *ChildLog) open() error {
 // closer. Writes only update lastUse: the closer looks at it (closeIdle).
 func (l *ChildLog) used() {
 	l.lastUse = time.Now()
-	if l.file.regular && l.idleAt < 0 {
+	if l.file.regular && !l.watched {
 		l.cfg.Idle.watch(l)
 	}
 }
@@ -124,7 +125,7 @@ func (l *ChildLog) used() {
 func (l *ChildLog) closeIdle() (wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.idleAt < 0 {
+	if !l.watched {
 		return 0 // closed meanwhile
 	}
 	if wait := time.Until(l.lastUse.Add(idleClose)); wait > 0 {
@@ -238,7 +239,7 @@ func (l *ChildLog) Close() error {
 		return nil
 	}
 	l.done = true
-	if l.idleAt >= 0 {
+	if l.watched {
 		l.cfg.Idle.forget(l)
 	}
 	if l.file == nil || l.file.f == nil {

@@ -26,6 +26,7 @@ func NewIdleCloser() *IdleCloser { return &IdleCloser{} }
 func (c *IdleCloser) watch(l *ChildLog) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	l.watched = true
 	l.idleAt = len(c.open)
 	c.open = append(c.open, l)
 	switch {
@@ -45,7 +46,7 @@ func (c *IdleCloser) forget(l *ChildLog) {
 	c.open[l.idleAt], moved.idleAt = moved, l.idleAt
 	c.open[last] = nil
 	c.open = c.open[:last]
-	l.idleAt = -1
+	l.watched = false
 	if last == 0 {
 		c.timer.Stop()
 	}

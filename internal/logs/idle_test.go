@@ -106,3 +106,32 @@ func TestIdleCloserConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestIdleCloserConcurrentClose closes many watched logs at once (with
+// -race: a log's forget moves another log's index while that one closes
+// under its own lock only); every log leaves the closer.
+func TestIdleCloserConcurrentClose(t *testing.T) {
+	dir := t.TempDir()
+	idle := NewIdleCloser()
+	const logsN = 32
+	ls := make([]*ChildLog, logsN)
+	for i := range ls {
+		ls[i] = openChild(t, ChildConfig{Path: filepath.Join(dir, fmt.Sprintf("%d.log", i)), Idle: idle})
+		writeString(t, ls[i], "x")
+	}
+	var wg sync.WaitGroup
+	for _, l := range ls {
+		wg.Go(func() {
+			if err := l.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	idle.mu.Lock()
+	left := len(idle.open)
+	idle.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d logs still watched after every Close", left)
+	}
+}
