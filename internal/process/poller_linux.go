@@ -2,6 +2,7 @@ package process
 
 import (
 	"sync"
+	"syscall"
 	"sync/atomic"
 	"time"
 
@@ -52,6 +53,7 @@ type poller struct {
 	serving sync.Mutex
 	events  [maxEvents]unix.EpollEvent
 	batch   []polled
+	rest    []polled // of the batch, for read(2) after the ring's
 	// heldUp: out of the driver's set, its driver held up by a sink
 	// (under drv.mu).
 	heldUp bool
@@ -118,17 +120,77 @@ func (p *poller) serve() (read, busy bool) {
 		}
 	}
 	p.mu.Unlock()
+	rest := p.batch
+	if ring != nil && len(p.batch) > 1 && ring.mu.TryLock() {
+		rest = p.serveByRing(&read, &busy)
+		ring.mu.Unlock()
+	}
+	if len(rest) == 0 {
+		return read, busy
+	}
 	buf := pumpBufs.Get().(*[pumpBufSize]byte)
 	defer pumpBufs.Put(buf)
-	for _, x := range p.batch {
+	for _, x := range rest {
 		n, finished := 0, true
 		guard.Run(x.panicName(), func() { n, finished = x.ready(buf[:]) })
-		read, busy = read || n > 0, busy || n >= gatherBelow
-		if finished {
-			p.remove(x)
-		}
+		p.served(x, n, finished, &read, &busy)
 	}
 	return read, busy
+}
+
+// served notes what serving x read, and takes x out once finished.
+func (p *poller) served(x polled, n int, finished bool, read, busy *bool) {
+	*read, *busy = *read || n > 0, *busy || n >= gatherBelow
+	if finished {
+		p.remove(x)
+	}
+}
+
+// ringReadable is a polled whose read the ring may do (a pipe): it is
+// locked between beginRead and endRead (see pumpedPipe).
+type ringReadable interface {
+	polled
+	beginRead(small bool) (fd int, ok bool)
+	endRead(buf []byte, res int32) (n int, eof bool)
+}
+
+// serveByRing serves the batch's pipes by the ring, ringSlots reads to a
+// system call, with ring.mu held, and returns the rest of the batch
+// (exits, grown or parked pipes) for read(2).
+func (p *poller) serveByRing(read, busy *bool) (rest []polled) {
+	var group [ringSlots]ringReadable
+	var fds [ringSlots]int
+	var res [ringSlots]int32
+	k := 0
+	flush := func() {
+		for i := range k {
+			res[i] = -int32(syscall.EAGAIN) // a read the kernel did not take: the next wake-up's
+		}
+		guard.Run("output ring", func() { ring.readAll(fds[:k], res[:k]) })
+		for i, x := range group[:k] {
+			n, finished := 0, true
+			guard.Run(x.panicName(), func() { n, finished = x.endRead(ring.slot(i), res[i]) })
+			p.served(x, n, finished, read, busy)
+		}
+		k = 0
+	}
+	p.rest = p.rest[:0]
+	for _, x := range p.batch {
+		if rr, ok := x.(ringReadable); ok {
+			if fds[k], ok = rr.beginRead(true); ok {
+				group[k] = rr
+				if k++; k == ringSlots {
+					flush()
+				}
+				continue
+			}
+		}
+		p.rest = append(p.rest, x)
+	}
+	if k > 0 {
+		flush()
+	}
+	return p.rest
 }
 
 // gatherPause is how long the driver lets output gather after a wake-up whose
