@@ -142,7 +142,7 @@ func (pp *pumpedPipe) ready(buf []byte) (n int, eof bool) {
 	for {
 		n, err := syscall.Read(fd, buf)
 		if err != syscall.EINTR {
-			return pp.endRead(buf, readResult(n, err))
+			return pp.endRead(buf, readResult(n, err), 0)
 		}
 	}
 }
@@ -169,15 +169,52 @@ func (pp *pumpedPipe) beginRead(small bool) (fd int, ok bool) {
 	return pp.fd, true
 }
 
+// appender is a sink that lets the output path append to its file itself
+// (a logs.ChildLog): by the ring, with other logs' writes.
+type appender interface {
+	BeginAppend(n int) (fd int, ok bool)
+	EndAppend(written int, err error)
+}
+
+// beginAppend asks the pipe's sink for its descriptor, for an append of n
+// bytes by the ring; ok is false if it is no appender or declines.
+func (pp *pumpedPipe) beginAppend(n int) (fd int, ok bool) {
+	if a, isAppender := pp.w.(appender); isAppender {
+		return a.BeginAppend(n)
+	}
+	return -1, false
+}
+
+// endAppend reports the ring's append of n bytes to the sink (res is its
+// count, or -errno), and returns how many of them are dealt with: those
+// written, or all of them if the write failed (dropped, as Write drops
+// them). The rest are for Write.
+func (pp *pumpedPipe) endAppend(n int, res int32) (logged int) {
+	a := pp.w.(appender)
+	switch {
+	case res >= 0:
+		a.EndAppend(int(res), nil)
+		return int(res)
+	case res == -int32(syscall.EAGAIN), res == -int32(syscall.EINTR):
+		a.EndAppend(0, nil)
+		return 0
+	}
+	a.EndAppend(0, syscall.Errno(-res))
+	return n
+}
+
 // endRead writes out what the read begun by beginRead put in buf (res is
-// its count, or -errno), unlocks the pipe, and reports the bytes and the
-// end of file (or a read error: the pipe is then unusable).
-func (pp *pumpedPipe) endRead(buf []byte, res int32) (n int, eof bool) {
+// its count, or -errno) past the logged bytes already in the sink, unlocks
+// the pipe, and reports the bytes and the end of file (or a read error:
+// the pipe is then unusable).
+func (pp *pumpedPipe) endRead(buf []byte, res int32, logged int) (n int, eof bool) {
 	ended := true // a panic finishes the pipe too
 	defer func() { pp.ended = ended; pp.mu.Unlock() }()
 	switch {
 	case res > 0:
-		pp.w.Write(buf[:res])
+		if logged < int(res) {
+			pp.w.Write(buf[logged:res])
+		}
 		if res >= defaultPipeSize && !pp.grown {
 			pp.grown = growPipe(pp.fd)
 		}

@@ -13,19 +13,20 @@ import (
 
 // On this project's VM a system call costs about 1 µs of CPU before it
 // does anything (a bare getppid), as much as a pipe read of a line: with
-// 100 chatty programs the daemon makes 10,000 reads a second, one per
-// burst of each program. So the reads of a poller's ready pipes go to
-// the kernel together, in one io_uring_enter, when io_uring is to be had
-// (readRing). Writes to the logs stay write(2): ext4 does not take
-// buffered writes without blocking, so io_uring would hand each to a
-// worker thread.
+// 100 chatty programs the daemon made 10,000 reads and 10,000 log writes
+// a second, one of each per burst of each program. So when io_uring is to
+// be had (outputRing), a poller's ready pipes are read in one
+// io_uring_enter, and what they gave is appended to the logs that allow
+// it (logs.ChildLog.BeginAppend) in another; the rest is written with
+// Write as before. Every pipe's read is written out before its next read,
+// so a stream keeps its order.
 //
 // io_uring may be missing (an old kernel), disabled
 // (kernel.io_uring_disabled), or refused (Docker's default seccomp
-// profile): the pollers then read each pipe with read(2), as they do
-// for a grown (flooded) pipe, which wants its whole 1 MiB buffer. The
-// choice is made once, when the pollers start. DROVER_IO_URING=off
-// makes the same choice (tests cover both paths with it).
+// profile): the pollers then read each pipe with read(2) and write it with
+// the sink's Write, as they always do for a grown (flooded) pipe, which
+// wants its whole 1 MiB buffer. The choice is made once, when the pollers
+// start; DROVER_IO_URING=off makes it too (tests cover both paths with it).
 
 // ringSlots is how many reads go in one io_uring_enter, each into its own
 // ringSlotSize slot of the ring's arena: a whole default pipe.
@@ -37,6 +38,7 @@ const (
 // io_uring's ABI (include/uapi/linux/io_uring.h).
 const (
 	ringOpRead         = 22 // IORING_OP_READ
+	ringOpWrite        = 23 // IORING_OP_WRITE
 	ringEnterGetEvents = 1  // IORING_ENTER_GETEVENTS
 	ringFeatSingleMmap = 1  // IORING_FEAT_SINGLE_MMAP
 	ringOffSQEs        = 0x10000000
@@ -78,11 +80,12 @@ type ringCQE struct {
 	flags    uint32
 }
 
-// readRing reads up to ringSlots pipes in one system call. Its lock is
-// held by the driver from the reads until what they read is written out
-// (the arena is then free again); a second driver (the watchdog's) that
-// finds it taken reads with read(2).
-type readRing struct {
+// outputRing reads up to ringSlots pipes into its arena in one system
+// call, and writes what they gave in another. Its lock is held by the
+// driver from the reads until what they read is written out (the arena
+// is then free again); a second driver (the watchdog's) that finds it
+// taken uses read(2) and Write.
+type outputRing struct {
 	mu                     sync.Mutex
 	fd                     int
 	rings, sqes, arena     []byte
@@ -92,11 +95,11 @@ type readRing struct {
 	broken                 bool   // the kernel failed it: never used again
 }
 
-// ring is the pollers' readRing; nil if io_uring is not to be had.
-var ring *readRing
+// ring is the pollers' outputRing; nil if io_uring is not to be had.
+var ring *outputRing
 
-// newReadRing sets up a ring, or explains why not.
-func newReadRing() (*readRing, error) {
+// newOutputRing sets up a ring, or explains why not.
+func newOutputRing() (*outputRing, error) {
 	if os.Getenv("DROVER_IO_URING") == "off" {
 		return nil, errors.New("DROVER_IO_URING=off")
 	}
@@ -105,7 +108,7 @@ func newReadRing() (*readRing, error) {
 	if errno != 0 {
 		return nil, errno
 	}
-	r := &readRing{fd: int(fd)}
+	r := &outputRing{fd: int(fd)}
 	if err := r.mapRings(&p); err != nil {
 		r.close()
 		return nil, err
@@ -113,7 +116,7 @@ func newReadRing() (*readRing, error) {
 	return r, nil
 }
 
-func (r *readRing) mapRings(p *ringParams) error {
+func (r *outputRing) mapRings(p *ringParams) error {
 	if p.features&ringFeatSingleMmap == 0 {
 		return errors.New("io_uring without IORING_FEAT_SINGLE_MMAP")
 	}
@@ -141,7 +144,7 @@ func (r *readRing) mapRings(p *ringParams) error {
 	return nil
 }
 
-func (r *readRing) close() {
+func (r *outputRing) close() {
 	for _, m := range [][]byte{r.rings, r.sqes, r.arena} {
 		if m != nil {
 			unix.Munmap(m)
@@ -151,43 +154,57 @@ func (r *readRing) close() {
 }
 
 // slot is the arena's i-th read buffer.
-func (r *readRing) slot(i int) []byte { return r.arena[i*ringSlotSize : (i+1)*ringSlotSize] }
+func (r *outputRing) slot(i int) []byte { return r.arena[i*ringSlotSize : (i+1)*ringSlotSize] }
 
-// readAll reads fds[i] into slot i, all in one io_uring_enter, and sets
-// res[i] to what read(2) would return: the count, or -errno. A read the
-// kernel did not take keeps the res the caller set. With r.mu held.
-func (r *readRing) readAll(fds []int, res []int32) {
+// ringOp is one read or write for the ring: read at most len(buf)
+// bytes from fd into buf, or write buf to fd.
+type ringOp struct {
+	write bool
+	fd    int
+	buf   []byte
+}
+
+// do runs ops, all in one io_uring_enter, and sets res[i] to what read(2)
+// or write(2) would return for ops[i]: the count, or -errno. An op the
+// kernel did not take leaves res[i] as the caller set it. With r.mu held;
+// the buffers must stay put until it returns (the arena's do).
+func (r *outputRing) do(ops []ringOp, res []int32) {
 	if r.broken {
 		return
 	}
 	tail := atomic.LoadUint32(r.sqTail)
 	mask := atomic.LoadUint32(r.sqMask)
-	for i, fd := range fds {
-		slot := r.slot(i)
-		*(*ringSQE)(unsafe.Pointer(&r.sqes[((tail+uint32(i))&mask)*ringSQESize])) = ringSQE{
-			opcode: ringOpRead, fd: int32(fd),
-			addr: uint64(uintptr(unsafe.Pointer(&slot[0]))), len: uint32(len(slot)),
-			userData: uint64(i),
+	for i, op := range ops {
+		e := ringSQE{opcode: ringOpRead, fd: int32(op.fd), addr: uint64(uintptr(unsafe.Pointer(&op.buf[0]))),
+			len: uint32(len(op.buf)), rwFlags: unix.RWF_NOWAIT, userData: uint64(i)}
+		// A read never waits: io_uring would wait on an empty pipe for
+		// data, O_NONBLOCK or not. A write to a regular file may: with
+		// RWF_NOWAIT, ext4 refuses every buffered write. So it is done
+		// inline, or by a kernel worker when it must wait (1 in 100 here).
+		if op.write {
+			e.opcode, e.off, e.rwFlags = ringOpWrite, ^uint64(0), 0 // at the file's position, as write(2)
 		}
+		*(*ringSQE)(unsafe.Pointer(&r.sqes[((tail+uint32(i))&mask)*ringSQESize])) = e
 	}
-	end := tail + uint32(len(fds))
+	end := tail + uint32(len(ops))
 	atomic.StoreUint32(r.sqTail, end)
 	for done := 0; ; {
 		unsent := end - atomic.LoadUint32(r.sqHead)
-		submitted := len(fds) - int(unsent)
+		submitted := len(ops) - int(unsent)
 		done += r.reap(res)
 		if done == submitted && unsent == 0 {
 			return
 		}
 		_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(unsent),
-			uintptr(len(fds)-done), ringEnterGetEvents, 0, 0)
+			uintptr(submitted+int(unsent)-done), ringEnterGetEvents, 0, 0)
 		switch errno {
 		case 0, syscall.EINTR, syscall.EAGAIN, syscall.EBUSY:
 			continue
 		}
 		// The kernel refuses the ring: take back what it did not take,
-		// and use read(2) from now on. (A read it took but never
-		// completes would land in the arena, which is never used again.)
+		// and use read(2) and write(2) from now on. (A read it took but
+		// never completes would land in the arena, which is never used
+		// again.)
 		atomic.StoreUint32(r.sqTail, atomic.LoadUint32(r.sqHead))
 		r.reap(res)
 		r.broken = true
@@ -196,7 +213,7 @@ func (r *readRing) readAll(fds []int, res []int32) {
 }
 
 // reap sets res from the completions there are, and counts them.
-func (r *readRing) reap(res []int32) int {
+func (r *outputRing) reap(res []int32) int {
 	head, tail := atomic.LoadUint32(r.cqHead), atomic.LoadUint32(r.cqTail)
 	mask := atomic.LoadUint32(r.cqMask)
 	n := 0
