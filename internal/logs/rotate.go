@@ -21,7 +21,6 @@ type rotatingFile struct {
 	maxBytes int64 // 0 or less: never rotate
 	backups  int
 	f        *os.File
-	fd       int // f's descriptor, for appends by io_uring (BeginAppend)
 	// regular is false for special targets (/dev/stdout, FIFOs, ttys,
 	// /dev/null): those are never rotated, truncated or deleted.
 	regular bool
@@ -66,9 +65,6 @@ func (r *rotatingFile) open(extra int) error {
 		r.f.Close()
 	}
 	r.f = f
-	if rc, err := f.SyscallConn(); err == nil { // not Fd(), which makes it blocking again
-		rc.Control(func(fd uintptr) { r.fd = int(fd) })
-	}
 	r.regular = st.Mode().IsRegular() && !isSpecialPath(r.path)
 	r.size = st.Size()
 	return nil

@@ -62,7 +62,6 @@ func startPollers() {
 	if len(pollers) == 0 {
 		return
 	}
-	ring, _ = newOutputRing() // else read(2), pipe by pipe
 	drv.watchdog = time.AfterFunc(time.Hour, func() { guard.Run("output watchdog", watchdog) })
 	drv.watchdog.Stop()
 	go drive(0) // drive guards itself

@@ -3,7 +3,6 @@ package process
 import (
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -53,7 +52,6 @@ type poller struct {
 	serving sync.Mutex
 	events  [maxEvents]unix.EpollEvent
 	batch   []polled
-	rest    []polled // of the batch, for read(2) after the ring's
 	// heldUp: out of the driver's set, its driver held up by a sink
 	// (under drv.mu).
 	heldUp bool
@@ -120,104 +118,17 @@ func (p *poller) serve() (read, busy bool) {
 		}
 	}
 	p.mu.Unlock()
-	rest := p.batch
-	if ring != nil && len(p.batch) > 1 && ring.mu.TryLock() {
-		rest = p.serveByRing(&read, &busy)
-		ring.mu.Unlock()
-	}
-	if len(rest) == 0 {
-		return read, busy
-	}
 	buf := pumpBufs.Get().(*[pumpBufSize]byte)
 	defer pumpBufs.Put(buf)
-	for _, x := range rest {
+	for _, x := range p.batch {
 		n, finished := 0, true
 		guard.Run(x.panicName(), func() { n, finished = x.ready(buf[:]) })
-		p.served(x, n, finished, &read, &busy)
+		read, busy = read || n > 0, busy || n >= gatherBelow
+		if finished {
+			p.remove(x)
+		}
 	}
 	return read, busy
-}
-
-// served notes what serving x read, and takes x out once finished.
-func (p *poller) served(x polled, n int, finished bool, read, busy *bool) {
-	*read, *busy = *read || n > 0, *busy || n >= gatherBelow
-	if finished {
-		p.remove(x)
-	}
-}
-
-// ringReadable is a polled whose read and write the ring may do (a
-// pipe): it is locked from beginRead until endRead (see pumpedPipe).
-type ringReadable interface {
-	polled
-	beginRead(small bool) (fd int, ok bool)
-	beginAppend(n int) (fd int, ok bool)
-	endAppend(n int, res int32) (logged int)
-	endRead(buf []byte, res int32, logged int) (n int, eof bool)
-}
-
-// serveByRing serves the batch's pipes by the ring, ringSlots of them at
-// a time, with ring.mu held, and returns the rest of the batch (exits,
-// grown or parked pipes) for read(2).
-func (p *poller) serveByRing(read, busy *bool) (rest []polled) {
-	var group [ringSlots]ringReadable
-	var fds [ringSlots]int
-	k := 0
-	p.rest = p.rest[:0]
-	for _, x := range p.batch {
-		if rr, ok := x.(ringReadable); ok {
-			if fds[k], ok = rr.beginRead(true); ok {
-				group[k] = rr
-				if k++; k == ringSlots {
-					p.ringRound(group[:k], fds[:k], read, busy)
-					k = 0
-				}
-				continue
-			}
-		}
-		p.rest = append(p.rest, x)
-	}
-	if k > 0 {
-		p.ringRound(group[:k], fds[:k], read, busy)
-	}
-	return p.rest
-}
-
-// ringRound reads the pipes of group (begun, their descriptors in fds)
-// into the ring's slots in one system call, appends what they gave to the
-// logs that allow it in another, and ends each pipe's read, which writes
-// the rest with Write.
-func (p *poller) ringRound(group []ringReadable, fds []int, read, busy *bool) {
-	var ops [ringSlots]ringOp
-	var res, wres [ringSlots]int32
-	var logged, wrote [ringSlots]int
-	for i, fd := range fds {
-		ops[i] = ringOp{fd: fd, buf: ring.slot(i)}
-		res[i] = -int32(syscall.EAGAIN) // a read the kernel did not take: the next wake-up's
-	}
-	guard.Run("output ring", func() { ring.do(ops[:len(fds)], res[:len(fds)]) })
-	m := 0
-	for i, x := range group {
-		if res[i] <= 0 {
-			continue
-		}
-		if fd, ok := x.beginAppend(int(res[i])); ok {
-			ops[m] = ringOp{write: true, fd: fd, buf: ring.slot(i)[:res[i]]}
-			wres[m], wrote[m] = -int32(syscall.EAGAIN), i // a write not taken: Write's
-			m++
-		}
-	}
-	if m > 0 {
-		guard.Run("output ring", func() { ring.do(ops[:m], wres[:m]) })
-		for j, i := range wrote[:m] {
-			guard.Run(group[i].panicName(), func() { logged[i] = group[i].endAppend(int(res[i]), wres[j]) })
-		}
-	}
-	for i, x := range group {
-		n, finished := 0, true
-		guard.Run(x.panicName(), func() { n, finished = x.endRead(ring.slot(i), res[i], logged[i]) })
-		p.served(x, n, finished, read, busy)
-	}
 }
 
 // gatherPause is how long the driver lets output gather after a wake-up whose

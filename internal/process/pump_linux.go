@@ -135,96 +135,35 @@ func (pp *pumpedPipe) finish() {
 // until EAGAIN: the level-triggered set reports what is left, and the other
 // ready pipes get their turn first.
 func (pp *pumpedPipe) ready(buf []byte) (n int, eof bool) {
-	fd, ok := pp.beginRead(false)
-	if !ok {
-		return 0, false
-	}
-	for {
-		n, err := syscall.Read(fd, buf)
-		if err != syscall.EINTR {
-			return pp.endRead(buf, readResult(n, err), 0)
-		}
-	}
-}
-
-// readResult is a read's outcome as io_uring reports it: the count, or
-// -errno.
-func readResult(n int, err error) int32 {
-	if errno, ok := err.(syscall.Errno); ok {
-		return -int32(errno)
-	}
-	return int32(n)
-}
-
-// beginRead locks the pipe for a read and returns its descriptor; ok is
-// false, and the pipe left unlocked, if it is parked (by a freeze since
-// this wake-up gathered it) or, for a read into a ring slot (small), if
-// it is grown: a flood is read a whole grown pipe at a time.
-func (pp *pumpedPipe) beginRead(small bool) (fd int, ok bool) {
 	pp.mu.Lock()
-	if pp.parked || small && pp.grown {
-		pp.mu.Unlock()
-		return 0, false
-	}
-	return pp.fd, true
-}
-
-// appender is a sink that lets the output path append to its file itself
-// (a logs.ChildLog): by the ring, with other logs' writes.
-type appender interface {
-	BeginAppend(n int) (fd int, ok bool)
-	EndAppend(written int, err error)
-}
-
-// beginAppend asks the pipe's sink for its descriptor, for an append of n
-// bytes by the ring; ok is false if it is no appender or declines.
-func (pp *pumpedPipe) beginAppend(n int) (fd int, ok bool) {
-	if a, isAppender := pp.w.(appender); isAppender {
-		return a.BeginAppend(n)
-	}
-	return -1, false
-}
-
-// endAppend reports the ring's append of n bytes to the sink (res is its
-// count, or -errno), and returns how many of them are dealt with: those
-// written, or all of them if the write failed (dropped, as Write drops
-// them). The rest are for Write.
-func (pp *pumpedPipe) endAppend(n int, res int32) (logged int) {
-	a := pp.w.(appender)
-	switch {
-	case res >= 0:
-		a.EndAppend(int(res), nil)
-		return int(res)
-	case res == -int32(syscall.EAGAIN), res == -int32(syscall.EINTR):
-		a.EndAppend(0, nil)
-		return 0
-	}
-	a.EndAppend(0, syscall.Errno(-res))
-	return n
-}
-
-// endRead writes out what the read begun by beginRead put in buf (res is
-// its count, or -errno) past the logged bytes already in the sink, unlocks
-// the pipe, and reports the bytes and the end of file (or a read error:
-// the pipe is then unusable).
-func (pp *pumpedPipe) endRead(buf []byte, res int32, logged int) (n int, eof bool) {
 	ended := true // a panic finishes the pipe too
 	defer func() { pp.ended = ended; pp.mu.Unlock() }()
-	switch {
-	case res > 0:
-		if logged < int(res) {
-			pp.w.Write(buf[logged:res])
-		}
-		if res >= defaultPipeSize && !pp.grown {
-			pp.grown = growPipe(pp.fd)
-		}
-		ended = false
-		return int(res), false
-	case res == -int32(syscall.EAGAIN), res == -int32(syscall.EINTR):
+	if pp.parked { // by a freeze since this wake-up gathered the pipe
 		ended = false
 		return 0, false
 	}
-	return 0, true // 0: EOF
+	n, ended = pp.readOnce(buf)
+	return n, ended
+}
+
+// readOnce is ready's read, with pp.mu held.
+func (pp *pumpedPipe) readOnce(buf []byte) (n int, eof bool) {
+	for {
+		n, err := syscall.Read(pp.fd, buf)
+		switch {
+		case n > 0:
+			pp.w.Write(buf[:n])
+			if n >= defaultPipeSize && !pp.grown {
+				pp.grown = growPipe(pp.fd)
+			}
+			return n, false
+		case err == syscall.EINTR:
+		case err == syscall.EAGAIN:
+			return 0, false
+		default: // n == 0: EOF
+			return 0, true
+		}
+	}
 }
 
 // A pipe that a read empties while full (64 KiB, the default size) is
