@@ -18,8 +18,10 @@ import (
 // (ARGV[3], so a Redis that restarted empty learns it again), grants up to
 // ARGV[4] more within the cap (ARGV[2]) and renews this node's lease for
 // ARGV[1] ms. It returns the grant and the fleet total after it. Time is
-// Redis's own, so the nodes' clocks do not matter.
-var leaseSync = redis.NewScript(`
+// Redis's own, so the nodes' clocks do not matter. It is made (hashed) on
+// first use, not in every run of the binary: supervisorctl is one too.
+var leaseSync = sync.OnceValue(func() *redis.Script {
+	return redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
@@ -39,6 +41,7 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
 return {grant, total + grant}
 `)
+})
 
 // Leases caps the workers of the pools with fleet_max across the fleet:
 // the pools' Limiter (pool.Limiter). Each node holds a lease per capped
@@ -254,7 +257,7 @@ func (l *Leases) sync(ctx context.Context, c Capped, want int) int {
 	ctx, cancel := context.WithTimeout(ctx, roundTrip)
 	defer cancel()
 	mine := max(c.Live, c.Base+l.held[c.Name])
-	res, err := leaseSync.Run(ctx, l.rdb, []string{l.keys.leases(c.Name), l.keys.leaseExpiry(c.Name)},
+	res, err := leaseSync().Run(ctx, l.rdb, []string{l.keys.leases(c.Name), l.keys.leaseExpiry(c.Name)},
 		l.ttl.Milliseconds(), c.Max, mine, want, l.node).Int64Slice()
 	if err == nil && len(res) != 2 {
 		err = fmt.Errorf("lease script answered %v", res)

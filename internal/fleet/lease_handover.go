@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,8 +29,10 @@ const leaseHoldTimeout = 500 * time.Millisecond
 
 // leaseExtend makes this node's lease (ARGV[2]) of a group expire no
 // sooner than ARGV[1] ms from now, keys included; a lease the node does
-// not hold is left alone. It returns 1 when the node holds one.
-var leaseExtend = redis.NewScript(`
+// not hold is left alone. It returns 1 when the node holds one. Made on
+// first use, as leaseSync.
+var leaseExtend = sync.OnceValue(func() *redis.Script {
+	return redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local hold = tonumber(ARGV[1])
@@ -42,6 +45,7 @@ for _, k in ipairs(KEYS) do
 end
 return 1
 `)
+})
 
 // HoldForHandover makes every lease this node holds last at least
 // leaseHandoverHold, and stops every renewal, grant and release (and
@@ -57,7 +61,7 @@ func (l *Leases) HoldForHandover() (resume func()) {
 	defer cancel()
 	_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for group := range l.shares {
-			leaseExtend.Eval(ctx, p, []string{l.keys.leases(group), l.keys.leaseExpiry(group)},
+			leaseExtend().Eval(ctx, p, []string{l.keys.leases(group), l.keys.leaseExpiry(group)},
 				leaseHandoverHold.Milliseconds(), l.node)
 		}
 		return nil

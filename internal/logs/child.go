@@ -5,8 +5,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/drover/drover/internal/guard"
 )
 
 // ChildConfig describes one output channel's log file.
@@ -24,6 +22,9 @@ type ChildConfig struct {
 	// the previous one succeeded, so a failing disk is reported once per
 	// episode instead of once per write.
 	OnError func(err error)
+	// Idle closes the file once idle; logs sharing one share its timer.
+	// nil: a closer of its own.
+	Idle *IdleCloser
 }
 
 // ChildLog is one output channel's log file. It is an io.Writer safe for
@@ -42,11 +43,10 @@ type ChildLog struct {
 	strip ansiStripper
 	err   error // last write or rotation error; nil after a success
 	done  bool  // Close was called
-	// lastUse is when the file was last opened or written; idle closes it
-	// idleClose after that.
-	lastUse   time.Time
-	idle      *time.Timer // runs closeIdle
-	idleArmed bool        // idle is due to run: a regular file is open
+	// lastUse is when the file was last opened or written; cfg.Idle
+	// closes it idleClose after that.
+	lastUse time.Time
+	idleAt  int // index in cfg.Idle's open logs; -1 when not in them
 }
 
 // idleClose is how long a regular log file stays open after its last write.
@@ -55,7 +55,10 @@ const idleClose = 2 * time.Second
 // OpenChild creates the log file if needed (and closes it until there is
 // output), or with Deferred only remembers it.
 func OpenChild(c ChildConfig) (*ChildLog, error) {
-	l := &ChildLog{cfg: c}
+	if c.Idle == nil {
+		c.Idle = NewIdleCloser()
+	}
+	l := &ChildLog{cfg: c, idleAt: -1}
 	if c.Deferred {
 		return l, nil
 	}
@@ -63,7 +66,7 @@ func OpenChild(c ChildConfig) (*ChildLog, error) {
 		return nil, err
 	}
 	if l.file.regular {
-		l.file.close()
+		l.closeFile()
 	}
 	return l, nil
 }
@@ -107,34 +110,33 @@ func (l *ChildLog) open() error {
 	return nil
 }
 
-// used notes the opening of the file and arms the idle timer. Writes only
-// update lastUse: the timer, when it fires, looks at it (closeIdle).
+// used notes the opening of the file and hands a regular one to the idle
+// closer. Writes only update lastUse: the closer looks at it (closeIdle).
 func (l *ChildLog) used() {
 	l.lastUse = time.Now()
-	switch {
-	case !l.file.regular, l.idleArmed:
-	case l.idle == nil:
-		l.idle = time.AfterFunc(idleClose, func() { guard.Run("idle close of log "+l.cfg.Path, l.closeIdle) })
-	default:
-		l.idle.Reset(idleClose)
+	if l.file.regular && l.idleAt < 0 {
+		l.cfg.Idle.watch(l)
 	}
-	l.idleArmed = l.file.regular
 }
 
-// closeIdle closes the file if it was not used for idleClose, else looks
-// again when it will have been.
-func (l *ChildLog) closeIdle() {
+// closeIdle closes the file if it was not used for idleClose, else
+// returns how long until it will have been.
+func (l *ChildLog) closeIdle() (wait time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.done || l.file == nil || l.file.f == nil {
-		l.idleArmed = false
-		return
+	if l.idleAt < 0 {
+		return 0 // closed meanwhile
 	}
 	if wait := time.Until(l.lastUse.Add(idleClose)); wait > 0 {
-		l.idle.Reset(wait)
-		return
+		return wait
 	}
-	l.idleArmed = false
+	l.closeFile()
+	return 0
+}
+
+// closeFile closes the open regular file until the next output.
+func (l *ChildLog) closeFile() {
+	l.cfg.Idle.forget(l)
 	if rest := l.strip.flush(); len(rest) > 0 {
 		l.file.write(rest)
 	}
@@ -236,8 +238,8 @@ func (l *ChildLog) Close() error {
 		return nil
 	}
 	l.done = true
-	if l.idle != nil {
-		l.idle.Stop()
+	if l.idleAt >= 0 {
+		l.cfg.Idle.forget(l)
 	}
 	if l.file == nil || l.file.f == nil {
 		return nil

@@ -74,7 +74,7 @@ func (m *Pools) HandOver() []Handed {
 			continue
 		}
 		pl.mu.Lock()
-		h := Handed{Group: pl.name, Status: pl.status, Leased: pl.held}
+		h := Handed{Group: pl.name, Status: pl.statusLocked(), Leased: pl.held}
 		h.Status.Scaling = g.Config.Scaling != nil
 		if pl.rolling != nil {
 			r := *pl.rolling
@@ -120,7 +120,7 @@ func (pl *workerPool) takeOver(h Handed, g *supervisor.Group, limited bool) (dra
 	if resumable(h) != nil {
 		st.Rolling = "resuming after the upgrade" // until the roll says where it stands
 	}
-	pl.status = st
+	pl.status = &st
 	if sc != nil && h.Max > 0 && 1 <= h.Min && h.Min <= h.Max && h.Max <= sc.Max {
 		pl.bounds = bounds{on: sc, min: h.Min, max: h.Max}
 	}

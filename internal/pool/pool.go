@@ -116,10 +116,10 @@ type workerPool struct {
 
 	mu       sync.Mutex
 	draining map[*supervisor.Process]bool // being stopped by the scaler; nil until one is (markDraining)
-	status   supervisor.WorkerPool
-	bounds   bounds        // set at run time
-	held     int           // workers acquired from the Limiter
-	wake     chan struct{} // nil without a scaler: every program is a group with a pool record
+	status   *supervisor.WorkerPool       // nil until a scaler, a roll or a hand-over reports (report): most groups never do
+	bounds   bounds                       // set at run time
+	held     int                          // workers acquired from the Limiter
+	wake     chan struct{}                // nil without a scaler: every program is a group with a pool record
 	// rolling is the roll in progress, nil when none; rollDrops counts
 	// the processes it removes at the end (a rolling update).
 	rolling    *RollState
@@ -176,7 +176,6 @@ func (pl *workerPool) limits(sc *config.Scaling) (lo, hi int) {
 func (m *Pools) started(g *supervisor.Group) {
 	a := g.Activation()
 	pl := &workerPool{act: a, name: a.Name()}
-	pl.status.Group = pl.name
 	if g.Config.Scaling != nil {
 		pl.wake = make(chan struct{}, 1)
 	}
@@ -245,7 +244,7 @@ func (m *Pools) status(g *supervisor.Group) (supervisor.WorkerPool, bool) {
 		return supervisor.WorkerPool{}, false
 	}
 	pl.mu.Lock()
-	st := pl.status
+	st := pl.statusLocked()
 	st.Draining = len(pl.draining)
 	workers, busy := 0, 0
 	for _, p := range g.Processes {
@@ -340,8 +339,26 @@ func freeSlots(g *supervisor.Group, limit int) []*config.Process {
 
 func (pl *workerPool) setStatus(update func(*supervisor.WorkerPool)) {
 	pl.mu.Lock()
-	update(&pl.status)
+	update(pl.report())
 	pl.mu.Unlock()
+}
+
+// report returns pl's status record to change, made at the first change
+// (a pool record per program with room for a scaler's report was 0.5 KB
+// a program); pl.mu is held.
+func (pl *workerPool) report() *supervisor.WorkerPool {
+	if pl.status == nil {
+		pl.status = &supervisor.WorkerPool{Group: pl.name}
+	}
+	return pl.status
+}
+
+// statusLocked returns a copy of pl's status; pl.mu is held.
+func (pl *workerPool) statusLocked() supervisor.WorkerPool {
+	if pl.status == nil {
+		return supervisor.WorkerPool{Group: pl.name}
+	}
+	return *pl.status
 }
 
 func boolInt(b bool) int {

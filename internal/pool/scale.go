@@ -139,13 +139,14 @@ func (m *Pools) sample(ctx context.Context, pl *workerPool, sc *config.Scaling, 
 	sample, err := src.Sample(sctx, now)
 	cancel()
 	pl.mu.Lock()
-	wasOK, hadSample := pl.status.QueueOK, !pl.status.SampledAt.IsZero() || pl.status.QueueError != ""
-	pl.status.SampledAt = now
+	st := pl.report()
+	wasOK, hadSample := st.QueueOK, !st.SampledAt.IsZero() || st.QueueError != ""
+	st.SampledAt = now
 	if err != nil {
-		pl.status.QueueOK, pl.status.QueueError = false, err.Error()
-		pl.status.Decision, pl.status.DecidedAt = "queue unreachable: holding the current size", now
+		st.QueueOK, st.QueueError = false, err.Error()
+		st.Decision, st.DecidedAt = "queue unreachable: holding the current size", now
 	} else {
-		pl.status.QueueOK, pl.status.QueueError, pl.status.Sample = true, "", supervisor.QueueSample(sample)
+		st.QueueOK, st.QueueError, st.Sample = true, "", supervisor.QueueSample(sample)
 	}
 	pl.mu.Unlock()
 	switch {
@@ -174,7 +175,7 @@ func (pl *workerPool) workers(g *supervisor.Group) (live []*supervisor.Process, 
 			held = p
 		}
 	}
-	return live, held, len(pl.draining), pl.status.LastResize
+	return live, held, len(pl.draining), pl.statusLocked().LastResize
 }
 
 // grow starts workers toward d.Target in the free slots among the first

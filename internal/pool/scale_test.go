@@ -356,3 +356,41 @@ func TestRollingUpdateOfPoolOptionsRestartsNothing(t *testing.T) {
 		<-result
 	})
 }
+
+// TestPlainPoolReport: a group without a scaler keeps no status record
+// until something reports (the record is made on first use), yet its pool
+// is reported with its name and numprocs bounds; a rolling restart's
+// progress is shown while it runs and cleared after.
+func TestPlainPoolReport(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newPooled(configOf(t.TempDir(), pool(2, 2, 0, 0)), pooledOptions{Spawner: newFakeSpawner()})
+		result := started(t, s)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		pl := s.current(s.Group("w"))
+		if pl.status != nil {
+			t.Errorf("a plain group's pool has a status record before any report: %+v", *pl.status)
+		}
+		if st := s.WorkerPools()[0]; st.Group != "w" || st.Min != 2 || st.Max != 2 ||
+			st.Workers != 2 || st.Processes != 2 || st.Scaling || st.Rolling != "" {
+			t.Errorf("pool = %+v, want group w, bounds 2-2, 2 workers of 2, no scaling, no roll", st)
+		}
+		done := make(chan error, 1)
+		go func() { done <- s.RollingRestart(t.Context(), "w", 1) }()
+		synctest.Wait()
+		if st := s.WorkerPools()[0]; st.Group != "w" || st.Rolling == "" {
+			t.Errorf("during the roll: pool = %+v, want its progress", st)
+		}
+		for range 10 {
+			time.Sleep(time.Second)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if st := s.WorkerPools()[0]; st.Group != "w" || st.Rolling != "" || st.Workers != 2 {
+			t.Errorf("after the roll: pool = %+v", st)
+		}
+		s.Shutdown()
+		<-result
+	})
+}

@@ -1,48 +1,64 @@
 package process
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 )
 
 // Description is the text supervisorctl status shows after the state
 // (getProcessInfo's description) at time now.
 func (info Info) Description(now time.Time) string {
+	return string(info.AppendDescription(nil, now))
+}
+
+// AppendDescription appends Description(now) to dst: getAllProcessInfo
+// writes 500 of them per call without a string each.
+func (info Info) AppendDescription(dst []byte, now time.Time) []byte {
 	if info.Waiting != "" && info.State.IsStopped() {
-		return info.Waiting
+		return append(dst, info.Waiting...)
 	}
 	switch info.State {
 	case Running:
-		uptime := max(now.Unix()-info.Start.Unix(), 0)
-		return fmt.Sprintf("pid %d, uptime %s", info.PID, formatUptime(uptime))
+		dst = append(dst, "pid "...)
+		dst = strconv.AppendInt(dst, int64(info.PID), 10)
+		dst = append(dst, ", uptime "...)
+		return appendUptime(dst, max(now.Unix()-info.Start.Unix(), 0))
 	case Fatal, Backoff:
 		if info.SpawnErr != "" {
-			return info.SpawnErr
+			return append(dst, info.SpawnErr...)
 		}
-		return fmt.Sprintf("unknown error (try \"tail %s\")", info.Name)
+		dst = append(dst, `unknown error (try "tail `...)
+		return append(append(dst, info.Name...), `")`...)
 	case Stopped, Exited:
 		if info.Start.IsZero() {
-			return "Not started"
+			return append(dst, "Not started"...)
 		}
 		stop := time.Unix(0, 0) // a zero stop time is the epoch, as on the wire
 		if !info.Stop.IsZero() {
 			stop = info.Stop
 		}
-		return stop.Format("Jan 02 03:04 PM")
+		return stop.AppendFormat(dst, "Jan 02 03:04 PM")
 	}
-	return ""
+	return dst
 }
 
-// formatUptime formats seconds like Python's str(timedelta): "2:03:04",
-// "1 day, 2:03:04", "3 days, 0:00:05".
-func formatUptime(seconds int64) string {
+// appendUptime appends seconds as Python's str(timedelta) formats them:
+// "2:03:04", "1 day, 2:03:04", "3 days, 0:00:05".
+func appendUptime(dst []byte, seconds int64) []byte {
 	days, rest := seconds/86400, seconds%86400
-	hms := fmt.Sprintf("%d:%02d:%02d", rest/3600, rest%3600/60, rest%60)
 	switch days {
 	case 0:
-		return hms
 	case 1:
-		return "1 day, " + hms
+		dst = append(dst, "1 day, "...)
+	default:
+		dst = strconv.AppendInt(dst, days, 10)
+		dst = append(dst, " days, "...)
 	}
-	return fmt.Sprintf("%d days, %s", days, hms)
+	dst = strconv.AppendInt(dst, rest/3600, 10)
+	return appendTwoDigits(appendTwoDigits(dst, rest%3600/60), rest%60)
+}
+
+// appendTwoDigits appends ":" and n (0–59) in two digits.
+func appendTwoDigits(dst []byte, n int64) []byte {
+	return append(dst, ':', byte('0'+n/10), byte('0'+n%10))
 }

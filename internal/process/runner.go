@@ -65,7 +65,7 @@ type input any
 type (
 	exitInput  struct{ es ExitStatus } // the live child's exit (sendExit)
 	timerInput struct{ gen int }       // the timer armed with gen fired
-	closeInput struct{}                // Begin's ctx is done
+	closeInput struct{}                // Begin's ctx is done, or Close
 	adoptInput struct{ s Snapshot }    // Adopt's snapshot, the first input
 )
 
@@ -74,6 +74,8 @@ type command struct {
 	ev    event
 	wait  bool
 	reply chan result
+	// turn is the caller's WithSpawnTurn, for its spawn.
+	turn spawnTurn
 }
 
 // result answers a command; pending says a waiter was registered and the
@@ -111,7 +113,7 @@ func NewRunner(cfg *config.Process, opts Options) *Runner {
 }
 
 // Begin makes the Runner take commands, exits and timers until ctx is
-// done, then stop its child as Stop would (SIGKILL after stopwaitsecs) and
+// done or Close is called, then stop its child as Stop would (SIGKILL after stopwaitsecs) and
 // end: Done is closed once no child of this Runner is left alive, and then
 // onEnd (if not nil) is called. Begin returns at once and starts no
 // goroutine that outlives its work. It must be called once.
@@ -123,12 +125,24 @@ func (r *Runner) Begin(ctx context.Context, onEnd func()) {
 		r.mailbox = slices.Insert(r.mailbox, 0, input(adoptInput{*s}))
 	}
 	r.mu.Unlock()
-	r.stopCtx = context.AfterFunc(ctx, func() { r.postAndDrain(closeInput{}) })
+	if ctx.Done() != nil {
+		r.stopCtx = context.AfterFunc(ctx, func() { r.postAndDrain(closeInput{}) })
+	}
 	r.mu.Lock()
 	start := len(r.mailbox) > 0
 	r.draining = start
 	r.mu.Unlock()
 	if start {
+		guard.Go(r.what(), func() { r.drain(nil) })
+	}
+}
+
+// Close ends the Runner as the end of Begin's ctx does, in a goroutine of
+// its own as a context's callback would; it returns at once. It is for a
+// caller ending many Runners together, which then need no context callback
+// each (about 0.5 KB a Runner with the context's records).
+func (r *Runner) Close() {
+	if drain, _ := r.post(closeInput{}); drain {
 		guard.Go(r.what(), func() { r.drain(nil) })
 	}
 }
@@ -227,7 +241,9 @@ func (r *Runner) dispatch(in input) {
 		r.exited(in.es)
 	case timerInput:
 		if in.gen == r.timerGen {
-			r.timerArmed = false
+			// Dropped once fired (arm makes a new one): a RUNNING
+			// program keeps no timer after its startsecs.
+			r.timerArmed, r.timer = false, nil
 		}
 		r.handle(timerFired{in.gen})
 	case adoptInput:
@@ -463,8 +479,14 @@ func (r *Runner) spawn() event {
 		}
 		cmd.Stdin, release = f, rel
 	}
+	if r.inflight != nil {
+		cmd.InLine = r.inflight.turn.inLine
+	}
 	outs := r.childWriters(cmd)
 	c, err := r.spawner.Spawn(cmd)
+	if r.inflight != nil && r.inflight.turn.prev != nil {
+		<-r.inflight.turn.prev
+	}
 	if err != nil {
 		if release != nil {
 			release()
@@ -625,6 +647,36 @@ func NoteDeferred(ctx context.Context) {
 	}
 }
 
+type spawnTurnKey struct{}
+
+// spawnTurn is a start's place in a series (WithSpawnTurn).
+type spawnTurn struct {
+	inLine func()
+	prev   <-chan struct{}
+}
+
+// WithSpawnTurn returns ctx for a Start or Autostart that is one of a
+// series started in order, each without waiting for the previous fork:
+// inLine is run once its fork is queued for the spawn thread, still before
+// the start returns, so that the caller may begin the next start, which
+// cannot fork first; and the fork's outcome is handled (logged as
+// "spawned", published) only once prev is closed (nil: at once), at the end
+// of the previous start, so that the log and the events keep the fork order
+// too. A start that does not get to its fork never runs inLine.
+func WithSpawnTurn(ctx context.Context, inLine func(), prev <-chan struct{}) context.Context {
+	return context.WithValue(ctx, spawnTurnKey{}, spawnTurn{inLine, prev})
+}
+
+// InLineNotice returns the inLine of ctx's WithSpawnTurn, nil if none.
+func InLineNotice(ctx context.Context) func() {
+	return spawnTurnOf(ctx).inLine
+}
+
+func spawnTurnOf(ctx context.Context) spawnTurn {
+	turn, _ := ctx.Value(spawnTurnKey{}).(spawnTurn)
+	return turn
+}
+
 // call posts a command and waits for its final result, calling
 // onPending and the ctx's deferred notice once if the Runner registered a waiter.
 func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()) error {
@@ -632,6 +684,7 @@ func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()
 		return err
 	}
 	c := command{ev: ev, wait: wait, reply: make(chan result, 2)}
+	c.turn = spawnTurnOf(ctx)
 	drain, ok := r.post(c)
 	if !ok {
 		return ErrRunnerDone

@@ -489,34 +489,47 @@ func TestRunnerSignal(t *testing.T) {
 	})
 }
 
+// TestRunnerShutdownStopsChild: the end of Begin's context, or Close (for
+// a Runner begun with a context that never ends), stops the child as Stop
+// would and ends the Runner.
 func TestRunnerShutdownStopsChild(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		cfg := testConfig()
-		cfg.StopWait = 7 * time.Second
-		sp := newFakeSpawner()
-		sp.dieOn = []syscall.Signal{syscall.SIGKILL}
-		r := NewRunner(cfg, Options{Spawner: sp})
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error)
-		go func() { done <- r.Run(ctx) }()
-		if err := r.Start(t.Context(), true); err != nil {
-			t.Fatal(err)
-		}
-		start := time.Now()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
-		if d := time.Since(start); d != 7*time.Second {
-			t.Errorf("Run returned %v after cancel, want 7s (stopwaitsecs then SIGKILL)", d)
-		}
-		if got := r.Info().State; got != Stopped {
-			t.Errorf("state = %v, want STOPPED", got)
-		}
-		if err := r.Start(t.Context(), false); !errors.Is(err, ErrRunnerDone) {
-			t.Errorf("Start after Run = %v, want ErrRunnerDone", err)
-		}
-	})
+	for _, how := range []string{"context", "Close"} {
+		t.Run(how, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				cfg := testConfig()
+				cfg.StopWait = 7 * time.Second
+				sp := newFakeSpawner()
+				sp.dieOn = []syscall.Signal{syscall.SIGKILL}
+				r := NewRunner(cfg, Options{Spawner: sp})
+				ctx, cancel := context.WithCancel(t.Context())
+				end := cancel
+				if how == "Close" {
+					ctx, end = context.Background(), func() { r.Close(); r.Close() } // twice: no harm
+				}
+				done := make(chan error)
+				go func() { done <- r.Run(ctx) }()
+				if err := r.Start(t.Context(), true); err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				end()
+				if err := <-done; err != nil {
+					t.Errorf("Run = %v", err)
+				}
+				if d := time.Since(start); d != 7*time.Second {
+					t.Errorf("Run returned %v after %s, want 7s (stopwaitsecs then SIGKILL)", d, how)
+				}
+				if got := r.Info().State; got != Stopped {
+					t.Errorf("state = %v, want STOPPED", got)
+				}
+				if err := r.Start(t.Context(), false); !errors.Is(err, ErrRunnerDone) {
+					t.Errorf("Start after Run = %v, want ErrRunnerDone", err)
+				}
+				r.Close() // after the end: ignored
+				cancel()
+			})
+		})
+	}
 }
 
 // perChildSink records the SpawnWriter calls.

@@ -200,6 +200,7 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
 	out.WriteTo(w)
+	out.Release()
 }
 
 // maxLoggedBody is how much of a request body a log line quotes: Supervisor

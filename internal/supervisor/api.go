@@ -110,14 +110,15 @@ type Supervisor struct {
 	daemon config.Supervisord // the [supervisord] section the daemon runs with
 	// started is the config the daemon started with; ReloadKeeping compares
 	// its sections outside the groups, which only a full reload applies.
-	started *config.Config
-	keepMu  sync.Mutex           // held by a ReloadKeeping from its decision to its end
-	stop    chan struct{}        // signalled by Shutdown and Restart
-	ready   chan struct{}        // closed when Run has started the groups
-	ran     atomic.Bool          // Run was called
-	opMu    sync.Mutex           // serialises changes to the set of groups (held across I/O and waits)
-	logsMu  sync.Mutex           // guards logs
-	logs    map[string]*childLog // open child logs by path; guarded by logsMu
+	started  *config.Config
+	keepMu   sync.Mutex           // held by a ReloadKeeping from its decision to its end
+	stop     chan struct{}        // signalled by Shutdown and Restart
+	ready    chan struct{}        // closed when Run has started the groups
+	ran      atomic.Bool          // Run was called
+	opMu     sync.Mutex           // serialises changes to the set of groups (held across I/O and waits)
+	logsMu   sync.Mutex           // guards logs
+	logs     map[string]*childLog // open child logs by path; guarded by logsMu
+	idleLogs *logs.IdleCloser     // closes every child log's idle file, with one timer
 
 	mu      sync.Mutex
 	mood    Mood              // guarded by mu
@@ -171,17 +172,18 @@ func New(cfg *config.Config, opts Options) *Supervisor {
 		bus = &events.Bus{}
 	}
 	s := &Supervisor{
-		opts:    opts,
-		bus:     bus,
-		daemon:  cfg.Supervisord,
-		started: cfg,
-		stop:    make(chan struct{}, 1),
-		ready:   make(chan struct{}),
-		logs:    make(map[string]*childLog),
-		mood:    MoodRunning,
-		pending: cfg,
-		groups:  make(map[string]*Group),
-		hub:     eventlistener.NewHub(bus, opts.Log, cfg.Supervisord.Identifier),
+		opts:     opts,
+		bus:      bus,
+		daemon:   cfg.Supervisord,
+		started:  cfg,
+		stop:     make(chan struct{}, 1),
+		ready:    make(chan struct{}),
+		logs:     make(map[string]*childLog),
+		idleLogs: logs.NewIdleCloser(),
+		mood:     MoodRunning,
+		pending:  cfg,
+		groups:   make(map[string]*Group),
+		hub:      eventlistener.NewHub(bus, opts.Log, cfg.Supervisord.Identifier),
 	}
 	s.tookOver = opts.Adopt != nil || opts.AdoptEvents != nil
 	if opts.AdoptEvents != nil {
@@ -268,16 +270,27 @@ func (s *Supervisor) Lookup(namespec string) (procs []*Process, wildcard bool, e
 }
 
 // AllProcesses returns every process sorted by group name then process name
-// (getAllProcessInfo order).
+// (getAllProcessInfo order). The groups are sorted by name only, not first
+// by priority as Groups does: `status` asks for this on every call.
 func (s *Supervisor) AllProcesses() []*Process {
-	var ps []*Process
-	for _, g := range s.Groups() {
-		ps = append(ps, g.Processes...)
+	s.mu.Lock()
+	gs := make([]*Group, 0, len(s.groups))
+	n := 0
+	for _, g := range s.groups {
+		gs = append(gs, g)
+		n += len(g.Processes)
 	}
-	slices.SortFunc(ps, func(a, b *Process) int {
-		ac, bc := a.Config(), b.Config()
-		return cmp.Or(strings.Compare(ac.Group, bc.Group), strings.Compare(ac.Name, bc.Name))
-	})
+	s.mu.Unlock()
+	slices.SortFunc(gs, func(a, b *Group) int { return strings.Compare(a.Config.Name, b.Config.Name) })
+	ps := make([]*Process, 0, n)
+	for _, g := range gs {
+		ps = append(ps, g.Processes...)
+		if len(g.Processes) > 1 {
+			slices.SortFunc(ps[len(ps)-len(g.Processes):], func(a, b *Process) int {
+				return strings.Compare(a.Config().Name, b.Config().Name)
+			})
+		}
+	}
 	return ps
 }
 

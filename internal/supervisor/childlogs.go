@@ -54,6 +54,7 @@ func (s *Supervisor) acquireLog(pc *config.Process, channel string, lc config.Ch
 		OnError: func(err error) {
 			s.Logf(config.LevelError, "%v", err) // "write log <path>: …" or "rotate log <path>: …"
 		},
+		Idle: s.idleLogs,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s log of %s: %w", channel, pc.Name, err)

@@ -105,7 +105,7 @@ func (s *Supervisor) AddGroup(ctx context.Context, name string) error {
 	s.mu.Unlock()
 	if running { // else Run announces and autostarts it
 		s.publishGroupAdded(g)
-		g.autostart(ctx)
+		autostart(ctx, g)
 	}
 	return nil
 }
@@ -132,10 +132,11 @@ func (s *Supervisor) RemoveGroup(ctx context.Context, name string) error {
 	s.mu.Lock()
 	delete(s.groups, name)
 	started := g.act.cancel != nil
-	s.mu.Unlock()
 	if started {
-		g.act.cancel()
-	} else {
+		g.act.stopLocked()
+	}
+	s.mu.Unlock()
+	if !started {
 		g.end(s)
 	}
 	s.publishGroupRemoved(g)

@@ -63,9 +63,7 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 		if !s.tookOver {
 			s.bus.Publish(events.SupervisorRunning{})
 		}
-		for _, g := range gs {
-			g.autostart(ctx)
-		}
+		autostart(ctx, gs...)
 	}
 	close(s.ready)
 	s.opMu.Unlock()
@@ -77,6 +75,13 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	}
 	s.stopAll(context.WithoutCancel(ctx))
 	cancelRunners()
+	s.mu.Lock()
+	for _, g := range s.groups {
+		if g.act.cancel != nil {
+			g.act.stopLocked()
+		}
+	}
+	s.mu.Unlock()
 	s.runners.Wait()
 	return s.Mood() == MoodRestarting, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
+	"github.com/drover/drover/internal/process"
 	"github.com/drover/drover/internal/supervisor/supervisortest"
 )
 
@@ -311,5 +312,67 @@ func TestAddRemoveBeforeRun(t *testing.T) {
 		}
 		s.Shutdown()
 		<-result
+	})
+}
+
+// TestActivationStopEndsRunners: the runners of a group begin with no
+// context of their own, so removing the group, or the end of Run, must
+// close each of them: those it began with, one AddProcess added, and those
+// of a group added after Run; and cancel the activation's context.
+func TestActivationStopEndsRunners(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		next := configOf(dir, program("w", 1, 3), program("late", 2, 2))
+		s := New(configOf(dir, program("w", 1, 3)), Options{Spawner: newFakeSpawner(),
+			Load: func() (*config.Config, error) { return next, nil }})
+		result := started(t, s)
+		synctest.Wait()
+		g := s.Group("w")
+		act := g.Activation()
+		extra := *g.Config.Processes[0]
+		extra.Name = "w_extra"
+		added, err := act.AddProcess(&extra)
+		if err != nil {
+			t.Fatal(err)
+		}
+		procs := append(slices.Clone(g.Processes), added)
+		for _, p := range procs {
+			if err := p.Stop(t.Context(), true); err != nil && !errors.Is(err, process.ErrNotRunning) {
+				t.Fatal(err)
+			}
+		}
+		if err := s.RemoveGroup(t.Context(), "w"); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range procs {
+			select {
+			case <-p.Done():
+			default:
+				t.Errorf("runner of %s still running after its group was removed", p.Namespec)
+			}
+		}
+		if act.Context().Err() == nil {
+			t.Error("the removed group's context is not cancelled")
+		}
+
+		if _, _, _, err := s.Reread(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddGroup(t.Context(), "late"); err != nil {
+			t.Fatal(err)
+		}
+		late := s.Group("late")
+		s.Shutdown()
+		<-result
+		for _, p := range late.Processes {
+			select {
+			case <-p.Done():
+			default:
+				t.Errorf("runner of %s still running after Run returned", p.Namespec)
+			}
+		}
+		if late.Activation().Context().Err() == nil {
+			t.Error("the context of a group added after Run is not cancelled at its end")
+		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // Goldens produced once with python3's xmlrpc.client.dumps.
@@ -53,6 +54,59 @@ func TestEncodeGoldens(t *testing.T) {
 				t.Errorf("got\n%q\nwant\n%q", got, tt.want)
 			}
 		})
+	}
+}
+
+// Invalid UTF-8 becomes U+FFFD, one for each run of bad bytes, wherever
+// it is and whatever surrounds it, so that the document stays well-formed;
+// valid UTF-8 and ASCII control bytes are written as they are.
+func TestEncodeInvalidUTF8(t *testing.T) {
+	for in, want := range map[string]string{
+		"\x80":                   "\uFFFD",
+		"a\xffb":                 "a\uFFFDb",
+		"cut\xe6\x97":            "cut\uFFFD",
+		"é<\x80\x80&>":           "é&lt;\uFFFD&amp;&gt;",
+		"日本\xc3":                 "日本\uFFFD",
+		"\x7f\x01ok\xed\xa0\x80": "\x7f\x01ok\uFFFD",
+	} {
+		var b bytes.Buffer
+		if err := EncodeResponse(&b, in); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.String(); got != xmlHeader+"<methodResponse>\n<params>\n<param>\n<value><string>"+want+"</string></value>\n</param>\n</params>\n</methodResponse>\n" {
+			t.Errorf("%q encoded as %q, want the string %q", in, got, want)
+		}
+	}
+}
+
+// Whichever byte of a string needs escaping or replacing, at any offset
+// of the 8-byte words the escaper checks at once, and beside any byte
+// that does not, it is escaped as the plain rules say.
+func TestEncodeEscapesEveryOffset(t *testing.T) {
+	escape := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	var plain []byte
+	for c := range byte(utf8.RuneSelf) {
+		plain = append(plain, c)
+	}
+	for _, special := range []string{"&", "<", ">", "\x80", "\xff", "é", "日"} {
+		for n := range 20 {
+			for at := range n + 1 {
+				for _, fill := range []byte{'a', ';', '=', '?', '\x00', '\x7f', '%', '.', '$', '|'} {
+					in := strings.Repeat(string(fill), at) + special + string(plain[(n*7)%len(plain):][:min(n-at, len(plain)-(n*7)%len(plain))])
+					want := escape.Replace(strings.ToValidUTF8(in, "\uFFFD"))
+					var m Message
+					writeEscaped(&m, in)
+					if got := m.String(); got != want {
+						t.Fatalf("%q escaped as %q, want %q", in, got, want)
+					}
+					m = Message{}
+					writeEscaped(&m, []byte(in))
+					if got := m.String(); got != want {
+						t.Fatalf("[]byte %q escaped as %q, want %q", in, got, want)
+					}
+				}
+			}
+		}
 	}
 }
 

@@ -11,7 +11,9 @@
 // member order) ↔ struct. Decoding always yields int, bool, string, float64,
 // []byte, time.Time, []any and map[string]any (and nil for <nil/>), and
 // *big.Int for an integer beyond 64 bits (Python's ints have no bound).
-// Elements may nest MaxDepth deep.
+// Elements may nest MaxDepth deep. A Marshaler writes its own value: an
+// answer of a fixed shape written often (getAllProcessInfo), byte for byte
+// what the generic value would be.
 //
 // Like Python, the encoder writes control characters such as ESC raw, which
 // strict XML parsers reject; the decoder accepts them so that log output

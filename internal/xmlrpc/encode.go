@@ -121,10 +121,48 @@ func writeValue(b *Message, v any) error {
 			members[i] = [2]any{k, x[k]}
 		}
 		return writeStruct(b, members)
+	case Marshaler:
+		x.MarshalXMLRPC(b)
 	default:
 		return writeReflected(b, v)
 	}
 	return nil
+}
+
+// Marshaler is a value that writes its own encoding, one <value> element,
+// with the Begin/End and member methods of Message: an answer of a fixed
+// shape written many times (getAllProcessInfo) goes straight into the
+// message instead of being built as generic values first. What it writes
+// must be what the generic value would be (a test holds each to that).
+type Marshaler interface {
+	MarshalXMLRPC(m *Message)
+}
+
+// BeginArray starts an array value; EndArray ends it.
+func (m *Message) BeginArray() { m.WriteString("<value><array><data>\n") }
+
+// EndArray ends what BeginArray started.
+func (m *Message) EndArray() { m.WriteString("</data></array></value>\n") }
+
+// BeginStruct starts a struct value; EndStruct ends it.
+func (m *Message) BeginStruct() { m.WriteString("<value><struct>\n") }
+
+// EndStruct ends what BeginStruct started.
+func (m *Message) EndStruct() { m.WriteString("</struct></value>\n") }
+
+// IntMember writes a struct member whose value is the int n.
+func (m *Message) IntMember(name string, n int64) {
+	writeMemberName(m, name)
+	writeInt(m, n)
+	m.WriteString("</member>\n")
+}
+
+// StringMember writes a struct member whose value is the string s.
+func StringMember[S string | []byte](m *Message, name string, s S) {
+	writeMemberName(m, name)
+	m.WriteString("<value><string>")
+	writeEscaped(m, s)
+	m.WriteString("</string></value>\n</member>\n")
 }
 
 // writeReflected handles the remaining integer and float kinds, typed slices
@@ -172,14 +210,19 @@ func writeStruct(b *Message, members [][2]any) error {
 }
 
 func writeMember(b *Message, name string, v any) error {
-	b.WriteString("<member>\n<name>")
-	writeEscaped(b, name)
-	b.WriteString("</name>\n")
+	writeMemberName(b, name)
 	if err := writeValue(b, v); err != nil {
 		return err
 	}
 	b.WriteString("</member>\n")
 	return nil
+}
+
+// writeMemberName starts a struct member: its name, before the value.
+func writeMemberName(b *Message, name string) {
+	b.WriteString("<member>\n<name>")
+	writeEscaped(b, name)
+	b.WriteString("</name>\n")
 }
 
 // writeInt appends an <int> value without allocating.
@@ -193,14 +236,37 @@ func writeInt(b *Message, n int64) {
 // writeEscaped escapes exactly what Python escapes (&, <, >). Invalid UTF-8
 // (e.g. a log chunk cut mid-character) becomes U+FFFD so that the document
 // stays well-formed.
-func writeEscaped(b *Message, s string) {
-	if !strings.ContainsAny(s, "&<>") && utf8.ValidString(s) {
-		b.WriteString(s) // names, paths, states: most strings
-		return
+func writeEscaped[S string | []byte](b *Message, s S) {
+	i := 0
+	for ; i+8 <= len(s); i += 8 { // 8 bytes at a time while none is special
+		if mayNeedEscape(uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56) {
+			break
+		}
 	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || c == '&' || c == '<' || c == '>' {
+			writeEscapedRest(b, s[:i], string(s[i:]))
+			return
+		}
+	}
+	appendText(b, s) // names, paths, states: most strings
+}
+
+// mayNeedEscape reports whether one of the 8 bytes in x is not ASCII or is
+// '&', '<' or '>' ('<' and '>' differ only in bit 1).
+func mayNeedEscape(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	return (x&highs)|hasZero(x^(ones*'&'))|hasZero((x|ones*2)^(ones*'>')) != 0
+}
+
+// writeEscapedRest writes done, which needs no escaping, then escapes rest.
+func writeEscapedRest[S string | []byte](b *Message, done S, rest string) {
+	appendText(b, done)
+	rest = strings.ToValidUTF8(rest, "\uFFFD")
+	for i := 0; i < len(rest); i++ {
+		switch c := rest[i]; c {
 		case '&':
 			b.WriteString("&amp;")
 		case '<':

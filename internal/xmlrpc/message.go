@@ -1,21 +1,41 @@
 package xmlrpc
 
-import "io"
+import (
+	"io"
+	"math/bits"
+	"sync"
+)
 
 // Message is an encoded XML-RPC message kept in chunks, which double from
 // firstChunk up to maxChunk bytes: a large answer (getAllProcessInfo of
 // 2,000 programs is about 6 MB) is not copied each time it grows, nor
 // again to be sent, so its encoding needs about its own size in memory,
-// not four times that; a small one takes one small chunk.
+// not four times that; a small one takes one small chunk. Release hands
+// the chunks back for the next message: the daemon answers `status` over
+// and over with messages of the same size.
 type Message struct {
-	chunks [][]byte
+	chunks [][]byte // the filled chunks, in order
+	cur    []byte   // the chunk being filled, after them
 	n      int
 }
 
 const (
 	firstChunk = 4 << 10
-	maxChunk   = 64 << 10
+	chunkSizes = 5 // firstChunk << 0 … 4
+	maxChunk   = firstChunk << (chunkSizes - 1)
 )
+
+// chunkPools keep released chunks by size: firstChunk << i.
+var chunkPools [chunkSizes]sync.Pool
+
+// newChunk returns an empty chunk of capacity size (a power of two from
+// firstChunk to maxChunk), a released one if there is one.
+func newChunk(size int) []byte {
+	if p, ok := chunkPools[bits.Len(uint(size/firstChunk))-1].Get().(*[]byte); ok {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, size)
+}
 
 // Len is the message's size in bytes.
 func (m *Message) Len() int { return m.n }
@@ -30,23 +50,41 @@ func (m *Message) WriteTo(w io.Writer) (int64, error) {
 			return n, err
 		}
 	}
+	if len(m.cur) > 0 {
+		k, err := w.Write(m.cur)
+		n += int64(k)
+		return n, err
+	}
 	return n, nil
 }
 
+// Release empties the message and keeps its memory for the next ones;
+// nothing written from it may be held past this call.
+func (m *Message) Release() {
+	for _, c := range append(m.chunks, m.cur) {
+		if cap(c) >= firstChunk {
+			chunkPools[bits.Len(uint(cap(c)/firstChunk))-1].Put(&c)
+		}
+	}
+	*m = Message{}
+}
+
 // WriteString appends s.
-func (m *Message) WriteString(s string) { appendChunked(m, s) }
+func (m *Message) WriteString(s string) { appendText(m, s) }
 
 // Write appends p; it never fails.
 func (m *Message) Write(p []byte) (int, error) {
-	appendChunked(m, p)
+	appendText(m, p)
 	return len(p), nil
 }
 
 // WriteByte appends c; it never fails.
 func (m *Message) WriteByte(c byte) error {
+	if len(m.cur) == cap(m.cur) {
+		m.grow()
+	}
+	m.cur = append(m.cur, c)
 	m.n++
-	t := m.tail()
-	m.chunks[len(m.chunks)-1] = append(t, c)
 	return nil
 }
 
@@ -56,26 +94,39 @@ func (m *Message) String() string {
 	for _, c := range m.chunks {
 		b = append(b, c...)
 	}
-	return string(b)
+	return string(append(b, m.cur...))
+}
+
+// appendText appends s to the current chunk, or across chunks when it
+// does not fit.
+func appendText[S string | []byte](m *Message, s S) {
+	if len(s) <= cap(m.cur)-len(m.cur) {
+		m.cur = append(m.cur, s...)
+		m.n += len(s)
+		return
+	}
+	appendChunked(m, s)
 }
 
 func appendChunked[S string | []byte](m *Message, s S) {
 	m.n += len(s)
-	for len(s) > 0 {
-		c := m.tail()
-		k := min(len(s), cap(c)-len(c))
-		m.chunks[len(m.chunks)-1] = append(c, s[:k]...)
+	for {
+		k := min(len(s), cap(m.cur)-len(m.cur))
+		m.cur = append(m.cur, s[:k]...)
 		s = s[k:]
+		if len(s) == 0 {
+			return
+		}
+		m.grow()
 	}
 }
 
-// tail is the last chunk, a new one if the last is full.
-func (m *Message) tail() []byte {
-	if len(m.chunks) == 0 {
-		m.chunks = append(m.chunks, make([]byte, 0, firstChunk))
+// grow starts a new chunk, twice the last one's size up to maxChunk.
+func (m *Message) grow() {
+	if cap(m.cur) == 0 {
+		m.cur = newChunk(firstChunk)
+		return
 	}
-	if last := m.chunks[len(m.chunks)-1]; len(last) == cap(last) {
-		m.chunks = append(m.chunks, make([]byte, 0, min(2*cap(last), maxChunk)))
-	}
-	return m.chunks[len(m.chunks)-1]
+	m.chunks = append(m.chunks, m.cur)
+	m.cur = newChunk(min(2*cap(m.cur), maxChunk))
 }

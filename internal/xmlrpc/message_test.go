@@ -37,3 +37,33 @@ func TestMessageAcrossChunks(t *testing.T) {
 		t.Errorf("%d chunks for %d bytes: the test does not cross chunk boundaries", len(m.chunks), m.Len())
 	}
 }
+
+// Messages built from released chunks hold only their own bytes: nothing
+// of the messages released before them, and nothing of each other when
+// built at the same time, whatever their sizes.
+func TestMessageReusesReleasedChunks(t *testing.T) {
+	var released Message
+	released.WriteString(strings.Repeat("x", 1<<20))
+	released.Release()
+	if released.Len() != 0 || released.String() != "" {
+		t.Fatalf("a released message still holds %d bytes", released.Len())
+	}
+	for round, size := range []int{300 << 10, 100, 70 << 10, 1 << 20, 5000} {
+		wants := []string{strings.Repeat(string(rune('a'+round)), size), strings.Repeat(string(rune('A'+round)), size)}
+		ms := make([]Message, len(wants))
+		for i := 0; i < size; i += 1000 { // both grow at once
+			for k := range ms {
+				ms[k].WriteString(wants[k][i:min(i+1000, size)])
+			}
+		}
+		for k := range ms {
+			var w bytes.Buffer
+			if n, err := ms[k].WriteTo(&w); err != nil || int(n) != size || w.String() != wants[k] || ms[k].Len() != size {
+				t.Fatalf("round %d, message %d: WriteTo wrote %d bytes (%v), Len %d, not the %d written", round, k, n, err, ms[k].Len(), size)
+			}
+		}
+		for k := range ms {
+			ms[k].Release()
+		}
+	}
+}
