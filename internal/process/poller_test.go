@@ -1,13 +1,17 @@
 package process
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/drover/drover/internal/logs"
 )
 
 // TestPollersNeedNoGoroutinePerChild: children with output pipes and their
@@ -185,5 +189,82 @@ func TestHeldUpSinkLeavesOtherPollers(t *testing.T) {
 	stuck.mu.Unlock()
 	if got != "one\ntwo\nthree\n" {
 		t.Errorf("held-up sink got %q, want %q", got, "one\ntwo\nthree\n")
+	}
+}
+
+// TestManyPipesKeepOrderThroughRotation: many pipes written at once, so
+// that the pollers serve several per wake-up, into logs small enough to
+// rotate every few hundred lines, two of the pipes sharing one log: every
+// line arrives, each stream's in order, and every rotated file is exactly
+// maxbytes.
+func TestManyPipesKeepOrderThroughRotation(t *testing.T) {
+	const pipes, lines, burst, maxBytes = 24, 3000, 10, 32 << 10
+	const lineLen = len("s00 000000 \n") + 40
+	dir := t.TempDir()
+	var sinks []*logs.ChildLog
+	for i := range pipes - 1 { // the last pipe shares the first one's log
+		l, err := logs.OpenChild(logs.ChildConfig{Path: filepath.Join(dir, fmt.Sprintf("p%d.log", i)), MaxBytes: maxBytes, Backups: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sinks = append(sinks, l)
+	}
+	sinks = append(sinks, sinks[0])
+	var wg sync.WaitGroup
+	for i := range pipes {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(2)
+		pp := &pumpedPipe{r: r, name: fmt.Sprint(i)}
+		pp.pump(sinks[i], wg.Done)
+		go func() {
+			defer wg.Done()
+			defer w.Close()
+			for n := range lines {
+				fmt.Fprintf(w, "s%02d %06d %s\n", i, n, strings.Repeat("x", 40))
+				if n%burst == burst-1 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	next := map[string]int{}
+	for i := range pipes - 1 {
+		base := filepath.Join(dir, fmt.Sprintf("p%d.log", i))
+		backups, _ := filepath.Glob(base + ".*")
+		var all []byte
+		for n := len(backups); n >= 0; n-- {
+			name := base
+			if n > 0 {
+				name = fmt.Sprintf("%s.%d", base, n)
+			}
+			data, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 && len(data) != maxBytes {
+				t.Errorf("%s: %d bytes, want exactly %d", name, len(data), maxBytes)
+			}
+			all = append(all, data...)
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(string(all), "\n"), "\n") {
+			var stream string
+			var seq int
+			if _, err := fmt.Sscanf(line, "%s %d", &stream, &seq); err != nil || len(line) != lineLen-1 {
+				t.Fatalf("%s: line %q", base, line)
+			}
+			if seq != next[stream] {
+				t.Fatalf("%s: stream %s line %d, want %d", base, stream, seq, next[stream])
+			}
+			next[stream]++
+		}
+	}
+	for i := range pipes {
+		if s := fmt.Sprintf("s%02d", i); next[s] != lines {
+			t.Errorf("stream %s: %d lines, want %d", s, next[s], lines)
+		}
 	}
 }
