@@ -156,10 +156,6 @@ type Command struct {
 	// has nothing to write to (Child.Stdin fails with EPIPE, as Supervisor's
 	// sendProcessStdin to a FastCGI child gives NO_FILE).
 	Stdin *os.File
-	// InLine, if set, is called once the fork is queued for the spawn
-	// thread behind every fork queued before it, before Spawn returns
-	// (WithSpawnTurn). A Spawner that has no such queue never calls it.
-	InLine func()
 }
 
 // ExitStatus is how a child ended.

@@ -74,8 +74,6 @@ type command struct {
 	ev    event
 	wait  bool
 	reply chan result
-	// turn is the caller's WithSpawnTurn, for its spawn.
-	turn spawnTurn
 }
 
 // result answers a command; pending says a waiter was registered and the
@@ -479,14 +477,8 @@ func (r *Runner) spawn() event {
 		}
 		cmd.Stdin, release = f, rel
 	}
-	if r.inflight != nil {
-		cmd.InLine = r.inflight.turn.inLine
-	}
 	outs := r.childWriters(cmd)
 	c, err := r.spawner.Spawn(cmd)
-	if r.inflight != nil && r.inflight.turn.prev != nil {
-		<-r.inflight.turn.prev
-	}
 	if err != nil {
 		if release != nil {
 			release()
@@ -647,36 +639,6 @@ func NoteDeferred(ctx context.Context) {
 	}
 }
 
-type spawnTurnKey struct{}
-
-// spawnTurn is a start's place in a series (WithSpawnTurn).
-type spawnTurn struct {
-	inLine func()
-	prev   <-chan struct{}
-}
-
-// WithSpawnTurn returns ctx for a Start or Autostart that is one of a
-// series started in order, each without waiting for the previous fork:
-// inLine is run once its fork is queued for the spawn thread, still before
-// the start returns, so that the caller may begin the next start, which
-// cannot fork first; and the fork's outcome is handled (logged as
-// "spawned", published) only once prev is closed (nil: at once), at the end
-// of the previous start, so that the log and the events keep the fork order
-// too. A start that does not get to its fork never runs inLine.
-func WithSpawnTurn(ctx context.Context, inLine func(), prev <-chan struct{}) context.Context {
-	return context.WithValue(ctx, spawnTurnKey{}, spawnTurn{inLine, prev})
-}
-
-// InLineNotice returns the inLine of ctx's WithSpawnTurn, nil if none.
-func InLineNotice(ctx context.Context) func() {
-	return spawnTurnOf(ctx).inLine
-}
-
-func spawnTurnOf(ctx context.Context) spawnTurn {
-	turn, _ := ctx.Value(spawnTurnKey{}).(spawnTurn)
-	return turn
-}
-
 // call posts a command and waits for its final result, calling
 // onPending and the ctx's deferred notice once if the Runner registered a waiter.
 func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()) error {
@@ -684,7 +646,6 @@ func (r *Runner) call(ctx context.Context, ev event, wait bool, onPending func()
 		return err
 	}
 	c := command{ev: ev, wait: wait, reply: make(chan result, 2)}
-	c.turn = spawnTurnOf(ctx)
 	drain, ok := r.post(c)
 	if !ok {
 		return ErrRunnerDone

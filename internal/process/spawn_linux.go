@@ -135,23 +135,18 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		Files: []uintptr{stdin, uintptr(p.childOut), uintptr(p.childErr)},
 		Sys:   attr,
 	}
-	pid, err := startOnSpawnThread(func() (int, error) {
-		pid, _, err := syscall.StartProcess(exe, argv, procAttr)
-		if err != nil && exe == path && !errors.Is(err, syscall.EAGAIN) && !isFDShortage(err) {
-			// The kernel refused a program that resolve accepted (a missing
-			// interpreter, a binary for another machine). Supervisor's exec
-			// fails after its fork: "spawned", the reason on the child's
-			// stderr, exit 127. The trampoline's exec fails the same way.
-			// Retried in the same turn of the spawn thread: no fork queued
-			// after this one may come first.
-			tExe, tArgv := trampolineArgv(path, c, attr.Credential)
-			attr.Credential = nil
-			if pid2, _, err2 := syscall.StartProcess(tExe, tArgv, procAttr); err2 == nil {
-				return pid2, nil
-			}
+	pid, err := startOnSpawnThread(exe, argv, procAttr)
+	if err != nil && exe == path && !errors.Is(err, syscall.EAGAIN) && !isFDShortage(err) {
+		// The kernel refused a program that resolve accepted (a missing
+		// interpreter, a binary for another machine). Supervisor's exec
+		// fails after its fork: "spawned", the reason on the child's
+		// stderr, exit 127. The trampoline's exec fails the same way.
+		exe, argv = trampolineArgv(path, c, attr.Credential)
+		attr.Credential = nil
+		if pid2, err2 := startOnSpawnThread(exe, argv, procAttr); err2 == nil {
+			pid, err = pid2, nil
 		}
-		return pid, err
-	}, c.InLine)
+	}
 	p.closeChildEnds()
 	if err != nil {
 		p.closeParentEnds()
@@ -215,19 +210,10 @@ func (ch *child) pumpOutputs(name string, outs [2]pipeSink) {
 // goroutine exits while locked to it, so children are forked from one
 // goroutine that locks its thread and never returns: the signal then comes
 // only when the daemon itself dies.
-//
-// The spawn thread's requests are queued (spawnQueueLen), so that a caller
-// that prepared the next spawn meanwhile finds its fork taken as soon as
-// the previous one returns: between two forks the thread does not wait for
-// a goroutine to be woken and to send it the next one.
 var (
 	spawnThreadOnce sync.Once
 	spawnRequests   chan func()
 )
-
-// spawnQueueLen bounds the forks waiting for the spawn thread; a caller
-// beyond it waits to queue its own (in order: a channel's senders wait in line).
-const spawnQueueLen = 16
 
 // isFDShortage reports a failure for want of file descriptors, the
 // daemon's own (EMFILE) or the system's (ENFILE).
@@ -253,7 +239,7 @@ func fdShortage(name string, err error) error {
 // startSpawnThread starts the spawn thread on a goroutine of its own,
 // unless RunWithSpawnThread made the main thread the spawn thread.
 func startSpawnThread() {
-	spawnRequests = make(chan func(), spawnQueueLen)
+	spawnRequests = make(chan func())
 	guard.Go("spawn thread", func() {
 		runtime.LockOSThread() // never unlocked: the thread lives as long as the daemon
 		for f := range spawnRequests {
@@ -273,7 +259,7 @@ func startSpawnThread() {
 func RunWithSpawnThread(run func() int) int {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	spawnThreadOnce.Do(func() { spawnRequests = make(chan func(), spawnQueueLen) })
+	spawnThreadOnce.Do(func() { spawnRequests = make(chan func()) })
 	result := make(chan int, 1)
 	go func() { result <- run() }()
 	for {
@@ -302,9 +288,8 @@ func ExecOnSpawnThread(path string, argv, env []string) error {
 	return err
 }
 
-// startOnSpawnThread runs start, which starts one child and returns its
-// pid, on the spawn thread; inLine, if not nil, is called once it is queued.
-func startOnSpawnThread(start func() (int, error), inLine func()) (int, error) {
+// startOnSpawnThread is syscall.StartProcess run on the spawn thread.
+func startOnSpawnThread(exe string, argv []string, attr *syscall.ProcAttr) (int, error) {
 	spawnThreadOnce.Do(startSpawnThread)
 	var pid int
 	err := errors.New("internal error in spawn")
@@ -312,10 +297,10 @@ func startOnSpawnThread(start func() (int, error), inLine func()) (int, error) {
 	spawnRequests <- func() {
 		defer close(done)
 		// The reaper must leave this child to Wait, which reaps it.
-		pid, err = reaper.Start(start)
-	}
-	if inLine != nil {
-		inLine()
+		pid, err = reaper.Start(func() (int, error) {
+			pid, _, err := syscall.StartProcess(exe, argv, attr)
+			return pid, err
+		})
 	}
 	<-done
 	return pid, err

@@ -21,15 +21,11 @@ import (
 type fakeProc struct {
 	cfg *config.Process
 
-	mu       sync.Mutex
-	info     process.Info
-	startErr error
-	stopErr  error
-	gate     chan struct{}
-	// forkGate, if set, makes Start note its fork in line
-	// (process.WithSpawnTurn), then wait for it before answering.
-	forkGate  chan struct{}
-	started   bool
+	mu        sync.Mutex
+	info      process.Info
+	startErr  error
+	stopErr   error
+	gate      chan struct{}
 	signals   []syscall.Signal
 	stdin     []byte
 	stdinErr  error
@@ -72,15 +68,6 @@ func (p *fakeProc) await(ctx context.Context, wait bool) error {
 }
 
 func (p *fakeProc) Start(ctx context.Context, wait bool) error {
-	p.mu.Lock()
-	p.started = true
-	p.mu.Unlock()
-	if p.forkGate != nil {
-		if note := process.InLineNotice(ctx); note != nil {
-			note()
-		}
-		<-p.forkGate
-	}
 	if p.startErr != nil {
 		return p.startErr
 	}

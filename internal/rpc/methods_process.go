@@ -228,7 +228,7 @@ type outcome struct {
 // results, in that order; then the deferred ones (waits for RUNNING or a
 // stopped state) in completion order, ties in the order of ps.
 func runAll(ctx context.Context, ps []proc, wait bool, op processOp) ([]any, error) {
-	r := &resultOrder{ps: ps, done: make(chan outcome, len(ps)), results: []any{}, got: map[int]outcome{}}
+	r := &resultOrder{ps: ps, done: make(chan outcome, len(ps)), results: []any{}}
 	for i, p := range ps {
 		if !op.applies(p.Info().State) {
 			continue
@@ -236,9 +236,6 @@ func runAll(ctx context.Context, ps []proc, wait bool, op processOp) ([]any, err
 		if err := r.start(ctx, i, func(ctx context.Context) error { return op.run(ctx, p, wait) }); err != nil {
 			return nil, err
 		}
-	}
-	if err := r.settle(ctx); err != nil {
-		return nil, err
 	}
 	if err := r.gatherDeferred(ctx); err != nil {
 		return nil, err
@@ -251,33 +248,17 @@ type resultOrder struct {
 	ps       []proc
 	done     chan outcome
 	results  []any
-	started  []startedOp     // in the order of ps
-	got      map[int]outcome // received, not yet told immediate or deferred
-	early    []outcome       // deferred ones that completed while others started
-	deferred int             // operations that went deferred
-	prevOver chan struct{}   // closed once the last started went deferred or answered
+	early    []outcome // deferred ones that completed while others started
+	deferred int       // operations that went deferred
 }
 
-// startedOp is an operation under way and whether it went deferred.
-type startedOp struct {
-	index        int
-	wentDeferred chan struct{}
-}
-
-// start runs the operation on ps[i] and waits until it answered, went
-// deferred, or its fork is queued for the spawn thread: the next start then
-// prepares its spawn while this one forks, cannot fork first, and handles
-// its fork's outcome only once this one went deferred or answered.
+// start runs the operation on ps[i] and waits until it either answered
+// (an immediate result) or went deferred.
 func (r *resultOrder) start(ctx context.Context, i int, run func(context.Context) error) error {
-	wentDeferred, inLine, over := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	var deferOnce, lineOnce, overOnce sync.Once
-	end := func() { overOnce.Do(func() { close(over) }) }
-	octx := process.WithDeferredNotice(ctx, func() { deferOnce.Do(func() { close(wentDeferred) }); end() })
-	octx = process.WithSpawnTurn(octx, func() { lineOnce.Do(func() { close(inLine) }) }, r.prevOver)
-	r.prevOver = over
-	r.started = append(r.started, startedOp{i, wentDeferred})
+	wentDeferred := make(chan struct{})
+	var once sync.Once
+	octx := process.WithDeferredNotice(ctx, func() { once.Do(func() { close(wentDeferred) }) })
 	go func() {
-		defer end()
 		o := outcome{index: i}
 		if p := guard.Run("XML-RPC call on "+r.ps[i].Namespec(), func() { o.err = run(octx) }); p != nil {
 			o.err = p
@@ -287,56 +268,25 @@ func (r *resultOrder) start(ctx context.Context, i int, run func(context.Context
 	for {
 		select {
 		case <-wentDeferred:
-			return nil
-		case <-inLine:
+			r.deferred++
 			return nil
 		case o := <-r.done:
-			r.got[o.index] = o
-			if o.index == i {
-				return nil
+			if o.index != i {
+				r.early = append(r.early, o)
+				continue
 			}
+			select {
+			case <-wentDeferred: // deferred, and already done
+				r.deferred++
+				r.early = append(r.early, o)
+			default:
+				r.results = append(r.results, resultStruct(r.ps[i], o.err))
+			}
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
-}
-
-// settle tells, in the order of ps, each started operation's answer
-// immediate (a result now) or deferred (gatherDeferred's). A deferred
-// operation notes so before its answer comes, so an answer with no note
-// before it is immediate.
-func (r *resultOrder) settle(ctx context.Context) error {
-	for _, op := range r.started {
-		for {
-			if o, ok := r.got[op.index]; ok {
-				delete(r.got, op.index)
-				select {
-				case <-op.wentDeferred:
-					r.deferred++
-					r.early = append(r.early, o)
-				default:
-					r.results = append(r.results, resultStruct(r.ps[op.index], o.err))
-				}
-				break
-			}
-			select {
-			case <-op.wentDeferred:
-			case o := <-r.done:
-				r.got[o.index] = o
-				continue
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			r.deferred++ // its answer comes later, or is in got
-			break
-		}
-	}
-	// What is left are answers of deferred operations.
-	for _, o := range r.got {
-		r.early = append(r.early, o)
-	}
-	clear(r.got)
-	return nil
 }
 
 // gatherDeferred adds the deferred results in batches of batchWindow,

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 
 	"github.com/drover/drover/internal/config"
@@ -173,46 +172,15 @@ func (g *Group) end(s *Supervisor) {
 	close(g.act.done)
 }
 
-// autostartAhead is how many autostarts autostart keeps under way: the one
-// forking and the next, preparing its spawn or queued behind it. A fork
-// takes ten times longer than preparing one; more ahead only took CPU from
-// the children's execs.
-const autostartAhead = 2
-
-// autostart spawns the autostart processes of gs in order, without waiting
-// for RUNNING: priority orders the spawns, it does not wait for readiness.
-// It returns once every spawn was attempted. The next start begins as soon
-// as the previous fork is queued for the spawn thread (the runner says so
-// through process.WithSpawnTurn): its pipes, logs and environment are made
-// while the previous one forks, it cannot fork first, and its "spawned"
-// comes after the previous one's.
-func autostart(ctx context.Context, gs ...*Group) {
-	var wg sync.WaitGroup
-	ahead := make(chan struct{}, autostartAhead)
-	var prev chan struct{} // the previous start's over
-	for _, g := range gs {
-		for _, p := range g.Processes {
-			if !p.Config().Autostart || p.adopted {
-				continue
-			}
-			ahead <- struct{}{}
-			inLine, over := make(chan struct{}), make(chan struct{})
-			var once sync.Once
-			lineCtx := process.WithSpawnTurn(ctx, func() { once.Do(func() { close(inLine) }) }, prev)
-			prev = over
-			wg.Go(func() {
-				defer func() { <-ahead }()
-				defer close(over)
-				// A failed spawn is the runner's to log and retry.
-				guard.Run("autostart of "+p.Namespec, func() { _ = p.Autostart(lineCtx) })
-			})
-			select {
-			case <-inLine:
-			case <-over:
-			}
+// autostart spawns the autostart processes in order, without waiting for
+// RUNNING: priority orders the spawns, it does not wait for readiness.
+func (g *Group) autostart(ctx context.Context) {
+	for _, p := range g.Processes {
+		if p.Config().Autostart && !p.adopted {
+			// A failed spawn is the runner's to log and retry.
+			_ = p.Autostart(ctx)
 		}
 	}
-	wg.Wait()
 }
 
 // stopped reports whether every process of g is in a stopped state.

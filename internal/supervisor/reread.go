@@ -105,7 +105,7 @@ func (s *Supervisor) AddGroup(ctx context.Context, name string) error {
 	s.mu.Unlock()
 	if running { // else Run announces and autostarts it
 		s.publishGroupAdded(g)
-		autostart(ctx, g)
+		g.autostart(ctx)
 	}
 	return nil
 }

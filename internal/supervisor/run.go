@@ -63,7 +63,9 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 		if !s.tookOver {
 			s.bus.Publish(events.SupervisorRunning{})
 		}
-		autostart(ctx, gs...)
+		for _, g := range gs {
+			g.autostart(ctx)
+		}
 	}
 	close(s.ready)
 	s.opMu.Unlock()

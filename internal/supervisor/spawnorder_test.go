@@ -12,10 +12,9 @@ import (
 
 // TestSpawnOrderFollowsPriority forks real children and checks that they
 // were forked in priority order, at autostart and again when started all
-// at once: the kernel hands out pids in fork order. The next start begins
-// as soon as the previous fork is queued for the spawn thread
-// (process.WithSpawnTurn), so that it is prepared meanwhile; the order
-// must survive that.
+// at once: the kernel hands out pids in fork order. An autostart is
+// answered as soon as its spawn is in line, before its fork, so that the
+// next one is prepared meanwhile; the order must survive that.
 func TestSpawnOrderFollowsPriority(t *testing.T) {
 	// Names in the reverse order of priorities: neither name order nor
 	// configuration order gives the priority order by chance.
@@ -56,13 +55,12 @@ func TestSpawnOrderFollowsPriority(t *testing.T) {
 		}
 	}
 	// As startAllProcesses does: each start waits for RUNNING, and the next
-	// is asked for once the previous one's fork is in line, or it is pending.
+	// is asked for once the previous one is pending.
 	var results []chan error
 	for _, p := range ps {
 		pending := make(chan struct{})
 		var once sync.Once
 		ctx := process.WithDeferredNotice(t.Context(), func() { once.Do(func() { close(pending) }) })
-		ctx = process.WithSpawnTurn(ctx, func() { once.Do(func() { close(pending) }) }, nil)
 		result := make(chan error, 1)
 		results = append(results, result)
 		go func() { result <- p.Start(ctx, true) }()
