@@ -344,6 +344,9 @@ func TestActivationStopEndsRunners(t *testing.T) {
 		if err := s.RemoveGroup(t.Context(), "w"); err != nil {
 			t.Fatal(err)
 		}
+		// RemoveGroup waits for the runners it began; one AddProcess
+		// added ends on its own context, a moment later.
+		synctest.Wait()
 		for _, p := range procs {
 			select {
 			case <-p.Done():
