@@ -41,6 +41,7 @@ type Member struct {
 	log      Logger
 	lost     bool   // the last beat failed; only the loop reads and writes it
 	agent    *agent // nil without a secret
+	grouped  bool   // the agent's consumer group exists, as far as the loop knows
 	agentEnd chan struct{}
 
 	cancel context.CancelFunc
@@ -133,9 +134,6 @@ func (m *Member) run(ctx context.Context, sub *events.Subscription) {
 	defer tick.Stop()
 	var changed <-chan time.Time // set while a debounced beat waits
 	if m.agent != nil {
-		// The consumer group exists before the node is listed, so a
-		// command sent to it as soon as it appears reaches it.
-		m.agent.ensureGroup(ctx)
 		m.agentEnd = make(chan struct{})
 		guard.Go("fleet commands", func() {
 			defer close(m.agentEnd)
@@ -163,9 +161,22 @@ func (m *Member) run(ctx context.Context, sub *events.Subscription) {
 
 // beat publishes the current snapshot; a panic in one beat does not end
 // the membership.
+//
+// The node's consumer group is made before the node is listed, so a
+// command sent to it as soon as it appears reaches it. After a failed
+// beat Redis may have come back empty: the group is made again before
+// the node reappears, not when the agent's next read finds it missing
+// (by then a command sent meanwhile lies before the group's start).
 func (m *Member) beat(ctx context.Context) {
 	guard.Run("fleet beat", func() {
-		err := m.publish(ctx, time.Now())
+		var err error
+		if m.agent != nil && !m.grouped {
+			err = m.agent.ensureGroup(ctx)
+		}
+		if err == nil {
+			err = m.publish(ctx, time.Now())
+		}
+		m.grouped = m.agent != nil && err == nil
 		if ctx.Err() != nil {
 			return
 		}
