@@ -183,18 +183,29 @@ func TestFreezeThawHandsOverListener(t *testing.T) {
 			}
 		}
 	}
-	waitLines(1) // lsn's own STARTING; its RUNNING waits in the buffer
+	// lsn's own STARTING; its RUNNING waits in the buffer. The global
+	// serial is process-wide (as Supervisor's), so earlier tests in this
+	// binary (-count=2, other listeners) have used some: it is read here.
+	first := int64(-1)
+	for _, f := range strings.Fields(waitLines(1)[0]) {
+		if v, ok := strings.CutPrefix(f, "serial:"); ok {
+			first, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	if first < 0 {
+		t.Fatalf("no serial in the first event's header %q", waitLines(1)[0])
+	}
 
 	frozen, thaw, err := s.Freeze()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ev := frozen.Events
-	if ev.Serial != 1 || len(ev.Pools) != 1 {
-		t.Fatalf("handed over %+v: want the global serial 1 and the pool", ev)
+	if ev.Serial != first+1 || len(ev.Pools) != 1 {
+		t.Fatalf("handed over %+v: want the global serial %d and the pool", ev, first+1)
 	}
 	hp := ev.Pools[0]
-	if hp.Serial != 1 || len(hp.Buffer) != 1 || hp.Buffer[0].Name != "PROCESS_STATE_RUNNING" || len(hp.Listeners) != 1 {
+	if hp.Serial != 1 || len(hp.Buffer) != 1 || hp.Buffer[0].Name != "PROCESS_STATE_RUNNING" || hp.Buffer[0].Serial != first+1 || len(hp.Listeners) != 1 {
 		t.Fatalf("pool handed over: %+v", hp)
 	}
 	hs := hp.Listeners[0].Session
@@ -208,7 +219,10 @@ func TestFreezeThawHandsOverListener(t *testing.T) {
 	thaw()
 	os.Remove(hold)
 	lines := waitLines(2)
-	for i, want := range []string{"serial:0 pool:lsn poolserial:0 eventname:PROCESS_STATE_STARTING", "serial:1 pool:lsn poolserial:1 eventname:PROCESS_STATE_RUNNING"} {
+	for i, want := range []string{
+		fmt.Sprintf("serial:%d pool:lsn poolserial:0 eventname:PROCESS_STATE_STARTING", first),
+		fmt.Sprintf("serial:%d pool:lsn poolserial:1 eventname:PROCESS_STATE_RUNNING", first+1),
+	} {
 		if !strings.Contains(lines[i], want) {
 			t.Errorf("event %d: %q, want %q", i, lines[i], want)
 		}
