@@ -39,7 +39,11 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 serverurl=unix://%(here)s/s.sock
 `
 
-// programs is the process set of the golden scripts.
+// programs is the process set of the golden scripts. failer has a long
+// startsecs: Python's loop judges a process before it reaps it, so on a
+// loaded machine a /bin/false reaped more than startsecs after its spawn
+// counts as started (success:, then restarted as an unexpected exit, again
+// and again), which Drover, reaping on a pidfd, never does.
 const programs = `
 [program:cat]
 command=/bin/cat
@@ -63,6 +67,7 @@ process_name=%(program_name)s_%(process_num)02d
 [program:failer]
 command=/bin/false
 startretries=0
+startsecs=10
 [program:nofile]
 command=/nonexistent/bin
 autostart=false
