@@ -62,13 +62,20 @@ func (d *daemon) waitExited(t *testing.T) {
 func TestGoldenMainLog(t *testing.T) {
 	t.Parallel()
 	needServer(t, pythonServer)
+	// crash exits at once: its startsecs is long for the reason failer's is
+	// (programs). expected exits a second after its startsecs, so that even
+	// a loaded Drover handles its startsecs timer before its exit (Python's
+	// loop judges a process before it reaps it, and logs "success:"), and
+	// it has exited before "stop all" (start manual and update each wait a
+	// startsecs first).
 	const extra = `
 [program:crash]
 command=/bin/sh -c "exit 3"
 autostart=false
 startretries=2
+startsecs=10
 [program:expected]
-command=/bin/sh -c "sleep 1.2; exit 2"
+command=/bin/sh -c "sleep 2; exit 2"
 autostart=false
 exitcodes=2
 `
@@ -153,9 +160,9 @@ func (d *daemon) waitState(t *testing.T, name, state string) {
 // tooLoaded says what, in supervisord's sorted main log lines, only a
 // machine too loaded to judge by produces: Python's loop ticking quick
 // (startsecs=0) only after it has already exited, so that no "success:"
-// line is written. Drover, reaping on a pidfd, does not. (failer, which
-// exits at once, has a startsecs long enough that no load makes Python
-// count it as started: see programs.)
+// line is written. Drover, reaping on a pidfd, does not. (failer and crash,
+// which exit at once, have a startsecs long enough that no load makes
+// Python count them as started: see programs.)
 func tooLoaded(lines []string) string {
 	count := func(prefix string) int {
 		n := 0
