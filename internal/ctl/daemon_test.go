@@ -43,7 +43,11 @@ serverurl=unix://%(here)s/s.sock
 // startsecs: Python's loop judges a process before it reaps it, so on a
 // loaded machine a /bin/false reaped more than startsecs after its spawn
 // counts as started (success:, then restarted as an unexpected exit, again
-// and again), which Drover, reaping on a pidfd, never does.
+// and again), which Drover, reaping on a pidfd, never does. quick is
+// started last (priority): Python spawns every autostart program in one
+// pass of its loop and reaps only after the pass, and a loaded machine
+// could spend quick's 0.6 s on the forks after it, so that Python saw it
+// exit before it ever judged it RUNNING.
 const programs = `
 [program:cat]
 command=/bin/cat
@@ -51,6 +55,7 @@ command=/bin/cat
 command=/bin/sh -c "echo hi; echo err >&2; sleep 0.6"
 autorestart=false
 startsecs=0
+priority=1000
 [program:manual]
 command=/bin/sleep 1000
 autostart=false
