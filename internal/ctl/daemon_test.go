@@ -260,7 +260,7 @@ func (d *daemon) waitSettled(t *testing.T) {
 // for), nor an autostart
 // process not yet started (the daemon answers before it spawns them).
 func (d *daemon) settle() error {
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // a bound for a loaded machine, not a wait
 	cl := client.New(d.url, "", "")
 	ctx := context.Background()
 	for time.Now().Before(deadline) {
