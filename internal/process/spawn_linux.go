@@ -160,8 +160,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	}
 	ch := &child{pid: pid, stdin: newStdinWriter(p.in), drained: make(chan struct{})}
 	if pidfd >= 0 {
-		unix.SetNonblock(pidfd, true) // for the runtime poller (awaitExit)
-		ch.pidfd = os.NewFile(uintptr(pidfd), "pidfd")
+		ch.pidfd = pidfdFile(pidfd)
 	}
 	ch.pumpOutputs(c.Name, [2]pipeSink{{p.out, c.Stdout}, {p.err, c.Stderr}})
 	return ch, nil
@@ -448,22 +447,51 @@ func ExitStatusOf(ws syscall.WaitStatus) ExitStatus {
 	return ExitStatus{Code: ws.ExitStatus()}
 }
 
-// awaitExit returns once the child of pidfd has exited, parking the
-// goroutine in the runtime poller. A wait4 alone blocks an OS thread for the
-// child's whole life: with 500 programs that was 500 threads and most of
-// the daemon's RSS. After awaitExit, wait4 reaps at once. If the pidfd
-// cannot be polled, it returns at once and wait4 blocks as before.
+// pidfdFile makes an *os.File of a child's pidfd. The pidfd stays
+// blocking, so os.NewFile leaves it out of the runtime's poller: a poller
+// of ours watches it (NotifyExit), and the runtime's kept a record of its
+// own (about 300 bytes, never given back to the heap) for every child
+// and woke for each exit as well.
+func pidfdFile(pidfd int) *os.File { return os.NewFile(uintptr(pidfd), "pidfd") }
+
+// awaitExit returns once the child of pidfd has exited. A wait4 alone
+// blocks an OS thread for the child's whole life: with 500 programs that
+// was 500 threads and most of the daemon's RSS. After awaitExit, wait4
+// reaps at once. When a poller reported the exit (NotifyExit), one look
+// tells so; otherwise (no poller took the pidfd) the goroutine parks in the
+// runtime's poller on a non-blocking duplicate of it. If that cannot be
+// had, it returns at once and wait4 blocks as before.
 func awaitExit(f *os.File) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return
 	}
-	rc.Read(func(fd uintptr) bool {
-		// WNOWAIT: only look; os.Process.Wait does the reaping.
-		var info unix.Siginfo
-		err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
-		return err != nil || info.Signo != 0 // WNOHANG leaves info zeroed while the child runs
+	dup := -1
+	rc.Control(func(fd uintptr) {
+		if !hasExited(fd) {
+			dup, _ = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+		}
 	})
+	if dup < 0 {
+		return
+	}
+	if err := unix.SetNonblock(dup, true); err != nil {
+		unix.Close(dup)
+		return
+	}
+	polled := os.NewFile(uintptr(dup), "pidfd")
+	defer polled.Close()
+	if prc, err := polled.SyscallConn(); err == nil {
+		prc.Read(hasExited)
+	}
+}
+
+// hasExited reports whether the child of pidfd has exited (or cannot be
+// looked at), without reaping it: os.Process.Wait or wait4 does that.
+func hasExited(pidfd uintptr) bool {
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_PIDFD, int(pidfd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	return err != nil || info.Signo != 0 // WNOHANG leaves info zeroed while the child runs
 }
 
 // trampolineArgv makes the child exec this binary, which sets credentials,

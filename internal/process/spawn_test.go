@@ -684,28 +684,45 @@ func pidfds(t *testing.T) int {
 	return n
 }
 
-// TestSpawnHoldsOnePidfd: a running child costs the daemon one pidfd
-// (os.StartProcess kept its own and the waiter opened another: two), and
-// none once reaped. Signals go through it.
+// TestSpawnHoldsOnePidfd: a running child whose exit a poller watches
+// (NotifyExit, the daemon's way) costs the daemon one pidfd (os.StartProcess
+// kept its own and the waiter opened another: two), out of the runtime's
+// poller (which kept a record of about 300 bytes for each), and none once
+// reaped. Signals go through it. Wait without a poller (spawnHelper's, the
+// other tests) parks on a duplicate while it waits.
 func TestSpawnHoldsOnePidfd(t *testing.T) {
 	before := pidfds(t)
 	c, _, _ := helperCommand(t, "sleep")
-	tc := spawnHelper(t, c)
-	time.Sleep(100 * time.Millisecond) // the waiter is parked on the pidfd
+	ch, err := forkExec{}.Spawn(c)
+	if err != nil {
+		t.Fatalf("Spawn = %v", err)
+	}
+	t.Cleanup(func() { syscall.Kill(-ch.PID(), syscall.SIGKILL) })
+	exited := make(chan ExitStatus, 1)
+	if !ch.(*child).NotifyExit("sleeper", func(es ExitStatus) { exited <- es }) {
+		t.Fatal("no poller took the pidfd")
+	}
 	if n := pidfds(t) - before; n != 1 {
 		t.Errorf("%d pidfds for one running child, want 1", n)
 	}
-	if err := tc.Signal(syscall.SIGTERM, false); err != nil {
+	if err := ch.(*child).pidfd.SetReadDeadline(time.Now()); !errors.Is(err, os.ErrNoDeadline) {
+		t.Errorf("SetReadDeadline on the pidfd = %v, want os.ErrNoDeadline: it is in the runtime's poller", err)
+	}
+	if err := ch.Signal(syscall.SIGTERM, false); err != nil {
 		t.Fatalf("Signal = %v", err)
 	}
-	<-tc.done
-	if tc.es.Signal != syscall.SIGTERM {
-		t.Errorf("exit %v, want terminated by SIGTERM", tc.es)
+	select {
+	case es := <-exited:
+		if es.Signal != syscall.SIGTERM {
+			t.Errorf("exit %v, want terminated by SIGTERM", es)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("exit not reported")
 	}
 	if n := pidfds(t) - before; n != 0 {
 		t.Errorf("%d pidfds left after the child was reaped", n)
 	}
-	if err := tc.Signal(syscall.SIGTERM, false); err != syscall.ESRCH {
+	if err := ch.Signal(syscall.SIGTERM, false); err != syscall.ESRCH {
 		t.Errorf("Signal after the reap = %v, want ESRCH", err)
 	}
 }
