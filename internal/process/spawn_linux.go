@@ -306,9 +306,9 @@ func startOnSpawnThread(exe string, argv []string, attr *syscall.ProcAttr) (int,
 }
 
 // pipes are a child's stdio pipes; err is nil with redirect_stderr, in
-// is nil and childIn -1 when the child's stdin is not a pipe. The parent
-// ends are in the runtime poller; the child ends are bare blocking
-// descriptors, closed once the child has its copies.
+// is nil and childIn -1 when the child's stdin is not a pipe. The output
+// pipes' parent ends are in the runtime poller (see pipe); the child ends
+// are bare blocking descriptors, closed once the child has its copies.
 type pipes struct {
 	in, out, err                *os.File // parent ends
 	childIn, childOut, childErr int
@@ -339,24 +339,31 @@ func newPipes(redirectStderr, stdinPipe bool) (_ *pipes, err error) {
 }
 
 // pipe makes one pipe: its parent end (the read end if parentReads) an
-// *os.File in the runtime poller, its child end a blocking descriptor.
-// That is a pipe2 and an fcntl, and one more fcntl and an epoll_ctl in
-// os.NewFile; os.Pipe put both ends in the poller, and Fd took the child's
-// end out again: 11 system calls a pipe, 33 a spawn, where this takes 5.
+// *os.File, its child end a blocking descriptor. An output pipe's parent
+// end is non-blocking, in the runtime poller until its pump takes it: a
+// pipe2 and an fcntl, and one more fcntl and an epoll_ctl in os.NewFile;
+// os.Pipe put both ends in the poller, and Fd took the child's end out
+// again: 11 system calls a pipe, where this takes 4. A stdin pipe is
+// blocking at both ends, out of the poller until its first write
+// (stdinWriter): a pipe2 and os.NewFile's fcntl.
 func pipe(parentReads bool) (parent *os.File, child int, err error) {
 	var fds [2]int
-	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+	flags := unix.O_CLOEXEC
+	if parentReads {
+		flags |= unix.O_NONBLOCK
+	}
+	if err := unix.Pipe2(fds[:], flags); err != nil {
 		return nil, -1, err
 	}
 	parentFD, childFD, name := fds[1], fds[0], "|1"
 	if parentReads {
 		parentFD, childFD, name = fds[0], fds[1], "|0"
-	}
-	// O_NONBLOCK is a flag of each end: a child expects blocking stdio.
-	if _, err := unix.FcntlInt(uintptr(childFD), unix.F_SETFL, 0); err != nil {
-		unix.Close(fds[0])
-		unix.Close(fds[1])
-		return nil, -1, err
+		// O_NONBLOCK is a flag of each end: a child expects blocking stdio.
+		if _, err := unix.FcntlInt(uintptr(childFD), unix.F_SETFL, 0); err != nil {
+			unix.Close(fds[0])
+			unix.Close(fds[1])
+			return nil, -1, err
+		}
 	}
 	return os.NewFile(uintptr(parentFD), name), childFD, nil
 }

@@ -826,16 +826,27 @@ func TestSpawnFloodWaitsForItsSink(t *testing.T) {
 // TestSpawnChildStdioBlocks: the pipes are made non-blocking for the
 // daemon's poller, but only the daemon's ends: a child whose stdio is
 // non-blocking fails writes with EAGAIN once a pipe is full. The daemon's
-// end of stdin must be in the poller, or a write would block a thread.
+// end of stdin is out of the runtime's poller until the first write (its
+// record there costs memory for every child, most never written to), and
+// in it from then on, or a write would block a thread.
 func TestSpawnChildStdioBlocks(t *testing.T) {
 	c, out, _ := helperCommand(t)
 	// The child waits for a line, so its pipes are still open when looked at.
-	c.Argv = []string{"/bin/sh", "-c", "grep -h ^flags: /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2; read x"}
+	c.Argv = []string{"/bin/sh", "-c", "grep -h ^flags: /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2; read x; read y"}
 	tc := spawnHelper(t, c)
 	// A file outside the poller has no deadlines; a zero one changes
 	// nothing. (The output ends go on to the output pollers: pump_linux.go.)
-	if err := tc.stdin.f.SetDeadline(time.Time{}); err != nil {
-		t.Errorf("daemon's end of stdin: %v, want it in the runtime poller", err)
+	if err := tc.stdin.f.SetDeadline(time.Time{}); !errors.Is(err, os.ErrNoDeadline) {
+		t.Errorf("daemon's end of stdin before any write: %v, want it out of the runtime poller", err)
+	}
+	if _, err := tc.Stdin().Write([]byte("first\n")); err != nil {
+		t.Fatal(err)
+	}
+	tc.stdin.mu.Lock()
+	polled := tc.stdin.polled
+	tc.stdin.mu.Unlock()
+	if err := polled.SetDeadline(time.Time{}); err != nil {
+		t.Errorf("daemon's end of stdin after a write: %v, want it in the runtime poller", err)
 	}
 	if _, err := tc.Stdin().Write([]byte("done\n")); err != nil {
 		t.Fatal(err)
