@@ -267,8 +267,7 @@ func adoptChild(s Snapshot, cmd *Command) (*child, error) {
 		unix.Close(pidfd)
 		return nil, fmt.Errorf("not a child of this process: %w", err)
 	}
-	unix.SetNonblock(pidfd, true)
-	ch := &child{pid: s.PID, pidfd: os.NewFile(uintptr(pidfd), "pidfd"), drained: make(chan struct{})}
+	ch := &child{pid: s.PID, pidfd: pidfdFile(pidfd), drained: make(chan struct{})}
 	ch.stdin = newStdinWriter(inherited(s.StdinFD, "stdin of "+cmd.Name))
 	if len(s.StdinPending) > 0 {
 		ch.stdin.Write(s.StdinPending) // the first write to an empty queue is taken whole; without a pipe it fails, as the old image's would have

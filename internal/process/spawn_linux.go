@@ -160,8 +160,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	}
 	ch := &child{pid: pid, stdin: newStdinWriter(p.in), drained: make(chan struct{})}
 	if pidfd >= 0 {
-		unix.SetNonblock(pidfd, true) // for the runtime poller (awaitExit)
-		ch.pidfd = os.NewFile(uintptr(pidfd), "pidfd")
+		ch.pidfd = pidfdFile(pidfd)
 	}
 	ch.pumpOutputs(c.Name, [2]pipeSink{{p.out, c.Stdout}, {p.err, c.Stderr}})
 	return ch, nil
@@ -307,9 +306,9 @@ func startOnSpawnThread(exe string, argv []string, attr *syscall.ProcAttr) (int,
 }
 
 // pipes are a child's stdio pipes; err is nil with redirect_stderr, in
-// is nil and childIn -1 when the child's stdin is not a pipe. The parent
-// ends are in the runtime poller; the child ends are bare blocking
-// descriptors, closed once the child has its copies.
+// is nil and childIn -1 when the child's stdin is not a pipe. The output
+// pipes' parent ends are in the runtime poller (see pipe); the child ends
+// are bare blocking descriptors, closed once the child has its copies.
 type pipes struct {
 	in, out, err                *os.File // parent ends
 	childIn, childOut, childErr int
@@ -340,24 +339,31 @@ func newPipes(redirectStderr, stdinPipe bool) (_ *pipes, err error) {
 }
 
 // pipe makes one pipe: its parent end (the read end if parentReads) an
-// *os.File in the runtime poller, its child end a blocking descriptor.
-// That is a pipe2 and an fcntl, and one more fcntl and an epoll_ctl in
-// os.NewFile; os.Pipe put both ends in the poller, and Fd took the child's
-// end out again: 11 system calls a pipe, 33 a spawn, where this takes 5.
+// *os.File, its child end a blocking descriptor. An output pipe's parent
+// end is non-blocking, in the runtime poller until its pump takes it: a
+// pipe2 and an fcntl, and one more fcntl and an epoll_ctl in os.NewFile;
+// os.Pipe put both ends in the poller, and Fd took the child's end out
+// again: 11 system calls a pipe, where this takes 4. A stdin pipe is
+// blocking at both ends, out of the poller until its first write
+// (stdinWriter): a pipe2 and os.NewFile's fcntl.
 func pipe(parentReads bool) (parent *os.File, child int, err error) {
 	var fds [2]int
-	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+	flags := unix.O_CLOEXEC
+	if parentReads {
+		flags |= unix.O_NONBLOCK
+	}
+	if err := unix.Pipe2(fds[:], flags); err != nil {
 		return nil, -1, err
 	}
 	parentFD, childFD, name := fds[1], fds[0], "|1"
 	if parentReads {
 		parentFD, childFD, name = fds[0], fds[1], "|0"
-	}
-	// O_NONBLOCK is a flag of each end: a child expects blocking stdio.
-	if _, err := unix.FcntlInt(uintptr(childFD), unix.F_SETFL, 0); err != nil {
-		unix.Close(fds[0])
-		unix.Close(fds[1])
-		return nil, -1, err
+		// O_NONBLOCK is a flag of each end: a child expects blocking stdio.
+		if _, err := unix.FcntlInt(uintptr(childFD), unix.F_SETFL, 0); err != nil {
+			unix.Close(fds[0])
+			unix.Close(fds[1])
+			return nil, -1, err
+		}
 	}
 	return os.NewFile(uintptr(parentFD), name), childFD, nil
 }
@@ -448,22 +454,51 @@ func ExitStatusOf(ws syscall.WaitStatus) ExitStatus {
 	return ExitStatus{Code: ws.ExitStatus()}
 }
 
-// awaitExit returns once the child of pidfd has exited, parking the
-// goroutine in the runtime poller. A wait4 alone blocks an OS thread for the
-// child's whole life: with 500 programs that was 500 threads and most of
-// the daemon's RSS. After awaitExit, wait4 reaps at once. If the pidfd
-// cannot be polled, it returns at once and wait4 blocks as before.
+// pidfdFile makes an *os.File of a child's pidfd. The pidfd stays
+// blocking, so os.NewFile leaves it out of the runtime's poller: a poller
+// of ours watches it (NotifyExit), and the runtime's kept a record of its
+// own (about 300 bytes, never given back to the heap) for every child
+// and woke for each exit as well.
+func pidfdFile(pidfd int) *os.File { return os.NewFile(uintptr(pidfd), "pidfd") }
+
+// awaitExit returns once the child of pidfd has exited. A wait4 alone
+// blocks an OS thread for the child's whole life: with 500 programs that
+// was 500 threads and most of the daemon's RSS. After awaitExit, wait4
+// reaps at once. When a poller reported the exit (NotifyExit), one look
+// tells so; otherwise (no poller took the pidfd) the goroutine parks in the
+// runtime's poller on a non-blocking duplicate of it. If that cannot be
+// had, it returns at once and wait4 blocks as before.
 func awaitExit(f *os.File) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return
 	}
-	rc.Read(func(fd uintptr) bool {
-		// WNOWAIT: only look; os.Process.Wait does the reaping.
-		var info unix.Siginfo
-		err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
-		return err != nil || info.Signo != 0 // WNOHANG leaves info zeroed while the child runs
+	dup := -1
+	rc.Control(func(fd uintptr) {
+		if !hasExited(fd) {
+			dup, _ = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+		}
 	})
+	if dup < 0 {
+		return
+	}
+	if err := unix.SetNonblock(dup, true); err != nil {
+		unix.Close(dup)
+		return
+	}
+	polled := os.NewFile(uintptr(dup), "pidfd")
+	defer polled.Close()
+	if prc, err := polled.SyscallConn(); err == nil {
+		prc.Read(hasExited)
+	}
+}
+
+// hasExited reports whether the child of pidfd has exited (or cannot be
+// looked at), without reaping it: os.Process.Wait or wait4 does that.
+func hasExited(pidfd uintptr) bool {
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_PIDFD, int(pidfd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	return err != nil || info.Signo != 0 // WNOHANG leaves info zeroed while the child runs
 }
 
 // trampolineArgv makes the child exec this binary, which sets credentials,

@@ -684,28 +684,45 @@ func pidfds(t *testing.T) int {
 	return n
 }
 
-// TestSpawnHoldsOnePidfd: a running child costs the daemon one pidfd
-// (os.StartProcess kept its own and the waiter opened another: two), and
-// none once reaped. Signals go through it.
+// TestSpawnHoldsOnePidfd: a running child whose exit a poller watches
+// (NotifyExit, the daemon's way) costs the daemon one pidfd (os.StartProcess
+// kept its own and the waiter opened another: two), out of the runtime's
+// poller (which kept a record of about 300 bytes for each), and none once
+// reaped. Signals go through it. Wait without a poller (spawnHelper's, the
+// other tests) parks on a duplicate while it waits.
 func TestSpawnHoldsOnePidfd(t *testing.T) {
 	before := pidfds(t)
 	c, _, _ := helperCommand(t, "sleep")
-	tc := spawnHelper(t, c)
-	time.Sleep(100 * time.Millisecond) // the waiter is parked on the pidfd
+	ch, err := forkExec{}.Spawn(c)
+	if err != nil {
+		t.Fatalf("Spawn = %v", err)
+	}
+	t.Cleanup(func() { syscall.Kill(-ch.PID(), syscall.SIGKILL) })
+	exited := make(chan ExitStatus, 1)
+	if !ch.(*child).NotifyExit("sleeper", func(es ExitStatus) { exited <- es }) {
+		t.Fatal("no poller took the pidfd")
+	}
 	if n := pidfds(t) - before; n != 1 {
 		t.Errorf("%d pidfds for one running child, want 1", n)
 	}
-	if err := tc.Signal(syscall.SIGTERM, false); err != nil {
+	if err := ch.(*child).pidfd.SetReadDeadline(time.Now()); !errors.Is(err, os.ErrNoDeadline) {
+		t.Errorf("SetReadDeadline on the pidfd = %v, want os.ErrNoDeadline: it is in the runtime's poller", err)
+	}
+	if err := ch.Signal(syscall.SIGTERM, false); err != nil {
 		t.Fatalf("Signal = %v", err)
 	}
-	<-tc.done
-	if tc.es.Signal != syscall.SIGTERM {
-		t.Errorf("exit %v, want terminated by SIGTERM", tc.es)
+	select {
+	case es := <-exited:
+		if es.Signal != syscall.SIGTERM {
+			t.Errorf("exit %v, want terminated by SIGTERM", es)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("exit not reported")
 	}
 	if n := pidfds(t) - before; n != 0 {
 		t.Errorf("%d pidfds left after the child was reaped", n)
 	}
-	if err := tc.Signal(syscall.SIGTERM, false); err != syscall.ESRCH {
+	if err := ch.Signal(syscall.SIGTERM, false); err != syscall.ESRCH {
 		t.Errorf("Signal after the reap = %v, want ESRCH", err)
 	}
 }
@@ -809,16 +826,27 @@ func TestSpawnFloodWaitsForItsSink(t *testing.T) {
 // TestSpawnChildStdioBlocks: the pipes are made non-blocking for the
 // daemon's poller, but only the daemon's ends: a child whose stdio is
 // non-blocking fails writes with EAGAIN once a pipe is full. The daemon's
-// end of stdin must be in the poller, or a write would block a thread.
+// end of stdin is out of the runtime's poller until the first write (its
+// record there costs memory for every child, most never written to), and
+// in it from then on, or a write would block a thread.
 func TestSpawnChildStdioBlocks(t *testing.T) {
 	c, out, _ := helperCommand(t)
 	// The child waits for a line, so its pipes are still open when looked at.
-	c.Argv = []string{"/bin/sh", "-c", "grep -h ^flags: /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2; read x"}
+	c.Argv = []string{"/bin/sh", "-c", "grep -h ^flags: /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2; read x; read y"}
 	tc := spawnHelper(t, c)
 	// A file outside the poller has no deadlines; a zero one changes
 	// nothing. (The output ends go on to the output pollers: pump_linux.go.)
-	if err := tc.stdin.f.SetDeadline(time.Time{}); err != nil {
-		t.Errorf("daemon's end of stdin: %v, want it in the runtime poller", err)
+	if err := tc.stdin.f.SetDeadline(time.Time{}); !errors.Is(err, os.ErrNoDeadline) {
+		t.Errorf("daemon's end of stdin before any write: %v, want it out of the runtime poller", err)
+	}
+	if _, err := tc.Stdin().Write([]byte("first\n")); err != nil {
+		t.Fatal(err)
+	}
+	tc.stdin.mu.Lock()
+	polled := tc.stdin.polled
+	tc.stdin.mu.Unlock()
+	if err := polled.SetDeadline(time.Time{}); err != nil {
+		t.Errorf("daemon's end of stdin after a write: %v, want it in the runtime poller", err)
 	}
 	if _, err := tc.Stdin().Write([]byte("done\n")); err != nil {
 		t.Fatal(err)

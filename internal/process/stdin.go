@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/drover/drover/internal/guard"
 )
 
@@ -26,9 +28,15 @@ const maxStdinQueued = 1 << 20
 // child closed its stdin, os.ErrClosed once it was reaped).
 // Without a pipe (f nil: the child's fd 0 is not ours) every Write fails
 // with EPIPE, as a write to a pipe nobody reads.
+//
+// The pipe is blocking and out of the runtime's poller until the first
+// Write, which makes polled: most children are never written to, and the
+// poller's record of a descriptor is about 300 bytes that the runtime
+// never gives back to the heap.
 type stdinWriter struct {
 	f        *os.File
 	mu       sync.Mutex
+	polled   *os.File // guarded by mu: f, or a non-blocking duplicate of it, in the runtime's poller; nil before the first Write
 	queue    [][]byte // guarded by mu
 	queued   int      // guarded by mu: bytes queued or being written
 	flushing bool     // guarded by mu: a flush goroutine is running
@@ -60,6 +68,13 @@ func (w *stdinWriter) Write(p []byte) (int, error) {
 	}
 	if w.queued > 0 && w.queued+len(p) > maxStdinQueued {
 		return 0, ErrStdinFull
+	}
+	if w.polled == nil {
+		f, err := inPoller(w.f)
+		if err != nil {
+			return 0, err
+		}
+		w.polled = f
 	}
 	w.queued += len(p)
 	w.queue = append(w.queue, append([]byte(nil), p...))
@@ -95,10 +110,10 @@ func (w *stdinWriter) flush() {
 			w.mu.Unlock()
 			return
 		}
-		p := w.queue[0]
+		p, f := w.queue[0], w.polled
 		w.queue = w.queue[1:]
 		w.mu.Unlock()
-		n, err := w.f.Write(p)
+		n, err := f.Write(p)
 		w.mu.Lock()
 		w.queued -= n
 		switch {
@@ -125,9 +140,10 @@ func (w *stdinWriter) hold() ([]byte, error) {
 		idle = make(chan struct{})
 		w.idle = idle
 	}
+	f := w.polled
 	w.mu.Unlock()
 	if idle != nil {
-		if err := w.f.SetWriteDeadline(time.Now()); err != nil {
+		if err := f.SetWriteDeadline(time.Now()); err != nil {
 			w.resume()
 			return nil, fmt.Errorf("interrupt the write to stdin: %w", err)
 		}
@@ -143,11 +159,11 @@ func (w *stdinWriter) hold() ([]byte, error) {
 
 // resume lets the flush go on after hold.
 func (w *stdinWriter) resume() {
-	if w.f != nil {
-		w.f.SetWriteDeadline(time.Time{})
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.polled != nil {
+		w.polled.SetWriteDeadline(time.Time{})
+	}
 	w.held = false
 	if len(w.queue) > 0 && w.err == nil && !w.flushing {
 		w.flushing = true
@@ -161,9 +177,32 @@ func (w *stdinWriter) Close() error {
 	if w.err == nil {
 		w.err = os.ErrClosed
 	}
+	polled := w.polled
 	w.mu.Unlock()
 	if w.f == nil {
 		return nil
 	}
+	if polled != nil && polled != w.f {
+		polled.Close()
+	}
 	return w.f.Close()
+}
+
+// inPoller returns f if it is in the runtime's poller, else a
+// non-blocking duplicate of it that is.
+func inPoller(f *os.File) (*os.File, error) {
+	if f.SetWriteDeadline(time.Time{}) == nil {
+		return f, nil
+	}
+	var dup int
+	err := os.ErrClosed
+	withFD(f, func(fd int) { dup, err = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) })
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.SetNonblock(dup, true); err != nil {
+		unix.Close(dup)
+		return nil, err
+	}
+	return os.NewFile(uintptr(dup), f.Name()), nil
 }

@@ -180,27 +180,34 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 		httpmux.Error(w, http.StatusInternalServerError)
 		return
 	}
-	var out *xmlrpc.Message
 	if err == nil {
 		h.logf(config.LevelTrace, "XML-RPC method %s() returned successfully", name)
-		out, err = xmlrpc.NewResponse(v)
-		if err != nil {
+		sent := false
+		err = xmlrpc.WriteResponse(w, v, func(n int) {
+			setXMLHeaders(w, n)
+			sent = true
+		})
+		if err != nil && !sent {
 			h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %v", loggedBody(body), err)
 			httpmux.Error(w, http.StatusInternalServerError)
-			return
 		}
-	} else {
-		if r.Context().Err() != nil {
-			return // the client is gone
-		}
-		f := toFault(err, "")
-		h.logf(config.LevelTrace, "XML-RPC method %s() returned fault: [%d] %s", name, f.Code, f.String)
-		out = xmlrpc.NewFault(f)
+		return // an error after the headers is the connection's: the client is gone
 	}
-	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
+	if r.Context().Err() != nil {
+		return // the client is gone
+	}
+	f := toFault(err, "")
+	h.logf(config.LevelTrace, "XML-RPC method %s() returned fault: [%d] %s", name, f.Code, f.String)
+	out := xmlrpc.NewFault(f)
+	setXMLHeaders(w, out.Len())
 	out.WriteTo(w)
 	out.Release()
+}
+
+// setXMLHeaders sets the headers of an XML-RPC answer of n bytes.
+func setXMLHeaders(w http.ResponseWriter, n int) {
+	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(n))
 }
 
 // maxLoggedBody is how much of a request body a log line quotes: Supervisor

@@ -13,10 +13,19 @@ import (
 // not four times that; a small one takes one small chunk. Release hands
 // the chunks back for the next message: the daemon answers `status` over
 // and over with messages of the same size.
+//
+// WriteResponse's messages keep at most maxHeld bytes: past that one
+// drops its chunks and only counts, and another sends each full chunk to
+// its sink and fills it again.
 type Message struct {
 	chunks [][]byte // the filled chunks, in order
 	cur    []byte   // the chunk being filled, after them
 	n      int
+
+	maxHeld  int       // if not 0, past this many bytes the chunks are dropped and counting begins
+	counting bool      // only n grows: no byte is kept
+	sink     io.Writer // a full chunk is written here and reused
+	sinkErr  error     // the sink's first error; nothing more is written after it
 }
 
 const (
@@ -61,12 +70,17 @@ func (m *Message) WriteTo(w io.Writer) (int64, error) {
 // Release empties the message and keeps its memory for the next ones;
 // nothing written from it may be held past this call.
 func (m *Message) Release() {
+	m.releaseChunks()
+	*m = Message{}
+}
+
+func (m *Message) releaseChunks() {
 	for _, c := range append(m.chunks, m.cur) {
 		if cap(c) >= firstChunk {
 			chunkPools[bits.Len(uint(cap(c)/firstChunk))-1].Put(&c)
 		}
 	}
-	*m = Message{}
+	m.chunks, m.cur = nil, nil
 }
 
 // WriteString appends s.
@@ -82,6 +96,10 @@ func (m *Message) Write(p []byte) (int, error) {
 func (m *Message) WriteByte(c byte) error {
 	if len(m.cur) == cap(m.cur) {
 		m.grow()
+		if m.counting {
+			m.n++
+			return nil
+		}
 	}
 	m.cur = append(m.cur, c)
 	m.n++
@@ -110,6 +128,9 @@ func appendText[S string | []byte](m *Message, s S) {
 
 func appendChunked[S string | []byte](m *Message, s S) {
 	m.n += len(s)
+	if m.counting {
+		return
+	}
 	for {
 		k := min(len(s), cap(m.cur)-len(m.cur))
 		m.cur = append(m.cur, s[:k]...)
@@ -117,16 +138,38 @@ func appendChunked[S string | []byte](m *Message, s S) {
 		if len(s) == 0 {
 			return
 		}
-		m.grow()
+		if m.grow(); m.counting {
+			return
+		}
 	}
 }
 
-// grow starts a new chunk, twice the last one's size up to maxChunk.
+// grow starts a new chunk, twice the last one's size up to maxChunk; with
+// a sink, it sends the full chunk there and empties it; past maxHeld it
+// drops the chunks and makes the message count only.
 func (m *Message) grow() {
-	if cap(m.cur) == 0 {
+	switch {
+	case m.counting:
+	case m.sink != nil:
+		m.flush()
+		if cap(m.cur) == 0 {
+			m.cur = newChunk(maxChunk)
+		}
+	case m.maxHeld > 0 && m.n > m.maxHeld:
+		m.releaseChunks()
+		m.counting = true
+	case cap(m.cur) == 0:
 		m.cur = newChunk(firstChunk)
-		return
+	default:
+		m.chunks = append(m.chunks, m.cur)
+		m.cur = newChunk(min(2*cap(m.cur), maxChunk))
 	}
-	m.chunks = append(m.chunks, m.cur)
-	m.cur = newChunk(min(2*cap(m.cur), maxChunk))
+}
+
+// flush writes the current chunk to the sink and empties it.
+func (m *Message) flush() {
+	if len(m.cur) > 0 && m.sinkErr == nil {
+		_, m.sinkErr = m.sink.Write(m.cur)
+	}
+	m.cur = m.cur[:0]
 }

@@ -2,6 +2,7 @@ package xmlrpc
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -66,4 +67,120 @@ func TestMessageReusesReleasedChunks(t *testing.T) {
 			ms[k].Release()
 		}
 	}
+}
+
+// WriteResponse writes what NewResponse makes, byte for byte, with the
+// length it announces before the first byte: text to escape, bad UTF-8,
+// bytes written one at a time (WriteByte), empty values. An answer of up
+// to maxHeld bytes is encoded once; a larger one is sent while its second
+// encoding runs, in writes of at most a chunk.
+func TestWriteResponseMatchesNewResponse(t *testing.T) {
+	var long []any
+	for i := range 3000 {
+		long = append(long, strings.Repeat(string(rune('a'+i%26)), i%997)+"<&>\xff")
+	}
+	for name, v := range map[string]*encodeWatch{
+		"empty string":             {v: ""},
+		"struct":                   {v: Struct{{"name", "a&b"}, {"n", 7}, {"ok", true}, {"f", 1.5}, {"b", []byte{0, 1, 2}}}},
+		"500 process infos (held)": {v: allProcessInfo()},
+		"3,000 strings (streamed)": {v: long},
+		"bytes one at a time":      {v: strings.Repeat("é", maxHeld), byBytes: true},
+	} {
+		want, err := NewResponse(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &chunkRecorder{}
+		announced := -1
+		v.encodes = 0
+		w.onFirst = func() { w.duringEncode = v.running }
+		err = WriteResponse(w, v, func(n int) {
+			if w.Len() != 0 {
+				t.Errorf("%s: length announced after %d bytes were written", name, w.Len())
+			}
+			announced = n
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if w.String() != want.String() {
+			t.Errorf("%s: %d bytes written differ from NewResponse's %d", name, w.Len(), want.Len())
+		}
+		if announced != want.Len() {
+			t.Errorf("%s: announced %d bytes, NewResponse makes %d", name, announced, want.Len())
+		}
+		if w.largest > maxChunk {
+			t.Errorf("%s: a write of %d bytes, more than a chunk (%d)", name, w.largest, maxChunk)
+		}
+		held := want.Len() <= maxHeld
+		if held && (v.encodes != 1 || w.duringEncode) {
+			t.Errorf("%s: %d bytes encoded %d times, first write during an encoding %t: want it held, encoded once", name, want.Len(), v.encodes, w.duringEncode)
+		}
+		if !held && (v.encodes != 2 || !w.duringEncode) {
+			t.Errorf("%s: %d bytes encoded %d times, first write during an encoding %t: want it streamed", name, want.Len(), v.encodes, w.duringEncode)
+		}
+		want.Release()
+	}
+}
+
+// encodeWatch encodes v (as a string written byte by byte if byBytes),
+// counting its encodings and telling whether one is running.
+type encodeWatch struct {
+	v       any
+	byBytes bool
+	encodes int
+	running bool
+}
+
+func (e *encodeWatch) MarshalXMLRPC(m *Message) {
+	e.encodes++
+	e.running = true
+	defer func() { e.running = false }()
+	if !e.byBytes {
+		writeValue(m, e.v)
+		return
+	}
+	m.WriteString("<value><string>")
+	for _, c := range []byte(e.v.(string)) {
+		m.WriteByte(c)
+	}
+	m.WriteString("</string></value>\n")
+}
+
+// A value that cannot be encoded fails WriteResponse before the length is
+// announced and before any byte is written; a failing writer's error is
+// returned, and nothing more is written after it.
+func TestWriteResponseErrors(t *testing.T) {
+	w := &chunkRecorder{}
+	called := false
+	err := WriteResponse(w, []any{"x", make(chan int)}, func(int) { called = true })
+	if err == nil || called || w.Len() != 0 {
+		t.Errorf("unencodable value: error %v, length announced %t, %d bytes written", err, called, w.Len())
+	}
+	f := &chunkRecorder{failAfter: 1}
+	err = WriteResponse(f, strings.Repeat("x", 2*maxHeld), func(int) {})
+	if err == nil || f.writes != 2 {
+		t.Errorf("failing writer: error %v after %d writes, want its error after the 2nd", err, f.writes)
+	}
+}
+
+// chunkRecorder keeps what is written and counts the writes; after
+// failAfter writes (if not 0) each write fails.
+type chunkRecorder struct {
+	bytes.Buffer
+	writes, largest, failAfter int
+	onFirst                    func() // if set, called at the first write
+	duringEncode               bool
+}
+
+func (c *chunkRecorder) Write(p []byte) (int, error) {
+	if c.writes == 0 && c.onFirst != nil {
+		c.onFirst()
+	}
+	c.writes++
+	c.largest = max(c.largest, len(p))
+	if c.failAfter > 0 && c.writes > c.failAfter {
+		return 0, errors.New("broken pipe")
+	}
+	return c.Buffer.Write(p)
 }
