@@ -29,6 +29,9 @@ func FuzzHandler(f *testing.F) {
 		if rec.Code == http.StatusInternalServerError {
 			t.Fatalf("%s %q with %q: HTTP 500: %s", method, path, body, rec.Body.String())
 		}
+		if ctx.Err() != nil {
+			return // the client left first (a loaded machine): no answer is owed to it
+		}
 		if strings.HasPrefix(path, "/RPC2") && rec.Code == http.StatusOK {
 			if _, err := xmlrpc.DecodeResponse(rec.Body); err != nil {
 				if _, fault := err.(*xmlrpc.Fault); !fault {
