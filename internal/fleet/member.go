@@ -199,7 +199,7 @@ func (m *Member) publish(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, min(m.info.interval, roundTrip))
+	ctx, cancel := context.WithTimeout(ctx, roundTrip)
 	defer cancel()
 	// A plain pipeline, not a transaction: the keys may live in different
 	// slots of a Redis Cluster, and a beat half written is mended by the next.

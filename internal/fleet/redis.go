@@ -9,8 +9,11 @@ import (
 	"github.com/drover/drover/internal/config"
 )
 
-// roundTrip bounds one Redis exchange: a slow Redis must not hold a beat
-// past the next one.
+// roundTrip bounds one Redis exchange, a beat too. Not the heartbeat
+// interval: with a short one a reply a little late (a loaded host) would
+// be logged as Redis unreachable, noise to an operator; a late beat only
+// delays the next (the ticker drops ticks), and the view shows the node
+// stale if it is late enough to matter.
 const roundTrip = 2 * time.Second
 
 // keys names the Redis keys of a fleet under its prefix.
@@ -72,8 +75,7 @@ const (
 // pipelines, snapshots are read with one GET each, a lease's two keys
 // share the hash tag of their group).
 func newClient(cfg *config.Fleet) (redis.UniversalClient, error) {
-	timeout := min(cfg.HeartbeatInterval, roundTrip)
-	uo := &redis.UniversalOptions{MaxRetries: -1, DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolSize: 2}
+	uo := &redis.UniversalOptions{MaxRetries: -1, DialTimeout: roundTrip, ReadTimeout: roundTrip, WriteTimeout: roundTrip, PoolSize: 2}
 	switch {
 	case cfg.RedisCluster:
 		o, err := redis.ParseClusterURL(cfg.RedisURL)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/wire"
 	"github.com/drover/drover/tests/laravelenv"
@@ -69,5 +71,37 @@ func TestCommandRightAfterRedisRestart(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+	}
+}
+
+// TestSlowRedisIsNotUnreachable: Redis answers the beats of a node with a
+// 100 ms interval only after 600 ms (CLIENT PAUSE, as a loaded host might):
+// the node logs no loss of Redis, and beats again after the pause.
+func TestSlowRedisIsNotUnreachable(t *testing.T) {
+	port := startRedis(t)
+	const beat = 100 * time.Millisecond
+	cfg := &config.Fleet{RedisURL: fmt.Sprintf("redis://127.0.0.1:%d/0", port), NodeName: "a",
+		HeartbeatInterval: beat, KeyPrefix: "p:"}
+	log := &logLines{}
+	m, err := JoinSimulated(cfg, testSnapshot, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop(true)
+	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+	defer rdb.Close()
+	ctx := context.Background()
+	lastBeat := func() int64 {
+		score, _ := rdb.ZScore(ctx, "p:nodes", "a").Result()
+		return int64(score)
+	}
+	waitFor(t, "a beats", func() bool { return lastBeat() > 0 })
+	if err := rdb.Do(ctx, "CLIENT", "PAUSE", 600, "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := time.Now().Add(600 * time.Millisecond).UnixMilli()
+	waitFor(t, "a beats after the pause", func() bool { return lastBeat() > resumed })
+	if n := log.count("unreachable"); n != 0 {
+		t.Errorf("a slow Redis logged as unreachable %d times: %q", n, log.lines)
 	}
 }

@@ -20,15 +20,15 @@ import (
 )
 
 // startFleet starts Redis and the nodes n1 (az=a), n2 (az=b) and n3
-// (role=web; the others are role=worker), each running sleepers, and
-// waits until n1 sees them all up.
-func startFleet(t *testing.T) (*laravelenv.Redis, []*node) {
+// (role=web; the others are role=worker, n3 beats every n3Beat), each
+// running sleepers, and waits until n1 sees them all up.
+func startFleet(t *testing.T, n3Beat time.Duration) (*laravelenv.Redis, []*node) {
 	redisSrv := laravelenv.NewRedis(t, laravelenv.TempDir(t, "fleet-redis"))
 	redisSrv.Start(t, pollEvery)
 	nodes := []*node{
 		startNode(t, "n1", onRedis(redisSrv.Port), "role=worker,az=a,", sleepers),
 		startNode(t, "n2", onRedis(redisSrv.Port), "role=worker,az=b,", sleepers),
-		startNode(t, "n3", onRedis(redisSrv.Port), "role=web,", sleepers),
+		startNodeBeating(t, "n3", onRedis(redisSrv.Port), "role=web,", sleepers, n3Beat),
 	}
 	laravelenv.WaitFor(t, "n1 sees the three nodes up", 30*time.Second, pollEvery, func() bool {
 		return allUp(nodes[0].fleet(), "n1", "n2", "n3")
@@ -46,7 +46,10 @@ func TestFleetActions(t *testing.T) {
 	if droverBin == "" {
 		t.Skip("redis-server not found")
 	}
-	redisSrv, nodes := startFleet(t)
+	// n3 beats every second: its clean shutdown below must never show it
+	// stale (2 s without a beat); with 300 ms a beat late by 300 ms on a
+	// loaded host would show it so.
+	redisSrv, nodes := startFleet(t, n3Beat)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 
 	// Stop on the workers only, sent from the web node: n1 and n2 report,
@@ -172,7 +175,7 @@ func TestFleetRolling(t *testing.T) {
 	if droverBin == "" {
 		t.Skip("redis-server not found")
 	}
-	_, nodes := startFleet(t)
+	_, nodes := startFleet(t, heartbeat)
 	before := map[string]map[string]int{}
 	for _, n := range nodes {
 		before[n.name] = n.pids()

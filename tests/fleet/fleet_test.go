@@ -25,6 +25,9 @@ const (
 	// without a beat, gone once its key expires at 900 ms.
 	heartbeat = 300 * time.Millisecond
 	keyPrefix = "drover:fleettest:"
+	// n3Beat is the heartbeat_interval of a node whose death or shutdown
+	// a test watches: it stays stale a whole n3Beat before it is gone.
+	n3Beat = time.Second
 )
 
 var droverBin string
@@ -78,6 +81,12 @@ func onRedis(port int) string { return fmt.Sprintf("redis_url=redis://127.0.0.1:
 // program sections; it waits until two processes or more run.
 func startNode(t *testing.T, name, redis, labels, programs string) *node {
 	t.Helper()
+	return startNodeBeating(t, name, redis, labels, programs, heartbeat)
+}
+
+// startNodeBeating is startNode with the heartbeat_interval beat.
+func startNodeBeating(t *testing.T, name, redis, labels, programs string, beat time.Duration) *node {
+	t.Helper()
 	n := &node{t: t, name: name, dir: laravelenv.TempDir(t, "fleet-"+name)}
 	sock := filepath.Join(n.dir, "s.sock")
 	n.mainLog = filepath.Join(n.dir, "main.log")
@@ -89,7 +98,7 @@ labels=%snode=%s
 heartbeat_interval=%s
 key_prefix=%s
 secret=%s
-`, redis, name, labels, name, heartbeat, keyPrefix, secret) + programs
+`, redis, name, labels, name, beat, keyPrefix, secret) + programs
 	if err := os.WriteFile(n.conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -209,9 +218,13 @@ func TestFleet(t *testing.T) {
 	redis.Start(t, pollEvery)
 	names := []string{"n1", "n2", "n3"}
 	var nodes []*node
-	for _, name := range names {
+	for _, name := range names[:2] {
 		nodes = append(nodes, startNode(t, name, onRedis(redis.Port), "role=worker,", sleepers))
 	}
+	// n3, SIGKILLed at the end, beats every second: it is stale from 2 s
+	// after its last beat until its key expires at 3 s, a window a loaded
+	// host's poll does not miss (with 300 ms it was 300 ms wide).
+	nodes = append(nodes, startNodeBeating(t, "n3", onRedis(redis.Port), "role=worker,", sleepers, n3Beat))
 
 	// Every node sees every node up, with its processes, labels and version.
 	for _, n := range nodes {
