@@ -265,8 +265,10 @@ func sortProcesses(procs []*Process) {
 // leave the homogeneous groups), then [program:x], [eventlistener:x] and
 // [fcgi-program:x], finally sorted by (priority, name). A [group:x] keeps
 // its programs in programs= order, each section's processes by name, and
-// is then sorted stably by priority alone: Supervisor starts, stops and
-// lists ("waiting for … to die") a group's processes in that order.
+// is then sorted stably by priority alone: Supervisor starts and stops a
+// group's processes in that order. Its own loop (autostart) and the
+// shutdown's "waiting for … to die" walk the programs= order, which
+// Process.Member keeps.
 func (l *loader) groups() ([]*Group, error) {
 	var groups []*Group
 	excluded := map[string]bool{}
@@ -307,6 +309,9 @@ func (l *loader) groups() ([]*Group, error) {
 				return nil, err
 			}
 			g.Processes = append(g.Processes, procs...)
+		}
+		for i, p := range g.Processes {
+			p.Member = i
 		}
 		slices.SortStableFunc(g.Processes, func(a, b *Process) int { return a.Priority - b.Priority })
 		groups = append(groups, g)

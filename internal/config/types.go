@@ -123,7 +123,7 @@ type Group struct {
 	Kind     GroupKind
 	Priority int
 	// Processes sorted by (Priority, Name); a [group:x] sorted stably by
-	// Priority from programs= order (see loader.groups).
+	// Priority from programs= order (see loader.groups), which Member keeps.
 	Processes []*Process
 
 	// Event listener pools only.
@@ -216,6 +216,11 @@ type Process struct {
 	Group       string // group name
 	ProgramName string // the section's name after ':'
 	ProcessNum  int
+	// Member is the place of the process in its [group:x] as Supervisor
+	// keeps the group (programs= order, each program's processes by
+	// priority and name), before Processes is sorted by priority; 0 in any
+	// other group, whose Processes are already in that order.
+	Member int
 
 	Command      string   // as written (expanded), for display and config info
 	Argv         []string // POSIX-shlex split of Command; nil when ArgvErr != ""

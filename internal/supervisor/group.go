@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync/atomic"
 
 	"github.com/drover/drover/internal/config"
@@ -173,14 +174,25 @@ func (g *Group) end(s *Supervisor) {
 }
 
 // autostart spawns the autostart processes in order, without waiting for
-// RUNNING: priority orders the spawns, it does not wait for readiness.
+// RUNNING: priority orders the spawns, it does not wait for readiness. In
+// a [group:x] Supervisor's loop spawns them in programs= order, not by
+// priority (asKept).
 func (g *Group) autostart(ctx context.Context) {
-	for _, p := range g.Processes {
+	for _, p := range g.asKept() {
 		if p.Config().Autostart && !p.adopted {
 			// A failed spawn is the runner's to log and retry.
 			_ = p.Autostart(ctx)
 		}
 	}
+}
+
+// asKept returns the processes of g in the order Supervisor keeps them in
+// the group (config.Process.Member): what its own loop and its shutdown
+// report walk; its RPC calls and stop_all sort them by priority.
+func (g *Group) asKept() []*Process {
+	ps := slices.Clone(g.Processes)
+	slices.SortStableFunc(ps, func(a, b *Process) int { return a.Config().Member - b.Config().Member })
+	return ps
 }
 
 // stopped reports whether every process of g is in a stopped state.

@@ -18,7 +18,8 @@ const shutdownReportEvery = 3 * time.Second
 // publishes PROCESS_GROUP_ADDED for each and SUPERVISOR_STATE_CHANGE_RUNNING
 // (neither for what an upgrade handed over: to a listener, nothing started),
 // and spawns the autostart processes at once in (group priority, name) then
-// (process priority, name) order. It then supervises until Shutdown or
+// (process priority, name) order (a [group:x] in programs= order, as
+// Supervisor's loop does). It then supervises until Shutdown or
 // Restart is called or ctx is done (a shutdown); then it stops every group,
 // one at a time in reverse priority order, waits until no child is left,
 // closes the child logs and returns restart=true when Restart was asked for.
@@ -214,7 +215,7 @@ func (s *Supervisor) reportShutdown(gs []*Group, last time.Time) time.Time {
 	}
 	var names []string
 	for _, g := range gs {
-		for _, p := range g.Processes {
+		for _, p := range g.asKept() {
 			if !p.Info().State.IsStopped() {
 				names = append(names, p.Config().Name)
 			}

@@ -149,7 +149,9 @@ func compare(tc testCase) (diffs []string, overload string, err error) {
 
 // overloaded says what, in a transcript, only a machine too loaded to
 // judge by produces: a program that exits at once staying up past its
-// startsecs.
+// startsecs, seen as a "success:" line or as an exit that is "expected"
+// (an exit seen after startsecs goes from STARTING through RUNNING to
+// EXITED without the "success:" line).
 func overloaded(tr transcript, tc testCase) string {
 	fast, other := map[string]bool{}, map[string]bool{}
 	for _, p := range tc.allPrograms() {
@@ -162,7 +164,9 @@ func overloaded(tr transcript, tc testCase) string {
 		}
 	}
 	for n, lines := range tr.states {
-		if fast[n] && !other[n] && slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, " success: ") }) {
+		if fast[n] && !other[n] && slices.ContainsFunc(lines, func(l string) bool {
+			return strings.Contains(l, " success: ") || strings.Contains(l, " exited: ") && strings.HasSuffix(l, "; expected)")
+		}) {
 			return n + " exits at once but stayed up past startsecs"
 		}
 	}

@@ -2,8 +2,9 @@
 // configurations and sequences of supervisorctl commands, runs each case
 // against Debian's Supervisor 4.2.5 (/usr/bin/supervisord) and against
 // Drover side by side, both driven by Debian's supervisorctl, and reports
-// every difference in command output, exit status, settled `status` and
-// the state lines of the main log, with a shrunk reproduction.
+// every difference in command output, exit status, settled `status`, the
+// state lines of the main log and the order of the start-up's spawns, with
+// a shrunk reproduction.
 // docs/conformance.md says how to run it.
 //
 // What it does not compare, because it is timing (Supervisor polls once a
@@ -28,6 +29,7 @@
 // The generator keeps cases clear of the poll: builtin-only scripts,
 // startsecs 0 or 2, slow exits after 5 s, startsecs=0 for a program that
 // exits leaving a child on its stdout, a short stopwaitsecs only for a
-// program that ignores its stopsignal, no endless restart loops. A run in
-// which a program that exits at once stayed up past startsecs is run again.
+// program that ignores its stopsignal, no endless restart loops, tail byte
+// counts that do not cut the case directory's name. A run in which a
+// program that exits at once stayed up past startsecs is run again.
 package conformance

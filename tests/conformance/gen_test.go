@@ -261,7 +261,8 @@ func (c config) processProgram() map[string]program {
 }
 
 // edit returns a changed copy of c: a program's command, numprocs or
-// startsecs changes, or a program is added or removed.
+// startsecs changes, a program is added or removed, or a group is made,
+// dropped or gains or loses a program.
 func edit(r *rand.Rand, c config) config {
 	n := c.clone()
 	var unused []string
@@ -271,7 +272,7 @@ func edit(r *rand.Rand, c config) config {
 		}
 	}
 	i := r.IntN(len(n.programs))
-	switch op := r.IntN(5); {
+	switch op := r.IntN(6); {
 	case op == 0 && len(unused) > 0:
 		n.programs = append(n.programs, genProgram(r, pick(r, unused...)))
 	case op == 1 && len(n.programs) > 1:
@@ -283,10 +284,76 @@ func edit(r *rand.Rand, c config) config {
 		p := &n.programs[i]
 		p.startsecs = longStartsecs - p.startsecs
 		p.settleable(r)
+	case op == 4:
+		n = n.regroup(r, n.programs[i].name)
 	default:
 		old := n.programs[i]
 		n.programs[i] = genProgram(r, old.name)
 		n.programs[i].included = old.included
+	}
+	return n
+}
+
+// regroup moves the program out of its group (dropping a group left
+// empty), or into a group: an existing one or a new one.
+func (c config) regroup(r *rand.Rand, prog string) config {
+	if c.groupOf(prog) != prog {
+		n := c.without(prog)
+		n.programs = slices.Clone(c.programs)
+		return n
+	}
+	n := c.clone()
+	var free []string
+	for _, name := range groupNames {
+		if !slices.ContainsFunc(n.groups, func(g group) bool { return g.name == name }) {
+			free = append(free, name)
+		}
+	}
+	if len(n.groups) > 0 && (len(free) == 0 || r.IntN(2) == 0) {
+		g := &n.groups[r.IntN(len(n.groups))]
+		g.programs = append(g.programs, prog)
+	} else {
+		n.groups = append(n.groups, group{name: pick(r, free...), programs: []string{prog}})
+	}
+	return n
+}
+
+// processGroups returns the names of the process groups: each [group:x]
+// and each program in none.
+func (c config) processGroups() []string {
+	var out []string
+	for _, p := range c.programs {
+		if g := c.groupOf(p.name); !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// adopt returns c with the named process groups as they are in from: added,
+// replaced, or gone when from has none of that name. It is what update,
+// add and remove do to the running configuration.
+func (c config) adopt(from config, names ...string) config {
+	n := config{}
+	for _, p := range c.programs {
+		if !slices.Contains(names, c.groupOf(p.name)) {
+			n.programs = append(n.programs, p)
+		}
+	}
+	for _, g := range c.groups {
+		if !slices.Contains(names, g.name) {
+			n.groups = append(n.groups, group{g.name, slices.Clone(g.programs), g.priority})
+		}
+	}
+	for _, p := range from.programs {
+		if _, ok := n.program(p.name); !ok && slices.Contains(names, from.groupOf(p.name)) {
+			n.programs = append(n.programs, p)
+		}
+	}
+	for _, g := range from.groups {
+		if slices.Contains(names, g.name) {
+			n.groups = append(n.groups, group{g.name, slices.Clone(g.programs), g.priority})
+		}
 	}
 	return n
 }
@@ -312,6 +379,9 @@ func (c config) without(name string) config {
 // name no daemon knows.
 func targets(r *rand.Rand, c config) []string {
 	procs, groups := c.namespecs()
+	if len(groups) == 0 { // everything removed
+		return []string{pick(r, "nosuch", "all")}
+	}
 	one := func() string {
 		switch x := r.IntN(10); {
 		case x < 5 && len(procs) > 0:
@@ -343,56 +413,136 @@ func overlap(a, b string) bool {
 }
 
 // genCase makes a case: a config and 3 to 8 commands, ending with status.
+// It follows what each command does to the configuration the daemon runs
+// (active) and the one it last read (read) closely enough to pick names
+// that mostly exist; the harness follows them exactly (adoptChanges).
 func genCase(seed uint64) testCase {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	tc := testCase{seed: seed, conf: genConfig(r)}
-	active, file := tc.conf, tc.conf
+	active, read, file := tc.conf, tc.conf, tc.conf
+	add := func(args ...string) { tc.steps = append(tc.steps, step{args: args}) }
 	for range 3 + r.IntN(6) {
-		var s step
-		switch x := r.IntN(20); {
+		switch x := r.IntN(24); {
 		case x < 3:
-			s.args = []string{"status"}
+			args := []string{"status"}
 			if r.IntN(2) == 0 {
-				s.args = append(s.args, targets(r, active)...)
+				args = append(args, targets(r, active)...)
 			}
+			add(args...)
 		case x < 6:
-			s.args = append([]string{"start"}, targets(r, active)...)
+			add(append([]string{"start"}, targets(r, active)...)...)
 		case x < 9:
-			s.args = append([]string{"stop"}, targets(r, active)...)
+			add(append([]string{"stop"}, targets(r, active)...)...)
 		case x < 11:
-			s.args = append([]string{"restart"}, targets(r, active)...)
+			add(append([]string{"restart"}, targets(r, active)...)...)
 		case x < 12:
-			s.args = append([]string{"signal", pick(r, "HUP", "USR1", "KILL", "TERM")}, targets(r, active)...)
+			add(append([]string{"signal", pick(r, "HUP", "USR1", "KILL", "TERM", "9", "usr2")}, targets(r, active)...)...)
 		case x < 13:
-			s.args = []string{"avail"}
+			add("avail")
 		case x < 14:
-			s.args = []string{"pid"}
+			args := []string{"pid"}
 			if r.IntN(3) != 0 {
-				s.args = append(s.args, targets(r, active)[0])
+				args = append(args, targets(r, active)[0])
 			}
+			add(args...)
 		case x < 15:
-			s.args = append([]string{"clear"}, targets(r, active)...)
+			add(append([]string{"clear"}, targets(r, active)...)...)
 		case x < 17:
-			procs, _ := active.namespecs()
-			s.args = []string{"tail", pick(r, append(procs, "nosuch")...)}
-			if r.IntN(3) == 0 {
-				s.args = append(s.args, "stderr")
+			add(tailArgs(r, active)...)
+		case x < 20:
+			n := edit(r, file)
+			file = n
+			tc.steps = append(tc.steps, step{conf: &n, args: []string{"reread"}})
+			read = file
+			switch r.IntN(4) {
+			case 0:
+				tc.steps[len(tc.steps)-1].args = []string{"update"}
+				active = file
+			case 1:
+				add("update")
+				active = file
+			case 2:
+				// reread alone: the change waits for a later update, add
+				// or remove.
+			default:
+				names := updateNames(r, active, file)
+				add(append([]string{"update"}, names...)...)
+				active = active.adopt(file, names...)
+			}
+		case x < 22:
+			// remove (after stopping the group, or not) or add one process
+			// group of what was last read.
+			if r.IntN(2) == 0 {
+				g := pick(r, append(active.processGroups(), "nosuch")...)
+				if r.IntN(3) != 0 {
+					add("stop", g+":*")
+					active = active.adopt(config{}, g)
+				}
+				add("remove", g)
+			} else {
+				g := pick(r, append(read.processGroups(), "nosuch")...)
+				add("add", g)
+				if !slices.Contains(active.processGroups(), g) {
+					active = active.adopt(read, g)
+				}
 			}
 		default:
-			n := edit(r, file)
-			s.conf = &n
-			file = n
-			s.args = []string{pick(r, "reread", "update")}
-			if s.args[0] == "reread" {
-				tc.steps = append(tc.steps, s)
-				s = step{args: []string{"update"}}
-			}
-			active = file
+			add(misuse(r, active)...)
 		}
-		tc.steps = append(tc.steps, s)
 	}
-	tc.steps = append(tc.steps, step{args: []string{"status"}})
+	add("status")
 	return tc
+}
+
+// tailArgs is a tail of a process's stdout or stderr, or a name no daemon
+// knows; sometimes with a byte count: -5 (the umask line), -0 (the whole
+// log, as Supervisor reads a length of 0) or one longer than the log. Other
+// counts would cut the line that holds the case directory, whose name is
+// not the same length for both daemons.
+func tailArgs(r *rand.Rand, c config) []string {
+	procs, _ := c.namespecs()
+	args := []string{"tail"}
+	if r.IntN(2) == 0 {
+		args = append(args, pick(r, "-5", "-0", "-4000"))
+	}
+	args = append(args, pick(r, append(procs, "nosuch")...))
+	switch r.IntN(6) {
+	case 0, 1:
+		args = append(args, "stderr")
+	case 2:
+		args = append(args, "stdout")
+	}
+	return args
+}
+
+// updateNames picks 1 or 2 process groups for `update`: running ones, ones
+// only in the file, or all.
+func updateNames(r *rand.Rand, active, file config) []string {
+	names := slices.Clone(active.processGroups())
+	for _, g := range file.processGroups() {
+		if !slices.Contains(names, g) {
+			names = append(names, g)
+		}
+	}
+	r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	if r.IntN(6) == 0 {
+		return []string{"all"}
+	}
+	return names[:min(len(names), 1+r.IntN(2))]
+}
+
+// misuse is a command used wrongly: no name, a signal that does not exist,
+// a name no daemon has, a bad tail argument.
+func misuse(r *rand.Rand, c config) []string {
+	procs, _ := c.namespecs()
+	one := pick(r, append(procs, "nosuch")...)
+	return pick(r,
+		[]string{"start"}, []string{"stop"}, []string{"restart"}, []string{"clear"},
+		[]string{"signal"}, []string{"signal", "HUP"}, []string{"signal", "NOSUCH", one},
+		[]string{"remove"}, []string{"add"}, []string{"update", "nosuch"},
+		[]string{"tail"}, []string{"tail", "-x", one}, []string{"tail", one, "stdin"},
+		[]string{"pid", "nosuch"}, []string{"avail", "x"}, []string{"reread", "x"},
+	)
 }
 
 // without returns the case less one program, in every version of the file.

@@ -83,9 +83,13 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 		return transcript{}, err
 	}
 	defer in.kill()
-	active, file := tc.conf, tc.conf
+	active, read, file := tc.conf, tc.conf, tc.conf
 	in.trans.entries = append(in.trans.entries, entry{cmd: "(start-up)"})
 	in.settle("start-up", active)
+	var startup int64 // how much of the main log the start-up wrote
+	if fi, err := os.Stat(filepath.Join(dir, "main.log")); err == nil {
+		startup = fi.Size()
+	}
 	for _, s := range tc.steps {
 		if s.conf != nil {
 			file = *s.conf
@@ -93,10 +97,11 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 				return transcript{}, err
 			}
 		}
-		in.ctl(s.args...)
-		if s.args[0] == "update" {
-			active = file
+		out := in.ctl(s.args...)
+		if s.args[0] == "reread" || s.args[0] == "update" {
+			read = file
 		}
+		active = adoptChanges(active, read, out)
 		if changesState(s.args[0]) {
 			in.settle(strings.Join(s.args, " "), active)
 		}
@@ -107,13 +112,31 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 	case <-time.After(settleTimeout):
 		in.note("the daemon did not exit")
 	}
-	in.trans.states, err = stateLines(filepath.Join(dir, "main.log"), dir, tc)
+	in.trans.states, err = stateLines(filepath.Join(dir, "main.log"), dir, startup)
 	return in.trans, err
+}
+
+// groupChange is a line of update, add or remove saying what it did to a
+// process group.
+var groupChange = regexp.MustCompile(`(?m)^(\S+): (added|updated|removed) process group$`)
+
+// adoptChanges returns the configuration the daemon runs after a command
+// whose output is out: each process group it says it added or updated as
+// last read, each it removed gone.
+func adoptChanges(active, read config, out string) config {
+	for _, m := range groupChange.FindAllStringSubmatch(out, -1) {
+		from := read
+		if m[2] == "removed" {
+			from = config{}
+		}
+		active = active.adopt(from, m[1])
+	}
+	return active
 }
 
 func changesState(cmd string) bool {
 	switch cmd {
-	case "start", "stop", "restart", "signal", "update":
+	case "start", "stop", "restart", "signal", "update", "add", "remove":
 		return true
 	}
 	return false
@@ -186,9 +209,9 @@ func ctlArgv() []string {
 	return []string{supervisorctl}
 }
 
-// ctl runs the client with the case's config and records the normalised
-// output and exit status.
-func (in *instance) ctl(args ...string) {
+// ctl runs the client with the case's config, records the normalised
+// output and exit status, and returns the output.
+func (in *instance) ctl(args ...string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	argv := append(ctlArgv(), "-c", in.conf)
@@ -210,6 +233,7 @@ func (in *instance) ctl(args ...string) {
 	}
 	in.trans.entries = append(in.trans.entries, entry{cmd: strings.Join(args, " "), out: text, code: code})
 	in.trace("ctl %s: exit %d", strings.Join(args, " "), code)
+	return string(out)
 }
 
 // trace prints progress when CONFORMANCE_TRACE is set.
@@ -306,10 +330,13 @@ var (
 
 // stateLines reads the main log and returns its state lines by stream,
 // normalised: per process (their interleaving across processes is timing),
-// spawn errors per program (they do not name the process), and the first
+// spawn errors per program (they do not name the process), the first
 // "waiting for ... to die" of the shutdown (the later ones are a 3-second
-// throttled report).
-func stateLines(path, dir string, tc testCase) (map[string][]string, error) {
+// throttled report), and "start-up order": which process the start-up
+// (the first `startup` bytes) spawned first, second... Supervisor spawns
+// every autostart process in one turn of its loop, so that order is not
+// timing.
+func stateLines(path, dir string, startup int64) (map[string][]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -318,16 +345,23 @@ func stateLines(path, dir string, tc testCase) (map[string][]string, error) {
 	out := map[string][]string{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var read int64
+	spawnedFirst := map[string]bool{}
 	for sc.Scan() {
+		read += int64(len(sc.Bytes())) + 1
 		m := logLine.FindStringSubmatch(sc.Text())
 		if m == nil {
 			continue
 		}
 		level, msg := m[1], m[2]
 		line := level + " " + normalise(msg, dir)
-		for _, re := range procLines {
+		for i, re := range procLines {
 			if pm := re.FindStringSubmatch(msg); pm != nil {
 				out[pm[1]] = append(out[pm[1]], line)
+				if i == 0 && read <= startup && !spawnedFirst[pm[1]] {
+					spawnedFirst[pm[1]] = true
+					out["start-up order"] = append(out["start-up order"], pm[1])
+				}
 			}
 		}
 		if pm := spawnErr.FindStringSubmatch(msg); pm != nil {
