@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/drover/drover/internal/wire"
 )
@@ -313,9 +314,10 @@ func toProcessInfo(f fields) ProcessInfo {
 }
 
 // set sets the field of getProcessInfo's member name; a value of another
-// type leaves it zero, and other members are ignored.
+// type leaves it zero, and other members are ignored. It keeps copies of
+// strings: callStructs gives them only for the call.
 func (p *ProcessInfo) set(name string, v any) {
-	str := func() string { s, _ := v.(string); return s }
+	str := func() string { s, _ := v.(string); return strings.Clone(s) }
 	switch name {
 	case "name":
 		p.Name = str()

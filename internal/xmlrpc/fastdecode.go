@@ -1,9 +1,12 @@
 package xmlrpc
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // DecodeResponseString is DecodeResponse of a whole body. A response in the
@@ -25,21 +28,67 @@ func DecodeResponseString(body string) (any, error) {
 	return DecodeResponse(strings.NewReader(body))
 }
 
-// DecodeStructArrayString decodes a response whose value is an array of
-// structs (getAllProcessInfo's) without building the array and its maps:
-// it calls member for each member of element i with its name and value,
-// as DecodeResponseString's maps would hold them, and returns the number
-// of elements. With 500 processes the maps were about a tenth of the
-// memory `supervisorctl status` touched. member may be called again for
-// the same element and name with the same value (when a plain scan gives
-// up part way and the decoder takes over); the last call for a name
-// holds, as the last of a struct's duplicate members does in a map. A
-// fault is a *Fault; another value is an error.
-func DecodeStructArrayString(body string, member func(i int, name string, v any)) (int, error) {
-	if n, ok := scanStructArray(body, member); ok {
-		return n, nil
+// structWindow is how much of an answer DecodeStructArray holds at once
+// (more only for a struct longer than that).
+const structWindow = 32 << 10
+
+// DecodeStructArray decodes a response read from r whose value is an array
+// of structs (getAllProcessInfo's) without building the array and its
+// maps, and without holding the whole answer: it reads it through a window
+// of structWindow bytes and calls member for each member of element i with
+// its name and value, as DecodeResponse's maps would hold them, then
+// returns the number of elements. A string given to member (the name, a
+// string value) may lie in the window and is valid only during the call:
+// keep a copy. With 500 processes the answer is 0.64 MB, which
+// `supervisorctl status` once read whole and then boxed member by member.
+// member may be called again for the same element and name with the same
+// value (when a plain scan gives up part way and the decoder takes over);
+// the last call for a name holds, as the last of a struct's duplicate
+// members does in a map. A fault is a *Fault; another value is an error.
+func DecodeStructArray(r io.Reader, member func(i int, name string, v any)) (int, error) {
+	return decodeStructArray(r, member, structWindow)
+}
+
+// decodeStructArray is DecodeStructArray through a window of size bytes.
+func decodeStructArray(r io.Reader, member func(i int, name string, v any), size int) (int, error) {
+	w := &window{r: r, buf: make([]byte, 0, size)}
+	w.fill()
+	s := &scanner{b: w.text()}
+	s.skipDeclaration()
+	if !s.open("methodResponse") || !s.open("params") || !s.open("param") || !s.open("value") ||
+		!s.open("array") || !s.open("data") {
+		return decodeStructsFrom(0, "", w.buf, r, member)
 	}
-	v, err := DecodeResponseString(body)
+	n := 0
+	for {
+		if w.err == nil && !w.holdsElement(s.i) {
+			s.i = w.refill(s.i)
+			s.b = w.text()
+		}
+		start := s.i
+		s.space()
+		if s.close("data") {
+			if s.close("array") && s.close("value") && s.close("param") && s.close("params") {
+				return n, nil
+			}
+			return decodeStructsFrom(n, structsHead, w.buf[start:], r, member)
+		}
+		if !s.open("value") || !s.open("struct") || !s.members(func(name string, v any) { member(n, name, v) }) ||
+			!s.close("value") {
+			return decodeStructsFrom(n, structsHead, w.buf[start:], r, member)
+		}
+		n++
+	}
+}
+
+// structsHead opens an array of structs in a response: the decoder takes
+// over after the scanner with it and the rest of the answer.
+const structsHead = "<methodResponse><params><param><value><array><data>"
+
+// decodeStructsFrom is DecodeStructArray by the decoder, of the answer
+// head+held+the rest of r, whose elements are those from element first on.
+func decodeStructsFrom(first int, head string, held []byte, r io.Reader, member func(i int, name string, v any)) (int, error) {
+	v, err := DecodeResponse(io.MultiReader(strings.NewReader(head), bytes.NewReader(held), r))
 	if err != nil {
 		return 0, err
 	}
@@ -53,36 +102,74 @@ func DecodeStructArrayString(body string, member func(i int, name string, v any)
 			return 0, fmt.Errorf("an array member is a %T, not a struct", item)
 		}
 		for name, v := range m {
-			member(i, name, v)
+			member(first+i, name, v)
 		}
 	}
-	return len(list), nil
+	return first + len(list), nil
 }
 
-// scanStructArray is scanResponse for an array of structs, reporting
-// members instead of building maps; not ok for anything else.
-func scanStructArray(b string, member func(i int, name string, v any)) (int, bool) {
-	s := newScanner(b)
-	if !s.open("methodResponse") || !s.open("params") || !s.open("param") || !s.open("value") ||
-		!s.open("array") || !s.open("data") {
-		return 0, false
+// window holds the part of an answer being scanned.
+type window struct {
+	r    io.Reader
+	buf  []byte
+	held int   // where the last whole element in buf ends (markHeld)
+	err  error // of the last read; io.EOF at the end
+}
+
+// text is the window as the scanner reads it. It aliases buf, which
+// refill overwrites: the scanner's strings of it are valid until then.
+func (w *window) text() string {
+	if len(w.buf) == 0 {
+		return ""
 	}
-	n := 0
-	for {
-		s.space()
-		if s.close("data") {
+	return unsafe.String(&w.buf[0], len(w.buf))
+}
+
+// fill reads until the window is full or the answer ends.
+func (w *window) fill() {
+	for len(w.buf) < cap(w.buf) && w.err == nil {
+		var n int
+		n, w.err = w.r.Read(w.buf[len(w.buf):cap(w.buf)])
+		w.buf = w.buf[:len(w.buf)+n]
+	}
+	w.markHeld()
+}
+
+// holdsElement reports whether the window from i holds a whole element
+// of a plain array of structs (through the '>' after a "</struct>") or the
+// end of the array (through "</params>"), so that a scan from i stops on
+// the document, not on the window's end.
+func (w *window) holdsElement(i int) bool {
+	return i < w.held || bytes.Contains(w.buf[i:], []byte("</params>"))
+}
+
+// markHeld sets held past the last "</struct>" of the window and the '>'
+// after it, 0 if there is none: elements before it are whole.
+func (w *window) markHeld() {
+	w.held = 0
+	if k := bytes.LastIndex(w.buf, []byte("</struct>")); k >= 0 {
+		if j := bytes.IndexByte(w.buf[k+len("</struct>"):], '>'); j >= 0 {
+			w.held = k + len("</struct>") + j + 1
+		}
+	}
+}
+
+// refill drops the window's bytes before i, which the scanner is done
+// with, and reads on; it doubles the window if it is still full of one
+// element. It returns where i's byte is now.
+func (w *window) refill(i int) int {
+	for w.err == nil {
+		w.buf = w.buf[:copy(w.buf, w.buf[i:])]
+		i = 0
+		if len(w.buf) == cap(w.buf) {
+			w.buf = append(w.buf, make([]byte, cap(w.buf))...)[:len(w.buf)]
+		}
+		w.fill()
+		if w.holdsElement(0) {
 			break
 		}
-		if !s.open("value") || !s.open("struct") || !s.members(func(name string, v any) { member(n, name, v) }) ||
-			!s.close("value") {
-			return 0, false
-		}
-		n++
 	}
-	if !s.close("array") || !s.close("value") || !s.close("param") || !s.close("params") {
-		return 0, false
-	}
-	return n, true
+	return i
 }
 
 // scanner reads the plain subset; ok false means "not plain", never an
@@ -113,13 +200,18 @@ func scanResponse(b string) (any, bool) {
 // newScanner returns a scanner of b past its XML declaration.
 func newScanner(b string) *scanner {
 	s := &scanner{b: b}
+	s.skipDeclaration()
+	return s
+}
+
+// skipDeclaration skips the XML declaration the servers write.
+func (s *scanner) skipDeclaration() {
 	for _, h := range []string{`<?xml version='1.0'?>`, `<?xml version="1.0"?>`} {
-		if strings.HasPrefix(b, h) {
-			s.i = len(h)
+		if strings.HasPrefix(s.b[s.i:], h) {
+			s.i += len(h)
 			break
 		}
 	}
-	return s
 }
 
 // space skips the whitespace the decoder skips between elements.
