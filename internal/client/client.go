@@ -99,7 +99,7 @@ func decodeError(err error) error {
 // gives their members to member (xmlrpc.DecodeStructArray: a string is
 // valid only during the call) as the answer arrives, instead of building
 // maps; it returns the number of structs.
-func (c *Client) callStructs(ctx context.Context, member func(i int, name string, v any), method string, args ...any) (int, error) {
+func (c *Client) callStructs(ctx context.Context, member func(i int, name string, v xmlrpc.Value), method string, args ...any) (int, error) {
 	var n int
 	err := c.exchange(ctx, func(body io.Reader, _ int64) error {
 		var err error

@@ -61,7 +61,7 @@ func BenchmarkDecodeStructArray(b *testing.B) {
 	body := allProcessInfoAnswer(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := DecodeStructArray(bytes.NewReader(body), func(int, string, any) {}); err != nil {
+		if _, err := DecodeStructArray(bytes.NewReader(body), func(int, string, Value) {}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -39,18 +39,18 @@ const structWindow = 32 << 10
 // its name and value, as DecodeResponse's maps would hold them, then
 // returns the number of elements. A string given to member (the name, a
 // string value) may lie in the window and is valid only during the call:
-// keep a copy. With 500 processes the answer is 0.64 MB, which
+// keep a copy. A string, int or boolean value is given unboxed. With 500 processes the answer is 0.64 MB, which
 // `supervisorctl status` once read whole and then boxed member by member.
 // member may be called again for the same element and name with the same
 // value (when a plain scan gives up part way and the decoder takes over);
 // the last call for a name holds, as the last of a struct's duplicate
 // members does in a map. A fault is a *Fault; another value is an error.
-func DecodeStructArray(r io.Reader, member func(i int, name string, v any)) (int, error) {
+func DecodeStructArray(r io.Reader, member func(i int, name string, v Value)) (int, error) {
 	return decodeStructArray(r, member, structWindow)
 }
 
 // decodeStructArray is DecodeStructArray through a window of size bytes.
-func decodeStructArray(r io.Reader, member func(i int, name string, v any), size int) (int, error) {
+func decodeStructArray(r io.Reader, member func(i int, name string, v Value), size int) (int, error) {
 	w := &window{r: r, buf: make([]byte, 0, size)}
 	w.fill()
 	s := &scanner{b: w.text()}
@@ -73,7 +73,7 @@ func decodeStructArray(r io.Reader, member func(i int, name string, v any), size
 			}
 			return decodeStructsFrom(n, structsHead, w.buf[start:], r, member)
 		}
-		if !s.open("value") || !s.open("struct") || !s.members(func(name string, v any) { member(n, name, v) }) ||
+		if !s.open("value") || !s.open("struct") || !s.members(func(name string, v Value) { member(n, name, v) }) ||
 			!s.close("value") {
 			return decodeStructsFrom(n, structsHead, w.buf[start:], r, member)
 		}
@@ -87,7 +87,7 @@ const structsHead = "<methodResponse><params><param><value><array><data>"
 
 // decodeStructsFrom is DecodeStructArray by the decoder, of the answer
 // head+held+the rest of r, whose elements are those from element first on.
-func decodeStructsFrom(first int, head string, held []byte, r io.Reader, member func(i int, name string, v any)) (int, error) {
+func decodeStructsFrom(first int, head string, held []byte, r io.Reader, member func(i int, name string, v Value)) (int, error) {
 	v, err := DecodeResponse(io.MultiReader(strings.NewReader(head), bytes.NewReader(held), r))
 	if err != nil {
 		return 0, err
@@ -102,7 +102,7 @@ func decodeStructsFrom(first int, head string, held []byte, r io.Reader, member 
 			return 0, fmt.Errorf("an array member is a %T, not a struct", item)
 		}
 		for name, v := range m {
-			member(first+i, name, v)
+			member(first+i, name, ValueOf(v))
 		}
 	}
 	return first + len(list), nil
@@ -343,44 +343,56 @@ func (s *scanner) element(name string) (string, bool) {
 // value reads the content of a <value> whose start tag is consumed,
 // through </value>.
 func (s *scanner) value() (any, bool) {
+	v, ok := s.typedValue()
+	return v.Any(), ok
+}
+
+// typedValue is value with a string, int or boolean unboxed.
+func (s *scanner) typedValue() (Value, bool) {
 	t, ok := s.text()
 	if !ok {
-		return nil, false
+		return Value{}, false
 	}
 	if s.tag("value", true) {
 		s.depth--
-		return t, true // untyped: a string, whitespace and all
+		return Value{Kind: KindString, Str: t}, true // untyped: a string, whitespace and all
 	}
 	if strings.TrimSpace(t) != "" {
-		return nil, false
+		return Value{}, false
 	}
 	kind := s.startName()
 	if kind == "" || !s.open(kind) {
-		return nil, false
+		return Value{}, false
 	}
-	var v any
+	var v Value
 	switch kind {
 	case "string":
-		v, ok = s.element(kind)
+		v.Kind = KindString
+		v.Str, ok = s.element(kind)
 	case "int", "i4":
+		v.Kind = KindInt
 		var t string
 		if t, ok = s.element(kind); ok {
-			n, err := strconv.Atoi(strings.TrimSpace(t))
-			v, ok = n, err == nil
+			var err error
+			v.Int, err = strconv.Atoi(strings.TrimSpace(t))
+			ok = err == nil
 		}
 	case "boolean":
+		v.Kind = KindBool
 		var t string
 		t, ok = s.element(kind)
-		v = t == "1"
+		if t == "1" {
+			v.Int = 1
+		}
 	case "array":
-		v, ok = s.array()
+		v.Other, ok = s.array()
 	case "struct":
-		v, ok = s.structure()
+		v.Other, ok = s.structure()
 	default:
-		return nil, false
+		return Value{}, false
 	}
 	if !ok || !s.close("value") {
-		return nil, false
+		return Value{}, false
 	}
 	return v, true
 }
@@ -409,7 +421,7 @@ func (s *scanner) array() (any, bool) {
 
 func (s *scanner) structure() (any, bool) {
 	m := make(map[string]any, s.size)
-	if !s.members(func(name string, v any) { m[name] = v }) {
+	if !s.members(func(name string, v Value) { m[name] = v.Any() }) {
 		return nil, false
 	}
 	s.size = len(m)
@@ -418,7 +430,7 @@ func (s *scanner) structure() (any, bool) {
 
 // members reads the members of a struct whose start tag is consumed,
 // through </struct>, giving each to add.
-func (s *scanner) members(add func(name string, v any)) bool {
+func (s *scanner) members(add func(name string, v Value)) bool {
 	for {
 		if s.close("struct") {
 			return true
@@ -427,7 +439,7 @@ func (s *scanner) members(add func(name string, v any)) bool {
 			return false
 		}
 		var name string
-		var v any
+		var v Value
 		var haveName, haveValue, ok bool
 		for !s.close("member") {
 			switch {
@@ -435,7 +447,7 @@ func (s *scanner) members(add func(name string, v any)) bool {
 				name, ok = s.element("name")
 				haveName = true
 			case s.open("value"):
-				v, ok = s.value()
+				v, ok = s.typedValue()
 				haveValue = true
 			default:
 				return false
@@ -449,4 +461,53 @@ func (s *scanner) members(add func(name string, v any)) bool {
 		}
 		add(name, v)
 	}
+}
+
+// Value is a struct member's value as DecodeStructArray gives it: a
+// string, int or boolean unboxed, another type (Kind KindOther) in Other.
+type Value struct {
+	Kind  ValueKind
+	Str   string // of a KindString
+	Int   int    // of a KindInt; 1 or 0 for a KindBool
+	Other any    // of a KindOther
+}
+
+// ValueKind says which field of a Value holds it.
+type ValueKind uint8
+
+// The kinds of Value.
+const (
+	KindOther ValueKind = iota
+	KindString
+	KindInt
+	KindBool
+)
+
+// ValueOf is v, a decoded value, as a Value.
+func ValueOf(v any) Value {
+	switch v := v.(type) {
+	case string:
+		return Value{Kind: KindString, Str: v}
+	case int:
+		return Value{Kind: KindInt, Int: v}
+	case bool:
+		if v {
+			return Value{Kind: KindBool, Int: 1}
+		}
+		return Value{Kind: KindBool}
+	}
+	return Value{Other: v}
+}
+
+// Any is v as the decoder gives it.
+func (v Value) Any() any {
+	switch v.Kind {
+	case KindString:
+		return v.Str
+	case KindInt:
+		return v.Int
+	case KindBool:
+		return v.Int == 1
+	}
+	return v.Other
 }

@@ -93,14 +93,12 @@ func FuzzScanResponse(f *testing.F) {
 // the strings as a caller must.
 func structsOf(body string, size int) (any, error) {
 	list := []any{}
-	n, err := decodeStructArray(strings.NewReader(body), func(i int, name string, v any) {
+	n, err := decodeStructArray(strings.NewReader(body), func(i int, name string, v Value) {
 		for len(list) <= i {
 			list = append(list, map[string]any{})
 		}
-		if s, ok := v.(string); ok {
-			v = strings.Clone(s)
-		}
-		list[i].(map[string]any)[strings.Clone(name)] = v
+		v.Str = strings.Clone(v.Str)
+		list[i].(map[string]any)[strings.Clone(name)] = v.Any()
 	}, size)
 	for len(list) < n {
 		list = append(list, map[string]any{})
