@@ -37,8 +37,8 @@ const structWindow = 32 << 10
 // maps, and without holding the whole answer: it reads it through a window
 // of structWindow bytes and calls member for each member of element i with
 // its name and value, as DecodeResponse's maps would hold them, then
-// returns the number of elements. A string given to member (the name, a
-// string value) may lie in the window and is valid only during the call:
+// returns the number of elements. The name and a string value (Str) given
+// to member may lie in the window and are valid only during the call:
 // keep a copy. A string, int or boolean value is given unboxed. With 500 processes the answer is 0.64 MB, which
 // `supervisorctl status` once read whole and then boxed member by member.
 // member may be called again for the same element and name with the same
@@ -73,7 +73,7 @@ func decodeStructArray(r io.Reader, member func(i int, name string, v Value), si
 			}
 			return decodeStructsFrom(n, structsHead, w.buf[start:], r, member)
 		}
-		if !s.open("value") || !s.open("struct") || !s.members(func(name string, v Value) { member(n, name, v) }) ||
+		if !s.open("value") || !s.open("struct") || !s.members(func(name string, v Value) { member(n, name, v.detached()) }) ||
 			!s.close("value") {
 			return decodeStructsFrom(n, structsHead, w.buf[start:], r, member)
 		}
@@ -497,6 +497,34 @@ func ValueOf(v any) Value {
 		return Value{Kind: KindBool}
 	}
 	return Value{Other: v}
+}
+
+// detached is v with the strings within an array or a struct (Other)
+// copied out of the window, which the caller may keep as they are.
+func (v Value) detached() Value {
+	if v.Kind == KindOther {
+		v.Other = detach(v.Other)
+	}
+	return v
+}
+
+// detach copies the strings of a scanned array or struct.
+func detach(v any) any {
+	switch v := v.(type) {
+	case string:
+		return strings.Clone(v)
+	case []any:
+		for i, e := range v {
+			v[i] = detach(e)
+		}
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[strings.Clone(k)] = detach(e)
+		}
+		return m
+	}
+	return v
 }
 
 // Any is v as the decoder gives it.

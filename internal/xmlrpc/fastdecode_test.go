@@ -110,8 +110,20 @@ func structsOf(body string, size int) (any, error) {
 }
 
 // windowSizes are the window sizes the tests read through: one byte, a
-// few, and one larger than any test answer.
-var windowSizes = []int{1, 7, 64, structWindow}
+// few, less than an answer's head, less than a struct, and one larger than
+// any test answer.
+var windowSizes = []int{1, 7, 64, 128, 200, 512, structWindow}
+
+// manyStructs is an array of more structs than a small window holds, each
+// with strings in an array and a struct: what the scanner keeps of a
+// window must outlive it.
+func manyStructs() []any {
+	var list []any
+	for i := range 50 {
+		list = append(list, Struct{{"name", fmt.Sprint("p", i)}, {"list", []any{fmt.Sprint("s", i), map[string]any{"k": "v"}}}})
+	}
+	return list
+}
 
 // DecodeStructArray reports the members DecodeResponseString's maps hold,
 // for arrays of structs the scanner takes and for ones it leaves to the
@@ -120,7 +132,7 @@ var windowSizes = []int{1, 7, 64, structWindow}
 func TestDecodeStructArrayMatchesDecoder(t *testing.T) {
 	plainStruct := Struct{{"name", "p1"}, {"pid", 1234}, {"statename", "RUNNING"}, {"ok", true}, {"list", []any{1, "x"}}}
 	for _, v := range []any{
-		[]any{}, []any{Struct{}}, []any{plainStruct, Struct{{"name", "p2"}}, Struct{}},
+		[]any{}, []any{Struct{}}, []any{plainStruct, Struct{{"name", "p2"}}, Struct{}}, manyStructs(),
 		[]any{plainStruct, Struct{{"name", "é"}, {"pid", 1}}}, // the decoder's, after a partial scan
 		[]any{plainStruct, Struct{{"x", 1.5}}},
 	} {
@@ -158,10 +170,11 @@ func TestDecodeStructArrayMatchesDecoder(t *testing.T) {
 // DecodeResponse's array of maps holds, or fails where it fails or holds
 // another value.
 func FuzzDecodeStructArray(f *testing.F) {
-	for _, v := range append(plainAnswers(), []any{Struct{{"name", "é"}}, Struct{{"x", 1.5}}}) {
+	for _, v := range append(plainAnswers(), []any{Struct{{"name", "é"}}, Struct{{"x", 1.5}}}, manyStructs()) {
 		var body bytes.Buffer
 		EncodeResponse(&body, v)
 		f.Add(body.Bytes(), uint16(7))
+		f.Add(body.Bytes(), uint16(511))
 	}
 	f.Fuzz(func(t *testing.T, body []byte, size uint16) {
 		want, wantErr := DecodeResponse(bytes.NewReader(body))
