@@ -34,7 +34,7 @@ test: build
 # count, not a duration: Go 1.26's coordinator can fail a duration run with
 # "context deadline exceeded" and no crasher when the deadline meets a busy
 # worker (golang/go#75804, fixed in 1.27); a count has no deadline to race.
-FUZZ_TARGETS := config:FuzzINI config:FuzzExpand config:FuzzEnvironment xmlrpc:FuzzDecodeCall rpc:FuzzHandler eventlistener:FuzzProtocol xmlrpc:FuzzScanResponse \
+FUZZ_TARGETS := config:FuzzINI config:FuzzExpand config:FuzzEnvironment xmlrpc:FuzzDecodeCall rpc:FuzzHandler eventlistener:FuzzProtocol xmlrpc:FuzzScanResponse xmlrpc:FuzzDecodeStructArray \
 	pool:FuzzJobLines fleet:FuzzOpenCommand ctl:FuzzFleetStatus \
 	handover:FuzzReadState
 FUZZTIME     ?= 100000x

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/drover/drover/internal/wire"
+	"github.com/drover/drover/internal/xmlrpc"
 )
 
 // ProcessInfo is one getProcessInfo struct. Times are unix seconds, 0 for
@@ -99,7 +101,7 @@ func (c *Client) PID(ctx context.Context) (int, error) {
 // AllProcessInfo is getAllProcessInfo: every process, in status order.
 func (c *Client) AllProcessInfo(ctx context.Context) ([]ProcessInfo, error) {
 	var out []ProcessInfo
-	n, err := c.callStructs(ctx, func(i int, name string, v any) {
+	n, err := c.callStructs(ctx, func(i int, name string, v xmlrpc.Value) {
 		for len(out) <= i {
 			out = append(out, ProcessInfo{})
 		}
@@ -307,36 +309,48 @@ func (c *Client) ReloadKeeping(ctx context.Context) (KeepingReload, error) {
 func toProcessInfo(f fields) ProcessInfo {
 	var p ProcessInfo
 	for name, v := range f {
-		p.set(name, v)
+		p.set(name, xmlrpc.ValueOf(v))
 	}
 	return p
 }
 
 // set sets the field of getProcessInfo's member name; a value of another
-// type leaves it zero, and other members are ignored.
-func (p *ProcessInfo) set(name string, v any) {
-	str := func() string { s, _ := v.(string); return s }
+// type leaves it zero, and other members are ignored. It keeps copies of
+// strings: callStructs gives them only for the call.
+func (p *ProcessInfo) set(name string, v xmlrpc.Value) {
+	str := func() string {
+		if v.Kind != xmlrpc.KindString {
+			return ""
+		}
+		return strings.Clone(v.Str)
+	}
+	num := func() int {
+		if v.Kind != xmlrpc.KindInt && v.Kind != xmlrpc.KindBool {
+			return 0
+		}
+		return v.Int
+	}
 	switch name {
 	case "name":
 		p.Name = str()
 	case "group":
 		p.Group = str()
 	case "state":
-		p.State = wire.ProcessState(asInt(v))
+		p.State = wire.ProcessState(num())
 	case "statename":
 		p.StateName = str()
 	case "pid":
-		p.PID = asInt(v)
+		p.PID = num()
 	case "description":
 		p.Description = str()
 	case "exitstatus":
-		p.ExitStatus = asInt(v)
+		p.ExitStatus = num()
 	case "start":
-		p.Start = asInt(v)
+		p.Start = num()
 	case "stop":
-		p.Stop = asInt(v)
+		p.Stop = num()
 	case "now":
-		p.Now = asInt(v)
+		p.Now = num()
 	case "spawnerr":
 		p.SpawnErr = str()
 	case "stdout_logfile":

@@ -54,3 +54,15 @@ func BenchmarkDecodeAllProcessInfo(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeStructArray decodes it as the client's AllProcessInfo
+// does, member by member.
+func BenchmarkDecodeStructArray(b *testing.B) {
+	body := allProcessInfoAnswer(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeStructArray(bytes.NewReader(body), func(int, string, Value) {}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
