@@ -273,10 +273,21 @@ func adoptChild(s Snapshot, cmd *Command) (*child, error) {
 		ch.stdin.Write(s.StdinPending) // the first write to an empty queue is taken whole; without a pipe it fails, as the old image's would have
 	}
 	ch.pumpOutputs(cmd.Name, [2]pipeSink{
-		{inherited(s.StdoutFD, "stdout of "+cmd.Name), cmd.Stdout},
-		{inherited(s.StderrFD, "stderr of "+cmd.Name), cmd.Stderr},
+		{inheritedOutput(s.StdoutFD), cmd.Stdout},
+		{inheritedOutput(s.StderrFD), cmd.Stderr},
 	})
 	return ch, nil
+}
+
+// inheritedOutput makes an output pipe's end handed over by the previous
+// image close-on-exec again and non-blocking for the output pollers; -1
+// stays -1.
+func inheritedOutput(fd int) int {
+	if fd >= 0 {
+		unix.CloseOnExec(fd)
+		unix.SetNonblock(fd, true)
+	}
+	return fd
 }
 
 // inherited wraps a descriptor handed over by the previous image, close-on-exec

@@ -143,3 +143,14 @@ func alive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || len(s) < i+3 || s[i+2] != 'Z'
 }
+
+// outputPipe makes a pipe as Spawn makes a child's output pipe: the
+// non-blocking read end a pumpedPipe takes, and the write end.
+func outputPipe(t *testing.T) (*pumpedPipe, *os.File) {
+	t.Helper()
+	r, w, err := pipe(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pumpedPipe{fd: r, what: "output pump of a test"}, os.NewFile(uintptr(w), "|1")
+}

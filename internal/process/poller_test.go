@@ -130,12 +130,8 @@ func (b *blockingSink) Write(p []byte) (int, error) {
 // pipe's output arrives whole and in order.
 func TestHeldUpSinkLeavesOtherPollers(t *testing.T) {
 	stuck := &blockingSink{entered: make(chan struct{}), release: make(chan struct{})}
-	stuckR, stuckW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	stuckPipe, stuckW := outputPipe(t)
 	stuckDone := make(chan struct{})
-	stuckPipe := &pumpedPipe{r: stuckR}
 	stuckPipe.pump(stuck, func() { close(stuckDone) })
 	// Another pipe, on another poller (they are handed out in turn).
 	var freePipe *pumpedPipe
@@ -143,15 +139,12 @@ func TestHeldUpSinkLeavesOtherPollers(t *testing.T) {
 	var freeDone chan struct{}
 	free := &lockedBuffer{}
 	for freePipe == nil || freePipe.poller == stuckPipe.poller {
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
+		pp, w := outputPipe(t)
 		if freePipe != nil {
 			freeW.Close()
 		}
 		done := make(chan struct{})
-		freePipe, freeW, freeDone = &pumpedPipe{r: r}, w, done
+		freePipe, freeW, freeDone = pp, w, done
 		freePipe.pump(free, func() { close(done) })
 	}
 	stuckW.Write([]byte("one\n"))
@@ -212,12 +205,8 @@ func TestManyPipesKeepOrderThroughRotation(t *testing.T) {
 	sinks = append(sinks, sinks[0])
 	var wg sync.WaitGroup
 	for i := range pipes {
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
+		pp, w := outputPipe(t)
 		wg.Add(2)
-		pp := &pumpedPipe{r: r, name: fmt.Sprint(i)}
 		pp.pump(sinks[i], wg.Done)
 		go func() {
 			defer wg.Done()

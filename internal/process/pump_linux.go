@@ -2,7 +2,6 @@ package process
 
 import (
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -23,11 +22,9 @@ import (
 
 // pumpedPipe is one output pipe of a child, read by a poller.
 type pumpedPipe struct {
-	r    *os.File
-	name string // the program's
+	fd   int    // the read end, non-blocking; closed at the end (finish)
+	what string // names the pump in the report of a panic
 	// Set by pump; then owned by the pipe's poller.
-	what  string // names the pump in the report of a panic
-	fd    int
 	w     io.Writer
 	done  func()
 	grown bool
@@ -50,20 +47,7 @@ func (pp *pumpedPipe) pump(w io.Writer, done func()) {
 	if w == nil {
 		w = io.Discard
 	}
-	pp.w, pp.done, pp.what = w, done, "output pump of "+pp.name
-	// The pipe leaves the runtime's poller, which would otherwise wake
-	// for every write of the child with no goroutine waiting: the poller
-	// reads a duplicate of it (sharing its non-blocking mode).
-	fd := -1
-	if rc, err := pp.r.SyscallConn(); err == nil {
-		rc.Control(func(f uintptr) { fd, _ = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) })
-	}
-	if fd >= 0 && unix.SetNonblock(fd, true) != nil { // a blocking read would stall the poller
-		syscall.Close(fd)
-		fd = -1
-	}
-	pp.r.Close()
-	pp.fd = fd
+	pp.w, pp.done = w, done
 	pp.mu.Lock()
 	watched := pp.toPoller()
 	pp.mu.Unlock()

@@ -2,7 +2,6 @@ package process
 
 import (
 	"bytes"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -27,13 +26,9 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 // grandchild that holds the pipe after the child has exited.
 func TestPumpSeesEOFArrivingWithData(t *testing.T) {
 	for i := range 600 {
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
+		pp, w := outputPipe(t)
 		out := &lockedBuffer{}
 		done := make(chan struct{})
-		pp := &pumpedPipe{r: r}
 		go pp.pump(out, func() { close(done) })
 		// First some output the pump copies and then waits for more...
 		w.Write([]byte("first\n"))

@@ -158,7 +158,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		}
 		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
 	}
-	ch := &child{pid: pid, stdin: newStdinWriter(p.in), drained: make(chan struct{})}
+	ch := &child{pid: pid, stdin: newStdinWriter(stdinFile(p.in)), drained: make(chan struct{})}
 	if pidfd >= 0 {
 		ch.pidfd = pidfdFile(pidfd)
 	}
@@ -166,10 +166,19 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 	return ch, nil
 }
 
-// pipeSink is an output pipe of a child (nil: none) and where its bytes go.
+// stdinFile wraps the parent end of a stdin pipe; nil for -1.
+func stdinFile(fd int) *os.File {
+	if fd < 0 {
+		return nil
+	}
+	return os.NewFile(uintptr(fd), "|1")
+}
+
+// pipeSink is an output pipe of a child, its non-blocking read end (-1:
+// none), and where its bytes go.
 type pipeSink struct {
-	r *os.File
-	w io.Writer
+	fd int
+	w  io.Writer
 }
 
 // pumpOutputs gives each output pipe to the pollers, for a spawned child
@@ -177,9 +186,10 @@ type pipeSink struct {
 // closes drained: no goroutine waits for them.
 func (ch *child) pumpOutputs(name string, outs [2]pipeSink) {
 	n := 0
+	what := "output pump of " + name // one string for both pumps
 	for i, out := range outs {
-		if out.r != nil {
-			ch.outputs[i] = &pumpedPipe{r: out.r, name: name}
+		if out.fd >= 0 {
+			ch.outputs[i] = &pumpedPipe{fd: out.fd, what: what}
 			n++
 		}
 	}
@@ -305,17 +315,18 @@ func startOnSpawnThread(exe string, argv []string, attr *syscall.ProcAttr) (int,
 	return pid, err
 }
 
-// pipes are a child's stdio pipes; err is nil with redirect_stderr, in
-// is nil and childIn -1 when the child's stdin is not a pipe. The output
-// pipes' parent ends are in the runtime poller (see pipe); the child ends
-// are bare blocking descriptors, closed once the child has its copies.
+// pipes are a child's stdio pipes, as bare descriptors, -1 for none: err
+// with redirect_stderr, in and childIn when the child's stdin is not a
+// pipe. The parent ends of the output pipes are non-blocking, for the
+// output pollers; every other end is blocking. The child ends are closed
+// once the child has its copies.
 type pipes struct {
-	in, out, err                *os.File // parent ends
+	in, out, err                int // parent ends
 	childIn, childOut, childErr int
 }
 
 func newPipes(redirectStderr, stdinPipe bool) (_ *pipes, err error) {
-	p := &pipes{childIn: -1, childOut: -1, childErr: -1}
+	p := &pipes{in: -1, out: -1, err: -1, childIn: -1, childOut: -1, childErr: -1}
 	defer func() {
 		if err != nil {
 			p.closeChildEnds()
@@ -338,34 +349,34 @@ func newPipes(redirectStderr, stdinPipe bool) (_ *pipes, err error) {
 	return p, err
 }
 
-// pipe makes one pipe: its parent end (the read end if parentReads) an
-// *os.File, its child end a blocking descriptor. An output pipe's parent
-// end is non-blocking, in the runtime poller until its pump takes it: a
-// pipe2 and an fcntl, and one more fcntl and an epoll_ctl in os.NewFile;
-// os.Pipe put both ends in the poller, and Fd took the child's end out
-// again: 11 system calls a pipe, where this takes 4. A stdin pipe is
-// blocking at both ends, out of the poller until its first write
-// (stdinWriter): a pipe2 and os.NewFile's fcntl.
-func pipe(parentReads bool) (parent *os.File, child int, err error) {
+// pipe makes one pipe and returns its parent end (the read end if
+// parentReads) and its child end, a blocking descriptor. An output pipe's
+// parent end is non-blocking and goes straight to the output pollers,
+// never into the runtime's: a pipe2 and an fcntl. A stdin pipe is
+// blocking at both ends until its first write (stdinWriter): a pipe2.
+// Neither is an *os.File: the runtime's poller is not used for them, and
+// an *os.File is about 100 bytes a pipe for every child (os.Pipe and Fd
+// took 11 system calls a pipe, where this takes 2).
+func pipe(parentReads bool) (parent, child int, err error) {
 	var fds [2]int
 	flags := unix.O_CLOEXEC
 	if parentReads {
 		flags |= unix.O_NONBLOCK
 	}
 	if err := unix.Pipe2(fds[:], flags); err != nil {
-		return nil, -1, err
+		return -1, -1, err
 	}
-	parentFD, childFD, name := fds[1], fds[0], "|1"
+	parent, child = fds[1], fds[0]
 	if parentReads {
-		parentFD, childFD, name = fds[0], fds[1], "|0"
+		parent, child = fds[0], fds[1]
 		// O_NONBLOCK is a flag of each end: a child expects blocking stdio.
-		if _, err := unix.FcntlInt(uintptr(childFD), unix.F_SETFL, 0); err != nil {
+		if _, err := unix.FcntlInt(uintptr(child), unix.F_SETFL, 0); err != nil {
 			unix.Close(fds[0])
 			unix.Close(fds[1])
-			return nil, -1, err
+			return -1, -1, err
 		}
 	}
-	return os.NewFile(uintptr(parentFD), name), childFD, nil
+	return parent, child, nil
 }
 
 func (p *pipes) closeChildEnds() {
@@ -378,11 +389,12 @@ func (p *pipes) closeChildEnds() {
 }
 
 func (p *pipes) closeParentEnds() {
-	for _, f := range []*os.File{p.in, p.out, p.err} {
-		if f != nil {
-			f.Close()
+	for _, fd := range []int{p.in, p.out, p.err} {
+		if fd >= 0 {
+			unix.Close(fd)
 		}
 	}
+	p.in, p.out, p.err = -1, -1, -1
 }
 
 // child is a process started by forkExec.
