@@ -147,13 +147,13 @@ func (r *Runner) freeze(f freezeCmd, reply chan result) {
 // and the inheritable pipe ends. If it fails, nothing was changed.
 func (c *child) handOver(s *Snapshot) error {
 	s.StdinFD = -1
-	if c.stdin.f != nil {
+	if c.stdin.piped {
 		pending, err := c.stdin.hold()
 		if err != nil {
 			return err
 		}
 		s.StdinPending = pending
-		withFD(c.stdin.f, func(fd int) { s.StdinFD = inheritable(fd) })
+		c.stdin.withFD(func(fd int) { s.StdinFD = inheritable(fd) })
 	}
 	fds := [2]*int{&s.StdoutFD, &s.StderrFD}
 	for i, pp := range c.outputs {
@@ -166,8 +166,8 @@ func (c *child) handOver(s *Snapshot) error {
 
 // takeBack undoes handOver after an upgrade that did not happen.
 func (c *child) takeBack() {
-	if c.stdin.f != nil {
-		withFD(c.stdin.f, func(fd int) { unix.CloseOnExec(fd) })
+	if c.stdin.piped {
+		c.stdin.withFD(func(fd int) { unix.CloseOnExec(fd) })
 		c.stdin.resume()
 	}
 	for _, pp := range c.outputs {
@@ -268,7 +268,7 @@ func adoptChild(s Snapshot, cmd *Command) (*child, error) {
 		return nil, fmt.Errorf("not a child of this process: %w", err)
 	}
 	ch := &child{pid: s.PID, pidfd: pidfdFile(pidfd), drained: make(chan struct{})}
-	ch.stdin = newStdinWriter(inherited(s.StdinFD, "stdin of "+cmd.Name))
+	ch.stdin = newStdinWriter(inheritedStdin(s.StdinFD))
 	if len(s.StdinPending) > 0 {
 		ch.stdin.Write(s.StdinPending) // the first write to an empty queue is taken whole; without a pipe it fails, as the old image's would have
 	}
@@ -290,13 +290,12 @@ func inheritedOutput(fd int) int {
 	return fd
 }
 
-// inherited wraps a descriptor handed over by the previous image, close-on-exec
-// again and non-blocking for the runtime poller; nil for -1.
-func inherited(fd int, name string) *os.File {
-	if fd < 0 {
-		return nil
+// inheritedStdin makes the stdin pipe's end handed over by the previous
+// image close-on-exec again, for a stdinWriter (which makes it
+// non-blocking at its first write); -1 stays -1.
+func inheritedStdin(fd int) int {
+	if fd >= 0 {
+		unix.CloseOnExec(fd)
 	}
-	unix.CloseOnExec(fd)
-	unix.SetNonblock(fd, true)
-	return os.NewFile(uintptr(fd), name)
+	return fd
 }

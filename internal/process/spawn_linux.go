@@ -158,20 +158,12 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		}
 		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
 	}
-	ch := &child{pid: pid, stdin: newStdinWriter(stdinFile(p.in)), drained: make(chan struct{})}
+	ch := &child{pid: pid, stdin: newStdinWriter(p.in), drained: make(chan struct{})}
 	if pidfd >= 0 {
 		ch.pidfd = pidfdFile(pidfd)
 	}
 	ch.pumpOutputs(c.Name, [2]pipeSink{{p.out, c.Stdout}, {p.err, c.Stderr}})
 	return ch, nil
-}
-
-// stdinFile wraps the parent end of a stdin pipe; nil for -1.
-func stdinFile(fd int) *os.File {
-	if fd < 0 {
-		return nil
-	}
-	return os.NewFile(uintptr(fd), "|1")
 }
 
 // pipeSink is an output pipe of a child, its non-blocking read end (-1:

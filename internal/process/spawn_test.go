@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/guard"
 	"github.com/drover/drover/internal/sysnames"
@@ -834,16 +836,21 @@ func TestSpawnChildStdioBlocks(t *testing.T) {
 	// The child waits for a line, so its pipes are still open when looked at.
 	c.Argv = []string{"/bin/sh", "-c", "grep -h ^flags: /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2; read x; read y"}
 	tc := spawnHelper(t, c)
-	// A file outside the poller has no deadlines; a zero one changes
-	// nothing. (The output ends go on to the output pollers: pump_linux.go.)
-	if err := tc.stdin.f.SetDeadline(time.Time{}); !errors.Is(err, os.ErrNoDeadline) {
-		t.Errorf("daemon's end of stdin before any write: %v, want it out of the runtime poller", err)
+	// A bare descriptor, blocking, before the first write. (The output
+	// ends go on to the output pollers: pump_linux.go.)
+	tc.stdin.mu.Lock()
+	fd, polled := int(tc.stdin.fd), tc.stdin.polled
+	tc.stdin.mu.Unlock()
+	if polled != nil || fd < 0 {
+		t.Errorf("daemon's end of stdin before any write: fd %d, polled %v, want a bare descriptor", fd, polled)
+	} else if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err != nil || fl&unix.O_NONBLOCK != 0 {
+		t.Errorf("daemon's end of stdin before any write: flags %#o (%v), want blocking", fl, err)
 	}
 	if _, err := tc.Stdin().Write([]byte("first\n")); err != nil {
 		t.Fatal(err)
 	}
 	tc.stdin.mu.Lock()
-	polled := tc.stdin.polled
+	polled = tc.stdin.polled
 	tc.stdin.mu.Unlock()
 	if err := polled.SetDeadline(time.Time{}); err != nil {
 		t.Errorf("daemon's end of stdin after a write: %v, want it in the runtime poller", err)

@@ -26,35 +26,42 @@ const maxStdinQueued = 1 << 20
 // within maxStdinQueued here.
 // After a failed write every later Write returns that error (EPIPE once the
 // child closed its stdin, os.ErrClosed once it was reaped).
-// Without a pipe (f nil: the child's fd 0 is not ours) every Write fails
-// with EPIPE, as a write to a pipe nobody reads.
+// Without a pipe (the child's fd 0 is not ours) every Write fails with
+// EPIPE, as a write to a pipe nobody reads.
 //
-// The pipe is blocking and out of the runtime's poller until the first
-// Write, which makes polled: most children are never written to, and the
-// poller's record of a descriptor is about 300 bytes that the runtime
-// never gives back to the heap.
+// The pipe is a bare blocking descriptor, out of the runtime's poller,
+// until the first Write makes it non-blocking and polled: most children
+// are never written to, and for each the poller's record of a descriptor
+// (about 300 bytes, never given back to the heap) and an *os.File (about
+// 100 bytes) are saved.
 type stdinWriter struct {
-	f        *os.File
-	mu       sync.Mutex
-	polled   *os.File // guarded by mu: f, or a non-blocking duplicate of it, in the runtime's poller; nil before the first Write
+	mu sync.Mutex
+	// fd (guarded by mu) is the pipe's write end before the first Write;
+	// -1 once polled has it, once closed, or without a pipe.
+	fd int32
+	// piped: the child's stdin is a pipe of ours (set once).
+	piped    bool
+	flushing bool     // guarded by mu: a flush goroutine is running
+	held     bool     // guarded by mu: hold stops the flush for an upgrade
+	polled   *os.File // guarded by mu: the pipe in the runtime's poller; nil before the first Write
 	queue    [][]byte // guarded by mu
 	queued   int      // guarded by mu: bytes queued or being written
-	flushing bool     // guarded by mu: a flush goroutine is running
 	err      error    // guarded by mu: first write error
-	// held (guarded by mu) stops the flush for an upgrade (hold); idle,
-	// if not nil, is closed when the flush goroutine has stopped.
-	held bool
+	// idle (guarded by mu), if not nil, is closed when the flush goroutine
+	// has stopped after hold.
 	idle chan struct{}
 }
 
 // errStdinHeld refuses a write while the queue is being handed over.
 var errStdinHeld = errors.New("stdin is being handed over to a new daemon image; send again")
 
-func newStdinWriter(f *os.File) *stdinWriter {
-	if f == nil {
-		return &stdinWriter{err: syscall.EPIPE}
+// newStdinWriter writes to the pipe end fd, a blocking descriptor it then
+// owns; -1 for none.
+func newStdinWriter(fd int) *stdinWriter {
+	if fd < 0 {
+		return &stdinWriter{fd: -1, err: syscall.EPIPE}
 	}
-	return &stdinWriter{f: f}
+	return &stdinWriter{fd: int32(fd), piped: true}
 }
 
 func (w *stdinWriter) Write(p []byte) (int, error) {
@@ -70,11 +77,11 @@ func (w *stdinWriter) Write(p []byte) (int, error) {
 		return 0, ErrStdinFull
 	}
 	if w.polled == nil {
-		f, err := inPoller(w.f)
-		if err != nil {
+		// O_NONBLOCK is a flag of each end: the child's stays blocking.
+		if err := unix.SetNonblock(int(w.fd), true); err != nil {
 			return 0, err
 		}
-		w.polled = f
+		w.polled, w.fd = os.NewFile(uintptr(w.fd), "|1"), -1
 	}
 	w.queued += len(p)
 	w.queue = append(w.queue, append([]byte(nil), p...))
@@ -177,32 +184,27 @@ func (w *stdinWriter) Close() error {
 	if w.err == nil {
 		w.err = os.ErrClosed
 	}
-	polled := w.polled
+	polled, fd := w.polled, w.fd
+	w.fd = -1
 	w.mu.Unlock()
-	if w.f == nil {
-		return nil
+	if polled != nil {
+		return polled.Close()
 	}
-	if polled != nil && polled != w.f {
-		polled.Close()
+	if fd >= 0 {
+		return unix.Close(int(fd))
 	}
-	return w.f.Close()
+	return nil
 }
 
-// inPoller returns f if it is in the runtime's poller, else a
-// non-blocking duplicate of it that is.
-func inPoller(f *os.File) (*os.File, error) {
-	if f.SetWriteDeadline(time.Time{}) == nil {
-		return f, nil
+// withFD runs do with the pipe's descriptor; not at all once it is closed,
+// or without a pipe.
+func (w *stdinWriter) withFD(do func(fd int)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.polled != nil:
+		withFD(w.polled, do)
+	case w.fd >= 0:
+		do(int(w.fd))
 	}
-	var dup int
-	err := os.ErrClosed
-	withFD(f, func(fd int) { dup, err = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) })
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.SetNonblock(dup, true); err != nil {
-		unix.Close(dup)
-		return nil, err
-	}
-	return os.NewFile(uintptr(dup), f.Name()), nil
 }

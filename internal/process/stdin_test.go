@@ -14,12 +14,8 @@ import (
 // A child that does not read gets at most maxStdinQueued bytes queued (past
 // what the pipe holds); once it reads, writes are accepted again.
 func TestStdinQueueBounded(t *testing.T) {
-	r, wf, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, w := testStdinPipe(t)
 	defer r.Close()
-	w := newStdinWriter(wf)
 	defer w.Close()
 	chunk := make([]byte, 256<<10)
 	accepted := 0
@@ -53,12 +49,8 @@ func TestStdinQueueBounded(t *testing.T) {
 // bytes that did not reach the pipe; writes are refused meanwhile; resume
 // writes the rest. Nothing is lost or repeated.
 func TestStdinHoldReturnsWhatIsNotWritten(t *testing.T) {
-	r, wf, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, w := testStdinPipe(t)
 	defer r.Close()
-	w := newStdinWriter(wf)
 	defer w.Close()
 	var all []byte
 	for i := range 3 {
@@ -89,6 +81,17 @@ func TestStdinHoldReturnsWhatIsNotWritten(t *testing.T) {
 	if rest := readFull(t, r, len(pending)); !bytes.Equal(rest, pending) {
 		t.Error("after resume the pipe got other bytes than the pending ones")
 	}
+}
+
+// testStdinPipe makes a pipe as Spawn makes a child's stdin: the child's end
+// r, and a stdinWriter on the daemon's end.
+func testStdinPipe(t *testing.T) (r *os.File, w *stdinWriter) {
+	t.Helper()
+	parent, child, err := pipe(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return os.NewFile(uintptr(child), "|0"), newStdinWriter(parent)
 }
 
 // pipeHolds is how many bytes wait in the pipe r (TIOCINQ is FIONREAD).
