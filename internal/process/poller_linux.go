@@ -159,26 +159,20 @@ func (p *poller) forget(fd int) {
 	p.mu.Unlock()
 }
 
-// exitWatch is a child's pidfd, watched for its exit.
-type exitWatch struct {
-	c      *child
-	fd     int
-	what   string
-	onExit func(ExitStatus)
-}
+// A child is the watch of its own pidfd.
 
-func (e *exitWatch) pollFD() int       { return e.fd }
-func (e *exitWatch) panicName() string { return e.what }
+func (c *child) pollFD() int       { return int(c.pidfd) }
+func (c *child) panicName() string { return "waiter of program " + c.name }
 
 // ready: a pidfd turns readable once its process has exited.
-func (e *exitWatch) ready([]byte) (int, bool) { return 0, true }
+func (c *child) ready([]byte) (int, bool) { return 0, true }
 
 // finish reaps the child (Wait returns at once now) and reports its exit,
 // also if Wait panics.
-func (e *exitWatch) finish() {
+func (c *child) finish() {
 	es := ExitStatus{Code: -1}
-	defer func() { e.onExit(es) }()
-	es = e.c.Wait()
+	defer func() { c.onExit(es) }()
+	es = c.Wait()
 }
 
 // NotifyExit arranges for onExit to be called with the child's exit
@@ -187,14 +181,9 @@ func (e *exitWatch) finish() {
 // has no pidfd or no poller took it; the caller then waits with Wait.
 // onExit must not block.
 func (c *child) NotifyExit(name string, onExit func(ExitStatus)) bool {
-	if c.pidfd == nil {
+	if c.pidfd < 0 {
 		return false
 	}
-	fd := -1
-	rc, err := c.pidfd.SyscallConn()
-	if err != nil {
-		return false
-	}
-	rc.Control(func(f uintptr) { fd = int(f) })
-	return fd >= 0 && watch(&exitWatch{c: c, fd: fd, what: "waiter of program " + name, onExit: onExit})
+	c.name, c.onExit = name, onExit
+	return watch(c)
 }

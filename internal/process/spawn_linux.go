@@ -158,10 +158,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		}
 		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
 	}
-	ch := &child{pid: pid, stdin: newStdinWriter(p.in), drained: make(chan struct{})}
-	if pidfd >= 0 {
-		ch.pidfd = pidfdFile(pidfd)
-	}
+	ch := &child{pid: pid, pidfd: int32(pidfd), stdin: newStdinWriter(p.in), drained: make(chan struct{})}
 	ch.pumpOutputs(c.Name, [2]pipeSink{{p.out, c.Stdout}, {p.err, c.Stderr}})
 	return ch, nil
 }
@@ -389,19 +386,27 @@ func (p *pipes) closeParentEnds() {
 	p.in, p.out, p.err = -1, -1, -1
 }
 
-// child is a process started by forkExec.
+// child is a process started by forkExec. It is also its own exit watch
+// in a poller's set (NotifyExit, poller_linux.go).
 type child struct {
 	pid int
+	// mu keeps Wait from closing pidfd while Signal uses it.
+	mu sync.Mutex
 	// pidfd refers to the child until Wait has reaped it and closed it:
 	// Signal through it can never reach a process that reused the pid.
-	// nil if the kernel gave none (Wait then blocks a thread in wait4).
-	pidfd *os.File
-	stdin *stdinWriter
+	// -1 if the kernel gave none (Wait then blocks a thread in wait4), or
+	// once closed (reaped says which). Only Wait changes it.
+	pidfd  int32
+	reaped bool // guarded by mu: Wait has reaped the child
+	stdin  *stdinWriter
 	// outputs are the stdout and stderr pipes (nil: none), each read by a
 	// poller until its EOF; an upgrade hands them over (handover.go).
 	outputs [2]*pumpedPipe
 	// drained is closed when every output pipe reached EOF.
 	drained chan struct{}
+	// Set by NotifyExit: the program's name and who is told of the exit.
+	name   string
+	onExit func(ExitStatus)
 }
 
 // Drained is closed once all of the child's output has been copied out.
@@ -414,25 +419,22 @@ func (c *child) Signal(sig syscall.Signal, group bool) error {
 	if group {
 		return syscall.Kill(-c.pid, sig)
 	}
-	if c.pidfd == nil {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.reaped:
+		return syscall.ESRCH
+	case c.pidfd < 0:
 		return syscall.Kill(c.pid, sig)
 	}
-	rc, err := c.pidfd.SyscallConn()
-	if err != nil {
-		return syscall.ESRCH
-	}
-	// Control fails once Wait has closed the pidfd: the child is reaped.
-	if cerr := rc.Control(func(fd uintptr) { err = unix.PidfdSendSignal(int(fd), sig, nil, 0) }); cerr != nil {
-		return syscall.ESRCH
-	}
-	return err
+	return unix.PidfdSendSignal(int(c.pidfd), sig, nil, 0)
 }
 
 // Wait reaps the child (wait4 on its pid, once its pidfd said it exited),
-// closes its pidfd and its stdin.
+// closes its pidfd and its stdin. It is called once.
 func (c *child) Wait() ExitStatus {
-	if c.pidfd != nil {
-		awaitExit(c.pidfd)
+	if c.pidfd >= 0 {
+		awaitExit(int(c.pidfd))
 	}
 	var ws syscall.WaitStatus
 	_, err := syscall.Wait4(c.pid, &ws, 0, nil)
@@ -440,9 +442,13 @@ func (c *child) Wait() ExitStatus {
 		_, err = syscall.Wait4(c.pid, &ws, 0, nil)
 	}
 	reaper.Done(c.pid)
-	if c.pidfd != nil {
-		c.pidfd.Close()
+	c.mu.Lock()
+	if c.pidfd >= 0 {
+		unix.Close(int(c.pidfd))
+		c.pidfd = -1
 	}
+	c.reaped = true
+	c.mu.Unlock()
 	c.stdin.Close()
 	if err != nil {
 		return ExitStatus{Code: -1}
@@ -458,32 +464,22 @@ func ExitStatusOf(ws syscall.WaitStatus) ExitStatus {
 	return ExitStatus{Code: ws.ExitStatus()}
 }
 
-// pidfdFile makes an *os.File of a child's pidfd. The pidfd stays
-// blocking, so os.NewFile leaves it out of the runtime's poller: a poller
-// of ours watches it (NotifyExit), and the runtime's kept a record of its
-// own (about 300 bytes, never given back to the heap) for every child
-// and woke for each exit as well.
-func pidfdFile(pidfd int) *os.File { return os.NewFile(uintptr(pidfd), "pidfd") }
-
 // awaitExit returns once the child of pidfd has exited. A wait4 alone
 // blocks an OS thread for the child's whole life: with 500 programs that
 // was 500 threads and most of the daemon's RSS. After awaitExit, wait4
 // reaps at once. When a poller reported the exit (NotifyExit), one look
 // tells so; otherwise (no poller took the pidfd) the goroutine parks in the
 // runtime's poller on a non-blocking duplicate of it. If that cannot be
-// had, it returns at once and wait4 blocks as before.
-func awaitExit(f *os.File) {
-	rc, err := f.SyscallConn()
-	if err != nil {
+// had, it returns at once and wait4 blocks as before. The pidfd itself is
+// blocking and stays out of the runtime's poller: a poller of ours
+// watches it, and the runtime's kept a record of its own (about 300
+// bytes, never given back to the heap) for every child.
+func awaitExit(pidfd int) {
+	if hasExited(uintptr(pidfd)) {
 		return
 	}
-	dup := -1
-	rc.Control(func(fd uintptr) {
-		if !hasExited(fd) {
-			dup, _ = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
-		}
-	})
-	if dup < 0 {
+	dup, err := unix.FcntlInt(uintptr(pidfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
 		return
 	}
 	if err := unix.SetNonblock(dup, true); err != nil {
