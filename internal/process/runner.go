@@ -24,12 +24,10 @@ import (
 // 2,000 programs, one parked goroutine each was the largest part of the
 // daemon's memory per program (docs/benchmark.md).
 type Runner struct {
-	cfg     *config.Process
-	opts    Options
-	spawner Spawner
+	cfg  *config.Process
+	opts Options // Spawner set (ForkExec when not given)
 	// lastOutput is closed when the latest child's output is all written (nil if unknown).
 	lastOutput <-chan struct{}
-	done       chan struct{} // closed when the Runner has ended
 	info       atomic.Pointer[Info]
 	stdin      atomic.Pointer[stdinPipe] // live child's stdin; nil when none or stopping
 
@@ -38,19 +36,24 @@ type Runner struct {
 	draining bool    // a goroutine drains the mailbox (or Begin has not been called)
 	frozen   bool    // by Freeze: inputs wait for the thaw
 	over     bool    // ended: no input is taken
+	ended    bool    // Done is closed, or made closed (guarded by mu)
+	// Owned by the drainer, packed beside the flags above: with them the
+	// Runner fits a 512-byte size class.
+	closing    bool // ctx done: stopping for good
+	timerArmed bool // the timer is set and has not fired; timerDeadline is when it fires
+	// done is closed when the Runner has ended; made by the first Done
+	// (guarded by mu): most Runners are never waited for.
+	done chan struct{}
 
 	// Owned by the drainer.
-	st       status
-	child    Child
-	timer    *time.Timer
-	timerGen int
-	waiters  []*waiter
-	closing  bool     // ctx done: stopping for good
-	release  func()   // gives back the live child's Options.ChildStdin file; nil if none
-	inflight *command // the command being handled, answered by failed after a panic
-	lastExit ExitStatus
-	// timerArmed: the timer is set and has not fired; timerDeadline is when it fires.
-	timerArmed    bool
+	st            status
+	child         Child
+	timer         *time.Timer
+	timerGen      int
+	waiters       []*waiter
+	release       func()   // gives back the live child's Options.ChildStdin file; nil if none
+	inflight      *command // the command being handled, answered by failed after a panic
+	lastExit      ExitStatus
 	timerDeadline time.Time
 	adopted       *Snapshot   // set by Adopt: Begin queues it first
 	stopCtx       func() bool // undoes Begin's watch of its ctx
@@ -97,14 +100,13 @@ const (
 // NewRunner returns a Runner in state STOPPED. It starts no goroutine, and
 // handles no command before Begin.
 func NewRunner(cfg *config.Process, opts Options) *Runner {
+	if opts.Spawner == nil {
+		opts.Spawner = ForkExec()
+	}
 	r := &Runner{
-		cfg: cfg, opts: opts, spawner: opts.Spawner,
-		done:     make(chan struct{}),
+		cfg: cfg, opts: opts,
 		draining: true, // until Begin
 		st:       status{state: Stopped},
-	}
-	if r.spawner == nil {
-		r.spawner = ForkExec()
 	}
 	r.storeInfo()
 	return r
@@ -148,7 +150,7 @@ func (r *Runner) Close() {
 // Run is Begin, then waiting until the Runner has ended (Done).
 func (r *Runner) Run(ctx context.Context) error {
 	r.Begin(ctx, nil)
-	<-r.done
+	<-r.Done()
 	return nil
 }
 
@@ -289,7 +291,12 @@ func (r *Runner) end() {
 		w.reply <- result{err: ErrRunnerDone}
 	}
 	r.waiters = nil
-	close(r.done)
+	r.mu.Lock()
+	r.ended = true
+	if r.done != nil {
+		close(r.done)
+	}
+	r.mu.Unlock()
 	if r.onEnd != nil {
 		r.onEnd()
 	}
@@ -369,7 +376,7 @@ func (r *Runner) command(c command) {
 		}
 		// startProcess checks the command before looking at the state.
 		if !start.auto {
-			if err := r.spawner.Check(newCommand(r.cfg, &r.opts)); err != nil {
+			if err := r.opts.Spawner.Check(newCommand(r.cfg, &r.opts)); err != nil {
 				c.reply <- result{err: err}
 				return
 			}
@@ -478,7 +485,7 @@ func (r *Runner) spawn() event {
 		cmd.Stdin, release = f, rel
 	}
 	outs := r.childWriters(cmd)
-	c, err := r.spawner.Spawn(cmd)
+	c, err := r.opts.Spawner.Spawn(cmd)
 	if err != nil {
 		if release != nil {
 			release()
@@ -618,7 +625,17 @@ func (r *Runner) Config() *config.Process { return r.cfg }
 func (r *Runner) Info() Info { return *r.info.Load() }
 
 // Done is closed when the Runner has ended (the runner takes no more commands).
-func (r *Runner) Done() <-chan struct{} { return r.done }
+func (r *Runner) Done() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done == nil {
+		r.done = make(chan struct{})
+		if r.ended {
+			close(r.done)
+		}
+	}
+	return r.done
+}
 
 type deferredKey struct{}
 
