@@ -158,7 +158,7 @@ type Group struct {
 func (g *Group) Equal(o *Group) bool { return groupEqual(g, o) }
 
 // AutoRestart is the autorestart option.
-type AutoRestart int
+type AutoRestart uint8
 
 const (
 	RestartUnexpected AutoRestart = iota // default
@@ -185,7 +185,7 @@ type EnvVar struct {
 }
 
 // LogKind says where a child's output channel goes.
-type LogKind int
+type LogKind uint8
 
 const (
 	LogAuto LogKind = iota // file in childlogdir, named by Supervisor's rule
@@ -196,17 +196,17 @@ const (
 // ChildLog is the configuration of one output channel (stdout or stderr).
 type ChildLog struct {
 	Kind            LogKind
+	EventsEnabled   bool
+	Syslog          bool
+	JSONLines       bool   // see LinePrefix
 	Path            string // for LogFile: as written, ~ expanded (may be relative, like Supervisor); for LogAuto filled in by the daemon
 	MaxBytes        int64  // 0 = never rotate
 	Backups         int
 	CaptureMaxBytes int64
-	EventsEnabled   bool
-	Syslog          bool
 	// LinePrefix (Drover's *_log_prefix, expanded) is written before each
 	// line; JSONLines (*_log_format=json) writes each line as a JSON object.
 	// Either makes the log line-framed (docs/containers.md).
 	LinePrefix string
-	JSONLines  bool
 }
 
 // Process is the configuration of one process (one of numprocs) with every
@@ -222,21 +222,27 @@ type Process struct {
 	// other group, whose Processes are already in that order.
 	Member int
 
-	Command      string   // as written (expanded), for display and config info
-	Argv         []string // POSIX-shlex split of Command; nil when ArgvErr != ""
-	ArgvErr      string   // e.g. "can't parse command 'x': No closing quotation"; reported at spawn
-	Directory    string
-	Umask        int // -1 when unset
-	Priority     int
-	Autostart    bool
-	AutoRestart  AutoRestart
+	Command   string   // as written (expanded), for display and config info
+	Argv      []string // POSIX-shlex split of Command; nil when ArgvErr != ""
+	ArgvErr   string   // e.g. "can't parse command 'x': No closing quotation"; reported at spawn
+	Directory string
+	Umask     int // -1 when unset
+	Priority  int
+	// The flags and AutoRestart share one word (every program has a
+	// Process, so its size counts: docs/benchmark.md).
+	Autostart      bool
+	AutoRestart    AutoRestart
+	StopAsGroup    bool
+	KillAsGroup    bool
+	RedirectStderr bool
+	// Essential is Drover's essential=true: when the process ends for good
+	// the daemon stops everything and exits (docs/containers.md).
+	Essential    bool
 	StartSecs    time.Duration
 	StartRetries int
 	ExitCodes    []int
 	StopSignal   syscall.Signal
 	StopWait     time.Duration
-	StopAsGroup  bool
-	KillAsGroup  bool
 
 	User string // as written; "" when unset
 	UID  int    // -1 when User unset
@@ -244,9 +250,8 @@ type Process struct {
 	// Groups are the supplementary group ids of User (primary first).
 	Groups []int
 
-	RedirectStderr bool
-	Stdout         ChildLog
-	Stderr         ChildLog
+	Stdout ChildLog
+	Stderr ChildLog
 	// Environment is [supervisord] environment followed by the program's,
 	// later entries winning.
 	Environment []EnvVar
@@ -262,9 +267,6 @@ type Process struct {
 	// Worker holds Drover's memory limit and start-gate options (see
 	// workers.go); nil when the process sets none.
 	Worker *Worker
-	// Essential is Drover's essential=true: when the process ends for good
-	// the daemon stops everything and exits (docs/containers.md).
-	Essential bool
 }
 
 // Pos is a place in a config file.
