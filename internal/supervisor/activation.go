@@ -26,22 +26,30 @@ var ErrNotActive = errors.New("group is no longer active")
 type Activation struct {
 	s    *Supervisor
 	name string
+	// started: startLocked began the runners; stopped: stopLocked ended
+	// them. Guarded by s.mu.
+	started, stopped bool
+	// ended: every runner has returned and the logs are released;
+	// guarded by mu.
+	ended bool
 	// ctx is the runners' context: it ends when the group is removed or
-	// the daemon stops. Set when the runners start; guarded by s.mu.
+	// the daemon stops. Made by the first Context once the runners have
+	// started (most groups are never asked: a context with its place in
+	// its parent is about 130 bytes); guarded by s.mu.
 	ctx    context.Context
 	cancel context.CancelFunc
 	// begun are the processes whose runners startLocked began, which stop
 	// closes (AddProcess's runners end with their own contexts, children
 	// of ctx); guarded by s.mu.
 	begun []*Process
-	done  chan struct{} // closed when every runner has returned and the logs are released
 
 	mu    sync.Mutex
+	done  chan struct{}                   // closed once ended; made by the first wait (endedChan); guarded by mu
 	added map[*Process]context.CancelFunc // runners started by AddProcess; guarded by mu
 }
 
 func (s *Supervisor) newActivation(name string) *Activation {
-	return &Activation{s: s, name: name, done: make(chan struct{})}
+	return &Activation{s: s, name: name}
 }
 
 // stopLocked ends the activation: its context, and its runners as the end
@@ -49,11 +57,37 @@ func (s *Supervisor) newActivation(name string) *Activation {
 // callback per runner, which with the context's records cost about 0.5 KB
 // a program. s.mu is held; the runners end in goroutines of their own.
 func (a *Activation) stopLocked() {
-	a.cancel()
+	a.stopped = true
+	if a.cancel != nil {
+		a.cancel()
+	}
 	for _, p := range a.begun {
 		p.Close()
 	}
 	a.begun = nil
+}
+
+// end records that every runner has returned and the logs are released.
+func (a *Activation) end() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ended = true
+	if a.done != nil {
+		close(a.done)
+	}
+}
+
+// endedChan is closed once the activation has ended (end).
+func (a *Activation) endedChan() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.done == nil {
+		a.done = make(chan struct{})
+		if a.ended {
+			close(a.done)
+		}
+	}
+	return a.done
 }
 
 // Name is the group's name.
@@ -67,6 +101,12 @@ func (a *Activation) Supervisor() *Supervisor { return a.s }
 func (a *Activation) Context() context.Context {
 	a.s.mu.Lock()
 	defer a.s.mu.Unlock()
+	if a.started && a.ctx == nil {
+		a.ctx, a.cancel = context.WithCancel(a.s.runCtx)
+		if a.stopped {
+			a.cancel()
+		}
+	}
 	return a.ctx
 }
 

@@ -140,8 +140,7 @@ func (s *Supervisor) insertLocked(g *Group) {
 // (stopLocked: the group is removed, or Run ends); when they have all
 // ended the logs are released and g.done closed.
 func (s *Supervisor) startLocked(g *Group) {
-	ctx, cancel := context.WithCancel(s.runCtx)
-	g.act.ctx, g.act.cancel, g.act.begun = ctx, cancel, g.Processes
+	g.act.started, g.act.begun = true, g.Processes
 	if h := s.opts.Hooks.Started; h != nil && g.Config.Kind == config.KindProgram {
 		h(g)
 	}
@@ -170,7 +169,7 @@ func (s *Supervisor) startLocked(g *Group) {
 // end releases the logs of g once its runners are gone (or were never started).
 func (g *Group) end(s *Supervisor) {
 	g.releaseLogs(s)
-	close(g.act.done)
+	g.act.end()
 }
 
 // autostart spawns the autostart processes in order, without waiting for

@@ -131,7 +131,7 @@ func (s *Supervisor) RemoveGroup(ctx context.Context, name string) error {
 	}
 	s.mu.Lock()
 	delete(s.groups, name)
-	started := g.act.cancel != nil
+	started := g.act.started
 	if started {
 		g.act.stopLocked()
 	}
@@ -141,7 +141,7 @@ func (s *Supervisor) RemoveGroup(ctx context.Context, name string) error {
 	}
 	s.publishGroupRemoved(g)
 	select {
-	case <-g.act.done:
+	case <-g.act.endedChan():
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

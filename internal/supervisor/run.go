@@ -80,7 +80,7 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	cancelRunners()
 	s.mu.Lock()
 	for _, g := range s.groups {
-		if g.act.cancel != nil {
+		if g.act.started {
 			g.act.stopLocked()
 		}
 	}
