@@ -85,8 +85,8 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 		StderrLog: logPath(stderr),
 		BaseEnv:   s.opts.BaseEnv,
 		BeforeSpawn: func() {
-			restarts.beforeSpawn()
-			for _, l := range []*logs.ChildLog{stdout, stderr} {
+			p.restarts.beforeSpawn(p.Namespec)
+			for _, l := range []*logs.ChildLog{p.stdout, p.stderr} {
 				if l != nil {
 					l.Create()
 				}

@@ -86,7 +86,22 @@ func (b *restartBook) since(cut time.Time) int {
 
 type restartCounters [restartReasons]atomic.Uint64
 
+// tracker returns a tracker for a process of namespec, with the counts
+// its namespec has so far. A namespec gets counters at its first restart:
+// most processes never restart, and a map entry with its counters is
+// about 85 bytes.
 func (b *restartBook) tracker(namespec string) *restartTracker {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t := &restartTracker{book: b}
+	if c := b.counts[namespec]; c != nil {
+		t.counts.Store(c)
+	}
+	return t
+}
+
+// countersOf returns the counters of namespec, made on first use.
+func (b *restartBook) countersOf(namespec string) *restartCounters {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.counts == nil {
@@ -97,7 +112,7 @@ func (b *restartBook) tracker(namespec string) *restartTracker {
 		c = new(restartCounters)
 		b.counts[namespec] = c
 	}
-	return &restartTracker{book: b, counts: c}
+	return c
 }
 
 // restartTracker attributes each spawn of one Process: the first is a
@@ -105,16 +120,17 @@ func (b *restartBook) tracker(namespec string) *restartTracker {
 // starter gave, or a crash when the runner spawned on its own.
 type restartTracker struct {
 	book    *restartBook
-	counts  *restartCounters
-	pending atomic.Int32 // 1 + the reason of the start under way; 0 for none
+	counts  atomic.Pointer[restartCounters] // nil until the namespec's first restart
+	pending atomic.Int32                    // 1 + the reason of the start under way; 0 for none
 	spawned atomic.Bool
 }
 
 // expect says the next spawn is a restart for reason.
 func (t *restartTracker) expect(reason RestartReason) { t.pending.Store(int32(reason) + 1) }
 
-// beforeSpawn runs in the runner before each spawn attempt.
-func (t *restartTracker) beforeSpawn() {
+// beforeSpawn runs in the runner of namespec's process before each spawn
+// attempt.
+func (t *restartTracker) beforeSpawn(namespec string) {
 	again := t.spawned.Swap(true)
 	reason := RestartCrash
 	switch r := t.pending.Swap(0); {
@@ -124,14 +140,21 @@ func (t *restartTracker) beforeSpawn() {
 	default:
 		return // a first start
 	}
-	t.counts[reason].Add(1)
+	c := t.counts.Load()
+	if c == nil {
+		c = t.book.countersOf(namespec)
+		t.counts.Store(c)
+	}
+	c[reason].Add(1)
 	t.book.noteRestart(time.Now())
 }
 
 func (t *restartTracker) snapshot() RestartCounts {
 	var c RestartCounts
-	for i := range c {
-		c[i] = t.counts[i].Load()
+	if counts := t.counts.Load(); counts != nil {
+		for i := range c {
+			c[i] = counts[i].Load()
+		}
 	}
 	return c
 }
