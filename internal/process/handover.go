@@ -267,7 +267,7 @@ func adoptChild(s Snapshot, cmd *Command) (*child, error) {
 		unix.Close(pidfd)
 		return nil, fmt.Errorf("not a child of this process: %w", err)
 	}
-	ch := &child{pid: s.PID, pidfd: int32(pidfd), drained: make(chan struct{})}
+	ch := &child{pid: s.PID, pidfd: int32(pidfd)}
 	ch.stdin = newStdinWriter(inheritedStdin(s.StdinFD))
 	if len(s.StdinPending) > 0 {
 		ch.stdin.Write(s.StdinPending) // the first write to an empty queue is taken whole; without a pipe it fails, as the old image's would have

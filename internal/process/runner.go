@@ -26,8 +26,9 @@ import (
 type Runner struct {
 	cfg  *config.Process
 	opts Options // Spawner set (ForkExec when not given)
-	// lastOutput is closed when the latest child's output is all written (nil if unknown).
-	lastOutput <-chan struct{}
+	// lastOutput is the latest child, which says when its output is all
+	// written (nil if it cannot); asked only at the end (awaitOutput).
+	lastOutput drainer
 	info       atomic.Pointer[Info]
 	stdin      atomic.Pointer[stdinPipe] // live child's stdin; nil when none or stopping
 
@@ -351,7 +352,7 @@ func (r *Runner) awaitOutput() {
 	t := time.NewTimer(outputDrainGrace)
 	defer t.Stop()
 	select {
-	case <-r.lastOutput:
+	case <-r.lastOutput.Drained():
 	case <-t.C:
 	}
 }
@@ -533,7 +534,7 @@ func (r *Runner) watch(c Child, outs []ChildWriter) {
 	r.child = c
 	r.lastOutput = nil
 	if d, ok := c.(drainer); ok {
-		r.lastOutput = d.Drained()
+		r.lastOutput = d
 	}
 	if n, ok := c.(exitNotifier); ok && n.NotifyExit(r.cfg.Name, r.sendExit) {
 		return

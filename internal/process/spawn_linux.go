@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -158,7 +157,7 @@ func (forkExec) Spawn(c *Command) (Child, error) {
 		}
 		return nil, spawnErr("couldn't exec %s: %s", path, errnoName(err))
 	}
-	ch := &child{pid: pid, pidfd: int32(pidfd), stdin: newStdinWriter(p.in), drained: make(chan struct{})}
+	ch := &child{pid: pid, pidfd: int32(pidfd), stdin: newStdinWriter(p.in)}
 	ch.pumpOutputs(c.Name, [2]pipeSink{{p.out, c.Stdout}, {p.err, c.Stderr}})
 	return ch, nil
 }
@@ -172,9 +171,9 @@ type pipeSink struct {
 
 // pumpOutputs gives each output pipe to the pollers, for a spawned child
 // and for one adopted after an upgrade alike. The last pipe to reach EOF
-// closes drained: no goroutine waits for them.
+// marks the child drained: no goroutine waits for them.
 func (ch *child) pumpOutputs(name string, outs [2]pipeSink) {
-	n := 0
+	n := int8(0)
 	what := "output pump of " + name // one string for both pumps
 	for i, out := range outs {
 		if out.fd >= 0 {
@@ -186,16 +185,13 @@ func (ch *child) pumpOutputs(name string, outs [2]pipeSink) {
 	// one, a child that exits at once let the stdout pump take the count
 	// to zero before the stderr pump was added, and it reached zero twice
 	// (close of closed channel: the daemon died, and every child with it).
-	pumps := new(atomic.Int32)
-	pumps.Store(int32(n))
+	ch.mu.Lock()
+	ch.pumping = n
+	ch.mu.Unlock()
 	if n == 0 {
-		close(ch.drained)
+		ch.pumpEnded()
 	}
-	pumpDone := func() {
-		if pumps.Add(-1) == 0 {
-			close(ch.drained)
-		}
-	}
+	pumpDone := ch.pumpEnded
 	for i, pp := range ch.outputs {
 		if pp != nil {
 			pp.pump(outs[i].w, pumpDone)
@@ -390,7 +386,8 @@ func (p *pipes) closeParentEnds() {
 // in a poller's set (NotifyExit, poller_linux.go).
 type child struct {
 	pid int
-	// mu keeps Wait from closing pidfd while Signal uses it.
+	// mu keeps Wait from closing pidfd while Signal uses it, and guards
+	// the drained state below.
 	mu sync.Mutex
 	// pidfd refers to the child until Wait has reaped it and closed it:
 	// Signal through it can never reach a process that reused the pid.
@@ -398,19 +395,49 @@ type child struct {
 	// once closed (reaped says which). Only Wait changes it.
 	pidfd  int32
 	reaped bool // guarded by mu: Wait has reaped the child
-	stdin  *stdinWriter
+	// pumping counts the output pipes not at EOF yet; drained is closed
+	// once none is left (isDrained), and made by the first Drained (only a
+	// Runner's end waits for it). All three guarded by mu.
+	pumping   int8
+	isDrained bool
+	drained   chan struct{}
+	stdin     *stdinWriter
 	// outputs are the stdout and stderr pipes (nil: none), each read by a
 	// poller until its EOF; an upgrade hands them over (handover.go).
 	outputs [2]*pumpedPipe
-	// drained is closed when every output pipe reached EOF.
-	drained chan struct{}
 	// Set by NotifyExit: the program's name and who is told of the exit.
 	name   string
 	onExit func(ExitStatus)
 }
 
 // Drained is closed once all of the child's output has been copied out.
-func (c *child) Drained() <-chan struct{} { return c.drained }
+func (c *child) Drained() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.drained == nil {
+		c.drained = make(chan struct{})
+		if c.isDrained {
+			close(c.drained)
+		}
+	}
+	return c.drained
+}
+
+// pumpEnded counts an output pipe at its EOF, or the child drained when
+// it has no pipe to wait for (pumping 0).
+func (c *child) pumpEnded() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pumping > 0 {
+		c.pumping--
+	}
+	if c.pumping == 0 && !c.isDrained {
+		c.isDrained = true
+		if c.drained != nil {
+			close(c.drained)
+		}
+	}
+}
 
 func (c *child) PID() int         { return c.pid }
 func (c *child) Stdin() io.Writer { return c.stdin }
