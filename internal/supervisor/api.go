@@ -119,6 +119,9 @@ type Supervisor struct {
 	logsMu   sync.Mutex           // guards logs
 	logs     map[string]*childLog // open child logs by path; guarded by logsMu
 	idleLogs *logs.IdleCloser     // closes every child log's idle file, with one timer
+	// logError is every child log's OnError, one func value for all
+	// (a closure each was 16 bytes a log).
+	logError func(error)
 
 	mu      sync.Mutex
 	mood    Mood              // guarded by mu
@@ -184,6 +187,9 @@ func New(cfg *config.Config, opts Options) *Supervisor {
 		pending:  cfg,
 		groups:   make(map[string]*Group),
 		hub:      eventlistener.NewHub(bus, opts.Log, cfg.Supervisord.Identifier),
+	}
+	s.logError = func(err error) {
+		s.Logf(config.LevelError, "%v", err) // "write log <path>: …" or "rotate log <path>: …"
 	}
 	s.tookOver = opts.Adopt != nil || opts.AdoptEvents != nil
 	if opts.AdoptEvents != nil {

@@ -51,10 +51,8 @@ func (s *Supervisor) acquireLog(pc *config.Process, channel string, lc config.Ch
 		// A file named by path appears at the first spawn (an AUTO file
 		// exists from the start, empty), as with Supervisor.
 		Deferred: lc.Kind == config.LogFile,
-		OnError: func(err error) {
-			s.Logf(config.LevelError, "%v", err) // "write log <path>: …" or "rotate log <path>: …"
-		},
-		Idle: s.idleLogs,
+		OnError:  s.logError,
+		Idle:     s.idleLogs,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s log of %s: %w", channel, pc.Name, err)
