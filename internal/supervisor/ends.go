@@ -30,7 +30,9 @@ type ends struct {
 	sub  *events.Subscription
 	code atomic.Int32 // the daemon's exit status once an end shut it down
 	// restarting holds the processes whose last EXITED is followed by an
-	// autorestart: their EXITED state is not an end.
+	// autorestart: their EXITED state is not an end. Only those: an entry
+	// for every process that ever changed state (a STARTING is one) cost
+	// every program a map entry, and kept removed ones.
 	restarting map[*Process]bool
 }
 
@@ -62,7 +64,11 @@ func (e *ends) handle(ev events.ProcessState) {
 	}
 	p := procs[0]
 	pc := p.Config()
-	e.restarting[p] = ev.To == "EXITED" && restarts(pc, ev.Expected)
+	if ev.To == "EXITED" && restarts(pc, ev.Expected) {
+		e.restarting[p] = true
+	} else {
+		delete(e.restarting, p)
+	}
 	if pc.Essential && (ev.To == "FATAL" || ev.To == "EXITED" && !e.restarting[p]) {
 		code, why := ExitEssentialFatal, "FATAL"
 		if ev.To == "EXITED" {

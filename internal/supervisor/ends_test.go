@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/internal/config"
+	"github.com/drover/drover/internal/events"
 )
 
 // runUntilEnd runs s and returns its exit code once Run has returned by
@@ -127,5 +128,30 @@ func TestAllDoneWaitsForUnstartedAutostart(t *testing.T) {
 	e = &ends{s: s, restarting: map[*Process]bool{}}
 	if code, done := e.allDone(); !done || code != 0 {
 		t.Errorf("only a never-started autostart=false process: done=%v code=%d, want true 0", done, code)
+	}
+}
+
+// Only a process whose EXITED is followed by an autorestart is held in
+// restarting, and only until its next state: the others (every program's
+// STARTING and RUNNING) leave no entry.
+func TestEndsHoldsOnlyRestartingProcesses(t *testing.T) {
+	s := New(configOf(t.TempDir(), program("w", 1, 1)), Options{})
+	e := &ends{s: s, restarting: map[*Process]bool{}}
+	p := s.Group("w").Processes[0]
+	state := func(from, to string, expected bool) {
+		e.handle(events.ProcessState{Process: "w", Group: "w", From: from, To: to, Expected: expected})
+	}
+	state("STOPPED", "STARTING", false)
+	state("STARTING", "RUNNING", false)
+	if len(e.restarting) != 0 {
+		t.Fatalf("after STARTING and RUNNING: %d entries, want none", len(e.restarting))
+	}
+	state("RUNNING", "EXITED", false) // unexpected: autorestart=unexpected restarts it
+	if !e.restarting[p] || len(e.restarting) != 1 {
+		t.Fatalf("after an unexpected exit: %v, want w restarting", e.restarting)
+	}
+	state("EXITED", "STARTING", false)
+	if len(e.restarting) != 0 {
+		t.Fatalf("after the restart: %d entries, want none", len(e.restarting))
 	}
 }
