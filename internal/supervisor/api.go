@@ -45,14 +45,13 @@ type Process struct {
 	gate           StartGate          // nil unless Hooks.StartGate gave one
 	lines          []*logs.LineWriter // framing of a prefixed or JSON channel (lines.go)
 	restarts       *restartTracker
-	asRead         *config.Process
 	adopted        bool // handed over by the previous image: not autostarted
 }
 
 // ConfigAsRead returns the process config as the config file gave it (AUTO
-// logs unresolved; Config has the runner's copy with their paths): the
-// pending config holds this very value until a reread replaces it.
-func (p *Process) ConfigAsRead() *config.Process { return p.asRead }
+// logs unresolved: Info has their paths): the pending config holds this
+// very value until a reread replaces it. The Runner shares it (Config).
+func (p *Process) ConfigAsRead() *config.Process { return p.Config() }
 
 // StdoutLogPath / StderrLogPath return the log file path ("" for NONE).
 func (p *Process) StdoutLogPath() string { return logPath(p.stdout) }

@@ -70,7 +70,6 @@ func (s *Supervisor) newProcessOn(pc *config.Process, pool *eventlistener.Pool, 
 		stdout:   stdout,
 		stderr:   stderr,
 		restarts: restarts,
-		asRead:   pc,
 	}
 	opts := process.Options{
 		Spawner:   s.opts.Spawner,

@@ -99,7 +99,7 @@ func (s *Supervisor) Freeze() (frozen Frozen, thaw func(), err error) {
 				lw.Flush()
 			}
 			frozen.Processes = append(frozen.Processes, FrozenProcess{Group: g.Config.Name, Name: p.Config().Name,
-				Command: p.asRead.Command,
+				Command: p.ConfigAsRead().Command,
 				Adopted: Adopted{Snapshot: snap, StdoutLog: p.StdoutLogPath(), StderrLog: p.StderrLogPath()}})
 		}
 	}
