@@ -15,6 +15,7 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/guard"
+	"github.com/drover/drover/internal/latch"
 )
 
 // Runner supervises one process. Its state is owned by whichever goroutine
@@ -37,14 +38,13 @@ type Runner struct {
 	draining bool    // a goroutine drains the mailbox (or Begin has not been called)
 	frozen   bool    // by Freeze: inputs wait for the thaw
 	over     bool    // ended: no input is taken
-	ended    bool    // Done is closed, or made closed (guarded by mu)
 	// Owned by the drainer, packed beside the flags above: with them the
 	// Runner fits a 512-byte size class.
 	closing    bool // ctx done: stopping for good
 	timerArmed bool // the timer is set and has not fired; timerDeadline is when it fires
-	// done is closed when the Runner has ended; made by the first Done
-	// (guarded by mu): most Runners are never waited for.
-	done chan struct{}
+	// done is set when the Runner has ended (guarded by mu); its channel
+	// is made by the first Done: most Runners are never waited for.
+	done latch.Latch
 
 	// Owned by the drainer.
 	st            status
@@ -293,10 +293,7 @@ func (r *Runner) end() {
 	}
 	r.waiters = nil
 	r.mu.Lock()
-	r.ended = true
-	if r.done != nil {
-		close(r.done)
-	}
+	r.done.Set()
 	r.mu.Unlock()
 	if r.onEnd != nil {
 		r.onEnd()
@@ -629,13 +626,7 @@ func (r *Runner) Info() Info { return *r.info.Load() }
 func (r *Runner) Done() <-chan struct{} {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.done == nil {
-		r.done = make(chan struct{})
-		if r.ended {
-			close(r.done)
-		}
-	}
-	return r.done
+	return r.done.Chan()
 }
 
 type deferredKey struct{}

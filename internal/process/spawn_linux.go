@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/drover/drover/internal/guard"
+	"github.com/drover/drover/internal/latch"
 	"github.com/drover/drover/internal/pyrepr"
 	"github.com/drover/drover/internal/reaper"
 )
@@ -395,13 +396,12 @@ type child struct {
 	// once closed (reaped says which). Only Wait changes it.
 	pidfd  int32
 	reaped bool // guarded by mu: Wait has reaped the child
-	// pumping counts the output pipes not at EOF yet; drained is closed
-	// once none is left (isDrained), and made by the first Drained (only a
-	// Runner's end waits for it). All three guarded by mu.
-	pumping   int8
-	isDrained bool
-	drained   chan struct{}
-	stdin     *stdinWriter
+	// pumping counts the output pipes not at EOF yet; drained is set once
+	// none is left, its channel made by the first Drained (only a Runner's
+	// end waits for it). Both guarded by mu.
+	pumping int8
+	drained latch.Latch
+	stdin   *stdinWriter
 	// outputs are the stdout and stderr pipes (nil: none), each read by a
 	// poller until its EOF; an upgrade hands them over (handover.go).
 	outputs [2]*pumpedPipe
@@ -414,13 +414,7 @@ type child struct {
 func (c *child) Drained() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.drained == nil {
-		c.drained = make(chan struct{})
-		if c.isDrained {
-			close(c.drained)
-		}
-	}
-	return c.drained
+	return c.drained.Chan()
 }
 
 // pumpEnded counts an output pipe at its EOF, or the child drained when
@@ -431,11 +425,8 @@ func (c *child) pumpEnded() {
 	if c.pumping > 0 {
 		c.pumping--
 	}
-	if c.pumping == 0 && !c.isDrained {
-		c.isDrained = true
-		if c.drained != nil {
-			close(c.drained)
-		}
+	if c.pumping == 0 {
+		c.drained.Set()
 	}
 }
 

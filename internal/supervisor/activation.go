@@ -11,6 +11,7 @@ import (
 
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/guard"
+	"github.com/drover/drover/internal/latch"
 )
 
 // ErrNotActive says the group of an Activation was removed or replaced by
@@ -29,9 +30,6 @@ type Activation struct {
 	// started: startLocked began the runners; stopped: stopLocked ended
 	// them. Guarded by s.mu.
 	started, stopped bool
-	// ended: every runner has returned and the logs are released;
-	// guarded by mu.
-	ended bool
 	// ctx is the runners' context: it ends when the group is removed or
 	// the daemon stops. Made by the first Context once the runners have
 	// started (most groups are never asked: a context with its place in
@@ -44,7 +42,7 @@ type Activation struct {
 	begun []*Process
 
 	mu    sync.Mutex
-	done  chan struct{}                   // closed once ended; made by the first wait (endedChan); guarded by mu
+	ended latch.Latch                     // every runner has returned and the logs are released; guarded by mu
 	added map[*Process]context.CancelFunc // runners started by AddProcess; guarded by mu
 }
 
@@ -71,23 +69,14 @@ func (a *Activation) stopLocked() {
 func (a *Activation) end() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.ended = true
-	if a.done != nil {
-		close(a.done)
-	}
+	a.ended.Set()
 }
 
 // endedChan is closed once the activation has ended (end).
 func (a *Activation) endedChan() <-chan struct{} {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.done == nil {
-		a.done = make(chan struct{})
-		if a.ended {
-			close(a.done)
-		}
-	}
-	return a.done
+	return a.ended.Chan()
 }
 
 // Name is the group's name.
