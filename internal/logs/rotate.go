@@ -112,10 +112,20 @@ func dupInherited(path string, openErr error) (*os.File, error) {
 }
 
 // isSpecialPath reports names that must never be renamed or removed even
-// when they resolve to a regular file (e.g. /dev/stdout redirected to a file).
+// when they resolve to a regular file (e.g. /dev/stdout redirected to a
+// file): under /proc, and under /dev unless the name is a regular file
+// itself. A log in a tmpfs such as /dev/shm rotates like any other; all of
+// /dev was special, and such logs grew without bound.
 func isSpecialPath(path string) bool {
 	p := filepath.Clean(path)
-	return strings.HasPrefix(p, "/dev/") || strings.HasPrefix(p, "/proc/")
+	switch {
+	case strings.HasPrefix(p, "/proc/"):
+		return true
+	case strings.HasPrefix(p, "/dev/"):
+		st, err := os.Lstat(p)
+		return err != nil || !st.Mode().IsRegular()
+	}
+	return false
 }
 
 // write writes p and rotates whenever the file reaches maxBytes. With split,
