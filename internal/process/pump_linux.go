@@ -162,8 +162,8 @@ type splicer interface {
 // readOnce is ready's read, with pp.mu held. A flooded pipe is spliced
 // into its log if it can be: the daemon's two copies of each byte, pipe →
 // buffer → file, are the cost of a burst, and splice(2) makes them one.
-// Small reads are not: for a line or two, splice's extra system calls
-// (lseek, and a read after it at the end) cost more than the copy saved.
+// Small reads are not: splicing holds a second descriptor on the log file
+// and costs an lseek a call, worth it only where the copy saved is large.
 func (pp *pumpedPipe) readOnce(buf []byte) (n int, eof bool) {
 	if pp.flooded && pp.splice != nil {
 		if n, handled, _ := pp.splice.SpliceFrom(pp.fd, len(buf)); handled {
