@@ -1,10 +1,14 @@
 package logs
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ChildConfig describes one output channel's log file.
@@ -48,6 +52,10 @@ type ChildLog struct {
 	lastUse time.Time
 	idleAt  int  // index in cfg.Idle's open logs; guarded by cfg.Idle's lock, since another log's forget moves it
 	watched bool // in cfg.Idle's open logs; guarded by mu, changed only by this log's watch and forget
+	// noSplice is set once splicing into the file failed for good (a file
+	// system without splice; the descriptor without O_APPEND could not be
+	// opened, as without /proc): Write does it all then.
+	noSplice bool
 }
 
 // idleClose is how long a regular log file stays open after its last write.
@@ -179,6 +187,35 @@ func (l *ChildLog) Write(p []byte) (int, error) {
 		return 0, err // a partial count of stripped bytes means nothing for p
 	}
 	return n, err
+}
+
+// SpliceFrom moves up to max bytes from the non-blocking pipe fd into the
+// log with splice(2), which saves the daemon a copy of every byte (see
+// rotatingFile.splice), when that is safe: a regular file open now,
+// without strip_ansi (the bytes must be seen), outside an error episode
+// (a failed write or rotation: Write reports and recovers it). handled is
+// false when no byte moved, for whatever reason: the caller then reads the
+// pipe and calls Write, so nothing is lost or written twice. err is a
+// failed rotation after the bytes moved, as Write returns it.
+func (l *ChildLog) SpliceFrom(fd, max int) (n int64, handled bool, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done || l.noSplice || l.cfg.StripANSI || l.err != nil || l.file == nil || l.file.f == nil || !l.file.regular {
+		return 0, false, nil
+	}
+	n, err = l.file.splice(fd, max)
+	if n == 0 {
+		// Refused outright: unsupported here for good. Anything else (an
+		// empty pipe, a full disk) is for the read and Write to meet.
+		var pe *fs.PathError
+		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) || errors.As(err, &pe) {
+			l.noSplice = true
+		}
+		return 0, false, nil
+	}
+	l.lastUse = time.Now()
+	l.setErr(err)
+	return n, true, err
 }
 
 func (l *ChildLog) setErr(err error) {

@@ -269,6 +269,39 @@ func TestChildSpecialTargets(t *testing.T) {
 	}
 }
 
+// TestChildDevNames: a regular file named through /dev/fd (as /dev/stdout
+// redirected to a file) is a special target, never rotated; a log file of
+// its own under /dev (a tmpfs at /dev/shm) rotates like any other.
+func TestChildDevNames(t *testing.T) {
+	target, err := os.Create(filepath.Join(t.TempDir(), "redirected"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	viaFD := openChild(t, ChildConfig{Path: fmt.Sprintf("/dev/fd/%d", target.Fd()), MaxBytes: 4, Backups: 1})
+	for range 3 {
+		writeString(t, viaFD, "hello\n")
+	}
+	if got := readString(t, target.Name()); got != "hello\nhello\nhello\n" {
+		t.Errorf("file behind /dev/fd holds %q", got)
+	}
+
+	shm, err := os.MkdirTemp("/dev/shm", "drvlogs")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	defer os.RemoveAll(shm)
+	path := filepath.Join(shm, "w.log")
+	l := openChild(t, ChildConfig{Path: path, MaxBytes: 4, Backups: 1})
+	writeString(t, l, "hello\n")
+	if got := readString(t, path+".1"); got != "hell" {
+		t.Errorf("%s.1 = %q, want the first 4 bytes", path, got)
+	}
+	if got := readString(t, path); got != "o\n" {
+		t.Errorf("%s = %q", path, got)
+	}
+}
+
 func TestChildReopenAfterExternalRename(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "app.log")
 	l := openChild(t, ChildConfig{Path: path})

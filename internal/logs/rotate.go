@@ -3,12 +3,15 @@ package logs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 var errClosed = errors.New("log file is closed")
@@ -36,6 +39,9 @@ type rotatingFile struct {
 	// rotateErr is the error of the last failed rotation, returned by
 	// every write until a rotation succeeds: one episode, reported once.
 	rotateErr error
+	// spliceTo is a second descriptor of the open file, without O_APPEND,
+	// which splice(2) refuses: opened at the first splice, closed with f.
+	spliceTo *os.File
 }
 
 func openRotating(path string, maxBytes int64, backups int) (*rotatingFile, error) {
@@ -64,6 +70,7 @@ func (r *rotatingFile) open(extra int) error {
 	if r.f != nil {
 		r.f.Close()
 	}
+	r.closeSpliceTo()
 	r.f = f
 	r.regular = st.Mode().IsRegular() && !isSpecialPath(r.path)
 	r.size = st.Size()
@@ -105,10 +112,20 @@ func dupInherited(path string, openErr error) (*os.File, error) {
 }
 
 // isSpecialPath reports names that must never be renamed or removed even
-// when they resolve to a regular file (e.g. /dev/stdout redirected to a file).
+// when they resolve to a regular file (e.g. /dev/stdout redirected to a
+// file): under /proc, and under /dev unless the name is a regular file
+// itself. A log in a tmpfs such as /dev/shm rotates like any other; all of
+// /dev was special, and such logs grew without bound.
 func isSpecialPath(path string) bool {
 	p := filepath.Clean(path)
-	return strings.HasPrefix(p, "/dev/") || strings.HasPrefix(p, "/proc/")
+	switch {
+	case strings.HasPrefix(p, "/proc/"):
+		return true
+	case strings.HasPrefix(p, "/dev/"):
+		st, err := os.Lstat(p)
+		return err != nil || !st.Mode().IsRegular()
+	}
+	return false
 }
 
 // write writes p and rotates whenever the file reaches maxBytes. With split,
@@ -139,6 +156,58 @@ func (r *rotatingFile) write(p []byte) (written int, err error) {
 		if p = p[n:]; len(p) == 0 {
 			return written, err
 		}
+	}
+}
+
+// splice moves up to max bytes from the non-blocking pipe fd to the end
+// of the regular file open now, with splice(2): the kernel copies them
+// from the pipe's pages into the file's once, where read and write copy
+// them twice. Then it rotates as write does, and like write with split it
+// stops where the file is full, so rotated files never exceed maxBytes.
+//
+// The end is looked up before each splice (lseek), so bytes land where
+// O_APPEND would put them: after a copytruncate, at the new end. What it
+// cannot do is O_APPEND's atomicity: another process appending to the file
+// between the lseek and the splice has its bytes overwritten (in the
+// daemon, writers share the log's lock). An error means no byte moved
+// (the kernel reports the bytes a splice moved, if any, and leaves the
+// rest in the pipe); n is 0 also when the pipe is empty or at its end.
+func (r *rotatingFile) splice(pipe, max int) (n int64, err error) {
+	if r.spliceTo == nil {
+		// A new open file description of the same file, even if renamed:
+		// the one behind f keeps O_APPEND for write.
+		to, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(r.f.Fd())), os.O_WRONLY, 0)
+		if err != nil {
+			return 0, err
+		}
+		r.spliceTo = to
+	}
+	to := int(r.spliceTo.Fd())
+	end, err := unix.Seek(to, 0, io.SeekEnd)
+	if err != nil {
+		return 0, err
+	}
+	r.size = end
+	if room := r.maxBytes - r.size; r.split && room > 0 && room < int64(max) {
+		max = int(room)
+	}
+	for {
+		n, err = unix.Splice(pipe, nil, to, nil, max, unix.SPLICE_F_NONBLOCK)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if n <= 0 {
+		return 0, err
+	}
+	r.size += n
+	return n, r.rotateIfFull()
+}
+
+func (r *rotatingFile) closeSpliceTo() {
+	if r.spliceTo != nil {
+		r.spliceTo.Close()
+		r.spliceTo = nil
 	}
 }
 
@@ -289,6 +358,7 @@ func (r *rotatingFile) close() error {
 	if r.f == nil {
 		return nil
 	}
+	r.closeSpliceTo()
 	err := r.f.Close()
 	r.f = nil
 	if err != nil {

@@ -25,16 +25,20 @@ type pumpedPipe struct {
 	fd   int    // the read end, non-blocking; closed at the end (finish)
 	what string // names the pump in the report of a panic
 	// Set by pump; then owned by the pipe's poller.
-	w     io.Writer
-	done  func()
-	grown bool
+	w    io.Writer
+	done func()
+	// splice is w if it can take bytes from the pipe itself.
+	splice splicer
 	// mu is held by the poller while it reads the pipe and writes out what
 	// it read, and by an upgrade's freeze (park) to take the pipe from its
 	// poller between two reads.
 	mu     sync.Mutex
 	poller *poller // the one watching fd; nil if none took it
-	parked bool    // out of its poller's set for an upgrade
-	ended  bool    // at EOF (or a panic): the pipe is finished and closed
+	// The flags share one word (a record per output pipe of every child).
+	grown   bool
+	flooded bool // the last read or splice took a full default pipe or more
+	parked  bool // out of its poller's set for an upgrade
+	ended   bool // at EOF (or a panic): the pipe is finished and closed
 }
 
 // pump copies the pipe to w until EOF (every writer of the pipe,
@@ -48,6 +52,7 @@ func (pp *pumpedPipe) pump(w io.Writer, done func()) {
 		w = io.Discard
 	}
 	pp.w, pp.done = w, done
+	pp.splice, _ = w.(splicer)
 	pp.mu.Lock()
 	watched := pp.toPoller()
 	pp.mu.Unlock()
@@ -130,14 +135,33 @@ func (pp *pumpedPipe) ready(buf []byte) (n int, eof bool) {
 	return n, ended
 }
 
-// readOnce is ready's read, with pp.mu held.
+// splicer is a pipe's sink that can take the bytes from the pipe itself
+// (logs.ChildLog, a plain log file): handled is false when it moved none,
+// and the pipe is then read as usual. A sink that must see the bytes (line
+// prefixes, events, capture mode) wraps the log and is no splicer.
+type splicer interface {
+	SpliceFrom(fd, max int) (n int64, handled bool, err error)
+}
+
+// readOnce is ready's read, with pp.mu held. A flooded pipe is spliced
+// into its log if it can be: the daemon's two copies of each byte, pipe →
+// buffer → file, are the cost of a burst, and splice(2) makes them one.
+// Small reads are not: splicing holds a second descriptor on the log file
+// and costs an lseek a call, worth it only where the copy saved is large.
 func (pp *pumpedPipe) readOnce(buf []byte) (n int, eof bool) {
+	if pp.flooded && pp.splice != nil {
+		if n, handled, _ := pp.splice.SpliceFrom(pp.fd, len(buf)); handled {
+			pp.flooded = n >= defaultPipeSize
+			return int(n), false
+		}
+	}
 	for {
 		n, err := syscall.Read(pp.fd, buf)
 		switch {
 		case n > 0:
 			pp.w.Write(buf[:n])
-			if n >= defaultPipeSize && !pp.grown {
+			pp.flooded = n >= defaultPipeSize
+			if pp.flooded && !pp.grown {
 				pp.grown = growPipe(pp.fd)
 			}
 			return n, false
