@@ -1,9 +1,12 @@
 package rpc
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -93,12 +96,12 @@ func TestProcessInfoEncodingMatchesGeneric(t *testing.T) {
 			generic[i] = genericProcessInfo(infos[i], now)
 		}
 		sameEncoding(t, fmt.Sprintf("round %d, one", round), processInfo{infos[0], now}, generic[0])
-		sameEncoding(t, fmt.Sprintf("round %d, all %d", round, len(infos)), allProcessInfo{infos, now}, generic)
+		sameEncoding(t, fmt.Sprintf("round %d, all %d", round, len(infos)), allProcessInfo{infos: infos, now: now}, generic)
 		sameEncoding(t, fmt.Sprintf("round %d, multicall", round),
-			[]any{allProcessInfo{infos[:1], now}, true, processInfo{infos[0], now}},
+			[]any{allProcessInfo{infos: infos[:1], now: now}, true, processInfo{infos[0], now}},
 			[]any{generic[:1], true, generic[0]})
 	}
-	sameEncoding(t, "no process", allProcessInfo{nil, time.Unix(0, 0)}, []any{})
+	sameEncoding(t, "no process", allProcessInfo{now: time.Unix(0, 0)}, []any{})
 }
 
 func sameEncoding(t *testing.T, what string, fast, generic any) {
@@ -130,7 +133,7 @@ func sameEncoding(t *testing.T, what string, fast, generic any) {
 // RUNNING programs, as the daemon does for each `supervisorctl status`.
 func BenchmarkAllProcessInfo(b *testing.B) {
 	now := time.Unix(1764903600, 0)
-	all := allProcessInfo{make([]process.Info, 500), now}
+	all := allProcessInfo{infos: make([]process.Info, 500), now: now}
 	for i := range all.infos {
 		name := fmt.Sprintf("p%04d", i)
 		all.infos[i] = process.Info{
@@ -147,5 +150,40 @@ func BenchmarkAllProcessInfo(b *testing.B) {
 		}
 		b.SetBytes(int64(m.Len()))
 		m.Release()
+	}
+}
+
+// discardResponse is a ResponseWriter that keeps only the headers.
+type discardResponse struct{ header http.Header }
+
+func (d *discardResponse) Header() http.Header         { return d.header }
+func (d *discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardResponse) WriteHeader(int)             {}
+
+// BenchmarkServeAllProcessInfo serves getAllProcessInfo of 500 RUNNING
+// programs through the handler, from the request's body to the answer's
+// last write: what the daemon spends per call besides net/http and the
+// socket.
+func BenchmarkServeAllProcessInfo(b *testing.B) {
+	now := time.Now()
+	var ps []*fakeProc
+	for i := range 500 {
+		name := fmt.Sprintf("p%04d", i)
+		p := newFakeProc(name, name, process.Running)
+		p.info.Start, p.info.PID = now.Add(-time.Hour), 100000+i
+		p.info.StdoutLog = "/var/log/supervisor/" + name + "-stdout---supervisor-abcd1234.log"
+		p.info.StderrLog = "/var/log/supervisor/" + name + "-stderr---supervisor-efgh5678.log"
+		ps = append(ps, p)
+	}
+	h := newTestHandler(newFakeBackend(ps...))
+	var body bytes.Buffer
+	if err := xmlrpc.EncodeCall(&body, "supervisor.getAllProcessInfo"); err != nil {
+		b.Fatal(err)
+	}
+	call := body.String()
+	w := &discardResponse{header: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.serveRPC(w, httptest.NewRequest("POST", "/RPC2", strings.NewReader(call)))
 	}
 }
