@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -186,4 +187,61 @@ func BenchmarkServeAllProcessInfo(b *testing.B) {
 	for b.Loop() {
 		h.serveRPC(w, httptest.NewRequest("POST", "/RPC2", strings.NewReader(call)))
 	}
+}
+
+// Concurrent getAllProcessInfo calls, while the processes change state,
+// each get their own infos: the pool hands a slice to one answer at a
+// time, and takes it back only once that answer is written.
+func TestAllProcessInfoConcurrent(t *testing.T) {
+	var ps []*fakeProc
+	for i := range 100 {
+		name := fmt.Sprintf("p%04d", i)
+		p := newFakeProc(name, name, process.Running)
+		p.info.PID = 1000 + i
+		ps = append(ps, p)
+	}
+	h := newTestHandler(newFakeBackend(ps...))
+	stop := make(chan struct{})
+	changed := make(chan struct{})
+	go func() {
+		defer close(changed)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			p := ps[i%len(ps)]
+			p.mu.Lock()
+			p.info.State = states[i%len(states)]
+			p.mu.Unlock()
+		}
+	}()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 10 {
+				v, err := call(t, h, "supervisor.getAllProcessInfo")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				all := v.([]any)
+				if len(all) != len(ps) {
+					t.Errorf("%d processes, want %d", len(all), len(ps))
+					return
+				}
+				for i, s := range all {
+					m := s.(map[string]any)
+					if name, pid := fmt.Sprintf("p%04d", i), 1000+i; m["name"] != name || m["pid"] != pid {
+						t.Errorf("process %d is %v with pid %v, want %s with %d", i, m["name"], m["pid"], name, pid)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-changed
 }
