@@ -187,6 +187,9 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 			setXMLHeaders(w, n)
 			sent = true
 		})
+		if r, ok := v.(releaser); ok {
+			r.Release()
+		}
 		if err != nil && !sent {
 			h.logf(config.LevelCritical, "Handling XML-RPC request with data %s raised an unexpected exception: %v", loggedBody(body), err)
 			httpmux.Error(w, http.StatusInternalServerError)
@@ -203,6 +206,9 @@ func (h *handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	out.WriteTo(w)
 	out.Release()
 }
+
+// releaser is an answer whose memory is reused once it is written.
+type releaser interface{ Release() }
 
 // setXMLHeaders sets the headers of an XML-RPC answer of n bytes.
 func setXMLHeaders(w http.ResponseWriter, n int) {

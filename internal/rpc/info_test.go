@@ -1,10 +1,14 @@
 package rpc
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,12 +97,12 @@ func TestProcessInfoEncodingMatchesGeneric(t *testing.T) {
 			generic[i] = genericProcessInfo(infos[i], now)
 		}
 		sameEncoding(t, fmt.Sprintf("round %d, one", round), processInfo{infos[0], now}, generic[0])
-		sameEncoding(t, fmt.Sprintf("round %d, all %d", round, len(infos)), allProcessInfo{infos, now}, generic)
+		sameEncoding(t, fmt.Sprintf("round %d, all %d", round, len(infos)), allProcessInfo{infos: infos, now: now}, generic)
 		sameEncoding(t, fmt.Sprintf("round %d, multicall", round),
-			[]any{allProcessInfo{infos[:1], now}, true, processInfo{infos[0], now}},
+			[]any{allProcessInfo{infos: infos[:1], now: now}, true, processInfo{infos[0], now}},
 			[]any{generic[:1], true, generic[0]})
 	}
-	sameEncoding(t, "no process", allProcessInfo{nil, time.Unix(0, 0)}, []any{})
+	sameEncoding(t, "no process", allProcessInfo{now: time.Unix(0, 0)}, []any{})
 }
 
 func sameEncoding(t *testing.T, what string, fast, generic any) {
@@ -130,7 +134,7 @@ func sameEncoding(t *testing.T, what string, fast, generic any) {
 // RUNNING programs, as the daemon does for each `supervisorctl status`.
 func BenchmarkAllProcessInfo(b *testing.B) {
 	now := time.Unix(1764903600, 0)
-	all := allProcessInfo{make([]process.Info, 500), now}
+	all := allProcessInfo{infos: make([]process.Info, 500), now: now}
 	for i := range all.infos {
 		name := fmt.Sprintf("p%04d", i)
 		all.infos[i] = process.Info{
@@ -148,4 +152,96 @@ func BenchmarkAllProcessInfo(b *testing.B) {
 		b.SetBytes(int64(m.Len()))
 		m.Release()
 	}
+}
+
+// discardResponse is a ResponseWriter that keeps only the headers.
+type discardResponse struct{ header http.Header }
+
+func (d *discardResponse) Header() http.Header         { return d.header }
+func (d *discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardResponse) WriteHeader(int)             {}
+
+// BenchmarkServeAllProcessInfo serves getAllProcessInfo of 500 RUNNING
+// programs through the handler, from the request's body to the answer's
+// last write: what the daemon spends per call besides net/http and the
+// socket.
+func BenchmarkServeAllProcessInfo(b *testing.B) {
+	now := time.Now()
+	var ps []*fakeProc
+	for i := range 500 {
+		name := fmt.Sprintf("p%04d", i)
+		p := newFakeProc(name, name, process.Running)
+		p.info.Start, p.info.PID = now.Add(-time.Hour), 100000+i
+		p.info.StdoutLog = "/var/log/supervisor/" + name + "-stdout---supervisor-abcd1234.log"
+		p.info.StderrLog = "/var/log/supervisor/" + name + "-stderr---supervisor-efgh5678.log"
+		ps = append(ps, p)
+	}
+	h := newTestHandler(newFakeBackend(ps...))
+	var body bytes.Buffer
+	if err := xmlrpc.EncodeCall(&body, "supervisor.getAllProcessInfo"); err != nil {
+		b.Fatal(err)
+	}
+	call := body.String()
+	w := &discardResponse{header: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.serveRPC(w, httptest.NewRequest("POST", "/RPC2", strings.NewReader(call)))
+	}
+}
+
+// Concurrent getAllProcessInfo calls, while the processes change state,
+// each get their own infos: the pool hands a slice to one answer at a
+// time, and takes it back only once that answer is written.
+func TestAllProcessInfoConcurrent(t *testing.T) {
+	var ps []*fakeProc
+	for i := range 100 {
+		name := fmt.Sprintf("p%04d", i)
+		p := newFakeProc(name, name, process.Running)
+		p.info.PID = 1000 + i
+		ps = append(ps, p)
+	}
+	h := newTestHandler(newFakeBackend(ps...))
+	stop := make(chan struct{})
+	changed := make(chan struct{})
+	go func() {
+		defer close(changed)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			p := ps[i%len(ps)]
+			p.mu.Lock()
+			p.info.State = states[i%len(states)]
+			p.mu.Unlock()
+		}
+	}()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 10 {
+				v, err := call(t, h, "supervisor.getAllProcessInfo")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				all := v.([]any)
+				if len(all) != len(ps) {
+					t.Errorf("%d processes, want %d", len(all), len(ps))
+					return
+				}
+				for i, s := range all {
+					m := s.(map[string]any)
+					if name, pid := fmt.Sprintf("p%04d", i), 1000+i; m["name"] != name || m["pid"] != pid {
+						t.Errorf("process %d is %v with pid %v, want %s with %d", i, m["name"], m["pid"], name, pid)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-changed
 }

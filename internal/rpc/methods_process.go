@@ -31,12 +31,7 @@ func (h *handler) addProcessMethods(m map[string]*method) {
 	m["supervisor.getAllProcessInfo"] = &method{result: "array",
 		help: "Get info about all processes\n\n@return array result  An array of process status results",
 		call: func(context.Context, []any) (any, error) {
-			ps := h.b.AllProcesses()
-			all := allProcessInfo{make([]process.Info, len(ps)), timeNow()}
-			for i, p := range ps {
-				all.infos[i] = p.Info()
-			}
-			return all, nil
+			return takeAllProcessInfo(h.b.AllProcesses(), timeNow()), nil
 		}}
 
 	m["supervisor.startProcess"] = &method{result: "boolean", params: []string{"string", "boolean"}, defaults: []any{true},

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -64,6 +65,9 @@ func TestOrders(t *testing.T) {
 		program("a", 10, 2),
 	)
 	s := newSupervisor(t, cfg, Options{})
+	if got, want := names(s.AllProcesses()), []string{"a:a_00", "a:a_01", "b", "z:x", "z:y"}; !slices.Equal(got, want) {
+		t.Errorf("AllProcesses() = %v, want %v", got, want)
+	}
 	// A group activated later goes after its priority peers.
 	late, err := s.newGroup(program("0late", 10, 1))
 	if err != nil {
@@ -83,5 +87,41 @@ func TestOrders(t *testing.T) {
 	}
 	if got, want := names(s.AllProcesses()), []string{"0late", "a:a_00", "a:a_01", "b", "z:x", "z:y"}; !slices.Equal(got, want) {
 		t.Errorf("AllProcesses() = %v, want %v", got, want)
+	}
+	// AllProcesses keeps its last answer while the groups are the same:
+	// a group replaced (as a process added or removed replaces it) or
+	// removed is seen.
+	s.mu.Lock()
+	a := *s.groups["a"]
+	a.Processes = a.Processes[1:]
+	s.groups["a"] = &a
+	s.mu.Unlock()
+	if got, want := names(s.AllProcesses()), []string{"0late", "a:a_01", "b", "z:x", "z:y"}; !slices.Equal(got, want) {
+		t.Errorf("AllProcesses() after a group changed = %v, want %v", got, want)
+	}
+	s.mu.Lock()
+	delete(s.groups, "b")
+	s.mu.Unlock()
+	if got, want := names(s.AllProcesses()), []string{"0late", "a:a_01", "z:x", "z:y"}; !slices.Equal(got, want) {
+		t.Errorf("AllProcesses() after a group left = %v, want %v", got, want)
+	}
+}
+
+// BenchmarkAllProcesses lists 500 programs in getAllProcessInfo's order,
+// as every `status` does.
+func BenchmarkAllProcesses(b *testing.B) {
+	var groups []*config.Group
+	for i := range 500 {
+		groups = append(groups, program(fmt.Sprintf("p%04d", (i*7919)%500), 999, 1))
+	}
+	s := New(configOf(b.TempDir(), groups...), Options{})
+	if s.initErr != nil {
+		b.Fatal(s.initErr)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(s.AllProcesses()) != 500 {
+			b.Fatal("not 500")
+		}
 	}
 }

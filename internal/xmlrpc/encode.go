@@ -171,7 +171,7 @@ func writeValue(b *Message, v any) error {
 }
 
 // Marshaler is a value that writes its own encoding, one <value> element,
-// with the Begin/End and member methods of Message: an answer of a fixed
+// with BeginArray/EndArray and StructShape: an answer of a fixed
 // shape written many times (getAllProcessInfo) goes straight into the
 // message instead of being built as generic values first. What it writes
 // must be what the generic value would be (a test holds each to that).
@@ -184,27 +184,6 @@ func (m *Message) BeginArray() { m.WriteString("<value><array><data>\n") }
 
 // EndArray ends what BeginArray started.
 func (m *Message) EndArray() { m.WriteString("</data></array></value>\n") }
-
-// BeginStruct starts a struct value; EndStruct ends it.
-func (m *Message) BeginStruct() { m.WriteString("<value><struct>\n") }
-
-// EndStruct ends what BeginStruct started.
-func (m *Message) EndStruct() { m.WriteString("</struct></value>\n") }
-
-// IntMember writes a struct member whose value is the int n.
-func (m *Message) IntMember(name string, n int64) {
-	writeMemberName(m, name)
-	writeInt(m, n)
-	m.WriteString("</member>\n")
-}
-
-// StringMember writes a struct member whose value is the string s.
-func StringMember[S string | []byte](m *Message, name string, s S) {
-	writeMemberName(m, name)
-	m.WriteString("<value><string>")
-	writeEscaped(m, s)
-	m.WriteString("</string></value>\n</member>\n")
-}
 
 // writeReflected handles the remaining integer and float kinds, typed slices
 // and string-keyed maps by converting them to the canonical Go values.
