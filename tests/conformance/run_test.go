@@ -97,9 +97,14 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 				return transcript{}, err
 			}
 		}
+		starts := in.starts()
 		out := in.ctl(s.args...)
-		if s.args[0] == "reread" || s.args[0] == "update" {
+		switch {
+		case s.args[0] == "reread" || s.args[0] == "update":
 			read = file
+		case s.args[0] == "reload" && strings.Contains(out, "Restarted supervisord"):
+			read, active = file, file
+			in.awaitRestart(starts)
 		}
 		active = adoptChanges(active, read, out)
 		if changesState(s.args[0]) {
@@ -136,7 +141,7 @@ func adoptChanges(active, read config, out string) config {
 
 func changesState(cmd string) bool {
 	switch cmd {
-	case "start", "stop", "restart", "signal", "update", "add", "remove":
+	case "start", "stop", "restart", "signal", "update", "add", "remove", "reload":
 		return true
 	}
 	return false
@@ -173,6 +178,28 @@ func (in *instance) start() error {
 		}
 		if time.Now().After(end) {
 			return fmt.Errorf("%s does not answer on its socket", in.spec.name)
+		}
+	}
+}
+
+// startedLine is the main log's line of every start of the daemon, the
+// first and each reload's.
+const startedLine = "INFO supervisord started with pid "
+
+// starts counts the daemon's starts so far in its main log.
+func (in *instance) starts() int {
+	data, _ := os.ReadFile(filepath.Join(in.dir, "main.log"))
+	return strings.Count(string(data), startedLine)
+}
+
+// awaitRestart waits until the daemon has started again after a reload
+// (its main log has more than `before` starts): until then it may still
+// show the processes the reload has not stopped yet.
+func (in *instance) awaitRestart(before int) {
+	for end := time.Now().Add(settleTimeout); in.starts() <= before; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(end) {
+			in.note("the daemon did not start again")
+			return
 		}
 	}
 }
@@ -256,7 +283,7 @@ func sortsLines(args []string) bool {
 		return false
 	}
 	for _, a := range args[1:] {
-		if a == "all" || strings.HasSuffix(a, ":*") {
+		if a == "all" || wholeGroup(a) {
 			return true
 		}
 	}
@@ -275,9 +302,13 @@ func (in *instance) settle(after string, active config) {
 	for {
 		infos, err := in.call("supervisor.getAllProcessInfo")
 		list, _ := infos.([]any)
-		if err != nil {
+		if err != nil && time.Now().After(end) {
 			in.note("getAllProcessInfo: " + err.Error())
 			return
+		} else if err != nil {
+			// A daemon just restarted by reload may not answer yet.
+			time.Sleep(100 * time.Millisecond)
+			continue
 		}
 		var sum []string
 		stable := true
