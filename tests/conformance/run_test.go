@@ -52,6 +52,9 @@ type transcript struct {
 	// per process, "spawnerr <program>", and "shutdown" for the first
 	// "waiting for ... to die".
 	states map[string][]string
+	// shared names the process streams that two processes fed at once
+	// (see adoptChanges): their interleaving is timing.
+	shared map[string]bool
 }
 
 // instance is one daemon running one case in its own directory.
@@ -74,6 +77,7 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 	}
 	defer os.RemoveAll(dir)
 	in := &instance{spec: spec, dir: dir, conf: filepath.Join(dir, "supervisord.conf")}
+	in.trans.shared = map[string]bool{}
 	in.rpc = client.New("unix://"+filepath.Join(dir, "s.sock"), "", "")
 	defer in.rpc.Close()
 	if err := prepare(dir, tc); err != nil {
@@ -106,7 +110,7 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 			read, active = file, file
 			in.awaitRestart(starts)
 		}
-		active = adoptChanges(active, read, out)
+		active = adoptChanges(active, read, out, in.trans.shared)
 		if changesState(s.args[0]) {
 			in.settle(strings.Join(s.args, " "), active)
 		}
@@ -127,12 +131,25 @@ var groupChange = regexp.MustCompile(`(?m)^(\S+): (added|updated|removed) proces
 
 // adoptChanges returns the configuration the daemon runs after a command
 // whose output is out: each process group it says it added or updated as
-// last read, each it removed gone.
-func adoptChanges(active, read config, out string) config {
+// last read, each it removed gone. A program moved to another group whose
+// new group alone was updated or added runs twice, in both groups; the
+// main log names processes without their group, so it adds the names of
+// those processes to shared (and active keeps the first).
+func adoptChanges(active, read config, out string, shared map[string]bool) config {
 	for _, m := range groupChange.FindAllStringSubmatch(out, -1) {
 		from := read
 		if m[2] == "removed" {
 			from = config{}
+		}
+		for _, p := range from.programs {
+			if from.groupOf(p.name) != m[1] {
+				continue
+			}
+			if q, ok := active.program(p.name); ok && active.groupOf(q.name) != m[1] {
+				for _, n := range append(p.processNames(), q.processNames()...) {
+					shared[n] = true
+				}
+			}
 		}
 		active = active.adopt(from, m[1])
 	}
