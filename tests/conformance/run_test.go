@@ -90,10 +90,9 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 	active, read, file := tc.conf, tc.conf, tc.conf
 	in.trans.entries = append(in.trans.entries, entry{cmd: "(start-up)"})
 	in.settle("start-up", active)
-	var startup int64 // how much of the main log the start-up wrote
-	if fi, err := os.Stat(filepath.Join(dir, "main.log")); err == nil {
-		startup = fi.Size()
-	}
+	// How much of the main log each start-up (the first, then each
+	// reload's) had written once settled.
+	startups := []int64{in.logSize()}
 	for _, s := range tc.steps {
 		if s.conf != nil {
 			file = *s.conf
@@ -114,6 +113,9 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 		if changesState(s.args[0]) {
 			in.settle(strings.Join(s.args, " "), active)
 		}
+		if s.args[0] == "reload" {
+			startups = append(startups, in.logSize())
+		}
 	}
 	in.ctl("shutdown")
 	select {
@@ -121,7 +123,7 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 	case <-time.After(settleTimeout):
 		in.note("the daemon did not exit")
 	}
-	in.trans.states, err = stateLines(filepath.Join(dir, "main.log"), dir, startup)
+	in.trans.states, err = stateLines(filepath.Join(dir, "main.log"), dir, startups)
 	return in.trans, err
 }
 
@@ -202,6 +204,15 @@ func (in *instance) start() error {
 // startedLine is the main log's line of every start of the daemon, the
 // first and each reload's.
 const startedLine = "INFO supervisord started with pid "
+
+// logSize is how much the daemon has written to its main log.
+func (in *instance) logSize() int64 {
+	fi, err := os.Stat(filepath.Join(in.dir, "main.log"))
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
 
 // starts counts the daemon's starts so far in its main log.
 func (in *instance) starts() int {
@@ -380,11 +391,12 @@ var (
 // normalised: per process (their interleaving across processes is timing),
 // spawn errors per program (they do not name the process), the first
 // "waiting for ... to die" of the shutdown (the later ones are a 3-second
-// throttled report), and "start-up order": which process the start-up
-// (the first `startup` bytes) spawned first, second... Supervisor spawns
-// every autostart process in one turn of its loop, so that order is not
-// timing.
-func stateLines(path, dir string, startup int64) (map[string][]string, error) {
+// throttled report), and "start-up order": which process each start-up
+// (from its "supervisord started" line to the offset in `startups`, the
+// first start-up's, then each reload's) spawned first, second...
+// Supervisor spawns every autostart process in one turn of its loop, so
+// that order is not timing.
+func stateLines(path, dir string, startups []int64) (map[string][]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -395,6 +407,7 @@ func stateLines(path, dir string, startup int64) (map[string][]string, error) {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	var read int64
 	spawnedFirst := map[string]bool{}
+	startup := -1 // which start-up's lines these are
 	for sc.Scan() {
 		read += int64(len(sc.Bytes())) + 1
 		m := logLine.FindStringSubmatch(sc.Text())
@@ -403,12 +416,20 @@ func stateLines(path, dir string, startup int64) (map[string][]string, error) {
 		}
 		level, msg := m[1], m[2]
 		line := level + " " + normalise(msg, dir)
+		if strings.HasPrefix(msg, "supervisord started with pid ") {
+			startup++
+			clear(spawnedFirst)
+		}
+		order := "start-up order"
+		if startup > 0 {
+			order = fmt.Sprintf("start-up order after reload %d", startup)
+		}
 		for i, re := range procLines {
 			if pm := re.FindStringSubmatch(msg); pm != nil {
 				out[pm[1]] = append(out[pm[1]], line)
-				if i == 0 && read <= startup && !spawnedFirst[pm[1]] {
+				if i == 0 && startup >= 0 && startup < len(startups) && read <= startups[startup] && !spawnedFirst[pm[1]] {
 					spawnedFirst[pm[1]] = true
-					out["start-up order"] = append(out["start-up order"], pm[1])
+					out[order] = append(out[order], pm[1])
 				}
 			}
 		}

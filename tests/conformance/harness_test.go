@@ -2,7 +2,10 @@ package conformance
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +32,51 @@ func TestAdoptChangesSharedNames(t *testing.T) {
 	adoptChanges(active, read, "back: updated process group\nworker: added process group\n", shared)
 	if len(shared) != 0 {
 		t.Errorf("update of both groups: shared = %v; want none", shared)
+	}
+}
+
+// TestStartupOrders: the spawn order of each start-up, the first and each
+// reload's, up to where the harness saw it settled; later spawns (a
+// restart) are not part of it.
+func TestStartupOrders(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "main.log")
+	var b strings.Builder
+	var ends []int64
+	for _, l := range []string{
+		"INFO supervisord started with pid 1",
+		"INFO spawned: 'b' with pid 2",
+		"INFO spawned: 'a' with pid 3",
+		"", // settled
+		"INFO spawned: 'a' with pid 4",
+		"WARN stopped: a (terminated by SIGTERM)",
+		"INFO supervisord started with pid 1",
+		"INFO spawned: 'a' with pid 5",
+		"INFO spawned: 'c' with pid 6",
+		"INFO spawned: 'a' with pid 7",
+		"", // settled
+		"INFO spawned: 'c' with pid 8",
+	} {
+		if l == "" {
+			ends = append(ends, int64(b.Len()))
+			continue
+		}
+		b.WriteString("2026-12-06 06:00:00,000 " + l + "\n")
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := stateLines(path, dir, ends)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string][]string{
+		"start-up order":                {"b", "a"},
+		"start-up order after reload 1": {"a", "c"},
+		"start-up order after reload 2": nil,
+	} {
+		if !slices.Equal(got[key], want) {
+			t.Errorf("%s = %q; want %q", key, got[key], want)
+		}
 	}
 }
