@@ -64,9 +64,15 @@ func logPath(l *logs.ChildLog) string {
 	return l.Path()
 }
 
-// ClearLogs truncates both logs (clearProcessLogs). A log shared with other
-// processes is cleared for all of them, as Supervisor does.
+// ClearLogs truncates both logs (clearProcessLogs) while the process has a
+// child, and otherwise does nothing and succeeds: Supervisor's logs are
+// those of a spawn's output dispatchers, which it drops once it has reaped
+// the child. A log shared with other processes is cleared for all of them,
+// as Supervisor does.
 func (p *Process) ClearLogs() error {
+	if p.Info().PID == 0 {
+		return nil
+	}
 	var errs []error
 	for _, l := range []*logs.ChildLog{p.stdout, p.stderr} {
 		if l != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/drover/drover/internal/config"
 	"github.com/drover/drover/internal/events"
 	"github.com/drover/drover/internal/guard"
+	"github.com/drover/drover/internal/process"
 )
 
 // shutdownReportEvery is how often a shutdown names the processes it waits for.
@@ -192,7 +193,20 @@ func (s *Supervisor) stopAll(ctx context.Context) {
 	defer report.Stop()
 	var reported time.Time
 	for i := len(gs) - 1; i >= 0; i-- {
+		// Supervisor's first report comes in the loop turn that signals
+		// the first group, before it reaps anything: it names every process
+		// not stopped then, less a BACKOFF one of that group (FATAL at
+		// once). Taken before the stop, so no exit of a child that dies of
+		// its stopsignal at once, handled meanwhile, can leave it out.
+		var first []string
+		if i == len(gs)-1 {
+			first = s.unstopped(byActivation, gs[i])
+		}
 		gs[i].stopForShutdown(ctx)
+		if len(first) > 0 {
+			s.Logf(config.LevelInfo, "waiting for %s to die", strings.Join(first, ", "))
+			reported = time.Now()
+		}
 		for {
 			reported = s.reportShutdown(byActivation, reported)
 			if gs[i].stopped() {
@@ -207,20 +221,28 @@ func (s *Supervisor) stopAll(ctx context.Context) {
 	}
 }
 
+// unstopped names the processes of gs, in order, not in a stopped state,
+// less those of stopping in BACKOFF (which its stop makes FATAL).
+func (s *Supervisor) unstopped(gs []*Group, stopping *Group) []string {
+	var names []string
+	for _, g := range gs {
+		for _, p := range g.asKept() {
+			st := p.Info().State
+			if !st.IsStopped() && !(g == stopping && st == process.Backoff) {
+				names = append(names, p.Config().Name)
+			}
+		}
+	}
+	return names
+}
+
 // reportShutdown logs the processes not yet stopped, in the order of gs,
 // at most every few seconds, and returns when it last logged.
 func (s *Supervisor) reportShutdown(gs []*Group, last time.Time) time.Time {
 	if time.Since(last) < shutdownReportEvery {
 		return last
 	}
-	var names []string
-	for _, g := range gs {
-		for _, p := range g.asKept() {
-			if !p.Info().State.IsStopped() {
-				names = append(names, p.Config().Name)
-			}
-		}
-	}
+	names := s.unstopped(gs, nil)
 	if len(names) == 0 {
 		return last
 	}

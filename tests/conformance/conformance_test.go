@@ -205,7 +205,11 @@ func differences(sup, drv transcript) []string {
 	}
 	slices.Sort(streams)
 	for _, k := range streams {
-		if !slices.Equal(sup.states[k], drv.states[k]) {
+		s, d := sup.states[k], drv.states[k]
+		if sup.shared[k] || drv.shared[k] {
+			s, d = slices.Sorted(slices.Values(s)), slices.Sorted(slices.Values(d))
+		}
+		if !slices.Equal(s, d) {
 			out = append(out, fmt.Sprintf("main log, %s:\n  supervisord:\n%s  drover:\n%s",
 				k, indent(strings.Join(sup.states[k], "\n")), indent(strings.Join(drv.states[k], "\n"))))
 		}

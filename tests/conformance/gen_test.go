@@ -286,12 +286,56 @@ func edit(r *rand.Rand, c config) config {
 		p.settleable(r)
 	case op == 4:
 		n = n.regroup(r, n.programs[i].name)
+	case op == 5 && len(n.groups) > 0 && r.IntN(4) == 0:
+		n.groups[0].retouch(r)
+	case op == 5 && r.IntN(3) != 0:
+		n.programs[i].retouch(r)
 	default:
 		old := n.programs[i]
 		n.programs[i] = genProgram(r, old.name)
 		n.programs[i].included = old.included
 	}
 	return n
+}
+
+// retouch changes one setting of the program that the daemons compare to
+// tell whether its group changed: the environment, umask, directory,
+// priority, autostart, the order of exitcodes (the same set, but
+// Supervisor keeps a list) or the exit code its command is given.
+func (p *program) retouch(r *rand.Rand) {
+	switch r.IntN(7) {
+	case 0:
+		p.environment = !p.environment
+	case 1:
+		p.umask = pick(r, slices.DeleteFunc([]string{"", "077", "002"}, func(u string) bool { return u == p.umask })...)
+	case 2:
+		p.directory = !p.directory
+	case 3:
+		p.priority = pick(r, slices.DeleteFunc([]int{0, 1, 10, 500, 999}, func(n int) bool { return n == p.priority })...)
+	case 4:
+		p.autostart = !p.autostart
+	case 5:
+		if len(p.exitcodes) > 1 {
+			p.exitcodes = slices.Clone(p.exitcodes)
+			slices.Reverse(p.exitcodes)
+			break
+		}
+		fallthrough
+	default:
+		p.exitCode = (p.exitCode + 1) % 4 // a command that cannot run has no argument: no change
+	}
+	p.settleable(r)
+}
+
+// retouch changes the group's priority or the order of its programs=
+// (the group's processes keep that order).
+func (g *group) retouch(r *rand.Rand) {
+	if len(g.programs) > 1 && r.IntN(2) == 0 {
+		g.programs = slices.Clone(g.programs)
+		slices.Reverse(g.programs)
+		return
+	}
+	g.priority = pick(r, slices.DeleteFunc([]int{0, 5, 700}, func(n int) bool { return n == g.priority })...)
 }
 
 // regroup moves the program out of its group (dropping a group left
@@ -391,7 +435,11 @@ func targets(r *rand.Rand, c config) []string {
 		case x < 8:
 			return "all"
 		default:
-			return pick(r, "nosuch", "nosuch:*", groups[0][:len(groups[0])-1]+"nosuch")
+			// A group's name alone names the process of that name in it
+			// (none, unless the group is a one-process program); "g:" is
+			// "g:*".
+			g := strings.TrimSuffix(groups[0], "*")
+			return pick(r, "nosuch", "nosuch:*", g+"nosuch", strings.TrimSuffix(g, ":"), g)
 		}
 	}
 	out := []string{one()}
@@ -407,9 +455,15 @@ func overlap(a, b string) bool {
 	if a == b || a == "all" || b == "all" {
 		return true
 	}
-	ga, _, _ := strings.Cut(strings.TrimSuffix(a, ":*"), ":")
-	gb, _, _ := strings.Cut(strings.TrimSuffix(b, ":*"), ":")
-	return ga == gb && (strings.HasSuffix(a, ":*") || strings.HasSuffix(b, ":*"))
+	ga, _, _ := strings.Cut(a, ":")
+	gb, _, _ := strings.Cut(b, ":")
+	return ga == gb && (wholeGroup(a) || wholeGroup(b))
+}
+
+// wholeGroup says whether a name given to a command is a whole group:
+// "g:*" or "g:".
+func wholeGroup(name string) bool {
+	return strings.HasSuffix(name, ":*") || strings.HasSuffix(name, ":")
 }
 
 // genCase makes a case: a config and 3 to 8 commands, ending with status.
@@ -486,6 +540,11 @@ func genCase(seed uint64) testCase {
 					active = active.adopt(read, g)
 				}
 			}
+		case r.IntN(3) == 0:
+			// Everything stopped, the file read afresh (with what no
+			// reread has read yet), everything started again.
+			add("reload")
+			active, read = file, file
 		default:
 			add(misuse(r, active)...)
 		}

@@ -52,6 +52,9 @@ type transcript struct {
 	// per process, "spawnerr <program>", and "shutdown" for the first
 	// "waiting for ... to die".
 	states map[string][]string
+	// shared names the process streams that two processes fed at once
+	// (see adoptChanges): their interleaving is timing.
+	shared map[string]bool
 }
 
 // instance is one daemon running one case in its own directory.
@@ -74,6 +77,7 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 	}
 	defer os.RemoveAll(dir)
 	in := &instance{spec: spec, dir: dir, conf: filepath.Join(dir, "supervisord.conf")}
+	in.trans.shared = map[string]bool{}
 	in.rpc = client.New("unix://"+filepath.Join(dir, "s.sock"), "", "")
 	defer in.rpc.Close()
 	if err := prepare(dir, tc); err != nil {
@@ -86,10 +90,9 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 	active, read, file := tc.conf, tc.conf, tc.conf
 	in.trans.entries = append(in.trans.entries, entry{cmd: "(start-up)"})
 	in.settle("start-up", active)
-	var startup int64 // how much of the main log the start-up wrote
-	if fi, err := os.Stat(filepath.Join(dir, "main.log")); err == nil {
-		startup = fi.Size()
-	}
+	// How much of the main log each start-up (the first, then each
+	// reload's) had written once settled.
+	startups := []int64{in.logSize()}
 	for _, s := range tc.steps {
 		if s.conf != nil {
 			file = *s.conf
@@ -97,13 +100,21 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 				return transcript{}, err
 			}
 		}
+		starts := in.starts()
 		out := in.ctl(s.args...)
-		if s.args[0] == "reread" || s.args[0] == "update" {
+		switch {
+		case s.args[0] == "reread" || s.args[0] == "update":
 			read = file
+		case s.args[0] == "reload" && strings.Contains(out, "Restarted supervisord"):
+			read, active = file, file
+			in.awaitRestart(starts)
 		}
-		active = adoptChanges(active, read, out)
+		active = adoptChanges(active, read, out, in.trans.shared)
 		if changesState(s.args[0]) {
 			in.settle(strings.Join(s.args, " "), active)
+		}
+		if s.args[0] == "reload" {
+			startups = append(startups, in.logSize())
 		}
 	}
 	in.ctl("shutdown")
@@ -112,7 +123,7 @@ func run(spec daemonSpec, tc testCase) (transcript, error) {
 	case <-time.After(settleTimeout):
 		in.note("the daemon did not exit")
 	}
-	in.trans.states, err = stateLines(filepath.Join(dir, "main.log"), dir, startup)
+	in.trans.states, err = stateLines(filepath.Join(dir, "main.log"), dir, startups)
 	return in.trans, err
 }
 
@@ -122,12 +133,25 @@ var groupChange = regexp.MustCompile(`(?m)^(\S+): (added|updated|removed) proces
 
 // adoptChanges returns the configuration the daemon runs after a command
 // whose output is out: each process group it says it added or updated as
-// last read, each it removed gone.
-func adoptChanges(active, read config, out string) config {
+// last read, each it removed gone. A program moved to another group whose
+// new group alone was updated or added runs twice, in both groups; the
+// main log names processes without their group, so it adds the names of
+// those processes to shared (and active keeps the first).
+func adoptChanges(active, read config, out string, shared map[string]bool) config {
 	for _, m := range groupChange.FindAllStringSubmatch(out, -1) {
 		from := read
 		if m[2] == "removed" {
 			from = config{}
+		}
+		for _, p := range from.programs {
+			if from.groupOf(p.name) != m[1] {
+				continue
+			}
+			if q, ok := active.program(p.name); ok && active.groupOf(q.name) != m[1] {
+				for _, n := range append(p.processNames(), q.processNames()...) {
+					shared[n] = true
+				}
+			}
 		}
 		active = active.adopt(from, m[1])
 	}
@@ -136,7 +160,7 @@ func adoptChanges(active, read config, out string) config {
 
 func changesState(cmd string) bool {
 	switch cmd {
-	case "start", "stop", "restart", "signal", "update", "add", "remove":
+	case "start", "stop", "restart", "signal", "update", "add", "remove", "reload":
 		return true
 	}
 	return false
@@ -173,6 +197,37 @@ func (in *instance) start() error {
 		}
 		if time.Now().After(end) {
 			return fmt.Errorf("%s does not answer on its socket", in.spec.name)
+		}
+	}
+}
+
+// startedLine is the main log's line of every start of the daemon, the
+// first and each reload's.
+const startedLine = "INFO supervisord started with pid "
+
+// logSize is how much the daemon has written to its main log.
+func (in *instance) logSize() int64 {
+	fi, err := os.Stat(filepath.Join(in.dir, "main.log"))
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// starts counts the daemon's starts so far in its main log.
+func (in *instance) starts() int {
+	data, _ := os.ReadFile(filepath.Join(in.dir, "main.log"))
+	return strings.Count(string(data), startedLine)
+}
+
+// awaitRestart waits until the daemon has started again after a reload
+// (its main log has more than `before` starts): until then it may still
+// show the processes the reload has not stopped yet.
+func (in *instance) awaitRestart(before int) {
+	for end := time.Now().Add(settleTimeout); in.starts() <= before; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(end) {
+			in.note("the daemon did not start again")
+			return
 		}
 	}
 }
@@ -256,7 +311,7 @@ func sortsLines(args []string) bool {
 		return false
 	}
 	for _, a := range args[1:] {
-		if a == "all" || strings.HasSuffix(a, ":*") {
+		if a == "all" || wholeGroup(a) {
 			return true
 		}
 	}
@@ -275,9 +330,13 @@ func (in *instance) settle(after string, active config) {
 	for {
 		infos, err := in.call("supervisor.getAllProcessInfo")
 		list, _ := infos.([]any)
-		if err != nil {
+		if err != nil && time.Now().After(end) {
 			in.note("getAllProcessInfo: " + err.Error())
 			return
+		} else if err != nil {
+			// A daemon just restarted by reload may not answer yet.
+			time.Sleep(100 * time.Millisecond)
+			continue
 		}
 		var sum []string
 		stable := true
@@ -332,11 +391,12 @@ var (
 // normalised: per process (their interleaving across processes is timing),
 // spawn errors per program (they do not name the process), the first
 // "waiting for ... to die" of the shutdown (the later ones are a 3-second
-// throttled report), and "start-up order": which process the start-up
-// (the first `startup` bytes) spawned first, second... Supervisor spawns
-// every autostart process in one turn of its loop, so that order is not
-// timing.
-func stateLines(path, dir string, startup int64) (map[string][]string, error) {
+// throttled report), and "start-up order": which process each start-up
+// (from its "supervisord started" line to the offset in `startups`, the
+// first start-up's, then each reload's) spawned first, second...
+// Supervisor spawns every autostart process in one turn of its loop, so
+// that order is not timing.
+func stateLines(path, dir string, startups []int64) (map[string][]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -347,6 +407,7 @@ func stateLines(path, dir string, startup int64) (map[string][]string, error) {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	var read int64
 	spawnedFirst := map[string]bool{}
+	startup := -1 // which start-up's lines these are
 	for sc.Scan() {
 		read += int64(len(sc.Bytes())) + 1
 		m := logLine.FindStringSubmatch(sc.Text())
@@ -355,12 +416,20 @@ func stateLines(path, dir string, startup int64) (map[string][]string, error) {
 		}
 		level, msg := m[1], m[2]
 		line := level + " " + normalise(msg, dir)
+		if strings.HasPrefix(msg, "supervisord started with pid ") {
+			startup++
+			clear(spawnedFirst)
+		}
+		order := "start-up order"
+		if startup > 0 {
+			order = fmt.Sprintf("start-up order after reload %d", startup)
+		}
 		for i, re := range procLines {
 			if pm := re.FindStringSubmatch(msg); pm != nil {
 				out[pm[1]] = append(out[pm[1]], line)
-				if i == 0 && read <= startup && !spawnedFirst[pm[1]] {
+				if i == 0 && startup >= 0 && startup < len(startups) && read <= startups[startup] && !spawnedFirst[pm[1]] {
 					spawnedFirst[pm[1]] = true
-					out["start-up order"] = append(out["start-up order"], pm[1])
+					out[order] = append(out[order], pm[1])
 				}
 			}
 		}
