@@ -247,9 +247,8 @@ func writeMemberName(b *Message, name string) {
 
 // writeInt appends an <int> value without allocating.
 func writeInt(b *Message, n int64) {
-	var digits [20]byte
 	b.WriteString("<value><int>")
-	b.Write(strconv.AppendInt(digits[:0], n, 10))
+	b.writeDecimal(n)
 	b.WriteString("</int></value>\n")
 }
 

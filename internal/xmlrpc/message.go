@@ -3,6 +3,7 @@ package xmlrpc
 import (
 	"io"
 	"math/bits"
+	"strconv"
 	"sync"
 )
 
@@ -81,6 +82,19 @@ func (m *Message) releaseChunks() {
 		}
 	}
 	m.chunks, m.cur = nil, nil
+}
+
+// writeDecimal appends n in decimal without allocating: in place when the
+// current chunk has room for any int64, else through Write.
+func (m *Message) writeDecimal(n int64) {
+	if cap(m.cur)-len(m.cur) >= 20 {
+		k := len(m.cur)
+		m.cur = strconv.AppendInt(m.cur, n, 10)
+		m.n += len(m.cur) - k
+		return
+	}
+	var digits [20]byte
+	m.Write(strconv.AppendInt(digits[:0], n, 10))
 }
 
 // WriteString appends s.

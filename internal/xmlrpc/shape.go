@@ -1,7 +1,5 @@
 package xmlrpc
 
-import "strconv"
-
 // Field is one member of a StructShape: its name, and whether its value
 // is an int (else a string).
 type Field struct {
@@ -72,15 +70,7 @@ func (w *StructWriter) Text(s []byte) {
 
 // Int writes the next value, an int.
 func (w *StructWriter) Int(n int64) {
-	m := w.m
-	if cap(m.cur)-len(m.cur) >= 20 { // room for any int64: format in place
-		k := len(m.cur)
-		m.cur = strconv.AppendInt(m.cur, n, 10)
-		m.n += len(m.cur) - k
-	} else {
-		var digits [20]byte
-		m.Write(strconv.AppendInt(digits[:0], n, 10))
-	}
+	w.m.writeDecimal(n)
 	w.next()
 }
 
