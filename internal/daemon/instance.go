@@ -178,7 +178,7 @@ func (d *daemon) runInstance(cfg *config.Config, first bool, sigs <-chan os.Sign
 	routes := httpmux.New()
 	rpc.Register(routes, rpc.Options{Supervisor: sup, Pools: pools, MainLog: ml, Events: bus, Log: ml,
 		Identification: sd.Identifier, PID: os.Getpid(), Fleet: fleetRead, FleetShare: leases.Share, Upgrade: up, Images: d.images,
-		Dashboard: web.Options{Snapshot: sup.Snapshot, Events: bus, Procs: procs, Log: ml, Fleet: fleetNodes(fleetRead)}})
+		Dashboard: web.Options{Snapshot: sup.Snapshot, LogFile: sup.LogFile, Events: bus, Procs: procs, Log: ml, Fleet: fleetNodes(fleetRead)}})
 	metrics.Register(routes, metrics.Options{Snapshot: sup.SnapshotInto, EventsDropped: bus.Dropped, Procs: procs, Log: ml})
 	health.Register(routes, sup.Snapshot)
 	up.handlers = serverHandlers(cfg, listeners, routes, ml)

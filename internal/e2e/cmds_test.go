@@ -175,15 +175,17 @@ func alive(pid int) bool {
 	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
 
-// waitfile PATH [timeout]: wait until PATH exists (with !, until it does not).
+// waitfile PATH [timeout]: wait until PATH exists (with !, until it does
+// not). PATH may be a glob (an AUTO log's random name): until a file
+// matches it.
 func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 1 || len(args) > 2 {
 		ts.Fatalf("usage: [!] waitfile PATH [timeout]")
 	}
 	path := ts.MkAbs(args[0])
 	poll(ts, waitArg(ts, args, 1), "waitfile "+args[0], func() (bool, string) {
-		_, err := os.Stat(path)
-		return (err == nil) != neg, fmt.Sprint(err)
+		found, err := filepath.Glob(path)
+		return (len(found) > 0) != neg, fmt.Sprint(found, err)
 	})
 }
 

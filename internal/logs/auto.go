@@ -13,26 +13,12 @@ import (
 // autoNameChars are the characters of Python tempfile's random names.
 const autoNameChars = "abcdefghijklmnopqrstuvwxyz0123456789_"
 
-// AutoPath creates an empty AUTO log file
-// <dir>/<processName>-<channel>---<identifier>-<8 random chars>.log with mode
-// 0600 (like mkstemp) and returns its path. channel is "stdout" or "stderr".
-func AutoPath(dir, processName, channel, identifier string) (string, error) {
-	prefix := fmt.Sprintf("%s-%s---%s-", processName, channel, identifier)
-	for range 100 {
-		path := filepath.Join(dir, prefix+randomName(8)+".log")
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("create auto log: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			return "", fmt.Errorf("create auto log: %w", err)
-		}
-		return path, nil
-	}
-	return "", fmt.Errorf("create auto log %s*.log in %s: %w", prefix, dir, fs.ErrExist)
+// AutoName returns the name of a new AUTO log file,
+// <dir>/<processName>-<channel>---<identifier>-<8 random chars>.log, as
+// Supervisor's mkstemp makes it; channel is "stdout" or "stderr". The file
+// is not created here: a ChildLog with CreateAuto creates it soon after.
+func AutoName(dir, processName, channel, identifier string) string {
+	return filepath.Join(dir, fmt.Sprintf("%s-%s---%s-%s.log", processName, channel, identifier, randomName(8)))
 }
 
 func randomName(n int) string {

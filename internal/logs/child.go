@@ -14,13 +14,10 @@ import (
 // ChildConfig describes one output channel's log file.
 type ChildConfig struct {
 	Path      string
-	MaxBytes  int64 // rotate when the file reaches this size; 0 = never
-	Backups   int   // rotated copies kept (path.1 … path.N); 0 = truncate
-	StripANSI bool  // remove ESC[ … terminator sequences (strip_ansi)
-	// Deferred leaves the file uncreated until Create (or a first Write):
-	// Supervisor creates a log named by path when it first spawns the
-	// process, so until then reading it is NO_FILE.
-	Deferred bool
+	MaxBytes  int64    // rotate when the file reaches this size; 0 = never
+	Backups   int      // rotated copies kept (path.1 … path.N); 0 = truncate
+	StripANSI bool     // remove ESC[ … terminator sequences (strip_ansi)
+	Creation  Creation // when the file is created
 	// OnError, if set, is called (under the log's lock, so it must not
 	// call back into this ChildLog) when a write or rotation fails after
 	// the previous one succeeded, so a failing disk is reported once per
@@ -30,6 +27,28 @@ type ChildConfig struct {
 	// nil: a closer of its own.
 	Idle *IdleCloser
 }
+
+// Creation says when a ChildLog creates its file.
+type Creation uint8
+
+const (
+	// CreateAtOpen: OpenChild creates it.
+	CreateAtOpen Creation = iota
+	// CreateAtSpawn: the first Create (a spawn) or Write does. Supervisor
+	// creates a log named by path when it first spawns the process, so
+	// until then reading it is NO_FILE.
+	CreateAtSpawn
+	// CreateAuto is for an AUTO log (named by AutoName): the first Ensure
+	// or Write creates it, never Create. With Supervisor an AUTO file
+	// exists from the start, which Ensure (called by the supervisor soon
+	// after the start, and by every reader first) stands in for, while the
+	// spawns go first: on ext4 creating a file can cost a millisecond of
+	// kernel time. Like mkstemp it creates the file with O_EXCL and mode
+	// 0600; if the name exists anyway (a random collision, or the file of
+	// a previous run kept by nocleanup or handed over by an upgrade), it
+	// appends to that file instead of failing.
+	CreateAuto
+)
 
 // ChildLog is one output channel's log file. It is an io.Writer safe for
 // concurrent writers: processes that share a path must share one ChildLog so
@@ -43,7 +62,7 @@ type ChildConfig struct {
 type ChildLog struct {
 	mu    sync.Mutex
 	cfg   ChildConfig
-	file  *rotatingFile // nil while Deferred and not yet created
+	file  *rotatingFile // nil until the file is created (Creation)
 	strip ansiStripper
 	err   error // last write or rotation error; nil after a success
 	done  bool  // Close was called
@@ -61,29 +80,27 @@ type ChildLog struct {
 // idleClose is how long a regular log file stays open after its last write.
 const idleClose = 2 * time.Second
 
-// OpenChild creates the log file if needed (and closes it until there is
-// output), or with Deferred only remembers it.
+// OpenChild creates the log file with CreateAtOpen (and closes it until
+// there is output); otherwise it only remembers it.
 func OpenChild(c ChildConfig) (*ChildLog, error) {
 	if c.Idle == nil {
 		c.Idle = NewIdleCloser()
 	}
 	l := &ChildLog{cfg: c}
-	if c.Deferred {
+	if c.Creation != CreateAtOpen {
 		return l, nil
 	}
-	if err := l.create(); err != nil {
+	if err := l.createIdle(); err != nil {
 		return nil, err
-	}
-	if l.file.regular {
-		l.closeFile()
 	}
 	return l, nil
 }
 
 // Create is called at each spawn, when Supervisor opens a process's logs
-// by name: it creates a Deferred log's file, and reopens a regular file
-// whose name no longer points at the open one (removed or renamed while
-// the process was down). A failure is reported like a failed write (Err,
+// by name: it creates a CreateAtSpawn log's file (not a CreateAuto one:
+// that is Ensure's, off the spawn path), and reopens a regular file whose
+// name no longer points at the open one (removed or renamed while the
+// process was down). A failure is reported like a failed write (Err,
 // OnError).
 func (l *ChildLog) Create() {
 	l.mu.Lock()
@@ -91,7 +108,9 @@ func (l *ChildLog) Create() {
 	switch {
 	case l.done:
 	case l.file == nil:
-		l.setErr(l.create())
+		if l.cfg.Creation != CreateAuto {
+			l.setErr(l.create())
+		}
 	case l.file.f == nil:
 		l.setErr(l.open())
 	case l.file.regular && !l.file.namesOpenFile():
@@ -99,8 +118,37 @@ func (l *ChildLog) Create() {
 	}
 }
 
+// Ensure creates a CreateAuto log's file if it was not created yet, and
+// leaves it closed until there is output: readers call it first, so that
+// an AUTO log is never missing (it is empty), and so does the supervisor
+// soon after the start. Other logs, and a closed one, are left as they
+// are. A failure is reported like a failed write (Err, OnError).
+func (l *ChildLog) Ensure() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.setErr(l.ensure())
+}
+
+func (l *ChildLog) ensure() error {
+	if l.done || l.file != nil || l.cfg.Creation != CreateAuto {
+		return nil
+	}
+	return l.createIdle()
+}
+
+// createIdle creates the file and closes it until there is output.
+func (l *ChildLog) createIdle() error {
+	if err := l.create(); err != nil {
+		return err
+	}
+	if l.file.regular {
+		l.closeFile()
+	}
+	return nil
+}
+
 func (l *ChildLog) create() error {
-	file, err := openRotating(l.cfg.Path, l.cfg.MaxBytes, l.cfg.Backups)
+	file, err := openRotating(l.cfg.Path, l.cfg.MaxBytes, l.cfg.Backups, l.cfg.Creation == CreateAuto)
 	if err != nil {
 		return err
 	}
@@ -254,9 +302,13 @@ func (l *ChildLog) Reopen() error {
 func (l *ChildLog) Clear() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	switch {
-	case l.done:
+	if l.done {
 		return errClosed
+	}
+	if err := l.ensure(); err != nil {
+		return err
+	}
+	switch {
 	case l.file == nil:
 		return nil // not created yet: nothing to clear
 	case l.file.f == nil:

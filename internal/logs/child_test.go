@@ -481,11 +481,12 @@ func TestChildReopenClearDuringWrites(t *testing.T) {
 	}
 }
 
-// A Deferred log has no file until the first spawn (Create); each later
-// Create reopens a file whose name went away while the process was down.
+// A CreateAtSpawn log has no file until the first spawn (Create); each
+// later Create reopens a file whose name went away while the process was
+// down.
 func TestChildDeferredCreate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "out.log")
-	l := openChild(t, ChildConfig{Path: path, Deferred: true})
+	l := openChild(t, ChildConfig{Path: path, Creation: CreateAtSpawn})
 	exists := func() bool { _, err := os.Stat(path); return err == nil }
 	if err := l.Clear(); err != nil || exists() {
 		t.Fatalf("Clear before Create: %v, file exists %v", err, exists())

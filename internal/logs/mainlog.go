@@ -59,7 +59,7 @@ func OpenMain(c MainConfig) (*MainLog, error) {
 	case c.Syslog:
 		l.dialSyslog()
 	case c.Path != "":
-		file, err := openRotating(c.Path, c.MaxBytes, c.Backups)
+		file, err := openRotating(c.Path, c.MaxBytes, c.Backups, false)
 		if err != nil {
 			return nil, err
 		}

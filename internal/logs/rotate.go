@@ -44,9 +44,19 @@ type rotatingFile struct {
 	spliceTo *os.File
 }
 
-func openRotating(path string, maxBytes int64, backups int) (*rotatingFile, error) {
+// openRotating opens path for appending, creating it if need be. With
+// exclusive it first tries to create it as mkstemp does (O_EXCL, mode
+// 0600), and appends to the file already there only if that fails.
+func openRotating(path string, maxBytes int64, backups int, exclusive bool) (*rotatingFile, error) {
 	r := &rotatingFile{path: path, maxBytes: maxBytes, backups: backups}
-	if err := r.open(0); err != nil {
+	var err error
+	if exclusive {
+		err = r.open(os.O_EXCL)
+	}
+	if !exclusive || errors.Is(err, fs.ErrExist) {
+		err = r.open(0)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -54,8 +64,13 @@ func openRotating(path string, maxBytes int64, backups int) (*rotatingFile, erro
 
 // open opens r.path for appending (plus extra flags) and replaces the current
 // handle only on success, so a failed reopen keeps the old file working.
+// With O_EXCL the new file is private (0600), as mkstemp makes AUTO logs.
 func (r *rotatingFile) open(extra int) error {
-	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|extra, 0o666)
+	perm := fs.FileMode(0o666)
+	if extra&os.O_EXCL != 0 {
+		perm = 0o600
+	}
+	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|extra, perm)
 	if errors.Is(err, syscall.ENXIO) {
 		f, err = dupInherited(r.path, err)
 	}

@@ -206,7 +206,7 @@ func TestChildSpliceDeclines(t *testing.T) {
 		"strip_ansi":        opened(openChild(t, ChildConfig{Path: filepath.Join(dir, "strip.log"), StripANSI: true})),
 		"special target":    opened(openChild(t, ChildConfig{Path: os.DevNull})),
 		"idle, not open":    openChild(t, ChildConfig{Path: filepath.Join(dir, "idle.log")}),
-		"deferred":          openChild(t, ChildConfig{Path: filepath.Join(dir, "deferred.log"), Deferred: true}),
+		"deferred":          openChild(t, ChildConfig{Path: filepath.Join(dir, "deferred.log"), Creation: CreateAtSpawn}),
 		"closed":            closed,
 		"in rotation error": inRotationError,
 	}

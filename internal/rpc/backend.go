@@ -40,6 +40,10 @@ type proc interface {
 	WriteStdin(p []byte) error
 	StdoutLogPath() string
 	StderrLogPath() string
+	// StdoutLogFile and StderrLogFile are the paths for a reader: an
+	// AUTO file is created first if it was not yet.
+	StdoutLogFile() string
+	StderrLogFile() string
 	ClearLogs() error
 }
 

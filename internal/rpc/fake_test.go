@@ -47,6 +47,8 @@ func (p *fakeProc) Config() *config.Process       { return p.cfg }
 func (p *fakeProc) ConfigAsRead() *config.Process { return p.cfg }
 func (p *fakeProc) StdoutLogPath() string         { return p.stdoutLog }
 func (p *fakeProc) StderrLogPath() string         { return p.stderrLog }
+func (p *fakeProc) StdoutLogFile() string         { return p.stdoutLog }
+func (p *fakeProc) StderrLogFile() string         { return p.stderrLog }
 
 func (p *fakeProc) Info() process.Info {
 	p.mu.Lock()

@@ -31,9 +31,9 @@ func (h *handler) serveLogtail(w http.ResponseWriter, r *http.Request) {
 	var logfile string
 	switch channel {
 	case "stdout":
-		logfile = ps[0].StdoutLogPath()
+		logfile = ps[0].StdoutLogFile()
 	case "stderr":
-		logfile = ps[0].StderrLogPath()
+		logfile = ps[0].StderrLogFile()
 	}
 	h.follow(w, r, logfile)
 }

@@ -37,7 +37,7 @@ func (h *handler) addLogMethods(m map[string]*method) {
 				if err != nil {
 					return nil, err
 				}
-				return readLog(logPath(p, ch.name), args[1].(int), args[2].(int))
+				return readLog(logFile(p, ch.name), args[1].(int), args[2].(int))
 			}}
 		m["supervisor.readProcess"+ch.name+"Log"] = read
 		tail := &method{result: "array", params: []string{"string", "int", "int"},
@@ -47,7 +47,7 @@ func (h *handler) addLogMethods(m map[string]*method) {
 				if err != nil {
 					return nil, err
 				}
-				path := logPath(p, ch.name)
+				path := logFile(p, ch.name)
 				if path == "" {
 					return []any{"", 0, false}, nil
 				}
@@ -104,11 +104,12 @@ func (h *handler) mainLogPath() string {
 	return h.mainLog.Path()
 }
 
-func logPath(p proc, channel string) string {
+// logFile is the path of a process log for reading it.
+func logFile(p proc, channel string) string {
 	if channel == "Stdout" {
-		return p.StdoutLogPath()
+		return p.StdoutLogFile()
 	}
-	return p.StderrLogPath()
+	return p.StderrLogFile()
 }
 
 // readLog reads a log with readLog's offset/length rules; a NONE log (empty

@@ -57,6 +57,35 @@ func (p *Process) ConfigAsRead() *config.Process { return p.Config() }
 func (p *Process) StdoutLogPath() string { return logPath(p.stdout) }
 func (p *Process) StderrLogPath() string { return logPath(p.stderr) }
 
+// StdoutLogFile / StderrLogFile return the log file path for a reader
+// ("" for NONE), creating an AUTO file first if it was not yet: a reader
+// never finds an AUTO log missing, as Supervisor's exist from the start.
+func (p *Process) StdoutLogFile() string { return logFile(p.stdout) }
+func (p *Process) StderrLogFile() string { return logFile(p.stderr) }
+
+// LogFile is StdoutLogFile or StderrLogFile (channel "stderr") of the
+// process named namespec; found is false when there is none.
+func (s *Supervisor) LogFile(namespec, channel string) (path string, found bool) {
+	for _, p := range s.AllProcesses() {
+		switch {
+		case p.Namespec != namespec:
+		case channel == "stderr":
+			return p.StderrLogFile(), true
+		default:
+			return p.StdoutLogFile(), true
+		}
+	}
+	return "", false
+}
+
+func logFile(l *logs.ChildLog) string {
+	if l == nil {
+		return ""
+	}
+	l.Ensure()
+	return l.Path()
+}
+
 func logPath(l *logs.ChildLog) string {
 	if l == nil {
 		return ""
@@ -115,15 +144,16 @@ type Supervisor struct {
 	daemon config.Supervisord // the [supervisord] section the daemon runs with
 	// started is the config the daemon started with; ReloadKeeping compares
 	// its sections outside the groups, which only a full reload applies.
-	started  *config.Config
-	keepMu   sync.Mutex           // held by a ReloadKeeping from its decision to its end
-	stop     chan struct{}        // signalled by Shutdown and Restart
-	ready    chan struct{}        // closed when Run has started the groups
-	ran      atomic.Bool          // Run was called
-	opMu     sync.Mutex           // serialises changes to the set of groups (held across I/O and waits)
-	logsMu   sync.Mutex           // guards logs
-	logs     map[string]*childLog // open child logs by path; guarded by logsMu
-	idleLogs *logs.IdleCloser     // closes every child log's idle file, with one timer
+	started   *config.Config
+	keepMu    sync.Mutex           // held by a ReloadKeeping from its decision to its end
+	stop      chan struct{}        // signalled by Shutdown and Restart
+	ready     chan struct{}        // closed when Run has started the groups
+	ran       atomic.Bool          // Run was called
+	opMu      sync.Mutex           // serialises changes to the set of groups (held across I/O and waits)
+	logsMu    sync.Mutex           // guards logs
+	logs      map[string]*childLog // open child logs by path; guarded by logsMu
+	idleLogs  *logs.IdleCloser     // closes every child log's idle file, with one timer
+	autoFiles autoFiles            // creates AUTO log files after the start
 	// logError is every child log's OnError, one func value for all
 	// (a closure each was 16 bytes a log).
 	logError func(error)
@@ -177,9 +207,11 @@ type Options struct {
 
 // New returns a Supervisor for cfg with the groups of cfg created, as
 // supervisord creates them before opening its servers: processes STOPPED,
-// AUTO log files made, log files open. It starts nothing: Run starts the
-// runners, publishes PROCESS_GROUP_ADDED and autostarts. If a log cannot be
-// created, New opens nothing and Run returns the error.
+// AUTO logs named (Run has their files created once the autostart
+// spawns are under way). It starts nothing: Run starts the runners,
+// publishes PROCESS_GROUP_ADDED and autostarts. If a log cannot be
+// created (an AUTO log: childlogdir is not a writable directory), New
+// opens nothing and Run returns the error.
 func New(cfg *config.Config, opts Options) *Supervisor {
 	bus := opts.Events
 	if bus == nil {

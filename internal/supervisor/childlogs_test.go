@@ -1,10 +1,12 @@
 package supervisor
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/drover/drover/internal/config"
 )
@@ -44,8 +46,13 @@ func TestChildLogs(t *testing.T) {
 	if got := filepath.Base(r.StdoutLogPath()); filepath.Dir(r.StdoutLogPath()) != dir || !autoName.MatchString(got) {
 		t.Errorf("AUTO stdout log = %q, want %s/%s", r.StdoutLogPath(), dir, autoName)
 	}
-	if _, err := os.Stat(r.StdoutLogPath()); err != nil {
-		t.Errorf("AUTO log not created with the group: %v", err)
+	if _, err := os.Stat(r.StdoutLogPath()); err == nil {
+		t.Errorf("AUTO log created with the group, before Run")
+	}
+	if path := r.StdoutLogFile(); path != r.StdoutLogPath() {
+		t.Errorf("StdoutLogFile = %q, want %q", path, r.StdoutLogPath())
+	} else if st, err := os.Stat(path); err != nil || st.Size() != 0 {
+		t.Errorf("AUTO log not created empty for a reader: %v, %v", st, err)
 	}
 	if r.stderr != nil || r.StderrLogPath() != "" || r.Info().StderrLog != "" {
 		t.Errorf("redirect_stderr: stderr log %q, info %q; want none", r.StderrLogPath(), r.Info().StderrLog)
@@ -67,6 +74,54 @@ func TestChildLogs(t *testing.T) {
 	gs[1].releaseLogs(s)
 	if len(s.logs) != 0 {
 		t.Errorf("open logs after release: %v", s.logs)
+	}
+}
+
+// Run has the AUTO files created once it has asked the autostart
+// processes to start, those of programs it does not start too; a program
+// added later has its files created at once.
+func TestAutoLogFilesAfterRun(t *testing.T) {
+	dir := t.TempDir()
+	idle := program("idle", 1, 1)
+	idle.Processes[0].Autostart = false
+	idle.Processes[0].Stdout = config.ChildLog{Kind: config.LogAuto}
+	idle.Processes[0].Stderr = config.ChildLog{Kind: config.LogAuto}
+	later := program("later", 2, 1)
+	later.Processes[0].Autostart = false
+	later.Processes[0].Stdout = config.ChildLog{Kind: config.LogAuto}
+	cfg := configOf(dir, idle)
+	s := newSupervisor(t, cfg, Options{Load: func() (*config.Config, error) { return configOf(dir, idle, later), nil }})
+	p := s.Group("idle").Processes[0]
+	paths := []string{p.StdoutLogPath(), p.StderrLogPath()}
+	for _, path := range paths {
+		if _, err := os.Stat(path); err == nil {
+			t.Fatalf("%s created before Run", path)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { _, err := s.Run(ctx); done <- err }()
+	defer func() { cancel(); <-done }()
+	<-s.Ready()
+	if _, _, _, err := s.Reread(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddGroup(t.Context(), "later"); err != nil {
+		t.Fatal(err)
+	}
+	paths = append(paths, s.Group("later").Processes[0].StdoutLogPath())
+	deadline := time.Now().Add(10 * time.Second)
+	for _, path := range paths {
+		for {
+			_, err := os.Stat(path)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not created after Run: %v", path, err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
 }
 

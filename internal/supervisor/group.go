@@ -16,7 +16,7 @@ import (
 )
 
 // newGroup builds the processes of gc with their logs (AUTO files are
-// created now, even for processes never started): its configured ones, or
+// created soon, even for processes never started): its configured ones, or
 // those of a pool an upgrade handed over. Callers hold opMu.
 func (s *Supervisor) newGroup(gc *config.Group) (*Group, error) {
 	g := &Group{Config: gc, act: s.newActivation(gc.Name), pool: s.newPool(gc)}

@@ -20,10 +20,11 @@ const shutdownReportEvery = 3 * time.Second
 // (neither for what an upgrade handed over: to a listener, nothing started),
 // and spawns the autostart processes at once in (group priority, name) then
 // (process priority, name) order (a [group:x] in programs= order, as
-// Supervisor's loop does). It then supervises until Shutdown or
-// Restart is called or ctx is done (a shutdown); then it stops every group,
-// one at a time in reverse priority order, waits until no child is left,
-// closes the child logs and returns restart=true when Restart was asked for.
+// Supervisor's loop does), then has the AUTO log files created (autoFiles).
+// It then supervises until Shutdown or Restart is called or ctx is done (a
+// shutdown); then it stops every group, one at a time in reverse priority
+// order, waits until no child is left, closes the child logs and returns
+// restart=true when Restart was asked for.
 // Run may be called once. It returns New's error, if any, at once.
 func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 	// Checked first: a second Run must not close ready again.
@@ -69,6 +70,7 @@ func (s *Supervisor) Run(ctx context.Context) (restart bool, err error) {
 			g.autostart(ctx)
 		}
 	}
+	s.autoFiles.start()
 	close(s.ready)
 	s.opMu.Unlock()
 

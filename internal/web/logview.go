@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/drover/drover/internal/logs"
-	"github.com/drover/drover/internal/supervisor"
 )
 
 const (
@@ -43,7 +42,7 @@ func (h *Handler) serveLog(w http.ResponseWriter, r *http.Request) {
 		}
 		backlog = min(n, maxBacklog)
 	}
-	path, ok := logPath(h.opts.Snapshot(), q.Get("name"), channel)
+	path, ok := h.opts.LogFile(q.Get("name"), channel)
 	if !ok {
 		http.Error(w, "BAD_NAME: "+q.Get("name"), http.StatusNotFound)
 		return
@@ -56,22 +55,4 @@ func (h *Handler) serveLog(w http.ResponseWriter, r *http.Request) {
 	if err := logs.Follow(r.Context(), path, w, backlog, func() { rc.Flush() }); errors.Is(err, logs.ErrNoFile) {
 		w.Write([]byte("(the log file does not exist yet)\n"))
 	}
-}
-
-// logPath returns the log file of the process namespec's channel as
-// getProcessInfo reports it ("" for none); false when no process is named
-// so.
-func logPath(snap supervisor.Snapshot, namespec, channel string) (string, bool) {
-	for _, g := range snap.Groups {
-		for _, p := range g.Processes {
-			if p.Namespec != namespec {
-				continue
-			}
-			if channel == "stderr" {
-				return p.StderrLog, true
-			}
-			return p.StdoutLog, true
-		}
-	}
-	return "", false
 }

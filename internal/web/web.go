@@ -29,10 +29,15 @@ type Options struct {
 	// Snapshot returns the daemon's state: everything the page shows but
 	// CPU and memory. nil: nothing runs.
 	Snapshot func() supervisor.Snapshot
-	Actions  Actions
-	Events   *events.Bus       // wakes the stream on state changes; nil: only the periodic refresh
-	Procs    *proctree.Sampler // CPU and memory; nil: none shown
-	Log      process.Logger    // main log, where every action is written; nil: silent
+	// LogFile returns the log file of the process namespec's channel
+	// ("stdout" or "stderr") for reading it ("" for none; an AUTO file
+	// not created yet is created: supervisor.Supervisor.LogFile); found
+	// is false when no process is named so. nil: none is.
+	LogFile func(namespec, channel string) (path string, found bool)
+	Actions Actions
+	Events  *events.Bus       // wakes the stream on state changes; nil: only the periodic refresh
+	Procs   *proctree.Sampler // CPU and memory; nil: none shown
+	Log     process.Logger    // main log, where every action is written; nil: silent
 	// Fleet reads every node of the [fleet] from Redis for the fleet
 	// page; nil without [fleet] (no page).
 	Fleet func(ctx context.Context) ([]wire.FleetNode, error)
@@ -60,6 +65,9 @@ const StaticPrefix = "/dashboard/static/"
 func New(opts Options) *Handler {
 	if opts.Snapshot == nil {
 		opts.Snapshot = func() supervisor.Snapshot { return supervisor.Snapshot{Taken: time.Now()} }
+	}
+	if opts.LogFile == nil {
+		opts.LogFile = func(string, string) (string, bool) { return "", false }
 	}
 	sub, _ := fs.Sub(static, "static")
 	h := &Handler{

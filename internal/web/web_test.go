@@ -255,7 +255,16 @@ func TestLogFollows(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "out.log")
 	os.WriteFile(path, []byte("old line\n"), 0o644)
-	h := newDashboard(&fakeSource{snap: oneProcess(process.Info{StdoutLog: path})}, Options{})
+	logFile := func(namespec, channel string) (string, bool) {
+		switch {
+		case namespec != "g:a":
+			return "", false
+		case channel == "stderr":
+			return "", true
+		}
+		return path, true
+	}
+	h := newDashboard(&fakeSource{}, Options{LogFile: logFile})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for q, code := range map[string]int{"name=g:a&channel=stderr": 404, "name=nope": 404, "name=g:a&channel=x": 400, "name=g:a&backlog=-1": 400} {
