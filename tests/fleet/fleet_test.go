@@ -210,6 +210,18 @@ func allUp(view map[string]wire.FleetNode, names ...string) bool {
 	return true
 }
 
+// allRunning is allUp with both sleepers of each node RUNNING in its
+// latest beat: a node's first beat can come while they are STARTING
+// (published before their fork).
+func allRunning(view map[string]wire.FleetNode, names ...string) bool {
+	for _, name := range names {
+		if view[name].Counts["RUNNING"] != 2 {
+			return false
+		}
+	}
+	return allUp(view, names...)
+}
+
 func TestFleet(t *testing.T) {
 	if droverBin == "" {
 		t.Skip("redis-server not found")
@@ -228,8 +240,8 @@ func TestFleet(t *testing.T) {
 
 	// Every node sees every node up, with its processes, labels and version.
 	for _, n := range nodes {
-		laravelenv.WaitFor(t, n.name+" sees the three nodes up", 30*time.Second, pollEvery, func() bool {
-			return allUp(n.fleet(), names...)
+		laravelenv.WaitFor(t, n.name+" sees the three nodes up, their sleepers RUNNING", 30*time.Second, pollEvery, func() bool {
+			return allRunning(n.fleet(), names...)
 		})
 		for _, name := range names {
 			fn := n.fleet()[name]

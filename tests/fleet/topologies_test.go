@@ -22,8 +22,8 @@ func startWorkers(t *testing.T, on string, names []string) []*node {
 		nodes = append(nodes, startNode(t, name, on, "role=worker,", sleepers))
 	}
 	for _, n := range nodes {
-		laravelenv.WaitFor(t, n.name+" sees every node up", 30*time.Second, pollEvery, func() bool {
-			return allUp(n.fleet(), names...)
+		laravelenv.WaitFor(t, n.name+" sees every node up, its sleepers RUNNING", 30*time.Second, pollEvery, func() bool {
+			return allRunning(n.fleet(), names...)
 		})
 	}
 	return nodes
