@@ -565,11 +565,16 @@ func referenceWrite(e *benchEnv, dir string, size int64, viaCat bool) (time.Dura
 	cmd.Stdout = f
 	var cat *exec.Cmd
 	if viaCat {
-		cat = exec.Command("cat")
-		cat.Stdout = f
-		if cmd.Stdout, err = cat.StdinPipe(); err != nil {
+		// An *os.File at both ends: any other Writer would put a copy
+		// loop of this process between them.
+		pr, pw, err := os.Pipe()
+		if err != nil {
 			return 0, fmt.Errorf("reference write: %w", err)
 		}
+		defer pr.Close()
+		defer pw.Close()
+		cat = exec.Command("cat")
+		cat.Stdin, cat.Stdout, cmd.Stdout = pr, f, pw
 	}
 	t0 := time.Now()
 	if cat != nil {
@@ -579,7 +584,8 @@ func referenceWrite(e *benchEnv, dir string, size int64, viaCat bool) (time.Dura
 	}
 	err = cmd.Run()
 	if cat != nil {
-		cmd.Stdout.(io.Closer).Close()
+		// cat sees the end of the pipe once no one else holds its write end.
+		cmd.Stdout.(*os.File).Close()
 		if cerr := cat.Wait(); err == nil {
 			err = cerr
 		}
