@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 )
 
@@ -232,5 +233,25 @@ func BenchmarkAutoLog(b *testing.B) {
 			b.Fatal(err)
 		}
 		l.Close()
+	}
+}
+
+// A reader's Ensure of an AUTO file that exists leaves an episode of
+// failing writes as it is: the next failing write is not reported again.
+func TestAutoEnsureKeepsWriteErrorEpisode(t *testing.T) {
+	var reported []error
+	l := openChild(t, ChildConfig{Path: "/dev/full", Creation: CreateAuto, OnError: func(err error) { reported = append(reported, err) }})
+	l.Ensure()
+	for range 2 {
+		if _, err := l.Write([]byte("x")); !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("Write = %v, want ENOSPC", err)
+		}
+		l.Ensure() // a reader, between two failing writes
+		if !errors.Is(l.Err(), syscall.ENOSPC) {
+			t.Fatalf("after Ensure Err = %v, want the write's ENOSPC", l.Err())
+		}
+	}
+	if len(reported) != 1 {
+		t.Errorf("OnError called %d times, want 1", len(reported))
 	}
 }

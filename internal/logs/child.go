@@ -126,14 +126,16 @@ func (l *ChildLog) Create() {
 func (l *ChildLog) Ensure() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.setErr(l.ensure())
+	// Only a creation attempt reports: a reader's Ensure of a file that
+	// exists must not end an episode of failing writes (Err, OnError).
+	if l.autoPending() {
+		l.setErr(l.createIdle())
+	}
 }
 
-func (l *ChildLog) ensure() error {
-	if l.done || l.file != nil || l.cfg.Creation != CreateAuto {
-		return nil
-	}
-	return l.createIdle()
+// autoPending reports an AUTO log whose file is still to be created.
+func (l *ChildLog) autoPending() bool {
+	return !l.done && l.file == nil && l.cfg.Creation == CreateAuto
 }
 
 // createIdle creates the file and closes it until there is output.
@@ -305,8 +307,10 @@ func (l *ChildLog) Clear() error {
 	if l.done {
 		return errClosed
 	}
-	if err := l.ensure(); err != nil {
-		return err
+	if l.autoPending() {
+		if err := l.createIdle(); err != nil {
+			return err
+		}
 	}
 	switch {
 	case l.file == nil:
